@@ -1,0 +1,52 @@
+"""Create the demo organisation and one sign-in per role.
+
+Idempotent: running it again finds what is there, resets the demo passwords so
+the printed logins always work, and creates nothing twice. Refuses to run in
+production, where known passwords would be a way in.
+"""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from safeguard.models import Organisation, Role, User
+
+DEMO_ORGANISATION = {"slug": "demo", "name": "Riverbank Children's Therapies (demo)"}
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed on purpose; never in production
+DEMO_STAFF = [
+    ("therapist@demo.safeguard.test", "Sam Okafor", Role.STAFF),
+    ("dsl@demo.safeguard.test", "Priya Raman", Role.DSL),
+    ("deputy@demo.safeguard.test", "Tom Hughes", Role.DEPUTY_DSL),
+    ("director@demo.safeguard.test", "Helen Marsh", Role.DIRECTOR),
+    ("admin@demo.safeguard.test", "Ade Bello", Role.ADMIN),
+]
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo organisation and its staff sign-ins."
+
+    def handle(self, *args: object, **options: object) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("seed_demo creates known passwords and never runs in production.")
+        with transaction.atomic():
+            organisation, _ = Organisation.objects.get_or_create(
+                slug=DEMO_ORGANISATION["slug"],
+                defaults={"name": DEMO_ORGANISATION["name"]},
+            )
+            users = [self._demo_user(organisation, *person) for person in DEMO_STAFF]
+
+        self.stdout.write(f"Demo organisation: {organisation.name}")
+        self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
+        for user in users:
+            self.stdout.write(f"  {user.get_role_display():<30} {user.email}")
+
+    def _demo_user(self, organisation: Organisation, email: str, name: str, role: str) -> User:
+        user, _ = User.objects.get_or_create(
+            email=email,
+            defaults={"full_name": name, "organisation": organisation, "role": role},
+        )
+        if user.organisation_id != organisation.pk:
+            raise CommandError(f"{email} belongs to another organisation; not touching it.")
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+        return user
