@@ -37,8 +37,10 @@ test: $(VENV)/.installed-test
 	$(BIN)/pytest -n 2 --reuse-db -m "not slow" $(PYTEST_ARGS)
 
 # Slow fault and load runs, kept out of the main suite; .ci/run calls this after `make test`.
+# pytest exits 5 when nothing is marked slow yet; that is not a failure.
 test-slow: $(VENV)/.installed-test
-	$(BIN)/pytest -m slow $(PYTEST_ARGS)
+	$(BIN)/pytest -m slow $(PYTEST_ARGS); status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "No slow tests collected."; exit 0; fi; exit $$status
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .

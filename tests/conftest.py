@@ -1,0 +1,94 @@
+"""Shared fixtures: personas, and the rule for tests that need real services.
+
+Tests that need PostgreSQL, Redis or Chromium skip with a reason when the
+service is missing. CI sets REQUIRE_SERVICES=1, which turns each such skip into
+a failure, so a green CI run proves the real parts ran.
+"""
+
+import os
+import shutil
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from tests import factories
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Password hashing is deliberately slow; tests need it correct, not slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Playwright's sync API runs an event loop in the test thread; Django refuses
+    # ORM calls there unless told the thread is safe, which it is in tests.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def require_service(available: bool, reason: str) -> None:
+    if available:
+        return
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres(db: None) -> None:
+    require_service(
+        connection.vendor == "postgresql",
+        f"needs PostgreSQL (DATABASE_URL); this run uses {connection.vendor}",
+    )
+
+
+def redis_available() -> bool:
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith("redis://"):
+        return False
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def redis_broker() -> str:
+    require_service(
+        redis_available(),
+        f"needs a Redis broker (CELERY_BROKER_URL); this run uses {settings.CELERY_BROKER_URL}",
+    )
+    return settings.CELERY_BROKER_URL
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, object]:
+    """Point pytest-playwright at Debian's Chromium; it cannot download its own here."""
+    require_service(
+        shutil.which(CHROMIUM) is not None,
+        f"needs Chromium at {CHROMIUM} (apt-get install chromium)",
+    )
+    return {
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture
+def organisation(db: None) -> "factories.Organisation":
+    return factories.OrganisationFactory(name="Alder Play Therapy", slug="alder")
+
+
+@pytest.fixture
+def alice(organisation: "factories.Organisation") -> "factories.User":
+    """A therapist at Alder."""
+    return factories.UserFactory(
+        email="alice@alder.test", full_name="Alice Adeyemi", organisation=organisation
+    )

@@ -1,0 +1,29 @@
+import factory
+
+from safeguard.models import Organisation, Role, User
+
+PASSWORD = "correct horse battery staple"
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Test Service {n}")
+    slug = factory.Sequence(lambda n: f"service-{n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"staff{n}@example.test")
+    full_name = factory.Faker("name", locale="en_GB")
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = Role.STAFF
+
+    @classmethod
+    def _create(cls, model_class: type[User], *args: object, **kwargs: object) -> User:
+        password = kwargs.pop("password", PASSWORD)
+        return model_class.objects.create_user(*args, password=password, **kwargs)

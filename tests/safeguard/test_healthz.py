@@ -1,0 +1,64 @@
+import tomllib
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from safeguard.models import WorkerHeartbeat
+from safeguard.tasks import record_worker_heartbeat
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthy_when_database_and_broker_answer(client: Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"] == {"database": "ok", "broker": "ok"}
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert body["version"] == pyproject["project"]["version"]
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_unreachable_broker_makes_it_unhealthy(client: Client, settings) -> None:
+    # Port 1 on loopback refuses connections: a real failed connect, nothing stopped.
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "broker": "error"}
+    assert response.json()["status"] == "error"
+
+
+def test_missing_filesystem_broker_folder_makes_it_unhealthy(client: Client, settings, tmp_path):
+    settings.CELERY_BROKER_URL = "filesystem://"
+    missing = str(tmp_path / "gone")
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": missing,
+        "data_folder_out": missing,
+    }
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"] == "error"
+
+
+def test_reports_when_a_worker_last_ran_the_heartbeat(client: Client) -> None:
+    assert client.get("/healthz").json()["worker_last_seen"] is None
+    record_worker_heartbeat()
+    record_worker_heartbeat()  # running it twice keeps one row per worker
+    assert WorkerHeartbeat.objects.count() == 1
+    seen = WorkerHeartbeat.objects.get().seen_at
+    assert client.get("/healthz").json()["worker_last_seen"] == seen.isoformat()
+
+
+def test_ci_health_uses_postgres_and_redis(client: Client, postgres, redis_broker) -> None:
+    """In CI's environment /healthz reports the real services as ok."""
+    assert connection.vendor == "postgresql"
+    assert redis_broker.startswith("redis://")
+    assert client.get("/healthz").json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+def test_healthz_only_answers_get(client: Client) -> None:
+    assert client.post("/healthz").status_code == 405

@@ -1,0 +1,88 @@
+"""The one settings module: embedded default without variables, strict in production."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": "x7!Gq2#vL9@pR4$wT1^yU6&iO3*aS8(dF5)gH0_jK-lZ=cX+bN" + "m" * 10,
+    "ALLOWED_HOSTS": "safeguard.example.org",
+    "DATABASE_URL": "postgres://safeguard:secret@db.example.org:5432/safeguard",
+    "CELERY_BROKER_URL": "redis://redis.example.org:6379/0",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.org:587",
+}
+
+
+def run_django(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    # A clean environment: nothing from this test run's own settings leaks in.
+    base = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_settings_pass_the_deploy_check() -> None:
+    result = run_django(PRODUCTION_ENV, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL"]
+)
+def test_production_refuses_to_start_without_each_required_variable(missing: str) -> None:
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != missing}
+    result = run_django(env, "check")
+    assert result.returncode != 0
+    assert f"{missing} must be set when DJANGO_ENV=production" in result.stderr
+
+
+def test_production_refuses_debug() -> None:
+    result = run_django({**PRODUCTION_ENV, "DEBUG": "1"}, "check")
+    assert result.returncode != 0
+    assert "DEBUG must not be on" in result.stderr
+
+
+def test_production_only_trusts_proxy_headers_when_told() -> None:
+    script = "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
+    plain = run_django(PRODUCTION_ENV, "shell", "-v", "0", "-c", script)
+    proxied = run_django(
+        {**PRODUCTION_ENV, "TRUST_PROXY_HEADERS": "1"}, "shell", "-v", "0", "-c", script
+    )
+    assert plain.stdout.strip() == "None", plain.stderr
+    assert "HTTP_X_FORWARDED_PROTO" in proxied.stdout, proxied.stderr
+
+
+def test_embedded_default_uses_sqlite_and_creates_the_broker_folders(tmp_path: Path) -> None:
+    script = (
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default']['ENGINE']); "
+        "print(settings.CELERY_BROKER_URL); print(settings.DEBUG); print(settings.EMAIL_BACKEND)"
+    )
+    result = run_django({"VAR_DIR": str(tmp_path)}, "shell", "-v", "0", "-c", script)
+    assert result.returncode == 0, result.stderr
+    engine, broker, debug, email = result.stdout.split()
+    assert engine == "django.db.backends.sqlite3"
+    assert broker == "filesystem://"
+    assert debug == "True"
+    assert email == "django.core.mail.backends.console.EmailBackend"
+    assert (tmp_path / "celery" / "broker").is_dir()
+    assert (tmp_path / "celery" / "processed").is_dir()
+
+
+def test_unknown_environment_name_is_refused() -> None:
+    result = run_django({"DJANGO_ENV": "prod"}, "check")
+    assert result.returncode != 0
+    assert "DJANGO_ENV must be 'development' or 'production'" in result.stderr
