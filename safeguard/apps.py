@@ -1,7 +1,20 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class SafeguardConfig(AppConfig):
+    default = True
     default_auto_field = "django.db.models.BigAutoField"
     name = "safeguard"
     verbose_name = "Safeguard core"
+
+    def ready(self) -> None:
+        from safeguard import signals  # noqa: F401 - connects the sign-in receivers
+
+
+class SafeguardAdminConfig(admin_apps.AdminConfig):
+    default = False
+    """The Django admin, for platform operators: like every staff page it needs a
+    verified second factor, and its login link sends people to our sign-in."""
+
+    default_site = "two_factor.admin.AdminSiteOTPRequired"

@@ -1,46 +1,21 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django_otp.forms import OTPAuthenticationFormMixin
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from two_factor.forms import AuthenticationTokenForm, BackupTokenForm, TOTPDeviceForm
 
-_WIDGET_CLASSES = {
-    forms.Textarea: "govuk-textarea",
-    forms.Select: "govuk-select",
-    forms.CheckboxInput: "govuk-checkboxes__input",
-    forms.FileInput: "govuk-file-upload",
-}
-
-
-class GovukFormMixin:
-    """Give widgets GOV.UK Frontend classes, and mark invalid fields for assistive tech.
-
-    The ids used in aria-describedby match those written by components/field.html.
-    """
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            css = next(
-                (c for w, c in _WIDGET_CLASSES.items() if isinstance(field.widget, w)),
-                "govuk-input",
-            )
-            field.widget.attrs["class"] = f"{field.widget.attrs.get('class', '')} {css}".strip()
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name, errors in self.errors.items():
-            if name not in self.fields:
-                continue
-            attrs = self.fields[name].widget.attrs
-            base = attrs["class"].split()[0]
-            attrs["class"] += f" {base}--error"
-            attrs["aria-invalid"] = "true"
-            field_id = self[name].id_for_label
-            described = [f"{field_id}-error-{i}" for i in range(1, len(errors) + 1)]
-            if self.fields[name].help_text:
-                described.insert(0, f"{field_id}-hint")
-            attrs["aria-describedby"] = " ".join(described)
+from safeguard import audit
+from safeguard.models import Role, User
 
 
-class SignInForm(GovukFormMixin, AuthenticationForm):
+def authenticator_label(device: TOTPDevice) -> str:
+    """The first authenticator is called "default" by django-two-factor-auth."""
+    return "Authenticator app" if device.name == "default" else device.name
+
+
+class SignInForm(AuthenticationForm):
     """Django's sign-in form, labelled and autocompleted for an email login."""
 
     username = forms.EmailField(
@@ -60,3 +35,122 @@ class SignInForm(GovukFormMixin, AuthenticationForm):
         # form does not reveal who has an account.
         "invalid_login": "Enter a correct email address and password.",
     }
+
+
+class _AuditedSecondFactorMixin:
+    """Record every failed second-factor attempt: a stolen password being tried."""
+
+    request: HttpRequest | None
+    user: User
+
+    def clean(self) -> dict[str, object]:
+        try:
+            return super().clean()
+        except ValidationError:
+            audit.record(
+                action="auth.second_factor_failed",
+                actor=self.user,
+                obj=self.user,
+                request=self.request,
+                details={"step": self.step_name},
+            )
+            raise
+
+
+class SecondFactorForm(_AuditedSecondFactorMixin, AuthenticationTokenForm):
+    step_name = "authenticator"
+    otp_token = forms.RegexField(
+        label="Code from your authenticator app",
+        help_text="The 6-digit code your authenticator app shows for Safeguard.",
+        regex=r"^[0-9]{6}$",
+        error_messages={"invalid": "Enter the 6-digit code, numbers only."},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+    otp_error_messages = {
+        **OTPAuthenticationFormMixin.otp_error_messages,
+        "invalid_token": "That code is not right. Check the time on your phone and try again.",
+    }
+
+    def __init__(self, user: User, initial_device: object, request: HttpRequest | None = None,
+                 **kwargs: object) -> None:  # fmt: skip
+        super().__init__(user, initial_device, **kwargs)
+        self.request = request
+        self.authenticators = list(
+            TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk")
+        ) if user is not None else []  # fmt: skip
+        # django-otp verifies against one named device, never "whichever matches"
+        # (that would count a failure against every other device), so someone
+        # with two phones says which one they are reading the code from.
+        if len(self.authenticators) > 1:
+            self.fields["device"] = forms.ChoiceField(
+                label="Which authenticator are you using?",
+                choices=[(d.persistent_id, authenticator_label(d)) for d in self.authenticators],
+                initial=self.authenticators[0].persistent_id,
+                widget=forms.RadioSelect,
+            )
+
+    def _chosen_device(self, user: User) -> TOTPDevice | None:
+        chosen = self.cleaned_data.get("device")
+        for device in self.authenticators:
+            if device.persistent_id == chosen:
+                return device
+        return self.authenticators[0] if self.authenticators else None
+
+
+class BackupCodeForm(_AuditedSecondFactorMixin, BackupTokenForm):
+    step_name = "backup code"
+    otp_token = forms.CharField(
+        label="Backup code",
+        help_text="One of the backup codes you saved when you set up your authenticator.",
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    otp_error_messages = {
+        **OTPAuthenticationFormMixin.otp_error_messages,
+        "invalid_token": "That backup code is not right, or it has been used already.",
+    }
+
+    def __init__(self, user: User, initial_device: object, request: HttpRequest | None = None,
+                 **kwargs: object) -> None:  # fmt: skip
+        super().__init__(user, initial_device, **kwargs)
+        self.request = request
+
+
+class AuthenticatorForm(TOTPDeviceForm):
+    """Confirm a new authenticator by a code it generated from the secret we showed."""
+
+    name = forms.CharField(
+        label="Name for this authenticator",
+        help_text="So you can tell your devices apart, for example “Work phone”.",
+        max_length=60,
+        required=False,
+    )
+    token = forms.RegexField(
+        label="Code from your authenticator app",
+        regex=r"^[0-9]{6}$",
+        error_messages={"invalid": "Enter the 6-digit code, numbers only."},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+    error_messages = {
+        "invalid_token": "That code is not right. Check the time on your phone and try again.",
+    }
+
+    def clean_token(self) -> int:
+        self.cleaned_data["token"] = int(self.cleaned_data["token"])
+        return super().clean_token()
+
+
+class InviteForm(forms.Form):
+    full_name = forms.CharField(label="Full name", max_length=200)
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.STAFF)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices)

@@ -88,6 +88,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Django's own flag for the admin site, not a safeguarding role.
     is_staff = models.BooleanField("may use the Django admin", default=False)
     date_joined = models.DateTimeField(default=django_timezone.now, editable=False)
+    invited_at = models.DateTimeField(null=True, blank=True)
+    invited_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    deactivated_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -108,6 +113,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email).lower()
 
+    @property
+    def invitation_pending(self) -> bool:
+        """Invited but has not yet chosen a password."""
+        return self.is_active and not self.has_usable_password()
+
     def get_full_name(self) -> str:
         return self.full_name
 
@@ -127,3 +137,86 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class StaffSession(models.Model):
+    """Which session keys belong to which user, so that deactivating someone or
+    resetting their second factor can end every session they have at once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    def __str__(self) -> str:
+        return f"session of {self.user_id}"
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: object) -> int:
+        raise AuditLogImmutableError("Audit events are never updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditLogImmutableError("Audit events are never deleted.")
+
+
+class AuditLogImmutableError(Exception):
+    pass
+
+
+class AuditEvent(models.Model):
+    """One thing that happened, append-only and hash-chained.
+
+    Each row stores the hash of the row before it (by ``seq``) and a SHA-256 of
+    its own contents including that link, so editing, deleting or reordering
+    rows breaks the chain; ``manage.py verify_audit`` finds where. Rows are only
+    written by ``safeguard.audit.record``.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Who acted, as they were known at the time (an email, or "system").
+    actor_label = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    occurred_at = models.DateTimeField(db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise AuditLogImmutableError("Audit events are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AuditLogImmutableError("Audit events are never deleted.")
+
+
+class AuditChainHead(models.Model):
+    """The newest event's sequence number and hash: one row, locked by every append.
+
+    Locking it serialises writers, so two requests never chain onto the same
+    event; comparing it with the last event shows when the newest rows were cut off.
+    """
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"audit head #{self.seq}"

@@ -10,6 +10,7 @@ given explicitly (``SECRET_KEY``, ``ALLOWED_HOSTS``, ``DATABASE_URL``,
 falling back to something insecure. See ``.env.example`` and the README.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -54,14 +55,21 @@ SECRET_KEY = env.str(
     "SECRET_KEY", default="django-insecure-development-only-key-not-for-production"
 )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+# Where links in emails point: the address staff and parents reach the portal on.
+SITE_URL = env.str(
+    "SITE_URL", default=f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION else "http://127.0.0.1:8000"
+).rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Believe X-Forwarded-For / -Proto only behind a proxy we were told about; otherwise a
+# client could pick its own IP address for the lockout counter and the audit log.
+TRUST_PROXY_HEADERS = env.bool("TRUST_PROXY_HEADERS", default=False)
 
 INSTALLED_APPS = [
     "safeguard",
     "policies",
     "consent",
     "incidents",
-    "django.contrib.admin",
+    "safeguard.apps.SafeguardAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -69,6 +77,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "two_factor",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -78,10 +91,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "safeguard.middleware.SessionTimeoutMiddleware",
+    # Deny by default: every view needs a signed-in user unless marked
+    # login_not_required, and a verified second factor unless marked otherwise.
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "safeguard.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "safeguard.middleware.SecurityHeadersMiddleware",
+    # Last, so it sees every response and can turn a lockout into its own page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "safeguard.urls"
@@ -117,9 +138,42 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ---------------------------------------------------------------------
 AUTH_USER_MODEL = "safeguard.User"
+AUTHENTICATION_BACKENDS = [
+    # Axes first: it refuses a locked-out user before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Invitation links expire after 72 hours (the invitation token generator's timeout).
+INVITATION_TIMEOUT_SECONDS = 72 * 3600
+
+# Sessions: 30 minutes idle, 12 hours at most (SessionTimeoutMiddleware), and gone
+# when the browser closes, because staff often share a computer.
+SESSION_IDLE_TIMEOUT_SECONDS = 30 * 60
+SESSION_ABSOLUTE_TIMEOUT_SECONDS = 12 * 3600
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT_SECONDS
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Two-factor authentication (django-otp, django-two-factor-auth).
+OTP_TOTP_ISSUER = "Safeguard"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+TWO_FACTOR_REMEMBER_COOKIE_AGE = None  # never skip the second factor
+TWO_FACTOR_LOGIN_TIMEOUT = 600
+BACKUP_CODE_COUNT = 10
+
+# Brute force (django-axes): 5 failed passwords for one email from one address
+# lock that pair for 30 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "safeguard/locked_out.html"
+AXES_USERNAME_CALLABLE = "safeguard.requests.sign_in_email"
+AXES_CLIENT_IP_CALLABLE = "safeguard.requests.client_ip"
+AXES_SENSITIVE_PARAMETERS = ["password", "auth-password", "otp_token", "token-otp_token"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -228,7 +282,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     # Only believe X-Forwarded-Proto when we are told a proxy sets it; otherwise
     # any client could claim to be on HTTPS.
-    if env.bool("TRUST_PROXY_HEADERS", default=False):
+    if TRUST_PROXY_HEADERS:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # /healthz is polled over plain HTTP from inside the container network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
@@ -240,5 +294,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Axes announces itself on every start; lockouts are in our audit log.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -3,8 +3,14 @@
 import socket
 
 from celery import shared_task
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
 
 from safeguard import health
+from safeguard.models import User
+from safeguard.tokens import invitation_path_args
 
 
 @shared_task(name="safeguard.tasks.record_worker_heartbeat")
@@ -14,3 +20,31 @@ def record_worker_heartbeat() -> None:
     Safe to run twice: it only moves this worker's last-seen time forward.
     """
     health.worker_heartbeat_record(hostname=socket.gethostname())
+
+
+@shared_task(name="safeguard.tasks.send_invitation_email")
+def send_invitation_email(user_id: int) -> None:
+    """Email an invited member of staff their link to set a password.
+
+    The link is made here, not passed in, so no token ever sits in the broker.
+    Safe to run twice: both links work and both stop working once a password
+    is set, so a duplicate email gives nobody anything more.
+    """
+    user = User.objects.filter(pk=user_id, is_active=True).select_related("organisation").first()
+    if user is None or not user.invitation_pending:
+        return
+    uidb64, token = invitation_path_args(user)
+    context = {
+        "user": user,
+        "organisation": user.organisation,
+        "invited_by": user.invited_by,
+        "link": settings.SITE_URL + reverse("invitation_accept", args=[uidb64, token]),
+        "hours": settings.INVITATION_TIMEOUT_SECONDS // 3600,
+    }
+    message = EmailMultiAlternatives(
+        subject=f"You have been invited to Safeguard for {user.organisation.name}",
+        body=render_to_string("emails/invitation.txt", context),
+        to=[user.email],
+    )
+    message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")
+    message.send()

@@ -1,22 +1,51 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from safeguard import views
-from safeguard.forms import SignInForm
+from safeguard.views import accounts, core, staff
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("", core.home, name="home"),
+    path("healthz", core.healthz, name="healthz"),
+    # Signing in and second factors
+    path("account/login/", accounts.sign_in, name="login"),
+    path("account/logout/", accounts.sign_out, name="logout"),
+    path("account/two-factor/setup/", accounts.two_factor_setup, name="two_factor_setup"),
+    path("account/two-factor/qr/", accounts.qr_code, name="two_factor_qr"),
+    path("account/security/", accounts.account_security, name="account_security"),
     path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(
-            template_name="safeguard/login.html",
-            authentication_form=SignInForm,
-            redirect_authenticated_user=True,
-        ),
-        name="login",
+        "account/security/authenticators/add/",
+        accounts.authenticator_add,
+        name="authenticator_add",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "account/security/authenticators/<int:pk>/remove/",
+        accounts.authenticator_remove,
+        name="authenticator_remove",
+    ),
+    path("account/security/backup-codes/", accounts.backup_codes, name="backup_codes"),
+    path("account/", accounts.profile, name="profile"),
+    path("account/password/", accounts.password_change, name="password_change"),
+    path(
+        "account/invitation/<str:uidb64>/<str:token>/",
+        accounts.invitation_accept,
+        name="invitation_accept",
+    ),
+    # Staff management (organisation admins)
+    path("staff/", staff.staff_list, name="staff_list"),
+    path("staff/invite/", staff.staff_invite, name="staff_invite"),
+    path("staff/<int:pk>/", staff.staff_detail, name="staff_detail"),
+    path("staff/<int:pk>/role/", staff.staff_role, name="staff_role"),
+    path("staff/<int:pk>/deactivate/", staff.staff_deactivate, name="staff_deactivate"),
+    path("staff/<int:pk>/reactivate/", staff.staff_reactivate, name="staff_reactivate"),
+    path(
+        "staff/<int:pk>/reset-two-factor/",
+        staff.staff_two_factor_reset,
+        name="staff_two_factor_reset",
+    ),
+    path(
+        "staff/<int:pk>/resend-invitation/",
+        staff.staff_invitation_resend,
+        name="staff_invitation_resend",
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -13,6 +13,8 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from safeguard.celery import app as celery_app
+from safeguard.models import Organisation, Role, User
 from tests import factories
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -24,6 +26,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # Playwright's sync API runs an event loop in the test thread; Django refuses
     # ORM calls there unless told the thread is safe, which it is in tests.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Queued tasks run inline, in the test's own transaction, so a test can read
+    # the email a service sent. test_celery.py turns this off to prove a real
+    # worker takes the same tasks from Redis.
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
 
 
 def require_service(available: bool, reason: str) -> None:
@@ -82,13 +89,45 @@ def browser_type_launch_args() -> dict[str, object]:
 
 
 @pytest.fixture
-def organisation(db: None) -> "factories.Organisation":
+def organisation(db: None) -> Organisation:
     return factories.OrganisationFactory(name="Alder Play Therapy", slug="alder")
 
 
 @pytest.fixture
-def alice(organisation: "factories.Organisation") -> "factories.User":
+def other_organisation(db: None) -> Organisation:
+    return factories.OrganisationFactory(name="Birch Music Therapy", slug="birch")
+
+
+@pytest.fixture
+def alice(organisation: Organisation) -> User:
     """A therapist at Alder."""
     return factories.UserFactory(
         email="alice@alder.test", full_name="Alice Adeyemi", organisation=organisation
+    )
+
+
+@pytest.fixture
+def bob(organisation: Organisation) -> User:
+    """Alder's organisation admin."""
+    return factories.UserFactory(
+        email="bob@alder.test", full_name="Bob Bennett", organisation=organisation, role=Role.ADMIN
+    )
+
+
+@pytest.fixture
+def dana(organisation: Organisation) -> User:
+    """Alder's Designated Safeguarding Lead."""
+    return factories.UserFactory(
+        email="dana@alder.test", full_name="Dana Douglas", organisation=organisation, role=Role.DSL
+    )
+
+
+@pytest.fixture
+def charlie(other_organisation: Organisation) -> User:
+    """The admin of another organisation, Birch: must never see Alder's data."""
+    return factories.UserFactory(
+        email="charlie@birch.test",
+        full_name="Charlie Chen",
+        organisation=other_organisation,
+        role=Role.ADMIN,
     )

@@ -1,4 +1,5 @@
 import factory
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguard.models import Organisation, Role, User
 
@@ -15,6 +16,9 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
 
 
 class UserFactory(factory.django.DjangoModelFactory):
+    """A member of staff with a password and, unless authenticator=False, an
+    enrolled authenticator app, as everyone who has finished onboarding has."""
+
     class Meta:
         model = User
 
@@ -26,4 +30,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class: type[User], *args: object, **kwargs: object) -> User:
         password = kwargs.pop("password", PASSWORD)
-        return model_class.objects.create_user(*args, password=password, **kwargs)
+        authenticator = kwargs.pop("authenticator", True)
+        user = model_class.objects.create_user(*args, password=password, **kwargs)
+        if authenticator:
+            TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+        return user

@@ -1,13 +1,17 @@
-"""Create the demo organisation and one sign-in per role.
+"""Create the demo organisation and one sign-in per role, each with an authenticator.
 
 Idempotent: running it again finds what is there, resets the demo passwords so
 the printed logins always work, and creates nothing twice. Refuses to run in
 production, where known passwords would be a way in.
 """
 
+from base64 import b32encode
+from binascii import unhexlify
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguard.models import Organisation, Role, User
 
@@ -22,6 +26,11 @@ DEMO_STAFF = [
 ]
 
 
+def totp_secret_base32(device: TOTPDevice) -> str:
+    """The secret as an authenticator app expects it to be typed in."""
+    return b32encode(unhexlify(device.key)).decode()
+
+
 class Command(BaseCommand):
     help = "Create (or refresh) the demo organisation and its staff sign-ins."
 
@@ -33,14 +42,21 @@ class Command(BaseCommand):
                 slug=DEMO_ORGANISATION["slug"],
                 defaults={"name": DEMO_ORGANISATION["name"]},
             )
-            users = [self._demo_user(organisation, *person) for person in DEMO_STAFF]
+            staff = [self._demo_user(organisation, *person) for person in DEMO_STAFF]
 
         self.stdout.write(f"Demo organisation: {organisation.name}")
-        self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
-        for user in users:
-            self.stdout.write(f"  {user.get_role_display():<30} {user.email}")
+        self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}).")
+        self.stdout.write(
+            "Add a TOTP secret to an authenticator app as a time-based key "
+            "(or print a code with: oathtool --totp -b SECRET)."
+        )
+        for user, device in staff:
+            role = user.get_role_display()
+            self.stdout.write(f"  {role:<30} {user.email:<32} TOTP {totp_secret_base32(device)}")
 
-    def _demo_user(self, organisation: Organisation, email: str, name: str, role: str) -> User:
+    def _demo_user(
+        self, organisation: Organisation, email: str, name: str, role: str
+    ) -> tuple[User, TOTPDevice]:
         user, _ = User.objects.get_or_create(
             email=email,
             defaults={"full_name": name, "organisation": organisation, "role": role},
@@ -49,4 +65,7 @@ class Command(BaseCommand):
             raise CommandError(f"{email} belongs to another organisation; not touching it.")
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
-        return user
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+        return user, device

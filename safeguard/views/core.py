@@ -4,7 +4,7 @@ The 400/403/404/500 pages are Django's default handlers rendering templates/<cod
 without a request context, so they render even when the session or database failed.
 """
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -13,11 +13,11 @@ from django.views.decorators.http import require_GET
 from safeguard import health
 
 
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "safeguard/home.html")
 
 
+@login_not_required
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -1,0 +1,207 @@
+"""Staff accounts: invitations, roles, deactivation, second factors and sessions.
+
+Each service is one transaction that changes the account, writes its audit
+event and, where mail must go out, queues it for after the commit.
+"""
+
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django_otp import devices_for_user
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+from safeguard import audit
+from safeguard.models import Organisation, Role, StaffSession, User
+
+
+def _queue_invitation_email(user: User) -> None:
+    from safeguard.tasks import send_invitation_email
+
+    transaction.on_commit(lambda: send_invitation_email.delay(user.pk))
+
+
+@transaction.atomic
+def staff_invite(
+    *,
+    organisation: Organisation,
+    invited_by: User,
+    email: str,
+    full_name: str,
+    role: str,
+    request: HttpRequest | None = None,
+) -> User:
+    email = get_user_model().objects.normalize_email(email).strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": "Someone with this email address already has an account."})
+    user = User.objects.create_user(
+        email,
+        password=None,  # unusable until they accept the invitation
+        full_name=full_name,
+        organisation=organisation,
+        role=role,
+        invited_at=timezone.now(),
+        invited_by=invited_by,
+    )
+    audit.record(
+        action="staff.invited",
+        actor=invited_by,
+        obj=user,
+        request=request,
+        details={"email": user.email, "role": role},
+    )
+    _queue_invitation_email(user)
+    return user
+
+
+@transaction.atomic
+def staff_invitation_resend(*, user: User, by: User, request: HttpRequest | None = None) -> None:
+    if not user.invitation_pending:
+        raise ValidationError("This person has already accepted their invitation.")
+    User.objects.filter(pk=user.pk).update(invited_at=timezone.now())
+    audit.record(action="staff.invitation_resent", actor=by, obj=user, request=request)
+    _queue_invitation_email(user)
+
+
+@transaction.atomic
+def staff_invitation_accept(*, user: User, password: str, request: HttpRequest) -> None:
+    """Set the invited person's first password. Their second factor comes next."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit.record(action="staff.invitation_accepted", actor=user, obj=user, request=request)
+
+
+def _other_active_admins(user: User) -> bool:
+    return (
+        User.objects.filter(organisation_id=user.organisation_id, role=Role.ADMIN, is_active=True)
+        .exclude(pk=user.pk)
+        .exists()
+    )
+
+
+@transaction.atomic
+def staff_role_change(
+    *, user: User, role: str, by: User, request: HttpRequest | None = None
+) -> None:
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose a role from the list."})
+    previous = user.role
+    if previous == role:
+        return
+    if previous == Role.ADMIN and not _other_active_admins(user):
+        raise ValidationError({"role": "The organisation must keep at least one active admin."})
+    user.role = role
+    user.save(update_fields=["role"])
+    audit.record(
+        action="staff.role_changed",
+        actor=by,
+        obj=user,
+        request=request,
+        details={"from": previous, "to": role},
+    )
+
+
+@transaction.atomic
+def staff_deactivate(*, user: User, by: User, request: HttpRequest | None = None) -> int:
+    """Stop someone signing in and end every session they have, at once."""
+    if user.pk == by.pk:
+        raise ValidationError("You cannot deactivate your own account.")
+    if user.role == Role.ADMIN and not _other_active_admins(user):
+        raise ValidationError("The organisation must keep at least one active admin.")
+    user.is_active = False
+    user.deactivated_at = timezone.now()
+    user.save(update_fields=["is_active", "deactivated_at"])
+    ended = sessions_end_for_user(user=user)
+    audit.record(
+        action="staff.deactivated",
+        actor=by,
+        obj=user,
+        request=request,
+        details={"sessions_ended": ended},
+    )
+    return ended
+
+
+@transaction.atomic
+def staff_reactivate(*, user: User, by: User, request: HttpRequest | None = None) -> None:
+    user.is_active = True
+    user.deactivated_at = None
+    user.save(update_fields=["is_active", "deactivated_at"])
+    audit.record(action="staff.reactivated", actor=by, obj=user, request=request)
+
+
+@transaction.atomic
+def two_factor_reset(*, user: User, by: User, request: HttpRequest | None = None) -> int:
+    """Remove every device and backup code; the user must enrol again to sign in."""
+    removed = 0
+    for device in devices_for_user(user, confirmed=None):
+        device.delete()
+        removed += 1
+    ended = sessions_end_for_user(user=user)
+    audit.record(
+        action="two_factor.reset",
+        actor=by,
+        obj=user,
+        request=request,
+        details={"devices_removed": removed, "sessions_ended": ended},
+    )
+    return removed
+
+
+@transaction.atomic
+def two_factor_device_remove(*, user: User, device: object, request: HttpRequest) -> None:
+    """Remove one of the user's own authenticators, never the last one."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    authenticators = TOTPDevice.objects.filter(user=user, confirmed=True)
+    if not isinstance(device, TOTPDevice) or device.user_id != user.pk:
+        raise ValidationError("That is not one of your authenticators.")
+    if authenticators.count() <= 1:
+        raise ValidationError(
+            "You must keep at least one authenticator. Add the new one before removing this."
+        )
+    name = device.name
+    device.delete()
+    audit.record(
+        action="two_factor.device_removed",
+        actor=user,
+        obj=user,
+        request=request,
+        details={"device": name},
+    )
+
+
+@transaction.atomic
+def backup_codes_generate(*, user: User, request: HttpRequest, count: int) -> list[str]:
+    """Replace the user's backup codes with ``count`` new single-use ones."""
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="backup")
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(count)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    audit.record(
+        action="two_factor.backup_codes_generated",
+        actor=user,
+        obj=user,
+        request=request,
+        details={"count": count},
+    )
+    return codes
+
+
+def session_remember(*, user: User, session_key: str | None) -> None:
+    if session_key:
+        StaffSession.objects.get_or_create(session_key=session_key, defaults={"user": user})
+
+
+def sessions_end_for_user(*, user: User) -> int:
+    """Delete every server-side session the user has; their next request is signed out."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    keys = list(StaffSession.objects.filter(user=user).values_list("session_key", flat=True))
+    for key in keys:
+        store(session_key=key).delete()
+    StaffSession.objects.filter(user=user).delete()
+    return len(keys)
