@@ -84,7 +84,10 @@ def record(
         # Claim the next sequence number first: the UPDATE takes the head row's
         # write lock (PostgreSQL) or the database write lock (SQLite), so the read
         # below sees the true newest event and no two writers fork the chain.
-        AuditChainHead.objects.filter(pk=1).update(seq=F("seq") + 1)
+        if not AuditChainHead.objects.filter(pk=1).update(seq=F("seq") + 1):
+            # The very first event in this database starts the chain.
+            AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS_HASH})
+            AuditChainHead.objects.filter(pk=1).update(seq=F("seq") + 1)
         head = AuditChainHead.objects.get(pk=1)
         event = AuditEvent(
             seq=head.seq,
@@ -131,8 +134,9 @@ def verify_chain(batch_size: int = 2000) -> ChainReport:
         expected_seq += 1
         checked += 1
     head = AuditChainHead.objects.filter(pk=1).first()
-    if head is None or head.seq != checked or head.hash != previous:
-        last = head.seq if head else "?"
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    if head_seq != checked or head_hash != previous:
+        last = head_seq
         return ChainReport(
             False,
             checked,

@@ -57,7 +57,7 @@ class SecondFactorRequiredMiddleware:
         if not any(devices_for_user(user, confirmed=True)):
             # Signed in with a password only because there is nothing to verify
             # yet: the one thing they may do is set up an authenticator.
-            return redirect("two_factor:setup")
+            return redirect("two_factor_setup")
         # A device exists but this session never verified it (for example it was
         # added in another browser): start again at sign-in.
         logout(request)

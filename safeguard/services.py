@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguard import audit
 from safeguard.models import Organisation, Role, StaffSession, User
@@ -153,13 +154,18 @@ def two_factor_reset(*, user: User, by: User, request: HttpRequest | None = None
 
 
 @transaction.atomic
-def two_factor_device_remove(*, user: User, device: object, request: HttpRequest) -> None:
-    """Remove one of the user's own authenticators, never the last one."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
+def two_factor_device_remove(
+    *, user: User, device: TOTPDevice, signed_in_with: object, request: HttpRequest
+) -> None:
+    """Remove one of the user's own authenticators: never the last one, and never
+    the one this session was verified with (sign in with another one first)."""
     authenticators = TOTPDevice.objects.filter(user=user, confirmed=True)
-    if not isinstance(device, TOTPDevice) or device.user_id != user.pk:
+    if device.user_id != user.pk:
         raise ValidationError("That is not one of your authenticators.")
+    if getattr(signed_in_with, "persistent_id", None) == device.persistent_id:
+        raise ValidationError(
+            "You signed in with this authenticator. To remove it, sign in with another one first."
+        )
     if authenticators.count() <= 1:
         raise ValidationError(
             "You must keep at least one authenticator. Add the new one before removing this."

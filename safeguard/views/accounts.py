@@ -216,7 +216,12 @@ def authenticator_remove(request: HttpRequest, pk: int) -> HttpResponse:
     if device is None:
         raise Http404
     try:
-        services.two_factor_device_remove(user=request.user, device=device, request=request)
+        services.two_factor_device_remove(
+            user=request.user,
+            device=device,
+            signed_in_with=request.user.otp_device,
+            request=request,
+        )
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:

@@ -4,6 +4,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from tests.auth import secret_base32, totp
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -20,9 +21,26 @@ def csp_violations(page: Page) -> list[str]:
     return messages
 
 
+def assert_accessible(page: Page) -> None:
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_AA}})
+    assert results.violations_count == 0, results.generate_report()
+
+
+def sign_in(page: Page, base: str, user) -> None:
+    page.goto(f"{base}/account/login/")
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Code from your authenticator app").fill(
+        totp(secret_base32(user.totpdevice_set.get()))
+    )
+    page.get_by_role("button", name="Sign in").click()
+
+
 def test_sign_in_with_the_keyboard_alone(page: Page, live_server, alice) -> None:
     violations = csp_violations(page)
-    page.goto(f"{live_server.url}/accounts/login/")
+    page.goto(f"{live_server.url}/account/login/")
+    assert_accessible(page)
 
     page.keyboard.press("Tab")
     expect(page.locator(".govuk-skip-link")).to_be_focused()
@@ -35,6 +53,12 @@ def test_sign_in_with_the_keyboard_alone(page: Page, live_server, alice) -> None
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
 
+    code = page.get_by_label("Code from your authenticator app")
+    expect(code).to_be_focused()  # autofocus: straight on to the code
+    assert_accessible(page)
+    page.keyboard.type(totp(secret_base32(alice.totpdevice_set.get())))
+    page.keyboard.press("Enter")
+
     expect(page.get_by_role("heading", level=1)).to_have_text("Alder Play Therapy")
     # GOV.UK Frontend's module ran, so the CSP let our own script through.
     expect(page.locator("body")).to_have_class(
@@ -43,25 +67,42 @@ def test_sign_in_with_the_keyboard_alone(page: Page, live_server, alice) -> None
     assert violations == []
 
 
-@pytest.mark.parametrize("path", ["/accounts/login/", "/"])
-def test_pages_meet_wcag_aa(page: Page, live_server, alice, client, path: str) -> None:
-    if path != "/accounts/login/":
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Email address").fill(alice.email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+@pytest.mark.parametrize(
+    "path", ["/", "/account/", "/account/security/", "/staff/", "/staff/invite/"]
+)
+def test_staff_pages_meet_wcag_aa(page: Page, live_server, bob, path: str) -> None:
+    sign_in(page, live_server.url, bob)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.goto(f"{live_server.url}{path}")
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_AA}})
-    assert results.violations_count == 0, results.generate_report()
+    assert_accessible(page)
 
 
 def test_error_summary_links_to_the_field(page: Page, live_server) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
+    page.goto(f"{live_server.url}/account/login/")
     page.get_by_label("Email address").fill("not-an-email")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Continue").click()
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_be_visible()
     # GOV.UK Frontend moves focus to the summary so screen readers announce it.
     expect(summary).to_be_focused()
+    assert_accessible(page)
     summary.get_by_role("link").first.click()
     expect(page.get_by_label("Email address")).to_be_focused()
+
+
+def test_enrolment_page_is_accessible_and_the_qr_code_loads(page: Page, live_server, organisation):
+    from tests.factories import UserFactory
+
+    newcomer = UserFactory(organisation=organisation, authenticator=False)
+    page.goto(f"{live_server.url}/account/login/")
+    page.get_by_label("Email address").fill(newcomer.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up your authenticator app")
+    qr = page.get_by_role("img", name="QR code for setting up Safeguard")
+    expect(qr).to_be_visible()
+    image = page.request.get(f"{live_server.url}{qr.get_attribute('src')}")
+    assert image.status == 200
+    assert image.headers["content-type"].startswith("image/svg+xml")
+    assert "<svg" in image.text()
+    assert_accessible(page)

@@ -72,8 +72,8 @@ def test_make_run_serves_login_runs_the_worker_and_stops_on_ctrl_c(tmp_path: Pat
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: fetch(f"{base}/accounts/login/")[0] == 200, 180, "login page", process)
-        html = fetch(f"{base}/accounts/login/")[1]
+        wait_for(lambda: fetch(f"{base}/account/login/")[0] == 200, 180, "login page", process)
+        html = fetch(f"{base}/account/login/")[1]
         assert "Sign in to Safeguard" in html
 
         assert (tmp_path / "db.sqlite3").is_file()

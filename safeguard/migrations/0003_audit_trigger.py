@@ -1,9 +1,7 @@
-"""Create the audit chain's head row, and on PostgreSQL refuse UPDATE and DELETE
-on audit events at the database itself, whatever code or person tries them."""
+"""On PostgreSQL, refuse UPDATE and DELETE on audit events at the database itself,
+whatever code or person tries them. A no-op on SQLite."""
 
 from django.db import migrations
-
-GENESIS_HASH = "0" * 64
 
 CREATE_TRIGGER = """
 CREATE OR REPLACE FUNCTION safeguard_auditevent_refuse_change() RETURNS trigger AS $$
@@ -24,27 +22,19 @@ DROP FUNCTION IF EXISTS safeguard_auditevent_refuse_change();
 """
 
 
-def create_head(apps, schema_editor):
-    AuditChainHead = apps.get_model("safeguard", "AuditChainHead")
-    AuditChainHead.objects.using(schema_editor.connection.alias).get_or_create(
-        pk=1, defaults={"seq": 0, "hash": GENESIS_HASH}
-    )
-
-
 def create_trigger(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE_TRIGGER)
+        schema_editor.execute(CREATE_TRIGGER, params=None)
 
 
 def drop_trigger(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP_TRIGGER)
+        schema_editor.execute(DROP_TRIGGER, params=None)
 
 
 class Migration(migrations.Migration):
     dependencies = [("safeguard", "0002_accounts_audit")]
 
     operations = [
-        migrations.RunPython(create_head, migrations.RunPython.noop),
         migrations.RunPython(create_trigger, drop_trigger),
     ]

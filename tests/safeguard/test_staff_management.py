@@ -1,0 +1,134 @@
+"""Organisation admins manage their own staff, and nobody else's."""
+
+import pytest
+from django.test import Client
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from safeguard.models import AuditEvent, Role, StaffSession
+from tests.auth import force_verified_login, post_password, sign_in
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+STAFF_PAGES = [
+    ("get", "/staff/{pk}/"),
+    ("post", "/staff/{pk}/role/"),
+    ("post", "/staff/{pk}/deactivate/"),
+    ("post", "/staff/{pk}/reactivate/"),
+    ("post", "/staff/{pk}/reset-two-factor/"),
+    ("post", "/staff/{pk}/resend-invitation/"),
+]
+
+
+@pytest.fixture
+def as_bob(client: Client, bob) -> Client:
+    force_verified_login(client, bob)
+    return client
+
+
+def test_admin_sees_own_staff_and_nobody_elses(as_bob: Client, alice, charlie) -> None:
+    html = as_bob.get("/staff/").content.decode()
+    assert "Alice Adeyemi" in html
+    assert "Bob Bennett" in html
+    assert "Charlie Chen" not in html
+    assert "charlie@birch.test" not in html
+
+
+@pytest.mark.parametrize(("method", "path"), STAFF_PAGES)
+def test_another_organisations_admin_gets_404_for_every_staff_page(
+    client: Client, alice, charlie, method: str, path: str
+) -> None:
+    force_verified_login(client, charlie)
+    response = getattr(client, method)(path.format(pk=alice.pk), {"role": "admin"})
+    assert response.status_code == 404
+    alice.refresh_from_db()
+    assert alice.is_active
+    assert alice.role == Role.STAFF
+    assert TOTPDevice.objects.filter(user=alice).exists()
+
+
+@pytest.mark.parametrize(("method", "path"), STAFF_PAGES)
+def test_non_admin_staff_get_404_for_colleagues(
+    client: Client, alice, dana, method: str, path: str
+) -> None:
+    force_verified_login(client, dana)
+    response = getattr(client, method)(path.format(pk=alice.pk), {"role": "admin"})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("role", ["staff", "dsl", "deputy_dsl", "director"])
+def test_only_admins_open_the_staff_list(client: Client, organisation, role: str) -> None:
+    force_verified_login(client, UserFactory(organisation=organisation, role=role))
+    assert client.get("/staff/").status_code == 403
+    assert client.get("/staff/invite/").status_code == 403
+
+
+def test_role_change_is_audited_with_before_and_after(as_bob: Client, alice, bob) -> None:
+    as_bob.post(f"/staff/{alice.pk}/role/", {"role": "deputy_dsl"})
+    alice.refresh_from_db()
+    assert alice.role == Role.DEPUTY_DSL
+    event = AuditEvent.objects.get(action="staff.role_changed")
+    assert event.actor == bob
+    assert event.details == {"from": "staff", "to": "deputy_dsl"}
+
+
+def test_nonsense_role_is_refused_without_a_500(as_bob: Client, alice) -> None:
+    response = as_bob.post(f"/staff/{alice.pk}/role/", {"role": "superuser"}, follow=True)
+    assert response.status_code == 200
+    assert "Choose a role from the list." in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.role == Role.STAFF
+
+
+def test_the_last_admin_cannot_demote_or_deactivate_themselves(as_bob: Client, bob) -> None:
+    demote = as_bob.post(f"/staff/{bob.pk}/role/", {"role": "staff"}, follow=True)
+    assert "must keep at least one active admin" in demote.content.decode()
+    deactivate = as_bob.post(f"/staff/{bob.pk}/deactivate/", follow=True)
+    assert "cannot deactivate your own account" in deactivate.content.decode()
+    bob.refresh_from_db()
+    assert bob.role == Role.ADMIN
+    assert bob.is_active
+
+
+def test_reactivation_lets_them_sign_in_again(as_bob: Client, alice) -> None:
+    as_bob.post(f"/staff/{alice.pk}/deactivate/")
+    as_bob.post(f"/staff/{alice.pk}/reactivate/")
+    again = Client()
+    sign_in(again, alice, PASSWORD)
+    assert again.get("/").status_code == 200
+
+
+def test_two_factor_reset_removes_devices_ends_sessions_and_forces_enrolment(
+    as_bob: Client, alice, bob
+) -> None:
+    StaticDevice.objects.create(user=alice, name="backup").token_set.create(token="abcd1234")
+    alice_browser = Client()
+    force_verified_login(alice_browser, alice)
+
+    response = as_bob.post(f"/staff/{alice.pk}/reset-two-factor/", follow=True)
+    assert "must set up a new authenticator" in response.content.decode()
+
+    assert not TOTPDevice.objects.filter(user=alice).exists()
+    assert not StaticDevice.objects.filter(user=alice).exists()
+    assert not StaffSession.objects.filter(user=alice).exists()
+    assert alice_browser.get("/").status_code == 302
+    event = AuditEvent.objects.get(action="two_factor.reset")
+    assert event.actor == bob
+    assert event.details == {"devices_removed": 2, "sessions_ended": 1}
+
+    # Next sign-in: the password alone leads only to enrolment.
+    fresh = Client()
+    response = post_password(fresh, alice.email, PASSWORD)
+    assert response["Location"] == "/"
+    assert fresh.get("/")["Location"] == "/account/two-factor/setup/"
+
+
+def test_admin_cannot_reset_their_own_second_factor_here(as_bob: Client, bob) -> None:
+    as_bob.post(f"/staff/{bob.pk}/reset-two-factor/")
+    assert TOTPDevice.objects.filter(user=bob).exists()
+
+
+def test_resend_only_for_pending_invitations(as_bob: Client, alice) -> None:
+    response = as_bob.post(f"/staff/{alice.pk}/resend-invitation/", follow=True)
+    assert "already accepted their invitation" in response.content.decode()
