@@ -45,7 +45,7 @@ def _database_url() -> str:
 def test_a_real_worker_takes_the_task_from_redis_and_writes_to_postgres(
     postgres, redis_broker, monkeypatch
 ) -> None:
-    monkeypatch.setattr(app.conf, "task_always_eager", False)
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
     # A queue of its own, so parallel test processes never take each other's tasks.
     queue = f"test-{uuid.uuid4().hex}"
     env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": redis_broker}
