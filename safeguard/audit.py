@@ -1,19 +1,20 @@
 """The audit log: one function records events, one verifies the chain.
 
 Every later capability calls ``record``. Events are hash-chained: each stores
-the previous event's hash and a SHA-256 over its own fields plus that link.
+the previous event's hash and an HMAC-SHA256 over its own fields plus that link.
 """
 
 import datetime as dt
-import hashlib
 import json
 import unicodedata
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from safeguard.models import AuditChainHead, AuditEvent, Organisation, User
 from safeguard.requests import client_ip
@@ -22,16 +23,27 @@ GENESIS_HASH = "0" * 64
 SYSTEM = "system"
 
 
+# Control characters (CR, LF, ESC...), invisible format characters (including the
+# bidirectional overrides that make text read backwards) and Unicode line breaks.
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def _escape_char(char: str) -> str:
+    if unicodedata.category(char) not in _ESCAPED_CATEGORIES:
+        return char
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def _escape_controls(value: object) -> object:
-    """Escape CR, LF and other control characters in every string in ``value``.
+    """Escape every character that could forge or disguise a line in ``value``.
 
     A value typed by a user (an email tried at sign-in, a reason) must not be able
-    to forge a new line in a log export or a terminal reading the audit trail.
+    to start a new line in a log export or a terminal reading the audit trail, or
+    to make itself display as something else.
     """
     if isinstance(value, str):
-        return "".join(
-            f"\\x{ord(char):02x}" if unicodedata.category(char) == "Cc" else char for char in value
-        )
+        return "".join(_escape_char(char) for char in value)
     if isinstance(value, dict):
         return {str(_escape_controls(k)): _escape_controls(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -42,7 +54,11 @@ def _escape_controls(value: object) -> object:
 
 
 def event_hash(event: AuditEvent) -> str:
-    """SHA-256 over a canonical JSON form of everything the event says."""
+    """HMAC-SHA256 over a canonical JSON form of everything the event says.
+
+    Keyed (AUDIT_CHAIN_KEY, else a key derived from SECRET_KEY), so access to the
+    database alone is not enough to rewrite events and recompute the chain.
+    """
     payload = [
         event.seq,
         event.previous_hash,
@@ -57,7 +73,12 @@ def event_hash(event: AuditEvent) -> str:
         event.details,
     ]
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return salted_hmac(
+        "safeguard.audit.chain",
+        canonical,
+        secret=settings.AUDIT_CHAIN_KEY or settings.SECRET_KEY,
+        algorithm="sha256",
+    ).hexdigest()
 
 
 def record(

@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django_otp.forms import OTPAuthenticationFormMixin
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from two_factor.forms import AuthenticationTokenForm, BackupTokenForm, TOTPDeviceForm
 
@@ -34,7 +35,22 @@ class SignInForm(AuthenticationForm):
         # Same words whether the email is unknown or the password wrong, so the
         # form does not reveal who has an account.
         "invalid_login": "Enter a correct email address and password.",
+        "no_authenticator": (
+            "You have not finished setting up your sign-in. Ask your organisation's admin "
+            "to send you a new invitation."
+        ),
     }
+
+    def confirm_login_allowed(self, user: User) -> None:
+        """A password alone never signs anyone in.
+
+        Someone without an authenticator can only set one up from the session an
+        emailed invitation link starts; otherwise whoever learnt the password
+        could enrol their own phone.
+        """
+        super().confirm_login_allowed(user)
+        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            raise ValidationError(self.error_messages["no_authenticator"], code="no_authenticator")
 
 
 class _AuditedSecondFactorMixin:
@@ -46,7 +62,7 @@ class _AuditedSecondFactorMixin:
     def clean(self) -> dict[str, object]:
         try:
             return super().clean()
-        except ValidationError:
+        except ValidationError as error:
             audit.record(
                 action="auth.second_factor_failed",
                 actor=self.user,
@@ -54,7 +70,8 @@ class _AuditedSecondFactorMixin:
                 request=self.request,
                 details={"step": self.step_name},
             )
-            raise
+            # Shown beside the code field, where the person is looking.
+            raise ValidationError({"otp_token": error.messages}) from error
 
 
 class SecondFactorForm(_AuditedSecondFactorMixin, AuthenticationTokenForm):
@@ -65,7 +82,12 @@ class SecondFactorForm(_AuditedSecondFactorMixin, AuthenticationTokenForm):
         regex=r"^[0-9]{6}$",
         error_messages={"invalid": "Enter the 6-digit code, numbers only."},
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+                "class": "govuk-input--width-10",
+            }
         ),
     )
     otp_error_messages = {
@@ -93,10 +115,16 @@ class SecondFactorForm(_AuditedSecondFactorMixin, AuthenticationTokenForm):
 
     def _chosen_device(self, user: User) -> TOTPDevice | None:
         chosen = self.cleaned_data.get("device")
-        for device in self.authenticators:
-            if device.persistent_id == chosen:
-                return device
-        return self.authenticators[0] if self.authenticators else None
+        device = next(
+            (d for d in self.authenticators if d.persistent_id == chosen),
+            self.authenticators[0] if self.authenticators else None,
+        )
+        # clean_otp runs in a transaction: lock the row so parallel guesses queue
+        # behind each other, each sees the throttle count the last one left, and a
+        # code cannot be accepted twice.
+        return (
+            TOTPDevice.objects.select_for_update().filter(pk=device.pk).first() if device else None
+        )
 
 
 class BackupCodeForm(_AuditedSecondFactorMixin, BackupTokenForm):
@@ -105,7 +133,9 @@ class BackupCodeForm(_AuditedSecondFactorMixin, BackupTokenForm):
         label="Backup code",
         help_text="One of the backup codes you saved when you set up your authenticator.",
         max_length=16,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "class": "govuk-input--width-10"}
+        ),
     )
     otp_error_messages = {
         **OTPAuthenticationFormMixin.otp_error_messages,
@@ -116,6 +146,10 @@ class BackupCodeForm(_AuditedSecondFactorMixin, BackupTokenForm):
                  **kwargs: object) -> None:  # fmt: skip
         super().__init__(user, initial_device, **kwargs)
         self.request = request
+
+    def _chosen_device(self, user: User) -> StaticDevice | None:
+        # Locked, so one backup code cannot sign in two browsers at the same moment.
+        return StaticDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
 
 
 class AuthenticatorForm(TOTPDeviceForm):
@@ -131,7 +165,13 @@ class AuthenticatorForm(TOTPDeviceForm):
         label="Code from your authenticator app",
         regex=r"^[0-9]{6}$",
         error_messages={"invalid": "Enter the 6-digit code, numbers only."},
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "class": "govuk-input--width-10",
+            }
+        ),
     )
     error_messages = {
         "invalid_token": "That code is not right. Check the time on your phone and try again.",

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django_otp import devices_for_user
 
-from safeguard import audit
+from safeguard import audit, services
 
 # Safeguard never needs the camera, microphone or location of whoever is viewing
 # it; parents sign on their own phones, and a drawn signature needs none of these.
@@ -25,6 +25,7 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 
 SESSION_SIGNED_IN_AT = "safeguard_signed_in_at"
 SESSION_LAST_SEEN_AT = "safeguard_last_seen_at"
+SESSION_REMEMBERED_KEY = "safeguard_remembered_key"
 
 
 def second_factor_not_required(view: Callable) -> Callable:
@@ -64,6 +65,21 @@ class SecondFactorRequiredMiddleware:
         return redirect_to_login(request.get_full_path())
 
 
+def remember_session(request: HttpRequest, user: object) -> None:
+    """Record the session's key against its user, once per key.
+
+    Keys change (sign-in, second factor, password change, the admin's password
+    page); whichever code changed it, the next response records the new one, so
+    deactivation can always find and end every session.
+    """
+    session = request.session
+    if session.session_key is None:
+        session.save()
+    if session.get(SESSION_REMEMBERED_KEY) != session.session_key:
+        services.session_remember(user=user, session_key=session.session_key)
+        session[SESSION_REMEMBERED_KEY] = session.session_key
+
+
 class SessionTimeoutMiddleware:
     """Sign staff out after 30 minutes idle or 12 hours in all."""
 
@@ -96,7 +112,11 @@ class SessionTimeoutMiddleware:
                 )
                 return redirect_to_login(request.get_full_path())
             session[SESSION_LAST_SEEN_AT] = now
-        return self.get_response(request)
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            remember_session(request, user)
+        return response
 
 
 class SecurityHeadersMiddleware:

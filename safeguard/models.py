@@ -166,8 +166,8 @@ class AuditLogImmutableError(Exception):
 class AuditEvent(models.Model):
     """One thing that happened, append-only and hash-chained.
 
-    Each row stores the hash of the row before it (by ``seq``) and a SHA-256 of
-    its own contents including that link, so editing, deleting or reordering
+    Each row stores the hash of the row before it (by ``seq``) and an HMAC-SHA256
+    of its own contents including that link, so editing, deleting or reordering
     rows breaks the chain; ``manage.py verify_audit`` finds where. Rows are only
     written by ``safeguard.audit.record``.
     """

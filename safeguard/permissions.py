@@ -35,7 +35,9 @@ def staff_visible_to(user: User) -> QuerySet[User]:
     """Staff of the user's own organisation that the user may list."""
     if not is_admin(user):
         return User.objects.none()
-    return User.objects.filter(organisation_id=user.organisation_id)
+    staff = User.objects.filter(organisation_id=user.organisation_id)
+    # Platform operators are not the organisation's staff to manage.
+    return staff if user.is_superuser else staff.exclude(is_superuser=True)
 
 
 def get_staff_member_for_user(user: User, pk: object, perm: str = "view") -> User:

@@ -8,8 +8,9 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django_otp import devices_for_user
@@ -26,46 +27,72 @@ def _queue_invitation_email(user: User) -> None:
     transaction.on_commit(lambda: send_invitation_email.delay(user.pk))
 
 
-@transaction.atomic
 def staff_invite(
     *,
     organisation: Organisation,
-    invited_by: User,
+    invited_by: User | None,
     email: str,
     full_name: str,
     role: str,
     request: HttpRequest | None = None,
 ) -> User:
+    """Create an account with no usable password and email its invitation link.
+
+    ``invited_by`` is None only when a platform operator invites from the command line.
+    """
     email = get_user_model().objects.normalize_email(email).strip().lower()
+    taken = ValidationError({"email": "Someone with this email address already has an account."})
     if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": "Someone with this email address already has an account."})
-    user = User.objects.create_user(
-        email,
-        password=None,  # unusable until they accept the invitation
-        full_name=full_name,
-        organisation=organisation,
-        role=role,
-        invited_at=timezone.now(),
-        invited_by=invited_by,
-    )
-    audit.record(
-        action="staff.invited",
-        actor=invited_by,
-        obj=user,
-        request=request,
-        details={"email": user.email, "role": role},
-    )
+        raise taken
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email,
+                password=None,  # unusable until they accept the invitation
+                full_name=full_name,
+                organisation=organisation,
+                role=role,
+                invited_at=timezone.now(),
+                invited_by=invited_by,
+            )
+            audit.record(
+                action="staff.invited",
+                actor=invited_by,
+                organisation=organisation,
+                actor_label=None if invited_by else "manage.py",
+                obj=user,
+                request=request,
+                details={"email": user.email, "role": role},
+            )
+    except IntegrityError:
+        # Two admins inviting the same address at the same moment.
+        raise taken from None
     _queue_invitation_email(user)
     return user
 
 
 @transaction.atomic
 def staff_invitation_resend(*, user: User, by: User, request: HttpRequest | None = None) -> None:
-    if not user.invitation_pending:
-        raise ValidationError("This person has already accepted their invitation.")
-    User.objects.filter(pk=user.pk).update(invited_at=timezone.now())
+    """Send a new invitation to someone who has not finished setting up.
+
+    The old link stops working (the invitation time is part of its signature), and
+    any password they chose is cleared: they choose one again from the new link.
+    """
+    if has_authenticator(user):
+        raise ValidationError("This person has already set up their sign-in.")
+    _restart_onboarding(user)
     audit.record(action="staff.invitation_resent", actor=by, obj=user, request=request)
     _queue_invitation_email(user)
+
+
+def _restart_onboarding(user: User) -> None:
+    user.set_unusable_password()
+    user.invited_at = timezone.now()
+    user.save(update_fields=["password", "invited_at"])
+
+
+def has_authenticator(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 @transaction.atomic
@@ -76,10 +103,19 @@ def staff_invitation_accept(*, user: User, password: str, request: HttpRequest) 
     audit.record(action="staff.invitation_accepted", actor=user, obj=user, request=request)
 
 
-def _other_active_admins(user: User) -> bool:
+def _other_working_admins(user: User) -> bool:
+    """Whether someone else could still run the organisation's staff accounts.
+
+    Only an admin who can actually sign in counts (a password and an authenticator),
+    not one whose invitation is still pending. The organisation row is locked so two
+    admins demoting each other at the same moment cannot both succeed.
+    """
+    Organisation.objects.select_for_update().filter(pk=user.organisation_id).first()
     return (
         User.objects.filter(organisation_id=user.organisation_id, role=Role.ADMIN, is_active=True)
         .exclude(pk=user.pk)
+        .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .filter(totpdevice__confirmed=True)
         .exists()
     )
 
@@ -93,7 +129,7 @@ def staff_role_change(
     previous = user.role
     if previous == role:
         return
-    if previous == Role.ADMIN and not _other_active_admins(user):
+    if previous == Role.ADMIN and not _other_working_admins(user):
         raise ValidationError({"role": "The organisation must keep at least one active admin."})
     user.role = role
     user.save(update_fields=["role"])
@@ -111,7 +147,7 @@ def staff_deactivate(*, user: User, by: User, request: HttpRequest | None = None
     """Stop someone signing in and end every session they have, at once."""
     if user.pk == by.pk:
         raise ValidationError("You cannot deactivate your own account.")
-    if user.role == Role.ADMIN and not _other_active_admins(user):
+    if user.role == Role.ADMIN and not _other_working_admins(user):
         raise ValidationError("The organisation must keep at least one active admin.")
     user.is_active = False
     user.deactivated_at = timezone.now()
@@ -137,12 +173,18 @@ def staff_reactivate(*, user: User, by: User, request: HttpRequest | None = None
 
 @transaction.atomic
 def two_factor_reset(*, user: User, by: User, request: HttpRequest | None = None) -> int:
-    """Remove every device and backup code; the user must enrol again to sign in."""
+    """Remove every authenticator and backup code, end every session, and send a
+    new invitation.
+
+    The password is cleared too: otherwise whoever knows it could enrol their own
+    authenticator first. Proving the email address again closes that gap.
+    """
     removed = 0
     for device in devices_for_user(user, confirmed=None):
         device.delete()
         removed += 1
     ended = sessions_end_for_user(user=user)
+    _restart_onboarding(user)
     audit.record(
         action="two_factor.reset",
         actor=by,
@@ -150,6 +192,7 @@ def two_factor_reset(*, user: User, by: User, request: HttpRequest | None = None
         request=request,
         details={"devices_removed": removed, "sessions_ended": ended},
     )
+    _queue_invitation_email(user)
     return removed
 
 
@@ -159,6 +202,8 @@ def two_factor_device_remove(
 ) -> None:
     """Remove one of the user's own authenticators: never the last one, and never
     the one this session was verified with (sign in with another one first)."""
+    # Lock the user, so two removals at once cannot leave them with none.
+    User.objects.select_for_update().filter(pk=user.pk).first()
     authenticators = TOTPDevice.objects.filter(user=user, confirmed=True)
     if device.user_id != user.pk:
         raise ValidationError("That is not one of your authenticators.")
@@ -184,8 +229,10 @@ def two_factor_device_remove(
 @transaction.atomic
 def backup_codes_generate(*, user: User, request: HttpRequest, count: int) -> list[str]:
     """Replace the user's backup codes with ``count`` new single-use ones."""
-    device, _ = StaticDevice.objects.get_or_create(user=user, name="backup")
-    device.token_set.all().delete()
+    # Lock the user: a double-submitted form must not make two sets of codes.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name="backup")
     codes = [StaticToken.random_token() for _ in range(count)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
     audit.record(

@@ -131,6 +131,10 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Take the write lock when a transaction starts, not half-way through it, so
+    # concurrent writers (web, worker, audit appends) wait instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -146,6 +150,11 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Audit events are chained with HMAC-SHA256 under this key, so someone who can
+# write to the database but not read the server's settings cannot forge a chain.
+# Keep it stable: a new key makes older events fail verification. Defaults to a
+# key derived from SECRET_KEY.
+AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="")
 # Invitation links expire after 72 hours (the invitation token generator's timeout).
 INVITATION_TIMEOUT_SECONDS = 72 * 3600
 

@@ -7,8 +7,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from safeguard import audit, services
-from safeguard.middleware import SESSION_LAST_SEEN_AT, SESSION_SIGNED_IN_AT
+from safeguard import audit
+from safeguard.middleware import SESSION_LAST_SEEN_AT, SESSION_SIGNED_IN_AT, remember_session
 from safeguard.models import StaffSession, User
 from safeguard.requests import sign_in_email
 
@@ -18,10 +18,7 @@ def on_logged_in(sender: object, request: HttpRequest, user: User, **kwargs: obj
     now = time.time()
     request.session[SESSION_SIGNED_IN_AT] = now
     request.session[SESSION_LAST_SEEN_AT] = now
-    # A new session needs a key before it can be remembered for deactivation.
-    if request.session.session_key is None:
-        request.session.save()
-    services.session_remember(user=user, session_key=request.session.session_key)
+    remember_session(request, user)
     device = getattr(user, "otp_device", None)
     audit.record(
         action="auth.login",

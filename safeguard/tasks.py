@@ -24,7 +24,7 @@ def record_worker_heartbeat() -> None:
 
 @shared_task(name="safeguard.tasks.send_invitation_email")
 def send_invitation_email(user_id: int) -> None:
-    """Email an invited member of staff their link to set a password.
+    """Email an invited (or reset) member of staff their link to set a password.
 
     The link is made here, not passed in, so no token ever sits in the broker.
     Safe to run twice: both links work and both stop working once a password
@@ -34,7 +34,10 @@ def send_invitation_email(user_id: int) -> None:
     if user is None or not user.invitation_pending:
         return
     uidb64, token = invitation_path_args(user)
+    # Someone who has signed in before is here because their sign-in was reset.
+    returning = user.last_login is not None
     context = {
+        "returning": returning,
         "user": user,
         "organisation": user.organisation,
         "invited_by": user.invited_by,
@@ -42,7 +45,11 @@ def send_invitation_email(user_id: int) -> None:
         "hours": settings.INVITATION_TIMEOUT_SECONDS // 3600,
     }
     message = EmailMultiAlternatives(
-        subject=f"You have been invited to Safeguard for {user.organisation.name}",
+        subject=(
+            f"Set up your Safeguard sign-in again for {user.organisation.name}"
+            if returning
+            else f"You have been invited to Safeguard for {user.organisation.name}"
+        ),
         body=render_to_string("emails/invitation.txt", context),
         to=[user.email],
     )

@@ -160,7 +160,6 @@ def _authenticator_page(request: HttpRequest, *, first: bool) -> HttpResponse:
             # The session now carries more privilege than before: give it a new
             # key, so a key seen before verification is worth nothing after.
             request.session.cycle_key()
-            services.session_remember(user=user, session_key=request.session.session_key)
             messages.success(request, "Your authenticator is set up.")
             return redirect("backup_codes")
         messages.success(request, f"{authenticator_label(device)} has been added.")
@@ -263,10 +262,8 @@ class AuditedPasswordChangeView(PasswordChangeView):
             obj=self.request.user,
             request=self.request,
         )
-        # Django keeps this session; others started with the old password end.
-        services.session_remember(
-            user=self.request.user, session_key=self.request.session.session_key
-        )
+        # Django keeps this session (with a new key, recorded by the middleware);
+        # sessions started with the old password end.
         messages.success(self.request, "Your password has been changed.")
         return response
 

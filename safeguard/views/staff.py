@@ -112,8 +112,8 @@ def staff_two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         services.two_factor_reset,
-        "{name}'s authenticators and backup codes were removed. They must set up a new "
-        "authenticator the next time they sign in.",
+        "{name}'s sign-in was reset. They have been emailed a link to choose a new password "
+        "and set up a new authenticator.",
     )
 
 

@@ -4,8 +4,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from safeguard.tokens import invitation_path_args
 from tests.auth import secret_base32, totp
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -90,14 +91,18 @@ def test_error_summary_links_to_the_field(page: Page, live_server) -> None:
     expect(page.get_by_label("Email address")).to_be_focused()
 
 
-def test_enrolment_page_is_accessible_and_the_qr_code_loads(page: Page, live_server, organisation):
-    from tests.factories import UserFactory
+def test_invitation_to_enrolment_is_accessible_and_the_qr_code_loads(
+    page: Page, live_server, organisation
+):
+    newcomer = UserFactory(organisation=organisation, password=None, authenticator=False)
+    uidb64, token = invitation_path_args(newcomer)
+    page.goto(f"{live_server.url}/account/invitation/{uidb64}/{token}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Choose your password")
+    assert_accessible(page)
+    page.get_by_label("New password", exact=True).fill("plum orchard lantern 42")
+    page.get_by_label("New password confirmation").fill("plum orchard lantern 42")
+    page.get_by_role("button", name="Save password and continue").click()
 
-    newcomer = UserFactory(organisation=organisation, authenticator=False)
-    page.goto(f"{live_server.url}/account/login/")
-    page.get_by_label("Email address").fill(newcomer.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Set up your authenticator app")
     qr = page.get_by_role("img", name="QR code for setting up Safeguard")
     expect(qr).to_be_visible()
@@ -105,4 +110,15 @@ def test_enrolment_page_is_accessible_and_the_qr_code_loads(page: Page, live_ser
     assert image.status == 200
     assert image.headers["content-type"].startswith("image/svg+xml")
     assert "<svg" in image.text()
+    assert_accessible(page)
+
+    page.get_by_text("I cannot scan the QR code").click()
+    secret = "".join(page.locator("#secret").inner_text().split())
+    page.get_by_label("Code from your authenticator app").fill(totp(secret))
+    page.get_by_role("button", name="Finish setting up").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Backup codes")
+    page.get_by_role("button", name="Create backup codes").click()
+    expect(
+        page.get_by_role("list", name="Your backup codes").get_by_role("listitem")
+    ).to_have_count(10)
     assert_accessible(page)

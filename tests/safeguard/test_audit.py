@@ -191,3 +191,17 @@ def test_concurrent_writers_never_fork_the_chain(postgres, alice) -> None:
     assert AuditEvent.objects.filter(action="test.concurrent").count() == 80
     assert sorted(AuditEvent.objects.values_list("seq", flat=True)) == list(range(1, 81))
     assert verify()[0] == 0
+
+
+def test_bidi_overrides_and_unicode_line_breaks_are_escaped(alice) -> None:
+    event = audit.record(action="test.event", details={"reason": "abc\u202edcba\u2028next"})
+    assert event.details["reason"] == "abc\\u202edcba\\u2028next"
+
+
+def test_the_chain_is_keyed_so_database_access_alone_cannot_forge_it(alice, settings) -> None:
+    write_events(alice, 2)
+    assert verify()[0] == 0
+    settings.AUDIT_CHAIN_KEY = "a different key that a database-only attacker would have to guess"
+    code, message = verify()
+    assert code == 1
+    assert "event #1" in message

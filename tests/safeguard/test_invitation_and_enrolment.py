@@ -182,3 +182,40 @@ def test_enrolled_user_cannot_enrol_again_without_verifying(client: Client, alic
     follow = client.get(response["Location"])
     assert follow["Location"].startswith("/account/login/")
     assert TOTPDevice.objects.filter(user=alice).count() == 1
+
+
+def test_invitations_keep_their_own_clock(client: Client, bob, site_url, invite, settings):
+    """Shortening password-reset links must not shorten (or lengthen) invitations."""
+    invite(client, bob)
+    settings.PASSWORD_RESET_TIMEOUT = 60
+    erin = User.objects.get(email="erin@alder.test")
+    two_hours_ago = InvitationTokenGenerator()
+    two_hours_ago._now = lambda: dt.datetime.now() - dt.timedelta(hours=2)
+    uidb64, _ = invitation_path_args(erin)
+    link = f"/account/invitation/{uidb64}/{two_hours_ago.make_token(erin)}/"
+    assert Client().get(link).status_code == 200
+
+
+def test_a_new_invitation_kills_the_old_link(client: Client, bob, site_url, invite) -> None:
+    invite(client, bob)
+    old_link = invitation_link()
+    erin = User.objects.get(email="erin@alder.test")
+    client.post(f"/staff/{erin.pk}/resend-invitation/")
+    assert Client().get(old_link).status_code == 404
+
+
+def test_new_backup_codes_replace_the_old_ones(client: Client, alice) -> None:
+    force_verified_login(client, alice)
+    first = re.findall(
+        r"<li>([a-z0-9]{8})</li>",
+        client.post("/account/security/backup-codes/", follow=True).content.decode(),
+    )
+    second = re.findall(
+        r"<li>([a-z0-9]{8})</li>",
+        client.post("/account/security/backup-codes/", follow=True).content.decode(),
+    )
+    assert len(first) == len(second) == 10
+    assert not set(first) & set(second)
+    assert sorted(alice.staticdevice_set.get().token_set.values_list("token", flat=True)) == sorted(
+        second
+    )

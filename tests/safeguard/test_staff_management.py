@@ -1,6 +1,9 @@
 """Organisation admins manage their own staff, and nobody else's."""
 
+import re
+
 import pytest
+from django.core import mail
 from django.test import Client
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -99,15 +102,17 @@ def test_reactivation_lets_them_sign_in_again(as_bob: Client, alice) -> None:
     assert again.get("/").status_code == 200
 
 
-def test_two_factor_reset_removes_devices_ends_sessions_and_forces_enrolment(
-    as_bob: Client, alice, bob
+def test_two_factor_reset_clears_sign_in_ends_sessions_and_emails_a_new_link(
+    as_bob: Client, alice, bob, settings, django_capture_on_commit_callbacks
 ) -> None:
+    settings.SITE_URL = "http://testserver"
     StaticDevice.objects.create(user=alice, name="backup").token_set.create(token="abcd1234")
     alice_browser = Client()
     force_verified_login(alice_browser, alice)
 
-    response = as_bob.post(f"/staff/{alice.pk}/reset-two-factor/", follow=True)
-    assert "must set up a new authenticator" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_bob.post(f"/staff/{alice.pk}/reset-two-factor/", follow=True)
+    assert "sign-in was reset" in response.content.decode()
 
     assert not TOTPDevice.objects.filter(user=alice).exists()
     assert not StaticDevice.objects.filter(user=alice).exists()
@@ -117,11 +122,56 @@ def test_two_factor_reset_removes_devices_ends_sessions_and_forces_enrolment(
     assert event.actor == bob
     assert event.details == {"devices_removed": 2, "sessions_ended": 1}
 
-    # Next sign-in: the password alone leads only to enrolment.
+    # The old password no longer works: whoever knew it cannot enrol a phone.
     fresh = Client()
-    response = post_password(fresh, alice.email, PASSWORD)
-    assert response["Location"] == "/"
-    assert fresh.get("/")["Location"] == "/account/two-factor/setup/"
+    post_password(fresh, alice.email, PASSWORD)
+    assert "_auth_user_id" not in fresh.session
+
+    # Alice proves her email address again and sets everything up afresh.
+    message = mail.outbox[-1]
+    assert message.to == [alice.email]
+    assert "has been reset" in message.body
+    link = re.search(r"http://testserver(/account/invitation/\S+/)", message.body).group(1)
+    response = fresh.post(
+        link, {"new_password1": "new plum orchard 7", "new_password2": "new plum orchard 7"}
+    )
+    assert response["Location"] == "/account/two-factor/setup/"
+
+
+def test_password_alone_never_signs_in_someone_without_an_authenticator(organisation) -> None:
+    """An invitee who chose a password but never finished setting up, for example."""
+    halfway = UserFactory(organisation=organisation, authenticator=False)
+    client = Client()
+    response = post_password(client, halfway.email, PASSWORD)
+    assert response.status_code == 200
+    assert "You have not finished setting up your sign-in" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_pending_invitation_does_not_count_as_another_admin(
+    as_bob: Client, bob, organisation
+) -> None:
+    UserFactory(organisation=organisation, role=Role.ADMIN, password=None, authenticator=False)
+    response = as_bob.post(f"/staff/{bob.pk}/role/", {"role": "staff"}, follow=True)
+    assert "must keep at least one active admin" in response.content.decode()
+    bob.refresh_from_db()
+    assert bob.role == Role.ADMIN
+
+
+def test_an_admin_who_can_sign_in_does_count(as_bob: Client, bob, organisation) -> None:
+    UserFactory(organisation=organisation, role=Role.ADMIN)
+    as_bob.post(f"/staff/{bob.pk}/role/", {"role": "staff"})
+    bob.refresh_from_db()
+    assert bob.role == Role.STAFF
+
+
+def test_platform_operators_are_not_the_organisations_to_manage(
+    as_bob: Client, organisation
+) -> None:
+    operator = UserFactory(organisation=organisation, role=Role.ADMIN, is_superuser=True)
+    assert operator.email not in as_bob.get("/staff/").content.decode()
+    assert as_bob.post(f"/staff/{operator.pk}/reset-two-factor/").status_code == 404
+    assert as_bob.post(f"/staff/{operator.pk}/deactivate/").status_code == 404
 
 
 def test_admin_cannot_reset_their_own_second_factor_here(as_bob: Client, bob) -> None:
@@ -129,6 +179,8 @@ def test_admin_cannot_reset_their_own_second_factor_here(as_bob: Client, bob) ->
     assert TOTPDevice.objects.filter(user=bob).exists()
 
 
-def test_resend_only_for_pending_invitations(as_bob: Client, alice) -> None:
+def test_resend_only_for_people_still_setting_up(as_bob: Client, alice) -> None:
     response = as_bob.post(f"/staff/{alice.pk}/resend-invitation/", follow=True)
-    assert "already accepted their invitation" in response.content.decode()
+    assert "already set up their sign-in" in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.has_usable_password()
