@@ -21,6 +21,13 @@ from safeguard import audit
 from safeguard.models import Organisation, Role, StaffSession, User
 
 
+def security_notice_queue(*, user: User, change: str) -> None:
+    """Email the user, after the commit, that their sign-in methods changed."""
+    from safeguard.tasks import send_security_notice
+
+    transaction.on_commit(lambda: send_security_notice.delay(user.pk, change))
+
+
 def _queue_invitation_email(user: User) -> None:
     from safeguard.tasks import send_invitation_email
 
@@ -224,6 +231,7 @@ def two_factor_device_remove(
         request=request,
         details={"device": name},
     )
+    security_notice_queue(user=user, change="authenticator_removed")
 
 
 @transaction.atomic
@@ -242,6 +250,7 @@ def backup_codes_generate(*, user: User, request: HttpRequest, count: int) -> li
         request=request,
         details={"count": count},
     )
+    security_notice_queue(user=user, change="backup_codes_generated")
     return codes
 
 

@@ -155,6 +155,8 @@ def _authenticator_page(request: HttpRequest, *, first: bool) -> HttpResponse:
             request=request,
             details={"device": authenticator_label(device), "first": first},
         )
+        if not first:
+            services.security_notice_queue(user=user, change="authenticator_added")
         if first:
             django_otp.login(request, device)
             # The session now carries more privilege than before: give it a new
@@ -262,6 +264,7 @@ class AuditedPasswordChangeView(PasswordChangeView):
             obj=self.request.user,
             request=self.request,
         )
+        services.security_notice_queue(user=self.request.user, change="password_changed")
         # Django keeps this session (with a new key, recorded by the middleware);
         # sessions started with the old password end.
         messages.success(self.request, "Your password has been changed.")

@@ -69,7 +69,17 @@ def test_sign_in_with_the_keyboard_alone(page: Page, live_server, alice) -> None
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/account/", "/account/security/", "/staff/", "/staff/invite/"]
+    "path",
+    [
+        "/",
+        "/account/",
+        "/account/security/",
+        "/account/security/backup-codes/",
+        "/account/security/authenticators/add/",
+        "/account/password/",
+        "/staff/",
+        "/staff/invite/",
+    ],
 )
 def test_staff_pages_meet_wcag_aa(page: Page, live_server, bob, path: str) -> None:
     sign_in(page, live_server.url, bob)

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -90,3 +91,34 @@ def test_wrong_code_when_adding_is_explained_and_adds_nothing(client: Client, al
     assert response.status_code == 200
     assert "Enter the 6-digit code, numbers only." in response.content.decode()
     assert TOTPDevice.objects.filter(user=alice).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("action", "words"),
+    [
+        ("add", "A new authenticator app was added"),
+        ("codes", "New backup codes were created"),
+        ("password", "Your Safeguard password was changed"),
+    ],
+)
+def test_every_change_to_sign_in_methods_is_emailed(
+    client: Client, alice, django_capture_on_commit_callbacks, action: str, words: str
+) -> None:
+    force_verified_login(client, alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        if action == "add":
+            add_authenticator(client, "Tablet")
+        elif action == "codes":
+            client.post("/account/security/backup-codes/")
+        else:
+            response = client.post(
+                "/account/password/",
+                {
+                    "old_password": PASSWORD,
+                    "new_password1": "a brand new passphrase 9",
+                    "new_password2": "a brand new passphrase 9",
+                },
+            )
+            assert response.status_code == 302
+    assert [m.to for m in mail.outbox] == [[alice.email]]
+    assert words in mail.outbox[0].body
