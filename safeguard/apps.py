@@ -9,7 +9,9 @@ class SafeguardConfig(AppConfig):
     verbose_name = "Safeguard core"
 
     def ready(self) -> None:
-        from safeguard import signals  # noqa: F401 - connects the sign-in receivers
+        from safeguard import reminders, signals, staff_reminders  # noqa: F401 - signals connect
+
+        reminders.register(staff_reminders.sign_in_not_set_up)
 
 
 class SafeguardAdminConfig(admin_apps.AdminConfig):

@@ -18,6 +18,15 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    # Hourly, so that each organisation's digest goes out soon after 07:00 in its
+    # own timezone; what is due is decided from the database, so a missed hour
+    # or day simply catches up. Expires before the next run, so a backlog after
+    # an outage never sends a stack of sweeps.
+    "reminders-sweep": {
+        "task": "safeguard.tasks.sweep_reminders",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 50 * 60},
+    },
     # Lets /healthz say when a worker last ran a scheduled task, which proves
     # beat, broker and worker are all alive, not just reachable.
     "worker-heartbeat": {

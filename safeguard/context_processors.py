@@ -2,13 +2,17 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from safeguard.health import app_version
-from safeguard.permissions import is_admin
+from safeguard.permissions import is_admin, notices_visible_to
 
 
 def portal(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     organisation = user.organisation if user is not None and user.is_authenticated else None
+    verified = organisation is not None and user.is_verified()
     return {
+        "unread_notices": (
+            notices_visible_to(user).filter(read_at__isnull=True).count() if verified else 0
+        ),
         "service_name": "Safeguard",
         "app_version": app_version(),
         "current_organisation": organisation,

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from safeguard.models import Role, User
+from safeguard.models import Notice, Role, User
 
 SAFEGUARDING_LEADS = frozenset({Role.DSL, Role.DEPUTY_DSL})
 
@@ -51,4 +51,16 @@ def get_staff_member_for_user(user: User, pk: object, perm: str = "view") -> Use
     try:
         return staff_visible_to(user).select_related("organisation").get(pk=pk)
     except (User.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def notices_visible_to(user: User) -> QuerySet[Notice]:
+    """A person's own notices; nobody else's, whatever their role."""
+    return Notice.objects.filter(recipient_id=user.pk, organisation_id=user.organisation_id)
+
+
+def get_notice_for_user(user: User, pk: object) -> Notice:
+    try:
+        return notices_visible_to(user).get(pk=pk)
+    except (Notice.DoesNotExist, ValueError, TypeError):
         raise Http404 from None

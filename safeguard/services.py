@@ -19,19 +19,20 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguard import audit
 from safeguard.models import Organisation, Role, StaffSession, User
+from safeguard.queue import enqueue_on_commit
 
 
 def security_notice_queue(*, user: User, change: str) -> None:
     """Email the user, after the commit, that their sign-in methods changed."""
     from safeguard.tasks import send_security_notice
 
-    transaction.on_commit(lambda: send_security_notice.delay(user.pk, change))
+    enqueue_on_commit(send_security_notice, user.pk, change, run_here_if_broker_down=True)
 
 
 def _queue_invitation_email(user: User) -> None:
     from safeguard.tasks import send_invitation_email
 
-    transaction.on_commit(lambda: send_invitation_email.delay(user.pk))
+    enqueue_on_commit(send_invitation_email, user.pk, run_here_if_broker_down=True)
 
 
 def staff_invite(

@@ -240,8 +240,19 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Longer than the hard time limit, so a slow task is never handed to a second
     # worker while the first is still running it.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A page that queues a task must not hang when the broker is down: give up quickly
+# (queue.py then falls back) instead of Celery's default of retrying for longer.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -1,5 +1,6 @@
 """Thin Celery wrappers around core services."""
 
+import smtplib
 import socket
 
 from celery import shared_task
@@ -8,7 +9,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from safeguard import health
+from safeguard import health, reminders
 from safeguard.models import User
 from safeguard.tokens import invitation_path_args
 
@@ -86,3 +87,42 @@ def send_security_notice(user_id: int, change: str) -> None:
         render_to_string("emails/security_notice.html", context), "text/html"
     )
     message.send()
+
+
+# Sending email fails transiently (SMTP down, DNS, timeouts): retry with backoff.
+# The ledger keeps the notice unsent meanwhile, and the hourly sweep re-queues it
+# even if every retry fails.
+EMAIL_RETRY = {
+    "autoretry_for": (smtplib.SMTPException, OSError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 1800,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
+
+
+@shared_task(name="safeguard.tasks.sweep_reminders")
+def sweep_reminders() -> dict[str, int]:
+    """Claim every reminder due now and queue its emails.
+
+    Safe to run twice, or on two workers at once: each reminder's ledger row can
+    be inserted once, and each email task sends only rows it can lock unsent.
+    """
+    result = reminders.sweep()
+    for notice_id in result.urgent_notices:
+        send_urgent_notice.delay(notice_id)
+    for digest_id in result.digests:
+        send_reminder_digest.delay(digest_id)
+    return result.counts()
+
+
+@shared_task(name="safeguard.tasks.send_reminder_digest", **EMAIL_RETRY)
+def send_reminder_digest(digest_id: int) -> int:
+    """Send one person's daily digest. Safe to run twice: a sent digest is skipped."""
+    return reminders.digest_send(digest_id=digest_id)
+
+
+@shared_task(name="safeguard.tasks.send_urgent_notice", **EMAIL_RETRY)
+def send_urgent_notice(notice_id: int) -> bool:
+    """Email one urgent notice. Safe to run twice: a sent notice is skipped."""
+    return reminders.urgent_send(notice_id=notice_id)

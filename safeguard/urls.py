@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import path
 
-from safeguard.views import accounts, core, staff
+from safeguard.views import accounts, core, notices, staff
 
 urlpatterns = [
     path("", core.home, name="home"),
@@ -30,6 +30,10 @@ urlpatterns = [
         accounts.invitation_accept,
         name="invitation_accept",
     ),
+    # In-app notices (reminders)
+    path("notices/", notices.notice_list, name="notice_list"),
+    path("notices/<int:pk>/open/", notices.notice_open, name="notice_open"),
+    path("notices/read-all/", notices.notice_read_all, name="notice_read_all"),
     # Staff management (organisation admins)
     path("staff/", staff.staff_list, name="staff_list"),
     path("staff/invite/", staff.staff_invite, name="staff_invite"),

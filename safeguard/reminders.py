@@ -1,0 +1,349 @@
+"""The reminder engine: what is due, claimed exactly once, shown and emailed.
+
+Apps register providers (``register``); the engine knows none of them. A sweep
+asks every provider, for every organisation, what is due now. Each due item is
+claimed by inserting its (kind, object, stage) row into the ledger, which a
+unique constraint allows once, ever: a sweep run twice, on two workers at once,
+or after a crash sends each reminder once, and a sweep that did not run
+yesterday finds today whatever is still due.
+
+Claimed items become in-app notices at once. Urgent ones are emailed at once;
+the rest go into one digest email per person per day, after DIGEST_HOUR in the
+organisation's timezone. Emails are sent inside the transaction that marks them
+sent, with the rows locked (SKIP LOCKED on PostgreSQL), so a failed or killed
+send leaves them unsent for the next attempt.
+"""
+
+import datetime as dt
+import logging
+import zoneinfo
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, connection, models, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from safeguard.models import DigestLedger, Notice, Organisation, ReminderLedger, User
+
+log = logging.getLogger(__name__)
+
+DIGEST_HOUR = 7  # local time from which the day's digest goes out
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """Something a provider says is due: who should hear about it, and how soon."""
+
+    kind: str
+    obj: models.Model
+    stage: str
+    recipients: Sequence[User]
+    due_at: dt.datetime
+    title: str
+    url: str
+    urgent: bool = False
+
+
+Provider = Callable[..., Iterable[DueItem]]
+_providers: list[Provider] = []
+
+
+def register(provider: Provider) -> Provider:
+    """Add a provider: ``provider(*, organisation, now) -> Iterable[DueItem]``."""
+    if provider not in _providers:
+        _providers.append(provider)
+    return provider
+
+
+def unregister(provider: Provider) -> None:
+    if provider in _providers:
+        _providers.remove(provider)
+
+
+def providers() -> tuple[Provider, ...]:
+    return tuple(_providers)
+
+
+def stage_for(
+    *,
+    due_at: dt.datetime,
+    now: dt.datetime,
+    tz: zoneinfo.ZoneInfo,
+    lead_days: Sequence[int] = (30, 7),
+) -> str | None:
+    """Which reminder stage applies now: "30d", "7d", "due", then "overdue-1w",
+    "overdue-2w"... once a week while overdue; None when nothing is due yet.
+
+    Days are counted in the organisation's timezone, so "7 days before" means
+    seven local calendar days whatever the clocks did in between.
+    """
+    today = now.astimezone(tz).date()
+    due_day = due_at.astimezone(tz).date()
+    if now >= due_at:
+        weeks_over = (today - due_day).days // 7
+        return "due" if weeks_over == 0 else f"overdue-{weeks_over}w"
+    for lead in sorted(lead_days):
+        if today >= due_day - dt.timedelta(days=lead):
+            return f"{lead}d"
+    return None
+
+
+def local_midnight(day: dt.date, tz: zoneinfo.ZoneInfo) -> dt.datetime:
+    """The start of a local calendar day, as an aware datetime."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+
+
+@dataclass
+class SweepResult:
+    due: int = 0
+    claimed: int = 0
+    skipped: int = 0
+    sent: int = 0
+    failed: int = 0
+    urgent_notices: list[int] = field(default_factory=list)
+    digests: list[int] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "due": self.due,
+            "claimed": self.claimed,
+            "sent": self.sent,
+            "skipped": self.skipped,
+            "failed": self.failed,
+        }
+
+
+def _claim(item: DueItem, organisation: Organisation) -> ReminderLedger | None:
+    """Insert the ledger row; None when a sweep (this one or another) already has it.
+
+    The unique constraint is the lock: on PostgreSQL a concurrent sweep inserting
+    the same row waits for ours to commit and then fails the insert.
+    """
+    row = ReminderLedger(
+        organisation=organisation,
+        kind=item.kind,
+        object_type=item.obj._meta.label_lower,
+        object_id=str(item.obj.pk),
+        stage=item.stage,
+        due_at=item.due_at,
+        urgent=item.urgent,
+    )
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:
+        return None
+    return row
+
+
+def _notify(ledger: ReminderLedger, item: DueItem) -> list[Notice]:
+    recipients = {user.pk: user for user in item.recipients if user.is_active}
+    notices = [
+        Notice(
+            ledger=ledger,
+            recipient=user,
+            organisation=ledger.organisation,
+            title=item.title[:300],
+            url=item.url[:500],
+            urgent=item.urgent,
+            due_at=item.due_at,
+        )
+        for user in recipients.values()
+    ]
+    return Notice.objects.bulk_create(notices)
+
+
+def notify_now(*, organisation: Organisation, item: DueItem) -> list[Notice]:
+    """Raise one reminder straight away rather than at the next sweep (a new
+    high-risk concern, say): claim it, show it, and email it after the commit.
+
+    Returns no notices when the same (kind, object, stage) was already raised.
+    """
+    from safeguard.queue import enqueue_on_commit
+    from safeguard.tasks import send_urgent_notice
+
+    with transaction.atomic():
+        ledger = _claim(item, organisation)
+        if ledger is None:
+            return []
+        notices = _notify(ledger, item)
+        if item.urgent:
+            for notice in notices:
+                # If the broker is down the hourly sweep sends it instead.
+                enqueue_on_commit(send_urgent_notice, notice.pk)
+    return notices
+
+
+def sweep(*, now: dt.datetime | None = None, dry_run: bool = False) -> SweepResult:
+    """Claim whatever is due now and create its notices. Sends nothing itself."""
+    now = now or timezone.now()
+    result = SweepResult()
+    for organisation in Organisation.objects.order_by("pk"):
+        for provider in providers():
+            for item in provider(organisation=organisation, now=now):
+                result.due += 1
+                if dry_run:
+                    exists = ReminderLedger.objects.filter(
+                        kind=item.kind,
+                        object_type=item.obj._meta.label_lower,
+                        object_id=str(item.obj.pk),
+                        stage=item.stage,
+                    ).exists()
+                    result.skipped += exists
+                    result.claimed += not exists
+                    continue
+                with transaction.atomic():
+                    ledger = _claim(item, organisation)
+                    if ledger is None:
+                        result.skipped += 1
+                        continue
+                    notices = _notify(ledger, item)
+                result.claimed += 1
+                if item.urgent:
+                    result.urgent_notices += [notice.pk for notice in notices]
+    if not dry_run:
+        result.digests = digests_claim(now=now)
+        # Urgent notices from earlier sweeps whose email has not gone yet (the
+        # broker was down, the worker died): try again.
+        result.urgent_notices = sorted(
+            set(result.urgent_notices)
+            | set(
+                Notice.objects.filter(urgent=True, emailed_at__isnull=True).values_list(
+                    "pk", flat=True
+                )
+            )
+        )
+    return result
+
+
+def digests_claim(*, now: dt.datetime) -> list[int]:
+    """Claim today's digest for everyone with notices waiting, once the local
+    digest hour has passed; return the ids of digests not yet sent."""
+    waiting = (
+        # A notice already read in the portal needs no email.
+        Notice.objects.filter(
+            urgent=False, emailed_at__isnull=True, read_at__isnull=True, recipient__is_active=True
+        )
+        .values_list("recipient_id", "organisation__timezone")
+        .distinct()
+    )
+    for recipient_id, tz_name in waiting:
+        local = now.astimezone(zoneinfo.ZoneInfo(tz_name))
+        if local.hour < DIGEST_HOUR:
+            continue
+        DigestLedger.objects.bulk_create(
+            [DigestLedger(recipient_id=recipient_id, local_date=local.date())],
+            ignore_conflicts=True,
+        )
+    return list(DigestLedger.objects.filter(sent_at__isnull=True).values_list("pk", flat=True))
+
+
+def _locked(queryset: models.QuerySet) -> models.QuerySet:
+    """Rows another worker is sending right now are skipped, not waited for."""
+    if connection.features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True)
+    return queryset  # SQLite: IMMEDIATE transactions already serialise writers
+
+
+def _absolute(url: str) -> str:
+    return settings.SITE_URL + url
+
+
+def digest_send(*, digest_id: int) -> int:
+    """Send one digest: every waiting non-urgent notice of its recipient, in one
+    email. Returns how many notices it carried (0 when there was nothing to do)."""
+    with transaction.atomic():
+        digest = _locked(
+            DigestLedger.objects.filter(pk=digest_id, sent_at__isnull=True).select_related(
+                "recipient", "recipient__organisation"
+            )
+        ).first()
+        if digest is None:
+            return 0  # sent already, or another worker is sending it now
+        notices = list(
+            _locked(
+                Notice.objects.filter(
+                    recipient=digest.recipient,
+                    urgent=False,
+                    emailed_at__isnull=True,
+                    read_at__isnull=True,
+                ).order_by("due_at", "pk")
+            )
+        )
+        now = timezone.now()
+        if notices:
+            user = digest.recipient
+            context = {
+                "user": user,
+                "organisation": user.organisation,
+                "notices": [(n, _absolute(n.url)) for n in notices],
+                "notices_url": _absolute("/notices/"),
+            }
+            message = EmailMultiAlternatives(
+                subject=f"Safeguard: {len(notices)} reminder{'s' if len(notices) != 1 else ''} "
+                f"for {user.organisation.name}",
+                body=render_to_string("emails/reminder_digest.txt", context),
+                to=[user.email],
+            )
+            message.attach_alternative(
+                render_to_string("emails/reminder_digest.html", context), "text/html"
+            )
+            # Sent while the rows are locked and before they are marked: if this
+            # raises, or the process dies, nothing is marked and a later attempt
+            # sends them.
+            message.send()
+            Notice.objects.filter(pk__in=[n.pk for n in notices]).update(emailed_at=now)
+        digest.sent_at = now
+        digest.notice_count = len(notices)
+        digest.save(update_fields=["sent_at", "notice_count"])
+        return len(notices)
+
+
+def urgent_send(*, notice_id: int) -> bool:
+    """Email one urgent notice now. False when it was sent already."""
+    with transaction.atomic():
+        notice = _locked(
+            Notice.objects.filter(pk=notice_id, emailed_at__isnull=True).select_related(
+                "recipient", "organisation"
+            )
+        ).first()
+        if notice is None or not notice.recipient.is_active:
+            return False
+        context = {
+            "user": notice.recipient,
+            "notice": notice,
+            "link": _absolute(notice.url),
+            "organisation": notice.organisation,
+        }
+        message = EmailMultiAlternatives(
+            subject=f"Urgent, Safeguard: {notice.title}",
+            body=render_to_string("emails/reminder_urgent.txt", context),
+            to=[notice.recipient.email],
+        )
+        message.attach_alternative(
+            render_to_string("emails/reminder_urgent.html", context), "text/html"
+        )
+        message.send()
+        Notice.objects.filter(pk=notice.pk).update(emailed_at=timezone.now())
+        return True
+
+
+def deliver(result: SweepResult) -> SweepResult:
+    """Send, in this process, everything a sweep left to send (the command's path;
+    the Celery path queues one task per email instead)."""
+    for notice_id in result.urgent_notices:
+        try:
+            result.sent += urgent_send(notice_id=notice_id)
+        except OSError:
+            log.exception("Urgent reminder %s not sent; the next sweep retries it", notice_id)
+            result.failed += 1
+    for digest_id in result.digests:
+        try:
+            result.sent += bool(digest_send(digest_id=digest_id))
+        except OSError:
+            log.exception("Digest %s not sent; the next sweep retries it", digest_id)
+            result.failed += 1
+    return result
