@@ -244,7 +244,9 @@ def digests_claim(*, now: dt.datetime) -> list[int]:
 def _locked(queryset: models.QuerySet) -> models.QuerySet:
     """Rows another worker is sending right now are skipped, not waited for."""
     if connection.features.has_select_for_update_skip_locked:
-        return queryset.select_for_update(skip_locked=True)
+        # of=self: lock only these rows, not the recipient and organisation rows
+        # joined in, or one send would make every other send for that person skip.
+        return queryset.select_for_update(skip_locked=True, of=("self",))
     return queryset  # SQLite: IMMEDIATE transactions already serialise writers
 
 

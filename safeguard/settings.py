@@ -220,6 +220,9 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 # --- Email ----------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+if env.str("EMAIL_URL", default="").startswith("filemail:///"):
+    # django-environ drops the leading slash of an absolute path; put it back.
+    EMAIL_FILE_PATH = env.str("EMAIL_URL").removeprefix("filemail://")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Safeguard <no-reply@safeguard.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -244,6 +247,8 @@ else:
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# One queue unless told otherwise; tests give each real worker a queue of its own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 # A page that queues a task must not hang when the broker is down: give up quickly
 # (queue.py then falls back) instead of Celery's default of retrying for longer.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

@@ -1,5 +1,6 @@
 """Thin Celery wrappers around core services."""
 
+import datetime as dt
 import smtplib
 import socket
 
@@ -102,13 +103,13 @@ EMAIL_RETRY = {
 
 
 @shared_task(name="safeguard.tasks.sweep_reminders")
-def sweep_reminders() -> dict[str, int]:
-    """Claim every reminder due now and queue its emails.
+def sweep_reminders(now: str | None = None) -> dict[str, int]:
+    """Claim every reminder due now (or at ``now``, ISO 8601) and queue its emails.
 
     Safe to run twice, or on two workers at once: each reminder's ledger row can
     be inserted once, and each email task sends only rows it can lock unsent.
     """
-    result = reminders.sweep()
+    result = reminders.sweep(now=dt.datetime.fromisoformat(now) if now else None)
     for notice_id in result.urgent_notices:
         send_urgent_notice.delay(notice_id)
     for digest_id in result.digests:

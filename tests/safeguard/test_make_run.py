@@ -1,5 +1,6 @@
 """`make run` on the embedded default: SQLite, filesystem broker, web + worker + beat."""
 
+import datetime as dt
 import json
 import os
 import signal
@@ -80,17 +81,28 @@ def test_make_run_serves_login_runs_the_worker_and_stops_on_ctrl_c(tmp_path: Pat
         health = json.loads(fetch(f"{base}/healthz")[1])
         assert health["checks"] == {"database": "ok", "broker": "ok"}
 
-        # Queue a task through the filesystem broker exactly as the app would;
-        # only the worker that make run started can turn it into a heartbeat.
+        # Queue tasks through the filesystem broker exactly as the app and beat
+        # would; only the worker that make run started can carry them out.
+        noon = dt.datetime.now(dt.UTC).replace(hour=12, minute=0).isoformat()
         subprocess.run(
             [str(ROOT / ".venv/bin/python"), "manage.py", "shell", "-c",
-             "from safeguard.tasks import record_worker_heartbeat as t; t.delay()"],
+             "from safeguard.tasks import record_worker_heartbeat, sweep_reminders\n"
+             f"record_worker_heartbeat.delay(); sweep_reminders.delay({noon!r})"],
             cwd=ROOT, env=env, check=True, capture_output=True, timeout=60,
         )  # fmt: skip
         wait_for(
             lambda: json.loads(fetch(f"{base}/healthz")[1])["worker_last_seen"] is not None,
             60,
             "the worker to run a task",
+            process,
+        )
+        # The demo's unfinished invitation becomes a digest, printed by the
+        # console email backend into make run's output.
+        log_path = tmp_path / "make-run.log"
+        wait_for(
+            lambda: "Jo Patel has not finished setting up their sign-in" in log_path.read_text(),
+            60,
+            "the reminder digest email",
             process,
         )
     finally:

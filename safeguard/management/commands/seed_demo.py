@@ -5,12 +5,14 @@ the printed logins always work, and creates nothing twice. Refuses to run in
 production, where known passwords would be a way in.
 """
 
+import datetime as dt
 from base64 import b32encode
 from binascii import unhexlify
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguard.models import Organisation, Role, User
@@ -24,6 +26,7 @@ DEMO_STAFF = [
     ("director@demo.safeguard.test", "Helen Marsh", Role.DIRECTOR),
     ("admin@demo.safeguard.test", "Ade Bello", Role.ADMIN),
 ]
+DEMO_PENDING_INVITEE = ("jo.newstarter@demo.safeguard.test", "Jo Patel")
 
 
 def totp_secret_base32(device: TOTPDevice) -> str:
@@ -43,6 +46,16 @@ class Command(BaseCommand):
                 defaults={"name": DEMO_ORGANISATION["name"]},
             )
             staff = [self._demo_user(organisation, *person) for person in DEMO_STAFF]
+            # Someone who never finished setting up, so the demo has a reminder to show.
+            User.objects.get_or_create(
+                email=DEMO_PENDING_INVITEE[0],
+                defaults={
+                    "full_name": DEMO_PENDING_INVITEE[1],
+                    "organisation": organisation,
+                    "invited_at": timezone.now() - dt.timedelta(days=5),
+                    "invited_by": staff[-1][0],
+                },
+            )
 
         self.stdout.write(f"Demo organisation: {organisation.name}")
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}).")
