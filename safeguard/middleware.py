@@ -7,6 +7,7 @@ the view is one of the few that enrolment itself needs.
 """
 
 import time
+import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django_otp import devices_for_user
 
 from safeguard import audit, services
@@ -117,6 +119,24 @@ class SessionTimeoutMiddleware:
         if user is not None and user.is_authenticated:
             remember_session(request, user)
         return response
+
+
+class OrganisationTimezoneMiddleware:
+    """Show times in the signed-in person's organisation's timezone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(user.organisation.timezone))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+        else:
+            timezone.deactivate()
+        return self.get_response(request)
 
 
 class SecurityHeadersMiddleware:

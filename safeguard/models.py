@@ -235,6 +235,9 @@ class ReminderLedger(models.Model):
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64)
     stage = models.CharField(max_length=32)
+    # The due date (in the organisation's timezone) is part of the key, so a
+    # policy reviewed every year gets its "30 days" reminder every year.
+    due_on = models.DateField()
     due_at = models.DateTimeField()
     urgent = models.BooleanField(default=False)
     claimed_at = models.DateTimeField(default=django_timezone.now)
@@ -242,7 +245,8 @@ class ReminderLedger(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "object_type", "object_id", "stage"], name="reminder_once"
+                fields=["kind", "object_type", "object_id", "stage", "due_on"],
+                name="reminder_once",
             )
         ]
 

@@ -116,18 +116,30 @@ class SweepResult:
         }
 
 
+def _key(item: DueItem, tz: zoneinfo.ZoneInfo) -> tuple[str, str, str, str, dt.date]:
+    return (
+        item.kind,
+        item.obj._meta.label_lower,
+        str(item.obj.pk),
+        item.stage,
+        item.due_at.astimezone(tz).date(),
+    )
+
+
 def _claim(item: DueItem, organisation: Organisation) -> ReminderLedger | None:
     """Insert the ledger row; None when a sweep (this one or another) already has it.
 
     The unique constraint is the lock: on PostgreSQL a concurrent sweep inserting
     the same row waits for ours to commit and then fails the insert.
     """
+    kind, object_type, object_id, stage, due_on = _key(item, _tz(organisation))
     row = ReminderLedger(
         organisation=organisation,
-        kind=item.kind,
-        object_type=item.obj._meta.label_lower,
-        object_id=str(item.obj.pk),
-        stage=item.stage,
+        kind=kind,
+        object_type=object_type,
+        object_id=object_id,
+        stage=stage,
+        due_on=due_on,
         due_at=item.due_at,
         urgent=item.urgent,
     )
@@ -139,19 +151,38 @@ def _claim(item: DueItem, organisation: Organisation) -> ReminderLedger | None:
     return row
 
 
-def _notify(ledger: ReminderLedger, item: DueItem) -> list[Notice]:
-    recipients = {user.pk: user for user in item.recipients if user.is_active}
+def _tz(organisation: Organisation) -> zoneinfo.ZoneInfo:
+    # Raises for a timezone that is not real; the sweep logs it per organisation.
+    return zoneinfo.ZoneInfo(organisation.timezone)
+
+
+def _recipients(item: DueItem, organisation: Organisation) -> list[User]:
+    """Active people of this organisation only, each once."""
+    people = {
+        user.pk: user
+        for user in item.recipients
+        if user.is_active and user.organisation_id == organisation.pk
+    }
+    return list(people.values())
+
+
+def _one_line(text: str, limit: int) -> str:
+    # Titles become email subjects: no line breaks (header injection), no runs of space.
+    return " ".join(text.split())[:limit]
+
+
+def _notify(ledger: ReminderLedger, item: DueItem, recipients: list[User]) -> list[Notice]:
     notices = [
         Notice(
             ledger=ledger,
             recipient=user,
             organisation=ledger.organisation,
-            title=item.title[:300],
+            title=_one_line(item.title, 300),
             url=item.url[:500],
             urgent=item.urgent,
             due_at=item.due_at,
         )
-        for user in recipients.values()
+        for user in recipients
     ]
     return Notice.objects.bulk_create(notices)
 
@@ -160,50 +191,91 @@ def notify_now(*, organisation: Organisation, item: DueItem) -> list[Notice]:
     """Raise one reminder straight away rather than at the next sweep (a new
     high-risk concern, say): claim it, show it, and email it after the commit.
 
-    Returns no notices when the same (kind, object, stage) was already raised.
+    Returns no notices when the same reminder was already raised, or when it has
+    nobody to go to.
     """
     from safeguard.queue import enqueue_on_commit
     from safeguard.tasks import send_urgent_notice
 
+    recipients = _recipients(item, organisation)
+    if not recipients:
+        log.warning("Reminder %s has no active recipient; not claimed", item.kind)
+        return []
     with transaction.atomic():
         ledger = _claim(item, organisation)
         if ledger is None:
             return []
-        notices = _notify(ledger, item)
+        notices = _notify(ledger, item, recipients)
         if item.urgent:
             for notice in notices:
-                # If the broker is down the hourly sweep sends it instead.
-                enqueue_on_commit(send_urgent_notice, notice.pk)
+                # Urgent means now: with the broker down, send from this process.
+                enqueue_on_commit(send_urgent_notice, notice.pk, run_here_if_broker_down=True)
     return notices
 
 
+def _claimed_keys(organisation: Organisation, items: list[DueItem]) -> set[tuple]:
+    """Keys of these items already in the ledger, in one query: most items a
+    sweep sees were claimed by an earlier sweep, and a failed insert per item
+    per hour would be waste."""
+    if not items:
+        return set()
+    return set(
+        ReminderLedger.objects.filter(
+            organisation=organisation,
+            kind__in={item.kind for item in items},
+            object_id__in={str(item.obj.pk) for item in items},
+        ).values_list("kind", "object_type", "object_id", "stage", "due_on")
+    )
+
+
+def _sweep_organisation(
+    organisation: Organisation, provider: Provider, now: dt.datetime, dry_run: bool,
+    result: SweepResult,
+) -> None:  # fmt: skip
+    tz = _tz(organisation)
+    items = list(provider(organisation=organisation, now=now))
+    claimed_before = _claimed_keys(organisation, items)
+    for item in items:
+        result.due += 1
+        recipients = _recipients(item, organisation)
+        if _key(item, tz) in claimed_before:
+            result.skipped += 1
+            continue
+        if not recipients:
+            # Not claimed, so it is raised as soon as someone can receive it.
+            log.warning("%s for %s has no active recipient", item.kind, organisation.slug)
+            continue
+        if dry_run:
+            result.claimed += 1
+            continue
+        with transaction.atomic():
+            ledger = _claim(item, organisation)
+            if ledger is None:
+                result.skipped += 1  # another sweep got there first
+                continue
+            notices = _notify(ledger, item, recipients)
+        result.claimed += 1
+        if item.urgent:
+            result.urgent_notices += [notice.pk for notice in notices]
+
+
 def sweep(*, now: dt.datetime | None = None, dry_run: bool = False) -> SweepResult:
-    """Claim whatever is due now and create its notices. Sends nothing itself."""
+    """Claim whatever is due now and create its notices. Sends nothing itself.
+
+    One organisation's bad data or one provider's bug is logged and skipped; it
+    never stops the reminders of everyone else.
+    """
     now = now or timezone.now()
     result = SweepResult()
     for organisation in Organisation.objects.order_by("pk"):
         for provider in providers():
-            for item in provider(organisation=organisation, now=now):
-                result.due += 1
-                if dry_run:
-                    exists = ReminderLedger.objects.filter(
-                        kind=item.kind,
-                        object_type=item.obj._meta.label_lower,
-                        object_id=str(item.obj.pk),
-                        stage=item.stage,
-                    ).exists()
-                    result.skipped += exists
-                    result.claimed += not exists
-                    continue
-                with transaction.atomic():
-                    ledger = _claim(item, organisation)
-                    if ledger is None:
-                        result.skipped += 1
-                        continue
-                    notices = _notify(ledger, item)
-                result.claimed += 1
-                if item.urgent:
-                    result.urgent_notices += [notice.pk for notice in notices]
+            try:
+                _sweep_organisation(organisation, provider, now, dry_run, result)
+            except Exception:
+                log.exception(
+                    "Reminder provider %s failed for %s", provider.__name__, organisation.slug
+                )
+                result.failed += 1
     if not dry_run:
         result.digests = digests_claim(now=now)
         # Urgent notices from earlier sweeps whose email has not gone yet (the
@@ -211,9 +283,9 @@ def sweep(*, now: dt.datetime | None = None, dry_run: bool = False) -> SweepResu
         result.urgent_notices = sorted(
             set(result.urgent_notices)
             | set(
-                Notice.objects.filter(urgent=True, emailed_at__isnull=True).values_list(
-                    "pk", flat=True
-                )
+                Notice.objects.filter(
+                    urgent=True, emailed_at__isnull=True, recipient__is_active=True
+                ).values_list("pk", flat=True)
             )
         )
     return result
@@ -227,11 +299,16 @@ def digests_claim(*, now: dt.datetime) -> list[int]:
         Notice.objects.filter(
             urgent=False, emailed_at__isnull=True, read_at__isnull=True, recipient__is_active=True
         )
+        .order_by()  # Meta.ordering would otherwise make DISTINCT per notice
         .values_list("recipient_id", "organisation__timezone")
         .distinct()
     )
     for recipient_id, tz_name in waiting:
-        local = now.astimezone(zoneinfo.ZoneInfo(tz_name))
+        try:
+            local = now.astimezone(zoneinfo.ZoneInfo(tz_name))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            log.error("Organisation timezone %r is not valid; using UTC", tz_name)
+            local = now.astimezone(dt.UTC)
         if local.hour < DIGEST_HOUR:
             continue
         DigestLedger.objects.bulk_create(
@@ -265,10 +342,12 @@ def digest_send(*, digest_id: int) -> int:
         ).first()
         if digest is None:
             return 0  # sent already, or another worker is sending it now
+        user = digest.recipient
         notices = list(
             _locked(
                 Notice.objects.filter(
-                    recipient=digest.recipient,
+                    recipient=user,
+                    organisation_id=user.organisation_id,
                     urgent=False,
                     emailed_at__isnull=True,
                     read_at__isnull=True,
@@ -276,23 +355,27 @@ def digest_send(*, digest_id: int) -> int:
             )
         )
         now = timezone.now()
+        if not user.is_active:
+            notices = []  # left since the digest was claimed: they get nothing
         if notices:
-            user = digest.recipient
             context = {
                 "user": user,
                 "organisation": user.organisation,
                 "notices": [(n, _absolute(n.url)) for n in notices],
                 "notices_url": _absolute("/notices/"),
             }
+            with timezone.override(_tz(user.organisation)):
+                body = render_to_string("emails/reminder_digest.txt", context)
             message = EmailMultiAlternatives(
                 subject=f"Safeguard: {len(notices)} reminder{'s' if len(notices) != 1 else ''} "
                 f"for {user.organisation.name}",
-                body=render_to_string("emails/reminder_digest.txt", context),
+                body=body,
                 to=[user.email],
             )
-            message.attach_alternative(
-                render_to_string("emails/reminder_digest.html", context), "text/html"
-            )
+            with timezone.override(_tz(user.organisation)):
+                message.attach_alternative(
+                    render_to_string("emails/reminder_digest.html", context), "text/html"
+                )
             # Sent while the rows are locked and before they are marked: if this
             # raises, or the process dies, nothing is marked and a later attempt
             # sends them.
@@ -320,14 +403,15 @@ def urgent_send(*, notice_id: int) -> bool:
             "link": _absolute(notice.url),
             "organisation": notice.organisation,
         }
+        with timezone.override(_tz(notice.organisation)):
+            body = render_to_string("emails/reminder_urgent.txt", context)
+            html = render_to_string("emails/reminder_urgent.html", context)
         message = EmailMultiAlternatives(
             subject=f"Urgent, Safeguard: {notice.title}",
-            body=render_to_string("emails/reminder_urgent.txt", context),
+            body=body,
             to=[notice.recipient.email],
         )
-        message.attach_alternative(
-            render_to_string("emails/reminder_urgent.html", context), "text/html"
-        )
+        message.attach_alternative(html, "text/html")
         message.send()
         Notice.objects.filter(pk=notice.pk).update(emailed_at=timezone.now())
         return True
@@ -335,17 +419,18 @@ def urgent_send(*, notice_id: int) -> bool:
 
 def deliver(result: SweepResult) -> SweepResult:
     """Send, in this process, everything a sweep left to send (the command's path;
-    the Celery path queues one task per email instead)."""
+    the Celery path queues one task per email instead). One failure is logged
+    and counted; the rest still go, and the next sweep retries the failure."""
     for notice_id in result.urgent_notices:
         try:
             result.sent += urgent_send(notice_id=notice_id)
-        except OSError:
+        except Exception:
             log.exception("Urgent reminder %s not sent; the next sweep retries it", notice_id)
             result.failed += 1
     for digest_id in result.digests:
         try:
             result.sent += bool(digest_send(digest_id=digest_id))
-        except OSError:
+        except Exception:
             log.exception("Digest %s not sent; the next sweep retries it", digest_id)
             result.failed += 1
     return result

@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "safeguard.middleware.SessionTimeoutMiddleware",
+    "safeguard.middleware.OrganisationTimezoneMiddleware",
     # Deny by default: every view needs a signed-in user unless marked
     # login_not_required, and a verified second factor unless marked otherwise.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -223,6 +224,8 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 if env.str("EMAIL_URL", default="").startswith("filemail:///"):
     # django-environ drops the leading slash of an absolute path; put it back.
     EMAIL_FILE_PATH = env.str("EMAIL_URL").removeprefix("filemail://")
+# Never wait forever on a mail server: reminder sends hold row locks while they talk.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Safeguard <no-reply@safeguard.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -25,6 +25,7 @@ def sign_in_not_set_up(*, organisation: Organisation, now: dt.datetime) -> Itera
 
     Until they finish, they cannot sign in at all: their admins are told on the
     third day and weekly after, so an invitation lost in a spam folder is chased.
+    A new invitation moves the due date, which starts the reminders again.
     """
     tz = zoneinfo.ZoneInfo(organisation.timezone)
     pending = User.objects.filter(
@@ -44,7 +45,7 @@ def sign_in_not_set_up(*, organisation: Organisation, now: dt.datetime) -> Itera
         yield DueItem(
             kind="staff.sign_in_not_set_up",
             obj=member,
-            stage=f"{stage}@{member.invited_at:%Y%m%d%H%M%S}",
+            stage=stage,
             recipients=admins,
             due_at=due_at,
             title=f"{member.full_name} has not finished setting up their sign-in "

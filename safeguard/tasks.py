@@ -109,7 +109,10 @@ def sweep_reminders(now: str | None = None) -> dict[str, int]:
     Safe to run twice, or on two workers at once: each reminder's ledger row can
     be inserted once, and each email task sends only rows it can lock unsent.
     """
-    result = reminders.sweep(now=dt.datetime.fromisoformat(now) if now else None)
+    moment = dt.datetime.fromisoformat(now) if now else None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    result = reminders.sweep(now=moment)
     for notice_id in result.urgent_notices:
         send_urgent_notice.delay(notice_id)
     for digest_id in result.digests:

@@ -1,5 +1,6 @@
 """In-app notices: every reminder a person has been sent, with a link to act on it."""
 
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -10,7 +11,10 @@ from safeguard.permissions import get_notice_for_user, notices_visible_to
 
 
 def notice_list(request: HttpRequest) -> HttpResponse:
-    notices = notices_visible_to(request.user).order_by("read_at", "-created_at")[:200]
+    # Unread first on every database (PostgreSQL sorts NULLs last by default).
+    notices = notices_visible_to(request.user).order_by(
+        F("read_at").asc(nulls_first=True), "-created_at"
+    )[:200]
     return render(request, "safeguard/notice_list.html", {"notices": notices})
 
 

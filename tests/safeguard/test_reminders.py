@@ -35,7 +35,7 @@ def run(now: dt.datetime) -> reminders.SweepResult:
 @pytest.fixture
 def due_things(organisation, dana):
     """A provider of our own: things with due moments, reminded to Dana."""
-    things: list[tuple[User, dt.datetime, bool, tuple[int, ...]]] = []
+    things: list[list] = []  # [object, due_at, urgent, lead days]
 
     def provider(*, organisation, now):
         for obj, due_at, urgent, lead in things:
@@ -47,7 +47,7 @@ def due_things(organisation, dana):
                     kind="test.thing",
                     obj=obj,
                     stage=stage,
-                    recipients=[dana],
+                    recipients=list(User.objects.filter(pk=dana.pk)),
                     due_at=due_at,
                     title=f"Thing {obj.pk} is {stage}",
                     url=f"/staff/{obj.pk}/",
@@ -56,9 +56,10 @@ def due_things(organisation, dana):
 
     def add(due_at: dt.datetime, *, urgent: bool = False, lead: tuple[int, ...] = (30, 7)):
         obj = UserFactory(organisation=organisation)
-        things.append((obj, due_at, urgent, lead))
+        things.append([obj, due_at, urgent, lead])
         return obj
 
+    add.things = things
     reminders.register(provider)
     yield add
     reminders.unregister(provider)
@@ -341,3 +342,95 @@ def test_mark_all_read(client: Client, due_things, dana) -> None:
     force_verified_login(client, dana)
     client.post("/notices/read-all/")
     assert not Notice.objects.filter(read_at__isnull=True).exists()
+
+
+# --- review findings, kept fixed ------------------------------------------------------
+
+
+def test_a_yearly_due_date_is_reminded_every_year(due_things) -> None:
+    """Reviewed, so due again a year later: the same stage is a new reminder."""
+    due_things(reminders.local_midnight(dt.date(2026, 12, 1), LONDON), lead=(30,))
+    run(at("2026-11-02 09:00"))
+    due_things.things[0][1] = reminders.local_midnight(dt.date(2027, 12, 1), LONDON)
+    run(at("2027-11-02 09:00"))
+    assert sorted(ReminderLedger.objects.values_list("stage", "due_on")) == [
+        ("30d", dt.date(2026, 12, 1)),
+        ("30d", dt.date(2027, 12, 1)),
+    ]
+    assert len(mail.outbox) == 2
+
+
+def test_unread_notices_come_first(client: Client, due_things, dana) -> None:
+    for day in (1, 2, 3):
+        due_things(at(f"2026-11-0{day} 00:00"))
+    run(at("2026-11-25 06:00"))
+    oldest = Notice.objects.order_by("created_at", "pk").first()
+    Notice.objects.exclude(pk=oldest.pk).update(read_at=at("2026-11-25 06:30"))
+    force_verified_login(client, dana)
+    page = client.get("/notices/").content.decode()
+    first_title = page.index("safeguard-button-link")
+    assert page.index(oldest.title) < page.index(Notice.objects.exclude(pk=oldest.pk).first().title)
+    assert first_title < page.index(oldest.title)
+
+
+def test_nobody_left_to_tell_means_not_claimed_yet(due_things, dana) -> None:
+    due_things(at("2026-11-20 00:00"))
+    User.objects.filter(pk=dana.pk).update(is_active=False)
+    assert run(at("2026-11-25 09:00")).claimed == 0
+    assert not ReminderLedger.objects.exists()
+    User.objects.filter(pk=dana.pk).update(is_active=True)
+    assert run(at("2026-11-25 10:00")).claimed == 1
+
+
+def test_someone_deactivated_after_the_claim_gets_no_digest(due_things, dana) -> None:
+    due_things(at("2026-11-20 00:00"))
+    reminders.sweep(now=at("2026-11-25 09:00"))
+    User.objects.filter(pk=dana.pk).update(is_active=False)
+    digest = DigestLedger.objects.get()
+    assert reminders.digest_send(digest_id=digest.pk) == 0
+    assert mail.outbox == []
+
+
+def test_one_broken_organisation_does_not_stop_the_others(due_things, other_organisation):
+    from safeguard.models import Organisation
+
+    Organisation.objects.filter(pk=other_organisation.pk).update(timezone="Mars/Olympus_Mons")
+    due_things(at("2026-11-20 00:00"))
+    result = run(at("2026-11-25 09:00"))
+    assert result.claimed == 1
+    assert result.sent == 1
+
+
+def test_emails_show_dates_in_the_organisations_own_timezone(
+    due_things, organisation, dana
+) -> None:
+    sydney = zoneinfo.ZoneInfo("Australia/Sydney")
+    organisation.timezone = "Australia/Sydney"
+    organisation.save()
+    due_things(dt.datetime(2026, 12, 1, 0, 0, tzinfo=sydney), lead=())
+    run(dt.datetime(2026, 12, 1, 9, 0, tzinfo=sydney))
+    assert "(due 1 December 2026)" in mail.outbox[0].body
+
+
+def test_urgent_notices_of_people_who_left_are_not_retried_forever(due_things, dana) -> None:
+    due_things(at("2026-11-20 00:00"), urgent=True)
+    reminders.sweep(now=at("2026-11-25 09:00"))
+    User.objects.filter(pk=dana.pk).update(is_active=False)
+    assert reminders.sweep(now=at("2026-11-25 10:00")).urgent_notices == []
+
+
+def test_the_sweep_task_treats_a_bare_time_as_utc(due_things) -> None:
+    from safeguard.tasks import sweep_reminders
+
+    due_things(at("2026-11-20 00:00"))
+    assert sweep_reminders("2026-11-25T09:00:00")["claimed"] == 1
+
+
+def test_claiming_digests_costs_the_same_for_one_notice_or_many(
+    due_things, django_assert_max_num_queries
+) -> None:
+    for day in range(1, 16):
+        due_things(at(f"2026-11-{day:02d} 00:00"))
+    reminders.sweep(now=at("2026-11-25 06:00"))  # before 07:00: notices, no digest
+    with django_assert_max_num_queries(3):
+        assert len(reminders.digests_claim(now=at("2026-11-25 08:00"))) == 1
