@@ -9,9 +9,15 @@ class SafeguardConfig(AppConfig):
     verbose_name = "Safeguard core"
 
     def ready(self) -> None:
-        from safeguard import reminders, signals, staff_reminders  # noqa: F401 - signals connect
+        from safeguard import (  # noqa: F401 - signals connect
+            compliance,
+            reminders,
+            signals,
+            staff_reminders,
+        )
 
         reminders.register(staff_reminders.sign_in_not_set_up)
+        reminders.register(compliance.checks_falling_due)
 
 
 class SafeguardAdminConfig(admin_apps.AdminConfig):

@@ -1,14 +1,25 @@
+import re
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils import timezone
 from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from two_factor.forms import AuthenticationTokenForm, BackupTokenForm, TOTPDeviceForm
 
 from safeguard import audit
-from safeguard.models import Role, User
+from safeguard.models import (
+    Child,
+    ContactPreference,
+    DBSCheck,
+    Organisation,
+    Role,
+    TrainingRecord,
+    User,
+)
 
 
 def authenticator_label(device: TOTPDevice) -> str:
@@ -194,3 +205,142 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+# --- children and guardians --------------------------------------------------------------
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class ChildForm(forms.ModelForm):
+    class Meta:
+        model = Child
+        fields = [
+            "first_name",
+            "last_name",
+            "preferred_name",
+            "date_of_birth",
+            "active_from",
+            "discharged_on",
+            "communication_needs",
+        ]
+        widgets = {
+            "date_of_birth": DateInput(),
+            "active_from": DateInput(),
+            "discharged_on": DateInput(),
+            "communication_needs": forms.Textarea(attrs={"rows": 4}),
+        }
+        labels = {"discharged_on": "Discharged on (leave empty while still seen)"}
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        born, active, discharged = (
+            data.get("date_of_birth"),
+            data.get("active_from"),
+            data.get("discharged_on"),
+        )
+        if born and born > timezone.localdate():
+            self.add_error("date_of_birth", "The date of birth cannot be in the future.")
+        if active and discharged and discharged < active:
+            self.add_error("discharged_on", "The discharge date must be after the start date.")
+        return data
+
+
+class GuardianForm(forms.Form):
+    full_name = forms.CharField(label="Full name", max_length=200)
+    email = forms.EmailField(label="Email address", max_length=254, required=False)
+    phone = forms.CharField(label="Phone number", max_length=30, required=False)
+    preferred_contact = forms.ChoiceField(
+        label="Preferred contact", choices=ContactPreference.choices
+    )
+    relationship = forms.CharField(
+        label="Relationship to the child",
+        max_length=60,
+        help_text="For example: mother, father, foster carer, grandparent.",
+    )
+    parental_responsibility = forms.BooleanField(
+        label="Has parental responsibility",
+        required=False,
+        help_text="Only someone with parental responsibility can give consent.",
+    )
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        if phone and not re.fullmatch(r"\+?[0-9 ()-]{7,30}", phone):
+            raise ValidationError("Enter a phone number using digits, spaces and + only.")
+        return phone
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        contact = data.get("preferred_contact")
+        if (
+            contact == ContactPreference.EMAIL
+            and not data.get("email")
+            and "email" not in self.errors
+        ):
+            self.add_error("email", "Enter an email address, or choose another preferred contact.")
+        if (
+            contact in {ContactPreference.PHONE, ContactPreference.TEXT}
+            and not data.get("phone")
+            and "phone" not in self.errors
+        ):
+            self.add_error("phone", "Enter a phone number for phone or text contact.")
+        return data
+
+
+class AllocationForm(forms.Form):
+    staff = forms.ModelChoiceField(label="Member of staff", queryset=User.objects.none())
+    starts_on = forms.DateField(label="Start date", widget=DateInput())
+
+    def __init__(self, *args: object, organisation: Organisation, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].queryset = User.objects.filter(
+            organisation=organisation, is_active=True, is_superuser=False
+        ).order_by("full_name")
+        self.fields["starts_on"].initial = timezone.localdate()
+
+
+class ChildImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Saved from a spreadsheet as CSV UTF-8, with the column names in the first row.",
+    )
+
+    def clean_file(self) -> object:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".csv"):
+            raise ValidationError("Choose a file ending in .csv.")
+        return upload
+
+
+# --- staff compliance -------------------------------------------------------------------------
+
+
+class DBSCheckForm(forms.ModelForm):
+    class Meta:
+        model = DBSCheck
+        fields = ["level", "issued_on", "update_service"]
+        widgets = {"issued_on": DateInput()}
+        labels = {"level": "Level of check", "issued_on": "Certificate issue date"}
+
+    def clean_issued_on(self) -> object:
+        issued = self.cleaned_data["issued_on"]
+        if issued > timezone.localdate():
+            raise ValidationError("The issue date cannot be in the future.")
+        return issued
+
+
+class TrainingForm(forms.ModelForm):
+    class Meta:
+        model = TrainingRecord
+        fields = ["kind", "level", "completed_on"]
+        widgets = {"completed_on": DateInput()}
+        labels = {"kind": "Training", "completed_on": "Date completed"}
+
+    def clean_completed_on(self) -> object:
+        completed = self.cleaned_data["completed_on"]
+        if completed > timezone.localdate():
+            raise ValidationError("The completion date cannot be in the future.")
+        return completed

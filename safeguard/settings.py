@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "two_factor",
     "axes",
+    "guardian",
+    "simple_history",
 ]
 
 MIDDLEWARE = [
@@ -99,6 +101,8 @@ MIDDLEWARE = [
     # login_not_required, and a verified second factor unless marked otherwise.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "safeguard.middleware.SecondFactorRequiredMiddleware",
+    # Records who made each change kept in a child's or guardian's field history.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "safeguard.middleware.SecurityHeadersMiddleware",
@@ -147,7 +151,12 @@ AUTHENTICATION_BACKENDS = [
     # Axes first: it refuses a locked-out user before the password is even checked.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Object permissions: a child is visible to the staff it is allocated to.
+    "guardian.backends.ObjectPermissionBackend",
 ]
+# Safeguard has no anonymous user with permissions; parents use signed links.
+ANONYMOUS_USER_NAME = None
+GUARDIAN_RAISE_403 = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

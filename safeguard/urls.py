@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import path
 
-from safeguard.views import accounts, core, notices, staff
+from safeguard.views import accounts, children, compliance, core, notices, staff
 
 urlpatterns = [
     path("", core.home, name="home"),
@@ -34,6 +34,27 @@ urlpatterns = [
     path("notices/", notices.notice_list, name="notice_list"),
     path("notices/<int:pk>/open/", notices.notice_open, name="notice_open"),
     path("notices/read-all/", notices.notice_read_all, name="notice_read_all"),
+    # Children, guardians and caseloads
+    path("children/", children.child_list, name="child_list"),
+    path("children/new/", children.child_create, name="child_create"),
+    path("children/import/", children.child_import, name="child_import"),
+    path("children/<int:pk>/", children.child_detail, name="child_detail"),
+    path("children/<int:pk>/edit/", children.child_edit, name="child_edit"),
+    path("children/<int:pk>/guardians/add/", children.guardian_add, name="guardian_add"),
+    path(
+        "children/<int:pk>/guardians/<int:link_pk>/edit/",
+        children.guardian_edit,
+        name="guardian_edit",
+    ),
+    path("children/<int:pk>/allocate/", children.allocation_add, name="allocation_add"),
+    path("allocations/<int:pk>/end/", children.allocation_end, name="allocation_end"),
+    # Staff compliance (DBS and training)
+    path("staff/compliance/", compliance.staff_compliance, name="staff_compliance"),
+    path(
+        "staff/<int:pk>/compliance/",
+        compliance.staff_compliance_detail,
+        name="staff_compliance_detail",
+    ),
     # Staff management (organisation admins)
     path("staff/", staff.staff_list, name="staff_list"),
     path("staff/invite/", staff.staff_invite, name="staff_invite"),

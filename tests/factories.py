@@ -1,7 +1,7 @@
 import factory
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from safeguard.models import Organisation, Role, User
+from safeguard.models import Child, Organisation, Role, User
 
 PASSWORD = "correct horse battery staple"
 
@@ -35,3 +35,13 @@ class UserFactory(factory.django.DjangoModelFactory):
         if authenticator:
             TOTPDevice.objects.create(user=user, name="default", confirmed=True)
         return user
+
+
+class ChildFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Child
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    first_name = factory.Faker("first_name", locale="en_GB")
+    last_name = factory.Faker("last_name", locale="en_GB")
+    date_of_birth = factory.Faker("date_of_birth", minimum_age=4, maximum_age=16)

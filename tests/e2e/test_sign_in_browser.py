@@ -80,6 +80,10 @@ def test_sign_in_with_the_keyboard_alone(page: Page, live_server, alice) -> None
         "/staff/",
         "/staff/invite/",
         "/notices/",
+        "/children/",
+        "/children/new/",
+        "/children/import/",
+        "/staff/compliance/",
     ],
 )
 def test_staff_pages_meet_wcag_aa(page: Page, live_server, bob, path: str) -> None:
@@ -133,3 +137,20 @@ def test_invitation_to_enrolment_is_accessible_and_the_qr_code_loads(
         page.get_by_role("list", name="Your backup codes").get_by_role("listitem")
     ).to_have_count(10)
     assert_accessible(page)
+
+
+def test_child_record_is_accessible(page: Page, live_server, dana, organisation) -> None:
+    from safeguard import caseload
+    from tests.factories import ChildFactory
+
+    child = ChildFactory(organisation=organisation, first_name="Noor", last_name="Hassan")
+    caseload.guardian_add(
+        child=child, by=dana, full_name="Huda Hassan", email="huda@example.test", phone="",
+        preferred_contact="email", relationship="mother", parental_responsibility=True,
+    )  # fmt: skip
+    sign_in(page, live_server.url, dana)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    for suffix in ("", "edit/", "guardians/add/", "allocate/"):
+        path = f"/children/{child.pk}/{suffix}"
+        page.goto(f"{live_server.url}{path}")
+        assert_accessible(page)

@@ -9,13 +9,15 @@ import datetime as dt
 from base64 import b32encode
 from binascii import unhexlify
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from safeguard.models import Organisation, Role, User
+from safeguard import caseload, compliance
+from safeguard.models import Child, DBSCheck, Organisation, Role, User
 
 DEMO_ORGANISATION = {"slug": "demo", "name": "Riverbank Children's Therapies (demo)"}
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed on purpose; never in production
@@ -27,6 +29,16 @@ DEMO_STAFF = [
     ("admin@demo.safeguard.test", "Ade Bello", Role.ADMIN),
 ]
 DEMO_PENDING_INVITEE = ("jo.newstarter@demo.safeguard.test", "Jo Patel")
+# Invented children for the demo: (first, last, born, communication needs, parents, allocated)
+DEMO_CHILDREN = [
+    ("Maya", "Okoro", "2016-03-14", "Prefers typed chat to speaking in sessions.",
+     [("Grace Okoro", "grace.okoro@example.test", "mother"),
+      ("Daniel Okoro", "daniel.okoro@example.test", "father")], True),
+    ("Theo", "Brennan", "2018-09-02", "Uses a picture board; give extra time to answer.",
+     [("Siobhan Brennan", "siobhan.b@example.test", "mother")], True),
+    ("Amira", "Saleh", "2013-12-20", "",
+     [("Yusuf Saleh", "yusuf.saleh@example.test", "father")], False),
+]  # fmt: skip
 
 
 def totp_secret_base32(device: TOTPDevice) -> str:
@@ -57,6 +69,8 @@ class Command(BaseCommand):
                 },
             )
 
+            self._demo_children(organisation, {u.role: u for u, _ in staff})
+
         self.stdout.write(f"Demo organisation: {organisation.name}")
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}).")
         self.stdout.write(
@@ -82,3 +96,41 @@ class Command(BaseCommand):
         if device is None:
             device = TOTPDevice.objects.create(user=user, name="default", confirmed=True)
         return user, device
+
+    def _demo_children(self, organisation: Organisation, by_role: dict[str, User]) -> None:
+        """A few children with their parents, two on the therapist's caseload."""
+        admin, therapist = by_role[Role.ADMIN], by_role[Role.STAFF]
+        today = timezone.localdate()
+        for first, last, born, needs, parents, allocated in DEMO_CHILDREN:
+            child = Child.objects.filter(
+                organisation=organisation, first_name=first, last_name=last
+            ).first()
+            if child is None:
+                child = caseload.child_create(
+                    organisation=organisation,
+                    by=admin,
+                    first_name=first,
+                    last_name=last,
+                    date_of_birth=dt.date.fromisoformat(born),
+                    active_from=today - dt.timedelta(days=120),
+                    communication_needs=needs,
+                )
+                for name, email, relationship in parents:
+                    caseload.guardian_add(
+                        child=child, by=admin, full_name=name, email=email, phone="",
+                        preferred_contact="email", relationship=relationship,
+                        parental_responsibility=True,
+                    )  # fmt: skip
+                if allocated:
+                    caseload.allocation_start(
+                        child=child, staff=therapist, starts_on=today, by=admin
+                    )
+        if not DBSCheck.objects.filter(staff=therapist).exists():
+            # Issued long enough ago that the re-check falls due within the month.
+            compliance.dbs_check_record(
+                staff=therapist,
+                by=admin,
+                level="enhanced_barred",
+                issued_on=today - relativedelta(months=organisation.dbs_recheck_months, days=-20),
+                update_service=False,
+            )

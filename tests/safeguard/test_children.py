@@ -1,0 +1,247 @@
+"""Children and caseloads: allocation is the only way a member of staff sees a child."""
+
+import copy
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from safeguard import caseload
+from safeguard.models import AuditEvent, Child, ChildGuardian, Guardian, Role
+from tests.auth import force_verified_login
+from tests.factories import ChildFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def children(organisation):
+    return {
+        name: ChildFactory(organisation=organisation, first_name=name, last_name="Tester")
+        for name in ("Ada", "Ben", "Cai")
+    }
+
+
+@pytest.fixture
+def birch_child(other_organisation):
+    return ChildFactory(organisation=other_organisation, first_name="Birchy", last_name="Other")
+
+
+def allocate(child, staff, by):
+    return caseload.allocation_start(
+        child=child, staff=staff, starts_on=timezone.localdate(), by=by
+    )
+
+
+def client_for(user) -> Client:
+    client = Client()
+    force_verified_login(client, user)
+    return client
+
+
+def test_a_therapist_sees_exactly_their_allocated_children(
+    alice, bob, children, birch_child
+) -> None:
+    allocate(children["Ada"], alice, bob)
+    as_alice = client_for(alice)
+    page = as_alice.get("/children/").content.decode()
+    assert "Ada Tester" in page
+    assert "Ben Tester" not in page
+    assert "Cai Tester" not in page
+    assert "Birchy" not in page
+    assert as_alice.get(f"/children/{children['Ada'].pk}/").status_code == 200
+    for other in (children["Ben"], children["Cai"], birch_child):
+        assert as_alice.get(f"/children/{other.pk}/").status_code == 404
+
+
+def test_ending_an_allocation_removes_access_at_once(alice, bob, children) -> None:
+    allocation = allocate(children["Ada"], alice, bob)
+    as_alice = client_for(alice)
+    assert as_alice.get(f"/children/{children['Ada'].pk}/").status_code == 200
+    response = client_for(bob).post(f"/allocations/{allocation.pk}/end/")
+    assert response.status_code == 302
+    assert as_alice.get(f"/children/{children['Ada'].pk}/").status_code == 404
+    assert "Ada Tester" not in as_alice.get("/children/").content.decode()
+    ended = AuditEvent.objects.get(action="allocation.ended")
+    assert (ended.actor, ended.details) == (bob, {"staff": alice.pk})
+
+
+def test_leads_see_every_child_of_their_organisation_only(dana, bob, children, birch_child):
+    for lead in (dana, bob):
+        page = client_for(lead).get("/children/").content.decode()
+        assert all(f"{name} Tester" in page for name in children)
+        assert "Birchy" not in page
+        assert client_for(lead).get(f"/children/{birch_child.pk}/").status_code == 404
+
+
+def test_directors_see_counts_not_children(organisation, children, alice, bob) -> None:
+    director = UserFactory(organisation=organisation, role=Role.DIRECTOR)
+    allocate(children["Ada"], alice, bob)
+    as_director = client_for(director)
+    page = as_director.get("/children/").content.decode()
+    assert "Ada" not in page
+    assert "Active children" in page
+    assert as_director.get(f"/children/{children['Ada'].pk}/").status_code == 404
+
+
+def test_another_organisation_gets_404_for_every_child_page(charlie, children, alice, bob):
+    allocation = allocate(children["Ada"], alice, bob)
+    as_charlie = client_for(charlie)
+    pk = children["Ada"].pk
+    for url in (
+        f"/children/{pk}/",
+        f"/children/{pk}/edit/",
+        f"/children/{pk}/guardians/add/",
+        f"/children/{pk}/allocate/",
+    ):
+        assert as_charlie.get(url).status_code == 404, url
+    assert as_charlie.post(f"/allocations/{allocation.pk}/end/").status_code == 404
+    allocation.refresh_from_db()
+    assert allocation.ends_on is None
+
+
+def test_therapists_cannot_change_their_children(alice, bob, children) -> None:
+    allocate(children["Ada"], alice, bob)
+    as_alice = client_for(alice)
+    pk = children["Ada"].pk
+    assert as_alice.get(f"/children/{pk}/edit/").status_code == 403
+    assert as_alice.get("/children/new/").status_code == 403
+    assert as_alice.get("/children/import/").status_code == 403
+    assert as_alice.post(f"/children/{pk}/allocate/", {"staff": alice.pk}).status_code == 403
+
+
+def test_adding_a_child_records_history_and_audit(dana) -> None:
+    response = client_for(dana).post(
+        "/children/new/",
+        {
+            "first_name": "Noor",
+            "last_name": "Hassan",
+            "preferred_name": "",
+            "date_of_birth": "2017-04-02",
+            "active_from": "2026-09-01",
+            "communication_needs": "Prefers typed chat.",
+        },
+    )
+    child = Child.objects.get(first_name="Noor")
+    assert response["Location"] == f"/children/{child.pk}/"
+    assert child.organisation == dana.organisation
+    assert child.history.count() == 1
+    assert child.history.first().history_user == dana
+    assert AuditEvent.objects.filter(action="child.created", actor=dana).count() == 1
+
+
+def test_editing_a_child_keeps_field_history(dana, children) -> None:
+    child = children["Ben"]
+    client_for(dana).post(
+        f"/children/{child.pk}/edit/",
+        {
+            "first_name": "Ben",
+            "last_name": "Tester",
+            "preferred_name": "Benji",
+            "date_of_birth": child.date_of_birth.isoformat(),
+            "active_from": child.active_from.isoformat(),
+            "discharged_on": "",
+            "communication_needs": "",
+        },
+    )
+    child.refresh_from_db()
+    assert child.preferred_name == "Benji"
+    old, new = child.history.order_by("history_date")[:2]
+    assert (old.preferred_name, new.preferred_name) == ("", "Benji")
+    event = AuditEvent.objects.get(action="child.changed")
+    assert event.details == {"fields": {"preferred_name": []}}
+
+
+def test_bad_dates_are_explained_beside_the_fields_and_nothing_is_saved(dana, children):
+    child = children["Cai"]
+    before = copy.copy(child)
+    response = client_for(dana).post(
+        f"/children/{child.pk}/edit/",
+        {
+            "first_name": "Cai",
+            "last_name": "Tester",
+            "date_of_birth": (timezone.localdate() + dt.timedelta(days=3)).isoformat(),
+            "active_from": "2026-09-01",
+            "discharged_on": "2026-01-01",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "The date of birth cannot be in the future." in html
+    assert "The discharge date must be after the start date." in html
+    child.refresh_from_db()
+    assert child.date_of_birth == before.date_of_birth
+    assert child.discharged_on is None
+
+
+def test_a_parent_of_siblings_is_one_guardian(dana, children) -> None:
+    as_dana = client_for(dana)
+    parent = {
+        "full_name": "Sam Tester",
+        "email": "Sam@Example.test",
+        "phone": "",
+        "preferred_contact": "email",
+        "relationship": "mother",
+        "parental_responsibility": "on",
+    }
+    as_dana.post(f"/children/{children['Ada'].pk}/guardians/add/", parent)
+    as_dana.post(
+        f"/children/{children['Ben'].pk}/guardians/add/", {**parent, "email": "sam@example.test"}
+    )
+    assert Guardian.objects.count() == 1
+    assert ChildGuardian.objects.filter(parental_responsibility=True).count() == 2
+    again = as_dana.post(f"/children/{children['Ada'].pk}/guardians/add/", parent)
+    assert "already linked to this child" in again.content.decode()
+
+
+def test_guardian_contact_must_match_the_preference(dana, children) -> None:
+    response = client_for(dana).post(
+        f"/children/{children['Ada'].pk}/guardians/add/",
+        {"full_name": "Lee", "preferred_contact": "text", "relationship": "father", "phone": "x"},
+    )
+    html = response.content.decode()
+    assert "Enter a phone number using digits" in html
+    assert not Guardian.objects.exists()
+
+
+def test_allocation_refuses_staff_of_another_organisation(dana, charlie, children) -> None:
+    response = client_for(dana).post(
+        f"/children/{children['Ada'].pk}/allocate/",
+        {"staff": charlie.pk, "starts_on": timezone.localdate().isoformat()},
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not children["Ada"].allocations.exists()
+
+
+def test_reading_a_child_is_audited(alice, bob, children) -> None:
+    allocate(children["Ada"], alice, bob)
+    client_for(alice).get(f"/children/{children['Ada'].pk}/")
+    event = AuditEvent.objects.get(action="child.viewed")
+    assert (event.actor, event.object_id) == (alice, str(children["Ada"].pk))
+
+
+@pytest.mark.parametrize("who", ["alice", "dana"])
+def test_list_pages_cost_the_same_queries_for_5_or_25_children(
+    request, who, organisation, alice, bob, django_assert_num_queries
+) -> None:
+    user = request.getfixturevalue(who)
+    client = client_for(user)
+
+    def add_children(n: int) -> None:
+        for _ in range(n):
+            child = ChildFactory(organisation=organisation)
+            allocate(child, alice, bob)
+
+    add_children(5)
+    client.get("/children/")  # warm caches (content types, permissions)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        assert client.get("/children/").status_code == 200
+    add_children(20)
+    with django_assert_num_queries(len(small.captured_queries)):
+        page = client.get("/children/")
+    assert page.content.decode().count('href="/children/') >= 25

@@ -1,0 +1,104 @@
+"""The onboarding import: every row checked, and all or nothing."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from safeguard.models import AuditEvent, Child, ChildGuardian, Guardian
+from tests.auth import force_verified_login
+from tests.factories import ChildFactory
+
+pytestmark = pytest.mark.django_db
+
+HEADER = (
+    "child_first_name,child_last_name,preferred_name,date_of_birth,active_from,"
+    "communication_needs,guardian_name,guardian_email,guardian_phone,relationship,"
+    "parental_responsibility,preferred_contact\n"
+)
+GOOD_ROWS = [
+    "Mia,Khan,,2016-05-01,2026-09-01,Prefers chat,Aisha Khan,aisha@example.test,,mother,yes,email",
+    "Mia,Khan,,2016-05-01,2026-09-01,Prefers chat,Omar Khan,omar@example.test,"
+    "07700 900123,father,yes,phone",
+    "Zak,Khan,,01/02/2019,,,Aisha Khan,AISHA@example.test,,mother,yes,email",
+    "Lily,Ward,Lil,2014-11-30,,,Pat Ward,,07700 900456,grandmother,no,text",
+]
+
+
+def upload(client: Client, text: str, name: str = "children.csv"):
+    data = text.encode() if isinstance(text, str) else text
+    return client.post("/children/import/", {"file": SimpleUploadedFile(name, data)})
+
+
+@pytest.fixture
+def as_dana(client: Client, dana) -> Client:
+    force_verified_login(client, dana)
+    return client
+
+
+def test_a_good_file_imports_children_guardians_and_links(as_dana: Client, dana) -> None:
+    response = upload(as_dana, HEADER + "\n".join(GOOD_ROWS) + "\n")
+    assert response.status_code == 302
+    assert Child.objects.count() == 3
+    # Aisha is one guardian of two siblings; emails match whatever their case.
+    assert Guardian.objects.count() == 3
+    assert ChildGuardian.objects.count() == 4
+    mia = Child.objects.get(first_name="Mia")
+    assert sorted(mia.guardian_links.values_list("relationship", flat=True)) == [
+        "father",
+        "mother",
+    ]
+    assert Child.objects.get(first_name="Lily").preferred_name == "Lil"
+    event = AuditEvent.objects.get(action="children.imported")
+    assert event.details == {"rows": 4, "children": 3, "guardians": 3}
+
+
+def test_one_bad_row_saves_nothing_and_names_the_row_and_problem(as_dana: Client) -> None:
+    rows = [*GOOD_ROWS]
+    rows[2] = "Zak,Khan,,31/02/2019,,,Aisha Khan,not-an-email,,mother,maybe,email"
+    response = upload(as_dana, HEADER + "\n".join(rows) + "\n")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Nothing was imported: 3 problems to fix" in html
+    table = html[html.index('id="import-problems"') :]
+    assert (
+        '<td class="govuk-table__cell">4</td><td class="govuk-table__cell">date_of_birth</td>'
+        in table
+    )
+    assert "guardian_email" in table
+    assert "Enter a valid email address." in table
+    assert "Write yes or no." in table
+    assert not Child.objects.exists()
+    assert not Guardian.objects.exists()
+
+
+def test_a_child_already_in_safeguard_is_an_error(as_dana: Client, organisation) -> None:
+    ChildFactory(organisation=organisation, first_name="Lily", last_name="Ward",
+                 date_of_birth="2014-11-30")  # fmt: skip
+    response = upload(as_dana, HEADER + "\n".join(GOOD_ROWS) + "\n")
+    assert "This child is already in Safeguard." in response.content.decode()
+    assert Child.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (HEADER, "children.csv", "The file has no rows under the column names."),
+        ("name,dob\nMia,2016-05-01\n", "children.csv", "missing: child_first_name"),
+        (HEADER.replace("relationship", "relation"), "children.csv", "Unknown columns: relation"),
+        (b"\xff\xfe\x00M\x00i", "children.csv", "not a CSV saved as UTF-8"),
+        (b"MZ\x90\x00\x03\x00\x00\x00", "children.csv", "not a CSV saved as UTF-8"),
+        (HEADER + GOOD_ROWS[0] + ",extra\n", "children.csv", "more cells than there are columns"),
+        (HEADER + GOOD_ROWS[0], "children.xlsx", "Choose a file ending in .csv."),
+    ],
+)
+def test_files_that_are_not_right_are_explained(as_dana: Client, content, name, message):
+    response = upload(as_dana, content, name)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Child.objects.exists()
+
+
+def test_a_spreadsheet_saved_with_a_byte_order_mark_imports(as_dana: Client) -> None:
+    response = upload(as_dana, ("\ufeff" + HEADER + GOOD_ROWS[3] + "\n").encode("utf-8"))
+    assert response.status_code == 302
+    assert Child.objects.get().first_name == "Lily"

@@ -1,0 +1,112 @@
+"""Staff compliance: DBS and training records, their due dates and reminders."""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from safeguard import reminders
+from safeguard.models import AuditEvent, DBSCheck, Notice, Role, TrainingRecord
+from tests.auth import force_verified_login
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+LONDON = zoneinfo.ZoneInfo("Europe/London")
+
+
+def client_for(user) -> Client:
+    client = Client()
+    force_verified_login(client, user)
+    return client
+
+
+def test_admin_records_a_dbs_check_and_the_page_shows_when_it_is_due(bob, alice) -> None:
+    as_bob = client_for(bob)
+    response = as_bob.post(
+        f"/staff/{alice.pk}/compliance/",
+        {"dbs-level": "enhanced_barred", "dbs-issued_on": "2024-01-15", "dbs-update_service": "on"},
+    )
+    assert response.status_code == 302
+    check = DBSCheck.objects.get(staff=alice)
+    assert check.recorded_by == bob
+    assert check.next_check_due(36) == dt.date(2027, 1, 15)
+    page = as_bob.get("/staff/compliance/").content.decode()
+    assert "Alice Adeyemi" in page
+    assert "15 Jan 2027" in page
+    assert AuditEvent.objects.filter(action="compliance.dbs_recorded", actor=bob).count() == 1
+
+
+def test_training_refresh_dates(bob, alice) -> None:
+    as_bob = client_for(bob)
+    as_bob.post(
+        f"/staff/{alice.pk}/compliance/",
+        {"training-kind": "online_safety", "training-completed_on": "2026-03-01"},
+    )
+    as_bob.post(
+        f"/staff/{alice.pk}/compliance/",
+        {"training-kind": "safeguarding", "training-level": "Level 2",
+         "training-completed_on": "2025-06-10"},
+    )  # fmt: skip
+    refresh = {r.kind: r.refresh_due for r in TrainingRecord.objects.filter(staff=alice)}
+    assert refresh == {"online_safety": dt.date(2027, 3, 1), "safeguarding": dt.date(2028, 6, 10)}
+
+
+def test_future_dates_are_refused_beside_the_field(bob, alice) -> None:
+    response = client_for(bob).post(
+        f"/staff/{alice.pk}/compliance/",
+        {"dbs-level": "enhanced", "dbs-issued_on": "2099-01-01"},
+    )
+    assert "The issue date cannot be in the future." in response.content.decode()
+    assert not DBSCheck.objects.exists()
+
+
+def test_who_sees_and_who_records(organisation, bob, alice, charlie) -> None:
+    director = UserFactory(organisation=organisation, role=Role.DIRECTOR)
+    assert client_for(director).get("/staff/compliance/").status_code == 200
+    assert (
+        client_for(director)
+        .post(
+            f"/staff/{alice.pk}/compliance/", {"dbs-level": "basic", "dbs-issued_on": "2025-01-01"}
+        )
+        .status_code
+        == 403
+    )
+    assert client_for(alice).get("/staff/compliance/").status_code == 403
+    assert client_for(alice).get(f"/staff/{alice.pk}/compliance/").status_code == 200
+    assert client_for(alice).get(f"/staff/{bob.pk}/compliance/").status_code == 404
+    assert client_for(charlie).get(f"/staff/{alice.pk}/compliance/").status_code == 404
+    assert "Alice" not in client_for(charlie).get("/staff/compliance/").content.decode()
+    assert not DBSCheck.objects.exists()
+
+
+def test_dbs_falling_due_reminds_the_person_and_the_admins(organisation, alice, bob) -> None:
+    DBSCheck.objects.create(
+        organisation=organisation, staff=alice, level="enhanced",
+        issued_on=dt.date(2023, 12, 20), recorded_by=bob,
+    )  # fmt: skip
+    organisation.dbs_recheck_months = 36  # due 20 December 2026
+    organisation.save()
+
+    def sweep(day: str) -> None:
+        now = dt.datetime.fromisoformat(f"{day}T09:00").replace(tzinfo=LONDON)
+        reminders.deliver(reminders.sweep(now=now))
+
+    sweep("2026-11-10")
+    assert not Notice.objects.exists()
+    sweep("2026-11-20")  # 30 days before
+    sweep("2026-11-21")
+    assert set(Notice.objects.values_list("recipient__email", flat=True)) == {
+        "alice@alder.test",
+        "bob@alder.test",
+    }
+    assert Notice.objects.get(recipient=alice).title == (
+        "Alice Adeyemi's DBS check is due on 20 December 2026"
+    )
+    assert len(mail.outbox) == 2  # one digest each
+    sweep("2026-12-13")  # 7 days before
+    sweep("2026-12-20")  # due
+    sweep("2026-12-28")  # a week overdue
+    stages = sorted(set(Notice.objects.values_list("ledger__stage", flat=True)))
+    assert stages == ["30d", "7d", "due", "overdue-1w"]
