@@ -16,9 +16,16 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from safeguard import audit
+from safeguard.forms import (
+    IMPORT_MAX_BYTES as MAX_BYTES,
+)
+from safeguard.forms import (
+    not_in_future,
+    require_contact_details,
+    validate_phone,
+)
 from safeguard.models import Child, ChildGuardian, ContactPreference, Guardian, Organisation, User
 
-MAX_BYTES = 1_000_000
 MAX_ROWS = 2000
 COLUMNS = [
     "child_first_name",
@@ -46,15 +53,36 @@ class ImportRowForm(forms.Form):
     child_first_name = forms.CharField(max_length=100)
     child_last_name = forms.CharField(max_length=100)
     preferred_name = forms.CharField(max_length=100, required=False)
-    date_of_birth = forms.DateField(input_formats=DATE_FORMATS)
+    date_of_birth = forms.DateField(input_formats=DATE_FORMATS, validators=[not_in_future])
     active_from = forms.DateField(input_formats=DATE_FORMATS, required=False)
     communication_needs = forms.CharField(max_length=2000, required=False)
     guardian_name = forms.CharField(max_length=200)
     guardian_email = forms.EmailField(max_length=254, required=False)
-    guardian_phone = forms.CharField(max_length=30, required=False)
-    relationship = forms.CharField(max_length=60, required=False)
+    guardian_phone = forms.CharField(max_length=30, required=False, validators=[validate_phone])
+    relationship = forms.CharField(max_length=60)
     parental_responsibility = forms.CharField(required=False)
     preferred_contact = forms.CharField(required=False)
+
+    # Text a spreadsheet would run as a formula if this data were ever exported
+    # and opened again ("CSV injection"); no name or note starts like this.
+    FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+    TEXT_COLUMNS = (
+        "child_first_name",
+        "child_last_name",
+        "preferred_name",
+        "communication_needs",
+        "guardian_name",
+        "relationship",
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        for column in self.TEXT_COLUMNS:
+            value = data.get(column)
+            if isinstance(value, str) and value.startswith(self.FORMULA_START):
+                self.add_error(column, "Cannot start with =, +, - or @.")
+        require_contact_details(self, email_field="guardian_email", phone_field="guardian_phone")
+        return data
 
     def clean_parental_responsibility(self) -> bool:
         value = self.cleaned_data["parental_responsibility"].strip().lower()
@@ -69,20 +97,6 @@ class ImportRowForm(forms.Form):
         if value not in ContactPreference.values:
             raise ValidationError(f"Write one of: {', '.join(ContactPreference.values)}.")
         return value
-
-    def clean(self) -> dict[str, object]:
-        data = super().clean()
-        contact = data.get("preferred_contact")
-        # An invalid value already has its own message; only flag what is missing.
-        if (
-            contact == ContactPreference.EMAIL
-            and not data.get("guardian_email")
-            and "guardian_email" not in self.errors
-        ):
-            self.add_error("guardian_email", "Give an email address, or another preferred contact.")
-        if contact in {"phone", "text"} and not data.get("guardian_phone"):
-            self.add_error("guardian_phone", "Give a phone number for phone or text contact.")
-        return data
 
 
 @dataclass(frozen=True)
@@ -104,7 +118,7 @@ class ImportResult:
         return not self.errors
 
 
-def _read(upload: bytes) -> tuple[list[str], list[dict[str, str]]]:
+def _read(upload: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     if len(upload) > MAX_BYTES:
         raise ValidationError(f"The file is larger than {MAX_BYTES // 1_000_000} MB.")
     try:
@@ -117,23 +131,30 @@ def _read(upload: bytes) -> tuple[list[str], list[dict[str, str]]]:
     if "\x00" in text:
         raise ValidationError("The file is not a CSV file.")
     reader = csv.DictReader(io.StringIO(text))
-    headers = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
-    missing = sorted(REQUIRED_COLUMNS - set(headers))
-    if missing:
-        raise ValidationError(
-            f"The first row must name the columns; missing: {', '.join(missing)}."
-        )
-    unknown = sorted(set(headers) - set(COLUMNS))
-    if unknown:
-        raise ValidationError(f"Unknown columns: {', '.join(unknown)}.")
-    reader.fieldnames = headers
-    rows = []
-    for row in reader:
-        if None in row:
-            raise ValidationError(f"Row {reader.line_num} has more cells than there are columns.")
-        rows.append({key: (value or "").strip() for key, value in row.items()})
-        if len(rows) > MAX_ROWS:
-            raise ValidationError(f"The file has more than {MAX_ROWS} rows; split it.")
+    try:
+        headers = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+        missing = sorted(REQUIRED_COLUMNS - set(headers))
+        if missing:
+            raise ValidationError(
+                f"The first row must name the columns; missing: {', '.join(missing)}."
+            )
+        unknown = sorted(set(headers) - set(COLUMNS))
+        if unknown:
+            raise ValidationError(f"Unknown columns: {', '.join(unknown)}.")
+        reader.fieldnames = headers
+        rows = []
+        start = reader.line_num + 1
+        for row in reader:
+            # The spreadsheet row where this record began (a cell may span lines).
+            number, start = start, reader.line_num + 1
+            if None in row:
+                raise ValidationError(f"Row {number} has more cells than there are columns.")
+            rows.append((number, {key: (value or "").strip() for key, value in row.items()}))
+            if len(rows) > MAX_ROWS:
+                raise ValidationError(f"The file has more than {MAX_ROWS} rows; split it.")
+    except csv.Error as error:
+        raise ValidationError(f"The file could not be read as CSV near row {reader.line_num}: "
+                              f"{error}.") from None  # fmt: skip
     if not rows:
         raise ValidationError("The file has no rows under the column names.")
     return headers, rows
@@ -151,7 +172,7 @@ def children_import(
         return result
 
     cleaned: list[tuple[int, dict[str, object]]] = []
-    for number, row in enumerate(rows, start=2):
+    for number, row in rows:
         form = ImportRowForm(row)
         if not form.is_valid():
             for column, messages in form.errors.items():
@@ -160,83 +181,97 @@ def children_import(
             continue
         cleaned.append((number, form.cleaned_data))
 
-    existing = set(
-        Child.objects.filter(organisation=organisation).values_list(
-            "first_name", "last_name", "date_of_birth"
-        )
-    )
-    children: dict[tuple, dict[str, object]] = {}
-    for number, data in cleaned:
-        key = (data["child_first_name"], data["child_last_name"], data["date_of_birth"])
-        if key in existing:
-            result.errors.append(
-                RowError(number, "child_first_name", "This child is already in Safeguard.")
-            )
-        first = children.setdefault(key, data)
-        if first is not data and first["preferred_name"] != data["preferred_name"]:
-            result.errors.append(
-                RowError(number, "preferred_name", "Differs from an earlier row for this child.")
-            )
-    if result.errors:
-        return result
-
     with transaction.atomic():
-        guardians: dict[str, Guardian] = {
-            guardian.email.lower(): guardian
-            for guardian in Guardian.objects.filter(organisation=organisation).exclude(email="")
-        }
-        made: dict[tuple, Child] = {}
-        for _number, data in cleaned:
-            key = (data["child_first_name"], data["child_last_name"], data["date_of_birth"])
-            child = made.get(key)
-            if child is None:
-                child = Child(
-                    organisation=organisation,
-                    first_name=data["child_first_name"],
-                    last_name=data["child_last_name"],
-                    preferred_name=data["preferred_name"],
-                    date_of_birth=data["date_of_birth"],
-                    communication_needs=data["communication_needs"],
-                )
-                if data["active_from"]:
-                    child.active_from = data["active_from"]
-                child._history_user = by
-                child.save()
-                made[key] = child
-                result.children += 1
-            email = data["guardian_email"].lower()
-            guardian = guardians.get(email) if email else None
-            if guardian is None:
-                guardian = Guardian(
-                    organisation=organisation,
-                    full_name=data["guardian_name"],
-                    email=email,
-                    phone=data["guardian_phone"],
-                    preferred_contact=data["preferred_contact"],
-                )
-                guardian._history_user = by
-                guardian.save()
-                result.guardians += 1
-                if email:
-                    guardians[email] = guardian
-            _link, created = ChildGuardian.objects.get_or_create(
-                child=child,
-                guardian=guardian,
-                defaults={
-                    "relationship": data["relationship"],
-                    "parental_responsibility": data["parental_responsibility"],
-                },
+        # Lock the organisation: a second upload of the same file (a double
+        # click) waits here and then finds these children already in.
+        Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+        existing = set(
+            Child.objects.filter(organisation=organisation).values_list(
+                "first_name", "last_name", "date_of_birth"
             )
-            result.links += created
-        audit.record(
-            action="children.imported",
-            actor=by,
-            organisation=organisation,
-            request=request,
-            details={
-                "rows": len(cleaned),
-                "children": result.children,
-                "guardians": result.guardians,
+        )
+        children: dict[tuple, dict[str, object]] = {}
+        for number, data in cleaned:
+            key = (data["child_first_name"], data["child_last_name"], data["date_of_birth"])
+            if key in existing:
+                result.errors.append(
+                    RowError(number, "child_first_name", "This child is already in Safeguard.")
+                )
+            first = children.setdefault(key, data)
+            if first is not data and first["preferred_name"] != data["preferred_name"]:
+                result.errors.append(
+                    RowError(
+                        number, "preferred_name", "Differs from an earlier row for this child."
+                    )
+                )
+        if result.errors:
+            return result
+        _save(organisation=organisation, cleaned=cleaned, by=by, request=request, result=result)
+    return result
+
+
+def _save(
+    *, organisation: Organisation, cleaned: list[tuple[int, dict[str, object]]], by: User,
+    request: HttpRequest | None, result: ImportResult,
+) -> None:  # fmt: skip
+    guardians: dict[str, Guardian] = {
+        guardian.email.lower(): guardian
+        for guardian in Guardian.objects.filter(organisation=organisation).exclude(email="")
+    }
+    made: dict[tuple, Child] = {}
+    new_guardians: list[int] = []
+    for _number, data in cleaned:
+        key = (data["child_first_name"], data["child_last_name"], data["date_of_birth"])
+        child = made.get(key)
+        if child is None:
+            child = Child(
+                organisation=organisation,
+                first_name=data["child_first_name"],
+                last_name=data["child_last_name"],
+                preferred_name=data["preferred_name"],
+                date_of_birth=data["date_of_birth"],
+                communication_needs=data["communication_needs"],
+            )
+            if data["active_from"]:
+                child.active_from = data["active_from"]
+            child._history_user = by  # django-simple-history's hook for who made it
+            child.save()
+            made[key] = child
+        email = data["guardian_email"].lower()
+        guardian = guardians.get(email) if email else None
+        if guardian is None:
+            guardian = Guardian(
+                organisation=organisation,
+                full_name=data["guardian_name"],
+                email=email,
+                phone=data["guardian_phone"],
+                preferred_contact=data["preferred_contact"],
+            )
+            guardian._history_user = by
+            guardian.save()
+            new_guardians.append(guardian.pk)
+            if email:
+                guardians[email] = guardian
+        _link, created = ChildGuardian.objects.get_or_create(
+            child=child,
+            guardian=guardian,
+            defaults={
+                "relationship": data["relationship"],
+                "parental_responsibility": data["parental_responsibility"],
             },
         )
-    return result
+        result.links += created
+    result.children = len(made)
+    result.guardians = len(new_guardians)
+    # One event naming every record the import made, so each can be traced to it.
+    audit.record(
+        action="children.imported",
+        actor=by,
+        organisation=organisation,
+        request=request,
+        details={
+            "rows": len(cleaned),
+            "children": sorted(child.pk for child in made.values()),
+            "guardians": new_guardians,
+        },
+    )

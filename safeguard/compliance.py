@@ -129,6 +129,30 @@ def _admins(organisation: Organisation) -> list[User]:
     return list(User.objects.filter(organisation=organisation, role=Role.ADMIN, is_active=True))
 
 
+# How long after someone joins their DBS check and training may go unrecorded.
+RECORDING_GRACE = dt.timedelta(days=14)
+
+
+def _missing(
+    member: User, kind: str, label: str, organisation: Organisation, tz: zoneinfo.ZoneInfo,
+    now: dt.datetime,
+) -> Iterator[DueItem]:  # fmt: skip
+    """Nothing recorded at all two weeks after joining: the admins are told weekly."""
+    due_at = local_midnight((member.date_joined + RECORDING_GRACE).astimezone(tz).date(), tz)
+    stage = stage_for(due_at=due_at, now=now, tz=tz, lead_days=())
+    if stage is None:
+        return
+    yield DueItem(
+        kind=kind.replace("_due", "_missing"),
+        obj=member,
+        stage=stage,
+        recipients=_admins(organisation),
+        due_at=due_at,
+        title=f"No {label} is recorded for {member.full_name}",
+        url=reverse("staff_compliance_detail", args=[member.pk]),
+    )
+
+
 def checks_falling_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
     """DBS re-checks and training refreshes: to the person and the admins, 30
     days before, 7 days before, on the day and weekly while overdue."""
@@ -142,7 +166,10 @@ def checks_falling_due(*, organisation: Organisation, now: dt.datetime) -> Itera
             ("compliance.safeguarding_due", "safeguarding training", row.safeguarding),
             ("compliance.online_safety_due", "online-safety training", row.online_safety),
         ):
-            if due.on is None or due.on > horizon:
+            if due.on is None:
+                yield from _missing(row.member, kind, label, organisation, tz, now)
+                continue
+            if due.on > horizon:
                 continue
             due_at = local_midnight(due.on, tz)
             stage = stage_for(due_at=due_at, now=now, tz=tz)

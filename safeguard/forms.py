@@ -214,6 +214,39 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+def validate_phone(phone: str) -> None:
+    if phone and not re.fullmatch(r"\+?[0-9 ()-]{7,30}", phone):
+        raise ValidationError("Enter a phone number using digits, spaces and + only.")
+
+
+def not_in_future(value: object) -> None:
+    if value is not None and value > timezone.localdate():
+        raise ValidationError("The date cannot be in the future.")
+
+
+def require_contact_details(form: forms.Form, *, email_field: str, phone_field: str) -> None:
+    """The guardian's preferred way of being contacted needs its details.
+
+    Used by the guardian form and by each row of the onboarding import. A value
+    that is present but invalid already has its own message, so only what is
+    missing is flagged.
+    """
+    data = form.cleaned_data
+    contact = data.get("preferred_contact")
+    needed = {
+        ContactPreference.EMAIL: (
+            email_field,
+            "Enter an email address, or choose another contact.",
+        ),
+        ContactPreference.PHONE: (phone_field, "Enter a phone number for phone or text contact."),
+        ContactPreference.TEXT: (phone_field, "Enter a phone number for phone or text contact."),
+    }
+    if contact in needed:
+        field, message = needed[contact]
+        if not data.get(field) and field not in form.errors:
+            form.add_error(field, message)
+
+
 class ChildForm(forms.ModelForm):
     class Meta:
         model = Child
@@ -268,25 +301,12 @@ class GuardianForm(forms.Form):
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"].strip()
-        if phone and not re.fullmatch(r"\+?[0-9 ()-]{7,30}", phone):
-            raise ValidationError("Enter a phone number using digits, spaces and + only.")
+        validate_phone(phone)
         return phone
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
-        contact = data.get("preferred_contact")
-        if (
-            contact == ContactPreference.EMAIL
-            and not data.get("email")
-            and "email" not in self.errors
-        ):
-            self.add_error("email", "Enter an email address, or choose another preferred contact.")
-        if (
-            contact in {ContactPreference.PHONE, ContactPreference.TEXT}
-            and not data.get("phone")
-            and "phone" not in self.errors
-        ):
-            self.add_error("phone", "Enter a phone number for phone or text contact.")
+        require_contact_details(self, email_field="email", phone_field="phone")
         return data
 
 
@@ -302,6 +322,9 @@ class AllocationForm(forms.Form):
         self.fields["starts_on"].initial = timezone.localdate()
 
 
+IMPORT_MAX_BYTES = 1_000_000
+
+
 class ChildImportForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
@@ -312,6 +335,8 @@ class ChildImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(".csv"):
             raise ValidationError("Choose a file ending in .csv.")
+        if upload.size > IMPORT_MAX_BYTES:
+            raise ValidationError(f"The file is larger than {IMPORT_MAX_BYTES // 1_000_000} MB.")
         return upload
 
 
@@ -325,11 +350,9 @@ class DBSCheckForm(forms.ModelForm):
         widgets = {"issued_on": DateInput()}
         labels = {"level": "Level of check", "issued_on": "Certificate issue date"}
 
-    def clean_issued_on(self) -> object:
-        issued = self.cleaned_data["issued_on"]
-        if issued > timezone.localdate():
-            raise ValidationError("The issue date cannot be in the future.")
-        return issued
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["issued_on"].validators.append(not_in_future)
 
 
 class TrainingForm(forms.ModelForm):
@@ -339,8 +362,6 @@ class TrainingForm(forms.ModelForm):
         widgets = {"completed_on": DateInput()}
         labels = {"kind": "Training", "completed_on": "Date completed"}
 
-    def clean_completed_on(self) -> object:
-        completed = self.cleaned_data["completed_on"]
-        if completed > timezone.localdate():
-            raise ValidationError("The completion date cannot be in the future.")
-        return completed
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["completed_on"].validators.append(not_in_future)

@@ -1,17 +1,18 @@
 """Children, guardians, caseloads and the onboarding import."""
 
 import copy
+import re
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from safeguard import audit, caseload
-from safeguard.children_import import COLUMNS, children_import
+from safeguard.children_import import COLUMNS, MAX_BYTES, children_import
 from safeguard.forms import AllocationForm, ChildForm, ChildImportForm, GuardianForm
 from safeguard.models import Allocation, Child, ChildGuardian, Role, User
 from safeguard.permissions import (
@@ -39,14 +40,13 @@ def child_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     today = timezone.localdate()
     active = Q(discharged_on__isnull=True) | Q(discharged_on__gt=today)
+    open_allocation = Allocation.objects.filter(child=OuterRef("pk"), ends_on__isnull=True)
     if user.role == Role.DIRECTOR:
-        counts = Child.objects.filter(organisation_id=user.organisation_id).aggregate(
-            active=Count("pk", filter=active),
-            discharged=Count("pk", filter=~active),
-            allocated=Count(
-                "pk", filter=active & Q(allocations__ends_on__isnull=True), distinct=True
-            ),
+        theirs = Child.objects.filter(organisation_id=user.organisation_id)
+        counts = theirs.aggregate(
+            active=Count("pk", filter=active), discharged=Count("pk", filter=~active)
         )
+        counts["allocated"] = theirs.filter(active).filter(Exists(open_allocation)).count()
         counts["unallocated"] = counts["active"] - counts["allocated"]
         return render(request, "safeguard/child_counts.html", {"counts": counts})
 
@@ -56,7 +56,8 @@ def child_list(request: HttpRequest) -> HttpResponse:
         children = children.filter(active)
     elif status == "discharged":
         children = children.exclude(active)
-    query = request.GET.get("q", "").strip()[:100]
+    # Printable characters only: PostgreSQL refuses NUL, and nothing else is a name.
+    query = "".join(ch for ch in request.GET.get("q", "") if ch.isprintable()).strip()[:100]
     if query:
         children = children.filter(
             Q(first_name__icontains=query)
@@ -72,11 +73,9 @@ def child_list(request: HttpRequest) -> HttpResponse:
             )
         )
         if staff_filter == "none":
-            children = children.exclude(allocations__ends_on__isnull=True)
-        elif staff_filter.isdigit():
-            children = children.filter(
-                allocations__staff_id=int(staff_filter), allocations__ends_on__isnull=True
-            )
+            children = children.exclude(Exists(open_allocation))
+        elif re.fullmatch(r"[0-9]{1,18}", staff_filter):
+            children = children.filter(Exists(open_allocation.filter(staff_id=int(staff_filter))))
     total = children.count()
     children = children.prefetch_related(_open_allocations()).distinct()[:PAGE_SIZE]
     return render(
@@ -230,7 +229,7 @@ def child_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         result = children_import(
             organisation=request.user.organisation,
-            upload=form.cleaned_data["file"].read(),
+            upload=form.cleaned_data["file"].read(MAX_BYTES + 1),
             by=request.user,
             request=request,
         )

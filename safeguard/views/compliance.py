@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from safeguard import compliance
+from safeguard import audit, compliance
 from safeguard.forms import DBSCheckForm, TrainingForm
 from safeguard.models import DBSCheck, TrainingRecord
 from safeguard.permissions import (
@@ -31,6 +31,8 @@ def staff_compliance(request: HttpRequest) -> HttpResponse:
 
 def staff_compliance_detail(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_compliance_staff_for_user(request.user, pk, "view")
+    if request.method == "GET":
+        audit.record(action="compliance.viewed", actor=request.user, obj=member, request=request)
     can_record = records_compliance(request.user)
     dbs_form = DBSCheckForm(prefix="dbs")
     training_form = TrainingForm(prefix="training")

@@ -2,6 +2,7 @@
 
 import copy
 import datetime as dt
+import re
 
 import pytest
 from django.test import Client
@@ -245,3 +246,47 @@ def test_list_pages_cost_the_same_queries_for_5_or_25_children(
     with django_assert_num_queries(len(small.captured_queries)):
         page = client.get("/children/")
     assert page.content.decode().count('href="/children/') >= 25
+
+
+def test_director_counts_are_per_child(organisation, children, alice, bob, dana) -> None:
+    director = UserFactory(organisation=organisation, role=Role.DIRECTOR)
+    allocate(children["Ada"], alice, bob)
+    allocate(children["Ada"], dana, bob)  # two open allocations, still one child
+    old = allocate(children["Ben"], alice, bob)
+    caseload.allocation_end(allocation=old, by=bob)
+    children["Cai"].discharged_on = timezone.localdate()
+    children["Cai"].save()
+    page = client_for(director).get("/children/").content.decode()
+    figures = dict(
+        re.findall(r'__key">([^<]+)</dt><dd class="govuk-summary-list__value">(\d+)<', page)
+    )
+    assert figures == {
+        "Active children": "2",
+        "Allocated to staff": "1",
+        "Not allocated": "1",
+        "Discharged": "1",
+    }
+
+
+def test_unallocated_filter_includes_children_never_allocated(dana, alice, bob, children):
+    allocate(children["Ada"], alice, bob)
+    ended = allocate(children["Ben"], alice, bob)
+    caseload.allocation_end(allocation=ended, by=bob)
+    page = client_for(dana).get("/children/?staff=none").content.decode()
+    assert "Ada Tester" not in page
+    assert "Ben Tester" in page
+    assert "Cai Tester" in page
+    mine = client_for(dana).get(f"/children/?staff={alice.pk}").content.decode()
+    assert "Ada Tester" in mine
+    assert "Ben Tester" not in mine
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["?staff=%C2%B2", "?staff=" + "9" * 5000, "?staff=" + "9" * 26, "?q=%00", "?q=" + "a" * 9000,
+     "?status=<script>"],
+)  # fmt: skip
+def test_odd_query_strings_never_500(dana, children, query: str) -> None:
+    response = client_for(dana).get(f"/children/{query}")
+    assert response.status_code == 200
+    assert "<script>" not in response.content.decode()

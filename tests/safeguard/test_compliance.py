@@ -58,7 +58,7 @@ def test_future_dates_are_refused_beside_the_field(bob, alice) -> None:
         f"/staff/{alice.pk}/compliance/",
         {"dbs-level": "enhanced", "dbs-issued_on": "2099-01-01"},
     )
-    assert "The issue date cannot be in the future." in response.content.decode()
+    assert "The date cannot be in the future." in response.content.decode()
     assert not DBSCheck.objects.exists()
 
 
@@ -108,5 +108,22 @@ def test_dbs_falling_due_reminds_the_person_and_the_admins(organisation, alice, 
     sweep("2026-12-13")  # 7 days before
     sweep("2026-12-20")  # due
     sweep("2026-12-28")  # a week overdue
-    stages = sorted(set(Notice.objects.values_list("ledger__stage", flat=True)))
+    dbs = Notice.objects.filter(ledger__kind="compliance.dbs_due")
+    stages = sorted(set(dbs.values_list("ledger__stage", flat=True)))
     assert stages == ["30d", "7d", "due", "overdue-1w"]
+
+
+def test_nothing_recorded_two_weeks_after_joining_tells_the_admins(organisation, bob) -> None:
+    joined = dt.datetime(2026, 11, 1, 10, 0, tzinfo=LONDON)
+    newcomer = UserFactory(organisation=organisation, full_name="Nia Newcomer", date_joined=joined)
+    now = dt.datetime(2026, 11, 20, 9, 0, tzinfo=LONDON)
+    reminders.sweep(now=now)
+    titles = set(Notice.objects.filter(recipient=bob).values_list("title", flat=True))
+    assert "No DBS check is recorded for Nia Newcomer" in titles
+    assert not Notice.objects.filter(recipient=newcomer).exists()
+
+
+def test_opening_someones_compliance_record_is_audited(bob, alice) -> None:
+    client_for(bob).get(f"/staff/{alice.pk}/compliance/")
+    event = AuditEvent.objects.get(action="compliance.viewed")
+    assert (event.actor, event.object_id) == (bob, str(alice.pk))

@@ -264,7 +264,9 @@ def test_admins_hear_when_an_invitee_has_not_set_up_after_three_days(
         authenticator=False,
         invited_at=invited_at,
     )
-    assert run(at("2026-11-23 14:00")).due == 0
+    sign_in_reminders = ReminderLedger.objects.filter(kind="staff.sign_in_not_set_up")
+    run(at("2026-11-23 14:00"))
+    assert not sign_in_reminders.exists()
     run(at("2026-11-23 15:30"))
     notice = Notice.objects.get(recipient=bob)
     assert (
@@ -279,7 +281,8 @@ def test_admins_hear_when_an_invitee_has_not_set_up_after_three_days(
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     TOTPDevice.objects.create(user=erin, name="default", confirmed=True)
-    assert run(at("2026-12-10 09:00")).due == 0
+    run(at("2026-12-10 09:00"))
+    assert sign_in_reminders.count() == 1
 
 
 # --- the command --------------------------------------------------------------------
