@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class PoliciesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "policies"
+
+    def ready(self) -> None:
+        from policies import reminders as policy_reminders
+        from safeguard import reminders
+
+        reminders.register(policy_reminders.reviews_due)
+        reminders.register(policy_reminders.unread)

@@ -211,7 +211,12 @@ class RoleForm(forms.Form):
 
 
 class DateInput(forms.DateInput):
+    """A browser date picker; its value must be ISO 8601 whatever the locale."""
+
     input_type = "date"
+
+    def __init__(self, attrs: dict[str, object] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 def validate_phone(phone: str) -> None:

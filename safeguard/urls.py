@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from safeguard.views import accounts, children, compliance, core, notices, staff
 
@@ -48,6 +48,8 @@ urlpatterns = [
     ),
     path("children/<int:pk>/allocate/", children.allocation_add, name="allocation_add"),
     path("allocations/<int:pk>/end/", children.allocation_end, name="allocation_end"),
+    # Policies (the policies app)
+    path("policies/", include("policies.urls")),
     # Staff compliance (DBS and training)
     path("staff/compliance/", compliance.staff_compliance, name="staff_compliance"),
     path(

@@ -84,6 +84,9 @@ def test_sign_in_with_the_keyboard_alone(page: Page, live_server, alice) -> None
         "/children/new/",
         "/children/import/",
         "/staff/compliance/",
+        "/policies/",
+        "/policies/new/",
+        "/policies/import/",
     ],
 )
 def test_staff_pages_meet_wcag_aa(page: Page, live_server, bob, path: str) -> None:
@@ -154,3 +157,23 @@ def test_child_record_is_accessible(page: Page, live_server, dana, organisation)
         path = f"/children/{child.pk}/{suffix}"
         page.goto(f"{live_server.url}{path}")
         assert_accessible(page)
+
+
+def test_policy_pages_are_accessible(page: Page, live_server, bob, organisation) -> None:
+    from policies import services
+
+    draft = services.policy_create(
+        organisation=organisation, by=bob, title="Online Safety Policy", category="online_safety",
+        body="# Purpose\n\nWe keep children safe.\n\n- One\n- Two", audience_roles=["admin"],
+    )  # fmt: skip
+    sign_in(page, live_server.url, bob)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    for path in (f"/policies/{draft.policy_id}/", f"/policies/versions/{draft.pk}/approve/",
+                 f"/policies/versions/{draft.pk}/edit/"):  # fmt: skip
+        page.goto(f"{live_server.url}{path}")
+        assert_accessible(page)
+    page.goto(f"{live_server.url}/policies/versions/{draft.pk}/approve/")
+    page.get_by_label("Approved by").fill("Helen Marsh")
+    page.get_by_role("button", name="Approve and publish").click()
+    expect(page.get_by_role("button", name="I have read and understood v1")).to_be_visible()
+    assert_accessible(page)

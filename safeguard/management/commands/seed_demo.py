@@ -69,7 +69,12 @@ class Command(BaseCommand):
                 },
             )
 
-            self._demo_children(organisation, {u.role: u for u, _ in staff})
+            by_role = {u.role: u for u, _ in staff}
+            self._demo_children(organisation, by_role)
+            # The one place the core reaches into an app: the demo needs every app's data.
+            from policies.demo import seed_policies
+
+            seed_policies(organisation, by_role[Role.ADMIN], by_role[Role.DIRECTOR])
 
         self.stdout.write(f"Demo organisation: {organisation.name}")
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}).")

@@ -1,0 +1,119 @@
+from django import forms
+from django.utils import timezone
+
+from policies.importing import SUPPORTED
+from policies.models import PolicyCategory
+from safeguard.forms import DateInput, not_in_future
+from safeguard.models import Role, User
+
+
+def _staff(organisation: object) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        queryset=User.objects.filter(organisation=organisation, is_active=True).order_by(
+            "full_name"
+        ),
+        required=False,
+    )
+
+
+class PolicyForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=200)
+    category = forms.ChoiceField(label="Category", choices=PolicyCategory.choices)
+    review_interval_months = forms.IntegerField(
+        label="Review every (months)", min_value=1, max_value=60, required=False,
+        help_text="Leave empty to use the organisation's default (usually 12).",
+    )  # fmt: skip
+    audience_roles = forms.MultipleChoiceField(
+        label="Staff who must read it",
+        choices=Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    audience_parents = forms.BooleanField(
+        label="Parents and carers agree to it before services start", required=False
+    )
+    body = forms.CharField(
+        label="Text of the policy",
+        widget=forms.Textarea(attrs={"rows": 16}),
+        max_length=200_000,
+        help_text="Plain text or Markdown: # for headings, - for lists.",
+    )
+
+    def __init__(self, *args: object, organisation: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"] = _staff(organisation)
+        self.fields["owner"].label = "Owner (who keeps it up to date)"
+
+
+class DraftForm(forms.Form):
+    body = forms.CharField(
+        label="Text of the policy", widget=forms.Textarea(attrs={"rows": 20}), max_length=200_000
+    )
+    change_summary = forms.CharField(
+        label="What changed", max_length=500, required=False,
+        help_text="A sentence for the version history, for example: added guidance on "
+        "voice messages.",
+    )  # fmt: skip
+
+
+class ApproveForm(forms.Form):
+    approved_on = forms.DateField(
+        label="Approved on", widget=DateInput(), validators=[not_in_future]
+    )
+    approved_by_name = forms.CharField(
+        label="Approved by", max_length=200,
+        help_text="The named person or body who approved it, for example the director.",
+    )  # fmt: skip
+    effective_from = forms.DateField(label="In effect from", widget=DateInput(), required=False)
+    review_due = forms.DateField(
+        label="Review due", widget=DateInput(), required=False,
+        help_text="Leave empty for the approval date plus the review interval.",
+    )  # fmt: skip
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["approved_on"].initial = timezone.localdate()
+
+
+class ReviewedForm(forms.Form):
+    reviewed_on = forms.DateField(
+        label="Reviewed on", widget=DateInput(), validators=[not_in_future]
+    )
+    notes = forms.CharField(label="Notes", max_length=500, required=False)
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label="Policy document", help_text="A .txt, .md, .docx or .pdf file.")
+    category = forms.ChoiceField(label="Category", choices=PolicyCategory.choices)
+
+    def clean_file(self) -> object:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(SUPPORTED):
+            raise forms.ValidationError("Choose a .txt, .md, .docx or .pdf file.")
+        return upload
+
+
+class ImportConfirmForm(forms.Form):
+    """What was read from the document, for a person to check before saving."""
+
+    title = forms.CharField(label="Title", max_length=200)
+    category = forms.ChoiceField(label="Category", choices=PolicyCategory.choices)
+    label = forms.RegexField(
+        label="Version", regex=r"^v\d{1,3}(\.\d{1,3}){0,2}$", max_length=20,
+        error_messages={"invalid": "Write the version as v1, v2 or v2.1."},
+    )  # fmt: skip
+    approved_on = forms.DateField(label="Approved or last updated on", widget=DateInput(),
+                                  validators=[not_in_future])  # fmt: skip
+    approved_by_name = forms.CharField(label="Approved by", max_length=200, required=False)
+    review_due = forms.DateField(label="Review due", widget=DateInput())
+    review_interval_months = forms.IntegerField(
+        label="Review every (months)", min_value=1, max_value=60, required=False
+    )
+    token = forms.CharField(widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        approved, due = data.get("approved_on"), data.get("review_due")
+        if approved and due and due <= approved:
+            self.add_error("review_due", "The review date must be after the approval date.")
+        return data

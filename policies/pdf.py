@@ -1,0 +1,98 @@
+"""PDFs of a policy version and of who has acknowledged it (reportlab Platypus)."""
+
+import io
+from xml.sax.saxutils import escape
+
+from django.utils import timezone
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from policies.models import PolicyVersion
+from safeguard.models import User
+
+STYLES = getSampleStyleSheet()
+
+
+def _document(buffer: io.BytesIO, title: str) -> SimpleDocTemplate:
+    return SimpleDocTemplate(
+        buffer, pagesize=A4, title=title, author="Safeguard",
+        leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm, bottomMargin=18 * mm,
+    )  # fmt: skip
+
+
+def _text(value: object) -> str:
+    # Paragraph takes a small markup language: user text must be escaped for it.
+    return escape(str(value))
+
+
+def render_policy_version_pdf(version: PolicyVersion) -> bytes:
+    """The version exactly as approved, with its content hash, for print or file."""
+    buffer = io.BytesIO()
+    policy = version.policy
+    story = [
+        Paragraph(_text(policy.title), STYLES["Title"]),
+        Table(
+            [
+                ["Organisation", _text(policy.organisation.name)],
+                ["Version", _text(version.label)],
+                ["Approved by", _text(version.approver or "not yet approved")],
+                ["Approved on", _text(version.approved_on or "not yet approved")],
+                ["Review due", _text(version.review_due or "")],
+                ["SHA-256", Paragraph(_text(version.content_sha256 or "draft"), STYLES["Code"])],
+            ],
+            colWidths=[35 * mm, 135 * mm],
+            style=TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.grey),
+                ]
+            ),
+        ),
+        Spacer(1, 8 * mm),
+    ]
+    for paragraph in version.body.split("\n\n"):
+        if paragraph.strip():
+            story.append(
+                Paragraph(_text(paragraph.strip()).replace("\n", "<br/>"), STYLES["BodyText"])
+            )
+    _document(buffer, f"{policy.title} {version.label}").build(story)
+    return buffer.getvalue()
+
+
+def render_acknowledgement_report_pdf(
+    version: PolicyVersion, staff: list[tuple[User, object]]
+) -> bytes:
+    """Who has read this version, and when: ``staff`` is (user, acknowledged_at or None)."""
+    buffer = io.BytesIO()
+    read = sum(1 for _user, when in staff if when)
+    rows = [["Name", "Role", "Read on"]] + [
+        [_text(user.full_name), _text(user.get_role_display()),
+         timezone.localtime(when).strftime("%-d %b %Y %H:%M") if when else "Not yet"]
+        for user, when in staff
+    ]  # fmt: skip
+    story = [
+        Paragraph(
+            _text(f"{version.policy.title} {version.label}: who has read it"), STYLES["Title"]
+        ),
+        Paragraph(
+            _text(f"{read} of {len(staff)} have acknowledged this version."), STYLES["BodyText"]
+        ),
+        Spacer(1, 6 * mm),
+        Table(
+            rows,
+            colWidths=[70 * mm, 50 * mm, 50 * mm],
+            repeatRows=1,
+            style=TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                    ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.grey),
+                ]
+            ),
+        ),
+    ]
+    _document(buffer, f"{version.policy.title} acknowledgements").build(story)
+    return buffer.getvalue()

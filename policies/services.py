@@ -1,0 +1,285 @@
+"""Policy writes: drafts, approval, reviews, acknowledgements and imports.
+
+Each is one transaction with its audit event. An approved version is never
+changed; a review with no changes moves the review date on without one.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from policies.models import (
+    Acknowledgement,
+    Policy,
+    PolicyReview,
+    PolicyVersion,
+    VersionStatus,
+)
+from safeguard import audit
+from safeguard.models import Organisation, User
+
+DUE_SOON_DAYS = 60
+
+
+@dataclass(frozen=True)
+class PolicyState:
+    """What a policy's versions and reviews add up to today."""
+
+    current: PolicyVersion | None
+    draft: PolicyVersion | None
+    review_due: dt.date | None
+    status: str  # "current", "due soon", "overdue", "no approved version"
+
+
+def policy_state(policy: Policy, today: dt.date | None = None) -> PolicyState:
+    """Derived, never stored. Uses prefetched versions and reviews when present."""
+    today = today or timezone.localdate()
+    versions = list(policy.versions.all())
+    approved = [v for v in versions if v.status == VersionStatus.APPROVED]
+    current = max(approved, key=lambda v: (v.approved_on, v.pk), default=None)
+    draft = next((v for v in versions if v.status == VersionStatus.DRAFT), None)
+    if current is None:
+        return PolicyState(None, draft, None, "no approved version")
+    due = current.review_due
+    for review in policy.reviews.all():
+        if review.reviewed_on >= current.approved_on and review.next_review_due > due:
+            due = review.next_review_due
+    if due < today:
+        status = "overdue"
+    elif due <= today + dt.timedelta(days=DUE_SOON_DAYS):
+        status = "due soon"
+    else:
+        status = "current"
+    return PolicyState(current, draft, due, status)
+
+
+def _next_label(policy: Policy) -> str:
+    numbers = [
+        int(match.group(1))
+        for label in policy.versions.values_list("label", flat=True)
+        if (match := re.fullmatch(r"v(\d+)", label))
+    ]
+    return f"v{max(numbers, default=0) + 1}"
+
+
+@transaction.atomic
+def policy_create(
+    *,
+    organisation: Organisation,
+    by: User,
+    title: str,
+    category: str,
+    body: str,
+    owner: User | None = None,
+    review_interval_months: int | None = None,
+    audience_roles: list[str] | None = None,
+    audience_parents: bool = False,
+    request: HttpRequest | None = None,
+) -> PolicyVersion:
+    """A new policy with its first draft (v1), to be approved."""
+    policy = Policy.objects.create(
+        organisation=organisation,
+        title=title,
+        category=category,
+        owner=owner,
+        review_interval_months=review_interval_months,
+        audience_roles=audience_roles or [],
+        audience_parents=audience_parents,
+    )
+    draft = PolicyVersion.objects.create(policy=policy, label="v1", body=body, created_by=by)
+    audit.record(action="policy.created", actor=by, obj=policy, request=request)
+    return draft
+
+
+@transaction.atomic
+def draft_start(*, policy: Policy, by: User, request: HttpRequest | None = None) -> PolicyVersion:
+    """Start a review: a draft copied from the current version."""
+    state = policy_state(policy)
+    if state.draft is not None:
+        raise ValidationError("A draft is already in progress for this policy.")
+    body = state.current.body if state.current else ""
+    try:
+        with transaction.atomic():
+            draft = PolicyVersion.objects.create(
+                policy=policy, label=_next_label(policy), body=body, created_by=by
+            )
+    except IntegrityError:
+        raise ValidationError("A draft is already in progress for this policy.") from None
+    audit.record(
+        action="policy.draft_started",
+        actor=by,
+        obj=policy,
+        request=request,
+        details={"version": draft.label},
+    )
+    return draft
+
+
+@transaction.atomic
+def draft_update(
+    *, draft: PolicyVersion, by: User, body: str, change_summary: str,
+    request: HttpRequest | None = None,
+) -> PolicyVersion:  # fmt: skip
+    if draft.status != VersionStatus.DRAFT:
+        raise ValidationError("Only a draft can be edited; start a review for a new version.")
+    draft.body = body
+    draft.change_summary = change_summary
+    draft.save(update_fields=["body", "change_summary"])
+    audit.record(
+        action="policy.draft_changed",
+        actor=by,
+        obj=draft.policy,
+        request=request,
+        details={"version": draft.label},
+    )
+    return draft
+
+
+@transaction.atomic
+def version_approve(
+    *,
+    draft: PolicyVersion,
+    by: User,
+    approved_on: dt.date,
+    approved_by: User | None = None,
+    approved_by_name: str = "",
+    effective_from: dt.date | None = None,
+    review_due: dt.date | None = None,
+    request: HttpRequest | None = None,
+) -> PolicyVersion:
+    """Approve and publish a draft; the version before it becomes superseded."""
+    if draft.status != VersionStatus.DRAFT:
+        raise ValidationError("This version has already been approved.")
+    if approved_by is None and not approved_by_name.strip():
+        raise ValidationError({"approved_by_name": "Say who approved it."})
+    if approved_on > timezone.localdate():
+        raise ValidationError({"approved_on": "The approval date cannot be in the future."})
+    draft.status = VersionStatus.APPROVED
+    draft.approved_by = approved_by
+    draft.approved_by_name = approved_by_name.strip()
+    draft.approved_on = approved_on
+    draft.effective_from = effective_from or approved_on
+    draft.review_due = review_due or approved_on + relativedelta(
+        months=draft.policy.interval_months
+    )
+    if draft.review_due <= approved_on:
+        raise ValidationError({"review_due": "The review date must be after the approval date."})
+    draft.content_sha256 = draft.content_hash()
+    # The last save this row ever gets: from now on PolicyVersion.save refuses.
+    draft.save()
+    audit.record(
+        action="policy.approved",
+        actor=by,
+        obj=draft.policy,
+        request=request,
+        details={
+            "version": draft.label,
+            "approved_on": approved_on.isoformat(),
+            "review_due": draft.review_due.isoformat(),
+            "sha256": draft.content_sha256,
+        },
+    )
+    return draft
+
+
+@transaction.atomic
+def review_without_changes(
+    *, policy: Policy, by: User, reviewed_on: dt.date, notes: str = "",
+    request: HttpRequest | None = None,
+) -> PolicyReview:  # fmt: skip
+    state = policy_state(policy)
+    if state.current is None:
+        raise ValidationError("Approve a first version before recording a review.")
+    if reviewed_on > timezone.localdate():
+        raise ValidationError({"reviewed_on": "The review date cannot be in the future."})
+    review = PolicyReview.objects.create(
+        policy=policy,
+        version=state.current,
+        reviewed_by=by,
+        reviewed_on=reviewed_on,
+        next_review_due=reviewed_on + relativedelta(months=policy.interval_months),
+        notes=notes,
+    )
+    audit.record(
+        action="policy.reviewed_no_changes",
+        actor=by,
+        obj=policy,
+        request=request,
+        details={"version": state.current.label, "next_review_due": str(review.next_review_due)},
+    )
+    return review
+
+
+@transaction.atomic
+def acknowledge(
+    *, version: PolicyVersion, user: User, request: HttpRequest | None = None
+) -> Acknowledgement:
+    """Record that a member of staff read this exact version (once)."""
+    if version.status != VersionStatus.APPROVED:
+        raise ValidationError("Only an approved version can be acknowledged.")
+    ack, created = Acknowledgement.objects.get_or_create(version=version, user=user)
+    if created:
+        audit.record(
+            action="policy.acknowledged",
+            actor=user,
+            obj=version.policy,
+            request=request,
+            details={"version": version.label, "sha256": version.content_sha256},
+        )
+    return ack
+
+
+@transaction.atomic
+def policy_import(
+    *,
+    organisation: Organisation,
+    by: User,
+    title: str,
+    category: str,
+    label: str,
+    body: str,
+    approved_on: dt.date,
+    approved_by_name: str,
+    review_due: dt.date,
+    review_interval_months: int | None,
+    filename: str = "",
+    data: bytes = b"",
+    request: HttpRequest | None = None,
+) -> PolicyVersion:
+    """An existing document, confirmed by a person, as an approved version."""
+    draft = policy_create(
+        organisation=organisation,
+        by=by,
+        title=title,
+        category=category,
+        body=body,
+        review_interval_months=review_interval_months,
+        request=request,
+    )
+    if label != "v1":
+        draft.label = label
+        draft.save(update_fields=["label"])
+    if data:
+        draft.source_file.save(filename, ContentFile(data), save=True)
+    audit.record(
+        action="policy.imported",
+        actor=by,
+        obj=draft.policy,
+        request=request,
+        details={"file": filename[:200], "version": label},
+    )
+    return version_approve(
+        draft=draft,
+        by=by,
+        approved_on=approved_on,
+        approved_by_name=approved_by_name or "As stated in the imported document",
+        review_due=review_due,
+        request=request,
+    )

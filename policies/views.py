@@ -1,0 +1,332 @@
+"""Policy pages: read and acknowledge; write, approve and review; import; PDFs."""
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from policies import pdf, services
+from policies.forms import (
+    ApproveForm,
+    DraftForm,
+    ImportConfirmForm,
+    ImportUploadForm,
+    PolicyForm,
+    ReviewedForm,
+)
+from policies.importing import UnreadableDocument, extract_text, read_policy
+from policies.models import Acknowledgement, Policy, PolicyReview, PolicyVersion
+from policies.permissions import (
+    get_policy_for_user,
+    get_version_for_user,
+    manages_policies,
+    policies_visible_to,
+    sees_coverage,
+)
+from safeguard import audit
+from safeguard.models import User
+
+PENDING_DIR = "policy_imports/pending"
+IMPORT_SALT = "policies.import"
+
+
+def _with_history(queryset: object) -> object:
+    return queryset.prefetch_related(
+        Prefetch("versions", queryset=PolicyVersion.objects.select_related("approved_by")),
+        Prefetch("reviews", queryset=PolicyReview.objects.select_related("reviewed_by")),
+    )
+
+
+def policy_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    policies = list(_with_history(policies_visible_to(user).select_related("owner")))
+    today = timezone.localdate()
+    rows = [(policy, services.policy_state(policy, today)) for policy in policies]
+    read = set(Acknowledgement.objects.filter(user=user).values_list("version_id", flat=True))
+    to_read = [
+        (policy, state)
+        for policy, state in rows
+        if state.current and user.role in policy.audience_roles and state.current.pk not in read
+    ]
+    return render(
+        request,
+        "policies/policy_list.html",
+        {"rows": rows, "to_read": to_read, "manages": manages_policies(user)},
+    )
+
+
+def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = get_policy_for_user(request.user, pk, "view")
+    policy = _with_history(Policy.objects.filter(pk=policy.pk)).select_related("owner").first()
+    state = services.policy_state(policy)
+    acknowledged = (
+        state.current is not None
+        and Acknowledgement.objects.filter(version=state.current, user=request.user).exists()
+    )
+    return render(
+        request,
+        "policies/policy_detail.html",
+        {
+            "policy": policy,
+            "state": state,
+            "acknowledged": acknowledged,
+            "must_read": request.user.role in policy.audience_roles,
+            "manages": manages_policies(request.user),
+            "versions": sorted(policy.versions.all(), key=lambda v: v.created_at, reverse=True),
+            "reviews": list(policy.reviews.all()),
+        },
+    )
+
+
+def policy_create(request: HttpRequest) -> HttpResponse:
+    if not manages_policies(request.user):
+        raise PermissionDenied
+    form = PolicyForm(request.POST or None, organisation=request.user.organisation)
+    if request.method == "POST" and form.is_valid():
+        draft = services.policy_create(
+            organisation=request.user.organisation, by=request.user, request=request,
+            **form.cleaned_data,
+        )  # fmt: skip
+        messages.success(request, "Draft saved. Approve it to publish it.")
+        return redirect("policy_detail", pk=draft.policy_id)
+    return render(request, "policies/policy_form.html", {"form": form})
+
+
+@require_POST
+def draft_start(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = get_policy_for_user(request.user, pk, "change")
+    try:
+        draft = services.draft_start(policy=policy, by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("policy_detail", pk=policy.pk)
+    return redirect("draft_edit", pk=draft.pk)
+
+
+def draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = get_version_for_user(request.user, pk, "change")
+    if draft.status != "draft":
+        raise Http404
+    form = DraftForm(
+        request.POST or None, initial={"body": draft.body, "change_summary": draft.change_summary}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.draft_update(draft=draft, by=request.user, request=request, **form.cleaned_data)
+        messages.success(request, f"Draft {draft.label} saved.")
+        return redirect("policy_detail", pk=draft.policy_id)
+    return render(request, "policies/draft_form.html", {"form": form, "draft": draft})
+
+
+def version_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = get_version_for_user(request.user, pk, "change")
+    if draft.status != "draft":
+        raise Http404
+    form = ApproveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.version_approve(
+                draft=draft, by=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, f"{draft.policy.title} {draft.label} is approved and published."
+            )
+            return redirect("policy_detail", pk=draft.policy_id)
+    return render(request, "policies/version_approve.html", {"form": form, "draft": draft})
+
+
+def policy_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = get_policy_for_user(request.user, pk, "change")
+    form = ReviewedForm(request.POST or None, initial={"reviewed_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            review = services.review_without_changes(
+                policy=policy, by=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, f"Review recorded. Next review due {review.next_review_due:%-d %B %Y}."
+            )
+            return redirect("policy_detail", pk=policy.pk)
+    return render(request, "policies/policy_reviewed.html", {"form": form, "policy": policy})
+
+
+def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_version_for_user(request.user, pk, "view")
+    return render(request, "policies/version_detail.html", {"version": version})
+
+
+@require_POST
+def version_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_version_for_user(request.user, pk, "view")
+    try:
+        services.acknowledge(version=version, user=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(
+            request, f"Thank you: you have read {version.policy.title} {version.label}."
+        )
+    return redirect("policy_detail", pk=version.policy_id)
+
+
+def _coverage(policy: Policy) -> tuple[PolicyVersion | None, list[tuple[User, object]]]:
+    current = services.policy_state(
+        _with_history(Policy.objects.filter(pk=policy.pk)).first()
+    ).current
+    staff = list(
+        User.objects.filter(
+            organisation_id=policy.organisation_id,
+            is_active=True,
+            is_superuser=False,
+            role__in=policy.audience_roles,
+        ).order_by("full_name")
+    )
+    read = (
+        dict(
+            Acknowledgement.objects.filter(version=current, user__isnull=False).values_list(
+                "user_id", "acknowledged_at"
+            )
+        )
+        if current
+        else {}
+    )
+    return current, [(member, read.get(member.pk)) for member in staff]
+
+
+def policy_coverage(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = get_policy_for_user(request.user, pk, "view")
+    if not sees_coverage(request.user):
+        raise PermissionDenied
+    current, staff = _coverage(policy)
+    return render(
+        request,
+        "policies/policy_coverage.html",
+        {"policy": policy, "current": current, "staff": staff,
+         "read": sum(1 for _m, when in staff if when)},
+    )  # fmt: skip
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def version_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_version_for_user(request.user, pk, "view")
+    audit.record(
+        action="policy.pdf_downloaded", actor=request.user, obj=version.policy, request=request,
+        details={"version": version.label},
+    )  # fmt: skip
+    return _pdf_response(
+        pdf.render_policy_version_pdf(version), f"policy-{version.policy_id}-{version.label}.pdf"
+    )
+
+
+def coverage_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = get_policy_for_user(request.user, pk, "view")
+    if not sees_coverage(request.user):
+        raise PermissionDenied
+    current, staff = _coverage(policy)
+    if current is None:
+        raise Http404
+    return _pdf_response(
+        pdf.render_acknowledgement_report_pdf(current, staff),
+        f"policy-{policy.pk}-{current.label}-acknowledgements.pdf",
+    )
+
+
+def _pending_path(name: str) -> Path:
+    return Path(settings.MEDIA_ROOT) / PENDING_DIR / name
+
+
+def policy_import(request: HttpRequest) -> HttpResponse:
+    """Upload a document; show what was read from it; save only once confirmed."""
+    if not manages_policies(request.user):
+        raise PermissionDenied
+    organisation = request.user.organisation
+    if request.method == "POST" and "token" in request.POST:
+        return _import_confirm(request)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read(10_000_001)
+        try:
+            found = read_policy(
+                extract_text(upload.name, data),
+                default_interval_months=organisation.default_review_interval_months,
+            )
+        except UnreadableDocument as error:
+            form.add_error("file", str(error))
+        else:
+            # Kept privately until confirmed; the signed token names it, so a
+            # confirmation can only ever use a file this person uploaded.
+            name = f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
+            path = _pending_path(name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            token = signing.dumps(
+                {"file": name, "name": upload.name[:200], "user": request.user.pk},
+                salt=IMPORT_SALT,
+            )
+            confirm = ImportConfirmForm(
+                initial={
+                    "title": found.title,
+                    "category": form.cleaned_data["category"],
+                    "label": found.version or "v1",
+                    "approved_on": found.approved_on,
+                    "review_due": found.review_due,
+                    "review_interval_months": found.review_interval_months,
+                    "token": token,
+                }
+            )
+            return render(
+                request,
+                "policies/policy_import_confirm.html",
+                {"form": confirm, "found": found, "filename": upload.name},
+            )
+    return render(request, "policies/policy_import.html", {"form": form})
+
+
+def _import_confirm(request: HttpRequest) -> HttpResponse:
+    form = ImportConfirmForm(request.POST)
+    try:
+        pending = signing.loads(request.POST.get("token", ""), salt=IMPORT_SALT, max_age=3600)
+    except signing.BadSignature:
+        messages.error(request, "That upload has expired. Upload the document again.")
+        return redirect("policy_import")
+    if pending.get("user") != request.user.pk:
+        raise PermissionDenied
+    path = _pending_path(Path(pending["file"]).name)
+    if not path.is_file():
+        messages.error(request, "That upload has already been saved or has expired.")
+        return redirect("policy_import")
+    data = path.read_bytes()
+    found = read_policy(extract_text(pending["name"], data))
+    if not form.is_valid():
+        return render(
+            request,
+            "policies/policy_import_confirm.html",
+            {"form": form, "found": found, "filename": pending["name"]},
+        )
+    fields = {k: v for k, v in form.cleaned_data.items() if k != "token"}
+    version = services.policy_import(
+        organisation=request.user.organisation, by=request.user, body=found.body,
+        filename=pending["name"], data=data, request=request, **fields,
+    )  # fmt: skip
+    path.unlink(missing_ok=True)
+    messages.success(request, f"{version.policy.title} {version.label} imported and approved.")
+    return redirect("policy_detail", pk=version.policy_id)
