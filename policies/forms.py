@@ -69,6 +69,7 @@ class ApproveForm(forms.Form):
         label="Review due", widget=DateInput(), required=False,
         help_text="Leave empty for the approval date plus the review interval.",
     )  # fmt: skip
+    shown_sha256 = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

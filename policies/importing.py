@@ -54,24 +54,35 @@ def _text_from_pdf(data: bytes) -> str:
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, ValueError, KeyError, TypeError) as error:
         raise UnreadableDocument("The file is not a PDF we can read.") from error
-    if len(pages) < 2:
-        return "\n".join(pages)
+    # Every page's text, as it is: this is what will be approved and hashed.
+    return "\f".join(pages)
 
-    # A header or footer repeated on every page is kept once, at the end, so the
-    # body reads cleanly and its date or version is still seen.
+
+def split_page_furniture(text: str) -> tuple[str, list[str]]:
+    """Separate a header or footer repeated on every page from the body.
+
+    Only for reading dates and versions, which often live in the footer; the
+    saved text keeps everything exactly as the document has it. A line counts
+    as furniture only when it recurs on every page, so "Step 1" and "Step 2" on
+    two pages of a longer document are body text.
+    """
+    pages = text.split("\f")
+    if len(pages) < 2:
+        return text, []
+
     def normal(line: str) -> str:
         return re.sub(r"\d+", "#", line.strip())
 
     counts = Counter(normal(line) for page in pages for line in set(page.splitlines()))
-    repeated = {key for key, n in counts.items() if n >= 2 and key}
-    body, furniture = [], []
+    repeated = {key for key, n in counts.items() if n == len(pages) and key}
+    body, furniture = [], {}
     for page in pages:
         for line in page.splitlines():
-            (furniture if normal(line) in repeated else body).append(line)
-    once = {}
-    for line in furniture:
-        once.setdefault(normal(line), line)  # "page 1 of 3" and "page 2 of 3" are one line
-    return "\n".join(body + list(once.values()))
+            if normal(line) in repeated:
+                furniture.setdefault(normal(line), line)
+            else:
+                body.append(line)
+    return "\n".join(body), list(furniture.values())
 
 
 def extract_text(filename: str, data: bytes) -> str:
@@ -83,15 +94,20 @@ def extract_text(filename: str, data: bytes) -> str:
     elif name.endswith(".pdf"):
         text = _text_from_pdf(data)
     elif name.endswith((".txt", ".md")):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="replace")
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = data.decode("utf-16")  # Notepad's "Unicode"
+        else:
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = data.decode("cp1252", errors="replace")
         if "\x00" in text:
             raise UnreadableDocument("The file is not a text file.")
     else:
         raise UnreadableDocument("Choose a .txt, .md, .docx or .pdf file.")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not name.endswith(".pdf"):
+        text = text.replace("\f", "\n")
     if not text.strip():
         raise UnreadableDocument("No text could be found in the file.")
     return text
@@ -123,32 +139,44 @@ MONTHS = {
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _YEAR = r"(\d{4}|\d{2})"
 DATE_PATTERNS = [
-    # 09.09.2025, 9/9/25, 09-09-2025
-    re.compile(r"(?<![\d.:/-])(\d{1,2})[./-](\d{1,2})[./-]" + _YEAR + r"(?![\d.:/-]*\d)"),
-    # 9 September 2025, 9th Sept 25
-    re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + _MONTH + r")\.?,?\s+" + _YEAR + r"\b", re.I),
-    # September 2025, SEPT 2025, Sept '25
-    re.compile(r"\b(" + _MONTH + r")\.?,?\s+'?" + _YEAR + r"\b", re.I),
-]
+    # 2024-09-01 (ISO)
+    ("iso", re.compile(r"(?<![\d.:/-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d.:/-]*\d)")),
+    # 09.09.2025, 9/9/25, 09-09-2025 (day first)
+    ("dmy", re.compile(r"(?<![\d.:/-])(\d{1,2})[./-](\d{1,2})[./-]" + _YEAR + r"(?![\d.:/-]*\d)")),
+    # 9 September 2025, 9th Sept 25, 01-Sep-2024
+    ("d_month_y", re.compile(
+        r"\b(\d{1,2})(?:st|nd|rd|th)?[\s-]+(" + _MONTH + r")\.?,?[\s-]+" + _YEAR + r"\b", re.I
+    )),
+    # March 15, 2023 (month first, as some templates write it)
+    ("month_d_y", re.compile(
+        r"\b(" + _MONTH + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?,\s*(\d{4})\b", re.I
+    )),
+    # September 2025, SEPT 2025, Sept '25 (the first of the month)
+    ("month_y", re.compile(r"\b(" + _MONTH + r")\.?,?\s+'?" + _YEAR + r"\b(?![,\s]*\d)", re.I)),
+]  # fmt: skip
 
 # Labels, most telling first. Review labels are checked before approval ones,
 # because "review date" contains "date" and "last reviewed" contains "review".
 REVIEW_LABELS = re.compile(
-    r"next\s+review|review\s+(?:date|due|by|on)|due\s+for\s+review|to\s+be\s+reviewed"
-    r"|renewal\s+date|review\s*:|date\s+of\s+(?:next\s+)?review",
+    r"next\s+review|review\s+(?:date|due|by)|due\s+for\s+review|to\s+be\s+reviewed"
+    r"|renewal\s+date|(?<!last\s)review\s*:|date\s+of\s+next\s+review",
     re.I,
 )
+# Looked for only in the words just before a date, so a label earlier in a long
+# sentence does not claim a date it is not about.
+LABEL_WINDOW = 40
 APPROVAL_LABELS = [
     (3, re.compile(r"approved|adopted|ratified|signed\s+off", re.I)),
     (
         2,
         re.compile(
-            r"last\s+reviewed|reviewed\s+on|reviewed\s*:|updated|revised|issued|effective", re.I
+            r"last\s+review(?:ed)?|date\s+of\s+(?:last\s+)?review|reviewed\s+on|reviewed\s*:"
+            r"|updated|revised|issued|effective",
+            re.I,
         ),
     ),
     (1, re.compile(r"\bdate\b|\bversion\b|\bv\s*\d|\bdated\b", re.I)),
 ]
-VERSION = re.compile(r"\b(?:version|ver\.?|v)\s*[:.]?\s*(\d{1,3}(?:\.\d{1,3}){0,2})\b", re.I)
 INTERVAL_WORDS = {"annually": 12, "yearly": 12, "every year": 12, "each year": 12,
                   "annual review": 12, "biennially": 24, "every two years": 24,
                   "every 2 years": 24, "every three years": 36, "every 3 years": 36,
@@ -190,16 +218,20 @@ def _dates_in(line: str) -> list[tuple[int, int, dt.date]]:
     """(start, end, date) for every date written in the line, in order."""
     found: dict[int, tuple[int, dt.date]] = {}
     taken: list[range] = []
-    for pattern in DATE_PATTERNS:
+    for style, pattern in DATE_PATTERNS:
         for match in pattern.finditer(line):
             if any(match.start() in span for span in taken):
                 continue
             groups = match.groups()
             try:
-                if pattern is DATE_PATTERNS[0]:
+                if style == "iso":
+                    year, month, day = int(groups[0]), int(groups[1]), int(groups[2])
+                elif style == "dmy":
                     day, month, year = int(groups[0]), int(groups[1]), _year(groups[2])
-                elif pattern is DATE_PATTERNS[1]:
+                elif style == "d_month_y":
                     day, month, year = int(groups[0]), MONTHS[groups[1].lower()], _year(groups[2])
+                elif style == "month_d_y":
+                    day, month, year = int(groups[1]), MONTHS[groups[0].lower()], int(groups[2])
                 else:
                     day, month, year = 1, MONTHS[groups[0].lower()], _year(groups[1])
                 found_date = dt.date(year, month, day)
@@ -212,13 +244,24 @@ def _dates_in(line: str) -> list[tuple[int, int, dt.date]]:
 
 
 def _classify(before: str) -> tuple[str, int] | None:
-    """What the label just before a date says it is, if anything."""
-    if REVIEW_LABELS.search(before):
-        return "review", 3
+    """What the label closest before a date says it is, if anything."""
+    before = before[-LABEL_WINDOW:]
+    candidates = []
+    if match := _last(REVIEW_LABELS, before):
+        candidates.append((match.end(), "review", 3))
     for rank, pattern in APPROVAL_LABELS:
-        if pattern.search(before):
-            return "approval", rank
-    return None
+        if match := _last(pattern, before):
+            candidates.append((match.end(), "approval", rank))
+    if not candidates:
+        return None
+    # The nearest label wins; at equal distance, review before approval.
+    _end, kind, rank = max(candidates, key=lambda c: (c[0], c[1] == "review"))
+    return kind, rank
+
+
+def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    matches = list(pattern.finditer(text))
+    return matches[-1] if matches else None
 
 
 def _title(lines: list[str]) -> str:
@@ -236,13 +279,45 @@ def _title(lines: list[str]) -> str:
     return headings[0] if headings else "Untitled policy"
 
 
+EXPLICIT_VERSION = re.compile(r"\b(?:version|ver\.?)\s*[:.]?\s*(\d{1,3}(?:\.\d{1,3}){0,2})\b", re.I)
+BARE_VERSION = re.compile(r"\bv(\d{1,3}(?:\.\d{1,3}){0,2})\b", re.I)
+
+
+def _version_key(label: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in label.split("."))
+
+
+def _version(lines: list[str]) -> str | None:
+    """An explicit "Version 3" beats a bare "v3"; a bare one counts only on a line
+    about the policy (not "Zoom v5.16"); the highest found wins (a version table)."""
+    explicit = [m.group(1) for line in lines for m in EXPLICIT_VERSION.finditer(line)]
+    bare = [
+        m.group(1)
+        for line in lines
+        if re.search(r"\bpolicy\b", line, re.I)
+        for m in BARE_VERSION.finditer(line)
+    ]
+    found = explicit or bare
+    return f"v{max(found, key=_version_key)}" if found else None
+
+
+def _interval(text: str) -> int | None:
+    """How often the document says it is reviewed, from sentences about review."""
+    for sentence in re.split(r"(?<=[.!?])\s+|\n", text):
+        lowered = " ".join(sentence.lower().split())
+        if "review" not in lowered:
+            continue
+        for words, months in INTERVAL_WORDS.items():
+            if re.search(rf"(?<![-\w]){words}\b", lowered):
+                return months
+    return None
+
+
 def read_policy(text: str, *, default_interval_months: int = 12) -> ImportedPolicy:
-    lines = text.split("\n")
+    body, furniture = split_page_furniture(text)
+    lines = body.split("\n") + furniture
     found: list[FoundDate] = []
-    version = None
     for line in lines:
-        if version is None and (match := VERSION.search(line)):
-            version = f"v{match.group(1)}"
         previous_end = 0
         for start, end, on in _dates_in(line):
             # The label is what lies between the previous date on the line and
@@ -252,15 +327,14 @@ def read_policy(text: str, *, default_interval_months: int = 12) -> ImportedPoli
             if kind is not None:
                 found.append(FoundDate(on=on, kind=kind[0], rank=kind[1], line=line.strip()))
 
-    lowered = " ".join(text.lower().split())
-    interval = next(
-        (months for words, months in INTERVAL_WORDS.items() if re.search(rf"\b{words}\b", lowered)),
-        None,
-    )
+    interval = _interval(text)
     approvals = [f for f in found if f.kind == "approval"]
-    reviews = [f for f in found if f.kind == "review"]
-    approved_on = max(approvals, key=lambda f: (f.rank, f.on)).on if approvals else None
-    review_due = max(reviews, key=lambda f: f.on).on if reviews else None
+    # The latest approval, update or review is when it was last confirmed; a
+    # bare "Date:" counts only when nothing says more.
+    strong = [f for f in approvals if f.rank >= 2] or approvals
+    approved_on = max((f.on for f in strong), default=None)
+    reviews = [f for f in found if f.kind == "review" and (not approved_on or f.on > approved_on)]
+    review_due = max((f.on for f in reviews), default=None)
 
     warnings = []
     if approved_on and review_due and interval is None:
@@ -280,14 +354,15 @@ def read_policy(text: str, *, default_interval_months: int = 12) -> ImportedPoli
         warnings.append("No approval or update date was found: enter the date it was approved.")
     if not review_due:
         warnings.append("No review date was found: enter when it is next due for review.")
+    version = _version(lines)
     if version is None:
         warnings.append("No version label was found; it will be v1.")
     return ImportedPolicy(
-        title=_title(lines),
+        title=_title(body.split("\n")),
         version=version,
         approved_on=approved_on,
         review_due=review_due,
         review_interval_months=interval,
         warnings=warnings,
-        body=text.strip(),
+        body=text.replace("\f", "\n").strip(),
     )

@@ -36,11 +36,12 @@ def render_policy_version_pdf(version: PolicyVersion) -> bytes:
         Paragraph(_text(policy.title), STYLES["Title"]),
         Table(
             [
-                ["Organisation", _text(policy.organisation.name)],
-                ["Version", _text(version.label)],
-                ["Approved by", _text(version.approver or "not yet approved")],
-                ["Approved on", _text(version.approved_on or "not yet approved")],
-                ["Review due", _text(version.review_due or "")],
+                # Plain cells are drawn as given; only Paragraphs need escaping.
+                ["Organisation", policy.organisation.name],
+                ["Version", version.label],
+                ["Approved by", version.approver or "not yet approved"],
+                ["Approved on", str(version.approved_on or "not yet approved")],
+                ["Review due", str(version.review_due or "")],
                 ["SHA-256", Paragraph(_text(version.content_sha256 or "draft"), STYLES["Code"])],
             ],
             colWidths=[35 * mm, 135 * mm],
@@ -70,7 +71,7 @@ def render_acknowledgement_report_pdf(
     buffer = io.BytesIO()
     read = sum(1 for _user, when in staff if when)
     rows = [["Name", "Role", "Read on"]] + [
-        [_text(user.full_name), _text(user.get_role_display()),
+        [user.full_name, user.get_role_display(),
          timezone.localtime(when).strftime("%-d %b %Y %H:%M") if when else "Not yet"]
         for user, when in staff
     ]  # fmt: skip

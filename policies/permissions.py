@@ -16,7 +16,8 @@ def manages_policies(user: User) -> bool:
 
 
 def sees_coverage(user: User) -> bool:
-    return manages_policies(user)
+    """Who has and has not read a policy: for admins and directors."""
+    return user.is_authenticated and user.is_active and user.role in {Role.ADMIN, Role.DIRECTOR}
 
 
 def policies_visible_to(user: User) -> QuerySet[Policy]:

@@ -43,7 +43,9 @@ def policy_state(policy: Policy, today: dt.date | None = None) -> PolicyState:
     today = today or timezone.localdate()
     versions = list(policy.versions.all())
     approved = [v for v in versions if v.status == VersionStatus.APPROVED]
-    current = max(approved, key=lambda v: (v.approved_on, v.pk), default=None)
+    # The most recently approved version is current (approval order, not the
+    # date typed in, which may be backdated).
+    current = max(approved, key=lambda v: v.pk, default=None)
     draft = next((v for v in versions if v.status == VersionStatus.DRAFT), None)
     if current is None:
         return PolicyState(None, draft, None, "no approved version")
@@ -61,12 +63,22 @@ def policy_state(policy: Policy, today: dt.date | None = None) -> PolicyState:
 
 
 def _next_label(policy: Policy) -> str:
+    """The next whole version: after v2.1 (an imported label) comes v3."""
     numbers = [
         int(match.group(1))
         for label in policy.versions.values_list("label", flat=True)
-        if (match := re.fullmatch(r"v(\d+)", label))
+        if (match := re.fullmatch(r"v(\d+)(?:\.\d+)*", label))
     ]
     return f"v{max(numbers, default=0) + 1}"
+
+
+def _locked_draft(draft: PolicyVersion) -> PolicyVersion:
+    """Re-read the draft under a row lock: an edit and an approval (or two
+    approvals from a double click) at the same moment must not both pass."""
+    locked = PolicyVersion.objects.select_for_update().select_related("policy").get(pk=draft.pk)
+    if locked.status != VersionStatus.DRAFT:
+        raise ValidationError("This version has already been approved; start a new review.")
+    return locked
 
 
 @transaction.atomic
@@ -127,8 +139,7 @@ def draft_update(
     *, draft: PolicyVersion, by: User, body: str, change_summary: str,
     request: HttpRequest | None = None,
 ) -> PolicyVersion:  # fmt: skip
-    if draft.status != VersionStatus.DRAFT:
-        raise ValidationError("Only a draft can be edited; start a review for a new version.")
+    draft = _locked_draft(draft)
     draft.body = body
     draft.change_summary = change_summary
     draft.save(update_fields=["body", "change_summary"])
@@ -152,15 +163,33 @@ def version_approve(
     approved_by_name: str = "",
     effective_from: dt.date | None = None,
     review_due: dt.date | None = None,
+    shown_sha256: str = "",
     request: HttpRequest | None = None,
 ) -> PolicyVersion:
-    """Approve and publish a draft; the version before it becomes superseded."""
-    if draft.status != VersionStatus.DRAFT:
-        raise ValidationError("This version has already been approved.")
+    """Approve and publish a draft; the version before it becomes superseded.
+
+    ``shown_sha256``, when given, is the hash of the text the approver was shown:
+    if the draft changed since, nothing is approved.
+    """
+    draft = _locked_draft(draft)
+    if shown_sha256 and shown_sha256 != draft.content_hash():
+        raise ValidationError("The draft changed after you opened it. Check the text again.")
     if approved_by is None and not approved_by_name.strip():
         raise ValidationError({"approved_by_name": "Say who approved it."})
-    if approved_on > timezone.localdate():
-        raise ValidationError({"approved_on": "The approval date cannot be in the future."})
+    if approved_on > timezone.localdate() or approved_on.year < 2000:
+        raise ValidationError({"approved_on": "Enter the real date it was approved."})
+    previous = policy_state(draft.policy).current
+    if previous and approved_on < previous.approved_on:
+        raise ValidationError(
+            {"approved_on": f"It must be on or after {previous.label}'s approval, "
+             f"{previous.approved_on:%-d %B %Y}."}
+        )  # fmt: skip
+    if effective_from and not (
+        approved_on <= effective_from <= approved_on + relativedelta(years=1)
+    ):
+        raise ValidationError(
+            {"effective_from": "It comes into effect between approval and a year after."}
+        )
     draft.status = VersionStatus.APPROVED
     draft.approved_by = approved_by
     draft.approved_by_name = approved_by_name.strip()
@@ -169,8 +198,10 @@ def version_approve(
     draft.review_due = review_due or approved_on + relativedelta(
         months=draft.policy.interval_months
     )
-    if draft.review_due <= approved_on:
-        raise ValidationError({"review_due": "The review date must be after the approval date."})
+    if not approved_on < draft.review_due <= approved_on + relativedelta(years=5):
+        raise ValidationError(
+            {"review_due": "The review date must be after approval and within five years."}
+        )
     draft.content_sha256 = draft.content_hash()
     # The last save this row ever gets: from now on PolicyVersion.save refuses.
     draft.save()

@@ -1,5 +1,6 @@
 """Policy pages: read and acknowledge; write, approve and review; import; PDFs."""
 
+import time
 import uuid
 from pathlib import Path
 
@@ -129,7 +130,7 @@ def version_approve(request: HttpRequest, pk: int) -> HttpResponse:
     draft = get_version_for_user(request.user, pk, "change")
     if draft.status != "draft":
         raise Http404
-    form = ApproveForm(request.POST or None)
+    form = ApproveForm(request.POST or None, initial={"shown_sha256": draft.content_hash()})
     if request.method == "POST" and form.is_valid():
         try:
             services.version_approve(
@@ -253,6 +254,14 @@ def _pending_path(name: str) -> Path:
     return Path(settings.MEDIA_ROOT) / PENDING_DIR / name
 
 
+def _forget_stale_uploads(folder: Path) -> None:
+    """Uploads never confirmed are deleted after a day (the token lasts an hour)."""
+    cutoff = time.time() - 24 * 3600
+    for stale in folder.iterdir():
+        if stale.is_file() and stale.stat().st_mtime < cutoff:
+            stale.unlink(missing_ok=True)
+
+
 def policy_import(request: HttpRequest) -> HttpResponse:
     """Upload a document; show what was read from it; save only once confirmed."""
     if not manages_policies(request.user):
@@ -277,6 +286,7 @@ def policy_import(request: HttpRequest) -> HttpResponse:
             name = f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
             path = _pending_path(name)
             path.parent.mkdir(parents=True, exist_ok=True)
+            _forget_stale_uploads(path.parent)
             path.write_bytes(data)
             token = signing.dumps(
                 {"file": name, "name": upload.name[:200], "user": request.user.pk},
@@ -322,11 +332,28 @@ def _import_confirm(request: HttpRequest) -> HttpResponse:
             "policies/policy_import_confirm.html",
             {"form": form, "found": found, "filename": pending["name"]},
         )
+    # Claim the upload by renaming it: of two confirmations at once (a double
+    # click), only one can, so only one policy is made.
+    claimed = path.with_suffix(path.suffix + f".{uuid.uuid4().hex}.claimed")
+    try:
+        path.rename(claimed)
+    except FileNotFoundError:
+        messages.error(request, "That upload has already been saved or has expired.")
+        return redirect("policy_import")
     fields = {k: v for k, v in form.cleaned_data.items() if k != "token"}
-    version = services.policy_import(
-        organisation=request.user.organisation, by=request.user, body=found.body,
-        filename=pending["name"], data=data, request=request, **fields,
-    )  # fmt: skip
-    path.unlink(missing_ok=True)
+    try:
+        version = services.policy_import(
+            organisation=request.user.organisation, by=request.user, body=found.body,
+            filename=pending["name"], data=data, request=request, **fields,
+        )  # fmt: skip
+    except ValidationError as error:
+        claimed.rename(path)  # give the upload back so the form can be corrected
+        form.add_error(None, error)
+        return render(
+            request,
+            "policies/policy_import_confirm.html",
+            {"form": form, "found": found, "filename": pending["name"]},
+        )
+    claimed.unlink(missing_ok=True)
     messages.success(request, f"{version.policy.title} {version.label} imported and approved.")
     return redirect("policy_detail", pk=version.policy_id)

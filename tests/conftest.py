@@ -131,3 +131,9 @@ def charlie(other_organisation: Organisation) -> User:
         organisation=other_organisation,
         role=Role.ADMIN,
     )
+
+
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path) -> None:
+    """Uploads go to a folder of each test's own, never into the checkout."""
+    settings.MEDIA_ROOT = tmp_path / "media"

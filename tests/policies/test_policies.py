@@ -5,6 +5,7 @@ import io
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
@@ -281,3 +282,53 @@ def test_a_confirmation_from_someone_else_is_refused(bob, organisation) -> None:
     response = client_for(other_admin).post("/policies/import/", {"token": token, "title": "X"})
     assert response.status_code == 403
     assert not PolicyVersion.objects.exists()
+
+
+def test_approving_twice_or_a_changed_draft_is_explained_not_a_500(policy, bob) -> None:
+    draft = services.draft_start(policy=policy, by=bob)
+    as_bob = client_for(bob)
+    page = as_bob.get(f"/policies/versions/{draft.pk}/approve/").content.decode()
+    shown = re.search(r'name="shown_sha256" value="([0-9a-f]{64})"', page).group(1)
+    services.draft_update(draft=draft, by=bob, body="Changed meanwhile", change_summary="")
+    stale = as_bob.post(
+        f"/policies/versions/{draft.pk}/approve/",
+        {"approved_on": TODAY().isoformat(), "approved_by_name": "H", "shown_sha256": shown},
+    )
+    assert "The draft changed after you opened it" in stale.content.decode()
+    services.version_approve(draft=draft, by=bob, approved_on=TODAY(), approved_by_name="H")
+    with pytest.raises(ValidationError, match="already been approved"):
+        services.version_approve(draft=draft, by=bob, approved_on=TODAY(), approved_by_name="H")
+    with pytest.raises(ValidationError, match="already been approved"):
+        services.draft_update(draft=draft, by=bob, body="x", change_summary="")
+
+
+def test_backdated_approval_is_refused_and_labels_follow_imports(policy, bob) -> None:
+    draft = services.draft_start(policy=policy, by=bob)
+    with pytest.raises(ValidationError, match="on or after v1"):
+        services.version_approve(
+            draft=draft, by=bob, approved_by_name="H",
+            approved_on=policy.versions.get(label="v1").approved_on - dt.timedelta(days=1),
+        )  # fmt: skip
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+    PolicyVersion.objects.filter(pk=draft.pk).update(label="v2.1")
+    services.version_approve(
+        draft=PolicyVersion.objects.get(pk=draft.pk),
+        by=bob,
+        approved_on=TODAY(),
+        approved_by_name="H",
+    )
+    assert services.draft_start(policy=policy, by=bob).label == "v3"
+
+
+def test_pdf_prints_names_as_written(organisation, bob) -> None:
+    draft = services.policy_create(organisation=organisation, by=bob, title="Smith & Jones <Care>",
+                                   category="other", body="Text & more")  # fmt: skip
+    services.version_approve(draft=draft, by=bob, approved_on=TODAY(), approved_by_name="A & B")
+    text = (
+        PdfReader(io.BytesIO(client_for(bob).get(f"/policies/versions/{draft.pk}/pdf/").content))
+        .pages[0]
+        .extract_text()
+    )
+    assert "A & B" in text
+    assert "&amp;" not in text
