@@ -48,6 +48,8 @@ urlpatterns = [
     ),
     path("children/<int:pk>/allocate/", children.allocation_add, name="allocation_add"),
     path("allocations/<int:pk>/end/", children.allocation_end, name="allocation_end"),
+    # Consent (the consent app): parents' links and staff pages
+    path("", include("consent.urls")),
     # Policies (the policies app)
     path("policies/", include("policies.urls")),
     # Staff compliance (DBS and training)

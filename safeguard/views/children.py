@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from safeguard import audit, caseload
+from safeguard import audit, caseload, child_sections
 from safeguard.children_import import COLUMNS, MAX_BYTES, children_import
 from safeguard.forms import AllocationForm, ChildForm, ChildImportForm, GuardianForm
 from safeguard.models import Allocation, Child, ChildGuardian, Role, User
@@ -108,6 +108,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "links": links,
             "allocations": allocations,
             "manages": manages_children(request.user),
+            "sections": child_sections.render(request, child),
         },
     )
 

@@ -13,6 +13,9 @@ pytestmark = pytest.mark.django_db
 # and signing out. Public views (sign-in, health, invitation links) are separate.
 ENROLMENT_URLS = {"/account/two-factor/setup/", "/account/two-factor/qr/", "/account/logout/"}
 PUBLIC_URLS = {"/account/login/", "/healthz"}
+# Parents' consent links and pages: public, and without a valid link a clear 404.
+PUBLIC_PREFIXES = ("/account/invitation/", "/c/", "/m/", "/consent/sign/", "/consent/receipt/",
+                   "/consent/manage/")  # fmt: skip
 
 
 def concrete_urls() -> list[str]:
@@ -29,6 +32,7 @@ def concrete_urls() -> list[str]:
                 for converter in ("<int:pk>", "<path:object_id>", "<int:object_id>"):
                     route = route.replace(converter, "1")
                 route = route.replace("<str:uidb64>", "MQ").replace("<str:token>", "x-y")
+                route = route.replace("<int:child_pk>", "1").replace("<int:type_pk>", "1")
                 route = route.replace("<app_label>", "safeguard")
                 if "<" in route or "(?P" in route or "(" in route:
                     continue  # regex admin routes: covered by their named siblings
@@ -54,7 +58,7 @@ def test_password_only_session_reaches_nothing(client: Client, url: str) -> None
     user = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(user)  # a password-verified session, no OTP device verified
     response = client.get(url)
-    if url in PUBLIC_URLS or url.startswith("/account/invitation/"):
+    if url in PUBLIC_URLS or url.startswith(PUBLIC_PREFIXES):
         assert response.status_code in {200, 302, 404}
         return
     if url in ENROLMENT_URLS:
@@ -70,7 +74,7 @@ def test_password_only_session_reaches_nothing(client: Client, url: str) -> None
 @pytest.mark.parametrize("url", URLS)
 def test_anonymous_reaches_only_public_pages(client: Client, url: str) -> None:
     response = client.get(url)
-    if url in PUBLIC_URLS or url.startswith("/account/invitation/"):
+    if url in PUBLIC_URLS or url.startswith(PUBLIC_PREFIXES):
         assert response.status_code in {200, 404}
         return
     assert response.status_code in {302, 405}, f"{url} answered {response.status_code}"

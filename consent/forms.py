@@ -1,0 +1,125 @@
+from django import forms
+from django.utils import timezone
+
+from consent.models import Channel, ConsentType
+from safeguard.models import ChildGuardian, Guardian
+
+SIGNATURE_MAX = 200_000
+
+
+class ConsentAnswersForm(forms.Form):
+    """The parent's form: a yes or no for each item, then who is signing."""
+
+    typed_name = forms.CharField(label="Your full name", max_length=200,
+                                 help_text="Typing your name is your signature.")  # fmt: skip
+    relationship = forms.CharField(label="Your relationship to the child", max_length=60)
+    confirms_responsibility = forms.BooleanField(
+        label="I have parental responsibility for this child",
+        error_messages={"required": "Confirm that you have parental responsibility."},
+    )
+    signature_png = forms.CharField(
+        required=False, widget=forms.HiddenInput, max_length=SIGNATURE_MAX
+    )
+
+    def __init__(self, *args: object, items: list, policy_versions: list, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = items
+        for version in items:
+            self.fields[f"item_{version.pk}"] = forms.ChoiceField(
+                label=version.consent_type.name,
+                choices=[("granted", "Yes, I agree"), ("refused", "No, I do not agree")],
+                widget=forms.RadioSelect,
+                help_text=version.explanation,
+                error_messages={"required": f"Choose yes or no for {version.consent_type}."},
+            )  # fmt: skip
+        for policy in policy_versions:
+            self.fields[f"policy_{policy.pk}"] = forms.BooleanField(
+                label=f"I have read the {policy.policy.title} ({policy.label})",
+                error_messages={"required": f"Confirm you have read the {policy.policy.title}."},
+            )
+
+    def clean_signature_png(self) -> str:
+        value = self.cleaned_data["signature_png"]
+        if value and not value.startswith("data:image/png;base64,"):
+            raise forms.ValidationError(
+                "The drawn signature could not be read; type your name instead."
+            )
+        return value
+
+    def answers(self) -> dict[int, str]:
+        return {v.pk: self.cleaned_data[f"item_{v.pk}"] for v in self.items}
+
+
+class ConsentRequestForm(forms.Form):
+    guardians = forms.ModelMultipleChoiceField(
+        label="Send to", queryset=Guardian.objects.none(), widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose who to ask."},
+    )  # fmt: skip
+    consent_types = forms.ModelMultipleChoiceField(
+        label="Ask about", queryset=ConsentType.objects.none(), widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one kind of consent."},
+    )  # fmt: skip
+
+    def __init__(self, *args: object, child: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        with_pr = ChildGuardian.objects.filter(child=child, parental_responsibility=True)
+        self.fields["guardians"].queryset = Guardian.objects.filter(
+            pk__in=with_pr.values("guardian_id")
+        ).exclude(email="")
+        self.fields["consent_types"].queryset = ConsentType.objects.filter(
+            organisation=child.organisation, active=True
+        )
+
+
+class VerbalConsentForm(forms.Form):
+    guardian = forms.ModelChoiceField(label="Who gave consent", queryset=Guardian.objects.none())
+    consent_type = forms.ModelChoiceField(label="Consent to", queryset=ConsentType.objects.none())
+    notes = forms.CharField(label="How and when it was given", max_length=500)
+
+    def __init__(self, *args: object, child: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        with_pr = ChildGuardian.objects.filter(child=child, parental_responsibility=True)
+        self.fields["guardian"].queryset = Guardian.objects.filter(
+            pk__in=with_pr.values("guardian_id")
+        )
+        self.fields["consent_type"].queryset = ConsentType.objects.filter(
+            organisation=child.organisation, active=True
+        )
+
+
+class ContactForm(forms.Form):
+    happened_at = forms.DateTimeField(
+        label="When",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M"],
+    )  # fmt: skip
+    channel = forms.ChoiceField(label="Kind of contact", choices=Channel.choices)
+    platform = forms.CharField(label="Platform or app", max_length=100, required=False)
+    parent_present_start = forms.BooleanField(
+        label="A parent was present at the start", required=False
+    )
+    parent_present_end = forms.BooleanField(label="A parent was present at the end", required=False)
+    second_staff_present = forms.BooleanField(
+        label="A second member of staff was present", required=False
+    )
+    notes = forms.CharField(label="Notes", widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                            max_length=5000)  # fmt: skip
+    override_reason = forms.CharField(
+        label="If consent was not in place: why the contact was necessary",
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000,
+        help_text="Only if needed. The Designated Safeguarding Lead is told.",
+    )  # fmt: skip
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["happened_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+    def clean_happened_at(self) -> object:
+        value = self.cleaned_data["happened_at"]
+        if value > timezone.now() + timezone.timedelta(minutes=5):
+            raise forms.ValidationError("A contact cannot be in the future.")
+        return value
+
+
+class ManageLinkForm(forms.Form):
+    email = forms.EmailField(label="Your email address", max_length=254)

@@ -1,0 +1,261 @@
+"""Written parental consent: what is asked, what each parent answered, and the
+contacts with children that rest on it.
+
+ConsentRecord rows are append-only: the state of (child, consent type) is
+derived from them, never stored, and nothing is ever updated or deleted.
+"""
+
+import hashlib
+
+from django.db import models
+from django.utils import timezone
+
+from policies.models import PolicyVersion
+from safeguard.models import Child, Guardian, Organisation, User
+
+
+class MediaKind(models.TextChoices):
+    """What a withdrawal would have to take down."""
+
+    NONE = "", "Nothing to take down"
+    PHOTOS_VIDEO = "photos_video", "Photos or video"
+    RECORDING = "recording", "Session recordings"
+    ONLINE_POSTS = "online_posts", "Online or social media posts"
+
+
+class ConsentType(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="consent_types"
+    )
+    code = models.SlugField(max_length=40)
+    name = models.CharField(max_length=120)
+    validity_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Empty: valid until the child is discharged."
+    )
+    media = models.CharField(max_length=20, choices=MediaKind.choices, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "code"], name="consent_type_code")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def current_version(self) -> "ConsentTypeVersion":
+        return self.versions.order_by("-pk").first()
+
+
+class ConsentTypeVersion(models.Model):
+    """The words a parent is shown. Changing them makes a new version, so what a
+    parent agreed to can always be shown again exactly."""
+
+    consent_type = models.ForeignKey(ConsentType, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveSmallIntegerField()
+    explanation = models.TextField()
+    policy_version = models.ForeignKey(
+        PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["consent_type", "number"], name="consent_text_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consent_type} (wording {self.number})"
+
+
+class RequestStatus(models.TextChoices):
+    SENT = "sent", "Sent"
+    OPENED = "opened", "Opened"
+    SIGNED = "signed", "Signed"
+    CANCELLED = "cancelled", "Cancelled"
+    SUPERSEDED = "superseded", "Replaced by a resend"
+
+
+class ConsentRequest(models.Model):
+    """What was asked of one guardian about one child, by an emailed link.
+
+    Only a SHA-256 of the link's token is stored; the token itself exists only
+    in the email. Expiry is derived from expires_at.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="consent_requests")
+    guardian = models.ForeignKey(
+        Guardian, on_delete=models.PROTECT, related_name="consent_requests"
+    )
+    items = models.ManyToManyField(ConsentTypeVersion, related_name="+")
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=12, choices=RequestStatus.choices, default="sent")
+    sent_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    opened_at = models.DateTimeField(null=True, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"consent request {self.pk} for {self.child}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status in {"sent", "opened"} and timezone.now() >= self.expires_at
+
+    @property
+    def display_status(self) -> str:
+        return "Expired" if self.is_expired else self.get_status_display()
+
+    @property
+    def reference_sha256(self) -> str:
+        """The request as evidence names it: hashed, so its id is not guessable."""
+        return hashlib.sha256(f"consent-request:{self.pk}:{self.token_sha256}".encode()).hexdigest()
+
+
+class Decision(models.TextChoices):
+    GRANTED = "granted", "Granted"
+    REFUSED = "refused", "Refused"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Method(models.TextChoices):
+    ONLINE = "online", "Online, signed by the parent"
+    PAPER = "paper", "Paper form"
+    VERBAL = "verbal", "Verbal, to be confirmed in writing"
+
+
+class ConsentRecordQuerySet(models.QuerySet["ConsentRecord"]):
+    def update(self, **kwargs: object) -> int:
+        raise ConsentRecordImmutableError("Consent records are never changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ConsentRecordImmutableError("Consent records are never deleted.")
+
+
+class ConsentRecordImmutableError(Exception):
+    pass
+
+
+class ConsentRecord(models.Model):
+    """One decision by one guardian about one child and one consent type."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="consent_records")
+    consent_type = models.ForeignKey(ConsentType, on_delete=models.PROTECT, related_name="+")
+    type_version = models.ForeignKey(ConsentTypeVersion, on_delete=models.PROTECT, related_name="+")
+    guardian = models.ForeignKey(Guardian, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    method = models.CharField(max_length=10, choices=Method.choices)
+    valid_until = models.DateField(null=True, blank=True)
+    # Evidence
+    typed_name = models.CharField(max_length=200)
+    relationship = models.CharField(max_length=60, blank=True)
+    signature_png = models.TextField(blank=True, help_text="A drawn signature, as a data URL.")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    shown_sha256 = models.CharField(max_length=64, help_text="SHA-256 of exactly what was shown.")
+    policy_version = models.ForeignKey(
+        PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    request_sha256 = models.CharField(max_length=64, blank=True)
+    receipt_sha256 = models.CharField(max_length=64, blank=True)
+    recorded_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    notes = models.CharField(max_length=500, blank=True)
+
+    objects = ConsentRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        indexes = [models.Index(fields=["child", "consent_type", "recorded_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} {self.consent_type} for {self.child}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise ConsentRecordImmutableError("Consent records are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ConsentRecordImmutableError("Consent records are never deleted.")
+
+
+class GuardianAccess(models.Model):
+    """A guardian's link to see and withdraw their consents; revocable, re-sendable."""
+
+    guardian = models.ForeignKey(Guardian, on_delete=models.PROTECT, related_name="accesses")
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"manage link for {self.guardian}"
+
+
+class TakedownTask(models.Model):
+    """After a withdrawal of consent to images or recordings: what staff must remove."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="takedown_tasks")
+    record = models.ForeignKey(ConsentRecord, on_delete=models.PROTECT, related_name="+")
+    what = models.CharField(max_length=300)
+    where = models.CharField(max_length=300)
+    assigned_to = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    due_on = models.DateField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["done_at", "due_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"take down {self.what} for {self.child}"
+
+
+class Channel(models.TextChoices):
+    VIDEO = "video", "Video session"
+    CHAT = "chat", "Chat or messaging"
+    VOICE = "voice", "Voice message"
+    PHOTO = "photo", "Photo or video taken"
+    RECORDING = "recording", "Session recording"
+    PHONE = "phone", "Phone call with the child"
+    EMAIL = "email", "Email to the child"
+
+
+class ContactLog(models.Model):
+    """An online session or contact with a child, checked against consent when saved."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="contacts")
+    staff = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    happened_at = models.DateTimeField()
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    platform = models.CharField(max_length=100, blank=True)
+    parent_present_start = models.BooleanField(default=False)
+    parent_present_end = models.BooleanField(default=False)
+    second_staff_present = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    consent_type = models.ForeignKey(ConsentType, on_delete=models.PROTECT, related_name="+")
+    consent_allowed = models.BooleanField()
+    consent_reason = models.CharField(max_length=300)
+    override_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-happened_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} with {self.child}"

@@ -1,0 +1,59 @@
+"""The parent's receipt: everything shown, every answer, the evidence, and its hash."""
+
+import io
+from xml.sax.saxutils import escape
+
+from django.utils import timezone
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from consent.models import ConsentRecord
+
+STYLES = getSampleStyleSheet()
+
+
+def render_receipt_pdf(records: list[ConsentRecord]) -> bytes:
+    first = records[0]
+    buffer = io.BytesIO()
+    when = timezone.localtime(first.recorded_at).strftime("%-d %B %Y at %H:%M")
+    rows = [["Consent", "Your answer", "Valid until"]] + [
+        [Paragraph(escape(r.consent_type.name), STYLES["BodyText"]), r.get_decision_display(),
+         r.valid_until.strftime("%-d %b %Y") if r.valid_until else "-"]
+        for r in records
+    ]  # fmt: skip
+    story = [
+        Paragraph("Consent receipt", STYLES["Title"]),
+        Paragraph(escape(f"{first.organisation.name}, for {first.child.display_name}"),
+                  STYLES["Heading2"]),
+        Paragraph(escape(f"Signed by {first.typed_name} ({first.relationship}) on {when}."),
+                  STYLES["BodyText"]),
+        Spacer(1, 5 * mm),
+        Table(rows, colWidths=[85 * mm, 40 * mm, 40 * mm], repeatRows=1, style=TableStyle([
+            ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+            ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.grey),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ])),
+        Spacer(1, 5 * mm),
+        Paragraph("What you were shown", STYLES["Heading3"]),
+    ]  # fmt: skip
+    for record in records:
+        story.append(Paragraph(
+            f"<b>{escape(record.consent_type.name)}</b>: {escape(record.type_version.explanation)}",
+            STYLES["BodyText"],
+        ))  # fmt: skip
+    story += [
+        Spacer(1, 5 * mm),
+        Paragraph("Evidence", STYLES["Heading3"]),
+        Paragraph(escape(f"Time (UTC): {first.recorded_at.isoformat()}"), STYLES["BodyText"]),
+        Paragraph(escape(f"Address: {first.ip_address or 'not known'}"), STYLES["BodyText"]),
+        Paragraph(escape(f"Request reference: {first.request_sha256}"), STYLES["Code"]),
+        Paragraph(escape(f"Receipt SHA-256: {first.receipt_sha256}"), STYLES["Code"]),
+        Paragraph("You can withdraw any consent at any time from the link in your email.",
+                  STYLES["BodyText"]),
+    ]  # fmt: skip
+    SimpleDocTemplate(buffer, pagesize=A4, title="Consent receipt", author="Safeguard",
+                      leftMargin=20 * mm, rightMargin=20 * mm).build(story)  # fmt: skip
+    return buffer.getvalue()

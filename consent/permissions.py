@@ -1,0 +1,30 @@
+"""Who may ask for, record and act on consent. Everything hangs off the child:
+whoever may see a child may see its consent and ask for it; the DSL, deputies
+and admins also record verbal consent and close takedown tasks."""
+
+from django.http import Http404
+
+from consent.models import ConsentRequest, TakedownTask
+from safeguard.models import User
+from safeguard.permissions import children_visible_to, manages_children
+
+
+def get_consent_request_for_user(user: User, pk: object) -> ConsentRequest:
+    try:
+        return ConsentRequest.objects.select_related("child").get(
+            pk=pk, child__in=children_visible_to(user)
+        )
+    except (ConsentRequest.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def get_takedown_for_user(user: User, pk: object) -> TakedownTask:
+    try:
+        task = TakedownTask.objects.select_related("child").get(
+            pk=pk, child__in=children_visible_to(user)
+        )
+    except (TakedownTask.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not (manages_children(user) or task.assigned_to_id == user.pk):
+        raise Http404
+    return task

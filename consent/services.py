@@ -1,0 +1,722 @@
+"""Consent: asking, signing, withdrawing, and the gate every contact passes.
+
+Every decision is a new ConsentRecord; the state of (child, consent type) is
+derived from the latest record of each guardian with parental responsibility.
+Where two guardians disagree the refusal wins and staff see the conflict.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from consent.models import (
+    Channel,
+    ConsentRecord,
+    ConsentRequest,
+    ConsentType,
+    ConsentTypeVersion,
+    ContactLog,
+    Decision,
+    GuardianAccess,
+    MediaKind,
+    Method,
+    RequestStatus,
+    TakedownTask,
+)
+from safeguard import audit, reminders
+from safeguard.models import Child, ChildGuardian, Guardian, Role, User
+from safeguard.requests import client_ip
+
+log = logging.getLogger(__name__)
+
+REQUEST_VALID_DAYS = 14
+VERBAL_VALID_DAYS = 7
+TAKEDOWN_DAYS = 7
+
+# Plain words a parent can follow. The organisation can change them; a change
+# makes a new version of the wording.
+DEFAULT_TYPES = [
+    ("online_sessions", "Online sessions and video calls", "", (
+        "Your child may have therapy sessions by video call on the organisation's own "
+        "licensed account. You or another adult you trust stays at home and within reach "
+        "for the whole session.")),
+    ("messaging", "Chat and messaging apps", "", (
+        "Your child's therapist may use a phone-based chat or messaging app with your "
+        "child, for example when talking is hard. Messages are about sessions only.")),
+    ("voice_messages", "Voice messages", "", (
+        "Your child's therapist may send or receive short voice messages about sessions.")),
+    ("direct_contact", "Direct contact with your child", "", (
+        "Staff may phone, email or message your child directly. You are copied into "
+        "every written message, and contact happens in working hours.")),
+    ("photos_internal", "Photos and videos for our records", MediaKind.PHOTOS_VIDEO, (
+        "We may take photos or short videos of your child's work in sessions, kept on "
+        "work devices only, to track progress.")),
+    ("photos_print", "Photos in printed material", MediaKind.PHOTOS_VIDEO, (
+        "We may use a photo of your child in printed leaflets or displays. We never "
+        "print your child's full name beside it.")),
+    ("photos_online", "Photos online and on social media", MediaKind.ONLINE_POSTS, (
+        "We may post a photo or video of your child on our website or social media "
+        "accounts. We never post your child's full name or school.")),
+    ("recording", "Recording sessions", MediaKind.RECORDING, (
+        "A session may be recorded for supervision or your child's records. Recordings "
+        "are stored securely and deleted when no longer needed.")),
+]  # fmt: skip
+
+# Which consent a kind of contact needs.
+CHANNEL_CONSENT = {
+    Channel.VIDEO: "online_sessions",
+    Channel.CHAT: "messaging",
+    Channel.VOICE: "voice_messages",
+    Channel.PHONE: "direct_contact",
+    Channel.EMAIL: "direct_contact",
+    Channel.PHOTO: "photos_internal",
+    Channel.RECORDING: "recording",
+}
+
+
+def _sha256(value: object) -> str:
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _token() -> tuple[str, str]:
+    """A 256-bit random token and the SHA-256 that is all we keep of it."""
+    token = secrets.token_urlsafe(32)
+    return token, hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- consent types ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def consent_types_ensure(*, organisation: object) -> list[ConsentType]:
+    """The organisation's consent types, creating the defaults the first time."""
+    existing = list(ConsentType.objects.filter(organisation=organisation))
+    if existing:
+        return existing
+    from policies.models import Policy
+    from policies.services import policy_state
+
+    online_policy = (
+        Policy.objects.filter(organisation=organisation, category="online_safety")
+        .order_by("pk")
+        .first()
+    )
+    policy_version = policy_state(online_policy).current if online_policy else None
+    created = []
+    for code, name, media, explanation in DEFAULT_TYPES:
+        consent_type = ConsentType.objects.create(
+            organisation=organisation, code=code, name=name, validity_months=12, media=media
+        )
+        ConsentTypeVersion.objects.create(
+            consent_type=consent_type, number=1, explanation=explanation,
+            policy_version=policy_version,
+        )  # fmt: skip
+        created.append(consent_type)
+    return created
+
+
+# --- the derived state and the gate ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    state: str  # granted, refused, withdrawn, expired, none, conflict
+    label: str
+    valid_until: dt.date | None
+    record: ConsentRecord | None
+
+
+def _latest_per_guardian(
+    records: list[ConsentRecord], guardians_with_pr: set[int]
+) -> dict[int, ConsentRecord]:
+    latest: dict[int, ConsentRecord] = {}
+    for record in records:  # ordered oldest first
+        if record.guardian_id in guardians_with_pr:
+            latest[record.guardian_id] = record
+    return latest
+
+
+def state_from_records(
+    records: list[ConsentRecord], guardians_with_pr: set[int], on: dt.date
+) -> ConsentState:
+    latest = _latest_per_guardian(records, guardians_with_pr)
+    if not latest:
+        return ConsentState("none", "Not asked yet", None, None)
+    live_grants, refusals, expired = [], [], []
+    for record in latest.values():
+        if record.decision == Decision.GRANTED:
+            if record.valid_until is not None and record.valid_until < on:
+                expired.append(record)
+            else:
+                live_grants.append(record)
+        else:
+            refusals.append(record)
+    if refusals and live_grants:
+        refusal = max(refusals, key=lambda r: r.recorded_at)
+        return ConsentState("conflict", "Parents disagree: treated as refused", None, refusal)
+    if refusals:
+        refusal = max(refusals, key=lambda r: r.recorded_at)
+        return ConsentState(
+            refusal.decision, refusal.get_decision_display(), None, refusal
+        )  # refused or withdrawn
+    if live_grants:
+        grant = max(live_grants, key=lambda r: r.recorded_at)
+        until = grant.valid_until
+        label = f"Granted until {until:%-d %b %Y}" if until else "Granted"
+        if grant.method == Method.VERBAL:
+            label += " (verbal, awaiting written confirmation)"
+        return ConsentState("granted", label, until, grant)
+    last = max(expired, key=lambda r: r.recorded_at)
+    return ConsentState("expired", f"Expired {last.valid_until:%-d %b %Y}", None, last)
+
+
+def _guardians_with_pr(child: Child) -> set[int]:
+    return set(
+        ChildGuardian.objects.filter(child=child, parental_responsibility=True).values_list(
+            "guardian_id", flat=True
+        )
+    )
+
+
+def consent_matrix(
+    child: Child, on: dt.date | None = None
+) -> list[tuple[ConsentType, ConsentState]]:
+    """Every consent type of the organisation and its state for this child."""
+    on = on or timezone.localdate()
+    types = consent_types_ensure(organisation=child.organisation)
+    records = list(ConsentRecord.objects.filter(child=child).order_by("recorded_at", "pk"))
+    with_pr = _guardians_with_pr(child)
+    return [
+        (
+            consent_type,
+            state_from_records(
+                [r for r in records if r.consent_type_id == consent_type.pk], with_pr, on
+            ),
+        )
+        for consent_type in types
+        if consent_type.active
+    ]
+
+
+@dataclass(frozen=True)
+class GateAnswer:
+    allowed: bool
+    reason: str
+    record: ConsentRecord | None
+
+
+def consent_check(*, child: Child, consent_type: ConsentType, on: dt.date) -> GateAnswer:
+    """May staff work with this child in this way on this day? And on what record."""
+    if child.discharged_on and child.discharged_on <= on:
+        return GateAnswer(False, f"{child.display_name} was discharged.", None)
+    records = list(
+        ConsentRecord.objects.filter(child=child, consent_type=consent_type).order_by(
+            "recorded_at", "pk"
+        )
+    )
+    state = state_from_records(records, _guardians_with_pr(child), on)
+    if state.state == "granted":
+        return GateAnswer(True, f"{consent_type.name}: {state.label.lower()}.", state.record)
+    reasons = {
+        "none": "no parent has given consent",
+        "refused": "a parent refused",
+        "withdrawn": "a parent withdrew consent",
+        "conflict": "the parents disagree, and a refusal wins",
+        "expired": "the consent has expired",
+    }
+    return GateAnswer(False, f"{consent_type.name}: {reasons[state.state]}.", state.record)
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+def _send_request_email(consent_request: ConsentRequest, token: str) -> None:
+    """Sent from this process after the commit: the token must never sit in a
+    broker or a database, so it is not handed to a Celery task."""
+    link = settings.SITE_URL + reverse("consent_open", args=[token])
+    context = {
+        "guardian": consent_request.guardian,
+        "child": consent_request.child,
+        "organisation": consent_request.organisation,
+        "link": link,
+        "days": REQUEST_VALID_DAYS,
+        "items": consent_request.items.select_related("consent_type"),
+    }
+    message = EmailMultiAlternatives(
+        subject=f"Please answer: consent for {consent_request.child.first_name} "
+        f"at {consent_request.organisation.name}",
+        body=render_to_string("emails/consent_request.txt", context),
+        to=[consent_request.guardian.email],
+    )
+    message.attach_alternative(
+        render_to_string("emails/consent_request.html", context), "text/html"
+    )
+    try:
+        message.send()
+    except Exception:  # the request stands; staff can resend it
+        log.exception("Consent request %s email not sent", consent_request.pk)
+
+
+@transaction.atomic
+def consent_request_send(
+    *,
+    child: Child,
+    guardians: list[Guardian],
+    consent_types: list[ConsentType],
+    by: User,
+    request: HttpRequest | None = None,
+) -> list[ConsentRequest]:
+    with_pr = _guardians_with_pr(child)
+    if not consent_types:
+        raise ValidationError({"consent_types": "Choose at least one kind of consent to ask for."})
+    sent = []
+    for guardian in guardians:
+        if guardian.pk not in with_pr:
+            raise ValidationError(
+                {"guardians": "Only someone with parental responsibility can consent."}
+            )
+        if not guardian.email:
+            raise ValidationError({"guardians": f"{guardian.full_name} has no email address."})
+        token, digest = _token()
+        consent_request = ConsentRequest.objects.create(
+            organisation=child.organisation, child=child, guardian=guardian,
+            token_sha256=digest, sent_by=by,
+            expires_at=timezone.now() + dt.timedelta(days=REQUEST_VALID_DAYS),
+        )  # fmt: skip
+        consent_request.items.set([t.current_version() for t in consent_types])
+        audit.record(
+            action="consent.requested", actor=by, obj=child, request=request,
+            details={"guardian": guardian.pk, "types": [t.code for t in consent_types]},
+        )  # fmt: skip
+        transaction.on_commit(lambda r=consent_request, t=token: _send_request_email(r, t))
+        sent.append(consent_request)
+    return sent
+
+
+@transaction.atomic
+def consent_request_resend(
+    *, consent_request: ConsentRequest, by: User, request: HttpRequest | None = None
+) -> ConsentRequest:
+    """A new link for the same questions; the old link stops working."""
+    old = ConsentRequest.objects.select_for_update().get(pk=consent_request.pk)
+    if old.status in {RequestStatus.SIGNED, RequestStatus.CANCELLED, RequestStatus.SUPERSEDED}:
+        raise ValidationError("This request can no longer be resent.")
+    old.status = RequestStatus.SUPERSEDED
+    old.save(update_fields=["status"])
+    token, digest = _token()
+    new = ConsentRequest.objects.create(
+        organisation=old.organisation, child=old.child, guardian=old.guardian,
+        token_sha256=digest, sent_by=by,
+        expires_at=timezone.now() + dt.timedelta(days=REQUEST_VALID_DAYS),
+    )  # fmt: skip
+    new.items.set(old.items.all())
+    audit.record(action="consent.request_resent", actor=by, obj=old.child, request=request,
+                 details={"old": old.pk, "new": new.pk})  # fmt: skip
+    transaction.on_commit(lambda: _send_request_email(new, token))
+    return new
+
+
+@transaction.atomic
+def consent_request_cancel(
+    *, consent_request: ConsentRequest, by: User, request: HttpRequest | None = None
+) -> None:
+    locked = ConsentRequest.objects.select_for_update().get(pk=consent_request.pk)
+    if locked.status not in {RequestStatus.SENT, RequestStatus.OPENED}:
+        raise ValidationError("Only a request still waiting for an answer can be cancelled.")
+    locked.status = RequestStatus.CANCELLED
+    locked.save(update_fields=["status"])
+    audit.record(action="consent.request_cancelled", actor=by, obj=locked.child, request=request)
+
+
+def request_for_token(token: str) -> ConsentRequest | None:
+    """The live request a link's token belongs to, or None (used, expired, unknown)."""
+    if not token or len(token) > 100:
+        return None
+    consent_request = (
+        ConsentRequest.objects.filter(token_sha256=token_hash(token))
+        .select_related("child", "guardian", "organisation")
+        .first()
+    )
+    if consent_request is None or consent_request.status not in {"sent", "opened"}:
+        return None
+    if consent_request.is_expired:
+        return None
+    return consent_request
+
+
+def request_opened(consent_request: ConsentRequest) -> None:
+    ConsentRequest.objects.filter(pk=consent_request.pk, status="sent").update(
+        status="opened", opened_at=timezone.now()
+    )
+
+
+def shown_content(
+    consent_request: ConsentRequest, version: ConsentTypeVersion
+) -> dict[str, object]:
+    """Exactly what the parent is shown about one item: hashed into the evidence."""
+    policy = version.policy_version
+    return {
+        "organisation": consent_request.organisation.name,
+        "child": consent_request.child.display_name,
+        "consent": version.consent_type.name,
+        "wording_version": version.number,
+        "explanation": version.explanation,
+        "policy": f"{policy.policy.title} {policy.label}" if policy else None,
+        "policy_sha256": policy.content_sha256 if policy else None,
+        "validity_months": version.consent_type.validity_months,
+    }
+
+
+@dataclass(frozen=True)
+class SignedConsent:
+    records: list[ConsentRecord]
+    receipt_sha256: str
+    manage_token: str
+
+
+def receipt_content(records: list[ConsentRecord]) -> dict[str, object]:
+    """Everything the receipt states; its SHA-256 is the receipt's own hash."""
+    first = records[0]
+    return {
+        "child": first.child.display_name,
+        "organisation": first.organisation.name,
+        "signed_by": first.typed_name,
+        "relationship": first.relationship,
+        "recorded_at": first.recorded_at.astimezone(dt.UTC).isoformat(),
+        "ip_address": first.ip_address,
+        "request": first.request_sha256,
+        "signature_drawn": bool(first.signature_png),
+        "answers": [
+            {
+                "consent": record.consent_type.name,
+                "decision": record.decision,
+                "valid_until": record.valid_until.isoformat() if record.valid_until else None,
+                "shown_sha256": record.shown_sha256,
+            }
+            for record in records
+        ],
+    }
+
+
+def _valid_until(consent_type: ConsentType, child: Child, on: dt.date) -> dt.date | None:
+    if consent_type.validity_months:
+        return on + relativedelta(months=consent_type.validity_months)
+    return child.discharged_on
+
+
+@transaction.atomic
+def consent_sign(
+    *,
+    token: str,
+    answers: dict[int, str],
+    typed_name: str,
+    relationship: str,
+    signature_png: str,
+    request: HttpRequest,
+) -> SignedConsent:
+    """Record every answer of one request, in one transaction, once."""
+    digest = token_hash(token)
+    consent_request = (
+        ConsentRequest.objects.select_for_update()
+        .select_related("child", "guardian", "organisation")
+        .filter(token_sha256=digest)
+        .first()
+    )
+    if consent_request is None or consent_request.status not in {"sent", "opened"}:
+        raise ValidationError("This link has already been used.")
+    if consent_request.is_expired:
+        raise ValidationError("This link has expired.")
+    items = list(consent_request.items.select_related("consent_type", "policy_version__policy"))
+    if {v.pk for v in items} != set(answers):
+        raise ValidationError("Answer every question.")
+    now = timezone.now()
+    today = timezone.localdate()
+    records = [
+        ConsentRecord(
+            organisation=consent_request.organisation,
+            child=consent_request.child,
+            consent_type=version.consent_type,
+            type_version=version,
+            guardian=consent_request.guardian,
+            decision=answers[version.pk],
+            method=Method.ONLINE,
+            valid_until=(
+                _valid_until(version.consent_type, consent_request.child, today)
+                if answers[version.pk] == Decision.GRANTED
+                else None
+            ),
+            typed_name=typed_name,
+            relationship=relationship,
+            signature_png=signature_png,
+            recorded_at=now,
+            ip_address=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:400],
+            shown_sha256=_sha256(shown_content(consent_request, version)),
+            policy_version=version.policy_version,
+            request_sha256=consent_request.reference_sha256,
+        )
+        for version in items
+    ]
+    receipt_sha256 = _sha256(receipt_content(records))
+    for record in records:
+        record.receipt_sha256 = receipt_sha256
+        record.save()
+    consent_request.status = RequestStatus.SIGNED
+    consent_request.signed_at = now
+    consent_request.save(update_fields=["status", "signed_at"])
+    access_token, access_digest = _token()
+    GuardianAccess.objects.create(guardian=consent_request.guardian, token_sha256=access_digest)
+    audit.record(
+        action="consent.signed", organisation=consent_request.organisation,
+        actor_label=f"guardian:{consent_request.guardian.pk}", obj=consent_request.child,
+        request=request, details={"request": consent_request.pk, "receipt": receipt_sha256},
+    )  # fmt: skip
+    transaction.on_commit(lambda: _send_receipt(records, receipt_sha256, access_token))
+    return SignedConsent(records, receipt_sha256, access_token)
+
+
+def _send_receipt(records: list[ConsentRecord], receipt_sha256: str, access_token: str) -> None:
+    from consent.pdf import render_receipt_pdf
+
+    first = records[0]
+    context = {
+        "guardian": first.guardian,
+        "child": first.child,
+        "records": records,
+        "receipt_sha256": receipt_sha256,
+        "manage_link": settings.SITE_URL + reverse("consent_manage_open", args=[access_token]),
+    }
+    message = EmailMultiAlternatives(
+        subject=f"Your consent receipt for {first.child.first_name}",
+        body=render_to_string("emails/consent_receipt.txt", context),
+        to=[first.guardian.email],
+    )
+    message.attach(
+        f"consent-receipt-{receipt_sha256[:12]}.pdf", render_receipt_pdf(records), "application/pdf"
+    )
+    try:
+        message.send()
+    except Exception:
+        log.exception("Consent receipt for %s not sent", first.child_id)
+
+
+# --- managing and withdrawing ----------------------------------------------------------------
+
+
+def access_for_token(token: str) -> GuardianAccess | None:
+    if not token or len(token) > 100:
+        return None
+    return (
+        GuardianAccess.objects.filter(token_sha256=token_hash(token), revoked_at__isnull=True)
+        .select_related("guardian")
+        .first()
+    )
+
+
+def guardian_consents(
+    guardian: Guardian,
+) -> list[tuple[Child, list[tuple[ConsentType, ConsentRecord]]]]:
+    """For each child of this guardian, the consents this guardian has granted and not withdrawn."""
+    result = []
+    links = ChildGuardian.objects.filter(guardian=guardian, parental_responsibility=True)
+    for link in links.select_related("child"):
+        records = list(
+            ConsentRecord.objects.filter(child=link.child, guardian=guardian)
+            .select_related("consent_type")
+            .order_by("recorded_at", "pk")
+        )
+        latest: dict[int, ConsentRecord] = {}
+        for record in records:
+            latest[record.consent_type_id] = record
+        granted = [
+            (record.consent_type, record)
+            for record in latest.values()
+            if record.decision == Decision.GRANTED
+        ]
+        result.append((link.child, granted))
+    return result
+
+
+@transaction.atomic
+def consent_withdraw(
+    *, access: GuardianAccess, child: Child, consent_type: ConsentType, request: HttpRequest
+) -> ConsentRecord:
+    """Withdrawn at once; allocated staff told urgently; images taken down."""
+    guardian = access.guardian
+    if not ChildGuardian.objects.filter(
+        child=child, guardian=guardian, parental_responsibility=True
+    ).exists():
+        raise ValidationError("You cannot change consent for this child.")
+    last = (
+        ConsentRecord.objects.filter(child=child, guardian=guardian, consent_type=consent_type)
+        .order_by("recorded_at", "pk")
+        .last()
+    )
+    if last is None or last.decision != Decision.GRANTED:
+        raise ValidationError("There is no consent to withdraw.")
+    record = ConsentRecord(
+        organisation=child.organisation, child=child, consent_type=consent_type,
+        type_version=last.type_version, guardian=guardian, decision=Decision.WITHDRAWN,
+        method=Method.ONLINE, typed_name=guardian.full_name, relationship=last.relationship,
+        ip_address=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:400],
+        shown_sha256=last.shown_sha256, policy_version=last.policy_version,
+    )  # fmt: skip
+    record.save()
+    audit.record(
+        action="consent.withdrawn", organisation=child.organisation,
+        actor_label=f"guardian:{guardian.pk}", obj=child, request=request,
+        details={"consent": consent_type.code},
+    )  # fmt: skip
+    staff = list(
+        User.objects.filter(
+            allocations__child=child, allocations__ends_on__isnull=True, is_active=True
+        ).distinct()
+    )
+    leads = list(
+        User.objects.filter(organisation=child.organisation, role=Role.DSL, is_active=True)
+    )
+    if consent_type.media:
+        TakedownTask.objects.create(
+            organisation=child.organisation, child=child, record=record,
+            what=f"{consent_type.name} of {child.display_name}",
+            where=consent_type.get_media_display(),
+            assigned_to=staff[0] if staff else (leads[0] if leads else None),
+            due_on=timezone.localdate() + dt.timedelta(days=TAKEDOWN_DAYS),
+        )  # fmt: skip
+    reminders.notify_now(
+        organisation=child.organisation,
+        item=reminders.DueItem(
+            kind="consent.withdrawn", obj=record, stage="withdrawn",
+            recipients=[*staff, *leads], due_at=timezone.now(),
+            title=f"Consent withdrawn: {consent_type.name} for {child.display_name}",
+            url=reverse("child_detail", args=[child.pk]), urgent=True,
+        ),
+    )  # fmt: skip
+    return record
+
+
+@transaction.atomic
+def takedown_done(*, task: TakedownTask, by: User, request: HttpRequest | None = None) -> None:
+    locked = TakedownTask.objects.select_for_update().get(pk=task.pk)
+    if locked.done_at:
+        raise ValidationError("This takedown is already marked done.")
+    locked.done_at = timezone.now()
+    locked.done_by = by
+    locked.save(update_fields=["done_at", "done_by"])
+    audit.record(action="consent.takedown_done", actor=by, obj=locked.child, request=request,
+                 details={"task": locked.pk})  # fmt: skip
+
+
+# --- staff-recorded consent ------------------------------------------------------------------
+
+
+@transaction.atomic
+def verbal_consent_record(
+    *, child: Child, guardian: Guardian, consent_type: ConsentType, by: User,
+    notes: str = "", request: HttpRequest | None = None,
+) -> ConsentRecord:  # fmt: skip
+    """Verbal consent lasts 7 days; a written request goes out at once to confirm it."""
+    if guardian.pk not in _guardians_with_pr(child):
+        raise ValidationError(
+            {"guardian": "Only someone with parental responsibility can consent."}
+        )
+    version = consent_type.current_version()
+    record = ConsentRecord(
+        organisation=child.organisation, child=child, consent_type=consent_type,
+        type_version=version, guardian=guardian, decision=Decision.GRANTED, method=Method.VERBAL,
+        valid_until=timezone.localdate() + dt.timedelta(days=VERBAL_VALID_DAYS),
+        typed_name=guardian.full_name, shown_sha256=_sha256({"verbal": version.explanation}),
+        policy_version=version.policy_version, recorded_by=by, notes=notes[:500],
+    )  # fmt: skip
+    record.save()
+    audit.record(action="consent.verbal_recorded", actor=by, obj=child, request=request,
+                 details={"guardian": guardian.pk, "consent": consent_type.code})  # fmt: skip
+    if guardian.email:
+        consent_request_send(child=child, guardians=[guardian], consent_types=[consent_type], by=by,
+                             request=request)  # fmt: skip
+    return record
+
+
+# --- contacts and the gate -------------------------------------------------------------------
+
+
+@transaction.atomic
+def contact_log(
+    *,
+    child: Child,
+    staff: User,
+    channel: str,
+    happened_at: dt.datetime,
+    platform: str = "",
+    parent_present_start: bool = False,
+    parent_present_end: bool = False,
+    second_staff_present: bool = False,
+    notes: str = "",
+    override_reason: str = "",
+    request: HttpRequest | None = None,
+) -> ContactLog:
+    """Save a contact only if consent was live, or with a reason the DSL will see."""
+    consent_type = ConsentType.objects.get(
+        organisation=child.organisation, code=CHANNEL_CONSENT[channel]
+    )
+    answer = consent_check(
+        child=child, consent_type=consent_type, on=timezone.localtime(happened_at).date()
+    )
+    if not answer.allowed and not override_reason.strip():
+        raise ValidationError(
+            {"override_reason": f"Not allowed: {answer.reason} Say why the contact was "
+             "necessary, or do not record it as allowed."}
+        )  # fmt: skip
+    contact = ContactLog.objects.create(
+        organisation=child.organisation, child=child, staff=staff, happened_at=happened_at,
+        channel=channel, platform=platform, parent_present_start=parent_present_start,
+        parent_present_end=parent_present_end, second_staff_present=second_staff_present,
+        notes=notes, consent_type=consent_type, consent_allowed=answer.allowed,
+        consent_reason=answer.reason[:300], override_reason=override_reason,
+    )  # fmt: skip
+    audit.record(action="contact.logged", actor=staff, obj=child, request=request,
+                 details={"contact": contact.pk, "allowed": answer.allowed})  # fmt: skip
+    if not answer.allowed:
+        leads = list(
+            User.objects.filter(
+                organisation=child.organisation,
+                role__in=[Role.DSL, Role.DEPUTY_DSL],
+                is_active=True,
+            )
+        )
+        reminders.notify_now(
+            organisation=child.organisation,
+            item=reminders.DueItem(
+                kind="contact.without_consent", obj=contact, stage="logged", recipients=leads,
+                due_at=timezone.now(),
+                title=f"A contact with {child.display_name} was logged without consent",
+                url=reverse("child_detail", args=[child.pk]),
+            ),
+        )  # fmt: skip
+    return contact
+
+
+def open_takedowns(organisation: object) -> list[TakedownTask]:
+    return list(
+        TakedownTask.objects.filter(organisation=organisation, done_at__isnull=True).select_related(
+            "child", "assigned_to"
+        )
+    )

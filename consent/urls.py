@@ -1,0 +1,28 @@
+from django.urls import path
+
+from consent import views
+
+# Parents' pages: short public paths, since the links are typed or tapped on phones.
+parent_urlpatterns = [
+    path("c/<str:token>/", views.consent_open, name="consent_open"),
+    path("consent/sign/", views.consent_sign, name="consent_sign"),
+    path("consent/receipt/", views.consent_receipt, name="consent_receipt"),
+    path("m/<str:token>/", views.manage_open, name="consent_manage_open"),
+    path("consent/manage/", views.manage, name="consent_manage"),
+    path(
+        "consent/manage/withdraw/<int:child_pk>/<int:type_pk>/",
+        views.withdraw,
+        name="consent_withdraw",
+    ),
+]
+
+staff_urlpatterns = [
+    path("children/<int:pk>/consent/request/", views.request_new, name="consent_request_new"),
+    path("children/<int:pk>/consent/verbal/", views.verbal_new, name="consent_verbal_new"),
+    path("children/<int:pk>/contacts/new/", views.contact_new, name="contact_new"),
+    path("consent/requests/<int:pk>/resend/", views.request_resend, name="consent_request_resend"),
+    path("consent/requests/<int:pk>/cancel/", views.request_cancel, name="consent_request_cancel"),
+    path("consent/takedowns/<int:pk>/done/", views.takedown_done, name="takedown_done"),
+]
+
+urlpatterns = parent_urlpatterns + staff_urlpatterns

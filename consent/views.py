@@ -1,0 +1,266 @@
+"""Consent pages: staff asking and recording; parents answering and withdrawing.
+
+Parents have no account. A link's token is moved into the session at once and
+the browser redirected, so it never stays in the address bar, history, logs or
+a Referer header; GET only shows pages (mail scanners prefetch links) and POST
+records.
+"""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from consent import services
+from consent.forms import ConsentAnswersForm, ConsentRequestForm, ContactForm, VerbalConsentForm
+from consent.models import ConsentRequest, ContactLog
+from consent.permissions import get_consent_request_for_user, get_takedown_for_user
+from safeguard.models import Child
+from safeguard.permissions import get_child_for_user, manages_children
+
+# Session keys (names, not secrets) under which a link's token is kept.
+REQUEST_TOKEN = "consent_request_token"  # noqa: S105
+ACCESS_TOKEN = "consent_access_token"  # noqa: S105
+
+
+def parent_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Public, never cached, and sending no Referer anywhere."""
+
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return login_not_required(never_cache(wrapped))
+
+
+# --- the child's page section ---------------------------------------------------------------
+
+
+def child_section(request: HttpRequest, child: Child) -> SafeString:
+    context = {
+        "child": child,
+        "matrix": services.consent_matrix(child),
+        "requests": ConsentRequest.objects.filter(child=child).select_related("guardian")[:20],
+        "takedowns": child.takedown_tasks.select_related("assigned_to").order_by("done_at", "pk"),
+        "contacts": ContactLog.objects.filter(child=child).select_related("staff")[:10],
+        "manages": manages_children(request.user),
+    }
+    return mark_safe(render_to_string("consent/child_section.html", context, request=request))  # noqa: S308 - a template we render
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+def request_new(request: HttpRequest, pk: int) -> HttpResponse:
+    child = get_child_for_user(request.user, pk, "view")
+    services.consent_types_ensure(organisation=child.organisation)
+    form = ConsentRequestForm(request.POST or None, child=child)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sent = services.consent_request_send(
+                child=child, guardians=list(form.cleaned_data["guardians"]),
+                consent_types=list(form.cleaned_data["consent_types"]), by=request.user,
+                request=request,
+            )  # fmt: skip
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Consent request sent to {len(sent)} parent(s) or carer(s).")
+            return redirect("child_detail", pk=child.pk)
+    return render(request, "consent/request_form.html", {"form": form, "child": child})
+
+
+@require_POST
+def request_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    consent_request = get_consent_request_for_user(request.user, pk)
+    try:
+        services.consent_request_resend(consent_request=consent_request, by=request.user,
+                                        request=request)  # fmt: skip
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, "A new link was sent; the old one no longer works.")
+    return redirect("child_detail", pk=consent_request.child_id)
+
+
+@require_POST
+def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    consent_request = get_consent_request_for_user(request.user, pk)
+    try:
+        services.consent_request_cancel(consent_request=consent_request, by=request.user,
+                                        request=request)  # fmt: skip
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, "The request was cancelled; its link no longer works.")
+    return redirect("child_detail", pk=consent_request.child_id)
+
+
+def verbal_new(request: HttpRequest, pk: int) -> HttpResponse:
+    child = get_child_for_user(request.user, pk, "view")
+    if not manages_children(request.user):
+        raise PermissionDenied
+    services.consent_types_ensure(organisation=child.organisation)
+    form = VerbalConsentForm(request.POST or None, child=child)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.verbal_consent_record(child=child, by=request.user, request=request,
+                                           **form.cleaned_data)  # fmt: skip
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, "Verbal consent recorded for 7 days; a written request was sent."
+            )
+            return redirect("child_detail", pk=child.pk)
+    return render(request, "consent/verbal_form.html", {"form": form, "child": child})
+
+
+def contact_new(request: HttpRequest, pk: int) -> HttpResponse:
+    child = get_child_for_user(request.user, pk, "view")
+    services.consent_types_ensure(organisation=child.organisation)
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.contact_log(child=child, staff=request.user, request=request,
+                                           **form.cleaned_data)  # fmt: skip
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if contact.consent_allowed:
+                messages.success(request, "Contact logged.")
+            else:
+                messages.success(request, "Contact logged without consent; the DSL has been told.")
+            return redirect("child_detail", pk=child.pk)
+    return render(request, "consent/contact_form.html", {"form": form, "child": child})
+
+
+@require_POST
+def takedown_done(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_takedown_for_user(request.user, pk)
+    try:
+        services.takedown_done(task=task, by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, "Takedown marked done.")
+    return redirect("child_detail", pk=task.child_id)
+
+
+# --- parents ----------------------------------------------------------------------------------
+
+
+def _link_gone(request: HttpRequest) -> HttpResponse:
+    return render(request, "consent/link_gone.html", status=404)
+
+
+@parent_page
+def consent_open(request: HttpRequest, token: str) -> HttpResponse:
+    if services.request_for_token(token) is None:
+        return _link_gone(request)
+    request.session[REQUEST_TOKEN] = token
+    return redirect("consent_sign")
+
+
+@parent_page
+def consent_sign(request: HttpRequest) -> HttpResponse:
+    token = request.session.get(REQUEST_TOKEN, "")
+    consent_request = services.request_for_token(token)
+    if consent_request is None:
+        return _link_gone(request)
+    items = list(consent_request.items.select_related("consent_type", "policy_version__policy"))
+    policies = list({v.policy_version for v in items if v.policy_version})
+    form = ConsentAnswersForm(request.POST or None, items=items, policy_versions=policies)
+    if request.method == "POST" and form.is_valid():
+        try:
+            signed = services.consent_sign(
+                token=token, answers=form.answers(), typed_name=form.cleaned_data["typed_name"],
+                relationship=form.cleaned_data["relationship"],
+                signature_png=form.cleaned_data["signature_png"], request=request,
+            )  # fmt: skip
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            del request.session[REQUEST_TOKEN]
+            request.session["consent_receipt"] = [r.pk for r in signed.records]
+            request.session[ACCESS_TOKEN] = signed.manage_token
+            return redirect("consent_receipt")
+    else:
+        services.request_opened(consent_request)
+    return render(
+        request,
+        "consent/sign.html",
+        {"form": form, "consent_request": consent_request, "items": items, "policies": policies},
+    )
+
+
+@parent_page
+def consent_receipt(request: HttpRequest) -> HttpResponse:
+    from consent.models import ConsentRecord
+
+    ids = request.session.get("consent_receipt") or []
+    records = list(ConsentRecord.objects.filter(pk__in=ids).select_related("consent_type", "child"))
+    if not records:
+        return _link_gone(request)
+    return render(request, "consent/receipt.html", {"records": records, "first": records[0]})
+
+
+@parent_page
+def manage_open(request: HttpRequest, token: str) -> HttpResponse:
+    if services.access_for_token(token) is None:
+        return _link_gone(request)
+    request.session[ACCESS_TOKEN] = token
+    return redirect("consent_manage")
+
+
+@parent_page
+def manage(request: HttpRequest) -> HttpResponse:
+    access = services.access_for_token(request.session.get(ACCESS_TOKEN, ""))
+    if access is None:
+        return _link_gone(request)
+    return render(
+        request,
+        "consent/manage.html",
+        {"guardian": access.guardian, "children": services.guardian_consents(access.guardian)},
+    )
+
+
+@parent_page
+def withdraw(request: HttpRequest, child_pk: int, type_pk: int) -> HttpResponse:
+    """The second of two clicks: confirm, then it is withdrawn at once."""
+    access = services.access_for_token(request.session.get(ACCESS_TOKEN, ""))
+    if access is None:
+        return _link_gone(request)
+    found = {
+        (child.pk, consent_type.pk): (child, consent_type)
+        for child, granted in services.guardian_consents(access.guardian)
+        for consent_type, _record in granted
+    }
+    if (child_pk, type_pk) not in found:
+        return _link_gone(request)
+    child, consent_type = found[(child_pk, type_pk)]
+    if request.method == "POST":
+        try:
+            services.consent_withdraw(access=access, child=child, consent_type=consent_type,
+                                      request=request)  # fmt: skip
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(
+                request, f"Withdrawn: {consent_type.name} for {child.first_name}. "
+                "Staff have been told."
+            )  # fmt: skip
+        return redirect("consent_manage")
+    return render(request, "consent/withdraw.html", {"child": child, "consent_type": consent_type,
+                                                      "today": timezone.localdate()})  # fmt: skip
