@@ -1,0 +1,310 @@
+"""Written parental consent, end to end through the pages a parent and staff use."""
+
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+from pypdf import PdfReader
+
+from consent import services
+from consent.models import (
+    ConsentRecord,
+    ConsentRecordImmutableError,
+    ConsentRequest,
+    ConsentType,
+    ContactLog,
+    TakedownTask,
+)
+from safeguard import caseload
+from safeguard.models import AuditEvent, Notice
+from tests.auth import force_verified_login
+from tests.factories import ChildFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    force_verified_login(client, user)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def site(settings) -> None:
+    settings.SITE_URL = "http://testserver"
+
+
+@pytest.fixture
+def child(organisation, dana, alice):
+    child = ChildFactory(organisation=organisation, first_name="Noor", last_name="Hassan")
+    for name, email in (("Huda Hassan", "huda@example.test"), ("Sami Hassan", "sami@example.test")):
+        caseload.guardian_add(
+            child=child, by=dana, full_name=name, email=email, phone="", preferred_contact="email",
+            relationship="parent", parental_responsibility=True,
+        )  # fmt: skip
+    caseload.allocation_start(child=child, staff=alice, starts_on=timezone.localdate(), by=dana)
+    services.consent_types_ensure(organisation=organisation)
+    return child
+
+
+def types(*codes: str) -> list[ConsentType]:
+    return [ConsentType.objects.get(code=code) for code in codes]
+
+
+def ask(child, by, *codes, guardian_email="huda@example.test", capture=None) -> str:
+    """Send a request and return the link path from the email, as a parent would click it."""
+    guardian = child.guardian_links.get(guardian__email=guardian_email).guardian
+    with capture(execute=True):
+        services.consent_request_send(child=child, guardians=[guardian],
+                                      consent_types=types(*codes), by=by)  # fmt: skip
+    return re.search(r"http://testserver(/c/\S+/)", mail.outbox[-1].body).group(1)
+
+
+def answer(parent: Client, link: str, answers: dict[str, str], capture=None, **extra):
+    page = parent.get(link, follow=True)
+    form = {"typed_name": "Huda Hassan", "relationship": "mother", "confirms_responsibility": "on",
+            **extra}  # fmt: skip
+    html = page.content.decode()
+    for code, decision in answers.items():
+        consent_type = ConsentType.objects.get(code=code)
+        version = consent_type.versions.get()
+        form[f"item_{version.pk}"] = decision
+    for policy_field in re.findall(r'name="(policy_\d+)"', html):
+        form[policy_field] = "on"
+    with capture(execute=True):
+        return parent.post("/consent/sign/", form)
+
+
+def test_a_parent_answers_and_staff_see_the_state(
+    child, dana, alice, django_capture_on_commit_callbacks
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    link = ask(child, alice, "online_sessions", "photos_online", capture=capture)
+    parent = Client()
+    opened = parent.get(link)
+    # The token leaves the address bar at once and the page sends no Referer.
+    assert opened.status_code == 302
+    assert opened["Location"] == "/consent/sign/"
+    assert opened["Referrer-Policy"] == "no-referrer"
+    page = parent.get("/consent/sign/")
+    assert page["Referrer-Policy"] == "no-referrer"
+    assert "Consent for Noor Hassan" in page.content.decode()
+    assert not ConsentRecord.objects.exists()  # GET records nothing
+
+    response = answer(parent, link, {"online_sessions": "granted", "photos_online": "refused"},
+                      capture=capture)  # fmt: skip
+    assert response["Location"] == "/consent/receipt/"
+    receipt = parent.get("/consent/receipt/").content.decode()
+    assert "Your answers are saved" in receipt
+
+    state = {t.code: s for t, s in services.consent_matrix(child)}
+    assert state["online_sessions"].state == "granted"
+    assert state["photos_online"].state == "refused"
+    page = client_for(alice).get(f"/children/{child.pk}/").content.decode()
+    assert re.search(
+        r'data-consent="online_sessions"><strong class="govuk-tag govuk-tag--green">Granted until',
+        page,
+    )
+    assert ConsentRequest.objects.get().status == "signed"
+    assert AuditEvent.objects.filter(action="consent.signed").exists()
+
+    receipt_mail = mail.outbox[-1]
+    assert receipt_mail.to == ["huda@example.test"]
+    _pdf_name, pdf_bytes, pdf_type = receipt_mail.attachments[0]
+    assert pdf_type == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf_bytes)).pages).replace(
+        "\n", " "
+    )
+    record = ConsentRecord.objects.filter(decision="granted").get()
+    assert "Noor Hassan" in text
+    assert "Online sessions and video calls" in text
+    assert "Granted" in text
+    assert "Photos online and on social media" in text
+    assert "Refused" in text
+    assert record.receipt_sha256 in text.replace(" ", "")
+
+
+def test_the_evidence_rehashes_to_the_receipt(child, alice, django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks
+    link = ask(child, alice, "online_sessions", "recording", capture=capture)
+    answer(Client(), link, {"online_sessions": "granted", "recording": "granted"}, capture=capture)
+    records = list(ConsentRecord.objects.order_by("pk"))
+    recomputed = hashlib.sha256(
+        json.dumps(services.receipt_content(records), sort_keys=True, separators=(",", ":"),
+                   ensure_ascii=True).encode()
+    ).hexdigest()  # fmt: skip
+    assert all(r.receipt_sha256 == recomputed for r in records)
+    shown = services.shown_content(ConsentRequest.objects.get(), records[0].type_version)
+    assert (
+        records[0].shown_sha256
+        == hashlib.sha256(
+            json.dumps(shown, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+        ).hexdigest()
+    )
+    assert records[0].ip_address == "127.0.0.1"
+    with pytest.raises(ConsentRecordImmutableError):
+        records[0].save()
+    with pytest.raises(ConsentRecordImmutableError):
+        ConsentRecord.objects.all().delete()
+
+
+def test_a_used_link_is_gone(child, alice, django_capture_on_commit_callbacks) -> None:
+    capture = django_capture_on_commit_callbacks
+    link = ask(child, alice, "voice_messages", capture=capture)
+    answer(Client(), link, {"voice_messages": "granted"}, capture=capture)
+    again = Client().get(link)
+    assert again.status_code == 404
+    assert "This link no longer works" in again.content.decode()
+    assert ConsentRecord.objects.count() == 1
+
+
+def test_an_expired_link_is_gone(child, alice, django_capture_on_commit_callbacks) -> None:
+    link = ask(child, alice, "voice_messages", capture=django_capture_on_commit_callbacks)
+    ConsentRequest.objects.update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    assert Client().get(link).status_code == 404
+    assert ConsentRequest.objects.get().display_status == "Expired"
+
+
+@pytest.mark.parametrize("tamper", ["AAAA", "x" * 43, "../../etc", "x" * 500])
+def test_a_tampered_token_is_gone(child, alice, tamper, django_capture_on_commit_callbacks):
+    link = ask(child, alice, "voice_messages", capture=django_capture_on_commit_callbacks)
+    real = link.split("/")[2]
+    tampered = real[:-4] + tamper[:4] if len(tamper) == 4 else tamper
+    response = Client().get(f"/c/{tampered}/")
+    assert response.status_code == 404
+
+
+def test_a_link_cannot_answer_another_request(child, alice, django_capture_on_commit_callbacks):
+    """The session holds one request's token; posting answers for another's items fails."""
+    capture = django_capture_on_commit_callbacks
+    first = ask(child, alice, "voice_messages", capture=capture)
+    ask(child, alice, "recording", guardian_email="sami@example.test", capture=capture)
+    parent = Client()
+    parent.get(first)
+    other_item = ConsentType.objects.get(code="recording").versions.get()
+    response = parent.post("/consent/sign/", {
+        f"item_{other_item.pk}": "granted", "typed_name": "Huda", "relationship": "mother",
+        "confirms_responsibility": "on",
+    })  # fmt: skip
+    assert response.status_code == 200
+    assert not ConsentRecord.objects.exists()
+
+
+def test_two_guardians_disagreeing_means_refused_and_is_shown(
+    child, alice, django_capture_on_commit_callbacks
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    answer(Client(), ask(child, alice, "online_sessions", capture=capture),
+           {"online_sessions": "granted"}, capture=capture)  # fmt: skip
+    answer(Client(), ask(child, alice, "online_sessions", guardian_email="sami@example.test",
+                         capture=capture),
+           {"online_sessions": "refused"}, capture=capture, typed_name="Sami Hassan")  # fmt: skip
+    online = ConsentType.objects.get(code="online_sessions")
+    gate = services.consent_check(child=child, consent_type=online, on=timezone.localdate())
+    assert not gate.allowed
+    assert "disagree" in gate.reason
+    page = client_for(alice).get(f"/children/{child.pk}/").content.decode()
+    assert "Parents disagree: treated as refused" in page
+
+
+def test_verbal_consent_expires_after_seven_days_unless_confirmed(
+    child, dana, django_capture_on_commit_callbacks
+) -> None:
+    huda = child.guardian_links.get(guardian__email="huda@example.test").guardian
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(dana).post(f"/children/{child.pk}/consent/verbal/", {
+            "guardian": huda.pk, "consent_type": ConsentType.objects.get(code="messaging").pk,
+            "notes": "Phoned mum at 10:00",
+        })  # fmt: skip
+    messaging = ConsentType.objects.get(code="messaging")
+    today = timezone.localdate()
+    assert services.consent_check(child=child, consent_type=messaging, on=today).allowed
+    in_eight_days = services.consent_check(
+        child=child, consent_type=messaging, on=today + dt.timedelta(days=8)
+    )
+    assert not in_eight_days.allowed
+    assert "expired" in in_eight_days.reason
+    # The written confirmation was asked for at once.
+    assert ConsentRequest.objects.filter(guardian=huda).count() == 1
+    assert "/c/" in mail.outbox[-1].body
+
+
+def test_the_gate_refuses_a_contact_without_consent(child, alice, dana) -> None:
+    as_alice = client_for(alice)
+    form = {"happened_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "channel": "video",
+            "platform": "Licensed video account"}  # fmt: skip
+    refused = as_alice.post(f"/children/{child.pk}/contacts/new/", form)
+    assert refused.status_code == 200
+    assert "Not allowed: Online sessions and video calls: no parent has given consent." in (
+        refused.content.decode()
+    )
+    assert not ContactLog.objects.exists()
+
+    reason = "Child in crisis; parent asked us to call."
+    forced = as_alice.post(
+        f"/children/{child.pk}/contacts/new/", {**form, "override_reason": reason}
+    )
+    assert forced.status_code == 302
+    contact = ContactLog.objects.get()
+    assert not contact.consent_allowed
+    assert Notice.objects.filter(recipient=dana, ledger__kind="contact.without_consent").exists()
+
+
+def test_withdrawal_takes_two_clicks_tells_staff_and_creates_a_takedown(
+    child, alice, dana, django_capture_on_commit_callbacks
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    link = ask(child, alice, "photos_online", "online_sessions", capture=capture)
+    parent = Client()
+    answer(
+        parent, link, {"photos_online": "granted", "online_sessions": "granted"}, capture=capture
+    )
+    manage_link = re.search(r"http://testserver(/m/\S+/)", mail.outbox[-1].body).group(1)
+    other_browser = Client()
+    assert other_browser.get(manage_link)["Location"] == "/consent/manage/"
+    page = other_browser.get("/consent/manage/").content.decode()
+    photos = ConsentType.objects.get(code="photos_online")
+    withdraw_url = f"/consent/manage/withdraw/{child.pk}/{photos.pk}/"
+    assert withdraw_url in page
+    assert "Withdraw consent" in other_browser.get(withdraw_url).content.decode()
+    with capture(execute=True):
+        other_browser.post(withdraw_url)
+    state = {t.code: s for t, s in services.consent_matrix(child)}
+    assert state["photos_online"].state == "withdrawn"
+    assert state["online_sessions"].state == "granted"
+    task = TakedownTask.objects.get()
+    assert task.assigned_to == alice
+    notice = Notice.objects.get(recipient=alice, ledger__kind="consent.withdrawn")
+    assert notice.urgent
+    assert any(m.subject.startswith("Urgent, Safeguard: Consent withdrawn") for m in mail.outbox)
+    client_for(alice).post(f"/consent/takedowns/{task.pk}/done/")
+    task.refresh_from_db()
+    assert task.done_by == alice
+
+
+def test_resend_kills_the_old_link_and_cancel_kills_the_new(
+    child, alice, django_capture_on_commit_callbacks
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    old_link = ask(child, alice, "voice_messages", capture=capture)
+    old = ConsentRequest.objects.get()
+    with capture(execute=True):
+        client_for(alice).post(f"/consent/requests/{old.pk}/resend/")
+    new_link = re.search(r"http://testserver(/c/\S+/)", mail.outbox[-1].body).group(1)
+    assert Client().get(old_link).status_code == 404
+    assert Client().get(new_link).status_code == 302
+    new = ConsentRequest.objects.exclude(pk=old.pk).get()
+    client_for(alice).post(f"/consent/requests/{new.pk}/cancel/")
+    assert Client().get(new_link).status_code == 404
+
+
+def test_other_organisations_get_404(child, charlie) -> None:
+    as_charlie = client_for(charlie)
+    for url in (f"/children/{child.pk}/consent/request/", f"/children/{child.pk}/contacts/new/"):
+        assert as_charlie.get(url).status_code == 404
