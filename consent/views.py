@@ -32,7 +32,15 @@ ACCESS_TOKEN = "consent_access_token"  # noqa: S105
 
 
 def parent_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Public, never cached, and sending no Referer anywhere."""
+    """Public and never cached."""
+    return login_not_required(never_cache(view))
+
+
+def token_link(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A URL that carries a token: answered with no-referrer, so the token can
+    never leave in a Referer header. (The pages after the redirect keep the
+    site's same-origin policy: with no-referrer browsers send "Origin: null" on
+    a form POST, which Django's CSRF protection rightly refuses.)"""
 
     def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         response = view(request, *args, **kwargs)
@@ -41,7 +49,7 @@ def parent_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
-    return login_not_required(never_cache(wrapped))
+    return parent_page(wrapped)
 
 
 # --- the child's page section ---------------------------------------------------------------
@@ -165,7 +173,7 @@ def _link_gone(request: HttpRequest) -> HttpResponse:
     return render(request, "consent/link_gone.html", status=404)
 
 
-@parent_page
+@token_link
 def consent_open(request: HttpRequest, token: str) -> HttpResponse:
     if services.request_for_token(token) is None:
         return _link_gone(request)
@@ -216,7 +224,7 @@ def consent_receipt(request: HttpRequest) -> HttpResponse:
     return render(request, "consent/receipt.html", {"records": records, "first": records[0]})
 
 
-@parent_page
+@token_link
 def manage_open(request: HttpRequest, token: str) -> HttpResponse:
     if services.access_for_token(token) is None:
         return _link_gone(request)

@@ -93,7 +93,7 @@ def test_a_parent_answers_and_staff_see_the_state(
     assert opened["Location"] == "/consent/sign/"
     assert opened["Referrer-Policy"] == "no-referrer"
     page = parent.get("/consent/sign/")
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     assert "Consent for Noor Hassan" in page.content.decode()
     assert not ConsentRecord.objects.exists()  # GET records nothing
 

@@ -1,0 +1,91 @@
+"""The consent journey in Chromium: staff ask, a parent answers on a small phone,
+then withdraws one item; staff see each change. axe checks the parent's pages."""
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.core import mail
+from django.utils import timezone
+from playwright.sync_api import Browser, Page, expect
+
+from consent import services
+from safeguard import caseload
+from tests.e2e.test_sign_in_browser import WCAG_AA, sign_in
+from tests.factories import ChildFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
+
+
+def no_serious_violations(page: Page) -> None:
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_AA}})
+    serious = [
+        v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}
+    ]
+    assert serious == [], results.generate_report()
+
+
+def test_ask_answer_withdraw(page: Page, browser: Browser, live_server, settings, organisation,
+                             dana, alice) -> None:  # fmt: skip
+    settings.SITE_URL = live_server.url
+    child = ChildFactory(organisation=organisation, first_name="Noor", last_name="Hassan")
+    caseload.guardian_add(
+        child=child, by=dana, full_name="Huda Hassan", email="huda@example.test", phone="",
+        preferred_contact="email", relationship="mother", parental_responsibility=True,
+    )  # fmt: skip
+    caseload.allocation_start(child=child, staff=alice, starts_on=timezone.localdate(), by=dana)
+    services.consent_types_ensure(organisation=organisation)
+
+    # Staff send the request from the child's page.
+    sign_in(page, live_server.url, alice)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.goto(f"{live_server.url}/children/{child.pk}/")
+    page.get_by_role("link", name="Ask parents for consent").click()
+    page.get_by_label("Huda Hassan").check()
+    page.get_by_label("Online sessions and video calls").check()
+    page.get_by_label("Photos online and on social media").check()
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_text("Consent request sent")).to_be_visible()
+
+    # The parent opens the link from the email on a small phone.
+    link = re.search(r"(http://\S+/c/\S+/)", mail.outbox[-1].body).group(1)
+    phone = browser.new_context(**PHONE).new_page()
+    phone.goto(link)
+    expect(phone).to_have_url(f"{live_server.url}/consent/sign/")  # no token in the address bar
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Consent for Noor Hassan")
+    no_serious_violations(phone)
+    phone.get_by_role("group", name="Online sessions and video calls").get_by_label(
+        "Yes, I agree"
+    ).check()
+    phone.get_by_role("group", name="Photos online and on social media").get_by_label(
+        "Yes, I agree"
+    ).check()
+    phone.get_by_label("Your full name").fill("Huda Hassan")
+    phone.get_by_label("Your relationship to the child").fill("mother")
+    phone.get_by_label("I have parental responsibility for this child").check()
+    phone.get_by_role("button", name="Send my answers").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Your answers are saved")
+    no_serious_violations(phone)
+
+    # Staff see the new state.
+    page.goto(f"{live_server.url}/children/{child.pk}/")
+    expect(page.locator('[data-consent="photos_online"]')).to_contain_text("Granted until")
+
+    # The parent withdraws one item through the manage link in the receipt email.
+    manage = re.search(r"(http://\S+/m/\S+/)", mail.outbox[-1].body).group(1)
+    phone.goto(manage)
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Your consents")
+    no_serious_violations(phone)
+    phone.get_by_role("link", name="Withdraw Photos online and on social media for Noor").click()
+    no_serious_violations(phone)
+    phone.get_by_role("button", name="Withdraw consent").click()
+    expect(phone.get_by_text("Withdrawn: Photos online and on social media")).to_be_visible()
+
+    page.goto(f"{live_server.url}/children/{child.pk}/")
+    expect(page.locator('[data-consent="photos_online"]')).to_contain_text("Withdrawn")
+    expect(page.locator('[data-consent="online_sessions"]')).to_contain_text("Granted until")
+    expect(
+        page.get_by_text("Remove Photos online and on social media of Noor Hassan")
+    ).to_be_visible()
