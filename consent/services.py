@@ -22,13 +22,21 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from consent.gate import (  # noqa: F401 - the consent gate's public names live here too
+    CHANNEL_CONSENT,
+    ConsentState,
+    GateAnswer,
+    _guardians_with_pr,
+    consent_check,
+    consent_matrix,
+    contact_log,
+    state_from_records,
+)
 from consent.models import (
-    Channel,
     ConsentRecord,
     ConsentRequest,
     ConsentType,
     ConsentTypeVersion,
-    ContactLog,
     Decision,
     GuardianAccess,
     MediaKind,
@@ -75,17 +83,6 @@ DEFAULT_TYPES = [
         "are stored securely and deleted when no longer needed.")),
 ]  # fmt: skip
 
-# Which consent a kind of contact needs.
-CHANNEL_CONSENT = {
-    Channel.VIDEO: "online_sessions",
-    Channel.CHAT: "messaging",
-    Channel.VOICE: "voice_messages",
-    Channel.PHONE: "direct_contact",
-    Channel.EMAIL: "direct_contact",
-    Channel.PHOTO: "photos_internal",
-    Channel.RECORDING: "recording",
-}
-
 
 def _sha256(value: object) -> str:
     canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
@@ -131,118 +128,6 @@ def consent_types_ensure(*, organisation: object) -> list[ConsentType]:
         )  # fmt: skip
         created.append(consent_type)
     return created
-
-
-# --- the derived state and the gate ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ConsentState:
-    state: str  # granted, refused, withdrawn, expired, none, conflict
-    label: str
-    valid_until: dt.date | None
-    record: ConsentRecord | None
-
-
-def _latest_per_guardian(
-    records: list[ConsentRecord], guardians_with_pr: set[int]
-) -> dict[int, ConsentRecord]:
-    latest: dict[int, ConsentRecord] = {}
-    for record in records:  # ordered oldest first
-        if record.guardian_id in guardians_with_pr:
-            latest[record.guardian_id] = record
-    return latest
-
-
-def state_from_records(
-    records: list[ConsentRecord], guardians_with_pr: set[int], on: dt.date
-) -> ConsentState:
-    latest = _latest_per_guardian(records, guardians_with_pr)
-    if not latest:
-        return ConsentState("none", "Not asked yet", None, None)
-    live_grants, refusals, expired = [], [], []
-    for record in latest.values():
-        if record.decision == Decision.GRANTED:
-            if record.valid_until is not None and record.valid_until < on:
-                expired.append(record)
-            else:
-                live_grants.append(record)
-        else:
-            refusals.append(record)
-    if refusals and live_grants:
-        refusal = max(refusals, key=lambda r: r.recorded_at)
-        return ConsentState("conflict", "Parents disagree: treated as refused", None, refusal)
-    if refusals:
-        refusal = max(refusals, key=lambda r: r.recorded_at)
-        return ConsentState(
-            refusal.decision, refusal.get_decision_display(), None, refusal
-        )  # refused or withdrawn
-    if live_grants:
-        grant = max(live_grants, key=lambda r: r.recorded_at)
-        until = grant.valid_until
-        label = f"Granted until {until:%-d %b %Y}" if until else "Granted"
-        if grant.method == Method.VERBAL:
-            label += " (verbal, awaiting written confirmation)"
-        return ConsentState("granted", label, until, grant)
-    last = max(expired, key=lambda r: r.recorded_at)
-    return ConsentState("expired", f"Expired {last.valid_until:%-d %b %Y}", None, last)
-
-
-def _guardians_with_pr(child: Child) -> set[int]:
-    return set(
-        ChildGuardian.objects.filter(child=child, parental_responsibility=True).values_list(
-            "guardian_id", flat=True
-        )
-    )
-
-
-def consent_matrix(
-    child: Child, on: dt.date | None = None
-) -> list[tuple[ConsentType, ConsentState]]:
-    """Every consent type of the organisation and its state for this child."""
-    on = on or timezone.localdate()
-    types = consent_types_ensure(organisation=child.organisation)
-    records = list(ConsentRecord.objects.filter(child=child).order_by("recorded_at", "pk"))
-    with_pr = _guardians_with_pr(child)
-    return [
-        (
-            consent_type,
-            state_from_records(
-                [r for r in records if r.consent_type_id == consent_type.pk], with_pr, on
-            ),
-        )
-        for consent_type in types
-        if consent_type.active
-    ]
-
-
-@dataclass(frozen=True)
-class GateAnswer:
-    allowed: bool
-    reason: str
-    record: ConsentRecord | None
-
-
-def consent_check(*, child: Child, consent_type: ConsentType, on: dt.date) -> GateAnswer:
-    """May staff work with this child in this way on this day? And on what record."""
-    if child.discharged_on and child.discharged_on <= on:
-        return GateAnswer(False, f"{child.display_name} was discharged.", None)
-    records = list(
-        ConsentRecord.objects.filter(child=child, consent_type=consent_type).order_by(
-            "recorded_at", "pk"
-        )
-    )
-    state = state_from_records(records, _guardians_with_pr(child), on)
-    if state.state == "granted":
-        return GateAnswer(True, f"{consent_type.name}: {state.label.lower()}.", state.record)
-    reasons = {
-        "none": "no parent has given consent",
-        "refused": "a parent refused",
-        "withdrawn": "a parent withdrew consent",
-        "conflict": "the parents disagree, and a refusal wins",
-        "expired": "the consent has expired",
-    }
-    return GateAnswer(False, f"{consent_type.name}: {reasons[state.state]}.", state.record)
 
 
 # --- requests --------------------------------------------------------------------------------
@@ -653,70 +538,3 @@ def verbal_consent_record(
         consent_request_send(child=child, guardians=[guardian], consent_types=[consent_type], by=by,
                              request=request)  # fmt: skip
     return record
-
-
-# --- contacts and the gate -------------------------------------------------------------------
-
-
-@transaction.atomic
-def contact_log(
-    *,
-    child: Child,
-    staff: User,
-    channel: str,
-    happened_at: dt.datetime,
-    platform: str = "",
-    parent_present_start: bool = False,
-    parent_present_end: bool = False,
-    second_staff_present: bool = False,
-    notes: str = "",
-    override_reason: str = "",
-    request: HttpRequest | None = None,
-) -> ContactLog:
-    """Save a contact only if consent was live, or with a reason the DSL will see."""
-    consent_type = ConsentType.objects.get(
-        organisation=child.organisation, code=CHANNEL_CONSENT[channel]
-    )
-    answer = consent_check(
-        child=child, consent_type=consent_type, on=timezone.localtime(happened_at).date()
-    )
-    if not answer.allowed and not override_reason.strip():
-        raise ValidationError(
-            {"override_reason": f"Not allowed: {answer.reason} Say why the contact was "
-             "necessary, or do not record it as allowed."}
-        )  # fmt: skip
-    contact = ContactLog.objects.create(
-        organisation=child.organisation, child=child, staff=staff, happened_at=happened_at,
-        channel=channel, platform=platform, parent_present_start=parent_present_start,
-        parent_present_end=parent_present_end, second_staff_present=second_staff_present,
-        notes=notes, consent_type=consent_type, consent_allowed=answer.allowed,
-        consent_reason=answer.reason[:300], override_reason=override_reason,
-    )  # fmt: skip
-    audit.record(action="contact.logged", actor=staff, obj=child, request=request,
-                 details={"contact": contact.pk, "allowed": answer.allowed})  # fmt: skip
-    if not answer.allowed:
-        leads = list(
-            User.objects.filter(
-                organisation=child.organisation,
-                role__in=[Role.DSL, Role.DEPUTY_DSL],
-                is_active=True,
-            )
-        )
-        reminders.notify_now(
-            organisation=child.organisation,
-            item=reminders.DueItem(
-                kind="contact.without_consent", obj=contact, stage="logged", recipients=leads,
-                due_at=timezone.now(),
-                title=f"A contact with {child.display_name} was logged without consent",
-                url=reverse("child_detail", args=[child.pk]),
-            ),
-        )  # fmt: skip
-    return contact
-
-
-def open_takedowns(organisation: object) -> list[TakedownTask]:
-    return list(
-        TakedownTask.objects.filter(organisation=organisation, done_at__isnull=True).select_related(
-            "child", "assigned_to"
-        )
-    )

@@ -71,10 +71,13 @@ class Command(BaseCommand):
 
             by_role = {u.role: u for u, _ in staff}
             self._demo_children(organisation, by_role)
-            # The one place the core reaches into an app: the demo needs every app's data.
+            # The one place the core reaches into the apps: the demo needs every app's data.
             from policies.demo import seed_policies
 
             seed_policies(organisation, by_role[Role.ADMIN], by_role[Role.DIRECTOR])
+            from consent.demo import seed_consent
+
+            seed_consent(organisation, by_role[Role.DSL])
 
         self.stdout.write(f"Demo organisation: {organisation.name}")
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}).")

@@ -1,0 +1,35 @@
+"""Demonstration consent for the demo organisation's children (invented data)."""
+
+from dateutil.relativedelta import relativedelta
+from django.utils import timezone
+
+from consent.models import ConsentRecord, ConsentType, Decision, Method
+from consent.services import _sha256, consent_types_ensure
+from safeguard.models import Child, ChildGuardian, Organisation, User
+
+
+def seed_consent(organisation: Organisation, recorded_by: User) -> None:
+    """Maya's parents returned a paper form: sessions and chat yes, recording no."""
+    consent_types_ensure(organisation=organisation)
+    maya = Child.objects.filter(organisation=organisation, first_name="Maya").first()
+    if maya is None or ConsentRecord.objects.filter(child=maya).exists():
+        return
+    link = ChildGuardian.objects.filter(child=maya, parental_responsibility=True).first()
+    today = timezone.localdate()
+    for code, decision in (
+        ("online_sessions", Decision.GRANTED),
+        ("messaging", Decision.GRANTED),
+        ("recording", Decision.REFUSED),
+    ):
+        consent_type = ConsentType.objects.get(organisation=organisation, code=code)
+        version = consent_type.current_version()
+        ConsentRecord(
+            organisation=organisation, child=maya, consent_type=consent_type,
+            type_version=version, guardian=link.guardian, decision=decision,
+            method=Method.PAPER,
+            valid_until=today + relativedelta(months=11) if decision == Decision.GRANTED else None,
+            typed_name=link.guardian.full_name, relationship=link.relationship,
+            shown_sha256=_sha256({"paper": version.explanation}),
+            policy_version=version.policy_version, recorded_by=recorded_by,
+            notes="Demo: signed paper form",
+        ).save()  # fmt: skip
