@@ -21,4 +21,4 @@ RUN DJANGO_ENV=production SECRET_KEY=collectstatic-only-$(date +%s)-not-a-real-k
 
 USER safeguard
 EXPOSE 8000
-CMD ["gunicorn", "safeguard.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "safeguard.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

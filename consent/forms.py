@@ -18,7 +18,9 @@ class ConsentAnswersForm(forms.Form):
         error_messages={"required": "Confirm that you have parental responsibility."},
     )
     signature_png = forms.CharField(
-        required=False, widget=forms.HiddenInput, max_length=SIGNATURE_MAX
+        required=False,
+        widget=forms.HiddenInput(attrs={"data-signature-field": ""}),
+        max_length=SIGNATURE_MAX,
     )
 
     def __init__(self, *args: object, items: list, policy_versions: list, **kwargs: object) -> None:

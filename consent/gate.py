@@ -104,6 +104,11 @@ def consent_matrix(
 ) -> list[tuple[ConsentType, ConsentState]]:
     """Every consent type of the organisation and its state for this child."""
     on = on or timezone.localdate()
+    if child.discharged_on and child.discharged_on <= on:
+        discharged = ConsentState("none", "Discharged: no contact", None, None)
+        from consent.services import consent_types_ensure
+
+        return [(t, discharged) for t in consent_types_ensure(organisation=child.organisation)]
     from consent.services import consent_types_ensure
 
     types = consent_types_ensure(organisation=child.organisation)
@@ -128,15 +133,20 @@ class GateAnswer:
     record: ConsentRecord | None
 
 
-def consent_check(*, child: Child, consent_type: ConsentType, on: dt.date) -> GateAnswer:
-    """May staff work with this child in this way on this day? And on what record."""
+def consent_check(
+    *, child: Child, consent_type: ConsentType, on: dt.date, at: dt.datetime | None = None
+) -> GateAnswer:
+    """May staff work with this child in this way on this day? And on what record.
+
+    With ``at``, only what had been recorded by that moment counts: a contact is
+    judged by the consent in place when it happened, not by a later answer.
+    """
     if child.discharged_on and child.discharged_on <= on:
         return GateAnswer(False, f"{child.display_name} was discharged.", None)
-    records = list(
-        ConsentRecord.objects.filter(child=child, consent_type=consent_type).order_by(
-            "recorded_at", "pk"
-        )
-    )
+    records = ConsentRecord.objects.filter(child=child, consent_type=consent_type)
+    if at is not None:
+        records = records.filter(recorded_at__lte=at)
+    records = list(records.order_by("recorded_at", "pk"))
     state = state_from_records(records, _guardians_with_pr(child), on)
     if state.state == "granted":
         return GateAnswer(True, f"{consent_type.name}: {state.label.lower()}.", state.record)
@@ -169,12 +179,17 @@ def contact_log(
     request: HttpRequest | None = None,
 ) -> ContactLog:
     """Save a contact only if consent was live, or with a reason the DSL will see."""
-    consent_type = ConsentType.objects.get(
+    consent_type = ConsentType.objects.filter(
         organisation=child.organisation, code=CHANNEL_CONSENT[channel]
-    )
+    ).first()
+    if consent_type is None:
+        raise ValidationError(
+            {"channel": "This organisation has no consent type for that contact."}
+        )
     answer = consent_check(
-        child=child, consent_type=consent_type, on=timezone.localtime(happened_at).date()
-    )
+        child=child, consent_type=consent_type, on=timezone.localtime(happened_at).date(),
+        at=happened_at,
+    )  # fmt: skip
     if not answer.allowed and not override_reason.strip():
         raise ValidationError(
             {"override_reason": f"Not allowed: {answer.reason} Say why the contact was "

@@ -102,32 +102,57 @@ def token_hash(token: str) -> str:
 # --- consent types ---------------------------------------------------------------------------
 
 
-@transaction.atomic
-def consent_types_ensure(*, organisation: object) -> list[ConsentType]:
-    """The organisation's consent types, creating the defaults the first time."""
-    existing = list(ConsentType.objects.filter(organisation=organisation))
-    if existing:
-        return existing
+def _current_online_policy(organisation: object) -> object:
     from policies.models import Policy
     from policies.services import policy_state
 
-    online_policy = (
+    policy = (
         Policy.objects.filter(organisation=organisation, category="online_safety")
         .order_by("pk")
         .first()
     )
-    policy_version = policy_state(online_policy).current if online_policy else None
-    created = []
+    return policy_state(policy).current if policy else None
+
+
+@transaction.atomic
+def consent_types_ensure(*, organisation: object) -> list[ConsentType]:
+    """The organisation's consent types, creating the defaults the first time.
+
+    get_or_create per code, so two first page views at once cannot collide.
+    """
+    if ConsentType.objects.filter(organisation=organisation).exists():
+        return list(ConsentType.objects.filter(organisation=organisation))
+    policy_version = _current_online_policy(organisation)
     for code, name, media, explanation in DEFAULT_TYPES:
-        consent_type = ConsentType.objects.create(
-            organisation=organisation, code=code, name=name, validity_months=12, media=media
-        )
-        ConsentTypeVersion.objects.create(
-            consent_type=consent_type, number=1, explanation=explanation,
-            policy_version=policy_version,
+        consent_type, created = ConsentType.objects.get_or_create(
+            organisation=organisation, code=code,
+            defaults={"name": name, "validity_months": 12, "media": media},
         )  # fmt: skip
-        created.append(consent_type)
-    return created
+        if created:
+            ConsentTypeVersion.objects.get_or_create(
+                consent_type=consent_type, number=1,
+                defaults={"explanation": explanation, "policy_version": policy_version},
+            )  # fmt: skip
+    return list(ConsentType.objects.filter(organisation=organisation))
+
+
+def current_wording(consent_type: ConsentType) -> ConsentTypeVersion:
+    """The wording to show now: a new version when the policy it rests on has a
+    newer approved version, so parents and the evidence always name the current one."""
+    version = consent_type.current_version()
+    if version is None:
+        raise ValidationError(f"{consent_type.name} has no wording yet.")
+    policy_version = _current_online_policy(consent_type.organisation)
+    if (
+        version.policy_version_id
+        and policy_version
+        and version.policy_version_id != policy_version.pk
+    ):
+        version = ConsentTypeVersion.objects.create(
+            consent_type=consent_type, number=version.number + 1,
+            explanation=version.explanation, policy_version=policy_version,
+        )  # fmt: skip
+    return version
 
 
 # --- requests --------------------------------------------------------------------------------
@@ -186,7 +211,7 @@ def consent_request_send(
             token_sha256=digest, sent_by=by,
             expires_at=timezone.now() + dt.timedelta(days=REQUEST_VALID_DAYS),
         )  # fmt: skip
-        consent_request.items.set([t.current_version() for t in consent_types])
+        consent_request.items.set([current_wording(t) for t in consent_types])
         audit.record(
             action="consent.requested", actor=by, obj=child, request=request,
             details={"guardian": guardian.pk, "types": [t.code for t in consent_types]},
@@ -232,19 +257,31 @@ def consent_request_cancel(
 
 
 def request_for_token(token: str) -> ConsentRequest | None:
-    """The live request a link's token belongs to, or None (used, expired, unknown)."""
     if not token or len(token) > 100:
         return None
+    return request_for_hash(token_hash(token))
+
+
+def request_for_hash(digest: str) -> ConsentRequest | None:
+    """The live request behind a link, or None: used, expired, unknown, or the
+    guardian no longer has parental responsibility, or the child has left."""
     consent_request = (
-        ConsentRequest.objects.filter(token_sha256=token_hash(token))
+        ConsentRequest.objects.filter(token_sha256=digest)
         .select_related("child", "guardian", "organisation")
         .first()
     )
     if consent_request is None or consent_request.status not in {"sent", "opened"}:
         return None
-    if consent_request.is_expired:
+    if consent_request.is_expired or not _may_consent(consent_request):
         return None
     return consent_request
+
+
+def _may_consent(consent_request: ConsentRequest) -> bool:
+    child = consent_request.child
+    if child.discharged_on and child.discharged_on <= timezone.localdate():
+        return False
+    return consent_request.guardian_id in _guardians_with_pr(child)
 
 
 def request_opened(consent_request: ConsentRequest) -> None:
@@ -288,7 +325,12 @@ def receipt_content(records: list[ConsentRecord]) -> dict[str, object]:
         "recorded_at": first.recorded_at.astimezone(dt.UTC).isoformat(),
         "ip_address": first.ip_address,
         "request": first.request_sha256,
-        "signature_drawn": bool(first.signature_png),
+        # The image itself is covered by the hash, not merely whether there was one.
+        "signature_sha256": (
+            hashlib.sha256(first.signature_png.encode()).hexdigest()
+            if first.signature_png
+            else None
+        ),
         "answers": [
             {
                 "consent": record.consent_type.name,
@@ -310,7 +352,7 @@ def _valid_until(consent_type: ConsentType, child: Child, on: dt.date) -> dt.dat
 @transaction.atomic
 def consent_sign(
     *,
-    token: str,
+    token_digest: str,
     answers: dict[int, str],
     typed_name: str,
     relationship: str,
@@ -318,17 +360,18 @@ def consent_sign(
     request: HttpRequest,
 ) -> SignedConsent:
     """Record every answer of one request, in one transaction, once."""
-    digest = token_hash(token)
     consent_request = (
-        ConsentRequest.objects.select_for_update()
+        ConsentRequest.objects.select_for_update(of=("self",))
         .select_related("child", "guardian", "organisation")
-        .filter(token_sha256=digest)
+        .filter(token_sha256=token_digest)
         .first()
     )
     if consent_request is None or consent_request.status not in {"sent", "opened"}:
         raise ValidationError("This link has already been used.")
     if consent_request.is_expired:
         raise ValidationError("This link has expired.")
+    if not _may_consent(consent_request):
+        raise ValidationError("This link no longer works. Please ask for a new one.")
     items = list(consent_request.items.select_related("consent_type", "policy_version__policy"))
     if {v.pk for v in items} != set(answers):
         raise ValidationError("Answer every question.")
@@ -364,6 +407,14 @@ def consent_sign(
     for record in records:
         record.receipt_sha256 = receipt_sha256
         record.save()
+    # Reading the policy was confirmed on the form: one acknowledgement model
+    # for staff and parents.
+    from policies.models import Acknowledgement
+
+    for policy_version in {v.policy_version for v in items if v.policy_version}:
+        Acknowledgement.objects.get_or_create(
+            version=policy_version, guardian=consent_request.guardian
+        )
     consent_request.status = RequestStatus.SIGNED
     consent_request.signed_at = now
     consent_request.save(update_fields=["status", "signed_at"])
@@ -379,25 +430,29 @@ def consent_sign(
 
 
 def _send_receipt(records: list[ConsentRecord], receipt_sha256: str, access_token: str) -> None:
+    """After the commit: nothing here may fail the parent's request, whose answers
+    are already saved. A failure is logged; the receipt page still shows."""
     from consent.pdf import render_receipt_pdf
 
     first = records[0]
-    context = {
-        "guardian": first.guardian,
-        "child": first.child,
-        "records": records,
-        "receipt_sha256": receipt_sha256,
-        "manage_link": settings.SITE_URL + reverse("consent_manage_open", args=[access_token]),
-    }
-    message = EmailMultiAlternatives(
-        subject=f"Your consent receipt for {first.child.first_name}",
-        body=render_to_string("emails/consent_receipt.txt", context),
-        to=[first.guardian.email],
-    )
-    message.attach(
-        f"consent-receipt-{receipt_sha256[:12]}.pdf", render_receipt_pdf(records), "application/pdf"
-    )
     try:
+        context = {
+            "guardian": first.guardian,
+            "child": first.child,
+            "records": records,
+            "receipt_sha256": receipt_sha256,
+            "manage_link": settings.SITE_URL + reverse("consent_manage_open", args=[access_token]),
+        }
+        message = EmailMultiAlternatives(
+            subject=f"Your consent receipt for {first.child.first_name}",
+            body=render_to_string("emails/consent_receipt.txt", context),
+            to=[first.guardian.email],
+        )
+        message.attach(
+            f"consent-receipt-{receipt_sha256[:12]}.pdf",
+            render_receipt_pdf(records),
+            "application/pdf",
+        )
         message.send()
     except Exception:
         log.exception("Consent receipt for %s not sent", first.child_id)
@@ -409,8 +464,12 @@ def _send_receipt(records: list[ConsentRecord], receipt_sha256: str, access_toke
 def access_for_token(token: str) -> GuardianAccess | None:
     if not token or len(token) > 100:
         return None
+    return access_for_hash(token_hash(token))
+
+
+def access_for_hash(digest: str) -> GuardianAccess | None:
     return (
-        GuardianAccess.objects.filter(token_sha256=token_hash(token), revoked_at__isnull=True)
+        GuardianAccess.objects.filter(token_sha256=digest, revoked_at__isnull=True)
         .select_related("guardian")
         .first()
     )
@@ -446,9 +505,13 @@ def consent_withdraw(
 ) -> ConsentRecord:
     """Withdrawn at once; allocated staff told urgently; images taken down."""
     guardian = access.guardian
-    if not ChildGuardian.objects.filter(
-        child=child, guardian=guardian, parental_responsibility=True
-    ).exists():
+    # Lock the guardian's link to the child: a double tap waits here, then finds
+    # the consent already withdrawn.
+    if (
+        not ChildGuardian.objects.select_for_update()
+        .filter(child=child, guardian=guardian, parental_responsibility=True)
+        .exists()
+    ):
         raise ValidationError("You cannot change consent for this child.")
     last = (
         ConsentRecord.objects.filter(child=child, guardian=guardian, consent_type=consent_type)
@@ -523,7 +586,7 @@ def verbal_consent_record(
         raise ValidationError(
             {"guardian": "Only someone with parental responsibility can consent."}
         )
-    version = consent_type.current_version()
+    version = current_wording(consent_type)
     record = ConsentRecord(
         organisation=child.organisation, child=child, consent_type=consent_type,
         type_version=version, guardian=guardian, decision=Decision.GRANTED, method=Method.VERBAL,

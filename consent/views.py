@@ -177,15 +177,18 @@ def _link_gone(request: HttpRequest) -> HttpResponse:
 def consent_open(request: HttpRequest, token: str) -> HttpResponse:
     if services.request_for_token(token) is None:
         return _link_gone(request)
-    request.session[REQUEST_TOKEN] = token
+    # Only the hash is kept: a session store is a database too.
+    request.session[REQUEST_TOKEN] = services.token_hash(token)
     return redirect("consent_sign")
 
 
 @parent_page
 def consent_sign(request: HttpRequest) -> HttpResponse:
-    token = request.session.get(REQUEST_TOKEN, "")
-    consent_request = services.request_for_token(token)
+    digest = request.session.get(REQUEST_TOKEN, "")
+    consent_request = services.request_for_hash(digest) if digest else None
     if consent_request is None:
+        if request.session.get("consent_receipt"):
+            return redirect("consent_receipt")  # a second press of "Send"
         return _link_gone(request)
     items = list(consent_request.items.select_related("consent_type", "policy_version__policy"))
     policies = list({v.policy_version for v in items if v.policy_version})
@@ -193,7 +196,8 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             signed = services.consent_sign(
-                token=token, answers=form.answers(), typed_name=form.cleaned_data["typed_name"],
+                token_digest=digest, answers=form.answers(),
+                typed_name=form.cleaned_data["typed_name"],
                 relationship=form.cleaned_data["relationship"],
                 signature_png=form.cleaned_data["signature_png"], request=request,
             )  # fmt: skip
@@ -202,7 +206,7 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
         else:
             del request.session[REQUEST_TOKEN]
             request.session["consent_receipt"] = [r.pk for r in signed.records]
-            request.session[ACCESS_TOKEN] = signed.manage_token
+            request.session[ACCESS_TOKEN] = services.token_hash(signed.manage_token)
             return redirect("consent_receipt")
     else:
         services.request_opened(consent_request)
@@ -228,13 +232,18 @@ def consent_receipt(request: HttpRequest) -> HttpResponse:
 def manage_open(request: HttpRequest, token: str) -> HttpResponse:
     if services.access_for_token(token) is None:
         return _link_gone(request)
-    request.session[ACCESS_TOKEN] = token
+    request.session[ACCESS_TOKEN] = services.token_hash(token)
     return redirect("consent_manage")
+
+
+def _access(request: HttpRequest) -> object:
+    digest = request.session.get(ACCESS_TOKEN, "")
+    return services.access_for_hash(digest) if digest else None
 
 
 @parent_page
 def manage(request: HttpRequest) -> HttpResponse:
-    access = services.access_for_token(request.session.get(ACCESS_TOKEN, ""))
+    access = _access(request)
     if access is None:
         return _link_gone(request)
     return render(
@@ -247,7 +256,7 @@ def manage(request: HttpRequest) -> HttpResponse:
 @parent_page
 def withdraw(request: HttpRequest, child_pk: int, type_pk: int) -> HttpResponse:
     """The second of two clicks: confirm, then it is withdrawn at once."""
-    access = services.access_for_token(request.session.get(ACCESS_TOKEN, ""))
+    access = _access(request)
     if access is None:
         return _link_gone(request)
     found = {
@@ -256,7 +265,8 @@ def withdraw(request: HttpRequest, child_pk: int, type_pk: int) -> HttpResponse:
         for consent_type, _record in granted
     }
     if (child_pk, type_pk) not in found:
-        return _link_gone(request)
+        messages.info(request, "That consent is not in place, so there is nothing to withdraw.")
+        return redirect("consent_manage")
     child, consent_type = found[(child_pk, type_pk)]
     if request.method == "POST":
         try:

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
@@ -308,3 +309,118 @@ def test_other_organisations_get_404(child, charlie) -> None:
     as_charlie = client_for(charlie)
     for url in (f"/children/{child.pk}/consent/request/", f"/children/{child.pk}/contacts/new/"):
         assert as_charlie.get(url).status_code == 404
+
+
+# --- review findings, kept fixed ------------------------------------------------------------
+
+
+def test_the_session_never_holds_a_raw_token(child, alice, django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks
+    link = ask(child, alice, "voice_messages", capture=capture)
+    token = link.split("/")[2]
+    parent = Client()
+    parent.get(link)
+    assert token not in json.dumps(dict(parent.session))
+    answer(parent, link, {"voice_messages": "granted"}, capture=capture)
+    manage_token = re.search(r"/m/(\S+)/", mail.outbox[-1].body).group(1)
+    assert manage_token not in json.dumps(dict(parent.session))
+
+
+def test_a_guardian_who_lost_parental_responsibility_cannot_answer(
+    child, alice, django_capture_on_commit_callbacks
+) -> None:
+    link = ask(child, alice, "voice_messages", capture=django_capture_on_commit_callbacks)
+    child.guardian_links.filter(guardian__email="huda@example.test").update(
+        parental_responsibility=False
+    )
+    assert Client().get(link).status_code == 404
+
+
+def test_a_contact_is_judged_by_the_consent_in_place_when_it_happened(
+    child, alice, django_capture_on_commit_callbacks
+) -> None:
+    before = timezone.now() - dt.timedelta(days=3)
+    capture = django_capture_on_commit_callbacks
+    answer(Client(), ask(child, alice, "online_sessions", capture=capture),
+           {"online_sessions": "granted"}, capture=capture)  # fmt: skip
+    with pytest.raises(ValidationError, match="no parent has given consent"):
+        services.contact_log(child=child, staff=alice, channel="video", happened_at=before)
+    assert services.contact_log(child=child, staff=alice, channel="video",
+                                happened_at=timezone.now()).consent_allowed  # fmt: skip
+
+
+def test_a_double_tap_withdraws_once(child, alice, django_capture_on_commit_callbacks) -> None:
+    capture = django_capture_on_commit_callbacks
+    parent = Client()
+    answer(parent, ask(child, alice, "photos_print", capture=capture), {"photos_print": "granted"},
+           capture=capture)  # fmt: skip
+    photos = ConsentType.objects.get(code="photos_print")
+    url = f"/consent/manage/withdraw/{child.pk}/{photos.pk}/"
+    with capture(execute=True):
+        parent.post(url)
+        second = parent.post(url, follow=True)
+    assert "nothing to withdraw" in second.content.decode()
+    assert ConsentRecord.objects.filter(decision="withdrawn").count() == 1
+    assert TakedownTask.objects.count() == 1
+
+
+def test_the_drawn_signature_is_covered_by_the_receipt_hash(
+    child, alice, django_capture_on_commit_callbacks
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    drawn = "data:image/png;base64,iVBORw0KGgo="
+    answer(Client(), ask(child, alice, "voice_messages", capture=capture),
+           {"voice_messages": "granted"}, capture=capture, signature_png=drawn)  # fmt: skip
+    record = ConsentRecord.objects.get()
+    assert record.signature_png == drawn
+    content = services.receipt_content([record])
+    assert content["signature_sha256"] == hashlib.sha256(drawn.encode()).hexdigest()
+
+
+def test_parents_acknowledge_the_policy_and_a_new_policy_version_gets_new_wording(
+    child, alice, bob, organisation, django_capture_on_commit_callbacks
+) -> None:
+    from policies import services as policy_services
+    from policies.models import Acknowledgement
+
+    draft = policy_services.policy_create(
+        organisation=organisation, by=bob, title="Online Safety Policy",
+        category="online_safety", body="Version one.",
+    )  # fmt: skip
+    v1 = policy_services.version_approve(draft=draft, by=bob, approved_on=timezone.localdate(),
+                                         approved_by_name="Board")  # fmt: skip
+    sessions = ConsentType.objects.get(code="online_sessions")
+    sessions.versions.update(policy_version=v1)
+    capture = django_capture_on_commit_callbacks
+    answer(Client(), ask(child, alice, "online_sessions", capture=capture),
+           {"online_sessions": "granted"}, capture=capture)  # fmt: skip
+    huda = child.guardian_links.get(guardian__email="huda@example.test").guardian
+    assert Acknowledgement.objects.filter(version=v1, guardian=huda).exists()
+
+    v2 = policy_services.draft_start(policy=v1.policy, by=bob)
+    policy_services.version_approve(draft=v2, by=bob, approved_on=timezone.localdate(),
+                                    approved_by_name="Board")  # fmt: skip
+    assert services.current_wording(sessions).policy_version == v2
+    assert sessions.versions.count() == 2
+
+
+def test_link_tokens_are_masked_in_logs() -> None:
+    import logging
+
+    from safeguard.logging import MaskLinkTokens
+
+    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1,
+                               "Not Found: %s", ("/c/AbCdEfGhIjKlMnOp_123/",), None)  # fmt: skip
+    MaskLinkTokens().filter(record)
+    assert record.getMessage() == "Not Found: /c/[token]/"
+
+
+def test_a_discharged_child_shows_no_live_consent(child, alice, django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks
+    answer(Client(), ask(child, alice, "online_sessions", capture=capture),
+           {"online_sessions": "granted"}, capture=capture)  # fmt: skip
+    Child = type(child)
+    Child.objects.filter(pk=child.pk).update(discharged_on=timezone.localdate())
+    child.refresh_from_db()
+    states = {t.code: s.state for t, s in services.consent_matrix(child)}
+    assert states["online_sessions"] == "none"
