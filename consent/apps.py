@@ -6,7 +6,10 @@ class ConsentConfig(AppConfig):
     name = "consent"
 
     def ready(self) -> None:
+        from consent import reminders as consent_reminders
         from consent import views
-        from safeguard import child_sections
+        from safeguard import child_sections, reminders
 
         child_sections.register(views.child_section)
+        reminders.register(consent_reminders.consent_expiring)
+        reminders.register(consent_reminders.takedowns_open)

@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from consent.models import Channel, ConsentType
+from safeguard.forms import DateInput
 from safeguard.models import ChildGuardian, Guardian
 
 SIGNATURE_MAX = 200_000
@@ -125,3 +126,25 @@ class ContactForm(forms.Form):
 
 class ManageLinkForm(forms.Form):
     email = forms.EmailField(label="Your email address", max_length=254)
+
+
+class PaperConsentForm(forms.Form):
+    guardian = forms.ModelChoiceField(label="Who signed", queryset=Guardian.objects.none())
+    consent_types = forms.ModelMultipleChoiceField(
+        label="Consent the form gives", queryset=ConsentType.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    signed_on = forms.DateField(label="Date signed", widget=DateInput())
+    signed_by = forms.CharField(label="Name as signed on the form", max_length=200)
+    scan = forms.FileField(label="Scan or photo of the signed form",
+                           help_text="PDF, PNG or JPEG, up to 5 MB.")  # fmt: skip
+
+    def __init__(self, *args: object, child: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        with_pr = ChildGuardian.objects.filter(child=child, parental_responsibility=True)
+        self.fields["guardian"].queryset = Guardian.objects.filter(
+            pk__in=with_pr.values("guardian_id")
+        )
+        self.fields["consent_types"].queryset = ConsentType.objects.filter(
+            organisation=child.organisation, active=True
+        )

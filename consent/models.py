@@ -92,7 +92,10 @@ class ConsentRequest(models.Model):
     items = models.ManyToManyField(ConsentTypeVersion, related_name="+")
     token_sha256 = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=12, choices=RequestStatus.choices, default="sent")
-    sent_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # None when Safeguard sent it by itself (a renewal before consent runs out).
+    sent_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     sent_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     opened_at = models.DateTimeField(null=True, blank=True)
@@ -166,6 +169,8 @@ class ConsentRecord(models.Model):
     )
     request_sha256 = models.CharField(max_length=64, blank=True)
     receipt_sha256 = models.CharField(max_length=64, blank=True)
+    # A scan of a signed paper form, stored privately (never served by URL).
+    evidence_file = models.FileField(upload_to="consent_forms/%Y/", blank=True)
     recorded_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -57,3 +57,34 @@ def render_receipt_pdf(records: list[ConsentRecord]) -> bytes:
     SimpleDocTemplate(buffer, pagesize=A4, title="Consent receipt", author="Safeguard",
                       leftMargin=20 * mm, rightMargin=20 * mm).build(story)  # fmt: skip
     return buffer.getvalue()
+
+
+def render_child_summary_pdf(child: object, matrix: list, history: list[ConsentRecord]) -> bytes:
+    """A child's consent now (the matrix) and every record behind it (the history)."""
+    buffer = io.BytesIO()
+    today = timezone.localdate().strftime("%-d %B %Y")
+    state_rows = [["Consent", "State"]] + [[t.name, s.label] for t, s in matrix]
+    history_rows = [["When", "Consent", "Decision", "Who", "How"]] + [
+        [timezone.localtime(r.recorded_at).strftime("%-d %b %Y"),
+         Paragraph(escape(r.consent_type.name), STYLES["BodyText"]),
+         r.get_decision_display(),
+         Paragraph(escape(r.guardian.full_name), STYLES["BodyText"]),
+         r.get_method_display().split(",")[0]]
+        for r in history
+    ]  # fmt: skip
+    style = TableStyle([("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.grey),
+                        ("VALIGN", (0, 0), (-1, -1), "TOP")])  # fmt: skip
+    story = [
+        Paragraph(escape(f"Consent summary: {child.display_name}"), STYLES["Title"]),
+        Paragraph(escape(f"{child.organisation.name}, {today}"), STYLES["BodyText"]),
+        Spacer(1, 5 * mm),
+        Table(state_rows, colWidths=[90 * mm, 80 * mm], repeatRows=1, style=style),
+        Spacer(1, 6 * mm),
+        Paragraph("History", STYLES["Heading2"]),
+        Table(history_rows, colWidths=[25 * mm, 50 * mm, 25 * mm, 40 * mm, 30 * mm],
+              repeatRows=1, style=style),
+    ]  # fmt: skip
+    SimpleDocTemplate(buffer, pagesize=A4, title="Consent summary", author="Safeguard",
+                      leftMargin=20 * mm, rightMargin=20 * mm).build(story)  # fmt: skip
+    return buffer.getvalue()

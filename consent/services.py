@@ -191,9 +191,10 @@ def consent_request_send(
     child: Child,
     guardians: list[Guardian],
     consent_types: list[ConsentType],
-    by: User,
+    by: User | None,
     request: HttpRequest | None = None,
 ) -> list[ConsentRequest]:
+    """Email each guardian a link of their own. ``by`` None: sent by Safeguard itself."""
     with_pr = _guardians_with_pr(child)
     if not consent_types:
         raise ValidationError({"consent_types": "Choose at least one kind of consent to ask for."})
@@ -214,6 +215,7 @@ def consent_request_send(
         consent_request.items.set([current_wording(t) for t in consent_types])
         audit.record(
             action="consent.requested", actor=by, obj=child, request=request,
+            organisation=child.organisation,
             details={"guardian": guardian.pk, "types": [t.code for t in consent_types]},
         )  # fmt: skip
         transaction.on_commit(lambda r=consent_request, t=token: _send_request_email(r, t))
@@ -571,33 +573,3 @@ def takedown_done(*, task: TakedownTask, by: User, request: HttpRequest | None =
     locked.save(update_fields=["done_at", "done_by"])
     audit.record(action="consent.takedown_done", actor=by, obj=locked.child, request=request,
                  details={"task": locked.pk})  # fmt: skip
-
-
-# --- staff-recorded consent ------------------------------------------------------------------
-
-
-@transaction.atomic
-def verbal_consent_record(
-    *, child: Child, guardian: Guardian, consent_type: ConsentType, by: User,
-    notes: str = "", request: HttpRequest | None = None,
-) -> ConsentRecord:  # fmt: skip
-    """Verbal consent lasts 7 days; a written request goes out at once to confirm it."""
-    if guardian.pk not in _guardians_with_pr(child):
-        raise ValidationError(
-            {"guardian": "Only someone with parental responsibility can consent."}
-        )
-    version = current_wording(consent_type)
-    record = ConsentRecord(
-        organisation=child.organisation, child=child, consent_type=consent_type,
-        type_version=version, guardian=guardian, decision=Decision.GRANTED, method=Method.VERBAL,
-        valid_until=timezone.localdate() + dt.timedelta(days=VERBAL_VALID_DAYS),
-        typed_name=guardian.full_name, shown_sha256=_sha256({"verbal": version.explanation}),
-        policy_version=version.policy_version, recorded_by=by, notes=notes[:500],
-    )  # fmt: skip
-    record.save()
-    audit.record(action="consent.verbal_recorded", actor=by, obj=child, request=request,
-                 details={"guardian": guardian.pk, "consent": consent_type.code})  # fmt: skip
-    if guardian.email:
-        consent_request_send(child=child, guardians=[guardian], consent_types=[consent_type], by=by,
-                             request=request)  # fmt: skip
-    return record

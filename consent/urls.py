@@ -9,6 +9,7 @@ parent_urlpatterns = [
     path("consent/receipt/", views.consent_receipt, name="consent_receipt"),
     path("m/<str:token>/", views.manage_open, name="consent_manage_open"),
     path("consent/manage/", views.manage, name="consent_manage"),
+    path("consent/manage/new-link/", views.manage_link_request, name="consent_manage_link"),
     path(
         "consent/manage/withdraw/<int:child_pk>/<int:type_pk>/",
         views.withdraw,
@@ -19,6 +20,10 @@ parent_urlpatterns = [
 staff_urlpatterns = [
     path("children/<int:pk>/consent/request/", views.request_new, name="consent_request_new"),
     path("children/<int:pk>/consent/verbal/", views.verbal_new, name="consent_verbal_new"),
+    path("children/<int:pk>/consent/paper/", views.paper_new, name="consent_paper_new"),
+    path(
+        "children/<int:pk>/consent/summary.pdf", views.child_consent_pdf, name="consent_summary_pdf"
+    ),
     path("children/<int:pk>/contacts/new/", views.contact_new, name="contact_new"),
     path("consent/requests/<int:pk>/resend/", views.request_resend, name="consent_request_resend"),
     path("consent/requests/<int:pk>/cancel/", views.request_cancel, name="consent_request_cancel"),

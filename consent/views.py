@@ -19,10 +19,18 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from consent import services
-from consent.forms import ConsentAnswersForm, ConsentRequestForm, ContactForm, VerbalConsentForm
-from consent.models import ConsentRequest, ContactLog
+from consent import records, services
+from consent.forms import (
+    ConsentAnswersForm,
+    ConsentRequestForm,
+    ContactForm,
+    ManageLinkForm,
+    PaperConsentForm,
+    VerbalConsentForm,
+)
+from consent.models import ConsentRecord, ConsentRequest, ContactLog
 from consent.permissions import get_consent_request_for_user, get_takedown_for_user
+from safeguard import audit
 from safeguard.models import Child
 from safeguard.permissions import get_child_for_user, manages_children
 
@@ -123,7 +131,7 @@ def verbal_new(request: HttpRequest, pk: int) -> HttpResponse:
     form = VerbalConsentForm(request.POST or None, child=child)
     if request.method == "POST" and form.is_valid():
         try:
-            services.verbal_consent_record(child=child, by=request.user, request=request,
+            records.verbal_consent_record(child=child, by=request.user, request=request,
                                            **form.cleaned_data)  # fmt: skip
         except ValidationError as error:
             form.add_error(None, error)
@@ -152,6 +160,49 @@ def contact_new(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, "Contact logged without consent; the DSL has been told.")
             return redirect("child_detail", pk=child.pk)
     return render(request, "consent/contact_form.html", {"form": form, "child": child})
+
+
+def paper_new(request: HttpRequest, pk: int) -> HttpResponse:
+    child = get_child_for_user(request.user, pk, "view")
+    if not manages_children(request.user):
+        raise PermissionDenied
+    services.consent_types_ensure(organisation=child.organisation)
+    form = PaperConsentForm(request.POST or None, request.FILES or None, child=child)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        scan = data.pop("scan")
+        try:
+            records.paper_consent_record(
+                child=child, by=request.user, request=request, scan_name=scan.name,
+                scan=scan.read(records.PAPER_MAX_BYTES + 1),
+                consent_types=list(data.pop("consent_types")), **data,
+            )  # fmt: skip
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Paper consent recorded.")
+            return redirect("child_detail", pk=child.pk)
+    return render(request, "consent/paper_form.html", {"form": form, "child": child})
+
+
+def child_consent_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The consent matrix and every record behind it, for a file or a meeting."""
+    child = get_child_for_user(request.user, pk, "view")
+    from consent.pdf import render_child_summary_pdf
+
+    history = list(
+        ConsentRecord.objects.filter(child=child)
+        .select_related("consent_type", "guardian")
+        .order_by("recorded_at", "pk")
+    )
+    audit.record(action="consent.summary_downloaded", actor=request.user, obj=child,
+                 request=request)  # fmt: skip
+    response = HttpResponse(
+        render_child_summary_pdf(child, services.consent_matrix(child), history),
+        content_type="application/pdf",
+    )
+    response["Content-Disposition"] = f'attachment; filename="consent-summary-{child.pk}.pdf"'
+    return response
 
 
 @require_POST
@@ -239,6 +290,17 @@ def manage_open(request: HttpRequest, token: str) -> HttpResponse:
 def _access(request: HttpRequest) -> object:
     digest = request.session.get(ACCESS_TOKEN, "")
     return services.access_for_hash(digest) if digest else None
+
+
+@parent_page
+def manage_link_request(request: HttpRequest) -> HttpResponse:
+    """A parent who lost their link asks for a new one by email address."""
+    form = ManageLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        records.manage_link_resend(email=form.cleaned_data["email"], request=request)
+        # The same words whether or not the address is known.
+        return render(request, "consent/manage_link_sent.html")
+    return render(request, "consent/manage_link_request.html", {"form": form})
 
 
 @parent_page

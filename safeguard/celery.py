@@ -29,6 +29,12 @@ app.conf.beat_schedule = {
     },
     # Lets /healthz say when a worker last ran a scheduled task, which proves
     # beat, broker and worker are all alive, not just reachable.
+    # Daily: ask parents to renew consent that runs out within 21 days.
+    "consent-renewals": {
+        "task": "consent.tasks.send_renewal_requests",
+        "schedule": crontab(minute=20, hour=6),
+        "options": {"expires": 3600},
+    },
     "worker-heartbeat": {
         "task": "safeguard.tasks.record_worker_heartbeat",
         "schedule": crontab(minute="*"),

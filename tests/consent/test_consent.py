@@ -424,3 +424,84 @@ def test_a_discharged_child_shows_no_live_consent(child, alice, django_capture_o
     child.refresh_from_db()
     states = {t.code: s.state for t, s in services.consent_matrix(child)}
     assert states["online_sessions"] == "none"
+
+
+# --- paper forms, renewals, fresh manage links, summary PDF --------------------------------
+
+
+def test_a_paper_form_is_recorded_with_its_scan(child, dana) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    huda = child.guardian_links.get(guardian__email="huda@example.test").guardian
+    sessions = ConsentType.objects.get(code="online_sessions")
+    scan = b"%PDF-1.4 a scanned consent form"
+    response = client_for(dana).post(f"/children/{child.pk}/consent/paper/", {
+        "guardian": huda.pk, "consent_types": [sessions.pk], "signed_on": "2026-11-01",
+        "signed_by": "Huda Hassan", "scan": SimpleUploadedFile("form.pdf", scan),
+    })  # fmt: skip
+    assert response.status_code == 302
+    record = ConsentRecord.objects.get()
+    assert (record.method, record.decision) == ("paper", "granted")
+    assert record.valid_until == dt.date(2027, 11, 1)
+    assert record.evidence_file.read() == scan
+    assert record.recorded_by == dana
+
+
+def test_a_renamed_executable_is_not_accepted_as_a_scan(child, dana) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    huda = child.guardian_links.get(guardian__email="huda@example.test").guardian
+    response = client_for(dana).post(f"/children/{child.pk}/consent/paper/", {
+        "guardian": huda.pk, "consent_types": [ConsentType.objects.get(code="recording").pk],
+        "signed_on": "2026-11-01", "signed_by": "Huda",
+        "scan": SimpleUploadedFile("form.pdf", b"MZ\\x90\\x00 not a pdf"),
+    })  # fmt: skip
+    assert "Upload the scan as a PDF, PNG or JPEG file." in response.content.decode()
+    assert not ConsentRecord.objects.exists()
+
+
+def test_consent_about_to_run_out_is_asked_for_again_once(
+    child, alice, django_capture_on_commit_callbacks
+) -> None:
+    from consent import records
+
+    capture = django_capture_on_commit_callbacks
+    answer(Client(), ask(child, alice, "voice_messages", capture=capture),
+           {"voice_messages": "granted"}, capture=capture)  # fmt: skip
+    grant = ConsentRecord.objects.get()
+    soon = grant.valid_until - dt.timedelta(days=20)
+    with capture(execute=True):
+        assert records.renewal_requests_send(today=soon) == 1
+        assert records.renewal_requests_send(today=soon) == 0
+    renewal = ConsentRequest.objects.order_by("-pk").first()
+    assert renewal.sent_by is None
+    assert "/c/" in mail.outbox[-1].body
+
+
+def test_a_parent_can_get_a_fresh_manage_link_and_the_old_one_stops(
+    child, alice, django_capture_on_commit_callbacks
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    answer(Client(), ask(child, alice, "voice_messages", capture=capture),
+           {"voice_messages": "granted"}, capture=capture)  # fmt: skip
+    old = re.search(r"http://testserver(/m/\S+/)", mail.outbox[-1].body).group(1)
+    with capture(execute=True):
+        page = Client().post("/consent/manage/new-link/", {"email": "HUDA@example.test"})
+    assert "Check your email" in page.content.decode()
+    new = re.search(r"http://testserver(/m/\S+/)", mail.outbox[-1].body).group(1)
+    assert Client().get(old).status_code == 404
+    assert Client().get(new).status_code == 302
+    unknown = Client().post("/consent/manage/new-link/", {"email": "nobody@example.test"})
+    assert "Check your email" in unknown.content.decode()
+
+
+def test_the_child_consent_summary_pdf(child, alice, django_capture_on_commit_callbacks) -> None:
+    capture = django_capture_on_commit_callbacks
+    answer(Client(), ask(child, alice, "voice_messages", capture=capture),
+           {"voice_messages": "granted"}, capture=capture)  # fmt: skip
+    response = client_for(alice).get(f"/children/{child.pk}/consent/summary.pdf")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Consent summary: Noor Hassan" in text
+    assert "Voice messages" in text
+    assert "Huda Hassan" in text
+    assert AuditEvent.objects.filter(action="consent.summary_downloaded").exists()

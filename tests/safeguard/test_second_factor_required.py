@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 # The only views a signed-in but unverified user may reach: the enrolment journey
 # and signing out. Public views (sign-in, health, invitation links) are separate.
 ENROLMENT_URLS = {"/account/two-factor/setup/", "/account/two-factor/qr/", "/account/logout/"}
-PUBLIC_URLS = {"/account/login/", "/healthz"}
+PUBLIC_URLS = {"/account/login/", "/healthz", "/consent/manage/new-link/"}
 # Parents' consent links and pages: public, and without a valid link a clear 404.
 PUBLIC_PREFIXES = ("/account/invitation/", "/c/", "/m/", "/consent/sign/", "/consent/receipt/",
                    "/consent/manage/")  # fmt: skip

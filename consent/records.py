@@ -1,0 +1,187 @@
+"""Consent that staff record (verbal, paper), renewals Safeguard asks for by
+itself, and fresh manage links for parents who lost theirs.
+
+``consent.services`` re-exports these; callers use that module.
+"""
+
+import datetime as dt
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from consent.gate import _guardians_with_pr
+from consent.models import (
+    ConsentRecord,
+    ConsentRequest,
+    ConsentType,
+    Decision,
+    GuardianAccess,
+    Method,
+)
+from consent.services import (
+    VERBAL_VALID_DAYS,
+    _sha256,
+    _token,
+    _valid_until,
+    consent_request_send,
+    current_wording,
+)
+from safeguard import audit
+from safeguard.models import Child, Guardian, User
+
+log = logging.getLogger(__name__)
+
+
+# --- staff-recorded consent ------------------------------------------------------------------
+
+
+@transaction.atomic
+def verbal_consent_record(
+    *, child: Child, guardian: Guardian, consent_type: ConsentType, by: User,
+    notes: str = "", request: HttpRequest | None = None,
+) -> ConsentRecord:  # fmt: skip
+    """Verbal consent lasts 7 days; a written request goes out at once to confirm it."""
+    if guardian.pk not in _guardians_with_pr(child):
+        raise ValidationError(
+            {"guardian": "Only someone with parental responsibility can consent."}
+        )
+    version = current_wording(consent_type)
+    record = ConsentRecord(
+        organisation=child.organisation, child=child, consent_type=consent_type,
+        type_version=version, guardian=guardian, decision=Decision.GRANTED, method=Method.VERBAL,
+        valid_until=timezone.localdate() + dt.timedelta(days=VERBAL_VALID_DAYS),
+        typed_name=guardian.full_name, shown_sha256=_sha256({"verbal": version.explanation}),
+        policy_version=version.policy_version, recorded_by=by, notes=notes[:500],
+    )  # fmt: skip
+    record.save()
+    audit.record(action="consent.verbal_recorded", actor=by, obj=child, request=request,
+                 details={"guardian": guardian.pk, "consent": consent_type.code})  # fmt: skip
+    if guardian.email:
+        consent_request_send(child=child, guardians=[guardian], consent_types=[consent_type], by=by,
+                             request=request)  # fmt: skip
+    return record
+
+
+# --- paper forms, renewals and fresh manage links -------------------------------------------
+
+PAPER_TYPES = {b"%PDF": "pdf", b"\x89PNG": "png", b"\xff\xd8\xff": "jpg"}
+PAPER_MAX_BYTES = 5_000_000
+
+
+def _paper_kind(data: bytes) -> str | None:
+    """What the file really is, from its first bytes, whatever its name says."""
+    return next((kind for magic, kind in PAPER_TYPES.items() if data.startswith(magic)), None)
+
+
+@transaction.atomic
+def paper_consent_record(
+    *, child: Child, guardian: Guardian, consent_types: list[ConsentType], signed_on: dt.date,
+    signed_by: str, scan_name: str, scan: bytes, by: User, request: HttpRequest | None = None,
+) -> list[ConsentRecord]:  # fmt: skip
+    """A signed paper form, scanned: one granted record per type it covers."""
+    if guardian.pk not in _guardians_with_pr(child):
+        raise ValidationError(
+            {"guardian": "Only someone with parental responsibility can consent."}
+        )
+    kind = _paper_kind(scan)
+    if kind is None:
+        raise ValidationError({"scan": "Upload the scan as a PDF, PNG or JPEG file."})
+    if len(scan) > PAPER_MAX_BYTES:
+        raise ValidationError({"scan": "The scan is larger than 5 MB."})
+    if signed_on > timezone.localdate():
+        raise ValidationError({"signed_on": "The date signed cannot be in the future."})
+    scan_sha256 = hashlib.sha256(scan).hexdigest()
+    records = []
+    for consent_type in consent_types:
+        version = current_wording(consent_type)
+        record = ConsentRecord(
+            organisation=child.organisation, child=child, consent_type=consent_type,
+            type_version=version, guardian=guardian, decision=Decision.GRANTED,
+            method=Method.PAPER, valid_until=_valid_until(consent_type, child, signed_on),
+            typed_name=signed_by, shown_sha256=_sha256({"paper_scan": scan_sha256}),
+            policy_version=version.policy_version, recorded_by=by,
+            notes=f"Paper form signed {signed_on:%-d %b %Y}",
+        )  # fmt: skip
+        record.evidence_file.save(f"{child.pk}-{scan_sha256[:16]}.{kind}", ContentFile(scan),
+                                  save=False)  # fmt: skip
+        record.save()
+        records.append(record)
+    audit.record(action="consent.paper_recorded", actor=by, obj=child, request=request,
+                 details={"guardian": guardian.pk, "types": [t.code for t in consent_types],
+                          "scan_sha256": scan_sha256})  # fmt: skip
+    return records
+
+
+def _send_manage_link(guardian: Guardian, token: str) -> None:
+    link = settings.SITE_URL + reverse("consent_manage_open", args=[token])
+    body = render_to_string("emails/consent_manage_link.txt", {"guardian": guardian, "link": link})
+    try:
+        EmailMultiAlternatives(subject="Your link to see and withdraw consent", body=body,
+                               to=[guardian.email]).send()  # fmt: skip
+    except Exception:
+        log.exception("Manage link for guardian %s not sent", guardian.pk)
+
+
+@transaction.atomic
+def manage_link_resend(*, email: str, request: HttpRequest | None = None) -> None:
+    """Email every guardian with this address a fresh manage link; older ones stop.
+
+    Says nothing to the caller about whether the address is known.
+    """
+    for guardian in Guardian.objects.filter(email__iexact=email.strip()).exclude(email=""):
+        GuardianAccess.objects.filter(guardian=guardian, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        token, digest = _token()
+        GuardianAccess.objects.create(guardian=guardian, token_sha256=digest)
+        audit.record(
+            action="consent.manage_link_sent", organisation=guardian.organisation,
+            actor_label=f"guardian:{guardian.pk}", obj=guardian, request=request,
+        )  # fmt: skip
+        transaction.on_commit(lambda g=guardian, t=token: _send_manage_link(g, t))
+
+
+RENEWAL_DAYS = getattr(settings, "CONSENT_RENEWAL_DAYS", 21)
+
+
+def renewal_requests_send(*, today: dt.date | None = None) -> int:
+    """Ask again, by itself, for consent granted online or on paper that runs out
+    within RENEWAL_DAYS, once per grant: a request sent after the grant counts."""
+    today = today or timezone.localdate()
+    horizon = today + dt.timedelta(days=RENEWAL_DAYS)
+    sent = 0
+    grants = (
+        ConsentRecord.objects.filter(decision=Decision.GRANTED, valid_until__gte=today,
+                                     valid_until__lte=horizon)
+        .exclude(method=Method.VERBAL)
+        .select_related("child", "guardian", "consent_type")
+    )  # fmt: skip
+    for grant in grants:
+        latest = (
+            ConsentRecord.objects.filter(child=grant.child, guardian=grant.guardian,
+                                         consent_type=grant.consent_type)
+            .order_by("recorded_at", "pk").last()
+        )  # fmt: skip
+        if latest.pk != grant.pk or not grant.guardian.email:
+            continue  # superseded by a later answer, or no way to ask
+        if grant.child.discharged_on:
+            continue
+        already = ConsentRequest.objects.filter(
+            child=grant.child, guardian=grant.guardian, sent_at__gt=grant.recorded_at,
+            items__consent_type=grant.consent_type,
+        ).exists()  # fmt: skip
+        if already or grant.guardian_id not in _guardians_with_pr(grant.child):
+            continue
+        consent_request_send(child=grant.child, guardians=[grant.guardian],
+                             consent_types=[grant.consent_type], by=None)  # fmt: skip
+        sent += 1
+    return sent

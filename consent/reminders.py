@@ -1,0 +1,65 @@
+"""What consent makes due: grants running out, and photos still to take down."""
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterator
+
+from django.urls import reverse
+
+from consent.gate import state_from_records
+from consent.models import ConsentRecord, TakedownTask
+from safeguard.models import Allocation, ChildGuardian, Organisation, Role, User
+from safeguard.reminders import DueItem, local_midnight, stage_for
+
+
+def consent_expiring(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
+    """To the allocated staff, 30 days before a child's live consent runs out."""
+    tz = zoneinfo.ZoneInfo(organisation.timezone)
+    today = now.astimezone(tz).date()
+    soon = ConsentRecord.objects.filter(
+        organisation=organisation, decision="granted",
+        valid_until__gte=today, valid_until__lte=today + dt.timedelta(days=30),
+    ).values_list("child_id", "consent_type_id").distinct()  # fmt: skip
+    for child_id, type_id in soon:
+        records = list(
+            ConsentRecord.objects.filter(child_id=child_id, consent_type_id=type_id)
+            .select_related("child", "consent_type").order_by("recorded_at", "pk")
+        )  # fmt: skip
+        with_pr = set(
+            ChildGuardian.objects.filter(child_id=child_id, parental_responsibility=True)
+            .values_list("guardian_id", flat=True)
+        )  # fmt: skip
+        state = state_from_records(records, with_pr, today)
+        if state.state != "granted" or state.valid_until is None:
+            continue
+        due_at = local_midnight(state.valid_until, tz)
+        stage = stage_for(due_at=due_at, now=now, tz=tz, lead_days=(30,))
+        if stage != "30d":
+            continue
+        child = records[0].child
+        staff = [a.staff for a in Allocation.objects.filter(child=child, ends_on__isnull=True)
+                 .select_related("staff")]  # fmt: skip
+        yield DueItem(
+            kind="consent.expiring", obj=state.record, stage=stage, recipients=staff, due_at=due_at,
+            title=f"{records[0].consent_type.name} for {child.display_name} runs out on "
+            f"{state.valid_until:%-d %B %Y}",
+            url=reverse("child_detail", args=[child.pk]),
+        )  # fmt: skip
+
+
+def takedowns_open(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
+    """Open takedown tasks: to whoever must do it and the DSL, on the day and weekly after."""
+    tz = zoneinfo.ZoneInfo(organisation.timezone)
+    leads = list(User.objects.filter(organisation=organisation, role=Role.DSL, is_active=True))
+    tasks = TakedownTask.objects.filter(organisation=organisation, done_at__isnull=True)
+    for task in tasks.select_related("child", "assigned_to"):
+        due_at = local_midnight(task.due_on, tz)
+        stage = stage_for(due_at=due_at, now=now, tz=tz, lead_days=(3,))
+        if stage is None:
+            continue
+        yield DueItem(
+            kind="consent.takedown", obj=task, stage=stage,
+            recipients=[*([task.assigned_to] if task.assigned_to else []), *leads],
+            due_at=due_at, title=f"Take down: {task.what} (due {task.due_on:%-d %B})",
+            url=reverse("child_detail", args=[task.child_id]),
+        )  # fmt: skip
