@@ -148,3 +148,16 @@ class PaperConsentForm(forms.Form):
         self.fields["consent_types"].queryset = ConsentType.objects.filter(
             organisation=child.organisation, active=True
         )
+
+
+class ConsentTypeForm(forms.Form):
+    explanation = forms.CharField(
+        label="What parents are told", widget=forms.Textarea(attrs={"rows": 5}), max_length=2000,
+        help_text="Plain words. Changing them makes a new version; earlier answers keep the "
+        "words those parents saw.",
+    )  # fmt: skip
+    validity_months = forms.IntegerField(
+        label="Valid for (months)", min_value=1, max_value=60, required=False,
+        help_text="Leave empty for: until the child is discharged.",
+    )  # fmt: skip
+    active = forms.BooleanField(label="Ask for this consent", required=False)

@@ -185,3 +185,29 @@ def renewal_requests_send(*, today: dt.date | None = None) -> int:
                              consent_types=[grant.consent_type], by=None)  # fmt: skip
         sent += 1
     return sent
+
+
+@transaction.atomic
+def consent_type_update(
+    *, consent_type: ConsentType, by: User, explanation: str, validity_months: int | None,
+    active: bool, request: HttpRequest | None = None,
+) -> ConsentType:  # fmt: skip
+    """New wording is a new version: what earlier parents saw stays as it was."""
+    current = consent_type.current_version()
+    new_wording = current is None or current.explanation != explanation
+    if new_wording:
+        from consent.models import ConsentTypeVersion
+
+        ConsentTypeVersion.objects.create(
+            consent_type=consent_type,
+            number=(current.number + 1) if current else 1,
+            explanation=explanation,
+            policy_version=current.policy_version if current else None,
+        )
+    consent_type.validity_months = validity_months
+    consent_type.active = active
+    consent_type.save(update_fields=["validity_months", "active"])
+    audit.record(action="consent.type_changed", actor=by, obj=consent_type, request=request,
+                 organisation=consent_type.organisation,
+                 details={"new_wording": new_wording})  # fmt: skip
+    return consent_type

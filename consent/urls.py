@@ -28,6 +28,8 @@ staff_urlpatterns = [
     path("consent/requests/<int:pk>/resend/", views.request_resend, name="consent_request_resend"),
     path("consent/requests/<int:pk>/cancel/", views.request_cancel, name="consent_request_cancel"),
     path("consent/takedowns/<int:pk>/done/", views.takedown_done, name="takedown_done"),
+    path("consent/types/", views.consent_types, name="consent_types"),
+    path("consent/types/<int:pk>/edit/", views.consent_type_edit, name="consent_type_edit"),
 ]
 
 urlpatterns = parent_urlpatterns + staff_urlpatterns

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -23,16 +23,17 @@ from consent import records, services
 from consent.forms import (
     ConsentAnswersForm,
     ConsentRequestForm,
+    ConsentTypeForm,
     ContactForm,
     ManageLinkForm,
     PaperConsentForm,
     VerbalConsentForm,
 )
-from consent.models import ConsentRecord, ConsentRequest, ContactLog
+from consent.models import ConsentRecord, ConsentRequest, ConsentType, ContactLog
 from consent.permissions import get_consent_request_for_user, get_takedown_for_user
 from safeguard import audit
 from safeguard.models import Child
-from safeguard.permissions import get_child_for_user, manages_children
+from safeguard.permissions import get_child_for_user, is_admin, manages_children
 
 # Session keys (names, not secrets) under which a link's token is kept.
 REQUEST_TOKEN = "consent_request_token"  # noqa: S105
@@ -203,6 +204,32 @@ def child_consent_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="consent-summary-{child.pk}.pdf"'
     return response
+
+
+def consent_types(request: HttpRequest) -> HttpResponse:
+    if not is_admin(request.user):
+        raise PermissionDenied
+    types = services.consent_types_ensure(organisation=request.user.organisation)
+    return render(request, "consent/type_list.html", {"types": types})
+
+
+def consent_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    if not is_admin(request.user):
+        raise PermissionDenied
+    consent_type = ConsentType.objects.filter(pk=pk, organisation=request.user.organisation).first()
+    if consent_type is None:
+        raise Http404
+    current = consent_type.current_version()
+    form = ConsentTypeForm(request.POST or None, initial={
+        "explanation": current.explanation if current else "",
+        "validity_months": consent_type.validity_months, "active": consent_type.active,
+    })  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        records.consent_type_update(consent_type=consent_type, by=request.user, request=request,
+                                    **form.cleaned_data)  # fmt: skip
+        messages.success(request, f"{consent_type.name} saved.")
+        return redirect("consent_types")
+    return render(request, "consent/type_form.html", {"form": form, "consent_type": consent_type})
 
 
 @require_POST

@@ -505,3 +505,23 @@ def test_the_child_consent_summary_pdf(child, alice, django_capture_on_commit_ca
     assert "Voice messages" in text
     assert "Huda Hassan" in text
     assert AuditEvent.objects.filter(action="consent.summary_downloaded").exists()
+
+
+def test_new_wording_is_a_new_version_and_old_answers_keep_theirs(
+    child, alice, bob, charlie, django_capture_on_commit_callbacks
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    answer(Client(), ask(child, alice, "voice_messages", capture=capture),
+           {"voice_messages": "granted"}, capture=capture)  # fmt: skip
+    voice = ConsentType.objects.get(code="voice_messages")
+    response = client_for(bob).post(f"/consent/types/{voice.pk}/edit/", {
+        "explanation": "New, clearer words about voice messages.", "validity_months": "6",
+        "active": "on",
+    })  # fmt: skip
+    assert response.status_code == 302
+    assert voice.versions.count() == 2
+    assert voice.current_version().explanation == "New, clearer words about voice messages."
+    old_answer = ConsentRecord.objects.get()
+    assert old_answer.type_version.number == 1
+    assert client_for(alice).get("/consent/types/").status_code == 403
+    assert client_for(charlie).get(f"/consent/types/{voice.pk}/edit/").status_code == 404

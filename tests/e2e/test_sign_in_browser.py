@@ -87,6 +87,7 @@ def test_sign_in_with_the_keyboard_alone(page: Page, live_server, alice) -> None
         "/policies/",
         "/policies/new/",
         "/policies/import/",
+        "/consent/types/",
     ],
 )
 def test_staff_pages_meet_wcag_aa(page: Page, live_server, bob, path: str) -> None:
