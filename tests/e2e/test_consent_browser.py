@@ -65,9 +65,26 @@ def test_ask_answer_withdraw(page: Page, browser: Browser, live_server, settings
     phone.get_by_label("Your full name").fill("Huda Hassan")
     phone.get_by_label("Your relationship to the child").fill("mother")
     phone.get_by_label("I have parental responsibility for this child").check()
+    # The optional drawn signature: visible once our script runs, and what is drawn
+    # is sent with the answers.
+    canvas = phone.get_by_role("img", name="Optional drawn signature")
+    expect(canvas).to_be_visible()
+    box = canvas.bounding_box()
+    phone.mouse.move(box["x"] + 20, box["y"] + 40)
+    phone.mouse.down()
+    phone.mouse.move(box["x"] + 120, box["y"] + 90, steps=8)
+    phone.mouse.move(box["x"] + 200, box["y"] + 50, steps=8)
+    phone.mouse.up()
+    assert (
+        phone.locator("[data-signature-field]").input_value().startswith("data:image/png;base64,")
+    )
     phone.get_by_role("button", name="Send my answers").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Your answers are saved")
     no_serious_violations(phone)
+
+    from consent.models import ConsentRecord
+
+    assert ConsentRecord.objects.filter(signature_png__startswith="data:image/png").count() == 2
 
     # Staff see the new state.
     page.goto(f"{live_server.url}/children/{child.pk}/")
