@@ -5,16 +5,49 @@ without a request context, so they render even when the session or database fail
 """
 
 from django.contrib.auth.decorators import login_not_required
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from safeguard import health
+from safeguard.models import Allocation
+from safeguard.permissions import (
+    children_visible_to,
+    is_admin,
+    sees_all_children,
+    staff_visible_to,
+)
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "safeguard/home.html")
+    """Where to start: what is waiting for this person, in their own words."""
+    user = request.user
+    today = timezone.localdate()
+    active = Q(discharged_on__isnull=True) | Q(discharged_on__gt=today)
+    visible = children_visible_to(user).filter(active)
+    context = {
+        "children_count": visible.count(),
+        "unallocated": (
+            visible.exclude(
+                Exists(Allocation.objects.filter(child=OuterRef("pk"), ends_on__isnull=True))
+            ).count()
+            if sees_all_children(user)
+            else None
+        ),
+        "sees_all": sees_all_children(user),
+        "not_set_up": (
+            staff_visible_to(user)
+            .filter(is_active=True)
+            .exclude(totpdevice__confirmed=True)
+            .count()
+            if is_admin(user)
+            else None
+        ),
+    }
+    return render(request, "safeguard/home.html", context)
 
 
 @login_not_required

@@ -170,3 +170,20 @@ def test_the_full_journey_helper_signs_in(client: Client) -> None:
     user = UserFactory()
     assert sign_in(client, user, PASSWORD).status_code == 302
     assert client.get("/").status_code == 200
+
+
+def test_home_says_what_is_waiting(client: Client, alice, dana, organisation) -> None:
+    from django.utils import timezone
+
+    from safeguard import caseload
+    from tests.factories import ChildFactory
+
+    mine = ChildFactory(organisation=organisation)
+    ChildFactory(organisation=organisation)
+    caseload.allocation_start(child=mine, staff=alice, starts_on=timezone.localdate(), by=dana)
+    force_verified_login(client, alice)
+    assert "1 child on your caseload" in client.get("/").content.decode()
+    force_verified_login(client, dana)
+    page = client.get("/").content.decode()
+    assert "2 active children" in page
+    assert "1 not allocated to anyone" in page
