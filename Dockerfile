@@ -19,6 +19,7 @@ RUN DJANGO_ENV=production SECRET_KEY=collectstatic-only-$(date +%s)-not-a-real-k
     CELERY_BROKER_URL=redis://localhost:6379/0 EMAIL_URL=consolemail:// \
     python manage.py collectstatic --noinput
 
+RUN mkdir -p /app/var/media && chown -R safeguard:safeguard /app/var
 USER safeguard
 EXPOSE 8000
 CMD ["gunicorn", "safeguard.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

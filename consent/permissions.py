@@ -2,11 +2,12 @@
 whoever may see a child may see its consent and ask for it; the DSL, deputies
 and admins also record verbal consent and close takedown tasks."""
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from consent.models import ConsentRequest, TakedownTask
+from consent.models import ConsentRequest, ConsentType, TakedownTask
 from safeguard.models import User
-from safeguard.permissions import children_visible_to, manages_children
+from safeguard.permissions import children_visible_to, is_admin, manages_children
 
 
 def get_consent_request_for_user(user: User, pk: object) -> ConsentRequest:
@@ -28,3 +29,14 @@ def get_takedown_for_user(user: User, pk: object) -> TakedownTask:
     if not (manages_children(user) or task.assigned_to_id == user.pk):
         raise Http404
     return task
+
+
+def get_consent_type_for_user(user: User, pk: object, perm: str = "view") -> ConsentType:
+    """The organisation's own consent types; only admins change them."""
+    try:
+        consent_type = ConsentType.objects.get(pk=pk, organisation_id=user.organisation_id)
+    except (ConsentType.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if perm == "change" and not is_admin(user):
+        raise PermissionDenied
+    return consent_type

@@ -131,16 +131,24 @@ def _send_manage_link(guardian: Guardian, token: str) -> None:
         log.exception("Manage link for guardian %s not sent", guardian.pk)
 
 
+MANAGE_LINK_INTERVAL = dt.timedelta(minutes=10)
+
+
 @transaction.atomic
 def manage_link_resend(*, email: str, request: HttpRequest | None = None) -> None:
-    """Email every guardian with this address a fresh manage link; older ones stop.
+    """Email every guardian with this address a fresh manage link.
 
-    Says nothing to the caller about whether the address is known.
+    Says nothing to the caller about whether the address is known. At most one
+    email per guardian every 10 minutes, and older links keep working until the
+    new one is used, so a stranger who knows the address can neither flood the
+    parent nor break their link.
     """
     for guardian in Guardian.objects.filter(email__iexact=email.strip()).exclude(email=""):
-        GuardianAccess.objects.filter(guardian=guardian, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
+        recent = GuardianAccess.objects.filter(
+            guardian=guardian, created_at__gt=timezone.now() - MANAGE_LINK_INTERVAL
+        ).exists()
+        if recent:
+            continue
         token, digest = _token()
         GuardianAccess.objects.create(guardian=guardian, token_sha256=digest)
         audit.record(
@@ -150,14 +158,18 @@ def manage_link_resend(*, email: str, request: HttpRequest | None = None) -> Non
         transaction.on_commit(lambda g=guardian, t=token: _send_manage_link(g, t))
 
 
-RENEWAL_DAYS = getattr(settings, "CONSENT_RENEWAL_DAYS", 21)
+def manage_link_used(access: GuardianAccess) -> None:
+    """The first use of a link retires every older link of the same guardian."""
+    GuardianAccess.objects.filter(
+        guardian=access.guardian, revoked_at__isnull=True, created_at__lt=access.created_at
+    ).update(revoked_at=timezone.now())
 
 
 def renewal_requests_send(*, today: dt.date | None = None) -> int:
     """Ask again, by itself, for consent granted online or on paper that runs out
-    within RENEWAL_DAYS, once per grant: a request sent after the grant counts."""
+    within CONSENT_RENEWAL_DAYS, once per grant: a request sent after the grant counts."""
     today = today or timezone.localdate()
-    horizon = today + dt.timedelta(days=RENEWAL_DAYS)
+    horizon = today + dt.timedelta(days=settings.CONSENT_RENEWAL_DAYS)
     sent = 0
     grants = (
         ConsentRecord.objects.filter(decision=Decision.GRANTED, valid_until__gte=today,

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from consent import services
+from consent import records
 
 
 @shared_task(name="consent.tasks.send_renewal_requests")
@@ -12,4 +12,4 @@ def send_renewal_requests() -> int:
     Safe to run twice: a request sent after a grant means that grant is never
     asked about again.
     """
-    return services.renewal_requests_send()
+    return records.renewal_requests_send()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -29,8 +29,12 @@ from consent.forms import (
     PaperConsentForm,
     VerbalConsentForm,
 )
-from consent.models import ConsentRecord, ConsentRequest, ConsentType, ContactLog
-from consent.permissions import get_consent_request_for_user, get_takedown_for_user
+from consent.models import ConsentRecord, ConsentRequest, ContactLog
+from consent.permissions import (
+    get_consent_request_for_user,
+    get_consent_type_for_user,
+    get_takedown_for_user,
+)
 from safeguard import audit
 from safeguard.models import Child
 from safeguard.permissions import get_child_for_user, is_admin, manages_children
@@ -214,11 +218,7 @@ def consent_types(request: HttpRequest) -> HttpResponse:
 
 
 def consent_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    if not is_admin(request.user):
-        raise PermissionDenied
-    consent_type = ConsentType.objects.filter(pk=pk, organisation=request.user.organisation).first()
-    if consent_type is None:
-        raise Http404
+    consent_type = get_consent_type_for_user(request.user, pk, "change")
     current = consent_type.current_version()
     form = ConsentTypeForm(request.POST or None, initial={
         "explanation": current.explanation if current else "",
@@ -297,8 +297,6 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
 
 @parent_page
 def consent_receipt(request: HttpRequest) -> HttpResponse:
-    from consent.models import ConsentRecord
-
     ids = request.session.get("consent_receipt") or []
     records = list(ConsentRecord.objects.filter(pk__in=ids).select_related("consent_type", "child"))
     if not records:
@@ -308,8 +306,10 @@ def consent_receipt(request: HttpRequest) -> HttpResponse:
 
 @token_link
 def manage_open(request: HttpRequest, token: str) -> HttpResponse:
-    if services.access_for_token(token) is None:
+    access = services.access_for_token(token)
+    if access is None:
         return _link_gone(request)
+    records.manage_link_used(access)
     request.session[ACCESS_TOKEN] = services.token_hash(token)
     return redirect("consent_manage")
 

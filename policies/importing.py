@@ -47,12 +47,11 @@ def _text_from_docx(data: bytes) -> str:
 
 def _text_from_pdf(data: bytes) -> str:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError) as error:
+    except Exception as error:  # pypdf raises many types for a damaged or odd file
         raise UnreadableDocument("The file is not a PDF we can read.") from error
     # Every page's text, as it is: this is what will be approved and hashed.
     return "\f".join(pages)
@@ -95,7 +94,10 @@ def extract_text(filename: str, data: bytes) -> str:
         text = _text_from_pdf(data)
     elif name.endswith((".txt", ".md")):
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            text = data.decode("utf-16")  # Notepad's "Unicode"
+            try:
+                text = data.decode("utf-16")  # Notepad's "Unicode"
+            except UnicodeDecodeError as error:
+                raise UnreadableDocument("The text file could not be read.") from error
         else:
             try:
                 text = data.decode("utf-8-sig")

@@ -21,8 +21,8 @@ class SafeguardConfig(AppConfig):
 
 
 class SafeguardAdminConfig(admin_apps.AdminConfig):
-    default = False
     """The Django admin, for platform operators: like every staff page it needs a
     verified second factor, and its login link sends people to our sign-in."""
 
+    default = False
     default_site = "two_factor.admin.AdminSiteOTPRequired"

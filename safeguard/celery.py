@@ -27,14 +27,14 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=5),
         "options": {"expires": 50 * 60},
     },
-    # Lets /healthz say when a worker last ran a scheduled task, which proves
-    # beat, broker and worker are all alive, not just reachable.
-    # Daily: ask parents to renew consent that runs out within 21 days.
+    # Daily: ask parents to renew consent that runs out soon (CONSENT_RENEWAL_DAYS).
     "consent-renewals": {
         "task": "consent.tasks.send_renewal_requests",
         "schedule": crontab(minute=20, hour=6),
         "options": {"expires": 3600},
     },
+    # Lets /healthz say when a worker last ran a scheduled task, which proves
+    # beat, broker and worker are all alive, not just reachable.
     "worker-heartbeat": {
         "task": "safeguard.tasks.record_worker_heartbeat",
         "schedule": crontab(minute="*"),

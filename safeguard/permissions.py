@@ -10,19 +10,9 @@ from django.http import Http404
 
 from safeguard.models import Allocation, Child, ChildGuardian, Notice, Role, User
 
-SAFEGUARDING_LEADS = frozenset({Role.DSL, Role.DEPUTY_DSL})
-
 
 def is_admin(user: User) -> bool:
     return user.is_authenticated and user.is_active and user.role == Role.ADMIN
-
-
-def is_safeguarding_lead(user: User) -> bool:
-    return user.is_authenticated and user.is_active and user.role in SAFEGUARDING_LEADS
-
-
-def is_director(user: User) -> bool:
-    return user.is_authenticated and user.is_active and user.role == Role.DIRECTOR
 
 
 def require_admin(user: User) -> None:

@@ -49,7 +49,11 @@ def staff_invite(
     ``invited_by`` is None only when a platform operator invites from the command line.
     """
     email = get_user_model().objects.normalize_email(email).strip().lower()
-    taken = ValidationError({"email": "Someone with this email address already has an account."})
+    # The same words whatever organisation the address belongs to, so an admin
+    # cannot use this form to learn who works elsewhere.
+    taken = ValidationError(
+        {"email": "This email address cannot be invited. Check it, or ask which address to use."}
+    )
     if User.objects.filter(email__iexact=email).exists():
         raise taken
     try:

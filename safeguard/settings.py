@@ -165,6 +165,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Keep it stable: a new key makes older events fail verification. Defaults to a
 # key derived from SECRET_KEY.
 AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="")
+# Consent that runs out within this many days is asked for again automatically.
+CONSENT_RENEWAL_DAYS = env.int("CONSENT_RENEWAL_DAYS", default=21)
 # Invitation links expire after 72 hours (the invitation token generator's timeout).
 INVITATION_TIMEOUT_SECONDS = 72 * 3600
 
@@ -243,7 +245,8 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "celery" / "broker"
     _processed_dir = VAR_DIR / "celery" / "processed"
-    for _dir in (_broker_dir, _processed_dir):
+    _control_dir = VAR_DIR / "celery" / "control"
+    for _dir in (_broker_dir, _processed_dir, _control_dir):
         _dir.mkdir(parents=True, exist_ok=True)
     # One folder for in and out: producers and the worker share it.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -251,6 +254,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_processed_dir),
         "store_processed": False,
+        # Otherwise kombu writes its control files into the current directory.
+        "control_folder": str(_control_dir),
     }
 else:
     # Longer than the hard time limit, so a slow task is never handed to a second

@@ -20,6 +20,7 @@ from consent.models import (
     ConsentRequest,
     ConsentType,
     ContactLog,
+    GuardianAccess,
     TakedownTask,
 )
 from safeguard import caseload
@@ -478,21 +479,77 @@ def test_consent_about_to_run_out_is_asked_for_again_once(
     assert "/c/" in mail.outbox[-1].body
 
 
-def test_a_parent_can_get_a_fresh_manage_link_and_the_old_one_stops(
+def test_a_parent_can_get_a_fresh_manage_link_which_retires_the_old_when_used(
     child, alice, django_capture_on_commit_callbacks
 ) -> None:
     capture = django_capture_on_commit_callbacks
     answer(Client(), ask(child, alice, "voice_messages", capture=capture),
            {"voice_messages": "granted"}, capture=capture)  # fmt: skip
     old = re.search(r"http://testserver(/m/\S+/)", mail.outbox[-1].body).group(1)
+    GuardianAccess.objects.update(created_at=timezone.now() - dt.timedelta(hours=1))
+    sent_before = len(mail.outbox)
     with capture(execute=True):
         page = Client().post("/consent/manage/new-link/", {"email": "HUDA@example.test"})
+        # A second ask within 10 minutes sends nothing: no flooding a parent.
+        Client().post("/consent/manage/new-link/", {"email": "huda@example.test"})
     assert "Check your email" in page.content.decode()
+    assert len(mail.outbox) == sent_before + 1
     new = re.search(r"http://testserver(/m/\S+/)", mail.outbox[-1].body).group(1)
-    assert Client().get(old).status_code == 404
+    assert Client().get(old).status_code == 302  # still works until the new one is used
     assert Client().get(new).status_code == 302
+    assert Client().get(old).status_code == 404
     unknown = Client().post("/consent/manage/new-link/", {"email": "nobody@example.test"})
     assert "Check your email" in unknown.content.decode()
+
+
+def test_the_renewal_task_asks_again(child, alice, django_capture_on_commit_callbacks) -> None:
+    from consent.tasks import send_renewal_requests
+
+    capture = django_capture_on_commit_callbacks
+    answer(Client(), ask(child, alice, "voice_messages", capture=capture),
+           {"voice_messages": "granted"}, capture=capture)  # fmt: skip
+    # Granted for 12 months: nothing is due today, and the task runs cleanly.
+    assert send_renewal_requests() == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/children/{child}/consent/request/"),
+        ("get", "/children/{child}/consent/verbal/"),
+        ("get", "/children/{child}/consent/paper/"),
+        ("get", "/children/{child}/consent/summary.pdf"),
+        ("get", "/children/{child}/contacts/new/"),
+        ("post", "/consent/requests/{request}/resend/"),
+        ("post", "/consent/requests/{request}/cancel/"),
+        ("post", "/consent/takedowns/{task}/done/"),
+        ("get", "/consent/types/{type}/edit/"),
+    ],
+)
+def test_another_organisation_gets_404_everywhere(
+    child, alice, charlie, method, path, django_capture_on_commit_callbacks
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    ask(child, alice, "photos_print", capture=capture)
+    consent_request = ConsentRequest.objects.get()
+    record = ConsentRecord(
+        organisation=child.organisation, child=child, consent_type=types("photos_print")[0],
+        type_version=types("photos_print")[0].versions.get(), guardian=consent_request.guardian,
+        decision="withdrawn", method="online", typed_name="x", shown_sha256="0" * 64,
+    )  # fmt: skip
+    record.save()
+    task = TakedownTask.objects.create(
+        organisation=child.organisation, child=child, record=record, what="x", where="y",
+        due_on=timezone.localdate(),
+    )  # fmt: skip
+    url = path.format(child=child.pk, request=consent_request.pk, task=task.pk,
+                      type=types("photos_print")[0].pk)  # fmt: skip
+    response = getattr(client_for(charlie), method)(url)
+    assert response.status_code == 404, url
+    consent_request.refresh_from_db()
+    assert consent_request.status == "sent"
+    task.refresh_from_db()
+    assert task.done_at is None
 
 
 def test_the_child_consent_summary_pdf(child, alice, django_capture_on_commit_callbacks) -> None:

@@ -162,6 +162,7 @@ def test_years_and_phone_numbers_alone_are_not_dates() -> None:
         ("policy.pdf", b"%PDF-1.4 nonsense", "not a PDF"),
         ("policy.txt", b"   ", "No text could be found"),
         ("policy.txt", b"a\x00b", "not a text file"),
+        ("policy.txt", b"\xff\xfe\x00", "could not be read"),
     ],
 )
 def test_unreadable_files_are_explained(name: str, data: bytes, message: str) -> None:

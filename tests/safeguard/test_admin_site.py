@@ -62,7 +62,25 @@ def test_invite_staff_command_creates_the_first_admin(
     assert event.actor is None
     assert event.actor_label == "manage.py"
     assert event.organisation == organisation
-    with pytest.raises(CommandError, match="already has an account"):
+    with pytest.raises(CommandError, match="cannot be invited"):
         call_command("invite_staff", "--organisation=alder", "--email=fay@alder.test", "--name=F")
     with pytest.raises(CommandError, match="No organisation"):
         call_command("invite_staff", "--organisation=nope", "--email=g@x.test", "--name=G")
+
+
+def test_create_organisation_command_sets_up_consent_types() -> None:
+    from consent.models import ConsentType
+
+    out = StringIO()
+    call_command(
+        "create_organisation", "--name", "Riverside Play", "--slug", "riverside", stdout=out
+    )
+    assert "Created Riverside Play (riverside)." in out.getvalue()
+    from safeguard.models import Organisation
+
+    riverside = Organisation.objects.get(slug="riverside")
+    assert ConsentType.objects.filter(organisation=riverside).count() == 8
+    with pytest.raises(CommandError):
+        call_command("create_organisation", "--name", "Again", "--slug", "riverside")
+    with pytest.raises(CommandError, match="timezone"):
+        call_command("create_organisation", "--name", "X", "--slug", "x", "--timezone", "Mars/Base")

@@ -63,7 +63,7 @@ def test_invite_refuses_an_email_already_in_use_beside_the_form(
 ) -> None:
     response = invite(client, bob, email="ALICE@alder.test")
     assert response.status_code == 200
-    assert "Someone with this email address already has an account." in response.content.decode()
+    assert "This email address cannot be invited." in response.content.decode()
     assert User.objects.filter(email="alice@alder.test").count() == 1
     assert mail.outbox == []
 
