@@ -52,6 +52,7 @@ def test_ask_answer_withdraw(page: Page, browser: Browser, live_server, settings
     # The parent opens the link from the email on a small phone.
     link = re.search(r"(http://\S+/c/\S+/)", mail.outbox[-1].body).group(1)
     phone = browser.new_context(**PHONE).new_page()
+    phone.set_default_timeout(20_000)
     phone.goto(link)
     expect(phone).to_have_url(f"{live_server.url}/consent/sign/")  # no token in the address bar
     expect(phone.get_by_role("heading", level=1)).to_have_text("Consent for Noor Hassan")
