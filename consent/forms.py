@@ -2,8 +2,9 @@ from django import forms
 from django.utils import timezone
 
 from consent.models import Channel, ConsentType
+from safeguard.caseload import guardians_with_responsibility
 from safeguard.forms import DateInput
-from safeguard.models import ChildGuardian, Guardian
+from safeguard.models import Guardian
 
 SIGNATURE_MAX = 200_000
 
@@ -65,10 +66,7 @@ class ConsentRequestForm(forms.Form):
 
     def __init__(self, *args: object, child: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        with_pr = ChildGuardian.objects.filter(child=child, parental_responsibility=True)
-        self.fields["guardians"].queryset = Guardian.objects.filter(
-            pk__in=with_pr.values("guardian_id")
-        ).exclude(email="")
+        self.fields["guardians"].queryset = guardians_with_responsibility(child).exclude(email="")
         self.fields["consent_types"].queryset = ConsentType.objects.filter(
             organisation=child.organisation, active=True
         )
@@ -81,10 +79,7 @@ class VerbalConsentForm(forms.Form):
 
     def __init__(self, *args: object, child: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        with_pr = ChildGuardian.objects.filter(child=child, parental_responsibility=True)
-        self.fields["guardian"].queryset = Guardian.objects.filter(
-            pk__in=with_pr.values("guardian_id")
-        )
+        self.fields["guardian"].queryset = guardians_with_responsibility(child)
         self.fields["consent_type"].queryset = ConsentType.objects.filter(
             organisation=child.organisation, active=True
         )
@@ -141,10 +136,7 @@ class PaperConsentForm(forms.Form):
 
     def __init__(self, *args: object, child: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        with_pr = ChildGuardian.objects.filter(child=child, parental_responsibility=True)
-        self.fields["guardian"].queryset = Guardian.objects.filter(
-            pk__in=with_pr.values("guardian_id")
-        )
+        self.fields["guardian"].queryset = guardians_with_responsibility(child)
         self.fields["consent_types"].queryset = ConsentType.objects.filter(
             organisation=child.organisation, active=True
         )

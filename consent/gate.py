@@ -22,7 +22,8 @@ from consent.models import (
     Method,
 )
 from safeguard import audit, reminders
-from safeguard.models import Child, ChildGuardian, Role, User
+from safeguard.caseload import guardians_with_responsibility
+from safeguard.models import Child, Role, User
 
 # Which consent a kind of contact needs.
 CHANNEL_CONSENT = {
@@ -92,26 +93,20 @@ def state_from_records(
 
 
 def _guardians_with_pr(child: Child) -> set[int]:
-    return set(
-        ChildGuardian.objects.filter(child=child, parental_responsibility=True).values_list(
-            "guardian_id", flat=True
-        )
-    )
+    return set(guardians_with_responsibility(child).values_list("pk", flat=True))
 
 
 def consent_matrix(
     child: Child, on: dt.date | None = None
 ) -> list[tuple[ConsentType, ConsentState]]:
     """Every consent type of the organisation and its state for this child."""
-    on = on or timezone.localdate()
-    if child.discharged_on and child.discharged_on <= on:
-        discharged = ConsentState("none", "Discharged: no contact", None, None)
-        from consent.services import consent_types_ensure
-
-        return [(t, discharged) for t in consent_types_ensure(organisation=child.organisation)]
     from consent.services import consent_types_ensure
 
+    on = on or timezone.localdate()
     types = consent_types_ensure(organisation=child.organisation)
+    if not child.is_active_on(on):
+        discharged = ConsentState("none", "Discharged: no contact", None, None)
+        return [(t, discharged) for t in types]
     records = list(ConsentRecord.objects.filter(child=child).order_by("recorded_at", "pk"))
     with_pr = _guardians_with_pr(child)
     return [
@@ -141,7 +136,7 @@ def consent_check(
     With ``at``, only what had been recorded by that moment counts: a contact is
     judged by the consent in place when it happened, not by a later answer.
     """
-    if child.discharged_on and child.discharged_on <= on:
+    if not child.is_active_on(on):
         return GateAnswer(False, f"{child.display_name} was discharged.", None)
     records = ConsentRecord.objects.filter(child=child, consent_type=consent_type)
     if at is not None:

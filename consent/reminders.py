@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 from django.urls import reverse
 
-from consent.gate import state_from_records
+from consent.gate import _guardians_with_pr, state_from_records
 from consent.models import ConsentRecord, TakedownTask
-from safeguard.models import Allocation, ChildGuardian, Organisation, Role, User
+from safeguard.caseload import allocated_staff
+from safeguard.models import Organisation, Role, User
 from safeguard.reminders import DueItem, local_midnight, stage_for
 
 
@@ -25,22 +26,17 @@ def consent_expiring(*, organisation: Organisation, now: dt.datetime) -> Iterato
             ConsentRecord.objects.filter(child_id=child_id, consent_type_id=type_id)
             .select_related("child", "consent_type").order_by("recorded_at", "pk")
         )  # fmt: skip
-        with_pr = set(
-            ChildGuardian.objects.filter(child_id=child_id, parental_responsibility=True)
-            .values_list("guardian_id", flat=True)
-        )  # fmt: skip
-        state = state_from_records(records, with_pr, today)
+        child = records[0].child
+        state = state_from_records(records, _guardians_with_pr(child), today)
         if state.state != "granted" or state.valid_until is None:
             continue
         due_at = local_midnight(state.valid_until, tz)
         stage = stage_for(due_at=due_at, now=now, tz=tz, lead_days=(30,))
         if stage != "30d":
             continue
-        child = records[0].child
-        staff = [a.staff for a in Allocation.objects.filter(child=child, ends_on__isnull=True)
-                 .select_related("staff")]  # fmt: skip
         yield DueItem(
-            kind="consent.expiring", obj=state.record, stage=stage, recipients=staff, due_at=due_at,
+            kind="consent.expiring", obj=state.record, stage=stage,
+            recipients=allocated_staff(child), due_at=due_at,
             title=f"{records[0].consent_type.name} for {child.display_name} runs out on "
             f"{state.valid_until:%-d %B %Y}",
             url=reverse("child_detail", args=[child.pk]),

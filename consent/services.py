@@ -45,6 +45,7 @@ from consent.models import (
     TakedownTask,
 )
 from safeguard import audit, reminders
+from safeguard.caseload import allocated_staff
 from safeguard.models import Child, ChildGuardian, Guardian, Role, User
 from safeguard.requests import client_ip
 
@@ -281,7 +282,7 @@ def request_for_hash(digest: str) -> ConsentRequest | None:
 
 def _may_consent(consent_request: ConsentRequest) -> bool:
     child = consent_request.child
-    if child.discharged_on and child.discharged_on <= timezone.localdate():
+    if not child.is_active_on(timezone.localdate()):
         return False
     return consent_request.guardian_id in _guardians_with_pr(child)
 
@@ -535,11 +536,7 @@ def consent_withdraw(
         actor_label=f"guardian:{guardian.pk}", obj=child, request=request,
         details={"consent": consent_type.code},
     )  # fmt: skip
-    staff = list(
-        User.objects.filter(
-            allocations__child=child, allocations__ends_on__isnull=True, is_active=True
-        ).distinct()
-    )
+    staff = allocated_staff(child)
     leads = list(
         User.objects.filter(organisation=child.organisation, role=Role.DSL, is_active=True)
     )

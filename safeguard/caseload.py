@@ -6,10 +6,10 @@ revoking that permission happens here and nowhere else.
 """
 
 import datetime as dt
-from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
@@ -222,9 +222,17 @@ def allocation_end(
     return allocation
 
 
-@dataclass(frozen=True)
-class CaseloadCounts:
-    active: int
-    discharged: int
-    allocated: int
-    unallocated: int
+def guardians_with_responsibility(child: Child) -> QuerySet[Guardian]:
+    """The child's guardians who may give consent: those with parental responsibility."""
+    return Guardian.objects.filter(
+        child_links__child=child, child_links__parental_responsibility=True
+    )
+
+
+def allocated_staff(child: Child) -> list[User]:
+    """Active members of staff with the child on their caseload now."""
+    return list(
+        User.objects.filter(
+            allocations__child=child, allocations__ends_on__isnull=True, is_active=True
+        ).distinct()
+    )

@@ -11,6 +11,33 @@ from simple_history.models import HistoricalRecords
 from safeguard.models.accounts import Organisation, User
 
 
+def active_on(day: dt.date) -> models.Q:
+    """Children still being seen on ``day``: not discharged, or discharged later."""
+    return models.Q(discharged_on__isnull=True) | models.Q(discharged_on__gt=day)
+
+
+class ChildQuerySet(models.QuerySet["Child"]):
+    def active(self, day: dt.date) -> "ChildQuerySet":
+        return self.filter(active_on(day))
+
+    def discharged(self, day: dt.date) -> "ChildQuerySet":
+        return self.exclude(active_on(day))
+
+    def _open_allocation(self, staff_id: int | None) -> models.Exists:
+        allocations = Allocation.objects.filter(child=models.OuterRef("pk"), ends_on__isnull=True)
+        if staff_id is not None:
+            allocations = allocations.filter(staff_id=staff_id)
+        return models.Exists(allocations)
+
+    def allocated(self, staff_id: int | None = None) -> "ChildQuerySet":
+        """On someone's caseload now (on this member of staff's, if given)."""
+        return self.filter(self._open_allocation(staff_id))
+
+    def unallocated(self) -> "ChildQuerySet":
+        """On nobody's caseload now, including children never allocated."""
+        return self.exclude(self._open_allocation(None))
+
+
 class Child(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="children"
@@ -29,6 +56,8 @@ class Child(models.Model):
     created_at = models.DateTimeField(default=django_timezone.now, editable=False)
     history = HistoricalRecords()
 
+    objects = ChildQuerySet.as_manager()
+
     class Meta:
         ordering = ["last_name", "first_name", "pk"]
         verbose_name_plural = "children"
@@ -42,9 +71,13 @@ class Child(models.Model):
         first = self.preferred_name or self.first_name
         return f"{first} {self.last_name}"
 
+    def is_active_on(self, day: dt.date) -> bool:
+        """The same rule as active_on(), for one child already loaded."""
+        return self.discharged_on is None or self.discharged_on > day
+
     @property
     def is_active(self) -> bool:
-        return self.discharged_on is None or self.discharged_on > django_timezone.localdate()
+        return self.is_active_on(django_timezone.localdate())
 
 
 class ContactPreference(models.TextChoices):

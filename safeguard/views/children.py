@@ -5,7 +5,7 @@ import re
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,6 +15,7 @@ from safeguard import audit, caseload, child_sections
 from safeguard.children_import import COLUMNS, MAX_BYTES, children_import
 from safeguard.forms import AllocationForm, ChildForm, ChildImportForm, GuardianForm
 from safeguard.models import Allocation, Child, ChildGuardian, Role, User
+from safeguard.models.children import active_on
 from safeguard.permissions import (
     children_visible_to,
     get_allocation_for_user,
@@ -39,23 +40,22 @@ def child_list(request: HttpRequest) -> HttpResponse:
     """My caseload for staff; every child, searchable, for leads; counts for directors."""
     user = request.user
     today = timezone.localdate()
-    active = Q(discharged_on__isnull=True) | Q(discharged_on__gt=today)
-    open_allocation = Allocation.objects.filter(child=OuterRef("pk"), ends_on__isnull=True)
     if user.role == Role.DIRECTOR:
         theirs = Child.objects.filter(organisation_id=user.organisation_id)
+        active = active_on(today)
         counts = theirs.aggregate(
             active=Count("pk", filter=active), discharged=Count("pk", filter=~active)
         )
-        counts["allocated"] = theirs.filter(active).filter(Exists(open_allocation)).count()
+        counts["allocated"] = theirs.active(today).allocated().count()
         counts["unallocated"] = counts["active"] - counts["allocated"]
         return render(request, "safeguard/child_counts.html", {"counts": counts})
 
     children = children_visible_to(user)
     status = request.GET.get("status", "active")
     if status == "active":
-        children = children.filter(active)
+        children = children.active(today)
     elif status == "discharged":
-        children = children.exclude(active)
+        children = children.discharged(today)
     # Printable characters only: PostgreSQL refuses NUL, and nothing else is a name.
     query = "".join(ch for ch in request.GET.get("q", "") if ch.isprintable()).strip()[:100]
     if query:
@@ -73,9 +73,9 @@ def child_list(request: HttpRequest) -> HttpResponse:
             )
         )
         if staff_filter == "none":
-            children = children.exclude(Exists(open_allocation))
+            children = children.unallocated()
         elif re.fullmatch(r"[0-9]{1,18}", staff_filter):
-            children = children.filter(Exists(open_allocation.filter(staff_id=int(staff_filter))))
+            children = children.allocated(staff_id=int(staff_filter))
     total = children.count()
     children = children.prefetch_related(_open_allocations()).distinct()[:PAGE_SIZE]
     return render(

@@ -5,7 +5,6 @@ without a request context, so they render even when the session or database fail
 """
 
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -13,7 +12,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from safeguard import health
-from safeguard.models import Allocation
 from safeguard.permissions import (
     children_visible_to,
     is_admin,
@@ -25,18 +23,10 @@ from safeguard.permissions import (
 def home(request: HttpRequest) -> HttpResponse:
     """Where to start: what is waiting for this person, in their own words."""
     user = request.user
-    today = timezone.localdate()
-    active = Q(discharged_on__isnull=True) | Q(discharged_on__gt=today)
-    visible = children_visible_to(user).filter(active)
+    visible = children_visible_to(user).active(timezone.localdate())
     context = {
         "children_count": visible.count(),
-        "unallocated": (
-            visible.exclude(
-                Exists(Allocation.objects.filter(child=OuterRef("pk"), ends_on__isnull=True))
-            ).count()
-            if sees_all_children(user)
-            else None
-        ),
+        "unallocated": visible.unallocated().count() if sees_all_children(user) else None,
         "sees_all": sees_all_children(user),
         "not_set_up": (
             staff_visible_to(user)
