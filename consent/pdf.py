@@ -1,23 +1,16 @@
 """The parent's receipt: everything shown, every answer, the evidence, and its hash."""
 
-import io
-from xml.sax.saxutils import escape
-
 from django.utils import timezone
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table
 
 from consent.models import ConsentRecord
-
-STYLES = getSampleStyleSheet()
+from safeguard.pdf import HEADED_TABLE, STYLES, build_pdf
+from safeguard.pdf import text as escape
 
 
 def render_receipt_pdf(records: list[ConsentRecord]) -> bytes:
     first = records[0]
-    buffer = io.BytesIO()
     when = timezone.localtime(first.recorded_at).strftime("%-d %B %Y at %H:%M")
     rows = [["Consent", "Your answer", "Valid until"]] + [
         [Paragraph(escape(r.consent_type.name), STYLES["BodyText"]), r.get_decision_display(),
@@ -31,11 +24,7 @@ def render_receipt_pdf(records: list[ConsentRecord]) -> bytes:
         Paragraph(escape(f"Signed by {first.typed_name} ({first.relationship}) on {when}."),
                   STYLES["BodyText"]),
         Spacer(1, 5 * mm),
-        Table(rows, colWidths=[85 * mm, 40 * mm, 40 * mm], repeatRows=1, style=TableStyle([
-            ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-            ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.grey),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ])),
+        Table(rows, colWidths=[85 * mm, 40 * mm, 40 * mm], repeatRows=1, style=HEADED_TABLE),
         Spacer(1, 5 * mm),
         Paragraph("What you were shown", STYLES["Heading3"]),
     ]  # fmt: skip
@@ -54,14 +43,11 @@ def render_receipt_pdf(records: list[ConsentRecord]) -> bytes:
         Paragraph("You can withdraw any consent at any time from the link in your email.",
                   STYLES["BodyText"]),
     ]  # fmt: skip
-    SimpleDocTemplate(buffer, pagesize=A4, title="Consent receipt", author="Safeguard",
-                      leftMargin=20 * mm, rightMargin=20 * mm).build(story)  # fmt: skip
-    return buffer.getvalue()
+    return build_pdf("Consent receipt", story)
 
 
 def render_child_summary_pdf(child: object, matrix: list, history: list[ConsentRecord]) -> bytes:
     """A child's consent now (the matrix) and every record behind it (the history)."""
-    buffer = io.BytesIO()
     today = timezone.localdate().strftime("%-d %B %Y")
     state_rows = [["Consent", "State"]] + [[t.name, s.label] for t, s in matrix]
     history_rows = [["When", "Consent", "Decision", "Who", "How"]] + [
@@ -72,19 +58,14 @@ def render_child_summary_pdf(child: object, matrix: list, history: list[ConsentR
          r.get_method_display().split(",")[0]]
         for r in history
     ]  # fmt: skip
-    style = TableStyle([("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-                        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.grey),
-                        ("VALIGN", (0, 0), (-1, -1), "TOP")])  # fmt: skip
     story = [
         Paragraph(escape(f"Consent summary: {child.display_name}"), STYLES["Title"]),
         Paragraph(escape(f"{child.organisation.name}, {today}"), STYLES["BodyText"]),
         Spacer(1, 5 * mm),
-        Table(state_rows, colWidths=[90 * mm, 80 * mm], repeatRows=1, style=style),
+        Table(state_rows, colWidths=[90 * mm, 80 * mm], repeatRows=1, style=HEADED_TABLE),
         Spacer(1, 6 * mm),
         Paragraph("History", STYLES["Heading2"]),
         Table(history_rows, colWidths=[25 * mm, 50 * mm, 25 * mm, 40 * mm, 30 * mm],
-              repeatRows=1, style=style),
+              repeatRows=1, style=HEADED_TABLE),
     ]  # fmt: skip
-    SimpleDocTemplate(buffer, pagesize=A4, title="Consent summary", author="Safeguard",
-                      leftMargin=20 * mm, rightMargin=20 * mm).build(story)  # fmt: skip
-    return buffer.getvalue()
+    return build_pdf("Consent summary", story)

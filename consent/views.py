@@ -37,6 +37,7 @@ from consent.permissions import (
 )
 from safeguard import audit
 from safeguard.models import Child
+from safeguard.pdf import pdf_response
 from safeguard.permissions import get_child_for_user, is_admin, manages_children
 
 # Session keys (names, not secrets) under which a link's token is kept.
@@ -202,12 +203,10 @@ def child_consent_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     )
     audit.record(action="consent.summary_downloaded", actor=request.user, obj=child,
                  request=request)  # fmt: skip
-    response = HttpResponse(
+    return pdf_response(
         render_child_summary_pdf(child, services.consent_matrix(child), history),
-        content_type="application/pdf",
+        f"consent-summary-{child.pk}.pdf",
     )
-    response["Content-Disposition"] = f'attachment; filename="consent-summary-{child.pk}.pdf"'
-    return response
 
 
 def consent_types(request: HttpRequest) -> HttpResponse:

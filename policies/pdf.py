@@ -1,36 +1,18 @@
 """PDFs of a policy version and of who has acknowledged it (reportlab Platypus)."""
 
-import io
-from xml.sax.saxutils import escape
-
 from django.utils import timezone
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from policies.models import PolicyVersion
 from safeguard.models import User
-
-STYLES = getSampleStyleSheet()
-
-
-def _document(buffer: io.BytesIO, title: str) -> SimpleDocTemplate:
-    return SimpleDocTemplate(
-        buffer, pagesize=A4, title=title, author="Safeguard",
-        leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm, bottomMargin=18 * mm,
-    )  # fmt: skip
-
-
-def _text(value: object) -> str:
-    # Paragraph takes a small markup language: user text must be escaped for it.
-    return escape(str(value))
+from safeguard.pdf import HEADED_TABLE, STYLES, build_pdf
+from safeguard.pdf import text as _text
 
 
 def render_policy_version_pdf(version: PolicyVersion) -> bytes:
     """The version exactly as approved, with its content hash, for print or file."""
-    buffer = io.BytesIO()
     policy = version.policy
     story = [
         Paragraph(_text(policy.title), STYLES["Title"]),
@@ -60,15 +42,13 @@ def render_policy_version_pdf(version: PolicyVersion) -> bytes:
             story.append(
                 Paragraph(_text(paragraph.strip()).replace("\n", "<br/>"), STYLES["BodyText"])
             )
-    _document(buffer, f"{policy.title} {version.label}").build(story)
-    return buffer.getvalue()
+    return build_pdf(f"{policy.title} {version.label}", story)
 
 
 def render_acknowledgement_report_pdf(
     version: PolicyVersion, staff: list[tuple[User, object]]
 ) -> bytes:
     """Who has read this version, and when: ``staff`` is (user, acknowledged_at or None)."""
-    buffer = io.BytesIO()
     read = sum(1 for _user, when in staff if when)
     rows = [["Name", "Role", "Read on"]] + [
         [user.full_name, user.get_role_display(),
@@ -87,13 +67,7 @@ def render_acknowledgement_report_pdf(
             rows,
             colWidths=[70 * mm, 50 * mm, 50 * mm],
             repeatRows=1,
-            style=TableStyle(
-                [
-                    ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-                    ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.grey),
-                ]
-            ),
+            style=HEADED_TABLE,
         ),
     ]
-    _document(buffer, f"{version.policy.title} acknowledgements").build(story)
-    return buffer.getvalue()
+    return build_pdf(f"{version.policy.title} acknowledgements", story)

@@ -34,6 +34,7 @@ from policies.permissions import (
 )
 from safeguard import audit
 from safeguard.models import User
+from safeguard.pdf import pdf_response
 
 PENDING_DIR = "policy_imports/pending"
 IMPORT_SALT = "policies.import"
@@ -220,19 +221,13 @@ def policy_coverage(request: HttpRequest, pk: int) -> HttpResponse:
     )  # fmt: skip
 
 
-def _pdf_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def version_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     version = get_version_for_user(request.user, pk, "view")
     audit.record(
         action="policy.pdf_downloaded", actor=request.user, obj=version.policy, request=request,
         details={"version": version.label},
     )  # fmt: skip
-    return _pdf_response(
+    return pdf_response(
         pdf.render_policy_version_pdf(version), f"policy-{version.policy_id}-{version.label}.pdf"
     )
 
@@ -244,7 +239,7 @@ def coverage_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     current, staff = _coverage(policy)
     if current is None:
         raise Http404
-    return _pdf_response(
+    return pdf_response(
         pdf.render_acknowledgement_report_pdf(current, staff),
         f"policy-{policy.pk}-{current.label}-acknowledgements.pdf",
     )
