@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -40,16 +40,17 @@ PENDING_DIR = "policy_imports/pending"
 IMPORT_SALT = "policies.import"
 
 
-def _with_history(queryset: object) -> object:
-    return queryset.prefetch_related(
+def _history() -> list[Prefetch]:
+    """A policy's versions and reviews, which its derived state is read from."""
+    return [
         Prefetch("versions", queryset=PolicyVersion.objects.select_related("approved_by")),
         Prefetch("reviews", queryset=PolicyReview.objects.select_related("reviewed_by")),
-    )
+    ]
 
 
 def policy_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    policies = list(_with_history(policies_visible_to(user).select_related("owner")))
+    policies = list(policies_visible_to(user).select_related("owner").prefetch_related(*_history()))
     today = timezone.localdate()
     rows = [(policy, services.policy_state(policy, today)) for policy in policies]
     read = set(Acknowledgement.objects.filter(user=user).values_list("version_id", flat=True))
@@ -67,7 +68,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
 
 def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
     policy = get_policy_for_user(request.user, pk, "view")
-    policy = _with_history(Policy.objects.filter(pk=policy.pk)).select_related("owner").first()
+    prefetch_related_objects([policy], *_history())
     state = services.policy_state(policy)
     acknowledged = (
         state.current is not None
@@ -185,9 +186,7 @@ def version_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _coverage(policy: Policy) -> tuple[PolicyVersion | None, list[tuple[User, object]]]:
-    current = services.policy_state(
-        _with_history(Policy.objects.filter(pk=policy.pk)).first()
-    ).current
+    current = services.policy_state(policy).current
     staff = list(
         User.objects.filter(
             organisation_id=policy.organisation_id,
