@@ -8,7 +8,7 @@ revoking that permission happens here and nowhere else.
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -109,7 +109,14 @@ def guardian_add(
         parental_responsibility=parental_responsibility,
     )
     link._history_user = by
-    link.save()
+    try:
+        with transaction.atomic():
+            link.save()
+    except IntegrityError:
+        # The same link added at the same moment from another browser.
+        raise ValidationError(
+            {"email": f"{guardian.full_name} is already linked to this child."}
+        ) from None
     audit.record(
         action="guardian.linked",
         actor=by,

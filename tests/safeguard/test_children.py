@@ -290,3 +290,22 @@ def test_odd_query_strings_never_500(dana, children, query: str) -> None:
     response = client_for(dana).get(f"/children/{query}")
     assert response.status_code == 200
     assert "<script>" not in response.content.decode()
+
+
+def test_a_link_made_at_the_same_moment_elsewhere_is_a_message_not_a_500(
+    dana, children, monkeypatch
+) -> None:
+    """Two browsers adding the same parent: the second insert hits the unique
+    constraint after its own "already linked?" check passed."""
+    from django.core.exceptions import ValidationError
+
+    from safeguard.models import ChildGuardian
+
+    parent = {"full_name": "Sam Tester", "email": "sam@example.test", "phone": "",
+              "preferred_contact": "email", "relationship": "mother",
+              "parental_responsibility": True}  # fmt: skip
+    caseload.guardian_add(child=children["Ada"], by=dana, **parent)
+    # The other browser's check ran before the first link existed.
+    monkeypatch.setattr(ChildGuardian.objects, "filter", lambda **kw: ChildGuardian.objects.none())
+    with pytest.raises(ValidationError, match="already linked"):
+        caseload.guardian_add(child=children["Ada"], by=dana, **parent)
