@@ -11,10 +11,8 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,6 +34,7 @@ from consent.services import (
     current_wording,
 )
 from safeguard import audit
+from safeguard.emails import send_email
 from safeguard.models import Child, Guardian, User
 
 log = logging.getLogger(__name__)
@@ -123,10 +122,14 @@ def paper_consent_record(
 
 def _send_manage_link(guardian: Guardian, token: str) -> None:
     link = settings.SITE_URL + reverse("consent_manage_open", args=[token])
-    body = render_to_string("emails/consent_manage_link.txt", {"guardian": guardian, "link": link})
     try:
-        EmailMultiAlternatives(subject="Your link to see and withdraw consent", body=body,
-                               to=[guardian.email]).send()  # fmt: skip
+        send_email(
+            to=guardian.email,
+            subject="Your link to see and withdraw consent",
+            template="consent_manage_link",
+            context={"guardian": guardian, "link": link},
+            html=False,
+        )
     except Exception:
         log.exception("Manage link for guardian %s not sent", guardian.pk)
 

@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -46,6 +44,7 @@ from consent.models import (
 )
 from safeguard import audit, reminders
 from safeguard.caseload import allocated_staff
+from safeguard.emails import send_email
 from safeguard.models import Child, ChildGuardian, Guardian, Role, User
 from safeguard.requests import client_ip
 
@@ -171,17 +170,14 @@ def _send_request_email(consent_request: ConsentRequest, token: str) -> None:
         "days": REQUEST_VALID_DAYS,
         "items": consent_request.items.select_related("consent_type"),
     }
-    message = EmailMultiAlternatives(
-        subject=f"Please answer: consent for {consent_request.child.first_name} "
-        f"at {consent_request.organisation.name}",
-        body=render_to_string("emails/consent_request.txt", context),
-        to=[consent_request.guardian.email],
-    )
-    message.attach_alternative(
-        render_to_string("emails/consent_request.html", context), "text/html"
-    )
     try:
-        message.send()
+        send_email(
+            to=consent_request.guardian.email,
+            subject=f"Please answer: consent for {consent_request.child.first_name} "
+            f"at {consent_request.organisation.name}",
+            template="consent_request",
+            context=context,
+        )
     except Exception:  # the request stands; staff can resend it
         log.exception("Consent request %s email not sent", consent_request.pk)
 
@@ -446,17 +442,20 @@ def _send_receipt(records: list[ConsentRecord], receipt_sha256: str, access_toke
             "receipt_sha256": receipt_sha256,
             "manage_link": settings.SITE_URL + reverse("consent_manage_open", args=[access_token]),
         }
-        message = EmailMultiAlternatives(
+        send_email(
+            to=first.guardian.email,
             subject=f"Your consent receipt for {first.child.first_name}",
-            body=render_to_string("emails/consent_receipt.txt", context),
-            to=[first.guardian.email],
+            template="consent_receipt",
+            context=context,
+            html=False,
+            attachments=[
+                (
+                    f"consent-receipt-{receipt_sha256[:12]}.pdf",
+                    render_receipt_pdf(records),
+                    "application/pdf",
+                )
+            ],
         )
-        message.attach(
-            f"consent-receipt-{receipt_sha256[:12]}.pdf",
-            render_receipt_pdf(records),
-            "application/pdf",
-        )
-        message.send()
     except Exception:
         log.exception("Consent receipt for %s not sent", first.child_id)
 

@@ -21,11 +21,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, models, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
+from safeguard.emails import send_email
 from safeguard.models import DigestLedger, Notice, Organisation, ReminderLedger, User
 
 log = logging.getLogger(__name__)
@@ -364,22 +363,17 @@ def digest_send(*, digest_id: int) -> int:
                 "notices": [(n, _absolute(n.url)) for n in notices],
                 "notices_url": _absolute("/notices/"),
             }
-            with timezone.override(_tz(user.organisation)):
-                body = render_to_string("emails/reminder_digest.txt", context)
-            message = EmailMultiAlternatives(
-                subject=f"Safeguard: {len(notices)} reminder{'s' if len(notices) != 1 else ''} "
-                f"for {user.organisation.name}",
-                body=body,
-                to=[user.email],
-            )
-            with timezone.override(_tz(user.organisation)):
-                message.attach_alternative(
-                    render_to_string("emails/reminder_digest.html", context), "text/html"
-                )
             # Sent while the rows are locked and before they are marked: if this
             # raises, or the process dies, nothing is marked and a later attempt
             # sends them.
-            message.send()
+            send_email(
+                to=user.email,
+                subject=f"Safeguard: {len(notices)} reminder{'s' if len(notices) != 1 else ''} "
+                f"for {user.organisation.name}",
+                template="reminder_digest",
+                context=context,
+                tz=_tz(user.organisation),
+            )
             Notice.objects.filter(pk__in=[n.pk for n in notices]).update(emailed_at=now)
         digest.sent_at = now
         digest.notice_count = len(notices)
@@ -403,16 +397,13 @@ def urgent_send(*, notice_id: int) -> bool:
             "link": _absolute(notice.url),
             "organisation": notice.organisation,
         }
-        with timezone.override(_tz(notice.organisation)):
-            body = render_to_string("emails/reminder_urgent.txt", context)
-            html = render_to_string("emails/reminder_urgent.html", context)
-        message = EmailMultiAlternatives(
+        send_email(
+            to=notice.recipient.email,
             subject=f"Urgent, Safeguard: {notice.title}",
-            body=body,
-            to=[notice.recipient.email],
+            template="reminder_urgent",
+            context=context,
+            tz=_tz(notice.organisation),
         )
-        message.attach_alternative(html, "text/html")
-        message.send()
         Notice.objects.filter(pk=notice.pk).update(emailed_at=timezone.now())
         return True
 

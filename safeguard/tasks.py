@@ -6,11 +6,10 @@ import socket
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from safeguard import health, reminders
+from safeguard.emails import send_email
 from safeguard.models import User
 from safeguard.tokens import invitation_path_args
 
@@ -46,17 +45,16 @@ def send_invitation_email(user_id: int) -> None:
         "link": settings.SITE_URL + reverse("invitation_accept", args=[uidb64, token]),
         "hours": settings.INVITATION_TIMEOUT_SECONDS // 3600,
     }
-    message = EmailMultiAlternatives(
+    send_email(
+        to=user.email,
         subject=(
             f"Set up your Safeguard sign-in again for {user.organisation.name}"
             if returning
             else f"You have been invited to Safeguard for {user.organisation.name}"
         ),
-        body=render_to_string("emails/invitation.txt", context),
-        to=[user.email],
+        template="invitation",
+        context=context,
     )
-    message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")
-    message.send()
 
 
 SECURITY_NOTICES = {
@@ -79,15 +77,12 @@ def send_security_notice(user_id: int, change: str) -> None:
     if user is None or change not in SECURITY_NOTICES:
         return
     context = {"user": user, "change": SECURITY_NOTICES[change], "site_url": settings.SITE_URL}
-    message = EmailMultiAlternatives(
+    send_email(
+        to=user.email,
         subject="Your Safeguard sign-in was changed",
-        body=render_to_string("emails/security_notice.txt", context),
-        to=[user.email],
+        template="security_notice",
+        context=context,
     )
-    message.attach_alternative(
-        render_to_string("emails/security_notice.html", context), "text/html"
-    )
-    message.send()
 
 
 # Sending email fails transiently (SMTP down, DNS, timeouts): retry with backoff.
