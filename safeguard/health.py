@@ -1,6 +1,7 @@
 """Dependency checks behind /healthz, and the worker heartbeat they report."""
 
 import datetime as dt
+import functools
 import os
 from importlib import metadata
 from pathlib import Path
@@ -15,7 +16,9 @@ from safeguard.models import WorkerHeartbeat
 BROKER_TIMEOUT_SECONDS = 3
 
 
+@functools.cache
 def app_version() -> str:
+    """Read once: every page shows it, and it cannot change while the process runs."""
     try:
         return metadata.version("safeguard")
     except metadata.PackageNotFoundError:
