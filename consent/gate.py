@@ -217,3 +217,22 @@ def contact_log(
             ),
         )  # fmt: skip
     return contact
+
+
+# --- history, for other apps ------------------------------------------------------
+
+
+def child_consent_history(*, child: Child) -> tuple[list[ConsentRecord], list[ContactLog]]:
+    """Every consent decision and every logged contact for a child, oldest first
+    (a DSL's chronology of the child shows them beside the incidents)."""
+    records = list(
+        ConsentRecord.objects.filter(child=child)
+        .select_related("consent_type", "guardian", "recorded_by")
+        .order_by("recorded_at", "pk")
+    )
+    contacts = list(
+        ContactLog.objects.filter(child=child)
+        .select_related("staff", "consent_type")
+        .order_by("happened_at", "pk")
+    )
+    return records, contacts

@@ -25,6 +25,7 @@ from consent.gate import (  # noqa: F401 - the consent gate's public names live 
     ConsentState,
     GateAnswer,
     _guardians_with_pr,
+    child_consent_history,
     consent_check,
     consent_matrix,
     contact_log,

@@ -52,6 +52,8 @@ urlpatterns = [
     path("", include("consent.urls")),
     # Policies (the policies app)
     path("policies/", include("policies.urls")),
+    # The DSL's incident log (the incidents app)
+    path("incidents/", include("incidents.urls")),
     # Staff compliance (DBS and training)
     path("staff/compliance/", compliance.staff_compliance, name="staff_compliance"),
     path(

@@ -1,0 +1,199 @@
+from django import forms
+from django.utils import timezone
+
+from incidents.models import (
+    Agency,
+    Category,
+    ChronologyEntry,
+    EntryKind,
+    IcoDecision,
+    IncidentType,
+    Risk,
+    SignoffRule,
+)
+from safeguard.forms import DateInput
+from safeguard.models import Child, User
+
+TEXT_MAX = 10_000
+
+
+def when_field(label: str, help_text: str = "") -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label, help_text=help_text,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M"],
+    )  # fmt: skip
+
+
+def text_field(label: str, *, required: bool = True, help_text: str = "", rows: int = 4,
+               max_length: int = TEXT_MAX) -> forms.CharField:  # fmt: skip
+    return forms.CharField(
+        label=label, required=required, help_text=help_text, max_length=max_length,
+        widget=forms.Textarea(attrs={"rows": rows}),
+    )  # fmt: skip
+
+
+def _blank(choices: list[tuple[str, str]], prompt: str = "Choose") -> list[tuple[str, str]]:
+    return [("", prompt), *choices]
+
+
+class ConcernForm(forms.Form):
+    """Raising a concern: short enough to finish in two minutes on a phone."""
+
+    children = forms.ModelMultipleChoiceField(
+        label="Children involved", queryset=Child.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    others_involved = text_field(
+        "Anyone else involved", required=False, rows=2, max_length=2000,
+        help_text="Children not on your list, or adults involved, as far as you know them.",
+    )  # fmt: skip
+    occurred_at = when_field("When it happened", "Your best estimate if you are not sure.")
+    disclosed_at = when_field("When it was disclosed or discovered")
+    category = forms.ChoiceField(label="Kind of risk", choices=_blank(Category.choices))
+    incident_type = forms.ChoiceField(label="Type of concern", choices=_blank(IncidentType.choices))
+    platform = forms.CharField(label="Platform or app", max_length=120, required=False)
+    what_happened = text_field("What happened", rows=5)
+    childs_words = text_field(
+        "What the child said, in their own words", required=False,
+        help_text="Write their words as they said them, without interpreting them.",
+    )  # fmt: skip
+    immediate_action = text_field("What you did straight away", required=False, rows=3)
+    online_identifiers = text_field(
+        "Usernames, links and other identifiers", required=False, rows=3, max_length=4000,
+        help_text="Do not copy or forward indecent images: describe them instead.",
+    )  # fmt: skip
+    initial_risk = forms.ChoiceField(
+        label="Risk as you see it now", choices=_blank(Risk.choices),
+        help_text="If a child is in immediate danger, call 999 first.",
+    )  # fmt: skip
+    evidence = forms.FileField(
+        label="Screenshot or file (optional)", required=False,
+        help_text="PNG, JPEG, GIF, WebP or PDF, up to 10 MB. Stored privately.",
+    )  # fmt: skip
+
+    def __init__(self, *args: object, children: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["children"].queryset = children
+        now = timezone.localtime().replace(second=0, microsecond=0)
+        self.fields["occurred_at"].initial = now
+        self.fields["disclosed_at"].initial = now
+
+
+class TriageForm(forms.Form):
+    risk = forms.ChoiceField(label="Risk", choices=_blank(Risk.choices))
+    decision = text_field("Triage decision", help_text="What you decided, and why.")
+    next_action = forms.CharField(label="Next action", max_length=300, required=False)
+    next_action_due = forms.DateField(label="Next action due", required=False, widget=DateInput())
+
+
+class ActionForm(forms.Form):
+    next_action = forms.CharField(label="Next action", max_length=300)
+    next_action_due = forms.DateField(label="Due", required=False, widget=DateInput())
+    risk = forms.ChoiceField(label="Risk as it stands now", choices=Risk.choices)
+
+
+class EntryForm(forms.Form):
+    kind = forms.ChoiceField(label="Kind of entry", choices=_blank(EntryKind.choices))
+    happened_at = when_field("When it happened")
+    text = text_field("Entry", rows=5)
+    corrects = forms.ModelChoiceField(
+        label="Corrects an earlier entry", queryset=ChronologyEntry.objects.none(), required=False,
+        help_text="The earlier entry is kept; both are shown together.",
+    )  # fmt: skip
+
+    def __init__(self, *args: object, incident: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["corrects"].queryset = incident.chronology.all()
+        self.fields["corrects"].label_from_instance = lambda entry: (
+            f"{timezone.localtime(entry.happened_at):%-d %b %Y %H:%M}: {entry.text[:60]}"
+        )
+        self.fields["happened_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+
+class ReferralForm(forms.Form):
+    agency = forms.ChoiceField(label="Agency", choices=_blank(Agency.choices))
+    agency_other = forms.CharField(label="Other agency (if other)", max_length=120, required=False)
+    referred_on = forms.DateField(label="Date referred", widget=DateInput())
+    reference = forms.CharField(label="Their reference", max_length=80, required=False)
+    contact = forms.CharField(label="Contact at the agency", max_length=200, required=False)
+    chase_on = forms.DateField(
+        label="Chase on", required=False, widget=DateInput(),
+        help_text="You are reminded from this date until an outcome is recorded.",
+    )  # fmt: skip
+
+
+class ReferralOutcomeForm(forms.Form):
+    outcome = text_field("What the agency decided")
+    outcome_on = forms.DateField(label="Date of the outcome", widget=DateInput())
+
+
+class ReferralChaseForm(forms.Form):
+    note = forms.CharField(label="What you did and heard", max_length=500)
+    chase_on = forms.DateField(label="Chase again on", widget=DateInput())
+
+
+class CloseForm(forms.Form):
+    outcome = text_field("Outcome")
+    no_referral_rationale = text_field(
+        "Why no referral was needed", required=False,
+        help_text="Required when nothing was referred.",
+    )  # fmt: skip
+    parents_informed = forms.TypedChoiceField(
+        label="Were parents or carers informed?",
+        choices=[("", "Choose"), ("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+    )  # fmt: skip
+    parents_not_informed_reason = text_field(
+        "Why parents or carers were not informed", required=False, rows=3,
+        help_text="Required when they were not informed (for example, it would put the child "
+        "at risk).",
+    )  # fmt: skip
+
+
+class SignoffDeclineForm(forms.Form):
+    reason = text_field("Why the incident should stay open", rows=3)
+
+
+class IcoForm(forms.Form):
+    decision = forms.ChoiceField(label="Decision", choices=_blank(IcoDecision.choices))
+    reference = forms.CharField(label="ICO reference (if reported)", max_length=60, required=False)
+    reason = text_field("Why it is not reportable (if not)", required=False, rows=3)
+
+
+class EvidenceForm(forms.Form):
+    evidence = forms.FileField(label="Screenshot or file",
+                               help_text="PNG, JPEG, GIF, WebP or PDF, up to 10 MB.")  # fmt: skip
+    description = forms.CharField(label="What it shows", max_length=300, required=False)
+
+
+class AccessForm(forms.Form):
+    staff = forms.ModelChoiceField(label="Member of staff", queryset=User.objects.none())
+
+    def __init__(self, *args: object, staff: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].queryset = staff
+
+
+class IncidentSettingsForm(forms.Form):
+    second_signoff = forms.ChoiceField(
+        label="Ask a second DSL or deputy to sign off before an incident closes",
+        choices=SignoffRule.choices,
+    )  # fmt: skip
+
+
+class IncidentFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Status", required=False,
+        choices=[("", "All open"), ("new", "New"), ("triaged", "Triaged"),
+                 ("action", "Action under way"), ("referred", "Referred"),
+                 ("closed", "Closed")],
+    )  # fmt: skip
+    category = forms.ChoiceField(label="Kind of risk", required=False,
+                                 choices=_blank(Category.choices, "All"))  # fmt: skip
+    risk = forms.ChoiceField(label="Risk", required=False, choices=_blank(Risk.choices, "All"))
+    age = forms.ChoiceField(
+        label="Reported", required=False,
+        choices=[("", "Any time"), ("7", "In the last 7 days"), ("30", "7 to 30 days ago"),
+                 ("old", "Over 30 days ago")],
+    )  # fmt: skip

@@ -1,0 +1,339 @@
+"""The DSL's incident log: concerns as reported, the DSL's workflow, the
+append-only chronology, referrals to other agencies and the evidence.
+
+What the reporter wrote is kept exactly as submitted: no service changes those
+fields, and a correction is a chronology entry. Chronology entries and evidence
+are never updated or deleted (and on PostgreSQL a trigger refuses it too).
+"""
+
+import datetime as dt
+
+from django.db import models
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
+
+from safeguard.models import Child, Organisation, User
+
+ICO_DEADLINE = dt.timedelta(hours=72)
+
+
+class Category(models.TextChoices):
+    """The 4 Cs of online risk (KCSIE)."""
+
+    CONTENT = "content", "Content: harmful material seen"
+    CONTACT = "contact", "Contact: harmful contact from others"
+    CONDUCT = "conduct", "Conduct: behaviour that causes or risks harm"
+    COMMERCE = "commerce", "Commerce: scams, gambling, financial harm"
+
+
+class IncidentType(models.TextChoices):
+    GROOMING = "grooming", "Online grooming"
+    CYBERBULLYING = "cyberbullying", "Cyberbullying"
+    NUDE_IMAGES = "nude_images", "Nude or semi-nude image sharing"
+    SEXTORTION = "sextortion", "Sextortion"
+    HARMFUL_CONTENT = "harmful_content", "Harmful or violent content"
+    RADICALISATION = "radicalisation", "Radicalisation"
+    EXPLOITATION = "exploitation", "Exploitation"
+    PHISHING = "phishing", "Phishing or scam"
+    GAMBLING = "gambling", "Gambling"
+    MISINFORMATION = "misinformation", "Misinformation"
+    DATA_BREACH = "data_breach", "Personal data breach"
+    STAFF_CONTACT = "staff_contact", "Inappropriate contact from staff"
+    OTHER = "other", "Other"
+
+
+class Risk(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    IMMEDIATE = "immediate", "Immediate danger"
+
+
+URGENT_RISKS = frozenset({Risk.HIGH, Risk.IMMEDIATE})
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    TRIAGED = "triaged", "Triaged"
+    ACTION = "action", "Action under way"
+    REFERRED = "referred", "Referred"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_STATUSES = (Status.NEW, Status.TRIAGED, Status.ACTION, Status.REFERRED)
+
+
+class IcoDecision(models.TextChoices):
+    REPORTED = "reported", "Reported to the ICO"
+    NOT_REPORTABLE = "not_reportable", "Not reportable"
+
+
+class SignoffRule(models.TextChoices):
+    NEVER = "never", "Never: one DSL or deputy closes an incident"
+    WHEN_NEEDED = (
+        "when_needed",
+        ("When parents were not informed, or the person closing it also reported it"),
+    )
+    ALWAYS = "always", "Always"
+
+
+class IncidentSettings(models.Model):
+    """How an organisation runs its incident log."""
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.PROTECT, related_name="incident_settings"
+    )
+    second_signoff = models.CharField(
+        "second sign-off before closing", max_length=12, choices=SignoffRule.choices,
+        default=SignoffRule.NEVER,
+    )  # fmt: skip
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "incident settings"
+
+    def __str__(self) -> str:
+        return f"incident settings of {self.organisation_id}"
+
+
+class IncidentQuerySet(models.QuerySet["Incident"]):
+    def open(self) -> "IncidentQuerySet":
+        return self.exclude(status=Status.CLOSED)
+
+
+class Incident(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(max_length=20)
+    reporter = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    reported_at = models.DateTimeField(default=timezone.now, editable=False)
+    # What the reporter said, kept as submitted.
+    children = models.ManyToManyField(Child, related_name="incidents", blank=True)
+    others_involved = models.TextField("others involved", blank=True)
+    occurred_at = models.DateTimeField("when it happened")
+    disclosed_at = models.DateTimeField("when it was disclosed or discovered")
+    category = models.CharField(max_length=10, choices=Category.choices)
+    incident_type = models.CharField("type", max_length=20, choices=IncidentType.choices)
+    platform = models.CharField("platform or app", max_length=120, blank=True)
+    what_happened = models.TextField()
+    childs_words = models.TextField("in the child's own words", blank=True)
+    immediate_action = models.TextField("immediate action taken", blank=True)
+    online_identifiers = models.TextField("usernames, links and other identifiers", blank=True)
+    initial_risk = models.CharField(max_length=10, choices=Risk.choices)
+    # The DSL's workflow; its field history is kept by simple-history.
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    risk = models.CharField(max_length=10, choices=Risk.choices)
+    triage_decision = models.TextField(blank=True)
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    triaged_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    next_action = models.CharField(max_length=300, blank=True)
+    next_action_due = models.DateField(null=True, blank=True)
+    outcome = models.TextField(blank=True)
+    no_referral_rationale = models.TextField(blank=True)
+    parents_informed = models.BooleanField(null=True)
+    parents_not_informed_reason = models.TextField(blank=True)
+    close_proposed_at = models.DateTimeField(null=True, blank=True)
+    close_proposed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    signed_off_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Personal data breaches: the ICO's 72 hours run from disclosed_at.
+    ico_decision = models.CharField(max_length=16, choices=IcoDecision.choices, blank=True)
+    ico_reference = models.CharField(max_length=60, blank=True)
+    ico_reason = models.TextField(blank=True)
+    ico_decided_at = models.DateTimeField(null=True, blank=True)
+    ico_decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords(excluded_fields=["reported_at"])
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-reported_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "reference"], name="incident_reference")
+        ]
+        indexes = [models.Index(fields=["organisation", "status", "reported_at"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_data_breach(self) -> bool:
+        return self.incident_type == IncidentType.DATA_BREACH
+
+    @property
+    def ico_deadline(self) -> dt.datetime | None:
+        return self.disclosed_at + ICO_DEADLINE if self.is_data_breach else None
+
+    @property
+    def ico_open(self) -> bool:
+        """A breach whose reportability nobody has decided yet."""
+        return self.is_data_breach and not self.ico_decision
+
+    @property
+    def awaiting_signoff(self) -> bool:
+        return self.close_proposed_at is not None and self.closed_at is None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == Status.CLOSED
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number given, per organisation and year (OS-2026-0042)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "year"], name="incident_counter_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}/{self.year}: {self.last}"
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: object) -> int:
+        raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} are never changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} are never deleted.")
+
+
+class AppendOnly(models.Model):
+    """A record that is written once: saving it again or deleting it raises."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError(f"{self._meta.verbose_name_plural} are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(f"{self._meta.verbose_name_plural} are never deleted.")
+
+
+class EntryKind(models.TextChoices):
+    NOTE = "note", "Note"
+    ACTION = "action", "Action"
+    PARENT_CONTACT = "parent_contact", "Contact with parent or carer"
+    DECISION = "decision", "Decision"
+    REFERRAL = "referral", "Referral"
+    INFORMATION = "information", "Information received"
+
+
+class ChronologyEntry(AppendOnly):
+    """One dated line of what happened and who did what. A correction is a new
+    entry pointing at the one it corrects; both are kept and shown together."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="chronology")
+    kind = models.CharField(max_length=16, choices=EntryKind.choices)
+    happened_at = models.DateTimeField(
+        help_text="When it happened, which may be before it was written."
+    )
+    text = models.TextField()
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )
+
+    class Meta:
+        verbose_name_plural = "chronology entries"
+        ordering = ["happened_at", "recorded_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.incident}"
+
+
+class Agency(models.TextChoices):
+    POLICE = "police", "Police"
+    CEOP = "ceop", "CEOP"
+    SOCIAL_CARE = "social_care", "Children's social care / MASH"
+    LADO = "lado", "LADO"
+    IWF = "iwf", "IWF Report Remove"
+    NSPCC = "nspcc", "NSPCC"
+    SCHOOL = "school", "School DSL"
+    OTHER = "other", "Other"
+
+
+class Referral(models.Model):
+    """A referral to another agency. Its outcome is recorded later; until then
+    it is chased from chase_on. Changes are kept by simple-history and each one
+    is also a chronology entry."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="referrals")
+    agency = models.CharField(max_length=16, choices=Agency.choices)
+    agency_other = models.CharField("other agency", max_length=120, blank=True)
+    referred_on = models.DateField()
+    reference = models.CharField("their reference", max_length=80, blank=True)
+    contact = models.CharField("contact at the agency", max_length=200, blank=True)
+    chase_on = models.DateField("chase on", null=True, blank=True)
+    outcome = models.TextField(blank=True)
+    outcome_on = models.DateField(null=True, blank=True)
+    made_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        ordering = ["referred_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.agency_name} referral for {self.incident}"
+
+    @property
+    def agency_name(self) -> str:
+        return self.agency_other if self.agency == Agency.OTHER else self.get_agency_display()
+
+
+class Evidence(AppendOnly):
+    """A screenshot or file, stored privately: only a permission-checked,
+    audited view ever reads it back, and never inline."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="evidence")
+    file = models.FileField(upload_to="incident_evidence/%Y/")
+    original_name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=8)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    description = models.CharField(max_length=300, blank=True)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name_plural = "evidence"
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+# django-guardian's direct foreign-key tables: a DSL grants one named member of
+# staff access to one incident.
+class IncidentUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Incident, on_delete=models.CASCADE)
+
+
+class IncidentGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Incident, on_delete=models.CASCADE)

@@ -1,0 +1,66 @@
+"""One timeline per child, for the DSL: the chronology of every incident the
+child is part of, with the consent decisions and contacts logged for them."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from consent.services import child_consent_history
+from incidents.models import ChronologyEntry
+from safeguard.models import Child
+
+
+@dataclass
+class TimelineItem:
+    when: dt.datetime
+    source: str
+    kind: str
+    text: str
+    who: str
+    recorded_at: dt.datetime
+    corrections: list["TimelineItem"] = field(default_factory=list)
+
+
+def _entry_item(entry: ChronologyEntry) -> TimelineItem:
+    return TimelineItem(
+        when=entry.happened_at, source=f"Incident {entry.incident.reference}",
+        kind=entry.get_kind_display(), text=entry.text, who=entry.author.full_name,
+        recorded_at=entry.recorded_at,
+    )  # fmt: skip
+
+
+def child_timeline(child: Child) -> list[TimelineItem]:
+    """Oldest first. A correction sits under the entry it corrects, never in
+    place of it, so a reader sees what was first written and what changed."""
+    entries = list(
+        ChronologyEntry.objects.filter(incident__children=child)
+        .select_related("incident", "author")
+        .order_by("happened_at", "recorded_at", "pk")
+        .distinct()
+    )
+    by_pk = {entry.pk: _entry_item(entry) for entry in entries}
+    items = []
+    for entry in entries:
+        if entry.corrects_id is not None and entry.corrects_id in by_pk:
+            by_pk[entry.corrects_id].corrections.append(by_pk[entry.pk])
+        else:
+            items.append(by_pk[entry.pk])
+    records, contacts = child_consent_history(child=child)
+    for record in records:
+        items.append(TimelineItem(
+            when=record.recorded_at, source="Consent", kind=record.get_decision_display(),
+            text=f"{record.get_decision_display()}: {record.consent_type.name}, by "
+            f"{record.guardian.full_name} ({record.get_method_display()})",
+            who=record.recorded_by.full_name if record.recorded_by else record.typed_name,
+            recorded_at=record.recorded_at,
+        ))  # fmt: skip
+    for contact in contacts:
+        consent = "consent in place" if contact.consent_allowed else (
+            f"consent not in place: {contact.consent_reason}"
+        )  # fmt: skip
+        items.append(TimelineItem(
+            when=contact.happened_at, source="Contact", kind=contact.get_channel_display(),
+            text=f"{contact.get_channel_display()}"
+            + (f" on {contact.platform}" if contact.platform else "") + f" ({consent})",
+            who=contact.staff.full_name, recorded_at=contact.created_at,
+        ))  # fmt: skip
+    return sorted(items, key=lambda item: (item.when, item.recorded_at))

@@ -1,0 +1,452 @@
+"""The incident log's pages. Every page that shows an incident, a chronology or
+a file writes an audit event first, so the log says who read what and when."""
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Exists, OuterRef, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_POST
+
+from incidents import forms as incident_forms
+from incidents import services, timeline
+from incidents.models import (
+    Category,
+    Incident,
+    Referral,
+    Risk,
+    Status,
+)
+from incidents.pdf import render_child_chronology_pdf
+from incidents.permissions import (
+    get_evidence_for_user,
+    get_incident_for_user,
+    get_referral_for_user,
+    get_reported_incident_for_user,
+    incidents_visible_to,
+    leads_incidents,
+    reported_by,
+    sees_incident_counts,
+)
+from safeguard import audit
+from safeguard.models import Child, User
+from safeguard.pdf import pdf_response
+from safeguard.permissions import children_visible_to, get_child_for_user, is_admin
+
+EVIDENCE_CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+}
+
+
+def _read(request: HttpRequest, incident: Incident, page: str) -> None:
+    audit.record(action="incident.viewed", actor=request.user, obj=incident, request=request,
+                 details={"page": page})  # fmt: skip
+
+
+def _add_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's errors beside the fields they concern, or above the form."""
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error)
+
+
+def _step(
+    request: HttpRequest, incident: Incident, form: forms.Form, *, title: str, intro: str,
+    call: Callable[[dict[str, Any]], object], done: str, page: str,
+    button: str = "Save", enctype: bool = False,
+) -> HttpResponse:  # fmt: skip
+    """One step of the workflow: a form, one service call, back to the incident."""
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                call(form.cleaned_data)
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, done)
+                return redirect("incident_detail", pk=incident.pk)
+    else:
+        _read(request, incident, page)
+    return render(request, "incidents/step_form.html", {
+        "incident": incident, "form": form, "title": title, "intro": intro, "button": button,
+        "multipart": enctype,
+    })  # fmt: skip
+
+
+# --- lists and counts ----------------------------------------------------------------------
+
+
+def _overdue(today: dt.date) -> Q:
+    chases = Referral.objects.filter(incident=OuterRef("pk"), outcome="", chase_on__lte=today)
+    return Q(next_action_due__lt=today) | Q(Exists(chases))
+
+
+def incident_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    today = timezone.localdate()
+    if not leads_incidents(user):
+        # Staff see the concerns they raised, and any incident shared with them.
+        return render(request, "incidents/incident_list_staff.html", {
+            "reported": reported_by(user).order_by("-reported_at"),
+            "shared": incidents_visible_to(user).order_by("-reported_at"),
+        })  # fmt: skip
+    form = incident_forms.IncidentFilterForm(request.GET or None)
+    incidents = incidents_visible_to(user).annotate(overdue=_overdue(today))
+    filters = form.cleaned_data if form.is_valid() else {}
+    status = filters.get("status")
+    incidents = incidents.filter(status=status) if status else incidents.open()
+    if filters.get("category"):
+        incidents = incidents.filter(category=filters["category"])
+    if filters.get("risk"):
+        incidents = incidents.filter(risk=filters["risk"])
+    now = timezone.now()
+    age = filters.get("age")
+    if age == "7":
+        incidents = incidents.filter(reported_at__gte=now - dt.timedelta(days=7))
+    elif age == "30":
+        incidents = incidents.filter(reported_at__lt=now - dt.timedelta(days=7),
+                                     reported_at__gte=now - dt.timedelta(days=30))  # fmt: skip
+    elif age == "old":
+        incidents = incidents.filter(reported_at__lt=now - dt.timedelta(days=30))
+    incidents = incidents.order_by("-overdue", "-reported_at").prefetch_related("children")
+    audit.record(action="incident.list_viewed", actor=user, request=request,
+                 details={key: value for key, value in filters.items() if value})  # fmt: skip
+    return render(request, "incidents/incident_list.html", {
+        "form": form, "incidents": incidents, "today": today,
+    })  # fmt: skip
+
+
+def incident_counts(request: HttpRequest) -> HttpResponse:
+    """How many, of what kind, how old: for directors, who never see cases."""
+    if not sees_incident_counts(request.user):
+        raise PermissionDenied
+    organisation_incidents = Incident.objects.filter(organisation_id=request.user.organisation_id)
+    now = timezone.now()
+    open_incidents = organisation_incidents.open()
+    by_status = dict(
+        organisation_incidents.order_by().values_list("status").annotate(n=Count("pk"))
+    )
+    by_category = dict(open_incidents.order_by().values_list("category").annotate(n=Count("pk")))
+    by_risk = dict(open_incidents.order_by().values_list("risk").annotate(n=Count("pk")))
+    ages = open_incidents.aggregate(
+        recent=Count("pk", filter=Q(reported_at__gte=now - dt.timedelta(days=7))),
+        month=Count("pk", filter=Q(reported_at__lt=now - dt.timedelta(days=7),
+                                   reported_at__gte=now - dt.timedelta(days=30))),
+        older=Count("pk", filter=Q(reported_at__lt=now - dt.timedelta(days=30))),
+    )  # fmt: skip
+    audit.record(action="incident.counts_viewed", actor=request.user, request=request)
+    return render(request, "incidents/incident_counts.html", {
+        "status_rows": [(label, by_status.get(value, 0)) for value, label in Status.choices],
+        "category_rows": [(label, by_category.get(value, 0)) for value, label in Category.choices],
+        "risk_rows": [(label, by_risk.get(value, 0)) for value, label in Risk.choices],
+        "ages": ages, "open_total": sum(by_risk.values()),
+    })  # fmt: skip
+
+
+# --- raising a concern ---------------------------------------------------------------------
+
+
+def incident_new(request: HttpRequest) -> HttpResponse:
+    """Any member of staff, about any child they can see (or described in words)."""
+    children = children_visible_to(request.user).order_by("first_name", "last_name")
+    initial = {}
+    if request.method == "GET" and request.GET.get("child"):
+        child = children.filter(pk=request.GET["child"]).first() if request.GET[
+            "child"].isdigit() else None  # fmt: skip
+        initial = {"children": [child]} if child else {}
+    form = incident_forms.ConcernForm(request.POST or None, request.FILES or None,
+                                      children=children, initial=initial)  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        upload = data.pop("evidence")
+        try:
+            incident = services.incident_raise(
+                reporter=request.user, children=list(data.pop("children")), request=request,
+                evidence=(upload.name, upload.read()) if upload else None, **data,
+            )  # fmt: skip
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            return redirect("incident_raised", pk=incident.pk)
+    return render(request, "incidents/incident_new.html", {"form": form})
+
+
+def incident_raised(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_reported_incident_for_user(request.user, pk)
+    return render(request, "incidents/incident_raised.html", {"incident": incident})
+
+
+# --- one incident ----------------------------------------------------------------------------
+
+
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The whole record for leads and named staff; the report as submitted for
+    whoever raised it; 404 for everyone else."""
+    user = request.user
+    try:
+        incident = get_incident_for_user(user, pk, "view")
+    except Http404:
+        incident = get_reported_incident_for_user(user, pk)  # 404 when not theirs either
+        audit.record(action="incident.summary_viewed", actor=user, obj=incident, request=request)
+        return render(request, "incidents/incident_summary.html", {"incident": incident})
+    _read(request, incident, "detail")
+    entries = list(
+        incident.chronology.select_related("author").prefetch_related("corrections__author")
+    )
+    now = timezone.now()
+    return render(request, "incidents/incident_detail.html", {
+        "incident": incident,
+        "entries": [entry for entry in entries if entry.corrects_id is None],
+        "referrals": incident.referrals.select_related("made_by"),
+        "evidence": incident.evidence.select_related("uploaded_by"),
+        "children": incident.children.all(),
+        "manages": leads_incidents(user),
+        "shared_with": User.objects.filter(
+            incidentuserobjectpermission__content_object=incident
+        ).distinct(),
+        "ico_hours_left": (
+            (incident.ico_deadline - now) / dt.timedelta(hours=1) if incident.ico_open else None
+        ),
+        "today": timezone.localdate(),
+    })  # fmt: skip
+
+
+def incident_triage(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, pk, "manage")
+    form = incident_forms.TriageForm(request.POST or None, initial={"risk": incident.risk})
+    return _step(request, incident, form, title="Triage", page="triage",
+                 intro="Decide how serious this is and what happens next.",
+                 call=lambda data: services.incident_triage(
+                     incident=incident, by=request.user, request=request, **data),
+                 done="Triaged.")  # fmt: skip
+
+
+def incident_action(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, pk, "manage")
+    form = incident_forms.ActionForm(request.POST or None, initial={
+        "risk": incident.risk, "next_action": incident.next_action,
+        "next_action_due": incident.next_action_due})  # fmt: skip
+    return _step(request, incident, form, title="Set the next action", page="action",
+                 intro="What happens next, by when, and the risk as it stands.",
+                 call=lambda data: services.incident_action_set(
+                     incident=incident, by=request.user, request=request, **data),
+                 done="Next action recorded.")  # fmt: skip
+
+
+def entry_add(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, pk, "contribute")
+    initial = {"corrects": request.GET.get("corrects")} if request.GET.get("corrects") else {}
+    form = incident_forms.EntryForm(request.POST or None, incident=incident, initial=initial)
+    return _step(request, incident, form, title="Add to the chronology", page="entry",
+                 intro="Entries are never changed or deleted. To correct one, add an entry "
+                 "that corrects it: both are kept and shown together.",
+                 call=lambda data: services.chronology_add(
+                     incident=incident, by=request.user, request=request, **data),
+                 done="Added to the chronology.")  # fmt: skip
+
+
+def referral_add(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, pk, "manage")
+    form = incident_forms.ReferralForm(request.POST or None,
+                                       initial={"referred_on": timezone.localdate()})  # fmt: skip
+    return _step(request, incident, form, title="Record a referral", page="referral",
+                 intro="Who you referred to, when, and their reference.",
+                 call=lambda data: services.referral_add(
+                     incident=incident, by=request.user, request=request, **data),
+                 done="Referral recorded.")  # fmt: skip
+
+
+def referral_outcome(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = get_referral_for_user(request.user, pk)
+    initial = {"outcome_on": timezone.localdate()}
+    form = incident_forms.ReferralOutcomeForm(request.POST or None, initial=initial)
+    return _step(request, referral.incident, form,
+                 title=f"Outcome of the {referral.agency_name} referral", page="referral_outcome",
+                 intro="Recording the outcome stops the chase reminders.",
+                 call=lambda data: services.referral_outcome_record(
+                     referral=referral, by=request.user, request=request, **data),
+                 done="Outcome recorded.")  # fmt: skip
+
+
+def referral_chase(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = get_referral_for_user(request.user, pk)
+    form = incident_forms.ReferralChaseForm(request.POST or None)
+    return _step(request, referral.incident, form,
+                 title=f"Chase the {referral.agency_name} referral", page="referral_chase",
+                 intro="Record the chase and when to chase again.",
+                 call=lambda data: services.referral_chased(
+                     referral=referral, by=request.user, request=request, **data),
+                 done="Chase recorded.")  # fmt: skip
+
+
+def incident_close(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, pk, "manage")
+    form = incident_forms.CloseForm(request.POST or None)
+    return _step(request, incident, form, title="Close the incident", page="close",
+                 intro="An outcome is required; when nothing was referred, so is the reason.",
+                 call=lambda data: services.incident_close(
+                     incident=incident, by=request.user, request=request, **data),
+                 done="Incident closed, or sent for a second sign-off where your "
+                 "organisation asks for one.", button="Close the incident")  # fmt: skip
+
+
+@require_POST
+def incident_signoff(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, pk, "manage")
+    try:
+        services.incident_signoff(incident=incident, by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, "Closure signed off; the incident is closed.")
+    return redirect("incident_detail", pk=incident.pk)
+
+
+def incident_signoff_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, pk, "manage")
+    form = incident_forms.SignoffDeclineForm(request.POST or None)
+    return _step(request, incident, form, title="Keep the incident open", page="signoff_decline",
+                 intro="The closure is not signed off; say why.",
+                 call=lambda data: services.incident_signoff_decline(
+                     incident=incident, by=request.user, request=request, **data),
+                 done="The incident stays open.")  # fmt: skip
+
+
+def ico_record(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, pk, "manage")
+    form = incident_forms.IcoForm(request.POST or None)
+    return _step(request, incident, form, title="Report to the ICO", page="ico",
+                 intro="Within 72 hours of becoming aware of a personal data breach: report "
+                 "it to the ICO, or record why it is not reportable.",
+                 call=lambda data: services.ico_decision_record(
+                     incident=incident, by=request.user, request=request, **data),
+                 done="ICO decision recorded.")  # fmt: skip
+
+
+def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, pk, "contribute")
+    form = incident_forms.EvidenceForm(request.POST or None, request.FILES or None)
+
+    def save(data: dict[str, Any]) -> object:
+        upload = data["evidence"]
+        return services.evidence_add(incident=incident, by=request.user, request=request,
+                                     name=upload.name, data=upload.read(),
+                                     description=data["description"])  # fmt: skip
+
+    return _step(request, incident, form, title="Add evidence", page="evidence",
+                 intro="Screenshots and files are stored privately and only ever downloaded "
+                 "through this page's permission check. Never store indecent images of "
+                 "children: describe them instead.",
+                 call=save, done="Evidence added.", enctype=True)  # fmt: skip
+
+
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = get_evidence_for_user(request.user, pk)
+    audit.record(action="incident.evidence_downloaded", actor=request.user, obj=evidence.incident,
+                 request=request, details={"evidence": evidence.pk})  # fmt: skip
+    response = FileResponse(
+        evidence.file.open("rb"), as_attachment=True, content_type=EVIDENCE_CONTENT_TYPES.get(
+            evidence.kind, "application/octet-stream"),
+        filename=f"{evidence.incident.reference}-evidence-{evidence.pk}.{evidence.kind}",
+    )  # fmt: skip
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+def incident_access(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, pk, "manage")
+    staff = User.objects.filter(
+        organisation_id=incident.organisation_id, is_active=True, is_superuser=False
+    ).exclude(role__in=["dsl", "deputy_dsl"])
+    form = incident_forms.AccessForm(request.POST or None, staff=staff)
+    return _step(request, incident, form, title="Share this incident", page="access",
+                 intro="The person you choose can read this incident's whole record and add "
+                 "to its chronology, but not triage, refer or close it.",
+                 call=lambda data: services.incident_access_grant(
+                     incident=incident, by=request.user, request=request, **data),
+                 done="Access given.", button="Give access")  # fmt: skip
+
+
+@require_POST
+def incident_access_revoke(request: HttpRequest, pk: int, staff_pk: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, pk, "manage")
+    staff = User.objects.filter(organisation_id=incident.organisation_id, pk=staff_pk).first()
+    if staff is not None:
+        services.incident_access_revoke(incident=incident, staff=staff, by=request.user,
+                                        request=request)  # fmt: skip
+        messages.success(request, f"{staff.full_name} no longer has access.")
+    return redirect("incident_detail", pk=incident.pk)
+
+
+def incident_settings(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not (leads_incidents(user) or is_admin(user)):
+        raise PermissionDenied
+    current = services.settings_for(user.organisation)
+    form = incident_forms.IncidentSettingsForm(
+        request.POST or None, initial={"second_signoff": current.second_signoff}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.incident_settings_update(organisation=user.organisation, by=user,
+                                          request=request, **form.cleaned_data)  # fmt: skip
+        messages.success(request, "Incident settings saved.")
+        return redirect("incident_list" if leads_incidents(user) else "home")
+    return render(request, "incidents/settings.html", {"form": form})
+
+
+# --- a child's chronology --------------------------------------------------------------------
+
+
+def _child_for_chronology(request: HttpRequest, pk: int) -> Child:
+    if not leads_incidents(request.user):
+        raise PermissionDenied
+    return get_child_for_user(request.user, pk, "view")
+
+
+def child_chronology(request: HttpRequest, pk: int) -> HttpResponse:
+    child = _child_for_chronology(request, pk)
+    audit.record(action="child.chronology_viewed", actor=request.user, obj=child, request=request)
+    return render(request, "incidents/child_chronology.html", {
+        "child": child, "items": timeline.child_timeline(child),
+    })  # fmt: skip
+
+
+def child_chronology_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    child = _child_for_chronology(request, pk)
+    items = timeline.child_timeline(child)
+    exported_at = timezone.now()
+    audit.record(action="child.chronology_exported", actor=request.user, obj=child,
+                 request=request, details={"items": len(items)})  # fmt: skip
+    content = render_child_chronology_pdf(
+        child=child, items=items, exported_by=request.user, exported_at=exported_at
+    )
+    return pdf_response(content, f"chronology-{child.pk}-{exported_at:%Y%m%d}.pdf")
+
+
+# --- the child's page section ---------------------------------------------------------------
+
+
+def child_section(request: HttpRequest, child: Child) -> SafeString:
+    """A lead sees the child's incidents; anyone who sees the child can raise a concern."""
+    incidents = None
+    if leads_incidents(request.user):
+        incidents = list(incidents_visible_to(request.user).filter(children=child))
+        audit.record(action="child.incidents_listed", actor=request.user, obj=child,
+                     request=request)  # fmt: skip
+    return mark_safe(render_to_string("incidents/child_section.html", {  # noqa: S308 - our template
+        "child": child, "incidents": incidents,
+    }, request=request))  # fmt: skip
