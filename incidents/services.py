@@ -314,15 +314,10 @@ def referral_add(
     text += f". Contact: {contact}." if contact else "."
     if chase_on:
         text += f" Chase on {chase_on:%-d %B %Y} if no outcome."
-    _entry(incident, kind=EntryKind.REFERRAL, text=text, by=by,
-           happened_at=max(_start_of(referred_on), incident.reported_at))  # fmt: skip
+    _entry(incident, kind=EntryKind.REFERRAL, text=text, by=by)
     audit.record(action="incident.referred", actor=by, obj=incident, request=request,
                  details={"referral": referral.pk, "agency": agency})  # fmt: skip
     return referral
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(9)))
 
 
 @transaction.atomic

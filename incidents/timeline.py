@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from consent.services import child_consent_history
-from incidents.models import ChronologyEntry
+from incidents.models import ChronologyEntry, Incident
 from safeguard.models import Child
 
 
@@ -44,6 +44,13 @@ def child_timeline(child: Child) -> list[TimelineItem]:
             by_pk[entry.corrects_id].corrections.append(by_pk[entry.pk])
         else:
             items.append(by_pk[entry.pk])
+    for incident in Incident.objects.filter(children=child).select_related("reporter"):
+        items.append(TimelineItem(
+            when=incident.occurred_at, source=f"Incident {incident.reference}",
+            kind="What happened, as reported",
+            text=f"{incident.get_incident_type_display()}: {incident.what_happened}",
+            who=incident.reporter.full_name, recorded_at=incident.reported_at,
+        ))  # fmt: skip
     records, contacts = child_consent_history(child=child)
     for record in records:
         items.append(TimelineItem(

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Case, Count, Exists, OuterRef, Q, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -90,9 +90,13 @@ def _step(
 # --- lists and counts ----------------------------------------------------------------------
 
 
-def _overdue(today: dt.date) -> Q:
+def _overdue(today: dt.date) -> Case:
+    """True for an open incident with an action past due or a referral to chase.
+    (A Case, not a bare condition: with no due date the condition is NULL, which
+    PostgreSQL would sort before true.)"""
     chases = Referral.objects.filter(incident=OuterRef("pk"), outcome="", chase_on__lte=today)
-    return Q(next_action_due__lt=today) | Q(Exists(chases))
+    late = Q(next_action_due__lt=today) | Q(Exists(chases))
+    return Case(When(late, then=Value(True)), default=Value(False))
 
 
 def incident_list(request: HttpRequest) -> HttpResponse:

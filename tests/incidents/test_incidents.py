@@ -1,0 +1,875 @@
+"""The DSL's incident log through its pages and services: who sees what, the
+workflow, the append-only chronology, referrals, evidence and data breaches."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from pypdf import PdfReader
+
+from incidents import services
+from incidents.models import (
+    AppendOnlyError,
+    ChronologyEntry,
+    Evidence,
+    Incident,
+    IncidentSettings,
+    Referral,
+    SignoffRule,
+    Status,
+)
+from safeguard import caseload, reminders
+from safeguard.models import AuditEvent, Notice, Role
+from tests.auth import force_verified_login
+from tests.factories import ChildFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def client_for(user) -> Client:
+    client = Client()
+    force_verified_login(client, user)
+    return client
+
+
+def ago(**kwargs: float) -> dt.datetime:
+    return timezone.now() - dt.timedelta(**kwargs)
+
+
+@pytest.fixture
+def child(organisation, dana, alice):
+    child = ChildFactory(organisation=organisation, first_name="Noor", last_name="Hassan")
+    caseload.allocation_start(child=child, staff=alice, starts_on=timezone.localdate(), by=dana)
+    return child
+
+
+@pytest.fixture
+def deputy(organisation):
+    return UserFactory(organisation=organisation, role=Role.DEPUTY_DSL, full_name="Dev Deputy")
+
+
+@pytest.fixture
+def director(organisation):
+    return UserFactory(organisation=organisation, role=Role.DIRECTOR, full_name="Dee Director")
+
+
+def raise_concern(reporter, children, **overrides):
+    fields = {
+        "occurred_at": ago(hours=3),
+        "disclosed_at": ago(hours=2),
+        "category": "contact",
+        "incident_type": "grooming",
+        "platform": "A game's chat",
+        "what_happened": "An adult asked Noor to move to a private app.",
+        "childs_words": "He said not to tell my mum.",
+        "initial_risk": "medium",
+    }
+    fields.update(overrides)
+    return services.incident_raise(reporter=reporter, children=children, **fields)
+
+
+def concern_post(child, **overrides):
+    now = timezone.localtime()
+    data = {
+        "children": [child.pk],
+        "occurred_at": (now - dt.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+        "disclosed_at": (now - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "category": "conduct",
+        "incident_type": "cyberbullying",
+        "platform": "Group chat",
+        "what_happened": "Messages mocking Noor were shared in a group.",
+        "childs_words": "Everyone is laughing at me.",
+        "immediate_action": "Told the DSL.",
+        "online_identifiers": "@someone",
+        "initial_risk": "low",
+    }
+    data.update(overrides)
+    return data
+
+
+# --- raising a concern
+
+
+def test_a_therapist_raises_a_concern_and_gets_a_reference(alice, dana, deputy, child):
+    response = client_for(alice).post("/incidents/new/", concern_post(child))
+    incident = Incident.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/incidents/{incident.pk}/raised/"
+    year = timezone.now().year
+    assert incident.reference == f"OS-{year}-0001"
+    assert incident.reporter == alice
+    assert list(incident.children.all()) == [child]
+    assert incident.status == Status.NEW
+    assert incident.risk == "low"
+    page = client_for(alice).get(response["Location"])
+    assert f"OS-{year}-0001" in page.content.decode()
+    # The DSL and the deputy are told at once, in the portal.
+    told = Notice.objects.filter(ledger__kind="incidents.raised")
+    assert {notice.recipient for notice in told} == {dana, deputy}
+    assert AuditEvent.objects.filter(action="incident.raised", object_id=str(incident.pk)).exists()
+    first = incident.chronology.get()
+    assert "Concern raised by" in first.text
+    assert "Cyberbullying" in first.text
+
+
+def test_references_run_on_per_organisation(alice, charlie, child):
+    first = raise_concern(alice, [child])
+    second = raise_concern(alice, [child])
+    elsewhere = raise_concern(charlie, [], others_involved="A child at a partner club")
+    year = timezone.now().year
+    assert (first.reference, second.reference) == (f"OS-{year}-0001", f"OS-{year}-0002")
+    assert elsewhere.reference == f"OS-{year}-0001"
+
+
+def test_only_a_high_risk_concern_is_emailed_at_once(
+    alice, dana, child, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        raise_concern(alice, [child], initial_risk="medium")
+    assert mail.outbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        raise_concern(alice, [child], initial_risk="immediate")
+    assert [message.to for message in mail.outbox] == [[dana.email]]
+    subject = mail.outbox[0].subject
+    assert "URGENT" in subject
+    assert "immediate danger" in subject
+    # The email carries the reference, never the child's name or what happened.
+    body = mail.outbox[0].body
+    assert "Noor" not in subject + body
+    assert "private app" not in body
+
+
+def test_an_organisation_with_no_dsl_tells_its_admins(alice, bob, dana, child):
+    # No active DSL or deputy: a concern must not go unheard.
+    dana.is_active = False
+    dana.save()
+    incident = raise_concern(alice, [child])
+    assert services.incident_leads(incident.organisation) == [bob]
+    assert Notice.objects.filter(recipient=bob, ledger__kind="incidents.raised").exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"occurred_at": "2999-01-01T10:00"}, "occurred_at", "cannot be in the future"),
+        ({"children": [], "others_involved": ""}, "children", "Choose the children involved"),
+        ({"category": "mystery"}, "category", "Select a valid choice"),
+        ({"what_happened": ""}, "what_happened", "required"),
+    ],
+)
+def test_bad_concerns_are_refused_beside_the_field(alice, dana, child, overrides, field, message):
+    data = concern_post(child, **overrides)
+    response = client_for(alice).post("/incidents/new/", data)
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors[field])
+    assert Incident.objects.count() == 0
+
+
+def test_disclosure_before_the_event_is_refused(alice, dana, child):
+    now = timezone.localtime()
+    data = concern_post(
+        child,
+        occurred_at=(now - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        disclosed_at=(now - dt.timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M"),
+    )
+    response = client_for(alice).post("/incidents/new/", data)
+    assert "disclosed before it happened" in " ".join(
+        response.context["form"].errors["disclosed_at"]
+    )
+
+
+def test_a_child_not_visible_to_the_reporter_cannot_be_chosen(alice, organisation, dana):
+    stranger = ChildFactory(organisation=organisation)
+    response = client_for(alice).post("/incidents/new/", concern_post(stranger))
+    assert response.status_code == 200
+    assert "children" in response.context["form"].errors
+    assert Incident.objects.count() == 0
+
+
+# --- evidence
+
+
+def test_evidence_is_stored_privately_and_downloaded_with_an_audit(alice, dana, child, settings):
+    upload = io.BytesIO(PNG)
+    upload.name = "screenshot.png"
+    client_for(alice).post("/incidents/new/", {**concern_post(child), "evidence": upload})
+    evidence = Evidence.objects.get()
+    assert evidence.kind == "png"
+    assert evidence.size == len(PNG)
+    # Stored under MEDIA_ROOT with a name that says nothing, and no URL serves it.
+    assert evidence.file.path.startswith(str(settings.MEDIA_ROOT))
+    assert "screenshot" not in evidence.file.name
+    assert Client().get(f"/media/{evidence.file.name}").status_code == 404
+    response = client_for(dana).get(f"/incidents/evidence/{evidence.pk}/download/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PNG
+    assert response["Content-Disposition"].startswith("attachment")
+    assert AuditEvent.objects.filter(action="incident.evidence_downloaded", actor=dana).count() == 1
+    # The reporter sees their summary, not the stored files; others get 404.
+    assert client_for(alice).get(f"/incidents/evidence/{evidence.pk}/download/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("holiday.png", b"MZ\x90\x00" + b"\x00" * 100, "PNG, JPEG, GIF, WebP or PDF"),
+        ("notes.txt", b"just text", "PNG, JPEG, GIF, WebP or PDF"),
+        ("big.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 10_000_001, "larger than 10 MB"),
+    ],
+)
+def test_wrong_or_oversized_evidence_is_refused_and_nothing_is_saved(
+    alice, dana, child, name, content, message
+):
+    upload = io.BytesIO(content)
+    upload.name = name
+    response = client_for(alice).post(
+        "/incidents/new/", {**concern_post(child), "evidence": upload}
+    )
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors["evidence"])
+    assert Incident.objects.count() == 0
+    assert Evidence.objects.count() == 0
+
+
+# --- who sees what
+
+
+def test_the_reporter_sees_their_report_but_nothing_added_later(alice, dana, child):
+    incident = raise_concern(alice, [child])
+    services.incident_triage(
+        incident=incident, by=dana, decision="Speak to the family.", risk="high"
+    )
+    services.chronology_add(
+        incident=incident,
+        by=dana,
+        kind="parent_contact",
+        text="Mother says the account has been blocked.",
+        happened_at=timezone.now(),
+    )
+    page = client_for(alice).get(f"/incidents/{incident.pk}/").content.decode()
+    assert "What you reported" in page
+    assert "An adult asked Noor to move to a private app." in page
+    assert "blocked" not in page
+    assert "Speak to the family" not in page
+    assert "High" not in page  # the risk the DSL set later
+    assert AuditEvent.objects.filter(action="incident.summary_viewed", actor=alice).count() == 1
+
+
+@pytest.mark.parametrize("persona", ["dana", "deputy"])
+def test_dsl_and_deputies_see_everything(request, alice, child, persona):
+    lead = request.getfixturevalue(persona)
+    incident = raise_concern(alice, [child])
+    services.chronology_add(
+        incident=incident, by=lead, kind="note", text="Checked the app.", happened_at=timezone.now()
+    )
+    response = client_for(lead).get(f"/incidents/{incident.pk}/")
+    assert response.status_code == 200
+    assert "Checked the app." in response.content.decode()
+
+
+def test_everyone_else_gets_404(alice, bob, dana, director, charlie, organisation, child):
+    incident = raise_concern(alice, [child])
+    other_therapist = UserFactory(organisation=organisation, role=Role.STAFF)
+    other_dsl = UserFactory(organisation=charlie.organisation, role=Role.DSL)
+    for person in (bob, director, other_therapist, charlie, other_dsl):
+        client = client_for(person)
+        for url in (
+            f"/incidents/{incident.pk}/",
+            f"/incidents/{incident.pk}/triage/",
+            f"/incidents/{incident.pk}/entries/new/",
+            f"/incidents/children/{child.pk}/chronology.pdf",
+        ):
+            assert client.get(url).status_code in {403, 404}, (person.role, url)
+        assert client.get(f"/incidents/{incident.pk}/").status_code == 404
+
+
+def test_directors_see_counts_not_cases(alice, dana, director, child):
+    incident = raise_concern(alice, [child], initial_risk="high", category="contact")
+    response = client_for(director).get("/incidents/counts/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert incident.reference not in page
+    assert "Noor" not in page
+    assert dict(response.context["risk_rows"])["High"] == 1
+    assert dict(response.context["status_rows"])["New"] == 1
+    assert response.context["ages"]["recent"] == 1
+    assert client_for(alice).get("/incidents/counts/").status_code == 403
+
+
+def test_a_dsl_shares_one_incident_with_a_named_member_of_staff(alice, dana, organisation, child):
+    colleague = UserFactory(organisation=organisation, role=Role.STAFF, full_name="Cal Colleague")
+    incident = raise_concern(alice, [child])
+    other = raise_concern(alice, [child])
+    client = client_for(colleague)
+    assert client.get(f"/incidents/{incident.pk}/").status_code == 404
+    response = client_for(dana).post(f"/incidents/{incident.pk}/access/", {"staff": colleague.pk})
+    assert response.status_code == 302
+    assert client.get(f"/incidents/{incident.pk}/").status_code == 200
+    assert client.get(f"/incidents/{other.pk}/").status_code == 404
+    # They may add to the chronology, not triage or close.
+    assert client.get(f"/incidents/{incident.pk}/triage/").status_code == 403
+    client.post(
+        f"/incidents/{incident.pk}/entries/new/",
+        {
+            "kind": "information",
+            "text": "Noor mentioned it again today.",
+            "happened_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert incident.chronology.filter(author=colleague).count() == 1
+    client_for(dana).post(f"/incidents/{incident.pk}/access/{colleague.pk}/revoke/")
+    assert client.get(f"/incidents/{incident.pk}/").status_code == 404
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"incident.access_granted", "incident.access_revoked"} <= actions
+
+
+def test_every_read_is_audited(alice, dana, child):
+    incident = raise_concern(alice, [child])
+    evidence = services.evidence_add(incident=incident, by=dana, name="shot.png", data=PNG)
+    client = client_for(dana)
+    reads = {
+        f"/incidents/{incident.pk}/": "incident.viewed",
+        f"/incidents/{incident.pk}/triage/": "incident.viewed",
+        f"/incidents/{incident.pk}/entries/new/": "incident.viewed",
+        "/incidents/": "incident.list_viewed",
+        "/incidents/counts/": "incident.counts_viewed",
+        f"/incidents/evidence/{evidence.pk}/download/": "incident.evidence_downloaded",
+        f"/incidents/children/{child.pk}/chronology/": "child.chronology_viewed",
+        f"/incidents/children/{child.pk}/chronology.pdf": "child.chronology_exported",
+        f"/children/{child.pk}/": "child.incidents_listed",
+    }
+    for url, action in reads.items():
+        before = AuditEvent.objects.filter(action=action, actor=dana).count()
+        assert client.get(url).status_code == 200, url
+        assert AuditEvent.objects.filter(action=action, actor=dana).count() == before + 1, url
+
+
+def test_the_child_page_shows_incidents_to_leads_only(alice, dana, child):
+    incident = raise_concern(alice, [child])
+    as_therapist = client_for(alice).get(f"/children/{child.pk}/").content.decode()
+    assert incident.reference not in as_therapist
+    assert f"/incidents/new/?child={child.pk}" in as_therapist
+    assert incident.reference in client_for(dana).get(f"/children/{child.pk}/").content.decode()
+
+
+# --- the workflow
+
+
+def test_triage_action_referral_and_close(alice, dana, child):
+    incident = raise_concern(alice, [child])
+    client = client_for(dana)
+    today = timezone.localdate()
+    client.post(
+        f"/incidents/{incident.pk}/triage/",
+        {
+            "risk": "high",
+            "decision": "Refer to children's social care.",
+            "next_action": "Call the family",
+            "next_action_due": today.isoformat(),
+        },
+    )
+    incident.refresh_from_db()
+    assert (incident.status, incident.risk, incident.triaged_by) == ("triaged", "high", dana)
+    client.post(
+        f"/incidents/{incident.pk}/action/",
+        {
+            "next_action": "Meet the school DSL",
+            "risk": "high",
+            "next_action_due": (today + dt.timedelta(days=2)).isoformat(),
+        },
+    )
+    incident.refresh_from_db()
+    assert incident.status == "action"
+    assert incident.next_action == "Meet the school DSL"
+    client.post(
+        f"/incidents/{incident.pk}/referrals/new/",
+        {
+            "agency": "social_care",
+            "referred_on": today.isoformat(),
+            "reference": "MASH-77123",
+            "contact": "Duty desk",
+            "chase_on": (today + dt.timedelta(days=3)).isoformat(),
+        },
+    )
+    referral = Referral.objects.get()
+    incident.refresh_from_db()
+    assert incident.status == "referred"
+    assert referral.reference == "MASH-77123"
+    client.post(
+        f"/incidents/referrals/{referral.pk}/outcome/",
+        {
+            "outcome": "Early help assessment offered.",
+            "outcome_on": today.isoformat(),
+        },
+    )
+    response = client.post(
+        f"/incidents/{incident.pk}/close/",
+        {
+            "outcome": "Family supported; account blocked.",
+            "parents_informed": "yes",
+        },
+    )
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert incident.status == "closed"
+    assert incident.closed_at is not None
+    kinds = list(incident.chronology.values_list("kind", flat=True))
+    assert kinds == ["information", "decision", "action", "referral", "referral", "decision"]
+    history = list(incident.history.order_by("history_date").values_list("status", flat=True))
+    assert history == ["new", "triaged", "action", "referred", "closed"]
+
+
+def test_closing_without_a_rationale_for_not_referring_is_refused(alice, dana, child):
+    incident = raise_concern(alice, [child])
+    services.incident_triage(incident=incident, by=dana, decision="Low level.", risk="low")
+    response = client_for(dana).post(
+        f"/incidents/{incident.pk}/close/",
+        {
+            "outcome": "Advice given.",
+            "parents_informed": "yes",
+        },
+    )
+    assert response.status_code == 200
+    assert "why no referral was needed" in " ".join(
+        response.context["form"].errors["no_referral_rationale"]
+    )
+    incident.refresh_from_db()
+    assert incident.status == "triaged"
+    assert incident.outcome == ""
+    client_for(dana).post(
+        f"/incidents/{incident.pk}/close/",
+        {
+            "outcome": "Advice given.",
+            "parents_informed": "yes",
+            "no_referral_rationale": "No harm; handled by advice to the family.",
+        },
+    )
+    incident.refresh_from_db()
+    assert incident.status == "closed"
+
+
+def test_parents_not_informed_needs_a_reason(alice, dana, child):
+    incident = raise_concern(alice, [child])
+    services.incident_triage(incident=incident, by=dana, decision="x", risk="low")
+    with pytest.raises(ValidationError) as error:
+        services.incident_close(
+            incident=incident,
+            by=dana,
+            outcome="Done.",
+            no_referral_rationale="Low.",
+            parents_informed=False,
+        )
+    assert "parents_not_informed_reason" in error.value.error_dict
+
+
+def test_a_new_incident_must_be_triaged_before_closing(alice, dana, child):
+    incident = raise_concern(alice, [child])
+    with pytest.raises(ValidationError, match="Triage"):
+        services.incident_close(
+            incident=incident,
+            by=dana,
+            outcome="x",
+            no_referral_rationale="y",
+            parents_informed=True,
+        )
+
+
+def test_second_signoff_when_the_organisation_asks(alice, dana, deputy, organisation, child):
+    IncidentSettings.objects.create(organisation=organisation, second_signoff=SignoffRule.ALWAYS)
+    incident = raise_concern(alice, [child])
+    services.incident_triage(incident=incident, by=dana, decision="x", risk="low")
+    services.incident_close(
+        incident=incident,
+        by=dana,
+        outcome="Resolved.",
+        no_referral_rationale="Low level.",
+        parents_informed=True,
+    )
+    incident.refresh_from_db()
+    assert incident.awaiting_signoff
+    assert incident.status != "closed"
+    assert Notice.objects.filter(recipient=deputy, ledger__kind="incidents.signoff").exists()
+    # The proposer cannot sign off their own closure.
+    response = client_for(dana).post(f"/incidents/{incident.pk}/sign-off/")
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert incident.status != "closed"
+    client_for(deputy).post(f"/incidents/{incident.pk}/sign-off/")
+    incident.refresh_from_db()
+    assert incident.status == "closed"
+    assert incident.signed_off_by == deputy
+
+
+def test_when_needed_rule_asks_for_signoff_when_the_dsl_reported_it(dana, organisation, child):
+    IncidentSettings.objects.create(
+        organisation=organisation, second_signoff=SignoffRule.WHEN_NEEDED
+    )
+    incident = raise_concern(dana, [child])  # a sole DSL raising their own concern
+    services.incident_triage(incident=incident, by=dana, decision="x", risk="low")
+    services.incident_close(
+        incident=incident,
+        by=dana,
+        outcome="Resolved.",
+        no_referral_rationale="Low.",
+        parents_informed=True,
+    )
+    incident.refresh_from_db()
+    assert incident.awaiting_signoff
+
+
+def test_a_declined_signoff_keeps_the_incident_open(alice, dana, deputy, organisation, child):
+    IncidentSettings.objects.create(organisation=organisation, second_signoff=SignoffRule.ALWAYS)
+    incident = raise_concern(alice, [child])
+    services.incident_triage(incident=incident, by=dana, decision="x", risk="low")
+    services.incident_close(
+        incident=incident,
+        by=dana,
+        outcome="Resolved.",
+        no_referral_rationale="Low.",
+        parents_informed=True,
+    )
+    client_for(deputy).post(
+        f"/incidents/{incident.pk}/sign-off/decline/", {"reason": "Speak to the school first."}
+    )
+    incident.refresh_from_db()
+    assert not incident.awaiting_signoff
+    assert incident.status == "triaged"
+    assert "Speak to the school first." in incident.chronology.last().text
+
+
+# --- the chronology is append-only
+
+
+def test_chronology_entries_cannot_be_changed_or_deleted(alice, dana, child):
+    incident = raise_concern(alice, [child])
+    entry = services.chronology_add(
+        incident=incident, by=dana, kind="note", text="First note.", happened_at=timezone.now()
+    )
+    entry.text = "Rewritten."
+    with pytest.raises(AppendOnlyError):
+        entry.save()
+    with pytest.raises(AppendOnlyError):
+        entry.delete()
+    with pytest.raises(AppendOnlyError):
+        ChronologyEntry.objects.filter(pk=entry.pk).update(text="Rewritten.")
+    with pytest.raises(AppendOnlyError):
+        ChronologyEntry.objects.filter(pk=entry.pk).delete()
+    assert ChronologyEntry.objects.get(pk=entry.pk).text == "First note."
+
+
+def test_no_admin_page_reaches_the_incident_log(dana, alice, child):
+    incident = raise_concern(alice, [child])
+    entry = incident.chronology.first()
+    operator = UserFactory(
+        organisation=dana.organisation, role=Role.ADMIN, is_superuser=True, is_staff=True
+    )
+    client = client_for(operator)
+    for model in ("incident", "chronologyentry", "evidence", "referral"):
+        assert client.get(f"/admin/incidents/{model}/").status_code == 404
+    assert client.get(f"/admin/incidents/chronologyentry/{entry.pk}/change/").status_code == 404
+
+
+def test_a_correction_keeps_both_entries_shown_together(alice, dana, child):
+    incident = raise_concern(alice, [child])
+    original = services.chronology_add(
+        incident=incident,
+        by=dana,
+        kind="parent_contact",
+        text="Spoke to father.",
+        happened_at=ago(hours=1),
+    )
+    services.chronology_add(
+        incident=incident, by=dana, kind="note", text="Call was later.", happened_at=timezone.now()
+    )
+    response = client_for(dana).post(
+        f"/incidents/{incident.pk}/entries/new/",
+        {
+            "kind": "parent_contact",
+            "text": "It was the mother, not the father.",
+            "happened_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "corrects": original.pk,
+        },
+    )
+    assert response.status_code == 302
+    original.refresh_from_db()
+    assert original.text == "Spoke to father."
+    correction = original.corrections.get()
+    assert correction.text == "It was the mother, not the father."
+    page = client_for(dana).get(f"/incidents/{incident.pk}/").content.decode()
+    # The correction sits directly under the entry it corrects, before the later note.
+    assert (
+        page.index("Spoke to father.")
+        < page.index("It was the mother")
+        < page.index("Call was later.")
+    )
+
+
+def test_a_correction_must_belong_to_the_same_incident(alice, dana, child):
+    one, two = raise_concern(alice, [child]), raise_concern(alice, [child])
+    with pytest.raises(ValidationError):
+        services.chronology_add(
+            incident=two,
+            by=dana,
+            kind="note",
+            text="x",
+            happened_at=timezone.now(),
+            corrects=one.chronology.first(),
+        )
+
+
+def test_postgres_refuses_changes_to_chronology_and_evidence(postgres, alice, dana, child):
+    incident = raise_concern(alice, [child])
+    services.evidence_add(incident=incident, by=dana, name="shot.png", data=PNG)
+    statements = [
+        "UPDATE incidents_chronologyentry SET organisation_id = organisation_id",
+        "DELETE FROM incidents_chronologyentry",
+        "UPDATE incidents_evidence SET organisation_id = organisation_id",
+        "DELETE FROM incidents_evidence",
+    ]
+    for statement in statements:
+        with connection.cursor() as cursor:
+            cursor.execute("SAVEPOINT s")
+            with pytest.raises(Exception, match="append-only"):
+                cursor.execute(statement)
+            cursor.execute("ROLLBACK TO SAVEPOINT s")
+    assert ChronologyEntry.objects.filter(incident=incident).count() == 2
+
+
+# --- referrals and data breaches: reminders
+
+
+def notices(kind: str) -> list[tuple[str, str]]:
+    return sorted(
+        Notice.objects.filter(ledger__kind=kind).values_list("ledger__stage", "recipient__email")
+    )
+
+
+def test_referral_chases_stop_once_an_outcome_is_recorded(alice, dana, child):
+    incident = raise_concern(alice, [child])
+    today = timezone.localdate()
+    referral = services.referral_add(
+        incident=incident,
+        by=dana,
+        agency="police",
+        referred_on=today,
+        reference="CAD 123",
+        chase_on=today + dt.timedelta(days=2),
+    )
+    reminders.sweep(now=timezone.now())
+    assert notices("incidents.chase") == []
+    reminders.sweep(now=timezone.now() + dt.timedelta(days=2, hours=1))
+    assert notices("incidents.chase") == [("due", dana.email)]
+    reminders.sweep(now=timezone.now() + dt.timedelta(days=2, hours=2))  # again: no duplicate
+    assert len(notices("incidents.chase")) == 1
+    services.referral_outcome_record(
+        referral=referral, by=dana, outcome="No further action.", outcome_on=today
+    )
+    reminders.sweep(now=timezone.now() + dt.timedelta(days=10))
+    assert len(notices("incidents.chase")) == 1
+
+
+def test_data_breach_reminders_at_24_48_66_hours_stop_once_reported(alice, dana, child):
+    aware = timezone.now() - dt.timedelta(hours=1)
+    incident = raise_concern(
+        alice,
+        [],
+        others_involved="Parents' email list",
+        category="commerce",
+        incident_type="data_breach",
+        occurred_at=aware - dt.timedelta(hours=1),
+        disclosed_at=aware,
+    )
+    assert incident.ico_deadline == aware + dt.timedelta(hours=72)
+    for hours in (5, 24.5, 30, 48.5, 66.5):
+        reminders.sweep(now=aware + dt.timedelta(hours=hours))
+    assert notices("incidents.ico") == [
+        ("24h", dana.email),
+        ("48h", dana.email),
+        ("66h", dana.email),
+    ]
+    assert all(n.urgent for n in Notice.objects.filter(ledger__kind="incidents.ico"))
+    services.ico_decision_record(
+        incident=incident, by=dana, decision="reported", reference="ICO-00112233"
+    )
+    reminders.sweep(now=aware + dt.timedelta(hours=73))
+    assert len(notices("incidents.ico")) == 3
+    assert "ICO-00112233" in incident.chronology.last().text
+
+
+def test_a_breach_left_undecided_is_reminded_when_the_deadline_passes(alice, dana):
+    aware = timezone.now() - dt.timedelta(hours=80)
+    raise_concern(
+        alice,
+        [],
+        others_involved="Staff laptop",
+        category="commerce",
+        incident_type="data_breach",
+        occurred_at=aware,
+        disclosed_at=aware,
+    )
+    reminders.sweep(now=timezone.now())
+    # A late sweep raises the most pressing reminder only, not a stack of stale ones.
+    assert notices("incidents.ico") == [("72h", dana.email)]
+
+
+def test_ico_decision_needs_a_reference_or_a_reason(alice, dana):
+    incident = raise_concern(alice, [], others_involved="x", incident_type="data_breach")
+    with pytest.raises(ValidationError) as error:
+        services.ico_decision_record(incident=incident, by=dana, decision="reported")
+    assert "reference" in error.value.error_dict
+    with pytest.raises(ValidationError) as error:
+        services.ico_decision_record(incident=incident, by=dana, decision="not_reportable")
+    assert "reason" in error.value.error_dict
+    services.incident_triage(incident=incident, by=dana, decision="x", risk="low")
+    with pytest.raises(ValidationError, match="ICO"):
+        services.incident_close(
+            incident=incident,
+            by=dana,
+            outcome="x",
+            no_referral_rationale="y",
+            parents_informed=True,
+        )
+
+
+def test_the_detail_page_counts_down_to_the_ico_deadline(alice, dana):
+    aware = timezone.now() - dt.timedelta(hours=30)
+    incident = raise_concern(
+        alice,
+        [],
+        others_involved="x",
+        incident_type="data_breach",
+        occurred_at=aware,
+        disclosed_at=aware,
+    )
+    page = client_for(dana).get(f"/incidents/{incident.pk}/").content.decode()
+    assert "42 hours left" in page
+
+
+# --- lists
+
+
+def test_the_list_puts_overdue_first_and_filters(alice, dana, child):
+    fresh = raise_concern(
+        alice, [child], initial_risk="low", category="content", incident_type="harmful_content"
+    )
+    overdue = raise_concern(alice, [child], initial_risk="high")
+    services.incident_triage(
+        incident=overdue,
+        by=dana,
+        decision="x",
+        risk="high",
+        next_action="Call",
+        next_action_due=timezone.localdate() - dt.timedelta(days=1),
+    )
+    closed = raise_concern(alice, [child])
+    services.incident_triage(incident=closed, by=dana, decision="x", risk="low")
+    services.incident_close(
+        incident=closed, by=dana, outcome="x", no_referral_rationale="y", parents_informed=True
+    )
+    client = client_for(dana)
+    listed = list(client.get("/incidents/").context["incidents"])
+    assert listed == [overdue, fresh]  # open only, overdue first
+    assert list(client.get("/incidents/?risk=low").context["incidents"]) == [fresh]
+    assert list(client.get("/incidents/?category=content").context["incidents"]) == [fresh]
+    assert list(client.get("/incidents/?status=closed").context["incidents"]) == [closed]
+    assert list(client.get("/incidents/?age=old").context["incidents"]) == []
+    assert client.get("/incidents/?risk=nonsense").status_code == 200
+    # A therapist's list is their own concerns.
+    page = client_for(alice).get("/incidents/")
+    assert set(page.context["reported"]) == {fresh, overdue, closed}
+
+
+# --- the child's chronology PDF
+
+
+def test_the_chronology_pdf_lists_entries_in_order(alice, dana, child):
+    incident = raise_concern(alice, [child], occurred_at=ago(days=3), disclosed_at=ago(days=3))
+    services.chronology_add(
+        incident=incident,
+        by=dana,
+        kind="note",
+        text="Second thing happened.",
+        happened_at=ago(days=1),
+    )
+    first = services.chronology_add(
+        incident=incident,
+        by=dana,
+        kind="parent_contact",
+        text="First thing happened.",
+        happened_at=ago(days=2),
+    )
+    services.chronology_add(
+        incident=incident,
+        by=dana,
+        kind="parent_contact",
+        text="Correction: it was the aunt.",
+        happened_at=timezone.now(),
+        corrects=first,
+    )
+    for n in range(60):  # enough to run onto more pages
+        services.chronology_add(
+            incident=incident,
+            by=dana,
+            kind="note",
+            text=f"Routine check {n:02d}.",
+            happened_at=ago(hours=20 - n / 10),
+        )
+    response = client_for(dana).get(f"/incidents/children/{child.pk}/chronology.pdf")
+    assert response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    pages = [page.extract_text() for page in reader.pages]
+    text = "\n".join(pages)
+    assert len(pages) > 1
+    for number, page in enumerate(pages, start=1):
+        assert "Confidential: safeguarding" in page
+        assert f"Page {number} of {len(pages)}" in page
+        assert f"Exported by {dana.full_name}" in page
+    order = [
+        "An adult asked Noor",
+        "First thing happened.",
+        "Correction: it was the aunt.",
+        "Second thing happened.",
+        "Routine check 00.",
+        "Routine check 59.",
+        "Concern raised",
+    ]
+    positions = [text.index(marker) for marker in order]
+    assert positions == sorted(positions)
+
+
+def test_the_childs_timeline_includes_consent_and_contacts(alice, dana, child):
+    from consent import services as consent_services
+
+    consent_services.consent_types_ensure(organisation=child.organisation)
+    guardian_link = caseload.guardian_add(
+        child=child,
+        by=dana,
+        full_name="Huda Hassan",
+        email="huda@example.test",
+        phone="",
+        preferred_contact="email",
+        relationship="mother",
+        parental_responsibility=True,
+    )
+    from consent import records
+    from consent.models import ConsentType
+
+    records.verbal_consent_record(
+        child=child,
+        guardian=guardian_link.guardian,
+        consent_type=ConsentType.objects.get(code="online_sessions"),
+        by=dana,
+        notes="On phone",
+    )
+    raise_concern(alice, [child])
+    response = client_for(dana).get(f"/incidents/children/{child.pk}/chronology/")
+    sources = [item.source for item in response.context["items"]]
+    assert "Consent" in sources
+    assert any(s.startswith("Incident OS-") for s in sources)
