@@ -33,11 +33,27 @@ def text_field(label: str, *, required: bool = True, help_text: str = "", rows: 
     )  # fmt: skip
 
 
+class NamedErrorsForm(forms.Form):
+    """A required field left empty says which field, in the error summary too."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        default = forms.Field.default_error_messages["required"]
+        for field in self.fields.values():
+            if field.error_messages.get("required") != default:
+                continue  # the field says it better itself
+            label = str(field.label or "this").lower()
+            verb = "Choose" if isinstance(field, forms.ChoiceField | forms.ModelChoiceField) else (
+                "Enter"
+            )  # fmt: skip
+            field.error_messages["required"] = f"{verb} {label}."
+
+
 def _blank(choices: list[tuple[str, str]], prompt: str = "Choose") -> list[tuple[str, str]]:
     return [("", prompt), *choices]
 
 
-class ConcernForm(forms.Form):
+class ConcernForm(NamedErrorsForm):
     """Raising a concern: short enough to finish in two minutes on a phone."""
 
     children = forms.ModelMultipleChoiceField(
@@ -80,20 +96,20 @@ class ConcernForm(forms.Form):
         self.fields["disclosed_at"].initial = now
 
 
-class TriageForm(forms.Form):
+class TriageForm(NamedErrorsForm):
     risk = forms.ChoiceField(label="Risk", choices=_blank(Risk.choices))
     decision = text_field("Triage decision", help_text="What you decided, and why.")
     next_action = forms.CharField(label="Next action", max_length=300, required=False)
     next_action_due = forms.DateField(label="Next action due", required=False, widget=DateInput())
 
 
-class ActionForm(forms.Form):
+class ActionForm(NamedErrorsForm):
     next_action = forms.CharField(label="Next action", max_length=300)
     next_action_due = forms.DateField(label="Due", required=False, widget=DateInput())
     risk = forms.ChoiceField(label="Risk as it stands now", choices=Risk.choices)
 
 
-class EntryForm(forms.Form):
+class EntryForm(NamedErrorsForm):
     kind = forms.ChoiceField(label="Kind of entry", choices=_blank(EntryKind.choices))
     happened_at = when_field("When it happened")
     text = text_field("Entry", rows=5)
@@ -111,7 +127,7 @@ class EntryForm(forms.Form):
         self.fields["happened_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
 
-class ReferralForm(forms.Form):
+class ReferralForm(NamedErrorsForm):
     agency = forms.ChoiceField(label="Agency", choices=_blank(Agency.choices))
     agency_other = forms.CharField(label="Other agency (if other)", max_length=120, required=False)
     referred_on = forms.DateField(label="Date referred", widget=DateInput())
@@ -123,17 +139,17 @@ class ReferralForm(forms.Form):
     )  # fmt: skip
 
 
-class ReferralOutcomeForm(forms.Form):
+class ReferralOutcomeForm(NamedErrorsForm):
     outcome = text_field("What the agency decided")
     outcome_on = forms.DateField(label="Date of the outcome", widget=DateInput())
 
 
-class ReferralChaseForm(forms.Form):
+class ReferralChaseForm(NamedErrorsForm):
     note = forms.CharField(label="What you did and heard", max_length=500)
     chase_on = forms.DateField(label="Chase again on", widget=DateInput())
 
 
-class CloseForm(forms.Form):
+class CloseForm(NamedErrorsForm):
     outcome = text_field("Outcome")
     no_referral_rationale = text_field(
         "Why no referral was needed", required=False,
@@ -143,6 +159,7 @@ class CloseForm(forms.Form):
         label="Were parents or carers informed?",
         choices=[("", "Choose"), ("yes", "Yes"), ("no", "No")],
         coerce=lambda value: value == "yes",
+        error_messages={"required": "Say whether parents or carers were informed."},
     )  # fmt: skip
     parents_not_informed_reason = text_field(
         "Why parents or carers were not informed", required=False, rows=3,
@@ -151,23 +168,23 @@ class CloseForm(forms.Form):
     )  # fmt: skip
 
 
-class SignoffDeclineForm(forms.Form):
+class SignoffDeclineForm(NamedErrorsForm):
     reason = text_field("Why the incident should stay open", rows=3)
 
 
-class IcoForm(forms.Form):
+class IcoForm(NamedErrorsForm):
     decision = forms.ChoiceField(label="Decision", choices=_blank(IcoDecision.choices))
     reference = forms.CharField(label="ICO reference (if reported)", max_length=60, required=False)
     reason = text_field("Why it is not reportable (if not)", required=False, rows=3)
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(NamedErrorsForm):
     evidence = forms.FileField(label="Screenshot or file",
                                help_text="PNG, JPEG, GIF, WebP or PDF, up to 10 MB.")  # fmt: skip
     description = forms.CharField(label="What it shows", max_length=300, required=False)
 
 
-class AccessForm(forms.Form):
+class AccessForm(NamedErrorsForm):
     staff = forms.ModelChoiceField(label="Member of staff", queryset=User.objects.none())
 
     def __init__(self, *args: object, staff: object, **kwargs: object) -> None:
@@ -175,14 +192,14 @@ class AccessForm(forms.Form):
         self.fields["staff"].queryset = staff
 
 
-class IncidentSettingsForm(forms.Form):
+class IncidentSettingsForm(NamedErrorsForm):
     second_signoff = forms.ChoiceField(
         label="Ask a second DSL or deputy to sign off before an incident closes",
         choices=SignoffRule.choices,
     )  # fmt: skip
 
 
-class IncidentFilterForm(forms.Form):
+class IncidentFilterForm(NamedErrorsForm):
     status = forms.ChoiceField(
         label="Status", required=False,
         choices=[("", "All open"), ("new", "New"), ("triaged", "Triaged"),

@@ -205,9 +205,13 @@ def incident_triage(
     *, incident: Incident, by: User, decision: str, risk: str, next_action: str = "",
     next_action_due: dt.date | None = None, request: HttpRequest | None = None,
 ) -> Incident:  # fmt: skip
-    if incident.status != Status.NEW:
+    _open(incident)
+    if incident.triaged_at is not None:
         raise ValidationError("This incident has been triaged already.")
-    incident.status = Status.TRIAGED
+    # A referral made before triage (a call to the police in an emergency, say)
+    # keeps the incident "referred"; triage still records the decision.
+    if incident.status == Status.NEW:
+        incident.status = Status.TRIAGED
     incident.risk = risk
     incident.triage_decision = decision
     incident.triaged_at = timezone.now()
@@ -234,7 +238,7 @@ def incident_action_set(
 ) -> Incident:  # fmt: skip
     """The next thing to do and by when (and the risk as it now stands)."""
     _open(incident)
-    if incident.status == Status.NEW:
+    if incident.triaged_at is None:
         raise ValidationError("Triage the incident first.")
     if incident.status == Status.TRIAGED:
         incident.status = Status.ACTION
@@ -421,7 +425,7 @@ def incident_close(
     _open(incident)
     if incident.awaiting_signoff:
         raise ValidationError("Closing is waiting for a second sign-off already.")
-    if incident.status == Status.NEW:
+    if incident.triaged_at is None:
         raise ValidationError("Triage the incident before closing it.")
     errors = {}
     if not outcome.strip():

@@ -161,7 +161,8 @@ def test_an_organisation_with_no_dsl_tells_its_admins(alice, bob, dana, child):
         ({"occurred_at": "2999-01-01T10:00"}, "occurred_at", "cannot be in the future"),
         ({"children": [], "others_involved": ""}, "children", "Choose the children involved"),
         ({"category": "mystery"}, "category", "Select a valid choice"),
-        ({"what_happened": ""}, "what_happened", "required"),
+        ({"what_happened": ""}, "what_happened", "Enter what happened."),
+        ({"initial_risk": ""}, "initial_risk", "Choose risk as you see it now."),
     ],
 )
 def test_bad_concerns_are_refused_beside_the_field(alice, dana, child, overrides, field, message):
@@ -873,3 +874,21 @@ def test_the_childs_timeline_includes_consent_and_contacts(alice, dana, child):
     sources = [item.source for item in response.context["items"]]
     assert "Consent" in sources
     assert any(s.startswith("Incident OS-") for s in sources)
+
+
+def test_a_referral_before_triage_still_leaves_triage_to_do(alice, dana, child):
+    # Immediate danger: the DSL calls the police first and triages afterwards.
+    incident = raise_concern(alice, [child], initial_risk="immediate")
+    services.referral_add(
+        incident=incident, by=dana, agency="police", referred_on=timezone.localdate()
+    )
+    with pytest.raises(ValidationError, match="Triage"):
+        services.incident_close(incident=incident, by=dana, outcome="x", parents_informed=True)
+    page = client_for(dana).get(f"/incidents/{incident.pk}/").content.decode()
+    assert f"/incidents/{incident.pk}/triage/" in page
+    services.incident_triage(incident=incident, by=dana, decision="Police attending.", risk="high")
+    incident.refresh_from_db()
+    assert incident.status == "referred"
+    assert incident.triaged_by == dana
+    with pytest.raises(ValidationError, match="triaged already"):
+        services.incident_triage(incident=incident, by=dana, decision="again", risk="low")
