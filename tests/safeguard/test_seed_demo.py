@@ -28,6 +28,12 @@ def test_seed_demo_is_idempotent_and_prints_working_logins() -> None:
     assert sorted(enrolled.values_list("role", flat=True)) == sorted(Role.values)
     assert User.objects.filter(invited_at__isnull=False, totpdevice__isnull=True).count() == 1
     assert first == second
+    # Each app's demo data, once however often the seed runs.
+    from incidents.models import Incident
+
+    assert sorted(Incident.objects.values_list("status", flat=True)) == [
+        "closed", "new", "new", "referred",
+    ]  # fmt: skip
     printed = dict(re.findall(r"(\S+@demo\.safeguard\.test)\s+TOTP ([A-Z2-7]+)", second))
     assert set(printed) == set(enrolled.values_list("email", flat=True))
     for email, secret in printed.items():

@@ -78,6 +78,9 @@ class Command(BaseCommand):
             from consent.demo import seed_consent
 
             seed_consent(organisation, by_role[Role.DSL])
+            from incidents.demo import seed_incidents
+
+            seed_incidents(organisation, by_role[Role.STAFF], by_role[Role.DSL])
 
         self.stdout.write(f"Demo organisation: {organisation.name}")
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}).")
