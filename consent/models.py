@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from policies.models import PolicyVersion
+from safeguard.erasure import erasure_allowed
 from safeguard.models import Child, Guardian, Organisation, User
 
 
@@ -135,10 +136,14 @@ class Method(models.TextChoices):
 
 class ConsentRecordQuerySet(models.QuerySet["ConsentRecord"]):
     def update(self, **kwargs: object) -> int:
-        raise ConsentRecordImmutableError("Consent records are never changed.")
+        if not erasure_allowed():
+            raise ConsentRecordImmutableError("Consent records are never changed.")
+        return super().update(**kwargs)
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise ConsentRecordImmutableError("Consent records are never deleted.")
+        if not erasure_allowed():
+            raise ConsentRecordImmutableError("Consent records are never deleted.")
+        return super().delete()
 
 
 class ConsentRecordImmutableError(Exception):
@@ -186,12 +191,15 @@ class ConsentRecord(models.Model):
         return f"{self.get_decision_display()} {self.consent_type} for {self.child}"
 
     def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
+        # Only a retention decision a person recorded may change a record.
+        if not self._state.adding and not erasure_allowed():
             raise ConsentRecordImmutableError("Consent records are never changed.")
         super().save(*args, **kwargs)
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise ConsentRecordImmutableError("Consent records are never deleted.")
+        if not erasure_allowed():
+            raise ConsentRecordImmutableError("Consent records are never deleted.")
+        return super().delete(*args, **kwargs)
 
 
 class GuardianAccess(models.Model):

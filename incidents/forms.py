@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from incidents.models import (
+    EVIDENCE_MAX_BYTES,
     Agency,
     Category,
     ChronologyEntry,
@@ -49,6 +50,13 @@ class NamedErrorsForm(forms.Form):
             field.error_messages["required"] = f"{verb} {label}."
 
 
+def _small_enough(upload: object) -> object:
+    """Refused from its declared size, before it is read into memory."""
+    if upload is not None and upload.size > EVIDENCE_MAX_BYTES:
+        raise forms.ValidationError("The file is larger than 10 MB.")
+    return upload
+
+
 def _blank(choices: list[tuple[str, str]], prompt: str = "Choose") -> list[tuple[str, str]]:
     return [("", prompt), *choices]
 
@@ -88,9 +96,15 @@ class ConcernForm(NamedErrorsForm):
         help_text="PNG, JPEG, GIF, WebP or PDF, up to 10 MB. Stored privately.",
     )  # fmt: skip
 
+    def clean_evidence(self) -> object:
+        return _small_enough(self.cleaned_data["evidence"])
+
     def __init__(self, *args: object, children: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["children"].queryset = children
+        if children.exists():
+            self.fields["children"].queryset = children
+        else:
+            del self.fields["children"]  # someone with no caseload describes them instead
         now = timezone.localtime().replace(second=0, microsecond=0)
         self.fields["occurred_at"].initial = now
         self.fields["disclosed_at"].initial = now
@@ -120,7 +134,7 @@ class EntryForm(NamedErrorsForm):
 
     def __init__(self, *args: object, incident: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["corrects"].queryset = incident.chronology.all()
+        self.fields["corrects"].queryset = incident.chronology.filter(corrects__isnull=True)
         self.fields["corrects"].label_from_instance = lambda entry: (
             f"{timezone.localtime(entry.happened_at):%-d %b %Y %H:%M}: {entry.text[:60]}"
         )
@@ -182,6 +196,9 @@ class EvidenceForm(NamedErrorsForm):
     evidence = forms.FileField(label="Screenshot or file",
                                help_text="PNG, JPEG, GIF, WebP or PDF, up to 10 MB.")  # fmt: skip
     description = forms.CharField(label="What it shows", max_length=300, required=False)
+
+    def clean_evidence(self) -> object:
+        return _small_enough(self.cleaned_data["evidence"])
 
 
 class AccessForm(NamedErrorsForm):

@@ -13,9 +13,11 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from safeguard.erasure import erasure_allowed
 from safeguard.models import Child, Organisation, User
 
 ICO_DEADLINE = dt.timedelta(hours=72)
+EVIDENCE_MAX_BYTES = 10_000_000
 
 
 class Category(models.TextChoices):
@@ -59,9 +61,6 @@ class Status(models.TextChoices):
     ACTION = "action", "Action under way"
     REFERRED = "referred", "Referred"
     CLOSED = "closed", "Closed"
-
-
-OPEN_STATUSES = (Status.NEW, Status.TRIAGED, Status.ACTION, Status.REFERRED)
 
 
 class IcoDecision(models.TextChoices):
@@ -208,14 +207,19 @@ class AppendOnlyError(Exception):
 
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs: object) -> int:
-        raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} are never changed.")
+        if not erasure_allowed():
+            raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} are never changed.")
+        return super().update(**kwargs)
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} are never deleted.")
+        if not erasure_allowed():
+            raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} are never deleted.")
+        return super().delete()
 
 
 class AppendOnly(models.Model):
-    """A record that is written once: saving it again or deleting it raises."""
+    """A record that is written once: saving it again or deleting it raises,
+    except through a retention decision a person recorded."""
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -223,12 +227,14 @@ class AppendOnly(models.Model):
         abstract = True
 
     def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
+        if not self._state.adding and not erasure_allowed():
             raise AppendOnlyError(f"{self._meta.verbose_name_plural} are never changed.")
         super().save(*args, **kwargs)
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError(f"{self._meta.verbose_name_plural} are never deleted.")
+        if not erasure_allowed():
+            raise AppendOnlyError(f"{self._meta.verbose_name_plural} are never deleted.")
+        return super().delete(*args, **kwargs)
 
 
 class EntryKind(models.TextChoices):

@@ -32,6 +32,14 @@ def sees_incident_counts(user: User) -> bool:
     return _active(user) and user.role in {*LEADS, Role.DIRECTOR, Role.ADMIN}
 
 
+def incidents_counted_for(user: User) -> QuerySet[Incident]:
+    """The incidents a user may count (never open): their organisation's, for
+    those who see counts."""
+    if not sees_incident_counts(user):
+        return Incident.objects.none()
+    return Incident.objects.filter(organisation_id=user.organisation_id)
+
+
 def incidents_visible_to(user: User) -> QuerySet[Incident]:
     """Incidents whose whole record the user may read."""
     if not _active(user):

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from django.urls import reverse
 
-from incidents.models import Incident, IncidentType, Referral
+from incidents.models import Incident, IncidentType, Referral, Status
 from incidents.services import incident_leads
 from safeguard.models import Organisation
 from safeguard.reminders import DueItem, local_midnight, stage_for
@@ -49,12 +49,15 @@ def ico_deadlines(*, organisation: Organisation, now: dt.datetime) -> Iterator[D
 
 
 def referral_chases(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
-    """From the chase date until an outcome is recorded: on the day, then weekly."""
+    """From the chase date until an outcome is recorded (or the incident is
+    closed): on the day, then weekly."""
     tz = zoneinfo.ZoneInfo(organisation.timezone)
     leads = incident_leads(organisation)
-    waiting = Referral.objects.filter(
-        organisation=organisation, outcome="", chase_on__isnull=False
-    ).select_related("incident", "made_by")
+    waiting = (
+        Referral.objects.filter(organisation=organisation, outcome="", chase_on__isnull=False)
+        .exclude(incident__status=Status.CLOSED)
+        .select_related("incident", "made_by")
+    )
     for referral in waiting:
         due_at = local_midnight(referral.chase_on, tz)
         stage = stage_for(due_at=due_at, now=now, tz=tz, lead_days=())

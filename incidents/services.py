@@ -19,6 +19,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from incidents.models import (
+    EVIDENCE_MAX_BYTES,
     URGENT_RISKS,
     Agency,
     ChronologyEntry,
@@ -44,15 +45,19 @@ EVIDENCE_TYPES = {
     b"GIF87a": "gif",
     b"GIF89a": "gif",
 }
-EVIDENCE_MAX_BYTES = 10_000_000
+
+
+def _leads_only(organisation: Organisation) -> list[User]:
+    return list(User.objects.filter(organisation=organisation, is_active=True,
+                                    role__in=LEAD_ROLES))  # fmt: skip
 
 
 def incident_leads(organisation: Organisation) -> list[User]:
     """Who is told of a concern: the DSL and deputies, or the admins of an
     organisation that has neither yet, so that no concern goes unheard."""
-    people = User.objects.filter(organisation=organisation, is_active=True)
-    leads = list(people.filter(role__in=LEAD_ROLES))
-    return leads or list(people.filter(role=Role.ADMIN))
+    return _leads_only(organisation) or list(
+        User.objects.filter(organisation=organisation, is_active=True, role=Role.ADMIN)
+    )
 
 
 def settings_for(organisation: Organisation) -> IncidentSettings:
@@ -156,7 +161,9 @@ def incident_raise(
     if any(child.organisation_id != organisation.pk for child in children):
         raise ValidationError({"children": "Choose children of your own organisation."})
     if not children and not others_involved.strip():
-        raise ValidationError({"children": "Choose the children involved, or describe them."})
+        raise ValidationError(
+            {"others_involved": "Choose the children involved, or describe who was involved."}
+        )
     _not_future(occurred_at, "occurred_at", "When it happened")
     _not_future(disclosed_at, "disclosed_at", "When it was disclosed")
     if disclosed_at < occurred_at:
@@ -164,7 +171,7 @@ def incident_raise(
     now = timezone.now()
     incident = Incident(
         organisation=organisation, reporter=reporter, reported_at=now,
-        reference=_next_reference(organisation, now.astimezone(dt.UTC).year),
+        reference=_next_reference(organisation, timezone.localtime(now).year),
         others_involved=others_involved, occurred_at=occurred_at, disclosed_at=disclosed_at,
         category=category, incident_type=incident_type, platform=platform,
         what_happened=what_happened, childs_words=childs_words,
@@ -185,12 +192,16 @@ def incident_raise(
                           "children": [child.pk for child in children]})  # fmt: skip
     urgent = initial_risk in URGENT_RISKS
     # The title travels by email: the reference and the risk, never a child's name.
+    title = (f"{'URGENT: ' if urgent else ''}New online-safety concern {incident.reference} "
+             f"({incident.get_initial_risk_display().lower()} risk)")  # fmt: skip
+    url = reverse("incident_detail", args=[incident.pk])
+    if not _leads_only(organisation):
+        # Admins hear of it but cannot open it: they must appoint someone who can.
+        title += ": nobody is DSL or deputy yet; appoint one to triage it"
+        url = reverse("staff_list")
     reminders.notify_now(organisation=organisation, item=reminders.DueItem(
         kind="incidents.raised", obj=incident, stage="raised",
-        recipients=incident_leads(organisation), due_at=now, urgent=urgent,
-        title=f"{'URGENT: ' if urgent else ''}New online-safety concern {incident.reference} "
-        f"({incident.get_initial_risk_display().lower()} risk)",
-        url=reverse("incident_detail", args=[incident.pk]),
+        recipients=incident_leads(organisation), due_at=now, urgent=urgent, title=title, url=url,
     ))  # fmt: skip
     return incident
 
@@ -200,11 +211,22 @@ def _open(incident: Incident) -> None:
         raise ValidationError("This incident is closed.")
 
 
+def _locked(incident: Incident) -> Incident:
+    """The incident as it is now, locked until this transaction ends: two people
+    (or one double click) acting at once see each other's change, not a stale copy."""
+    return Incident.objects.select_for_update().select_related("organisation").get(pk=incident.pk)
+
+
+def _locked_referral(referral: Referral) -> Referral:
+    return Referral.objects.select_for_update().select_related("incident").get(pk=referral.pk)
+
+
 @transaction.atomic
 def incident_triage(
     *, incident: Incident, by: User, decision: str, risk: str, next_action: str = "",
     next_action_due: dt.date | None = None, request: HttpRequest | None = None,
 ) -> Incident:  # fmt: skip
+    incident = _locked(incident)
     _open(incident)
     if incident.triaged_at is not None:
         raise ValidationError("This incident has been triaged already.")
@@ -237,6 +259,7 @@ def incident_action_set(
     risk: str, request: HttpRequest | None = None,
 ) -> Incident:  # fmt: skip
     """The next thing to do and by when (and the risk as it now stands)."""
+    incident = _locked(incident)
     _open(incident)
     if incident.triaged_at is None:
         raise ValidationError("Triage the incident first.")
@@ -272,6 +295,9 @@ def chronology_add(
     _not_future(happened_at, "happened_at", "When it happened")
     if corrects is not None and corrects.incident_id != incident.pk:
         raise ValidationError("An entry can only correct an entry of the same incident.")
+    if corrects is not None and corrects.corrects_id is not None:
+        # One level, so every correction is shown beside the entry it corrects.
+        raise ValidationError({"corrects": "Correct the original entry, not a correction."})
     entry = _entry(incident, kind=kind, text=text, by=by, happened_at=happened_at,
                    corrects=corrects)  # fmt: skip
     audit.record(action="incident.entry_added", actor=by, obj=incident, request=request,
@@ -297,6 +323,7 @@ def referral_add(
     referred_on: dt.date, reference: str = "", contact: str = "",
     chase_on: dt.date | None = None, request: HttpRequest | None = None,
 ) -> Referral:  # fmt: skip
+    incident = _locked(incident)
     _open(incident)
     if agency == Agency.OTHER and not agency_other.strip():
         raise ValidationError({"agency_other": "Name the agency."})
@@ -330,6 +357,7 @@ def referral_outcome_record(
     request: HttpRequest | None = None,
 ) -> Referral:  # fmt: skip
     """The agency's answer. Recorded once; stops the chase reminders."""
+    referral = _locked_referral(referral)
     if referral.outcome:
         raise ValidationError("This referral's outcome is recorded already; add a chronology "
                               "entry to say what changed.")  # fmt: skip
@@ -354,6 +382,7 @@ def referral_chased(
     request: HttpRequest | None = None,
 ) -> Referral:  # fmt: skip
     """The agency was chased; when to chase next."""
+    referral = _locked_referral(referral)
     if referral.outcome:
         raise ValidationError("This referral has its outcome; there is nothing to chase.")
     if chase_on <= timezone.localdate():
@@ -375,6 +404,7 @@ def ico_decision_record(
 ) -> Incident:  # fmt: skip
     """Reported to the ICO (with its reference) or not reportable (with why).
     Either stops the 72-hour reminders."""
+    incident = _locked(incident)
     if not incident.is_data_breach:
         raise ValidationError("Only a personal data breach is reported to the ICO.")
     if incident.ico_decision:
@@ -422,6 +452,7 @@ def incident_close(
     """Close with an outcome; with a rationale when nothing was referred. Where
     the organisation asks for a second sign-off, this proposes the closure and
     another DSL or deputy completes it."""
+    incident = _locked(incident)
     _open(incident)
     if incident.awaiting_signoff:
         raise ValidationError("Closing is waiting for a second sign-off already.")
@@ -451,10 +482,15 @@ def incident_close(
         text += " Parents or carers were informed."
     else:
         text += f" Parents or carers were not informed: {parents_not_informed_reason}"
+    others = [lead for lead in _leads_only(incident.organisation) if lead.pk != by.pk]
     if signoff_needed(incident, by, parents_informed):
+        if not others:
+            raise ValidationError(
+                "Your organisation asks a second DSL or deputy to sign off this closure, and "
+                "there is nobody else to ask. Add a deputy, or change the incident settings."
+            )
         text = "Closure proposed, awaiting a second sign-off. " + text
         action = "incident.close_proposed"
-        others = [lead for lead in incident_leads(incident.organisation) if lead.pk != by.pk]
         # Each proposal is its own reminder: one declined and proposed again is asked anew.
         reminders.notify_now(organisation=incident.organisation, item=reminders.DueItem(
             kind="incidents.signoff", obj=incident, stage=f"proposed-{int(now.timestamp())}",
@@ -476,6 +512,7 @@ def incident_close(
 @transaction.atomic
 def incident_signoff(*, incident: Incident, by: User, request: HttpRequest | None = None) -> None:
     """A second DSL or deputy agrees the closure."""
+    incident = _locked(incident)
     if not incident.awaiting_signoff:
         raise ValidationError("This incident is not waiting for a sign-off.")
     if by.pk == incident.close_proposed_by_id:
@@ -494,18 +531,20 @@ def incident_signoff(*, incident: Incident, by: User, request: HttpRequest | Non
 def incident_signoff_decline(
     *, incident: Incident, by: User, reason: str, request: HttpRequest | None = None
 ) -> None:
-    """The second DSL disagrees: the incident stays open, with why."""
+    """The second DSL disagrees, or the proposer withdraws: the incident stays
+    open, with why."""
+    incident = _locked(incident)
     if not incident.awaiting_signoff:
         raise ValidationError("This incident is not waiting for a sign-off.")
-    if by.pk == incident.close_proposed_by_id:
-        raise ValidationError("A second sign-off must come from someone else.")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the incident should stay open."})
+    withdrawn = by.pk == incident.close_proposed_by_id
     incident.close_proposed_at, incident.close_proposed_by = None, None
     incident._history_user = by
     incident.save()
+    verb = "withdrawn" if withdrawn else "not signed off"
     _entry(incident, kind=EntryKind.DECISION, by=by,
-           text=f"Closure not signed off by {by.full_name}: {reason}")  # fmt: skip
+           text=f"Closure {verb} by {by.full_name}: {reason}")  # fmt: skip
     audit.record(action="incident.signoff_declined", actor=by, obj=incident, request=request)
 
 
@@ -513,9 +552,13 @@ def incident_signoff_decline(
 def incident_access_grant(
     *, incident: Incident, staff: User, by: User, request: HttpRequest | None = None
 ) -> None:
-    """Let one named member of staff see this one incident and add to it."""
-    if staff.organisation_id != incident.organisation_id or not staff.is_active:
-        raise ValidationError({"staff": "Choose an active member of your organisation."})
+    """Let one named member of staff see this one incident and add to it.
+    Directors and admins are not offered: they see counts, never cases."""
+    if (staff.organisation_id != incident.organisation_id or not staff.is_active
+            or staff.role != Role.STAFF):  # fmt: skip
+        raise ValidationError({"staff": "Choose an active member of staff of your organisation."})
+    if staff.has_perm("incidents.view_incident", incident):
+        raise ValidationError({"staff": f"{staff.full_name} has access already."})
     assign_perm("view_incident", staff, incident)
     _entry(incident, kind=EntryKind.NOTE, by=by,
            text=f"{by.full_name} gave {staff.full_name} access to this incident.")  # fmt: skip
@@ -527,6 +570,8 @@ def incident_access_grant(
 def incident_access_revoke(
     *, incident: Incident, staff: User, by: User, request: HttpRequest | None = None
 ) -> None:
+    if not staff.has_perm("incidents.view_incident", incident):
+        raise ValidationError(f"{staff.full_name} has no access to end.")
     remove_perm("view_incident", staff, incident)
     _entry(incident, kind=EntryKind.NOTE, by=by,
            text=f"{by.full_name} ended {staff.full_name}'s access to this incident.")  # fmt: skip

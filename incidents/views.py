@@ -31,13 +31,14 @@ from incidents.permissions import (
     get_incident_for_user,
     get_referral_for_user,
     get_reported_incident_for_user,
+    incidents_counted_for,
     incidents_visible_to,
     leads_incidents,
     reported_by,
     sees_incident_counts,
 )
 from safeguard import audit
-from safeguard.models import Child, User
+from safeguard.models import Child, Role, User
 from safeguard.pdf import pdf_response
 from safeguard.permissions import children_visible_to, get_child_for_user, is_admin
 
@@ -70,17 +71,15 @@ def _step(
     button: str = "Save", enctype: bool = False,
 ) -> HttpResponse:  # fmt: skip
     """One step of the workflow: a form, one service call, back to the incident."""
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                call(form.cleaned_data)
-            except ValidationError as error:
-                _add_errors(form, error)
-            else:
-                messages.success(request, done)
-                return redirect("incident_detail", pk=incident.pk)
-    else:
-        _read(request, incident, page)
+    if request.method == "POST" and form.is_valid():
+        try:
+            call(form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("incident_detail", pk=incident.pk)
+    _read(request, incident, page)  # the page shows the incident again
     return render(request, "incidents/step_form.html", {
         "incident": incident, "form": form, "title": title, "intro": intro, "button": button,
         "multipart": enctype,
@@ -96,7 +95,7 @@ def _overdue(today: dt.date) -> Case:
     PostgreSQL would sort before true.)"""
     chases = Referral.objects.filter(incident=OuterRef("pk"), outcome="", chase_on__lte=today)
     late = Q(next_action_due__lt=today) | Q(Exists(chases))
-    return Case(When(late, then=Value(True)), default=Value(False))
+    return Case(When(Q(late) & ~Q(status=Status.CLOSED), then=Value(True)), default=Value(False))
 
 
 def incident_list(request: HttpRequest) -> HttpResponse:
@@ -104,6 +103,8 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     if not leads_incidents(user):
         # Staff see the concerns they raised, and any incident shared with them.
+        audit.record(action="incident.list_viewed", actor=user, request=request,
+                     details={"list": "own"})  # fmt: skip
         return render(request, "incidents/incident_list_staff.html", {
             "reported": reported_by(user).order_by("-reported_at"),
             "shared": incidents_visible_to(user).order_by("-reported_at"),
@@ -138,7 +139,7 @@ def incident_counts(request: HttpRequest) -> HttpResponse:
     """How many, of what kind, how old: for directors, who never see cases."""
     if not sees_incident_counts(request.user):
         raise PermissionDenied
-    organisation_incidents = Incident.objects.filter(organisation_id=request.user.organisation_id)
+    organisation_incidents = incidents_counted_for(request.user)
     now = timezone.now()
     open_incidents = organisation_incidents.open()
     by_status = dict(
@@ -168,9 +169,9 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     """Any member of staff, about any child they can see (or described in words)."""
     children = children_visible_to(request.user).order_by("first_name", "last_name")
     initial = {}
-    if request.method == "GET" and request.GET.get("child"):
-        child = children.filter(pk=request.GET["child"]).first() if request.GET[
-            "child"].isdigit() else None  # fmt: skip
+    wanted = request.GET.get("child", "")
+    if request.method == "GET" and wanted.isascii() and wanted.isdigit():
+        child = children.filter(pk=int(wanted)).first()
         initial = {"children": [child]} if child else {}
     form = incident_forms.ConcernForm(request.POST or None, request.FILES or None,
                                       children=children, initial=initial)  # fmt: skip
@@ -179,7 +180,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
         upload = data.pop("evidence")
         try:
             incident = services.incident_raise(
-                reporter=request.user, children=list(data.pop("children")), request=request,
+                reporter=request.user, children=list(data.pop("children", [])), request=request,
                 evidence=(upload.name, upload.read()) if upload else None, **data,
             )  # fmt: skip
         except ValidationError as error:
@@ -191,6 +192,8 @@ def incident_new(request: HttpRequest) -> HttpResponse:
 
 def incident_raised(request: HttpRequest, pk: int) -> HttpResponse:
     incident = get_reported_incident_for_user(request.user, pk)
+    audit.record(action="incident.summary_viewed", actor=request.user, obj=incident,
+                 request=request, details={"page": "raised"})  # fmt: skip
     return render(request, "incidents/incident_raised.html", {"incident": incident})
 
 
@@ -374,8 +377,11 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
 def incident_access(request: HttpRequest, pk: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, pk, "manage")
     staff = User.objects.filter(
-        organisation_id=incident.organisation_id, is_active=True, is_superuser=False
-    ).exclude(role__in=["dsl", "deputy_dsl"])
+        organisation_id=incident.organisation_id,
+        is_active=True,
+        is_superuser=False,
+        role=Role.STAFF,
+    )
     form = incident_forms.AccessForm(request.POST or None, staff=staff)
     return _step(request, incident, form, title="Share this incident", page="access",
                  intro="The person you choose can read this incident's whole record and add "
@@ -389,9 +395,14 @@ def incident_access(request: HttpRequest, pk: int) -> HttpResponse:
 def incident_access_revoke(request: HttpRequest, pk: int, staff_pk: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, pk, "manage")
     staff = User.objects.filter(organisation_id=incident.organisation_id, pk=staff_pk).first()
-    if staff is not None:
+    if staff is None:
+        raise Http404
+    try:
         services.incident_access_revoke(incident=incident, staff=staff, by=request.user,
                                         request=request)  # fmt: skip
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
         messages.success(request, f"{staff.full_name} no longer has access.")
     return redirect("incident_detail", pk=incident.pk)
 

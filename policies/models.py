@@ -10,6 +10,7 @@ import hashlib
 from django.db import models
 from django.utils import timezone
 
+from safeguard.erasure import erasure_allowed
 from safeguard.models import Guardian, Organisation, User
 
 
@@ -103,7 +104,8 @@ class PolicyVersion(models.Model):
         super().save(*args, **kwargs)
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        if self.status == VersionStatus.APPROVED:
+        # A superseded version may go once its retention review decides so.
+        if self.status == VersionStatus.APPROVED and not erasure_allowed():
             raise ApprovedVersionImmutableError("An approved policy version is never deleted.")
         return super().delete(*args, **kwargs)
 

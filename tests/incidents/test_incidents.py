@@ -159,7 +159,7 @@ def test_an_organisation_with_no_dsl_tells_its_admins(alice, bob, dana, child):
     ("overrides", "field", "message"),
     [
         ({"occurred_at": "2999-01-01T10:00"}, "occurred_at", "cannot be in the future"),
-        ({"children": [], "others_involved": ""}, "children", "Choose the children involved"),
+        ({"children": [], "others_involved": ""}, "others_involved", "Choose the children"),
         ({"category": "mystery"}, "category", "Select a valid choice"),
         ({"what_happened": ""}, "what_happened", "Enter what happened."),
         ({"initial_risk": ""}, "initial_risk", "Choose risk as you see it now."),
@@ -186,7 +186,7 @@ def test_disclosure_before_the_event_is_refused(alice, dana, child):
     )
 
 
-def test_a_child_not_visible_to_the_reporter_cannot_be_chosen(alice, organisation, dana):
+def test_a_child_not_visible_to_the_reporter_cannot_be_chosen(alice, organisation, dana, child):
     stranger = ChildFactory(organisation=organisation)
     response = client_for(alice).post("/incidents/new/", concern_post(stranger))
     assert response.status_code == 200
@@ -508,7 +508,9 @@ def test_second_signoff_when_the_organisation_asks(alice, dana, deputy, organisa
     assert incident.signed_off_by == deputy
 
 
-def test_when_needed_rule_asks_for_signoff_when_the_dsl_reported_it(dana, organisation, child):
+def test_when_needed_rule_asks_for_signoff_when_the_dsl_reported_it(
+    dana, deputy, organisation, child
+):
     IncidentSettings.objects.create(
         organisation=organisation, second_signoff=SignoffRule.WHEN_NEEDED
     )
@@ -892,3 +894,124 @@ def test_a_referral_before_triage_still_leaves_triage_to_do(alice, dana, child):
     assert incident.triaged_by == dana
     with pytest.raises(ValidationError, match="triaged already"):
         services.incident_triage(incident=incident, by=dana, decision="again", risk="low")
+
+
+def test_two_people_acting_at_once_do_not_undo_each_other(alice, dana, deputy):
+    incident = raise_concern(alice, [], others_involved="x", incident_type="data_breach")
+    services.incident_triage(incident=incident, by=dana, decision="x", risk="low")
+    stale = Incident.objects.get(pk=incident.pk)  # loaded before the ICO decision
+    services.ico_decision_record(
+        incident=Incident.objects.get(pk=incident.pk),
+        by=dana,
+        decision="reported",
+        reference="ICO-1",
+    )
+    services.incident_action_set(
+        incident=stale, by=deputy, next_action="Tell parents", next_action_due=None, risk="low"
+    )
+    incident.refresh_from_db()
+    assert incident.ico_decision == "reported"
+    assert incident.next_action == "Tell parents"
+
+
+def test_a_referral_outcome_is_recorded_once_even_from_a_stale_page(alice, dana, child):
+    incident = raise_concern(alice, [child])
+    referral = services.referral_add(
+        incident=incident, by=dana, agency="police", referred_on=timezone.localdate()
+    )
+    stale = Referral.objects.get(pk=referral.pk)
+    services.referral_outcome_record(
+        referral=referral, by=dana, outcome="NFA", outcome_on=timezone.localdate()
+    )
+    with pytest.raises(ValidationError, match="recorded already"):
+        services.referral_outcome_record(
+            referral=stale, by=dana, outcome="Other", outcome_on=timezone.localdate()
+        )
+    referral.refresh_from_db()
+    assert referral.outcome == "NFA"
+
+
+def test_a_correction_cannot_itself_be_corrected(alice, dana, child):
+    incident = raise_concern(alice, [child])
+    original = incident.chronology.get()
+    correction = services.chronology_add(
+        incident=incident,
+        by=dana,
+        kind="note",
+        text="Fix.",
+        happened_at=timezone.now(),
+        corrects=original,
+    )
+    with pytest.raises(ValidationError):
+        services.chronology_add(
+            incident=incident,
+            by=dana,
+            kind="note",
+            text="Fix the fix.",
+            happened_at=timezone.now(),
+            corrects=correction,
+        )
+
+
+def test_a_sole_dsl_cannot_propose_a_closure_nobody_can_sign_off(alice, dana, organisation, child):
+    IncidentSettings.objects.create(organisation=organisation, second_signoff=SignoffRule.ALWAYS)
+    incident = raise_concern(alice, [child])
+    services.incident_triage(incident=incident, by=dana, decision="x", risk="low")
+    with pytest.raises(ValidationError, match="nobody else to ask"):
+        services.incident_close(
+            incident=incident,
+            by=dana,
+            outcome="x",
+            no_referral_rationale="y",
+            parents_informed=True,
+        )
+
+
+def test_access_goes_only_to_staff_and_ending_none_writes_nothing(
+    alice, dana, director, organisation, child
+):
+    incident = raise_concern(alice, [child])
+    with pytest.raises(ValidationError):
+        services.incident_access_grant(incident=incident, staff=director, by=dana)
+    entries = incident.chronology.count()
+    response = client_for(dana).post(f"/incidents/{incident.pk}/access/{alice.pk}/revoke/")
+    assert response.status_code == 302
+    assert incident.chronology.count() == entries
+
+
+def test_closing_stops_chases_and_overdue_flags(alice, dana, child):
+    incident = raise_concern(alice, [child])
+    services.incident_triage(incident=incident, by=dana, decision="x", risk="low")
+    services.referral_add(
+        incident=incident,
+        by=dana,
+        agency="police",
+        referred_on=timezone.localdate(),
+        chase_on=timezone.localdate(),
+    )
+    services.incident_close(incident=incident, by=dana, outcome="Done.", parents_informed=True)
+    reminders.sweep(now=timezone.now() + dt.timedelta(days=8))
+    assert notices("incidents.chase") == []
+    listed = client_for(dana).get("/incidents/?status=closed").context["incidents"]
+    assert [row.overdue for row in listed] == [False]
+
+
+def test_odd_child_parameters_are_ignored(alice, child):
+    for value in ("²", "-1", "abc", "99999999999999999999"):
+        assert client_for(alice).get(f"/incidents/new/?child={value}").status_code == 200
+
+
+def test_postgres_refuses_changes_to_what_the_reporter_submitted(postgres, alice, dana, child):
+    incident = raise_concern(alice, [child])
+    with connection.cursor() as cursor:
+        cursor.execute("SAVEPOINT s")
+        with pytest.raises(Exception, match="kept as submitted"):
+            cursor.execute(
+                "UPDATE incidents_incident SET what_happened = 'rewritten' WHERE id = %s",
+                [incident.pk],
+            )
+        cursor.execute("ROLLBACK TO SAVEPOINT s")
+    # The DSL's workflow columns still change as they should.
+    services.incident_triage(incident=incident, by=dana, decision="ok", risk="high")
+    incident.refresh_from_db()
+    assert incident.risk == "high"
