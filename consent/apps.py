@@ -7,9 +7,13 @@ class ConsentConfig(AppConfig):
 
     def ready(self) -> None:
         from consent import reminders as consent_reminders
+        from consent import retention as consent_retention
         from consent import views
-        from safeguard import child_sections, reminders
+        from safeguard import child_sections, reminders, retention, subject_access
 
         child_sections.register(views.child_section)
         reminders.register(consent_reminders.consent_expiring)
         reminders.register(consent_reminders.takedowns_open)
+        retention.register(consent_retention.CONTACT_LOGS)
+        retention.register(consent_retention.CONSENT_RECORDS)
+        subject_access.register_documents("consent", consent_retention.subject_access_documents)

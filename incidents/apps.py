@@ -7,10 +7,15 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         from incidents import reminders as incident_reminders
+        from incidents import retention as incident_retention
         from incidents import views
-        from safeguard import child_sections, reminders
+        from safeguard import child_sections, reminders, retention, subject_access
 
         child_sections.register(views.child_section)
         reminders.register(incident_reminders.ico_deadlines)
         reminders.register(incident_reminders.referral_chases)
         reminders.register(incident_reminders.next_actions)
+        retention.register(incident_retention.INCIDENTS)
+        subject_access.mark_safeguarding("incidents")
+        subject_access.register_documents("incidents", incident_retention.subject_access_documents)
+        retention.register_incident_lookup(incident_retention.incident_id_for)

@@ -8,7 +8,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table
 
 from incidents.timeline import TimelineItem
-from safeguard.models import Child, User
+from safeguard.models import Child
 from safeguard.pdf import HEADED_TABLE, STYLES, build_pdf
 from safeguard.pdf import text as _text
 
@@ -24,9 +24,9 @@ def _cell(value: str) -> Paragraph:
 
 
 def render_child_chronology_pdf(
-    *, child: Child, items: list[TimelineItem], exported_by: User, exported_at: dt.datetime
+    *, child: Child, items: list[TimelineItem], exported_by: str, exported_at: dt.datetime
 ) -> bytes:
-    exported = f"Exported by {exported_by.full_name} on {_when(exported_at)}"
+    exported = f"Exported by {exported_by} on {_when(exported_at)}"
     rows = [["When", "What", "Entry", "By"]]
     for item in items:
         rows.append([_when(item.when), _cell(f"{item.source}: {item.kind}"), _cell(item.text),

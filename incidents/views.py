@@ -37,7 +37,7 @@ from incidents.permissions import (
     reported_by,
     sees_incident_counts,
 )
-from safeguard import audit
+from safeguard import audit, retention
 from safeguard.models import Child, Role, User
 from safeguard.pdf import pdf_response
 from safeguard.permissions import children_visible_to, get_child_for_user, is_admin
@@ -229,6 +229,11 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
             (incident.ico_deadline - now) / dt.timedelta(hours=1) if incident.ico_open else None
         ),
         "today": timezone.localdate(),
+        "holds": retention.holds_covering(
+            incident.organisation_id, incident_id=incident.pk,
+            child_ids=[child.pk for child in incident.children.all()],
+        ),
+        "sees_hold_reasons": True,  # leads, and staff the DSL chose to share it with
     })  # fmt: skip
 
 
@@ -447,7 +452,7 @@ def child_chronology_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     audit.record(action="child.chronology_exported", actor=request.user, obj=child,
                  request=request, details={"items": len(items)})  # fmt: skip
     content = render_child_chronology_pdf(
-        child=child, items=items, exported_by=request.user, exported_at=exported_at
+        child=child, items=items, exported_by=request.user.full_name, exported_at=exported_at
     )
     return pdf_response(content, f"chronology-{child.pk}-{exported_at:%Y%m%d}.pdf")
 

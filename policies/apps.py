@@ -7,7 +7,9 @@ class PoliciesConfig(AppConfig):
 
     def ready(self) -> None:
         from policies import reminders as policy_reminders
-        from safeguard import reminders
+        from policies import retention as policy_retention
+        from safeguard import reminders, retention
 
         reminders.register(policy_reminders.reviews_due)
         reminders.register(policy_reminders.unread)
+        retention.register(policy_retention.POLICY_VERSIONS)

@@ -12,12 +12,16 @@ class SafeguardConfig(AppConfig):
         from safeguard import (  # noqa: F401 - signals connect
             compliance,
             reminders,
+            retention,
             signals,
             staff_reminders,
+            subject_access,
         )
 
         reminders.register(staff_reminders.sign_in_not_set_up)
         reminders.register(compliance.checks_falling_due)
+        reminders.register(retention.reviews_due)
+        reminders.register(subject_access.sars_due)
 
 
 class SafeguardAdminConfig(admin_apps.AdminConfig):

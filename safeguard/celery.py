@@ -33,6 +33,13 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=20, hour=6),
         "options": {"expires": 3600},
     },
+    # Daily, before the morning digest: records whose retention period ended
+    # are queued for review (and reminded by the next sweep).
+    "retention-queue": {
+        "task": "safeguard.tasks.queue_retention_reviews",
+        "schedule": crontab(minute=40, hour=5),
+        "options": {"expires": 3600},
+    },
     # Lets /healthz say when a worker last ran a scheduled task, which proves
     # beat, broker and worker are all alive, not just reachable.
     "worker-heartbeat": {

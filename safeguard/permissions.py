@@ -8,7 +8,18 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from safeguard.models import Allocation, Child, ChildGuardian, Notice, Role, User
+from safeguard.models import (
+    Allocation,
+    Child,
+    ChildGuardian,
+    Guardian,
+    LegalHold,
+    Notice,
+    RetentionReview,
+    Role,
+    SubjectAccessRequest,
+    User,
+)
 
 
 def is_admin(user: User) -> bool:
@@ -100,6 +111,13 @@ def get_child_for_user(user: User, pk: object, perm: str = "view") -> Child:
     return child
 
 
+def guardians_visible_to(user: User) -> QuerySet[Guardian]:
+    """Parents and carers of the children the user may open."""
+    return Guardian.objects.filter(
+        organisation_id=user.organisation_id, child_links__child__in=children_visible_to(user)
+    ).distinct()
+
+
 def get_guardian_link_for_user(user: User, child: Child, pk: object) -> ChildGuardian:
     """A guardian link of a child the user may change."""
     if not manages_children(user):
@@ -153,3 +171,53 @@ def get_compliance_staff_for_user(user: User, pk: object, perm: str = "view") ->
     if perm == "change" and not records_compliance(user):
         raise PermissionDenied
     return member
+
+
+# --- retention, legal holds and subject access requests ------------------------------
+
+RECORDS_LEADS = frozenset({Role.ADMIN, Role.DSL, Role.DEPUTY_DSL})
+
+
+def manages_records(user: User) -> bool:
+    """Admins (most records) and the DSL and deputies (safeguarding records):
+    retention reviews, legal holds and subject access requests."""
+    return user.is_authenticated and user.is_active and user.role in RECORDS_LEADS
+
+
+def retention_reviews_visible_to(user: User) -> QuerySet[RetentionReview]:
+    if not manages_records(user):
+        return RetentionReview.objects.none()
+    return RetentionReview.objects.filter(organisation_id=user.organisation_id)
+
+
+def get_retention_review_for_user(user: User, pk: object) -> RetentionReview:
+    try:
+        return retention_reviews_visible_to(user).select_related("organisation", "child").get(pk=pk)
+    except (RetentionReview.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def legal_holds_visible_to(user: User) -> QuerySet[LegalHold]:
+    if not manages_records(user):
+        return LegalHold.objects.none()
+    return LegalHold.objects.filter(organisation_id=user.organisation_id)
+
+
+def get_legal_hold_for_user(user: User, pk: object) -> LegalHold:
+    try:
+        return legal_holds_visible_to(user).get(pk=pk)
+    except (LegalHold.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def sars_visible_to(user: User) -> QuerySet[SubjectAccessRequest]:
+    if not manages_records(user):
+        return SubjectAccessRequest.objects.none()
+    return SubjectAccessRequest.objects.filter(organisation_id=user.organisation_id)
+
+
+def get_sar_for_user(user: User, pk: object) -> SubjectAccessRequest:
+    try:
+        return sars_visible_to(user).select_related("child", "guardian", "organisation").get(pk=pk)
+    except (SubjectAccessRequest.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

@@ -125,3 +125,19 @@ def send_reminder_digest(digest_id: int) -> int:
 def send_urgent_notice(notice_id: int) -> bool:
     """Email one urgent notice. Safe to run twice: a sent notice is skipped."""
     return reminders.urgent_send(notice_id=notice_id)
+
+
+@shared_task(name="safeguard.tasks.queue_retention_reviews")
+def queue_retention_reviews() -> int:
+    """Queue a review for every record whose retention period has ended. It
+    only queues: nothing is anonymised or deleted without a person's decision.
+
+    Safe to run twice: a review is unique per record and due date.
+    """
+    from safeguard import retention
+    from safeguard.models import Organisation
+
+    return sum(
+        retention.queue_reviews(organisation=organisation)
+        for organisation in Organisation.objects.all()
+    )

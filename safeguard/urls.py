@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from safeguard.views import accounts, children, compliance, core, notices, staff
+from safeguard.views import accounts, children, compliance, core, notices, retention, staff
 
 urlpatterns = [
     path("", core.home, name="home"),
@@ -54,6 +54,25 @@ urlpatterns = [
     path("policies/", include("policies.urls")),
     # The DSL's incident log (the incidents app)
     path("incidents/", include("incidents.urls")),
+    # Retention, legal holds and subject access requests
+    path("retention/", retention.retention_home, name="retention_home"),
+    path("retention/rules/<slug:kind>/", retention.retention_rule, name="retention_rule"),
+    path("retention/reviews/<int:pk>/", retention.retention_review, name="retention_review"),
+    path(
+        "retention/reviews/<int:pk>/confirm/",
+        retention.retention_review_confirm,
+        name="retention_review_confirm",
+    ),
+    path("retention/holds/new/", retention.legal_hold_new, name="legal_hold_new"),
+    path(
+        "retention/holds/<int:pk>/release/",
+        retention.legal_hold_release,
+        name="legal_hold_release",
+    ),
+    path("subject-access/", retention.sar_list, name="sar_list"),
+    path("subject-access/<int:pk>/", retention.sar_detail, name="sar_detail"),
+    path("subject-access/<int:pk>/export.zip", retention.sar_export, name="sar_export"),
+    path("subject-access/<int:pk>/complete/", retention.sar_complete, name="sar_complete"),
     # Staff compliance (DBS and training)
     path("staff/compliance/", compliance.staff_compliance, name="staff_compliance"),
     path(

@@ -32,6 +32,14 @@ from safeguard.models.compliance import (
     TrainingRecord,
 )
 from safeguard.models.reminders import DigestLedger, Notice, ReminderLedger
+from safeguard.models.retention import (
+    Decision,
+    HoldScope,
+    LegalHold,
+    RetentionReview,
+    RetentionRule,
+    SubjectAccessRequest,
+)
 
 __all__ = [
     "TRAINING_VALID_MONTHS",
@@ -47,13 +55,19 @@ __all__ = [
     "ContactPreference",
     "DBSCheck",
     "DBSLevel",
+    "Decision",
     "DigestLedger",
     "Guardian",
+    "HoldScope",
+    "LegalHold",
     "Notice",
     "Organisation",
     "ReminderLedger",
+    "RetentionReview",
+    "RetentionRule",
     "Role",
     "StaffSession",
+    "SubjectAccessRequest",
     "TrainingKind",
     "TrainingRecord",
     "User",

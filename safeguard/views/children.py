@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from safeguard import audit, caseload, child_sections
+from safeguard import audit, caseload, child_sections, retention
 from safeguard.children_import import COLUMNS, MAX_BYTES, children_import
 from safeguard.forms import AllocationForm, ChildForm, ChildImportForm, GuardianForm
 from safeguard.models import Allocation, Child, ChildGuardian, Role, User
@@ -22,6 +22,7 @@ from safeguard.permissions import (
     get_child_for_user,
     get_guardian_link_for_user,
     manages_children,
+    manages_records,
     sees_all_children,
 )
 
@@ -109,6 +110,8 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "allocations": allocations,
             "manages": manages_children(request.user),
             "sections": child_sections.render(request, child),
+            "holds": retention.holds_covering(child.organisation_id, child_ids=[child.pk]),
+            "sees_hold_reasons": manages_records(request.user),
         },
     )
 

@@ -1,0 +1,119 @@
+"""How long consent records and contact logs are kept, and how a reviewer's
+decision anonymises or deletes one (see safeguard.retention)."""
+
+import datetime as dt
+from collections.abc import Iterator
+
+from dateutil.relativedelta import relativedelta
+from django.db import models
+
+from consent.models import ConsentRecord, ContactLog, TakedownTask
+from safeguard.models import Organisation
+from safeguard.retention import Due, RecordKind, object_locator
+
+ANONYMISED = "[anonymised]"
+
+
+def _contact_logs_due(organisation: Organisation, months: int, today: dt.date) -> Iterator[Due]:
+    cutoff = today - relativedelta(months=months)
+    logs = ContactLog.objects.filter(organisation=organisation, happened_at__date__lte=cutoff)
+    for log in logs.select_related("child"):
+        yield Due(
+            obj=log, due_on=log.happened_at.date() + relativedelta(months=months), child=log.child,
+            description=f"Contact log #{log.pk}: {log.get_channel_display().lower()} on "
+            f"{log.happened_at:%-d %b %Y}",
+        )  # fmt: skip
+
+
+def _contact_log_anonymise(log: models.Model) -> None:
+    log.notes = log.platform = ""
+    log.override_reason = ANONYMISED if log.override_reason else ""
+    log.save(update_fields=["notes", "platform", "override_reason"])
+
+
+def _contact_log_delete(log: models.Model) -> str:
+    what = f"contact log #{log.pk}"
+    log.delete()
+    return what
+
+
+def _consent_records_due(organisation: Organisation, months: int, today: dt.date) -> Iterator[Due]:
+    """Only for a discharged child: the period runs from the later of the
+    discharge and the consent's end."""
+    records = ConsentRecord.objects.filter(
+        organisation=organisation, child__discharged_on__isnull=False,
+        child__discharged_on__lte=today - relativedelta(months=months),
+    ).select_related("child", "consent_type")  # fmt: skip
+    for record in records:
+        ended = max(record.child.discharged_on, record.valid_until or record.child.discharged_on)
+        due_on = ended + relativedelta(months=months)
+        if due_on <= today:
+            yield Due(
+                obj=record, due_on=due_on, child=record.child,
+                description=f"Consent record #{record.pk}: {record.get_decision_display().lower()}"
+                f" {record.consent_type.name.lower()}, {record.recorded_at:%-d %b %Y}",
+            )  # fmt: skip
+
+
+def _consent_record_anonymise(record: models.Model) -> None:
+    if record.evidence_file:
+        record.evidence_file.delete(save=False)
+    record.typed_name = ANONYMISED
+    record.relationship = record.signature_png = record.user_agent = record.notes = ""
+    record.ip_address = None
+    record.save()
+
+
+def _consent_record_delete(record: models.Model) -> str:
+    what = f"consent record #{record.pk}"
+    TakedownTask.objects.filter(record=record).delete()
+    if record.evidence_file:
+        record.evidence_file.delete(save=False)
+    record.delete()
+    return what
+
+
+def _child_of(obj: models.Model) -> tuple[list[int], int | None]:
+    return [obj.child_id], None
+
+
+CONTACT_LOGS = RecordKind(
+    code="contact_logs", label="Contact logs and messages",
+    basis="Copies of contacts and messages with children are kept for three years from the "
+    "contact, so that any concern raised later can be checked against them.",
+    period="from the contact", default_months=36, safeguarding=False,
+    due=_contact_logs_due, anonymise=_contact_log_anonymise, delete=_contact_log_delete,
+    locate=object_locator(ContactLog), subjects=_child_of,
+)  # fmt: skip
+
+CONSENT_RECORDS = RecordKind(
+    code="consent_records", label="Consent records",
+    basis="A parent's consent is evidence of what staff were allowed to do; it is kept for "
+    "three years after the child leaves or the consent ends, whichever is later.",
+    period="after discharge or the consent's end, whichever is later", default_months=36,
+    safeguarding=False, due=_consent_records_due, anonymise=_consent_record_anonymise,
+    delete=_consent_record_delete, locate=object_locator(ConsentRecord), subjects=_child_of,
+)  # fmt: skip
+
+
+def subject_access_documents(*, child: object = None, guardian: object = None) -> list:
+    """For a subject access export: the child's consent summary, and a receipt
+    for every online consent the person gave or that was given for the child."""
+    from consent.gate import consent_matrix
+    from consent.pdf import render_child_summary_pdf, render_receipt_pdf
+
+    documents = []
+    records = ConsentRecord.objects.select_related("consent_type", "guardian", "child")
+    if child is not None:
+        history = list(records.filter(child=child).order_by("recorded_at", "pk"))
+        summary = render_child_summary_pdf(child, consent_matrix(child), history)
+        documents.append(("consent-summary.pdf", summary))
+    else:
+        history = list(records.filter(guardian=guardian).order_by("recorded_at", "pk"))
+    receipts: dict[str, list] = {}
+    for record in history:
+        if record.receipt_sha256:
+            receipts.setdefault(record.receipt_sha256, []).append(record)
+    for digest, signed in receipts.items():
+        documents.append((f"consent-receipt-{digest[:12]}.pdf", render_receipt_pdf(signed)))
+    return documents

@@ -1,0 +1,126 @@
+"""Child protection records (an incident with its chronology, referrals and
+evidence) are kept until the youngest child involved turns 25; what a
+reviewer's decision does to them (see safeguard.retention)."""
+
+import datetime as dt
+from collections.abc import Iterator
+
+from dateutil.relativedelta import relativedelta
+from django.db import models
+
+from incidents.models import ChronologyEntry, Evidence, Incident, Referral
+from safeguard.models import Organisation
+from safeguard.retention import Due, RecordKind, object_locator
+
+ANONYMISED = "[anonymised]"
+INCIDENT_TEXT = [
+    "others_involved", "platform", "what_happened", "childs_words", "immediate_action",
+    "online_identifiers", "triage_decision", "next_action", "outcome", "no_referral_rationale",
+    "parents_not_informed_reason", "ico_reason",
+]  # fmt: skip
+
+
+def _keep_until(incident: Incident, months: int) -> dt.date:
+    """Months from the date of birth of the youngest child involved (300: their
+    25th birthday); with no child recorded, from the report."""
+    births = [child.date_of_birth for child in incident.children.all()]
+    start = max(births) if births else incident.reported_at.date()
+    return start + relativedelta(months=months)
+
+
+def _incidents_due(organisation: Organisation, months: int, today: dt.date) -> Iterator[Due]:
+    for incident in Incident.objects.filter(organisation=organisation).prefetch_related("children"):
+        due_on = _keep_until(incident, months)
+        if due_on <= today:
+            children = list(incident.children.all())
+            yield Due(
+                obj=incident, due_on=due_on, child=children[0] if children else None,
+                description=f"Incident {incident.reference} "
+                f"({incident.get_incident_type_display().lower()}, reported "
+                f"{incident.reported_at:%b %Y}) with its chronology, referrals and evidence",
+            )  # fmt: skip
+
+
+def _anonymise(incident: models.Model) -> None:
+    """Names, words and files go; the kind, risk, dates and outcome category stay
+    for the statistics."""
+    blank = {field: ANONYMISED for field in INCIDENT_TEXT if getattr(incident, field)}
+    for field, value in blank.items():
+        setattr(incident, field, value)
+    incident.save(update_fields=list(blank))
+    incident.history.filter().update(**dict.fromkeys(INCIDENT_TEXT, ANONYMISED))
+    incident.children.clear()
+    ChronologyEntry.objects.filter(incident=incident).update(text=ANONYMISED)
+    referrals = Referral.objects.filter(incident=incident)
+    for referral in referrals:
+        referral.history.filter().update(reference="", contact="", outcome=ANONYMISED)
+    referrals.update(reference="", contact="", agency_other="", outcome=ANONYMISED)
+    _delete_evidence(incident)
+
+
+def _delete_evidence(incident: models.Model) -> int:
+    files = list(Evidence.objects.filter(incident=incident))
+    for evidence in files:
+        evidence.file.delete(save=False)
+        evidence.delete()
+    return len(files)
+
+
+def _delete(incident: models.Model) -> str:
+    files = _delete_evidence(incident)
+    entries = ChronologyEntry.objects.filter(incident=incident)
+    count = entries.count()
+    # Corrections point at what they correct: remove them before their originals.
+    while entries.exists():
+        entries.exclude(pk__in=entries.filter(corrects__isnull=False).values("corrects")).delete()
+    referrals = Referral.objects.filter(incident=incident)
+    referral_count = referrals.count()
+    for referral in referrals:
+        referral.history.all().delete()
+    referrals.delete()
+    incident.history.all().delete()
+    what = (
+        f"incident {incident.reference} with {count} chronology entries, "
+        f"{referral_count} referrals and {files} files"
+    )
+    incident.children.clear()
+    incident.delete()
+    return what
+
+
+def _subjects(incident: models.Model) -> tuple[list[int], int | None]:
+    return list(incident.children.values_list("pk", flat=True)), incident.pk
+
+
+INCIDENTS = RecordKind(
+    code="incidents", label="Child protection records",
+    basis="Incidents, their chronology and referrals are kept until the youngest child "
+    "involved is 25, as safeguarding guidance expects, and never while an inquiry may need them.",
+    period="from the youngest child's date of birth", default_months=300, safeguarding=True,
+    due=_incidents_due, anonymise=_anonymise, delete=_delete, locate=object_locator(Incident),
+    subjects=_subjects,
+)  # fmt: skip
+
+
+def subject_access_documents(*, child: object = None, guardian: object = None) -> list:
+    """For a subject access export about a child: their chronology as a PDF."""
+    if child is None:
+        return []
+    from django.utils import timezone
+
+    from incidents.pdf import render_child_chronology_pdf
+    from incidents.timeline import child_timeline
+
+    items = child_timeline(child)
+    if not items:
+        return []
+    return [("chronology.pdf", render_child_chronology_pdf(
+        child=child, items=items, exported_by="Safeguard, for a subject access request",
+        exported_at=timezone.now()))]  # fmt: skip
+
+
+def incident_id_for(organisation_id: int, reference: str) -> int | None:
+    return (
+        Incident.objects.filter(organisation_id=organisation_id, reference=reference)
+        .values_list("pk", flat=True).first()
+    )  # fmt: skip

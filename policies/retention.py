@@ -1,0 +1,56 @@
+"""Superseded policy versions are kept six years from when a newer version
+replaced them (see safeguard.retention). They hold no one's personal details,
+so a reviewer keeps or deletes them; nothing to anonymise."""
+
+import datetime as dt
+from collections.abc import Iterator
+
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.deletion import ProtectedError
+
+from policies.models import PolicyVersion, VersionStatus
+from safeguard.models import Organisation
+from safeguard.retention import Due, RecordKind, object_locator
+
+
+def _superseded_due(organisation: Organisation, months: int, today: dt.date) -> Iterator[Due]:
+    approved = (
+        PolicyVersion.objects.filter(policy__organisation=organisation,
+                                     status=VersionStatus.APPROVED, approved_on__isnull=False)
+        .select_related("policy").order_by("policy_id", "approved_on", "pk")
+    )  # fmt: skip
+    previous: PolicyVersion | None = None
+    for version in approved:
+        if previous is not None and previous.policy_id == version.policy_id:
+            due_on = version.approved_on + relativedelta(months=months)
+            if due_on <= today:
+                yield Due(
+                    obj=previous, due_on=due_on,
+                    description=f"{previous.policy.title} {previous.label}, replaced on "
+                    f"{version.approved_on:%-d %b %Y}",
+                )  # fmt: skip
+        previous = version
+
+
+def _delete(version: models.Model) -> str:
+    what = f"{version.policy.title} {version.label}"
+    try:
+        version.acknowledgements.all().delete()
+        version.delete()
+    except ProtectedError as error:
+        raise ValidationError(
+            f"{what} cannot be deleted: {len(error.protected_objects)} consent records or "
+            "consent wordings still name it as the policy they rest on. Keep it."
+        ) from None
+    return f"{what} and its acknowledgements"
+
+
+POLICY_VERSIONS = RecordKind(
+    code="policy_versions", label="Superseded policy versions",
+    basis="An old version shows what staff and parents were told at the time; it is kept for "
+    "six years after a newer version replaced it.",
+    period="from when a newer version replaced it", default_months=72, safeguarding=False,
+    due=_superseded_due, delete=_delete, locate=object_locator(PolicyVersion),
+)  # fmt: skip
