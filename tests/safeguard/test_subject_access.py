@@ -1,0 +1,267 @@
+"""Subject access requests: the one-month deadline, its reminders, and an
+export that holds every record about the person, found by introspection."""
+
+import datetime as dt
+import io
+import json
+import zipfile
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from consent import records as consent_records
+from consent import services as consent_services
+from consent.models import ConsentType, TakedownTask
+from incidents import services as incident_services
+from policies import services as policy_services
+from policies.models import Acknowledgement
+from safeguard import caseload, reminders, retention, subject_access
+from safeguard.models import AuditEvent, Child, Guardian, Notice, Role, SubjectAccessRequest
+from tests.auth import force_verified_login
+from tests.factories import ChildFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def client_for(user) -> Client:
+    client = Client()
+    force_verified_login(client, user)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("received", "due"),
+    [
+        (dt.date(2026, 9, 3), dt.date(2026, 10, 3)),
+        (dt.date(2026, 1, 31), dt.date(2026, 2, 28)),
+        (dt.date(2028, 1, 31), dt.date(2028, 2, 29)),
+        (dt.date(2026, 12, 15), dt.date(2027, 1, 15)),
+    ],
+)
+def test_the_deadline_is_one_calendar_month(received, due):
+    assert subject_access.due_date(received) == due
+
+
+@pytest.fixture
+def world(organisation, alice, bob, dana):
+    """One child with a record of every kind that can be about a child or guardian."""
+    child = ChildFactory(
+        organisation=organisation,
+        first_name="Noor",
+        last_name="Hassan",
+        date_of_birth=dt.date(2016, 5, 1),
+    )
+    caseload.allocation_start(child=child, staff=alice, starts_on=timezone.localdate(), by=dana)
+    link = caseload.guardian_add(
+        child=child,
+        by=dana,
+        full_name="Huda Hassan",
+        email="huda@example.test",
+        phone="",
+        preferred_contact="email",
+        relationship="mother",
+        parental_responsibility=True,
+    )
+    guardian = link.guardian
+    consent_services.consent_types_ensure(organisation=organisation)
+    online = ConsentType.objects.get(code="online_sessions")
+    photos = ConsentType.objects.get(code="photos_online")
+    consent_services.consent_request_send(
+        child=child, guardians=[guardian], consent_types=[online], by=alice
+    )
+    consent_records.verbal_consent_record(
+        child=child, guardian=guardian, consent_type=photos, by=dana
+    )
+    record = consent_records.verbal_consent_record(
+        child=child, guardian=guardian, consent_type=online, by=dana
+    )
+    consent_services.contact_log(
+        child=child,
+        staff=alice,
+        happened_at=timezone.now(),
+        channel="video",
+        platform="Zoom",
+        notes="Session.",
+    )
+    TakedownTask.objects.create(
+        organisation=organisation,
+        child=child,
+        record=record,
+        what="Photo",
+        where="Website",
+        due_on=timezone.localdate(),
+    )
+    from consent.models import GuardianAccess
+
+    GuardianAccess.objects.create(guardian=guardian, token_sha256="0" * 64)
+    draft = policy_services.policy_create(
+        organisation=organisation,
+        by=bob,
+        title="Online Safety Policy",
+        category="online_safety",
+        body="Text.",
+        audience_roles=["staff"],
+        owner=bob,
+    )
+    policy_services.version_approve(
+        draft=draft, by=bob, approved_on=timezone.localdate(), approved_by_name="Helen Marsh"
+    )
+    Acknowledgement.objects.create(version=draft, guardian=guardian)
+    incident = incident_services.incident_raise(
+        reporter=alice,
+        children=[child],
+        occurred_at=timezone.now() - dt.timedelta(hours=3),
+        disclosed_at=timezone.now() - dt.timedelta(hours=2),
+        category="contact",
+        incident_type="grooming",
+        what_happened="Asked to move to a private app by A. Stranger.",
+        initial_risk="high",
+        evidence=("shot.png", PNG),
+    )
+    incident_services.referral_add(
+        incident=incident, by=dana, agency="police", referred_on=timezone.localdate()
+    )
+    retention.legal_hold_place(
+        organisation=organisation, scope="child", child=child, reason="Police enquiry.", by=dana
+    )
+    from safeguard.models import RetentionReview
+
+    RetentionReview.objects.create(
+        organisation=organisation,
+        kind="contact_logs",
+        object_type="x",
+        object_id="1",
+        description="x",
+        child=child,
+        due_on=timezone.localdate(),
+    )
+    sar = subject_access.sar_record(
+        organisation=organisation,
+        requester="Huda Hassan, mother",
+        child=child,
+        received_on=timezone.localdate(),
+        by=bob,
+    )
+    subject_access.sar_record(
+        organisation=organisation,
+        requester="Huda Hassan",
+        guardian=guardian,
+        received_on=timezone.localdate(),
+        by=bob,
+    )
+    return {"child": child, "guardian": guardian, "sar": sar, "incident": incident}
+
+
+def models_referring_to(*targets: type) -> list[type]:
+    """Found independently of the exporter: every model with a relation to a
+    child or guardian, or that keeps their history."""
+    found = []
+    for model in apps.get_models():
+        if issubclass(model, UserObjectPermissionBase | GroupObjectPermissionBase):
+            continue  # who may open a record, not a record about the person
+        related = {
+            field.related_model
+            for field in model._meta.get_fields()
+            if field.is_relation and field.concrete
+        }
+        if related & set(targets) or getattr(model, "instance_type", None) in targets:
+            found.append(model)
+    return found
+
+
+def export(client: Client, sar: SubjectAccessRequest) -> zipfile.ZipFile:
+    response = client.get(f"/subject-access/{sar.pk}/export.zip")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    return zipfile.ZipFile(io.BytesIO(response.content))
+
+
+def test_the_export_includes_every_model_that_refers_to_the_child(world, bob):
+    archive = export(client_for(bob), world["sar"])
+    index = json.loads(archive.read("index.json"))
+    exported = {entry["model"]: entry for entry in index["records"]}
+    expected = {model._meta.label_lower for model in models_referring_to(Child)}
+    missing = sorted(expected - set(exported))
+    assert missing == [], f"add a row of each to the fixture or the export: {missing}"
+    child_rows = json.loads(archive.read(exported["safeguard.child"]["file"]))
+    assert [row["pk"] for row in child_rows] == [world["child"].pk]
+    # Records that refer to those records come too: an incident's chronology and referrals.
+    for label in (
+        "incidents.incident",
+        "incidents.chronologyentry",
+        "incidents.referral",
+        "incidents.evidence",
+    ):
+        assert exported[label]["review_before_release"] is True
+        assert exported[label]["file"].startswith(subject_access.REVIEW_FOLDER)
+    assert exported["consent.consentrecord"]["review_before_release"] is False
+    names = archive.namelist()
+    assert "README.txt" in names
+    assert "documents/consent-summary.pdf" in names
+    assert f"{subject_access.REVIEW_FOLDER}/chronology.pdf" in names
+    assert any(name.startswith(f"{subject_access.REVIEW_FOLDER}/files/") for name in names)
+    # Another child's records are not in it.
+    other = ChildFactory(organisation=world["child"].organisation, first_name="Zed")
+    archive = export(client_for(bob), world["sar"])
+    assert "Zed" not in archive.read("records/safeguard.child.json").decode()
+    assert other.pk not in [row["pk"] for row in child_rows]
+
+
+def test_the_guardians_export_holds_what_refers_to_them(world, bob):
+    sar = SubjectAccessRequest.objects.get(guardian=world["guardian"])
+    archive = export(client_for(bob), sar)
+    exported = {e["model"] for e in json.loads(archive.read("index.json"))["records"]}
+    expected = {m._meta.label_lower for m in models_referring_to(Guardian)}
+    assert expected - exported == set()
+
+
+def test_exports_are_audited_and_guarded(world, bob, alice, charlie):
+    sar = world["sar"]
+    export(client_for(bob), sar)
+    assert AuditEvent.objects.filter(action="sar.exported", object_id=str(sar.pk)).count() == 1
+    assert client_for(alice).get(f"/subject-access/{sar.pk}/export.zip").status_code == 403
+    assert client_for(charlie).get(f"/subject-access/{sar.pk}/export.zip").status_code == 404
+    director = UserFactory(organisation=sar.organisation, role=Role.DIRECTOR)
+    assert client_for(director).get(f"/subject-access/{sar.pk}/").status_code == 403
+
+
+def test_requests_are_recorded_through_the_page_and_reminded(world, bob, dana):
+    client = client_for(bob)
+    received = timezone.localdate()
+    response = client.post(
+        "/subject-access/",
+        {
+            "requester": "Huda Hassan",
+            "child": world["child"].pk,
+            "received_on": received,
+        },
+    )
+    sar = SubjectAccessRequest.objects.order_by("-pk").first()
+    assert response["Location"] == f"/subject-access/{sar.pk}/"
+    assert sar.due_on == subject_access.due_date(received)
+    bad = client.post("/subject-access/", {"requester": "", "received_on": "2999-01-01"})
+    assert bad.status_code == 200
+    assert bad.context["form"].errors
+    due = timezone.make_aware(dt.datetime.combine(sar.due_on, dt.time(9)))
+    for moment in (due - dt.timedelta(days=7), due - dt.timedelta(days=1), due):
+        reminders.sweep(now=moment)
+    stages = sorted(
+        set(
+            Notice.objects.filter(
+                ledger__kind="sar.deadline", ledger__object_id=str(sar.pk)
+            ).values_list("ledger__stage", flat=True)
+        )
+    )
+    assert stages == ["1d", "7d", "due"]
+    client.post(f"/subject-access/{sar.pk}/complete/")
+    sar.refresh_from_db()
+    assert sar.completed_by == bob
+    reminders.sweep(now=due + dt.timedelta(days=8))
+    assert not Notice.objects.filter(
+        ledger__kind="sar.deadline", ledger__stage="overdue-1w", ledger__object_id=str(sar.pk)
+    ).exists()
