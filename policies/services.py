@@ -12,6 +12,7 @@ from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -36,6 +37,14 @@ class PolicyState:
     draft: PolicyVersion | None
     review_due: dt.date | None
     status: str  # "current", "due soon", "overdue", "no approved version"
+
+
+def history_prefetch() -> list[Prefetch]:
+    """A policy's versions and reviews, which its derived state is read from."""
+    return [
+        Prefetch("versions", queryset=PolicyVersion.objects.select_related("approved_by")),
+        Prefetch("reviews", queryset=PolicyReview.objects.select_related("reviewed_by")),
+    ]
 
 
 def policy_state(policy: Policy, today: dt.date | None = None) -> PolicyState:

@@ -24,7 +24,7 @@ from policies.forms import (
     ReviewedForm,
 )
 from policies.importing import UnreadableDocument, extract_text, read_policy
-from policies.models import Acknowledgement, Policy, PolicyReview, PolicyVersion
+from policies.models import Acknowledgement, Policy, PolicyVersion
 from policies.permissions import (
     get_policy_for_user,
     get_version_for_user,
@@ -41,11 +41,7 @@ IMPORT_SALT = "policies.import"
 
 
 def _history() -> list[Prefetch]:
-    """A policy's versions and reviews, which its derived state is read from."""
-    return [
-        Prefetch("versions", queryset=PolicyVersion.objects.select_related("approved_by")),
-        Prefetch("reviews", queryset=PolicyReview.objects.select_related("reviewed_by")),
-    ]
+    return services.history_prefetch()
 
 
 def policy_list(request: HttpRequest) -> HttpResponse:

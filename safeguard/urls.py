@@ -1,7 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from safeguard.views import accounts, children, compliance, core, notices, retention, staff
+from safeguard.views import (
+    accounts,
+    children,
+    compliance,
+    core,
+    dashboard,
+    notices,
+    retention,
+    staff,
+)
 
 urlpatterns = [
     path("", core.home, name="home"),
@@ -54,6 +63,11 @@ urlpatterns = [
     path("policies/", include("policies.urls")),
     # The DSL's incident log (the incidents app)
     path("incidents/", include("incidents.urls")),
+    # The review-due dashboard and board report
+    path("dashboard/", dashboard.dashboard_view, name="dashboard"),
+    path("dashboard/tables/<slug:slug>/", dashboard.dashboard_table, name="dashboard_table"),
+    path("dashboard/tables/<slug:slug>.csv", dashboard.dashboard_csv, name="dashboard_csv"),
+    path("dashboard/board-report.pdf", dashboard.board_report, name="board_report"),
     # Retention, legal holds and subject access requests
     path("retention/", retention.retention_home, name="retention_home"),
     path("retention/rules/<slug:kind>/", retention.retention_rule, name="retention_rule"),

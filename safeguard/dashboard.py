@@ -1,0 +1,503 @@
+"""The review-due dashboard and the board report: what is overdue, what is due
+and where the gaps are, in figures and aggregate tables, never case detail.
+
+Every figure is counted in the database with a fixed number of queries,
+whatever the organisation's size: no query runs once per child, incident or
+member of staff. This module gathers every app, so (like urls.py) it may
+import them.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from consent.models import ConsentRecord, ConsentType, ContactLog, TakedownTask
+from incidents.models import Category, Incident, IncidentType, Risk, Status
+from policies.models import Acknowledgement, Policy, PolicyVersion, VersionStatus
+from policies.services import history_prefetch, policy_state
+from safeguard.compliance import compliance_for
+from safeguard.models import (
+    ChildGuardian,
+    Organisation,
+    RetentionReview,
+    SubjectAccessRequest,
+    User,
+)
+from safeguard.models.children import Child, active_on
+
+
+@dataclass
+class Table:
+    slug: str
+    caption: str
+    headers: list[str]
+    rows: list[list[object]] = field(default_factory=list)
+
+
+@dataclass
+class Figure:
+    label: str
+    value: int | str
+    table: str  # the slug of the table behind it
+    warn: bool = False
+
+
+@dataclass
+class Section:
+    title: str
+    figures: list[Figure]
+    tables: list[Table]
+
+
+@dataclass
+class Dashboard:
+    organisation: Organisation
+    today: dt.date
+    sections: list[Section]
+    months: list[dt.date]  # the 12 months of the incidents chart
+    monthly: dict[str, list[int]]  # category label -> count per month
+
+    def table(self, slug: str) -> Table | None:
+        return next((t for s in self.sections for t in s.tables if t.slug == slug), None)
+
+    def figure(self, label: str) -> Figure | None:
+        return next((f for s in self.sections for f in s.figures if f.label == label), None)
+
+
+# --- policies -------------------------------------------------------------------------------
+
+
+def _policies(organisation: Organisation, today: dt.date) -> Section:
+    policies = list(
+        Policy.objects.filter(organisation=organisation).prefetch_related(*history_prefetch())
+    )
+    states = [(policy, policy_state(policy, today)) for policy in policies]
+    staff_by_role = dict(
+        User.objects.filter(organisation=organisation, is_active=True, is_superuser=False)
+        .order_by()
+        .values_list("role")
+        .annotate(n=Count("pk"))
+    )
+    current_ids = [state.current.pk for _, state in states if state.current]
+    read = {}
+    for version_id, role, n in (
+        Acknowledgement.objects.filter(version_id__in=current_ids, user__is_active=True)
+        .order_by()
+        .values_list("version_id", "user__role")
+        .annotate(n=Count("pk"))
+    ):
+        read[(version_id, role)] = n
+    coverage = Table(
+        "policy-coverage",
+        "Acknowledgement of each policy's current version",
+        ["Policy", "Read", "Audience", "Coverage"],
+    )
+    overdue = due_30 = due_60 = drafts = 0
+    for policy, state in states:
+        drafts += state.draft is not None
+        if state.current is None:
+            continue
+        if state.review_due < today:
+            overdue += 1
+        elif state.review_due <= today + dt.timedelta(days=30):
+            due_30 += 1
+        elif state.review_due <= today + dt.timedelta(days=60):
+            due_60 += 1
+        audience = sum(staff_by_role.get(role, 0) for role in policy.audience_roles)
+        done = sum(read.get((state.current.pk, role), 0) for role in policy.audience_roles)
+        share = f"{round(100 * done / audience)}%" if audience else "No audience"
+        coverage.rows.append([f"{policy.title} {state.current.label}", done, audience, share])
+    due = Table(
+        "policy-reviews",
+        "Policy reviews",
+        ["Measure", "Policies"],
+        [
+            ["Overdue", overdue],
+            ["Due within 30 days", due_30],
+            ["Due in 31 to 60 days", due_60],
+            ["Drafts awaiting approval", drafts],
+        ],
+    )
+    return Section(
+        "Policies",
+        [
+            Figure("Policies overdue for review", overdue, "policy-reviews", warn=overdue > 0),
+            Figure("Policies due within 30 days", due_30, "policy-reviews"),
+            Figure("Policies due in 31 to 60 days", due_60, "policy-reviews"),
+            Figure("Drafts awaiting approval", drafts, "policy-reviews"),
+        ],
+        [due, coverage],
+    )
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+def _staff(organisation: Organisation, today: dt.date) -> Section:
+    staff = list(
+        User.objects.filter(organisation=organisation, is_active=True, is_superuser=False).annotate(
+            enrolled=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+        )
+    )
+    rows = compliance_for(staff, organisation)
+    counts = {}
+    for name in ("dbs", "safeguarding", "online_safety"):
+        statuses = [getattr(row, name).status(today) for row in rows]
+        counts[name] = (
+            statuses.count("overdue") + statuses.count("missing"),
+            statuses.count("due soon"),
+        )
+    no_2fa = sum(not member.enrolled for member in staff)
+    table = Table(
+        "staff",
+        "Staff checks and training",
+        ["Check", "Overdue or missing", "Due within 30 days"],
+        [
+            ["DBS check", *counts["dbs"]],
+            ["Safeguarding training", *counts["safeguarding"]],
+            ["Online-safety training", *counts["online_safety"]],
+        ],
+    )
+    two_factor = Table(
+        "two-factor",
+        "Sign-in security",
+        ["Measure", "Staff"],
+        [
+            ["Active staff", len(staff)],
+            ["Without a second factor enrolled", no_2fa],
+        ],
+    )
+    overdue = counts["dbs"][0] + counts["safeguarding"][0] + counts["online_safety"][0]
+    due_soon = counts["dbs"][1] + counts["safeguarding"][1] + counts["online_safety"][1]
+    return Section(
+        "Staff",
+        [
+            Figure(
+                "DBS checks and training overdue or missing", overdue, "staff", warn=overdue > 0
+            ),
+            Figure("DBS checks and training due within 30 days", due_soon, "staff"),
+            Figure("Staff without a second factor", no_2fa, "two-factor", warn=no_2fa > 0),
+        ],
+        [table, two_factor],
+    )
+
+
+# --- consent ----------------------------------------------------------------------------------
+
+
+def _consent(organisation: Organisation, today: dt.date) -> Section:
+    """Each active child's consent per type, derived as the consent gate does:
+    the latest answer of each parent with parental responsibility; a refusal
+    or withdrawal wins; a grant counts while it runs."""
+    active = Child.objects.filter(active_on(today), organisation=organisation)
+    active_count = active.count()
+    later = ConsentRecord.objects.filter(
+        child=OuterRef("child"),
+        consent_type=OuterRef("consent_type"),
+        guardian=OuterRef("guardian"),
+    ).filter(
+        Q(recorded_at__gt=OuterRef("recorded_at"))
+        | Q(recorded_at=OuterRef("recorded_at"), pk__gt=OuterRef("pk"))
+    )
+    with_pr = ChildGuardian.objects.filter(
+        child=OuterRef("child"), guardian=OuterRef("guardian"), parental_responsibility=True
+    )
+    live = Q(decision="granted") & (Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+    states = (
+        ConsentRecord.objects.filter(organisation=organisation, child__in=active)
+        .filter(Exists(with_pr))
+        .exclude(Exists(later))
+        .order_by()
+        .values("child_id", "consent_type_id")
+        .annotate(
+            grants=Count("pk", filter=live),
+            refusals=Count("pk", filter=Q(decision__in=["refused", "withdrawn"])),
+            until=Max("valid_until", filter=live),
+        )
+    )
+    covered: dict[int, int] = {}
+    conflicts = expiring = 0
+    for row in states:
+        if row["grants"] and not row["refusals"]:
+            covered[row["consent_type_id"]] = covered.get(row["consent_type_id"], 0) + 1
+            if row["until"] is not None and row["until"] <= today + dt.timedelta(days=30):
+                expiring += 1
+        elif row["grants"] and row["refusals"]:
+            conflicts += 1
+    coverage = Table(
+        "consent-coverage",
+        "Active children with live consent, per consent type",
+        ["Consent type", "Children with live consent", "Active children", "Coverage"],
+    )
+    for consent_type in ConsentType.objects.filter(organisation=organisation, active=True):
+        n = covered.get(consent_type.pk, 0)
+        share = f"{round(100 * n / active_count)}%" if active_count else "No children"
+        coverage.rows.append([consent_type.name, n, active_count, share])
+    year_ago = timezone.now() - relativedelta(years=1)
+    unconsented = (
+        ContactLog.objects.filter(
+            organisation=organisation, consent_allowed=False, happened_at__gte=year_ago
+        )
+        .values("child_id")
+        .distinct()
+        .count()
+    )
+    takedowns = TakedownTask.objects.filter(organisation=organisation, done_at__isnull=True).count()
+    gaps = Table(
+        "consent-gaps",
+        "Consent gaps",
+        ["Measure", "Count"],
+        [
+            ["Children with a contact logged without consent (last 12 months)", unconsented],
+            ["Consents where parents disagree", conflicts],
+            ["Consents running out within 30 days", expiring],
+            ["Open takedown tasks", takedowns],
+        ],
+    )
+    return Section(
+        "Consent",
+        [
+            Figure(
+                "Children with contact logged without consent",
+                unconsented,
+                "consent-gaps",
+                warn=unconsented > 0,
+            ),
+            Figure(
+                "Consents where parents disagree", conflicts, "consent-gaps", warn=conflicts > 0
+            ),
+            Figure("Consents running out within 30 days", expiring, "consent-gaps"),
+            Figure("Open takedown tasks", takedowns, "consent-gaps", warn=takedowns > 0),
+        ],
+        [coverage, gaps],
+    )
+
+
+# --- incidents -------------------------------------------------------------------------------
+
+
+def month_starts(today: dt.date, count: int = 12) -> list[dt.date]:
+    first = today.replace(day=1)
+    return [first - relativedelta(months=n) for n in range(count - 1, -1, -1)]
+
+
+def _incidents(
+    organisation: Organisation, today: dt.date, now: dt.datetime
+) -> tuple[Section, list[dt.date], dict[str, list[int]]]:
+    incidents = Incident.objects.filter(organisation=organisation)
+    week, month = now - dt.timedelta(days=7), now - dt.timedelta(days=30)
+    ages = {
+        row["risk"]: row
+        for row in incidents.open()
+        .order_by()
+        .values("risk")
+        .annotate(
+            recent=Count("pk", filter=Q(reported_at__gte=week)),
+            middle=Count("pk", filter=Q(reported_at__lt=week, reported_at__gte=month)),
+            older=Count("pk", filter=Q(reported_at__lt=month)),
+        )
+    }
+    open_table = Table(
+        "incidents-open",
+        "Open incidents by age and risk",
+        ["Risk", "Under 7 days", "7 to 30 days", "Over 30 days", "Total"],
+    )
+    totals = [0, 0, 0]
+    for value, label in Risk.choices:
+        row = ages.get(value, {"recent": 0, "middle": 0, "older": 0})
+        cells = [row["recent"], row["middle"], row["older"]]
+        totals = [a + b for a, b in zip(totals, cells, strict=True)]
+        open_table.rows.append([label, *cells, sum(cells)])
+    open_table.rows.append(["All", *totals, sum(totals)])
+    months = month_starts(today)
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(dt.datetime.combine(months[0], dt.time.min), tz)
+    monthly = {label.split(":")[0]: [0] * 12 for _, label in Category.choices}
+    labels = {value: label.split(":")[0] for value, label in Category.choices}
+    index = {month: n for n, month in enumerate(months)}
+    for row in (
+        incidents.filter(reported_at__gte=start)
+        .annotate(month=TruncMonth("reported_at", tzinfo=tz))
+        .order_by()
+        .values("month", "category")
+        .annotate(n=Count("pk"))
+    ):
+        month = row["month"].date() if isinstance(row["month"], dt.datetime) else row["month"]
+        if month in index:
+            monthly[labels[row["category"]]][index[month]] = row["n"]
+    per_month = Table(
+        "incidents-monthly",
+        "New incidents per month, by kind of risk",
+        ["Month", *monthly.keys(), "Total"],
+    )
+    for n, month in enumerate(months):
+        counts = [series[n] for series in monthly.values()]
+        per_month.rows.append([f"{month:%b %Y}", *counts, sum(counts)])
+    triage_times = [
+        (triaged - reported) / dt.timedelta(hours=1)
+        for reported, triaged in incidents.filter(
+            triaged_at__isnull=False, reported_at__gte=now - relativedelta(years=1)
+        ).values_list("reported_at", "triaged_at")
+    ]
+    average = f"{sum(triage_times) / len(triage_times):.1f} hours" if triage_times else "None yet"
+    breaches = Table(
+        "data-breaches",
+        "Personal data breaches not yet decided for the ICO",
+        ["Became aware", "ICO deadline", "Hours left"],
+    )
+    for aware in (
+        incidents.filter(incident_type=IncidentType.DATA_BREACH, ico_decision="")
+        .order_by("disclosed_at")
+        .values_list("disclosed_at", flat=True)
+    ):
+        deadline = aware + dt.timedelta(hours=72)
+        left = (deadline - now) / dt.timedelta(hours=1)
+        breaches.rows.append(
+            [
+                f"{timezone.localtime(aware):%-d %b %Y %H:%M}",
+                f"{timezone.localtime(deadline):%-d %b %Y %H:%M}",
+                f"{left:.0f}" if left > 0 else "Deadline passed",
+            ]
+        )
+    status_counts = dict(incidents.order_by().values_list("status").annotate(n=Count("pk")))
+    triage = Table(
+        "incidents-triage",
+        "Triage",
+        ["Measure", "Value"],
+        [
+            ["Waiting for triage", status_counts.get(Status.NEW, 0)],
+            ["Average time to triage (last 12 months)", average],
+        ],
+    )
+    open_total = sum(totals)
+    section = Section(
+        "Incidents",
+        [
+            Figure("Open incidents", open_total, "incidents-open"),
+            Figure("Open for over 30 days", totals[2], "incidents-open", warn=totals[2] > 0),
+            Figure(
+                "Waiting for triage",
+                status_counts.get(Status.NEW, 0),
+                "incidents-triage",
+                warn=status_counts.get(Status.NEW, 0) > 0,
+            ),
+            Figure("Average time to triage", average, "incidents-triage"),
+            Figure(
+                "Data breaches awaiting an ICO decision",
+                len(breaches.rows),
+                "data-breaches",
+                warn=bool(breaches.rows),
+            ),
+        ],
+        [open_table, per_month, triage, breaches],
+    )
+    return section, months, monthly
+
+
+# --- retention and subject access -----------------------------------------------------------------
+
+
+def _records(organisation: Organisation, today: dt.date) -> Section:
+    reviews = RetentionReview.objects.filter(organisation=organisation, done_at__isnull=True)
+    review_counts = reviews.aggregate(
+        due=Count("pk", filter=Q(due_on__lte=today)),
+        confirm=Count("pk", filter=Q(decision="delete")),
+    )
+    sars = SubjectAccessRequest.objects.filter(organisation=organisation, completed_at__isnull=True)
+    sar_counts = sars.aggregate(
+        open=Count("pk"),
+        overdue=Count("pk", filter=Q(due_on__lt=today)),
+        week=Count("pk", filter=Q(due_on__gte=today, due_on__lte=today + dt.timedelta(days=7))),
+    )
+    table = Table(
+        "records",
+        "Retention reviews and subject access requests",
+        ["Measure", "Count"],
+        [
+            ["Retention reviews due", review_counts["due"]],
+            ["Deletions waiting for a second person", review_counts["confirm"]],
+            ["Subject access requests open", sar_counts["open"]],
+            ["Subject access requests due within 7 days", sar_counts["week"]],
+            ["Subject access requests overdue", sar_counts["overdue"]],
+        ],
+    )
+    return Section(
+        "Records",
+        [
+            Figure("Retention reviews due", review_counts["due"], "records"),
+            Figure("Subject access requests open", sar_counts["open"], "records"),
+            Figure(
+                "Subject access requests overdue",
+                sar_counts["overdue"],
+                "records",
+                warn=sar_counts["overdue"] > 0,
+            ),
+        ],
+        [table],
+    )
+
+
+def dashboard_for(organisation: Organisation, now: dt.datetime | None = None) -> Dashboard:
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    incidents, months, monthly = _incidents(organisation, today, now)
+    return Dashboard(
+        organisation=organisation,
+        today=today,
+        months=months,
+        monthly=monthly,
+        sections=[
+            _policies(organisation, today),
+            _staff(organisation, today),
+            _consent(organisation, today),
+            incidents,
+            _records(organisation, today),
+        ],
+    )
+
+
+# --- the board report's period -------------------------------------------------------------
+
+
+def quarter_of(day: dt.date) -> tuple[dt.date, dt.date]:
+    start = day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+    return start, start + relativedelta(months=3) - dt.timedelta(days=1)
+
+
+@dataclass
+class Period:
+    start: dt.date
+    end: dt.date
+    raised: dict[str, int]  # kind of risk -> incidents raised in the period
+    policy_changes: list[tuple[str, str, dt.date, str]]  # title, label, approved on, summary
+
+
+def period_for(organisation: Organisation, start: dt.date, end: dt.date) -> Period:
+    tz = timezone.get_current_timezone()
+    since = timezone.make_aware(dt.datetime.combine(start, dt.time.min), tz)
+    until = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min), tz)
+    counts = dict(
+        Incident.objects.filter(
+            organisation=organisation, reported_at__gte=since, reported_at__lt=until
+        )
+        .order_by()
+        .values_list("category")
+        .annotate(n=Count("pk"))
+    )
+    raised = {label.split(":")[0]: counts.get(value, 0) for value, label in Category.choices}
+    changes = list(
+        PolicyVersion.objects.filter(
+            policy__organisation=organisation,
+            status=VersionStatus.APPROVED,
+            approved_on__gte=start,
+            approved_on__lte=end,
+        )
+        .order_by("approved_on", "pk")
+        .values_list("policy__title", "label", "approved_on", "change_summary")
+    )
+    return Period(start, end, raised, changes)
