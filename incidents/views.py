@@ -432,9 +432,11 @@ def incident_settings(request: HttpRequest) -> HttpResponse:
 
 
 def _child_for_chronology(request: HttpRequest, pk: int) -> Child:
+    # The child first: another organisation's child is a 404 whoever asks.
+    child = get_child_for_user(request.user, pk, "view")
     if not leads_incidents(request.user):
         raise PermissionDenied
-    return get_child_for_user(request.user, pk, "view")
+    return child
 
 
 def child_chronology(request: HttpRequest, pk: int) -> HttpResponse:

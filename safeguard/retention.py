@@ -205,10 +205,18 @@ def legal_hold_place(
     return hold
 
 
+def may_release(user: User, hold: LegalHold) -> bool:
+    """Whoever placed a hold, or the DSL and deputies: an admin cannot lift a
+    hold the DSL placed on a child's safeguarding records."""
+    return user.pk == hold.placed_by_id or user.role in {Role.DSL, Role.DEPUTY_DSL}
+
+
 @transaction.atomic
 def legal_hold_release(
     *, hold: LegalHold, reason: str, by: User, request: HttpRequest | None = None
 ) -> LegalHold:
+    if not may_release(by, hold):
+        raise ValidationError("Only whoever placed the hold, or the DSL, can release it.")
     if hold.released_at is not None:
         raise ValidationError("This hold has been released already.")
     if not reason.strip():

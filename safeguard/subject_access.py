@@ -184,15 +184,21 @@ def _is_safeguarding(model: type[models.Model]) -> bool:
     )
 
 
-def export_zip(sar: SubjectAccessRequest) -> bytes:
+def export_zip(sar: SubjectAccessRequest, *, include_safeguarding: bool) -> bytes:
     """A ZIP of every record about the subject: JSON per kind of record, the
-    documents apps add (receipts, summaries), and safeguarding records apart."""
+    documents apps add (receipts, summaries), and safeguarding records apart.
+    Without ``include_safeguarding`` (someone who may not read them exported
+    it) the safeguarding records are left out and the README says so."""
     records = collect(child=sar.child, guardian=sar.guardian)
     buffer = io.BytesIO()
     index = []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for model, rows in sorted(records.items(), key=lambda item: item[0]._meta.label_lower):
             review = _is_safeguarding(model)
+            if review and not include_safeguarding:
+                index.append({"model": model._meta.label_lower, "rows": len(rows),
+                              "file": None, "left_out": True})  # fmt: skip
+                continue
             folder = REVIEW_FOLDER if review else "records"
             path = f"{folder}/{model._meta.label_lower}.json"
             archive.writestr(path, serializers.serialize("json", rows, indent=2))
@@ -206,13 +212,16 @@ def export_zip(sar: SubjectAccessRequest) -> bytes:
                             archive.writestr(f"{folder}/files/{stored.name}", handle.read())
         for app_label, documents in _documents:
             for path, content in documents(child=sar.child, guardian=sar.guardian):
+                if app_label in _safeguarding_apps and not include_safeguarding:
+                    continue
                 folder = REVIEW_FOLDER if app_label in _safeguarding_apps else "documents"
                 archive.writestr(f"{folder}/{path}", content)
         archive.writestr("index.json", json.dumps({
             "request": sar.pk, "subject": sar.subject, "received_on": str(sar.received_on),
             "exported_at": timezone.now().isoformat(), "records": index,
         }, indent=2))  # fmt: skip
-        archive.writestr("README.txt", README.format(folder=REVIEW_FOLDER, subject=sar.subject))
+        readme = README.format(folder=REVIEW_FOLDER, subject=sar.subject)
+        archive.writestr("README.txt", readme if include_safeguarding else readme + LEFT_OUT)
     return buffer.getvalue()
 
 
@@ -225,4 +234,9 @@ as JSON (one file per kind of record) and PDFs.
 and evidence). They may contain information about other people. A person must
 review them and redact third parties' information before anything in that
 folder is released.
+"""
+
+LEFT_OUT = """
+This export was made by someone who may not read safeguarding records, so
+that folder is not included. The DSL or a deputy can make the complete export.
 """

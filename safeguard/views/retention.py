@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from safeguard import audit, retention, subject_access
-from safeguard.models import HoldScope
+from safeguard.models import HoldScope, Role
 from safeguard.permissions import (
     children_visible_to,
     get_legal_hold_for_user,
@@ -26,6 +26,8 @@ from safeguard.retention_forms import HoldForm, KeepForm, ReasonForm, RuleForm, 
 
 
 def _require(request: HttpRequest) -> None:
+    """For pages with no object; those with one fetch it through a permission
+    helper, which gives anyone else (and any other organisation) a 404."""
     if not manages_records(request.user):
         raise PermissionDenied
 
@@ -78,7 +80,6 @@ def retention_rule(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request)
     review = get_retention_review_for_user(request.user, pk)
     kind = retention.kind_for(review.kind)
     if not retention.may_review(request.user, kind):
@@ -113,7 +114,6 @@ def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def retention_review_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request)
     review = get_retention_review_for_user(request.user, pk)
     try:
         retention.review_delete_confirm(review=review, by=request.user, request=request)
@@ -151,8 +151,9 @@ def legal_hold_new(request: HttpRequest) -> HttpResponse:
 
 
 def legal_hold_release(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request)
     hold = get_legal_hold_for_user(request.user, pk)
+    if not retention.may_release(request.user, hold):
+        raise PermissionDenied
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -190,16 +191,16 @@ def sar_list(request: HttpRequest) -> HttpResponse:
 
 
 def sar_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request)
     sar = get_sar_for_user(request.user, pk)
     audit.record(action="sar.viewed", actor=request.user, obj=sar, request=request)
     return render(request, "safeguard/sar_detail.html", {"sar": sar})
 
 
 def sar_export(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request)
     sar = get_sar_for_user(request.user, pk)
-    content = subject_access.export_zip(sar)
+    # Safeguarding records go only to those who may read them: the DSL and deputies.
+    complete = request.user.role in {Role.DSL, Role.DEPUTY_DSL}
+    content = subject_access.export_zip(sar, include_safeguarding=complete)
     audit.record(action="sar.exported", actor=request.user, obj=sar, request=request,
                  details={"bytes": len(content)})  # fmt: skip
     response = HttpResponse(content, content_type="application/zip")
@@ -211,7 +212,6 @@ def sar_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def sar_complete(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request)
     sar = get_sar_for_user(request.user, pk)
     try:
         subject_access.sar_complete(sar=sar, by=request.user, request=request)

@@ -1,0 +1,368 @@
+"""The review-due dashboard against a data set small enough to count by hand,
+its query count at two sizes, its tables as CSV, and the board report read back."""
+
+import datetime as dt
+import io
+
+import pytest
+from dateutil.relativedelta import relativedelta
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from pypdf import PdfReader
+
+from consent import services as consent_services
+from consent.models import ConsentRecord, ConsentType, ContactLog, TakedownTask
+from incidents.models import Incident
+from policies import services as policy_services
+from policies.models import Acknowledgement
+from safeguard import compliance, dashboard, subject_access
+from safeguard.models import ChildGuardian, Guardian, RetentionReview, Role
+from tests.auth import force_verified_login
+from tests.factories import ChildFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    force_verified_login(client, user)
+    return client
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def approved_policy(organisation, by, title, days_ago, audience=("staff",)):
+    draft = policy_services.policy_create(
+        organisation=organisation,
+        by=by,
+        title=title,
+        category="online_safety",
+        body="Text.",
+        audience_roles=list(audience),
+        owner=by,
+    )
+    policy_services.version_approve(
+        draft=draft,
+        by=by,
+        approved_by_name="Helen Marsh",
+        approved_on=today() - dt.timedelta(days=days_ago),
+    )
+    return draft
+
+
+def guardian_of(child, name, responsibility=True):
+    guardian = Guardian.objects.create(organisation=child.organisation, full_name=name)
+    ChildGuardian.objects.create(
+        child=child,
+        guardian=guardian,
+        relationship="parent",
+        parental_responsibility=responsibility,
+    )
+    return guardian
+
+
+def record(child, guardian, code, decision, valid_until=None, days_ago=0):
+    consent_type = ConsentType.objects.get(organisation=child.organisation, code=code)
+    row = ConsentRecord(
+        organisation=child.organisation,
+        child=child,
+        consent_type=consent_type,
+        type_version=consent_type.current_version(),
+        guardian=guardian,
+        decision=decision,
+        method="paper",
+        valid_until=valid_until,
+        typed_name=guardian.full_name,
+        shown_sha256="0" * 64,
+        recorded_at=timezone.now() - dt.timedelta(days=days_ago),
+    )
+    row.save()
+    return row
+
+
+def incident(
+    organisation,
+    reporter,
+    *,
+    days_ago,
+    risk,
+    category,
+    status="new",
+    triage_hours=None,
+    incident_type="other",
+    disclosed_hours_ago=None,
+):
+    reported = timezone.now() - dt.timedelta(days=days_ago)
+    disclosed = (
+        timezone.now() - dt.timedelta(hours=disclosed_hours_ago)
+        if disclosed_hours_ago
+        else reported
+    )
+    return Incident.objects.create(
+        organisation=organisation,
+        reference=f"OS-T-{days_ago}",
+        reporter=reporter,
+        reported_at=reported,
+        occurred_at=reported,
+        disclosed_at=disclosed,
+        category=category,
+        incident_type=incident_type,
+        what_happened="x",
+        initial_risk=risk,
+        risk=risk,
+        status=status,
+        triaged_at=reported + dt.timedelta(hours=triage_hours) if triage_hours else None,
+    )
+
+
+@pytest.fixture
+def counted(organisation, alice, bob, dana, charlie):
+    """A data set whose every figure can be counted by hand (see each comment)."""
+    director = UserFactory(organisation=organisation, role=Role.DIRECTOR, full_name="Dee")
+    UserFactory(organisation=organisation, role=Role.STAFF, authenticator=False)  # no 2FA
+    # Policies: one overdue, one due within 30 days, one in 31-60, one draft only.
+    overdue = approved_policy(organisation, bob, "Overdue policy", 400)
+    approved_policy(organisation, bob, "Due soon policy", 350)
+    approved_policy(organisation, bob, "Later policy", 320)
+    policy_services.policy_create(
+        organisation=organisation,
+        by=bob,
+        title="Draft only",
+        category="online_safety",
+        body="x",
+        audience_roles=["staff"],
+        owner=bob,
+    )
+    Acknowledgement.objects.create(version=overdue, user=alice)  # 1 of 2 staff have read it
+    # Staff: alice has a current DBS check; everything else is missing.
+    compliance.dbs_check_record(
+        staff=alice,
+        by=bob,
+        level="enhanced_barred",
+        issued_on=today() - dt.timedelta(days=30),
+        update_service=False,
+    )
+    # Consent: three active children and one discharged.
+    consent_services.consent_types_ensure(organisation=organisation)
+    one, two, three = (ChildFactory(organisation=organisation) for _ in range(3))
+    gone = ChildFactory(organisation=organisation, discharged_on=today() - dt.timedelta(days=5))
+    g1 = guardian_of(one, "Parent One")
+    record(one, g1, "online_sessions", "refused", days_ago=20)
+    record(one, g1, "online_sessions", "granted", today() + dt.timedelta(days=200))  # latest wins
+    g2a, g2b = guardian_of(two, "Parent Two A"), guardian_of(two, "Parent Two B")
+    record(two, g2a, "online_sessions", "granted", today() + dt.timedelta(days=200))
+    record(two, g2b, "online_sessions", "withdrawn")  # parents disagree
+    g3 = guardian_of(three, "Parent Three")
+    record(three, g3, "online_sessions", "granted", today() + dt.timedelta(days=10))  # expiring
+    record(three, guardian_of(three, "Not PR", responsibility=False), "online_sessions", "refused")
+    record(gone, guardian_of(gone, "Parent Gone"), "online_sessions", "granted")
+    online = ConsentType.objects.get(organisation=organisation, code="online_sessions")
+    for child, days in ((two, 1), (two, 3), (three, 700)):  # child two, twice; three too long ago
+        ContactLog.objects.create(
+            organisation=organisation,
+            child=child,
+            staff=alice,
+            channel="video",
+            happened_at=timezone.now() - dt.timedelta(days=days),
+            consent_type=online,
+            consent_allowed=False,
+            consent_reason="No consent",
+        )
+    grant = ConsentRecord.objects.filter(child=one).last()
+    TakedownTask.objects.create(
+        organisation=organisation, child=one, record=grant, what="a", where="b", due_on=today()
+    )
+    TakedownTask.objects.create(
+        organisation=organisation,
+        child=one,
+        record=grant,
+        what="c",
+        where="d",
+        due_on=today(),
+        done_at=timezone.now(),
+    )
+    # Incidents: open ones 2, 10 and 45 days old; closed ones don't count as open.
+    incident(organisation, alice, days_ago=2, risk="high", category="contact")
+    incident(
+        organisation,
+        alice,
+        days_ago=10,
+        risk="medium",
+        category="conduct",
+        status="triaged",
+        triage_hours=4,
+    )
+    incident(
+        organisation,
+        alice,
+        days_ago=40,
+        risk="low",
+        category="content",
+        status="closed",
+        triage_hours=2,
+    )
+    incident(
+        organisation,
+        alice,
+        days_ago=45,
+        risk="medium",
+        category="commerce",
+        status="action",
+        incident_type="data_breach",
+        disclosed_hours_ago=20,
+    )
+    incident(organisation, alice, days_ago=430, risk="low", category="content", status="closed")
+    incident(charlie.organisation, charlie, days_ago=1, risk="high", category="contact")
+    # Records: one review due, one SAR overdue and one due within a week.
+    RetentionReview.objects.create(
+        organisation=organisation,
+        kind="contact_logs",
+        object_type="x",
+        object_id="1",
+        description="x",
+        due_on=today() - dt.timedelta(days=1),
+    )
+    subject_access.sar_record(
+        organisation=organisation,
+        requester="A",
+        child=one,
+        by=bob,
+        received_on=today() - dt.timedelta(days=40),
+    )
+    subject_access.sar_record(
+        organisation=organisation,
+        requester="B",
+        child=two,
+        by=bob,
+        received_on=today() - relativedelta(months=1) + dt.timedelta(days=3),
+    )
+    return director
+
+
+def figures(board) -> dict[str, object]:
+    return {f.label: f.value for section in board.sections for f in section.figures}
+
+
+def rows(board, slug) -> dict[object, list[object]]:
+    return {row[0]: row[1:] for row in board.table(slug).rows}
+
+
+def test_every_figure_matches_the_hand_built_data(organisation, counted):
+    board = dashboard.dashboard_for(organisation)
+    got = figures(board)
+    assert got["Policies overdue for review"] == 1
+    assert got["Policies due within 30 days"] == 1
+    assert got["Policies due in 31 to 60 days"] == 1
+    assert got["Drafts awaiting approval"] == 1
+    assert rows(board, "policy-coverage")["Overdue policy v1"] == [1, 2, "50%"]
+    # Five active staff (alice, bob, dana, the director and the one without 2FA) each
+    # need three things; only alice's DBS check is in place.
+    staff = 5
+    assert got["DBS checks and training overdue or missing"] == staff * 3 - 1
+    assert got["Staff without a second factor"] == 1
+    coverage = rows(board, "consent-coverage")
+    assert coverage["Online sessions and video calls"] == [2, 3, "67%"]
+    assert coverage["Voice messages"] == [0, 3, "0%"]
+    assert got["Children with contact logged without consent"] == 1
+    assert got["Consents where parents disagree"] == 1
+    assert got["Consents running out within 30 days"] == 1
+    assert got["Open takedown tasks"] == 1
+    open_rows = rows(board, "incidents-open")
+    assert open_rows["High"] == [1, 0, 0, 1]
+    assert open_rows["Medium"] == [0, 1, 1, 2]
+    assert open_rows["All"] == [1, 1, 1, 3]
+    assert got["Open incidents"] == 3
+    assert got["Waiting for triage"] == 1
+    assert got["Average time to triage"] == "3.0 hours"
+    assert got["Data breaches awaiting an ICO decision"] == 1
+    assert board.table("data-breaches").rows[0][2] == "52"
+    monthly = board.table("incidents-monthly")
+    totals = [sum(row[n] for row in monthly.rows) for n in range(1, 6)]
+    assert totals == [1, 1, 1, 1, 4]  # content, contact, conduct, commerce; the old one is out
+    assert got["Retention reviews due"] == 1
+    assert got["Subject access requests open"] == 2
+    assert got["Subject access requests overdue"] == 1
+    assert rows(board, "records")["Subject access requests due within 7 days"] == [1]
+
+
+def test_the_query_count_is_the_same_at_two_sizes(organisation, counted, alice, bob):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            dashboard.dashboard_for(organisation)
+        return len(queries)
+
+    small = count()
+    online = ConsentType.objects.get(organisation=organisation, code="online_sessions")
+    for n in range(15):
+        child = ChildFactory(organisation=organisation)
+        parent = guardian_of(child, f"Parent {n}")
+        record(child, parent, "online_sessions", "granted", today() + dt.timedelta(days=90))
+        ContactLog.objects.create(
+            organisation=organisation,
+            child=child,
+            staff=alice,
+            channel="video",
+            happened_at=timezone.now(),
+            consent_type=online,
+            consent_allowed=False,
+            consent_reason="x",
+        )
+        incident(organisation, alice, days_ago=100 + n, risk="low", category="conduct")
+        UserFactory(organisation=organisation)
+    for n in range(3):
+        approved_policy(organisation, bob, f"Extra {n}", 10)
+    assert count() == small
+
+
+def test_directors_see_the_page_and_follow_a_figure_to_its_table(organisation, counted, alice):
+    client = client_for(counted)
+    page = client.get("/dashboard/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'href="/dashboard/tables/incidents-open/"' in html
+    assert '<title id="chart-title">' in html
+    assert 'aria-labelledby="chart-title chart-desc"' in html
+    assert "OS-T-" not in html  # no case detail
+    table = client.get("/dashboard/tables/incidents-open/")
+    assert table.status_code == 200
+    assert "Open incidents by age and risk" in table.content.decode()
+    assert client.get("/dashboard/tables/nonsense/").status_code == 404
+    assert client_for(alice).get("/dashboard/").status_code == 403
+
+
+def test_tables_download_as_csv_without_formulas(organisation, counted, bob):
+    approved_policy(organisation, bob, '=HYPERLINK("http://evil")', 1)
+    response = client_for(counted).get("/dashboard/tables/policy-coverage.csv")
+    assert response["Content-Type"].startswith("text/csv")
+    text = response.content.decode()
+    assert text.splitlines()[0] == "Policy,Read,Audience,Coverage"
+    assert "'=HYPERLINK" in text
+
+
+def test_the_board_report_reads_back_with_its_figures(organisation, counted, bob):
+    approved_policy(organisation, bob, "Photography policy", 0)
+    start, end = dashboard.quarter_of(today())
+    response = client_for(counted).get(f"/dashboard/board-report.pdf?start={start}&end={end}")
+    assert response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert "Board report:" in text
+    assert "Policies overdue for review 1" in text
+    assert "Consents where parents disagree 1" in text
+    assert "Photography policy v1" in text  # approved in the period
+    assert "Overdue policy" in text
+    assert "Page 1 of" in text
+
+
+def test_a_bad_period_is_explained(counted):
+    response = client_for(counted).get(
+        "/dashboard/board-report.pdf?start=2026-12-01&end=2026-01-01"
+    )
+    assert response.status_code == 400
+    assert "The end must be on or after the start." in response.content.decode()
+    response = client_for(counted).get("/dashboard/board-report.pdf?start=nonsense&end=")
+    assert response.status_code == 400
