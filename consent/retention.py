@@ -9,7 +9,7 @@ from django.db import models
 
 from consent.models import ConsentRecord, ContactLog, TakedownTask
 from safeguard.models import Organisation
-from safeguard.retention import Due, RecordKind, object_locator
+from safeguard.retention import Due, RecordKind, delete_file_after_commit, object_locator
 
 ANONYMISED = "[anonymised]"
 
@@ -57,7 +57,8 @@ def _consent_records_due(organisation: Organisation, months: int, today: dt.date
 
 def _consent_record_anonymise(record: models.Model) -> None:
     if record.evidence_file:
-        record.evidence_file.delete(save=False)
+        delete_file_after_commit(record.evidence_file)
+        record.evidence_file = ""
     record.typed_name = ANONYMISED
     record.relationship = record.signature_png = record.user_agent = record.notes = ""
     record.ip_address = None
@@ -68,7 +69,7 @@ def _consent_record_delete(record: models.Model) -> str:
     what = f"consent record #{record.pk}"
     TakedownTask.objects.filter(record=record).delete()
     if record.evidence_file:
-        record.evidence_file.delete(save=False)
+        delete_file_after_commit(record.evidence_file)
     record.delete()
     return what
 

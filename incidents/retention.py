@@ -10,7 +10,7 @@ from django.db import models
 
 from incidents.models import ChronologyEntry, Evidence, Incident, Referral
 from safeguard.models import Organisation
-from safeguard.retention import Due, RecordKind, object_locator
+from safeguard.retention import Due, RecordKind, delete_file_after_commit, object_locator
 
 ANONYMISED = "[anonymised]"
 INCIDENT_TEXT = [
@@ -61,7 +61,7 @@ def _anonymise(incident: models.Model) -> None:
 def _delete_evidence(incident: models.Model) -> int:
     files = list(Evidence.objects.filter(incident=incident))
     for evidence in files:
-        evidence.file.delete(save=False)
+        delete_file_after_commit(evidence.file)
         evidence.delete()
     return len(files)
 
@@ -74,17 +74,19 @@ def _delete(incident: models.Model) -> str:
     while entries.exists():
         entries.exclude(pk__in=entries.filter(corrects__isnull=False).values("corrects")).delete()
     referrals = Referral.objects.filter(incident=incident)
-    referral_count = referrals.count()
-    for referral in referrals:
-        referral.history.all().delete()
+    referral_ids = list(referrals.values_list("pk", flat=True))
     referrals.delete()
-    incident.history.all().delete()
     what = (
         f"incident {incident.reference} with {count} chronology entries, "
-        f"{referral_count} referrals and {files} files"
+        f"{len(referral_ids)} referrals and {files} files"
     )
+    incident_id = incident.pk
     incident.children.clear()
     incident.delete()
+    # Last: deleting writes a final history row holding every field, so the
+    # history goes after the rows themselves, or it would keep what they said.
+    Referral.history.filter(id__in=referral_ids).delete()
+    Incident.history.filter(id=incident_id).delete()
     return what
 
 

@@ -40,9 +40,9 @@ def _delete(version: models.Model) -> str:
         version.acknowledgements.all().delete()
         version.delete()
     except ProtectedError as error:
+        kinds = sorted({obj._meta.verbose_name_plural for obj in error.protected_objects})
         raise ValidationError(
-            f"{what} cannot be deleted: {len(error.protected_objects)} consent records or "
-            "consent wordings still name it as the policy they rest on. Keep it."
+            f"{what} cannot be deleted: records still refer to it ({', '.join(kinds)}). Keep it."
         ) from None
     return f"{what} and its acknowledgements"
 

@@ -14,7 +14,6 @@ them, and it is opened only inside this module's services.
 
 import contextlib
 import datetime as dt
-import logging
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -38,10 +37,7 @@ from safeguard.models import (
     Role,
     User,
 )
-from safeguard.reminders import DueItem, local_midnight, stage_for
-
-log = logging.getLogger(__name__)
-
+from safeguard.reminders import DueItem, local_midnight, notify_now, stage_for
 
 # --- the one door for changing append-only records ---------------------------------------
 
@@ -106,6 +102,10 @@ def register(kind: RecordKind) -> RecordKind:
 
 def kinds() -> list[RecordKind]:
     return sorted(_kinds.values(), key=lambda kind: kind.label)
+
+
+def kind_or_none(code: str) -> RecordKind | None:
+    return _kinds.get(code)
 
 
 def kind_for(code: str) -> RecordKind:
@@ -194,6 +194,7 @@ def legal_hold_place(
         raise ValidationError({"incident": "Give the incident's reference."})
     if until is not None and until < timezone.localdate():
         raise ValidationError({"until": "A hold cannot end in the past."})
+    _lock_holds(organisation.pk)
     hold = LegalHold.objects.create(
         organisation=organisation, scope=scope, reason=reason, placed_by=by, until=until,
         child=child if scope == HoldScope.CHILD else None,
@@ -279,7 +280,7 @@ def reviews_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[Due
     """A reminder provider: each open review to its reviewers, on the day and weekly after."""
     tz = zoneinfo.ZoneInfo(organisation.timezone)
     for review in RetentionReview.objects.filter(organisation=organisation, done_at__isnull=True):
-        kind = _kinds.get(review.kind)
+        kind = _kinds.get(review.kind)  # a kind no longer registered has nobody to ask
         if kind is None:
             continue
         due_at = local_midnight(review.due_on, tz)
@@ -315,10 +316,21 @@ def holds_for_review(review: RetentionReview) -> list[LegalHold]:
     return _blocking_holds(review, kind_for(review.kind))
 
 
-def _open_review(review: RetentionReview) -> RecordKind:
+def _open_review(review: RetentionReview) -> tuple[RetentionReview, RecordKind]:
+    """The review as it is now, locked until the decision commits: two people
+    confirming at once, or a decision racing another, act one after the other."""
+    review = (
+        RetentionReview.objects.select_for_update().select_related("organisation").get(pk=review.pk)
+    )
     if review.done_at is not None:
         raise ValidationError("This review has been decided already.")
-    return kind_for(review.kind)
+    return review, kind_for(review.kind)
+
+
+def _lock_holds(organisation_id: int) -> None:
+    """Checking for holds and placing one take the same lock (the organisation's
+    row), so a hold placed while a deletion runs is either seen or waits."""
+    Organisation.objects.select_for_update().filter(pk=organisation_id).exists()
 
 
 @transaction.atomic
@@ -326,7 +338,7 @@ def review_keep(
     *, review: RetentionReview, by: User, reason: str, keep_until: dt.date,
     request: HttpRequest | None = None,
 ) -> RetentionReview:  # fmt: skip
-    kind = _open_review(review)
+    review, kind = _open_review(review)
     if not may_review(by, kind):
         raise ValidationError("Only the record's reviewers can decide.")
     if review.awaiting_confirmation:
@@ -346,6 +358,7 @@ def review_keep(
 
 
 def _refuse_if_held(review: RetentionReview, kind: RecordKind) -> None:
+    _lock_holds(review.organisation_id)
     holds = _blocking_holds(review, kind)
     if holds:
         raise ValidationError(
@@ -358,9 +371,11 @@ def _refuse_if_held(review: RetentionReview, kind: RecordKind) -> None:
 def review_anonymise(
     *, review: RetentionReview, by: User, reason: str, request: HttpRequest | None = None
 ) -> RetentionReview:
-    kind = _open_review(review)
+    review, kind = _open_review(review)
     if not may_review(by, kind):
         raise ValidationError("Only the record's reviewers can decide.")
+    if review.awaiting_confirmation:
+        raise ValidationError("A deletion is waiting for a second person; confirm or decline it.")
     if kind.anonymise is None:
         raise ValidationError("This kind of record holds nobody's personal details to remove.")
     if not reason.strip():
@@ -385,7 +400,7 @@ def review_delete(
     *, review: RetentionReview, by: User, reason: str, request: HttpRequest | None = None
 ) -> RetentionReview:
     """Delete, or for a safeguarding record ask a second person to confirm."""
-    kind = _open_review(review)
+    review, kind = _open_review(review)
     if not may_review(by, kind):
         raise ValidationError("Only the record's reviewers can decide.")
     if kind.delete is None:
@@ -402,6 +417,14 @@ def review_delete(
         review.save()
         audit.record(action="retention.delete_requested", actor=by, obj=review, request=request,
                      details={"record": review.description})  # fmt: skip
+        others = [person for person in reviewers(review.organisation, kind) if person.pk != by.pk]
+        notify_now(organisation=review.organisation, item=DueItem(
+            kind="retention.confirm", obj=review,
+            stage=f"asked-{int(review.decided_at.timestamp())}",
+            recipients=others, due_at=review.decided_at,
+            title=f"A deletion is waiting for your confirmation: {kind.label.lower()}",
+            url=reverse("retention_review", args=[review.pk]),
+        ))  # fmt: skip
         return review
     return _delete_now(review, kind, by, request)
 
@@ -410,7 +433,7 @@ def review_delete(
 def review_delete_confirm(
     *, review: RetentionReview, by: User, request: HttpRequest | None = None
 ) -> RetentionReview:
-    kind = _open_review(review)
+    review, kind = _open_review(review)
     if not review.awaiting_confirmation:
         raise ValidationError("No deletion is waiting for confirmation.")
     if not may_review(by, kind):
@@ -419,6 +442,27 @@ def review_delete_confirm(
         raise ValidationError("A second person must confirm a deletion.")
     _refuse_if_held(review, kind)  # a hold placed since the request still wins
     return _delete_now(review, kind, by, request)
+
+
+@transaction.atomic
+def review_delete_decline(
+    *, review: RetentionReview, by: User, reason: str, request: HttpRequest | None = None
+) -> RetentionReview:
+    """The second person disagrees: the review is open again, with why."""
+    review, kind = _open_review(review)
+    if not review.awaiting_confirmation:
+        raise ValidationError("No deletion is waiting for confirmation.")
+    if not may_review(by, kind):
+        raise ValidationError("Only the record's reviewers can decline.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the record should not be deleted."})
+    audit.record(action="retention.delete_declined", actor=by, obj=review, request=request,
+                 details={"record": review.description, "requested_by": review.decided_by_id,
+                          "reason": reason})  # fmt: skip
+    review.decision, review.reason, review.decided_by, review.decided_at = "", "", None, None
+    review._history_user = by
+    review.save()
+    return review
 
 
 def _delete_now(
@@ -437,6 +481,14 @@ def _delete_now(
                  details={"record": review.description, "deleted": deleted,
                           "decided_by": review.decided_by_id})  # fmt: skip
     return review
+
+
+def delete_file_after_commit(stored: models.fields.files.FieldFile) -> None:
+    """Remove a stored file once the decision's transaction commits: a rollback
+    must never leave a row pointing at a file that has gone."""
+    storage, name = stored.storage, stored.name
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 def object_locator(model: type[models.Model]) -> Callable[[RetentionReview], models.Model | None]:

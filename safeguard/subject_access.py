@@ -176,12 +176,21 @@ def collect(*, child: Child | None = None, guardian: Guardian | None = None) -> 
     return {model: list(rows.values()) for model, rows in found.items() if rows}
 
 
+# How the organisation handles records (holds, retention reviews, other access
+# requests): they can name an investigation or another person, so they go with
+# the safeguarding records for a person to review.
+_INTERNAL = {"safeguard.legalhold", "safeguard.retentionreview", "safeguard.subjectaccessrequest"}
+
+
 def _is_safeguarding(model: type[models.Model]) -> bool:
-    label = model._meta.app_label
     history_of = getattr(model, "instance_type", None)
-    return label in _safeguarding_apps or (
-        history_of is not None and history_of._meta.app_label in _safeguarding_apps
-    )
+    for candidate in (model, history_of):
+        if candidate is not None and (
+            candidate._meta.app_label in _safeguarding_apps
+            or candidate._meta.label_lower in _INTERNAL
+        ):
+            return True
+    return False
 
 
 def export_zip(sar: SubjectAccessRequest, *, include_safeguarding: bool) -> bytes:
@@ -208,8 +217,12 @@ def export_zip(sar: SubjectAccessRequest, *, include_safeguarding: bool) -> byte
                 for field in model._meta.fields:
                     if isinstance(field, models.FileField) and getattr(row, field.name):
                         stored = getattr(row, field.name)
-                        with stored.open("rb") as handle:
-                            archive.writestr(f"{folder}/files/{stored.name}", handle.read())
+                        try:
+                            with stored.open("rb") as handle:
+                                archive.writestr(f"{folder}/files/{stored.name}", handle.read())
+                        except FileNotFoundError:
+                            note = "This file is recorded but could not be found."
+                            archive.writestr(f"{folder}/files/{stored.name}.missing.txt", note)
         for app_label, documents in _documents:
             for path, content in documents(child=sar.child, guardian=sar.guardian):
                 if app_label in _safeguarding_apps and not include_safeguarding:
@@ -228,10 +241,13 @@ def export_zip(sar: SubjectAccessRequest, *, include_safeguarding: bool) -> byte
 README = """Subject access export: records about {subject}
 
 records/ and documents/ hold every record Safeguard keeps about this person,
-as JSON (one file per kind of record) and PDFs.
+as JSON (one file per kind of record) and PDFs. Check them for other people's
+details (another parent's answers, say) before release.
 
 {folder}/ holds safeguarding records (incidents, their chronology, referrals
-and evidence). They may contain information about other people. A person must
+and evidence) and how the organisation handled the records (legal holds,
+retention reviews, access requests). They may name other people or an
+investigation. A person must
 review them and redact third parties' information before anything in that
 folder is released.
 """

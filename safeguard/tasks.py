@@ -1,6 +1,7 @@
 """Thin Celery wrappers around core services."""
 
 import datetime as dt
+import logging
 import smtplib
 import socket
 
@@ -12,6 +13,8 @@ from safeguard import health, reminders
 from safeguard.emails import send_email
 from safeguard.models import User
 from safeguard.tokens import invitation_path_args
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="safeguard.tasks.record_worker_heartbeat")
@@ -137,7 +140,11 @@ def queue_retention_reviews() -> int:
     from safeguard import retention
     from safeguard.models import Organisation
 
-    return sum(
-        retention.queue_reviews(organisation=organisation)
-        for organisation in Organisation.objects.all()
-    )
+    queued = 0
+    for organisation in Organisation.objects.all():
+        try:
+            queued += retention.queue_reviews(organisation=organisation)
+        except Exception:
+            # One organisation's bad data must not stop the others' reviews.
+            logger.exception("Retention queue failed for %s", organisation.slug)
+    return queued

@@ -81,10 +81,6 @@ class RetentionReview(models.Model):
         return f"review of {self.description}"
 
     @property
-    def is_open(self) -> bool:
-        return self.done_at is None
-
-    @property
     def awaiting_confirmation(self) -> bool:
         return self.decision == Decision.DELETE and self.done_at is None
 

@@ -45,8 +45,8 @@ def retention_home(request: HttpRequest) -> HttpResponse:
     user = request.user
     reviews = []
     for review in retention_reviews_visible_to(user).filter(done_at__isnull=True):
-        kind = retention.kind_for(review.kind)
-        if retention.may_review(user, kind):
+        kind = retention.kind_or_none(review.kind)
+        if kind is not None and retention.may_review(user, kind):
             reviews.append((review, kind))
     return render(request, "safeguard/retention_home.html", {
         "rules": retention.rules_for(user.organisation), "reviews": reviews,
@@ -81,7 +81,9 @@ def retention_rule(request: HttpRequest, kind: str) -> HttpResponse:
 
 def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
     review = get_retention_review_for_user(request.user, pk)
-    kind = retention.kind_for(review.kind)
+    kind = retention.kind_or_none(review.kind)
+    if kind is None:
+        raise Http404  # a kind of record no app registers any more
     if not retention.may_review(request.user, kind):
         raise PermissionDenied
     action = request.POST.get("action", "") if request.method == "POST" else ""
@@ -89,10 +91,11 @@ def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
         "keep": KeepForm(request.POST if action == "keep" else None, prefix="keep"),
         "anonymise": ReasonForm(request.POST if action == "anonymise" else None, prefix="anon"),
         "delete": ReasonForm(request.POST if action == "delete" else None, prefix="delete"),
+        "decline": ReasonForm(request.POST if action == "decline" else None, prefix="decline"),
     }
     services = {
         "keep": retention.review_keep, "anonymise": retention.review_anonymise,
-        "delete": retention.review_delete,
+        "delete": retention.review_delete, "decline": retention.review_delete_decline,
     }  # fmt: skip
     if action in forms and forms[action].is_valid():
         try:
@@ -108,7 +111,8 @@ def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "safeguard/retention_review.html", {
         "review": review, "kind": kind, "holds": retention.holds_for_review(review),
         "keep_form": forms["keep"], "anonymise_form": forms["anonymise"],
-        "delete_form": forms["delete"], "error_form": forms.get(action),
+        "delete_form": forms["delete"], "decline_form": forms["decline"],
+        "error_form": forms.get(action),
     })  # fmt: skip
 
 

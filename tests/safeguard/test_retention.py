@@ -326,3 +326,51 @@ def test_nothing_is_ever_deleted_without_a_decision(organisation, child, alice, 
     assert ContactLog.objects.count() == 1
     assert Incident.objects.count() == 1
     assert RetentionReview.objects.filter(decision="").count() == 2
+
+
+def test_a_deleted_incident_leaves_nothing_in_its_history(incident_review, dana, deputy):
+    review, incident = incident_review
+    retention.review_delete(review=review, by=dana, reason="Period ended.")
+    retention.review_delete_confirm(review=review, by=deputy)
+    assert not Incident.history.filter(id=incident.pk).exists()
+    assert not Referral.history.filter(incident_id=incident.pk).exists()
+
+
+def test_a_second_confirmation_from_a_stale_page_does_nothing(incident_review, dana, deputy):
+    review, _ = incident_review
+    retention.review_delete(review=review, by=dana, reason="Period ended.")
+    stale = RetentionReview.objects.get(pk=review.pk)
+    other = UserFactory(organisation=review.organisation, role=Role.DEPUTY_DSL)
+    retention.review_delete_confirm(review=review, by=deputy)
+    with pytest.raises(ValidationError, match="decided already"):
+        retention.review_delete_confirm(review=stale, by=other)
+    assert AuditEvent.objects.filter(action="retention.deleted").count() == 1
+
+
+def test_a_pending_deletion_is_confirmed_or_declined_not_swapped(incident_review, dana, deputy):
+    review, incident = incident_review
+    retention.review_delete(review=review, by=dana, reason="Period ended.")
+    assert Notice.objects.filter(recipient=deputy, ledger__kind="retention.confirm").exists()
+    with pytest.raises(ValidationError, match="second person"):
+        retention.review_anonymise(review=review, by=dana, reason="Changed my mind alone.")
+    response = client_for(deputy).post(
+        f"/retention/reviews/{review.pk}/", {"action": "decline", "decline-reason": "Inquiry."}
+    )
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert (review.decision, review.done_at) == ("", None)
+    assert Incident.objects.filter(pk=incident.pk).exists()
+    assert AuditEvent.objects.filter(action="retention.delete_declined").exists()
+
+
+def test_a_review_of_a_kind_no_longer_registered_is_a_404_not_a_500(organisation, bob):
+    review = RetentionReview.objects.create(
+        organisation=organisation,
+        kind="gone_kind",
+        object_type="x",
+        object_id="1",
+        description="x",
+        due_on=timezone.localdate(),
+    )
+    assert client_for(bob).get("/retention/").status_code == 200
+    assert client_for(bob).get(f"/retention/reviews/{review.pk}/").status_code == 404

@@ -280,3 +280,16 @@ def test_an_admins_export_leaves_out_what_they_may_not_read(world, bob):
         "the dsl or a deputy can make the complete export"
         in archive.read("README.txt").decode().lower()
     )
+
+
+def test_how_records_were_handled_goes_for_review_and_a_lost_file_is_noted(world, dana):
+    from incidents.models import Evidence
+
+    evidence = Evidence.objects.first()
+    evidence.file.storage.delete(evidence.file.name)  # gone from storage, say
+    archive = export(client_for(dana), world["sar"])
+    index = {e["model"]: e for e in json.loads(archive.read("index.json"))["records"]}
+    for label in ("safeguard.legalhold", "safeguard.retentionreview",
+                  "safeguard.subjectaccessrequest"):  # fmt: skip
+        assert index[label]["file"].startswith(subject_access.REVIEW_FOLDER), label
+    assert any(name.endswith(".missing.txt") for name in archive.namelist())

@@ -10,8 +10,12 @@ Prints one JSON object:
     {"pages": [{"name", "size", "queries", "p50_ms", "p95_ms"}], "floor_p50_ms",
      "sweep": [{"size", "rows", "due", "seconds"}], "pdf": [{"name", "items", "p50_ms"}]}
 
-It measures; it asserts nothing. Incidents are not built yet, so they are not
-measured yet. Like seed_demo, it gathers every app, so it imports them.
+With --large it also builds one organisation of 2,000 children, 20,000 consent
+records and 5,000 incidents and times the directors' dashboard there, as
+"dashboard (large organisation)".
+
+It measures; it asserts nothing. Like seed_demo, it gathers every app, so it
+imports them.
 """
 
 import datetime as dt
@@ -30,7 +34,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from safeguard import caseload, reminders
 from safeguard.models import Child, Organisation, Role, User
 
-CHILDREN, STAFF, RECORDS_PER_CHILD, POLICIES = 50, 10, 10, 10
+CHILDREN, STAFF, RECORDS_PER_CHILD, POLICIES, INCIDENTS = 50, 10, 10, 10, 50
+LARGE = {"children": 2000, "records": 20000, "incidents": 5000}
 
 
 class Rollback(Exception):
@@ -49,6 +54,10 @@ class Command(BaseCommand):
         parser.add_argument("--sizes", default="1", help="comma-separated, e.g. 1,10")
         parser.add_argument("--repeat", type=int, default=15, help="requests per page")
         parser.add_argument("--json", action="store_true", help="JSON only (the default output)")
+        parser.add_argument(
+            "--large", action="store_true",
+            help="also time the dashboard for one organisation of 2,000 children",
+        )  # fmt: skip
 
     def handle(self, *args: object, **options: object) -> None:
         if settings.PRODUCTION:
@@ -70,6 +79,8 @@ class Command(BaseCommand):
                         self._build(built)
                         built += 1
                     self._measure(size, repeat, result)
+                if options["large"]:
+                    self._measure_large(repeat, result)
                 raise Rollback
         except Rollback:
             pass
@@ -119,6 +130,18 @@ class Command(BaseCommand):
                     method=Method.PAPER, valid_until=today + dt.timedelta(days=20 + r * 30),
                     typed_name="Parent", shown_sha256="0" * 64,
                 ).save()  # fmt: skip
+        dsl = User.objects.create_user(
+            f"dsl{n}@bench.test", "x" * 16, full_name="Bench DSL", organisation=organisation,
+            role=Role.DSL,
+        )  # fmt: skip
+        director = User.objects.create_user(
+            f"director{n}@bench.test", "x" * 16, full_name="Bench Director",
+            organisation=organisation, role=Role.DIRECTOR,
+        )  # fmt: skip
+        for user in (dsl, director):
+            TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+        self._incidents(organisation, dsl, INCIDENTS, Child.objects.filter(
+            organisation=organisation))  # fmt: skip
         for p in range(POLICIES):
             draft = policy_services.policy_create(
                 organisation=organisation, by=admin, title=f"Policy {p}", category="other",
@@ -128,6 +151,86 @@ class Command(BaseCommand):
                 draft=draft, by=admin, approved_by_name="Board",
                 approved_on=today - dt.timedelta(days=300 + p * 10),
             )  # fmt: skip
+
+    def _incidents(self, organisation: Organisation, reporter: User, count: int,
+                   children: object) -> None:  # fmt: skip
+        """Incidents of every kind, status and age, written in bulk: the pages
+        read them, so how they were made does not matter here."""
+        from incidents.models import Category, ChronologyEntry, Incident, Risk, Status
+
+        now = timezone.now()
+        categories, risks, statuses = Category.values, Risk.values, Status.values
+        rows = [
+            Incident(
+                organisation=organisation, reference=f"OS-B-{organisation.pk}-{i:05d}",
+                reporter=reporter, reported_at=now - dt.timedelta(hours=7 * i),
+                occurred_at=now - dt.timedelta(hours=7 * i + 1),
+                disclosed_at=now - dt.timedelta(hours=7 * i),
+                category=categories[i % 4], incident_type="data_breach" if i % 97 == 0 else "other",
+                what_happened="Bench incident.", initial_risk=risks[i % 4], risk=risks[i % 4],
+                status=statuses[i % 5],
+                triaged_at=now - dt.timedelta(hours=7 * i - 3) if i % 5 else None,
+            )
+            for i in range(count)
+        ]  # fmt: skip
+        incidents = Incident.objects.bulk_create(rows, batch_size=500)
+        child_ids = list(children.values_list("pk", flat=True))
+        Incident.children.through.objects.bulk_create([
+            Incident.children.through(incident_id=incident.pk, child_id=child_ids[i % len(
+                child_ids)]) for i, incident in enumerate(incidents)
+        ], batch_size=1000)  # fmt: skip
+        ChronologyEntry.objects.bulk_create([
+            ChronologyEntry(organisation=organisation, incident=incident, kind="note",
+                            happened_at=incident.reported_at, text="Raised.", author=reporter)
+            for incident in incidents
+        ], batch_size=1000)  # fmt: skip
+
+    def _measure_large(self, repeat: int, result: dict[str, list]) -> None:
+        """One organisation at the size issue 9 names, built in bulk."""
+        from consent import services as consent_services
+        from consent.models import ConsentRecord
+        from safeguard.models import ChildGuardian, Guardian
+
+        organisation = Organisation.objects.create(name="Bench large", slug="bench-large")
+        director = User.objects.create_user(
+            "director@large.bench.test", "x" * 16, full_name="Large Director",
+            organisation=organisation, role=Role.DIRECTOR,
+        )  # fmt: skip
+        TOTPDevice.objects.create(user=director, name="default", confirmed=True)
+        types = consent_services.consent_types_ensure(organisation=organisation)
+        children = Child.objects.bulk_create([
+            Child(organisation=organisation, first_name=f"C{i}", last_name="Large",
+                  date_of_birth=dt.date(2012, 1, 1) + dt.timedelta(days=i % 3000))
+            for i in range(LARGE["children"])
+        ], batch_size=1000)  # fmt: skip
+        guardians = Guardian.objects.bulk_create([
+            Guardian(organisation=organisation, full_name=f"P{i}") for i in range(len(children))
+        ], batch_size=1000)  # fmt: skip
+        ChildGuardian.objects.bulk_create([
+            ChildGuardian(child=child, guardian=guardian, relationship="parent",
+                          parental_responsibility=True)
+            for child, guardian in zip(children, guardians, strict=True)
+        ], batch_size=1000)  # fmt: skip
+        today = timezone.localdate()
+        per_child = LARGE["records"] // len(children)
+        ConsentRecord.objects.bulk_create([
+            ConsentRecord(
+                organisation=organisation, child=child, consent_type=types[r % len(types)],
+                type_version=types[r % len(types)].current_version(), guardian=guardian,
+                decision="granted" if r % 4 else "refused", method="paper",
+                valid_until=today + dt.timedelta(days=r * 20), typed_name="P",
+                shown_sha256="0" * 64,
+            )
+            for child, guardian in zip(children, guardians, strict=True) for r in range(per_child)
+        ], batch_size=2000)  # fmt: skip
+        self._incidents(organisation, director, LARGE["incidents"],
+                        Child.objects.filter(organisation=organisation))  # fmt: skip
+        queries, timings = self._time_page(self._client(director), "/dashboard/", repeat)
+        result["pages"].append({
+            "name": "dashboard (large organisation)", "size": "large", "queries": queries,
+            "p50_ms": round(statistics.median(timings), 2),
+            "p95_ms": round(_percentile(timings, 0.95), 2), **LARGE,
+        })  # fmt: skip
 
     # --- measuring ---------------------------------------------------------------------
 
@@ -168,6 +271,8 @@ class Command(BaseCommand):
 
         admin = User.objects.get(email="admin0@bench.test")
         therapist = User.objects.get(email="staff0-0@bench.test")
+        dsl = User.objects.get(email="dsl0@bench.test")
+        director = User.objects.get(email="director0@bench.test")
         child = Child.objects.filter(organisation=admin.organisation).first()
         pages = [
             ("home", admin, "/"),
@@ -178,6 +283,9 @@ class Command(BaseCommand):
             ("policies", therapist, "/policies/"),
             ("staff compliance", admin, "/staff/compliance/"),
             ("notices", admin, "/notices/"),
+            ("dashboard (director)", director, "/dashboard/"),
+            ("incident list (DSL)", dsl, "/incidents/"),
+            ("incident counts (director)", director, "/incidents/counts/"),
         ]
         floor = None
         for name, user, url in pages:
@@ -205,6 +313,7 @@ class Command(BaseCommand):
                 ("policy version", lambda: render_policy_version_pdf(version), 1),
                 ("consent receipt", lambda: render_receipt_pdf(records), len(records)),
                 ("consent summary", lambda: self._summary(child), len(records)),
+                ("chronology (500 entries)", lambda: self._chronology(500), 500),
             ):
                 timings = []
                 for _ in range(5):
@@ -222,3 +331,19 @@ class Command(BaseCommand):
         history = list(ConsentRecord.objects.filter(child=child).select_related(
             "consent_type", "guardian"))  # fmt: skip
         return render_child_summary_pdf(child, consent_services.consent_matrix(child), history)
+
+    def _chronology(self, entries: int) -> bytes:
+        from incidents.pdf import render_child_chronology_pdf
+        from incidents.timeline import TimelineItem
+
+        now = timezone.now()
+        items = [
+            TimelineItem(when=now - dt.timedelta(hours=entries - i), source="Incident OS-B-1",
+                         kind="Note", text=f"Entry {i}: a note of a few sentences about what "
+                         "was said and done, as a chronology entry usually is.", who="Bench DSL",
+                         recorded_at=now)
+            for i in range(entries)
+        ]  # fmt: skip
+        child = Child.objects.first()
+        return render_child_chronology_pdf(child=child, items=items, exported_by="Bench",
+                                           exported_at=now)  # fmt: skip
