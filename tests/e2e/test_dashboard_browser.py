@@ -221,10 +221,6 @@ def test_director_reads_the_demo_dashboard_and_downloads_the_board_report(
     page.get_by_role("link", name="Dashboard", exact=True).click()
     expect(page).to_have_url(f"{base}/dashboard/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Review-due dashboard")
-    from axe_playwright_python.sync_playwright import Axe
-    from tests.e2e.test_sign_in_browser import WCAG_AA
-    r = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_AA}})
-    print("AXE", [(v["id"], v["impact"]) for v in r.response["violations"]])
     no_serious_violations(page)
 
     figures = page.locator("[data-figure]")
