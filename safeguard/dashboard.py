@@ -11,7 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -190,45 +191,65 @@ def _staff(organisation: Organisation, today: dt.date) -> Section:
 # --- consent ----------------------------------------------------------------------------------
 
 
+# Each parent's latest answer is their record with the highest id: records are
+# only ever added, each stamped with the moment it is written, so id order is
+# time order. The state per child and type, and the counts per type, are then
+# two GROUP BYs over those answers, which the ORM cannot nest, hence SQL.
+CONSENT_STATES_SQL = """
+WITH latest AS (
+    SELECT r.child_id, r.consent_type_id, r.decision, r.valid_until
+    FROM {record} r
+    JOIN (SELECT MAX(id) AS id FROM {record} WHERE organisation_id = %(org)s
+          GROUP BY child_id, consent_type_id, guardian_id) newest ON newest.id = r.id
+    JOIN {link} l ON l.child_id = r.child_id AND l.guardian_id = r.guardian_id
+                 AND l.parental_responsibility
+    JOIN {child} c ON c.id = r.child_id
+    WHERE c.discharged_on IS NULL OR c.discharged_on > %(today)s
+), per_child AS (
+    SELECT consent_type_id,
+        SUM(CASE WHEN decision = 'granted'
+                 AND (valid_until IS NULL OR valid_until >= %(today)s) THEN 1 ELSE 0 END) AS grants,
+        SUM(CASE WHEN decision IN ('refused', 'withdrawn') THEN 1 ELSE 0 END) AS refusals,
+        SUM(CASE WHEN decision = 'granted' AND valid_until IS NULL THEN 1 ELSE 0 END) AS open_ended,
+        MAX(CASE WHEN decision = 'granted' AND valid_until >= %(today)s
+                 THEN valid_until END) AS runs_to
+    FROM latest GROUP BY child_id, consent_type_id
+)
+SELECT consent_type_id,
+    SUM(CASE WHEN grants > 0 AND refusals = 0 THEN 1 ELSE 0 END),
+    SUM(CASE WHEN grants > 0 AND refusals > 0 THEN 1 ELSE 0 END),
+    SUM(CASE WHEN grants > 0 AND refusals = 0 AND open_ended = 0 AND runs_to <= %(soon)s
+             THEN 1 ELSE 0 END)
+FROM per_child GROUP BY consent_type_id
+"""
+
+
+def _consent_states(organisation: Organisation, today: dt.date) -> tuple[dict[int, int], int, int]:
+    """Per consent type, the active children with live consent; and in all, the
+    consents where parents disagree and those running out within 30 days."""
+    sql = CONSENT_STATES_SQL.format(
+        record=ConsentRecord._meta.db_table, link=ChildGuardian._meta.db_table,
+        child=Child._meta.db_table,
+    )  # fmt: skip
+    params = {"org": organisation.pk, "today": today, "soon": today + dt.timedelta(days=30)}
+    covered: dict[int, int] = {}
+    conflicts = expiring = 0
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for kind, granted, disagree, running_out in cursor.fetchall():
+            covered[kind] = int(granted or 0)
+            conflicts += int(disagree or 0)
+            expiring += int(running_out or 0)
+    return covered, conflicts, expiring
+
+
 def _consent(organisation: Organisation, today: dt.date) -> Section:
     """Each active child's consent per type, derived as the consent gate does:
     the latest answer of each parent with parental responsibility; a refusal
     or withdrawal wins; a grant counts while it runs."""
     active = Child.objects.filter(active_on(today), organisation=organisation)
     active_count = active.count()
-    later = ConsentRecord.objects.filter(
-        child=OuterRef("child"),
-        consent_type=OuterRef("consent_type"),
-        guardian=OuterRef("guardian"),
-    ).filter(
-        Q(recorded_at__gt=OuterRef("recorded_at"))
-        | Q(recorded_at=OuterRef("recorded_at"), pk__gt=OuterRef("pk"))
-    )
-    with_pr = ChildGuardian.objects.filter(
-        child=OuterRef("child"), guardian=OuterRef("guardian"), parental_responsibility=True
-    )
-    live = Q(decision="granted") & (Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-    states = (
-        ConsentRecord.objects.filter(organisation=organisation, child__in=active)
-        .filter(Exists(with_pr))
-        .exclude(Exists(later))
-        .order_by()
-        .values("child_id", "consent_type_id")
-        .annotate(
-            grants=Count("pk", filter=live),
-            refusals=Count("pk", filter=Q(decision__in=["refused", "withdrawn"])),
-            until=Max("valid_until", filter=live),
-        )
-    )
-    covered: dict[int, int] = {}
-    conflicts = expiring = 0
-    for row in states:
-        if row["grants"] and not row["refusals"]:
-            covered[row["consent_type_id"]] = covered.get(row["consent_type_id"], 0) + 1
-            if row["until"] is not None and row["until"] <= today + dt.timedelta(days=30):
-                expiring += 1
-        elif row["grants"] and row["refusals"]:
-            conflicts += 1
+    covered, conflicts, expiring = _consent_states(organisation, today)
     coverage = Table(
         "consent-coverage",
         "Active children with live consent, per consent type",
