@@ -86,7 +86,6 @@ def board_report(request: HttpRequest) -> HttpResponse:
     board = dashboard.dashboard_for(request.user.organisation)
     form = PeriodForm(request.GET or None)
     if request.GET and not form.is_valid():
-        start, end = dashboard.quarter_of(board.today)
         return render(
             request,
             "safeguard/dashboard.html",

@@ -325,7 +325,7 @@ def test_directors_see_the_page_and_follow_a_figure_to_its_table(organisation, c
     html = page.content.decode()
     assert 'href="/dashboard/tables/incidents-open/"' in html
     assert '<title id="chart-title">' in html
-    assert 'aria-labelledby="chart-title chart-desc"' in html
+    assert 'aria-labelledby="chart-title" aria-describedby="chart-desc"' in html
     assert "OS-T-" not in html  # no case detail
     table = client.get("/dashboard/tables/incidents-open/")
     assert table.status_code == 200
