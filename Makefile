@@ -9,7 +9,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-slow lint format clean
+.PHONY: run test test-slow load lint format clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Safeguard needs Python 3.11 or newer; set PYTHON=python3.x")'
@@ -41,6 +41,20 @@ test: $(VENV)/.installed-test
 test-slow: $(VENV)/.installed-test
 	$(BIN)/pytest -m slow $(PYTEST_ARGS); status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "No slow tests collected."; exit 0; fi; exit $$status
+
+# Load test against gunicorn: 20 parents signing and 5 directors reading dashboards.
+# Uses DATABASE_URL if set (PostgreSQL, as in production). See docs/performance.md.
+LOAD_USERS ?= 25
+LOAD_TIME ?= 60s
+load: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet -e '.[load]'
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py loadtest_prepare --parents 1000 --directors 5
+	$(BIN)/gunicorn safeguard.wsgi --bind 127.0.0.1:8765 --workers 2 --threads 4 --pid var/gunicorn.pid --daemon
+	sleep 3
+	$(BIN)/locust -f loadtest/locustfile.py --headless -u $(LOAD_USERS) -r $(LOAD_USERS) -t $(LOAD_TIME) \
+	  --host http://127.0.0.1:8765 --only-summary --csv var/load; status=$$?; \
+	  kill $$(cat var/gunicorn.pid); exit $$status
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .

@@ -310,6 +310,8 @@ class Command(BaseCommand):
             "size": size, "rows": ConsentRecord.objects.count(), "due": sweep.due,
             "seconds": round(time.perf_counter() - start, 3),
         })  # fmt: skip
+        # After the sweep, whose rows are the built records only.
+        self._parent_signing(size, repeat, child, admin, result)
 
         if not result["pdf"]:  # PDFs do not grow with the organisation: once is enough
             version = PolicyVersion.objects.filter(status="approved").first()
@@ -352,3 +354,58 @@ class Command(BaseCommand):
         child = Child.objects.first()
         return render_child_chronology_pdf(child=child, items=items, exported_by="Bench",
                                            exported_at=now)  # fmt: skip
+
+    def _parent_signing(self, size: int, repeat: int, child: Child, admin: User,
+                        result: dict[str, list]) -> None:  # fmt: skip
+        """The parent's page: GET shows the form, POST records the answers. Each
+        POST needs a link of its own, so one is made per signing."""
+        from consent import services as consent_services
+        from consent.models import ConsentRequest
+
+        guardian = child.guardian_links.first().guardian
+        types = consent_services.consent_types_ensure(organisation=child.organisation)[:3]
+        get_times, post_times, queries = [], [], {"GET": 0, "POST": 0}
+        for n in range(repeat + 1):
+            token, digest = consent_services._token()
+            request = ConsentRequest.objects.create(
+                organisation=child.organisation, child=child, guardian=guardian,
+                token_sha256=digest, sent_by=admin,
+                expires_at=timezone.now() + dt.timedelta(days=1),
+            )  # fmt: skip
+            versions = [consent_services.current_wording(t) for t in types]
+            request.items.set(versions)
+            client = Client()
+            client.get(f"/c/{token}/")
+            form = {"typed_name": "Bench Parent", "relationship": "parent",
+                    "confirms_responsibility": "on",
+                    **{f"item_{v.pk}": "granted" for v in versions},
+                    **{f"policy_{v.policy_version_id}": "on" for v in versions
+                       if v.policy_version_id}}  # fmt: skip
+            for method, times in (("GET", get_times), ("POST", post_times)):
+                executed = 0
+
+                def count(execute: object, sql: str, params: object, many: bool,
+                          context: object) -> object:  # fmt: skip
+                    nonlocal executed
+                    executed += 1
+                    return execute(sql, params, many, context)
+
+                start = time.perf_counter()
+                with connection.execute_wrapper(count):
+                    response = (client.get("/consent/sign/") if method == "GET"
+                                else client.post("/consent/sign/", form))  # fmt: skip
+                elapsed = (time.perf_counter() - start) * 1000
+                signed = response.status_code == 302 and "receipt" in response.get("Location", "")
+                if (method == "GET" and response.status_code != 200) or (
+                    method == "POST" and not signed
+                ):
+                    raise CommandError(f"parent signing {method} answered {response.status_code}")
+                if n:  # the first of each is a warm-up
+                    times.append(elapsed)
+                    queries[method] = executed
+        for method, times in (("GET", get_times), ("POST", post_times)):
+            result["pages"].append({
+                "name": f"parent signing page ({method})", "size": size,
+                "queries": queries[method], "p50_ms": round(statistics.median(times), 2),
+                "p95_ms": round(_percentile(times, 0.95), 2),
+            })  # fmt: skip
