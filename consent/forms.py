@@ -2,9 +2,10 @@ from django import forms
 from django.utils import timezone
 
 from consent.models import Channel, ConsentType
+from practice.models import Platform, WorkDevice
 from safeguard.caseload import guardians_with_responsibility
 from safeguard.forms import DateInput
-from safeguard.models import Guardian
+from safeguard.models import Guardian, User
 
 SIGNATURE_MAX = 200_000
 
@@ -86,20 +87,55 @@ class VerbalConsentForm(forms.Form):
 
 
 class ContactForm(forms.Form):
+    """A session or contact with a child, with what the organisation's online
+    practice rules ask of it (see consent.contact_rules)."""
+
     happened_at = forms.DateTimeField(
         label="When",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M"],
     )  # fmt: skip
     channel = forms.ChoiceField(label="Kind of contact", choices=Channel.choices)
-    platform = forms.CharField(label="Platform or app", max_length=100, required=False)
-    parent_present_start = forms.BooleanField(
-        label="A parent was present at the start", required=False
+    purpose = forms.CharField(label="Purpose of the contact", max_length=300, required=False,
+                              help_text="For example: weekly music therapy session.")  # fmt: skip
+    unsolicited = forms.BooleanField(
+        label="The child contacted me without being asked (unsolicited)", required=False,
+        help_text="Log it, do not reply from a personal account; the DSL is told.",
+    )  # fmt: skip
+    approved_platform = forms.ModelChoiceField(
+        label="Platform", queryset=Platform.objects.none(), required=False,
+        help_text="Only approved platforms with a current risk assessment are listed.",
+    )  # fmt: skip
+    device = forms.ModelChoiceField(
+        label="Work device used", queryset=WorkDevice.objects.none(), required=False,
+        help_text="For phone calls and voice messages: your registered work device.",
+    )  # fmt: skip
+    copied_to = forms.CharField(
+        label="Who was copied in", max_length=200, required=False,
+        help_text="For email and messages: another member of staff or a parent.",
+    )  # fmt: skip
+    parent_contacted_start = forms.BooleanField(
+        label="Video: a parent was contacted at the start", required=False
     )
+    parent_contacted_end = forms.BooleanField(
+        label="Video: a parent was contacted at the end", required=False
+    )
+    parent_present_start = forms.BooleanField(label="A parent was present", required=False)
     parent_present_end = forms.BooleanField(label="A parent was present at the end", required=False)
-    second_staff_present = forms.BooleanField(
-        label="A second member of staff was present", required=False
+    second_staff = forms.ModelChoiceField(
+        label="Second member of staff present", queryset=User.objects.none(), required=False
     )
+    single_use_link = forms.BooleanField(label="Video: the meeting link was used only once",
+                                         required=False)  # fmt: skip
+    camera_verified = forms.BooleanField(
+        label="Video: everyone's camera was checked at introductions", required=False
+    )
+    participant_removed = forms.BooleanField(label="A participant was removed", required=False)
+    removal_reason = forms.CharField(
+        label="Why the participant was removed", required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Removing someone opens a draft incident for the DSL.",
+    )  # fmt: skip
     notes = forms.CharField(label="Notes", widget=forms.Textarea(attrs={"rows": 3}), required=False,
                             max_length=5000)  # fmt: skip
     override_reason = forms.CharField(
@@ -108,9 +144,21 @@ class ContactForm(forms.Form):
         help_text="Only if needed. The Designated Safeguarding Lead is told.",
     )  # fmt: skip
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, staff: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        from practice import services as practice
+
         self.fields["happened_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+        usable = practice.usable_platforms(staff.organisation)
+        self.fields["approved_platform"].queryset = Platform.objects.filter(
+            pk__in=[p.pk for p in usable]
+        )
+        self.fields["device"].queryset = WorkDevice.objects.filter(
+            pk__in=[d.pk for d in practice.devices_for(staff)]
+        )
+        self.fields["second_staff"].queryset = User.objects.filter(
+            organisation_id=staff.organisation_id, is_active=True, is_superuser=False
+        ).exclude(pk=staff.pk)
 
     def clean_happened_at(self) -> object:
         value = self.cleaned_data["happened_at"]

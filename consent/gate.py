@@ -171,9 +171,36 @@ def contact_log(
     second_staff_present: bool = False,
     notes: str = "",
     override_reason: str = "",
+    purpose: str = "",
+    approved_platform: object = None,
+    device: object = None,
+    copied_to: str = "",
+    parent_contacted_start: bool = False,
+    parent_contacted_end: bool = False,
+    second_staff: User | None = None,
+    single_use_link: bool = False,
+    camera_verified: bool = False,
+    participant_removed: bool = False,
+    removal_reason: str = "",
+    unsolicited: bool = False,
     request: HttpRequest | None = None,
 ) -> ContactLog:
-    """Save a contact only if consent was live, or with a reason the DSL will see."""
+    """Save a contact only if the organisation's practice rules allow it and
+    consent was live (or with a reason the DSL will see). Out-of-hours and
+    unsolicited contact, a removed participant and a contact without consent are
+    saved and flagged to the DSL; a removed participant also opens a draft
+    incident."""
+    from consent import contact_rules
+
+    verdict = contact_rules.check(
+        staff=staff, channel=channel, happened_at=happened_at, purpose=purpose,
+        approved_platform=approved_platform, device=device, copied_to=copied_to,
+        parent_contacted_start=parent_contacted_start, parent_contacted_end=parent_contacted_end,
+        parent_present=parent_present_start, second_staff=second_staff,
+        single_use_link=single_use_link, camera_verified=camera_verified,
+        participant_removed=participant_removed, removal_reason=removal_reason,
+        unsolicited=unsolicited,
+    )  # fmt: skip
     consent_type = ConsentType.objects.filter(
         organisation=child.organisation, code=CHANNEL_CONSENT[channel]
     ).first()
@@ -185,21 +212,36 @@ def contact_log(
         child=child, consent_type=consent_type, on=timezone.localtime(happened_at).date(),
         at=happened_at,
     )  # fmt: skip
-    if not answer.allowed and not override_reason.strip():
+    if not answer.allowed and not override_reason.strip() and not unsolicited:
         raise ValidationError(
             {"override_reason": f"Not allowed: {answer.reason} Say why the contact was "
              "necessary, or do not record it as allowed."}
         )  # fmt: skip
     contact = ContactLog.objects.create(
         organisation=child.organisation, child=child, staff=staff, happened_at=happened_at,
-        channel=channel, platform=platform, parent_present_start=parent_present_start,
-        parent_present_end=parent_present_end, second_staff_present=second_staff_present,
+        channel=channel, platform=approved_platform.name if approved_platform else platform,
+        parent_present_start=parent_present_start, parent_present_end=parent_present_end,
+        second_staff_present=second_staff_present or second_staff is not None,
         notes=notes, consent_type=consent_type, consent_allowed=answer.allowed,
-        consent_reason=answer.reason[:300], override_reason=override_reason,
+        consent_reason=answer.reason[:300], override_reason=override_reason, purpose=purpose,
+        approved_platform=approved_platform, device=device, copied_to=copied_to,
+        parent_contacted_start=parent_contacted_start, parent_contacted_end=parent_contacted_end,
+        second_staff=second_staff, single_use_link=single_use_link,
+        camera_verified=camera_verified, participant_removed=participant_removed,
+        removal_reason=removal_reason, unsolicited=unsolicited,
+        out_of_hours=verdict.out_of_hours,
     )  # fmt: skip
-    audit.record(action="contact.logged", actor=staff, obj=child, request=request,
-                 details={"contact": contact.pk, "allowed": answer.allowed})  # fmt: skip
+    flags = list(verdict.flags)
     if not answer.allowed:
+        flags.insert(0, "without consent")
+    if participant_removed:
+        contact.incident_reference = _draft_incident(contact, staff, removal_reason)
+        contact.save(update_fields=["incident_reference"])
+    audit.record(
+        action="contact.logged", actor=staff, obj=child, request=request,
+        details={"contact": contact.pk, "allowed": answer.allowed, "flags": flags},
+    )  # fmt: skip
+    if flags:
         leads = list(
             User.objects.filter(
                 organisation=child.organisation,
@@ -210,13 +252,29 @@ def contact_log(
         reminders.notify_now(
             organisation=child.organisation,
             item=reminders.DueItem(
-                kind="contact.without_consent", obj=contact, stage="logged", recipients=leads,
+                kind="contact.without_consent" if not answer.allowed else "contact.flagged",
+                obj=contact, stage="logged", recipients=leads,
                 due_at=timezone.now(),
-                title=f"A contact with {child.display_name} was logged without consent",
+                title=f"A contact with {child.display_name} was logged " + "; ".join(flags),
                 url=reverse("child_detail", args=[child.pk]),
             ),
         )  # fmt: skip
     return contact
+
+
+def _draft_incident(contact: ContactLog, staff: User, reason: str) -> str:
+    """Removing someone from a session with a child is a concern in itself: it
+    opens an incident for the DSL with what the member of staff said."""
+    from incidents import services as incident_services
+
+    incident = incident_services.incident_raise(
+        reporter=staff, children=[contact.child], occurred_at=contact.happened_at,
+        disclosed_at=contact.happened_at, category="contact", incident_type="other",
+        platform=contact.platform, initial_risk="medium",
+        what_happened=f"A participant was removed from a {contact.get_channel_display().lower()}"
+        f" session. Reason given: {reason}",
+    )  # fmt: skip
+    return incident.reference
 
 
 # --- history, for other apps ------------------------------------------------------

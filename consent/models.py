@@ -266,6 +266,27 @@ class ContactLog(models.Model):
     consent_reason = models.CharField(max_length=300)
     override_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # What the organisation's online-practice rules ask of a contact (practice app).
+    purpose = models.CharField(max_length=300, blank=True)
+    approved_platform = models.ForeignKey(
+        "practice.Platform", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    device = models.ForeignKey(
+        "practice.WorkDevice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    copied_to = models.CharField(max_length=200, blank=True)
+    parent_contacted_start = models.BooleanField(default=False)
+    parent_contacted_end = models.BooleanField(default=False)
+    second_staff = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    single_use_link = models.BooleanField(default=False)
+    camera_verified = models.BooleanField(default=False)
+    participant_removed = models.BooleanField(default=False)
+    removal_reason = models.TextField(blank=True)
+    unsolicited = models.BooleanField(default=False)
+    out_of_hours = models.BooleanField(default=False)
+    incident_reference = models.CharField(max_length=20, blank=True)
 
     class Meta:
         ordering = ["-happened_at", "-pk"]

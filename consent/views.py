@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
@@ -152,18 +153,33 @@ def verbal_new(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_new(request: HttpRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "view")
     services.consent_types_ensure(organisation=child.organisation)
-    form = ContactForm(request.POST or None)
+    form = ContactForm(request.POST or None, staff=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             contact = services.contact_log(child=child, staff=request.user, request=request,
                                            **form.cleaned_data)  # fmt: skip
         except ValidationError as error:
-            form.add_error(None, error)
+            by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.messages}
+            for field, errors in by_field.items():
+                form.add_error(field if field in form.fields else None, errors)
         else:
-            if contact.consent_allowed:
-                messages.success(request, "Contact logged.")
+            told = [text for flagged, text in (
+                (not contact.consent_allowed, "without consent"),
+                (contact.out_of_hours, "outside working hours"),
+                (contact.unsolicited, "unsolicited"),
+            ) if flagged]  # fmt: skip
+            if contact.incident_reference:
+                reference = contact.incident_reference
+                messages.success(request, f"Contact logged. Incident {reference} was opened "
+                                 "for the DSL about the removed participant.")  # fmt: skip
+            elif told:
+                flagged = ", ".join(told)
+                messages.success(request, f"Contact logged ({flagged}); the DSL has been told.")
             else:
-                messages.success(request, "Contact logged without consent; the DSL has been told.")
+                messages.success(request, "Contact logged.")
+            if contact.unsolicited:
+                # One step from here to a concern, if the contact worried them.
+                return redirect(f"{reverse('incident_new')}?child={child.pk}")
             return redirect("child_detail", pk=child.pk)
     return render(request, "consent/contact_form.html", {"form": form, "child": child})
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 
 from safeguard import audit
 from safeguard.models import (
@@ -123,6 +124,14 @@ def compliance_for(staff: list[User], organisation: Organisation) -> list[StaffC
             )
         )
     return rows
+
+
+def dbs_current(staff: User, today: dt.date | None = None) -> bool:
+    """A DBS check is recorded and not yet due for renewal."""
+    today = today or timezone.localdate()
+    check = DBSCheck.objects.filter(staff=staff).order_by("-issued_on", "-pk").first()
+    months = staff.organisation.dbs_recheck_months
+    return check is not None and check.next_check_due(months) > today
 
 
 def _admins(organisation: Organisation) -> list[User]:

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "policies",
     "consent",
     "incidents",
+    "practice",
     "safeguard.apps.SafeguardAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -63,6 +63,8 @@ urlpatterns = [
     path("policies/", include("policies.urls")),
     # The DSL's incident log (the incidents app)
     path("incidents/", include("incidents.urls")),
+    # Online practice: platforms, work devices and the contact log's rules
+    path("practice/", include("practice.urls")),
     # The review-due dashboard and board report
     path("dashboard/", dashboard.dashboard_view, name="dashboard"),
     path("dashboard/tables/<slug:slug>/", dashboard.dashboard_table, name="dashboard_table"),

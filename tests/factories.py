@@ -45,3 +45,19 @@ class ChildFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name", locale="en_GB")
     last_name = factory.Faker("last_name", locale="en_GB")
     date_of_birth = factory.Faker("date_of_birth", minimum_age=4, maximum_age=16)
+
+
+def practice_rules_off(organisation: Organisation) -> None:
+    """For tests of something else (the consent gate, exports): the online
+    practice rules off, as an organisation may set them. The rules have their
+    own tests in tests/practice/."""
+    from practice.models import PracticeSettings
+
+    PracticeSettings.objects.update_or_create(
+        organisation=organisation,
+        defaults={
+            "require_purpose": False, "flag_out_of_hours": False, "require_copy": False,
+            "video_safeguards": False, "approved_platforms_only": False,
+            "registered_devices_only": False, "require_dbs": False,
+        },
+    )  # fmt: skip

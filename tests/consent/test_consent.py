@@ -26,7 +26,7 @@ from consent.models import (
 from safeguard import caseload
 from safeguard.models import AuditEvent, Notice
 from tests.auth import force_verified_login
-from tests.factories import ChildFactory
+from tests.factories import ChildFactory, practice_rules_off
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +40,12 @@ def client_for(user) -> Client:
 @pytest.fixture(autouse=True)
 def site(settings) -> None:
     settings.SITE_URL = "http://testserver"
+
+
+@pytest.fixture(autouse=True)
+def consent_only(organisation) -> None:
+    # These tests are about the consent gate; the practice rules are tested apart.
+    practice_rules_off(organisation)
 
 
 @pytest.fixture

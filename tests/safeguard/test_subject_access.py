@@ -21,7 +21,7 @@ from policies.models import Acknowledgement
 from safeguard import caseload, reminders, retention, subject_access
 from safeguard.models import AuditEvent, Child, Guardian, Notice, Role, SubjectAccessRequest
 from tests.auth import force_verified_login
-from tests.factories import ChildFactory, UserFactory
+from tests.factories import ChildFactory, UserFactory, practice_rules_off
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +80,7 @@ def world(organisation, alice, bob, dana):
     record = consent_records.verbal_consent_record(
         child=child, guardian=guardian, consent_type=online, by=dana
     )
+    practice_rules_off(organisation)
     consent_services.contact_log(
         child=child,
         staff=alice,

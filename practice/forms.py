@@ -1,0 +1,89 @@
+from django import forms
+
+from practice.models import PlatformKind
+from safeguard.forms import DateInput
+
+
+class PlatformForm(forms.Form):
+    name = forms.CharField(
+        label="Platform name",
+        max_length=120,
+        error_messages={"required": "Enter the platform's name."},
+    )
+    kind = forms.ChoiceField(label="Kind", choices=PlatformKind.choices)
+    notes = forms.CharField(
+        label="Notes", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AssessmentForm(forms.Form):
+    assessed_on = forms.DateField(
+        label="Assessed on",
+        widget=DateInput(),
+        error_messages={"required": "Enter the assessment date."},
+    )
+    summary = forms.CharField(
+        label="Risks and how they are managed",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Summarise the risks and how they are managed."},
+    )
+    review_due = forms.DateField(
+        label="Review by (leave empty: in 12 months)", required=False, widget=DateInput()
+    )
+
+
+class DeviceForm(forms.Form):
+    description = forms.CharField(
+        label="Device",
+        max_length=200,
+        help_text="For example: work mobile, grey Samsung.",
+        error_messages={"required": "Describe the device."},
+    )
+
+
+class AttestationForm(forms.Form):
+    password_protected = forms.BooleanField(label="It is password or PIN protected", required=False)
+    kept_from_others = forms.BooleanField(
+        label="Nobody else uses it, and it is kept where others cannot", required=False
+    )
+
+
+class SettingsForm(forms.Form):
+    working_day_starts = forms.TimeField(
+        label="Working day starts", widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    working_day_ends = forms.TimeField(
+        label="Working day ends", widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    require_purpose = forms.BooleanField(label="A contact must state its purpose", required=False)
+    flag_out_of_hours = forms.BooleanField(
+        label="Tell the DSL of contact outside working hours", required=False
+    )
+    require_copy = forms.BooleanField(
+        label="Messages to a child must copy in another adult", required=False
+    )
+    video_safeguards = forms.BooleanField(
+        label="Video sessions need a parent at both ends, a second member of staff, a single-use "
+        "link and camera checks",
+        required=False,
+    )
+    approved_platforms_only = forms.BooleanField(
+        label="Only approved, risk-assessed platforms", required=False
+    )
+    registered_devices_only = forms.BooleanField(
+        label="Phone-based contact only from a registered work device", required=False
+    )
+    require_dbs = forms.BooleanField(
+        label="No online contact without a current DBS check", required=False
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        if (
+            data.get("working_day_starts")
+            and data.get("working_day_ends")
+            and (data["working_day_ends"] <= data["working_day_starts"])
+        ):
+            self.add_error("working_day_ends", "The working day must end after it starts.")
+        return data

@@ -1,0 +1,156 @@
+"""Online practice: the platforms an organisation has approved and risk
+assessed, the rules its contact log applies, and the work devices staff use.
+
+Contacts themselves live in the consent app (ContactLog); it asks this app's
+services whether a platform, a device and the hour of a contact are allowed.
+"""
+
+import datetime as dt
+
+from dateutil.relativedelta import relativedelta
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from safeguard.models import Organisation, User
+
+ASSESSMENT_VALID_MONTHS = 12
+ATTESTATION_VALID_MONTHS = 12
+
+
+def weekdays_default() -> list[int]:
+    return [0, 1, 2, 3, 4]  # Monday to Friday
+
+
+class PracticeSettings(models.Model):
+    """How an organisation's contact log checks online work with children. Every
+    rule is on unless the organisation turns it off."""
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.PROTECT, related_name="practice_settings"
+    )
+    working_day_starts = models.TimeField(default=dt.time(8, 0))
+    working_day_ends = models.TimeField(default=dt.time(18, 0))
+    working_days = models.JSONField(default=weekdays_default)
+    require_purpose = models.BooleanField("a contact must state its purpose", default=True)
+    flag_out_of_hours = models.BooleanField("tell the DSL of contact outside working hours",
+                                            default=True)  # fmt: skip
+    require_copy = models.BooleanField("messages to a child must copy another adult",
+                                       default=True)  # fmt: skip
+    video_safeguards = models.BooleanField(
+        "video sessions need a parent at both ends, a second member of staff, a single-use "
+        "link and camera checks", default=True,
+    )  # fmt: skip
+    approved_platforms_only = models.BooleanField(
+        "only approved, risk-assessed platforms", default=True
+    )
+    registered_devices_only = models.BooleanField(
+        "phone-based contact only from a registered work device", default=True
+    )
+    require_dbs = models.BooleanField("no online contact without a current DBS check",
+                                      default=True)  # fmt: skip
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "practice settings"
+
+    def __str__(self) -> str:
+        return f"practice settings of {self.organisation_id}"
+
+    def in_working_hours(self, moment: dt.datetime) -> bool:
+        return (
+            moment.weekday() in self.working_days
+            and self.working_day_starts <= moment.time() < self.working_day_ends
+        )
+
+
+class PlatformKind(models.TextChoices):
+    VIDEO = "video", "Video calls"
+    CHAT = "chat", "Chat or messaging"
+    OTHER = "other", "Other"
+
+
+class Platform(models.Model):
+    """A video, chat or messaging platform the organisation uses with children."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=10, choices=PlatformKind.choices)
+    approved = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="platform_name_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def current_assessment(self, today: dt.date | None = None) -> "PlatformAssessment | None":
+        today = today or timezone.localdate()
+        latest = max(self.assessments.all(), key=lambda a: (a.assessed_on, a.pk), default=None)
+        return latest if latest and latest.review_due >= today else None
+
+
+class PlatformAssessment(models.Model):
+    """A risk assessment of a platform: kept, never edited; a new one replaces it."""
+
+    platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="assessments")
+    assessed_on = models.DateField()
+    assessed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    summary = models.TextField()
+    file = models.FileField(upload_to="platform_assessments/%Y/", blank=True)
+    review_due = models.DateField()
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-assessed_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"assessment of {self.platform} on {self.assessed_on}"
+
+    @staticmethod
+    def default_review(assessed_on: dt.date) -> dt.date:
+        return assessed_on + relativedelta(months=ASSESSMENT_VALID_MONTHS)
+
+
+class WorkDevice(models.Model):
+    """An authorised work phone or device of one member of staff: a description,
+    never tracking."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    staff = models.ForeignKey(User, on_delete=models.PROTECT, related_name="work_devices")
+    description = models.CharField(max_length=200)
+    registered_on = models.DateField(default=dt.date.today)
+    retired_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["staff__full_name", "description"]
+
+    def __str__(self) -> str:
+        return self.description
+
+    def attested_until(self) -> dt.date | None:
+        latest = max(self.attestations.all(), key=lambda a: (a.attested_on, a.pk), default=None)
+        return (
+            latest.attested_on + relativedelta(months=ATTESTATION_VALID_MONTHS) if latest else None
+        )
+
+
+class DeviceAttestation(models.Model):
+    """Yearly: the device is password protected and kept from others."""
+
+    device = models.ForeignKey(WorkDevice, on_delete=models.PROTECT, related_name="attestations")
+    attested_on = models.DateField()
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    password_protected = models.BooleanField()
+    kept_from_others = models.BooleanField()
+
+    class Meta:
+        ordering = ["-attested_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.device} attested {self.attested_on}"

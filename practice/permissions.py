@@ -1,0 +1,44 @@
+"""Who may change the online-practice registers: admins and the DSL and
+deputies keep the platforms register and the rules; each member of staff
+registers and attests their own work devices (admins for anyone)."""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from practice.models import Platform, WorkDevice
+from safeguard.models import Role, User
+
+KEEPERS = frozenset({Role.ADMIN, Role.DSL, Role.DEPUTY_DSL})
+
+
+def keeps_registers(user: User) -> bool:
+    return user.is_authenticated and user.is_active and user.role in KEEPERS
+
+
+def platforms_visible_to(user: User) -> QuerySet[Platform]:
+    """Everyone of the organisation may read the platforms register."""
+    if not (user.is_authenticated and user.is_active):
+        return Platform.objects.none()
+    return Platform.objects.filter(organisation_id=user.organisation_id)
+
+
+def get_platform_for_user(user: User, pk: object) -> Platform:
+    try:
+        return platforms_visible_to(user).get(pk=pk)
+    except (Platform.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def devices_visible_to(user: User) -> QuerySet[WorkDevice]:
+    """One's own devices; every device of the organisation for admins."""
+    if not (user.is_authenticated and user.is_active):
+        return WorkDevice.objects.none()
+    devices = WorkDevice.objects.filter(organisation_id=user.organisation_id)
+    return devices if user.role == Role.ADMIN else devices.filter(staff_id=user.pk)
+
+
+def get_device_for_user(user: User, pk: object) -> WorkDevice:
+    try:
+        return devices_visible_to(user).select_related("staff").get(pk=pk)
+    except (WorkDevice.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from practice import views
+
+urlpatterns = [
+    path("", views.practice_home, name="practice_home"),
+    path("platforms/new/", views.platform_add, name="platform_add"),
+    path("platforms/<int:pk>/assess/", views.platform_assess, name="platform_assess"),
+    path("platforms/<int:pk>/approval/", views.platform_approval, name="platform_approval"),
+    path("devices/new/", views.device_add, name="device_add"),
+    path("devices/<int:pk>/attest/", views.device_attest, name="device_attest"),
+    path("settings/", views.practice_settings, name="practice_settings"),
+]

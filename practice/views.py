@@ -1,0 +1,201 @@
+"""The online-practice registers: platforms and their risk assessments, work
+devices and their yearly attestations, and the contact log's rules."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from practice import services
+from practice.forms import AssessmentForm, AttestationForm, DeviceForm, PlatformForm, SettingsForm
+from practice.permissions import (
+    devices_visible_to,
+    get_device_for_user,
+    get_platform_for_user,
+    keeps_registers,
+    platforms_visible_to,
+)
+
+
+def _errors(form: object, error: ValidationError) -> None:
+    by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.messages}
+    for field, errors in by_field.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _form_page(
+    request: HttpRequest, form: object, title: str, intro: str, back: str, button: str = "Save"
+) -> HttpResponse:
+    return render(
+        request,
+        "practice/form.html",
+        {
+            "form": form,
+            "title": title,
+            "intro": intro,
+            "back": back,
+            "button": button,
+        },
+    )
+
+
+def practice_home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    today = timezone.localdate()
+    platforms = list(platforms_visible_to(user).prefetch_related("assessments__assessed_by"))
+    rows = [(platform, platform.current_assessment(today)) for platform in platforms]
+    devices = list(
+        devices_visible_to(user).select_related("staff").prefetch_related("attestations")
+    )
+    return render(
+        request,
+        "practice/home.html",
+        {
+            "rows": rows,
+            "devices": [(d, d.attested_until()) for d in devices],
+            "today": today,
+            "keeps": keeps_registers(user),
+            "rules": services.settings_for(user.organisation),
+        },
+    )
+
+
+def platform_add(request: HttpRequest) -> HttpResponse:
+    if not keeps_registers(request.user):
+        raise PermissionDenied
+    form = PlatformForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.platform_add(
+                organisation=request.user.organisation,
+                by=request.user,
+                request=request,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            _errors(form, error)
+        else:
+            messages.success(request, "Platform added. Record its risk assessment to approve it.")
+            return redirect("practice_home")
+    return _form_page(
+        request,
+        form,
+        "Add a platform",
+        "A platform is not approved until it has a current risk assessment.",
+        "practice_home",
+    )
+
+
+def platform_assess(request: HttpRequest, pk: int) -> HttpResponse:
+    platform = get_platform_for_user(request.user, pk)
+    if not keeps_registers(request.user):
+        raise PermissionDenied
+    form = AssessmentForm(request.POST or None, initial={"assessed_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.platform_assess(
+                platform=platform, by=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _errors(form, error)
+        else:
+            messages.success(request, f"Risk assessment of {platform.name} recorded.")
+            return redirect("practice_home")
+    return _form_page(
+        request,
+        form,
+        f"Risk assessment: {platform.name}",
+        "Assessed yearly: who can join, how links are shared, recording, chat, "
+        "and how the platform keeps children safe.",
+        "practice_home",
+    )
+
+
+@require_POST
+def platform_approval(request: HttpRequest, pk: int) -> HttpResponse:
+    platform = get_platform_for_user(request.user, pk)
+    if not keeps_registers(request.user):
+        raise PermissionDenied
+    approve = request.POST.get("approved") == "1"
+    try:
+        services.platform_approval_set(
+            platform=platform, approved=approve, by=request.user, request=request
+        )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"{platform.name} is {'approved' if approve else 'withdrawn'}.")
+    return redirect("practice_home")
+
+
+def device_add(request: HttpRequest) -> HttpResponse:
+    form = DeviceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.device_register(
+                staff=request.user, by=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _errors(form, error)
+        else:
+            messages.success(request, "Device registered. Attest it before using it.")
+            return redirect("practice_home")
+    return _form_page(
+        request,
+        form,
+        "Register a work device",
+        "Only the work phone or device the organisation gave you; describe it, nothing is tracked.",
+        "practice_home",
+    )
+
+
+def device_attest(request: HttpRequest, pk: int) -> HttpResponse:
+    device = get_device_for_user(request.user, pk)
+    form = AttestationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.device_attest(
+                device=device, by=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _errors(form, error)
+        else:
+            messages.success(request, f"{device.description} attested for a year.")
+            return redirect("practice_home")
+    return _form_page(
+        request,
+        form,
+        f"Attest: {device.description}",
+        "Each year, confirm the device is protected and kept from others.",
+        "practice_home",
+        button="Attest",
+    )
+
+
+def practice_settings(request: HttpRequest) -> HttpResponse:
+    if not keeps_registers(request.user):
+        raise PermissionDenied
+    current = services.settings_for(request.user.organisation)
+    names = list(SettingsForm.base_fields)
+    form = SettingsForm(
+        request.POST or None, initial={name: getattr(current, name) for name in names}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.practice_settings_update(
+            organisation=request.user.organisation,
+            by=request.user,
+            request=request,
+            **form.cleaned_data,
+        )
+        messages.success(request, "Contact log rules saved.")
+        return redirect("practice_home")
+    return _form_page(
+        request,
+        form,
+        "Contact log rules",
+        "Each rule is on unless you turn it off. Contact outside the working day "
+        "(Monday to Friday) is flagged to the DSL.",
+        "practice_home",
+    )
