@@ -44,6 +44,7 @@ from consent.views import ACCESS_TOKEN
 from incidents import retention as incidents_retention
 from incidents import services as incident_services
 from policies import services as policy_services
+from practice import services as practice_services
 from safeguard import caseload, retention, subject_access
 from safeguard import services as staff_services
 from safeguard.models import HoldScope, Notice, RetentionReview, Role, User
@@ -117,6 +118,9 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "sar_complete": {"pk": "subject_access_request"},
     "staff_compliance_detail": {"pk": "therapist"},
     "dashboard_table": {"slug": "dashboard_slug"},
+    "platform_assess": {"pk": "platform"},
+    "platform_approval": {"pk": "platform"},
+    "device_attest": {"pk": "work_device"},
     "dashboard_csv": {"slug": "dashboard_slug"},
     "staff_detail": {"pk": "target"},
     "staff_role": {"pk": "target"},
@@ -358,6 +362,13 @@ def build_world(capture: Callable[..., object]) -> World:
     # decide), a legal hold over the child, and a parent's subject access request for it.
     w.retention_kind = incidents_retention.INCIDENTS.code
     w.dashboard_slug = "incidents-open"  # a table behind a dashboard figure
+    # Online practice: a platform on Alder's register and the therapist's work phone.
+    w.platform = practice_services.platform_add(
+        organisation=w.alder, name="Licensed video", kind="video", by=w.dsl
+    )
+    w.work_device = practice_services.device_register(
+        staff=w.therapist, description="Work mobile", by=w.therapist
+    )
     w.retention_review = RetentionReview.objects.create(
         organisation=w.alder, kind=w.retention_kind, object_type="incidents.incident",
         object_id=str(w.incident.pk), description=w.incident.reference, child=w.child,
