@@ -2,6 +2,7 @@ from django import forms
 
 from practice.models import PlatformKind
 from safeguard.forms import DateInput
+from safeguard.models import User
 
 
 class PlatformForm(forms.Form):
@@ -87,3 +88,54 @@ class SettingsForm(forms.Form):
         ):
             self.add_error("working_day_ends", "The working day must end after it starts.")
         return data
+
+
+class AccountForm(forms.Form):
+    platform = forms.CharField(
+        label="Platform", max_length=120, error_messages={"required": "Enter the platform."}
+    )
+    handle = forms.CharField(
+        label="Account name or handle",
+        max_length=120,
+        error_messages={"required": "Enter the account's name or handle."},
+    )
+    privacy = forms.CharField(
+        label="Privacy setting",
+        max_length=200,
+        error_messages={"required": "Enter the privacy setting."},
+    )
+    holders = forms.ModelMultipleChoiceField(
+        label="Staff who hold access (at least two)",
+        queryset=User.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    monitors = forms.ModelMultipleChoiceField(
+        label="Appointed monitors (at least two)",
+        queryset=User.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    advice_on = forms.DateField(
+        label="Last safeguarding advice from the DSL", required=False, widget=DateInput()
+    )
+
+    def __init__(self, *args: object, organisation: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        staff = User.objects.filter(organisation=organisation, is_active=True, is_superuser=False)
+        self.fields["holders"].queryset = staff
+        self.fields["monitors"].queryset = staff
+
+
+class TaskDoneForm(forms.Form):
+    done_on = forms.DateField(
+        label="Done on",
+        widget=DateInput(),
+        error_messages={"required": "Enter the date it was done."},
+    )
+    evidence = forms.CharField(
+        label="What was done, and where the evidence is",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say what was done and where the evidence is."},
+    )

@@ -154,3 +154,77 @@ class DeviceAttestation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device} attested {self.attested_on}"
+
+
+ADVICE_VALID_MONTHS = 12
+
+
+class OnlineAccount(models.Model):
+    """One of the organisation's social media accounts or pages: who holds access
+    and who monitors it (at least two of each), and when the DSL last advised."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    platform = models.CharField(max_length=120)
+    handle = models.CharField(max_length=120)
+    privacy = models.CharField("privacy setting", max_length=200)
+    holders = models.ManyToManyField(User, related_name="online_accounts_held")
+    monitors = models.ManyToManyField(User, related_name="online_accounts_monitored")
+    advice_on = models.DateField("last safeguarding advice from the DSL", null=True, blank=True)
+    history = HistoricalRecords(m2m_fields=[holders, monitors])
+
+    class Meta:
+        ordering = ["platform", "handle"]
+
+    def __str__(self) -> str:
+        return f"{self.platform} {self.handle}"
+
+    def problems(self, today: dt.date | None = None) -> list[str]:
+        """Why the account is flagged; empty when it is in order. Reads the
+        prefetched holders and monitors when present."""
+        today = today or timezone.localdate()
+        found = []
+        if len([u for u in self.holders.all() if u.is_active]) < 2:
+            found.append("fewer than two staff hold access")
+        if len([u for u in self.monitors.all() if u.is_active]) < 2:
+            found.append("fewer than two appointed monitors")
+        if (
+            self.advice_on is None
+            or self.advice_on + relativedelta(months=ADVICE_VALID_MONTHS) < today
+        ):
+            found.append("no safeguarding advice from the DSL in the last 12 months")
+        return found
+
+
+class RecurringTask(models.Model):
+    """A task the policies ask for on a cycle (review of filtering and monitoring,
+    audit of internet use...): its owner, how often, and when it is next due."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    cycle_months = models.PositiveSmallIntegerField(default=12)
+    next_due = models.DateField()
+    active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["next_due", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TaskCompletion(models.Model):
+    """A task done, with its evidence: kept, never edited."""
+
+    task = models.ForeignKey(RecurringTask, on_delete=models.PROTECT, related_name="completions")
+    done_on = models.DateField()
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    evidence = models.TextField()
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-done_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.task} done {self.done_on}"

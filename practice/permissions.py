@@ -5,7 +5,7 @@ registers and attests their own work devices (admins for anyone)."""
 from django.db.models import QuerySet
 from django.http import Http404
 
-from practice.models import Platform, WorkDevice
+from practice.models import OnlineAccount, Platform, RecurringTask, WorkDevice
 from safeguard.models import Role, User
 
 KEEPERS = frozenset({Role.ADMIN, Role.DSL, Role.DEPUTY_DSL})
@@ -41,4 +41,32 @@ def get_device_for_user(user: User, pk: object) -> WorkDevice:
     try:
         return devices_visible_to(user).select_related("staff").get(pk=pk)
     except (WorkDevice.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def accounts_visible_to(user: User) -> QuerySet[OnlineAccount]:
+    if not (user.is_authenticated and user.is_active):
+        return OnlineAccount.objects.none()
+    return OnlineAccount.objects.filter(organisation_id=user.organisation_id)
+
+
+def get_account_for_user(user: User, pk: object) -> OnlineAccount:
+    try:
+        return accounts_visible_to(user).get(pk=pk)
+    except (OnlineAccount.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def tasks_visible_to(user: User) -> QuerySet[RecurringTask]:
+    """Recurring tasks: the keepers see all; anyone else the ones they own."""
+    if not (user.is_authenticated and user.is_active):
+        return RecurringTask.objects.none()
+    tasks = RecurringTask.objects.filter(organisation_id=user.organisation_id, active=True)
+    return tasks if keeps_registers(user) else tasks.filter(owner_id=user.pk)
+
+
+def get_task_for_user(user: User, pk: object) -> RecurringTask:
+    try:
+        return tasks_visible_to(user).get(pk=pk)
+    except (RecurringTask.DoesNotExist, ValueError, TypeError):
         raise Http404 from None

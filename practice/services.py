@@ -3,6 +3,7 @@ asks of them (consent.gate calls these; this app never imports consent)."""
 
 import datetime as dt
 
+from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -10,9 +11,12 @@ from django.utils import timezone
 
 from practice.models import (
     DeviceAttestation,
+    OnlineAccount,
     Platform,
     PlatformAssessment,
     PracticeSettings,
+    RecurringTask,
+    TaskCompletion,
     WorkDevice,
 )
 from safeguard import audit
@@ -143,3 +147,77 @@ def practice_settings_update(
     audit.record(action="practice.settings_changed", actor=by, obj=settings, request=request,
                  details={name: str(value) for name, value in fields.items()})  # fmt: skip
     return settings
+
+
+# --- online accounts --------------------------------------------------------------------
+
+
+@transaction.atomic
+def account_save(
+    *, organisation: Organisation, by: User, platform: str, handle: str, privacy: str,
+    holders: list[User], monitors: list[User], advice_on: dt.date | None = None,
+    account: OnlineAccount | None = None, request: HttpRequest | None = None,
+) -> OnlineAccount:  # fmt: skip
+    """Add or update an account. Fewer than two holders or monitors is allowed
+    (the register must say how things are) but flagged and reminded."""
+    people = [*holders, *monitors]
+    if any(person.organisation_id != organisation.pk for person in people):
+        raise ValidationError({"holders": "Choose members of your own organisation."})
+    if advice_on is not None and advice_on > timezone.localdate():
+        raise ValidationError({"advice_on": "The date of advice cannot be in the future."})
+    account = account or OnlineAccount(organisation=organisation)
+    account.platform, account.handle, account.privacy = platform, handle, privacy
+    account.advice_on = advice_on
+    account._history_user = by
+    account.save()
+    account.holders.set(holders)
+    account.monitors.set(monitors)
+    audit.record(action="practice.account_saved", actor=by, obj=account, request=request,
+                 details={"holders": len(holders), "monitors": len(monitors)})  # fmt: skip
+    return account
+
+
+# --- recurring tasks --------------------------------------------------------------------
+
+DEFAULT_TASKS = [
+    "Review of filtering and monitoring",
+    "Audit of internet use",
+]
+
+
+def tasks_ensure(*, organisation: Organisation) -> list[RecurringTask]:
+    """The tasks the policies ask every organisation for, owned by its DSL (or an
+    admin), due a month from when they first appear."""
+    owner = (
+        User.objects.filter(organisation=organisation, is_active=True, role="dsl").first()
+        or User.objects.filter(organisation=organisation, is_active=True, role="admin").first()
+    )
+    if owner is None:
+        return list(RecurringTask.objects.filter(organisation=organisation))
+    for title in DEFAULT_TASKS:
+        RecurringTask.objects.get_or_create(
+            organisation=organisation, title=title,
+            defaults={"owner": owner, "next_due": timezone.localdate() + relativedelta(months=1)},
+        )  # fmt: skip
+    return list(RecurringTask.objects.filter(organisation=organisation))
+
+
+@transaction.atomic
+def task_complete(
+    *, task: RecurringTask, by: User, done_on: dt.date, evidence: str,
+    request: HttpRequest | None = None,
+) -> TaskCompletion:  # fmt: skip
+    """Done, with what shows it; the next one falls due a cycle later."""
+    task = RecurringTask.objects.select_for_update().get(pk=task.pk)
+    if done_on > timezone.localdate():
+        raise ValidationError({"done_on": "The date done cannot be in the future."})
+    if not evidence.strip():
+        raise ValidationError({"evidence": "Say what was done and where the evidence is."})
+    completion = TaskCompletion.objects.create(task=task, done_on=done_on, by=by,
+                                               evidence=evidence)  # fmt: skip
+    task.next_due = done_on + relativedelta(months=task.cycle_months)
+    task._history_user = by
+    task.save()
+    audit.record(action="practice.task_done", actor=by, obj=task, request=request,
+                 details={"next_due": str(task.next_due)})  # fmt: skip
+    return completion

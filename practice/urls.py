@@ -10,4 +10,7 @@ urlpatterns = [
     path("devices/new/", views.device_add, name="device_add"),
     path("devices/<int:pk>/attest/", views.device_attest, name="device_attest"),
     path("settings/", views.practice_settings, name="practice_settings"),
+    path("accounts/new/", views.account_edit, name="account_add"),
+    path("accounts/<int:pk>/", views.account_edit, name="account_edit"),
+    path("tasks/<int:pk>/done/", views.task_done, name="task_done"),
 ]

@@ -9,13 +9,25 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from practice import services
-from practice.forms import AssessmentForm, AttestationForm, DeviceForm, PlatformForm, SettingsForm
+from practice.forms import (
+    AccountForm,
+    AssessmentForm,
+    AttestationForm,
+    DeviceForm,
+    PlatformForm,
+    SettingsForm,
+    TaskDoneForm,
+)
 from practice.permissions import (
+    accounts_visible_to,
     devices_visible_to,
+    get_account_for_user,
     get_device_for_user,
     get_platform_for_user,
+    get_task_for_user,
     keeps_registers,
     platforms_visible_to,
+    tasks_visible_to,
 )
 
 
@@ -49,6 +61,8 @@ def practice_home(request: HttpRequest) -> HttpResponse:
     devices = list(
         devices_visible_to(user).select_related("staff").prefetch_related("attestations")
     )
+    services.tasks_ensure(organisation=user.organisation)
+    accounts = list(accounts_visible_to(user).prefetch_related("holders", "monitors"))
     return render(
         request,
         "practice/home.html",
@@ -58,6 +72,8 @@ def practice_home(request: HttpRequest) -> HttpResponse:
             "today": today,
             "keeps": keeps_registers(user),
             "rules": services.settings_for(user.organisation),
+            "accounts": [(a, a.problems(today)) for a in accounts],
+            "tasks": tasks_visible_to(user).select_related("owner"),
         },
     )
 
@@ -198,4 +214,75 @@ def practice_settings(request: HttpRequest) -> HttpResponse:
         "Each rule is on unless you turn it off. Contact outside the working day "
         "(Monday to Friday) is flagged to the DSL.",
         "practice_home",
+    )
+
+
+def account_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    # The account first: another organisation's is a 404 whoever asks.
+    account = get_account_for_user(request.user, pk) if pk is not None else None
+    if not keeps_registers(request.user):
+        raise PermissionDenied
+    initial = {}
+    if account is not None:
+        initial = {
+            "platform": account.platform,
+            "handle": account.handle,
+            "privacy": account.privacy,
+            "advice_on": account.advice_on,
+            "holders": list(account.holders.all()),
+            "monitors": list(account.monitors.all()),
+        }
+    form = AccountForm(
+        request.POST or None, organisation=request.user.organisation, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.account_save(
+                organisation=request.user.organisation,
+                by=request.user,
+                account=account,
+                request=request,
+                platform=data["platform"],
+                handle=data["handle"],
+                privacy=data["privacy"],
+                holders=list(data["holders"]),
+                monitors=list(data["monitors"]),
+                advice_on=data["advice_on"],
+            )
+        except ValidationError as error:
+            _errors(form, error)
+        else:
+            messages.success(request, "Online account saved.")
+            return redirect("practice_home")
+    title = f"Change {account}" if account else "Add an online account"
+    return _form_page(
+        request,
+        form,
+        title,
+        "At least two members of staff hold access and at least two monitor it; "
+        "the DSL advises on safeguarding each year.",
+        "practice_home",
+    )
+
+
+def task_done(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_task_for_user(request.user, pk)
+    form = TaskDoneForm(request.POST or None, initial={"done_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.task_complete(task=task, by=request.user, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            _errors(form, error)
+        else:
+            messages.success(request, f"{task.title} recorded as done.")
+            return redirect("practice_home")
+    return _form_page(
+        request,
+        form,
+        f"Done: {task.title}",
+        f"Next due {task.next_due:%-d %B %Y}; recording it moves the next one on "
+        f"{task.cycle_months} months.",
+        "practice_home",
+        button="Record as done",
     )

@@ -3,7 +3,7 @@ reminders that keep them from lapsing."""
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -82,10 +82,42 @@ class StaffCompliance:
     dbs: Due
     safeguarding: Due
     online_safety: Due
+    # Training their role (or what they do) requires that is missing or overdue.
+    gaps: tuple[str, ...] = ()
+
+
+# What each role must have done; apps add requirements that follow from what a
+# person does (holding an online account: managing online presence).
+ROLE_TRAINING = {
+    Role.STAFF: {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY,
+                 TrainingKind.ONLINE_RISKS_THERAPY},
+    Role.DSL: {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY, TrainingKind.DSL_UPDATE},
+    Role.DEPUTY_DSL: {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY,
+                      TrainingKind.DSL_UPDATE},
+    Role.DIRECTOR: {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY},
+    Role.ADMIN: {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY},
+}  # fmt: skip
+Requirement = Callable[[list[User]], dict[int, set[str]]]
+_requirements: list[Requirement] = []
+
+
+def register_requirement(requirement: Requirement) -> None:
+    """``requirement(staff) -> {user id: training kinds}``, for everyone at once."""
+    if requirement not in _requirements:
+        _requirements.append(requirement)
+
+
+def required_training(staff: list[User]) -> dict[int, set[str]]:
+    needed = {member.pk: set(ROLE_TRAINING.get(member.role, ())) for member in staff}
+    for requirement in _requirements:
+        for user_id, kinds in requirement(staff).items():
+            needed.setdefault(user_id, set()).update(kinds)
+    return needed
 
 
 def compliance_for(staff: list[User], organisation: Organisation) -> list[StaffCompliance]:
-    """Each person's latest DBS check and training, in three queries whatever the headcount."""
+    """Each person's latest DBS check and training, and what training they lack,
+    in a fixed number of queries whatever the headcount."""
     ids = [member.pk for member in staff]
     latest_dbs: dict[int, DBSCheck] = {}
     for check in DBSCheck.objects.filter(staff_id__in=ids).order_by("staff_id", "-issued_on"):
@@ -102,6 +134,16 @@ def compliance_for(staff: list[User], organisation: Organisation) -> list[StaffC
             return Due(None, "none recorded")
         level = f"{record.level}, " if record.level else ""
         return Due(record.refresh_due, f"{level}completed {record.completed_on:%-d %b %Y}")
+
+    needed = required_training(staff)
+    today = timezone.localdate()
+    labels = dict(TrainingKind.choices)
+
+    def gaps(member: User) -> tuple[str, ...]:
+        return tuple(sorted(
+            labels[kind] for kind in needed.get(member.pk, ())
+            if training(member, kind).status(today) in {"missing", "overdue"}
+        ))  # fmt: skip
 
     rows = []
     for member in staff:
@@ -121,6 +163,7 @@ def compliance_for(staff: list[User], organisation: Organisation) -> list[StaffC
                 dbs=dbs,
                 safeguarding=training(member, TrainingKind.SAFEGUARDING),
                 online_safety=training(member, TrainingKind.ONLINE_SAFETY),
+                gaps=gaps(member),
             )
         )
     return rows

@@ -21,6 +21,7 @@ from consent.models import ConsentRecord, ConsentType, ContactLog, TakedownTask
 from incidents.models import Category, Incident, IncidentType, Risk, Status
 from policies.models import Acknowledgement, Policy, PolicyVersion, VersionStatus
 from policies.services import history_prefetch, policy_state
+from practice.models import OnlineAccount, Platform, RecurringTask, WorkDevice
 from safeguard.compliance import compliance_for
 from safeguard.models import (
     ChildGuardian,
@@ -154,6 +155,7 @@ def _staff(organisation: Organisation, today: dt.date) -> Section:
             statuses.count("due soon"),
         )
     no_2fa = sum(not member.enrolled for member in staff)
+    lacking = sum(bool(row.gaps) for row in rows)
     table = Table(
         "staff",
         "Staff checks and training",
@@ -173,6 +175,16 @@ def _staff(organisation: Organisation, today: dt.date) -> Section:
             ["Without a second factor enrolled", no_2fa],
         ],
     )
+    gaps: dict[str, int] = {}
+    for row in rows:
+        for gap in row.gaps:
+            gaps[gap] = gaps.get(gap, 0) + 1
+    training_gaps = Table(
+        "training-gaps",
+        "Required training missing or overdue",
+        ["Training", "Staff lacking it"],
+        sorted(map(list, gaps.items())),
+    )
     overdue = counts["dbs"][0] + counts["safeguarding"][0] + counts["online_safety"][0]
     due_soon = counts["dbs"][1] + counts["safeguarding"][1] + counts["online_safety"][1]
     return Section(
@@ -183,8 +195,14 @@ def _staff(organisation: Organisation, today: dt.date) -> Section:
             ),
             Figure("DBS checks and training due within 30 days", due_soon, "staff"),
             Figure("Staff without a second factor", no_2fa, "two-factor", warn=no_2fa > 0),
+            Figure(
+                "Staff missing training their role needs",
+                lacking,
+                "training-gaps",
+                warn=lacking > 0,
+            ),
         ],
-        [table, two_factor],
+        [table, two_factor, training_gaps],
     )
 
 
@@ -420,6 +438,49 @@ def _incidents(
     return section, months, monthly
 
 
+# --- online practice ----------------------------------------------------------------------
+
+
+def _practice(organisation: Organisation, today: dt.date) -> Section:
+    platforms = list(
+        Platform.objects.filter(organisation=organisation, approved=True)
+        .prefetch_related("assessments")
+    )  # fmt: skip
+    unassessed = sum(platform.current_assessment(today) is None for platform in platforms)
+    accounts = list(
+        OnlineAccount.objects.filter(organisation=organisation)
+        .prefetch_related("holders", "monitors")
+    )  # fmt: skip
+    flagged = sum(bool(account.problems(today)) for account in accounts)
+    devices = list(
+        WorkDevice.objects.filter(organisation=organisation, retired_on__isnull=True)
+        .prefetch_related("attestations")
+    )  # fmt: skip
+    unattested = sum(
+        (until := device.attested_until()) is None or until < today for device in devices
+    )
+    tasks = RecurringTask.objects.filter(organisation=organisation, active=True).aggregate(
+        overdue=Count("pk", filter=Q(next_due__lt=today)),
+        soon=Count("pk", filter=Q(next_due__gte=today, next_due__lte=today + dt.timedelta(30))),
+    )
+    table = Table("practice", "Online practice registers and tasks", ["Measure", "Count"], [
+        ["Approved platforms", len(platforms)],
+        ["Approved platforms without a current risk assessment", unassessed],
+        ["Online accounts needing attention", flagged],
+        ["Work devices not attested this year", unattested],
+        ["Recurring tasks overdue", tasks["overdue"]],
+        ["Recurring tasks due within 30 days", tasks["soon"]],
+    ])  # fmt: skip
+    return Section("Online practice", [
+        Figure("Platforms without a current risk assessment", unassessed, "practice",
+               warn=unassessed > 0),
+        Figure("Online accounts needing attention", flagged, "practice", warn=flagged > 0),
+        Figure("Work devices not attested", unattested, "practice", warn=unattested > 0),
+        Figure("Recurring tasks overdue", tasks["overdue"], "practice",
+               warn=tasks["overdue"] > 0),
+    ], [table])  # fmt: skip
+
+
 # --- retention and subject access -----------------------------------------------------------------
 
 
@@ -477,6 +538,7 @@ def dashboard_for(organisation: Organisation, now: dt.datetime | None = None) ->
             _staff(organisation, today),
             _consent(organisation, today),
             incidents,
+            _practice(organisation, today),
             _records(organisation, today),
         ],
     )

@@ -39,11 +39,20 @@ class DBSCheck(models.Model):
 class TrainingKind(models.TextChoices):
     SAFEGUARDING = "safeguarding", "Safeguarding"
     ONLINE_SAFETY = "online_safety", "Online safety"
+    ONLINE_RISKS_THERAPY = "online_risks_therapy", "Online risks in therapy"
+    ONLINE_PRESENCE = "online_presence", "Managing the organisation's online presence"
+    DSL_UPDATE = "dsl_update", "DSL yearly update"
 
 
-# How long each kind of training lasts before it must be refreshed: online
-# safety every year, as the policies require; safeguarding every three years.
-TRAINING_VALID_MONTHS = {TrainingKind.SAFEGUARDING: 36, TrainingKind.ONLINE_SAFETY: 12}
+# How long each kind of training lasts before it must be refreshed: safeguarding
+# every three years; the rest every year, as the policies require.
+TRAINING_VALID_MONTHS = {
+    TrainingKind.SAFEGUARDING: 36,
+    TrainingKind.ONLINE_SAFETY: 12,
+    TrainingKind.ONLINE_RISKS_THERAPY: 12,
+    TrainingKind.ONLINE_PRESENCE: 12,
+    TrainingKind.DSL_UPDATE: 12,
+}
 
 
 class TrainingRecord(models.Model):

@@ -121,6 +121,8 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "platform_assess": {"pk": "platform"},
     "platform_approval": {"pk": "platform"},
     "device_attest": {"pk": "work_device"},
+    "account_edit": {"pk": "online_account"},
+    "task_done": {"pk": "recurring_task"},
     "dashboard_csv": {"slug": "dashboard_slug"},
     "staff_detail": {"pk": "target"},
     "staff_role": {"pk": "target"},
@@ -369,6 +371,12 @@ def build_world(capture: Callable[..., object]) -> World:
     w.work_device = practice_services.device_register(
         staff=w.therapist, description="Work mobile", by=w.therapist
     )
+    w.online_account = practice_services.account_save(
+        organisation=w.alder, by=w.dsl, platform="Instagram", handle="@alder", privacy="Private",
+        holders=[w.dsl, w.admin], monitors=[w.dsl, w.deputy],
+    )
+    # The DSL owns the organisation's recurring tasks (a therapist owns none).
+    w.recurring_task = practice_services.tasks_ensure(organisation=w.alder)[0]
     w.retention_review = RetentionReview.objects.create(
         organisation=w.alder, kind=w.retention_kind, object_type="incidents.incident",
         object_id=str(w.incident.pk), description=w.incident.reference, child=w.child,

@@ -1,0 +1,66 @@
+"""What online practice makes due: platform risk assessments to review, work
+devices to attest, online accounts out of order, and recurring tasks."""
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterator
+
+from django.urls import reverse
+
+from practice.models import OnlineAccount, Platform, RecurringTask, WorkDevice
+from practice.permissions import KEEPERS
+from safeguard.models import Organisation, User
+from safeguard.reminders import DueItem, local_midnight, stage_for
+
+
+def _keepers(organisation: Organisation) -> list[User]:
+    return list(User.objects.filter(organisation=organisation, role__in=KEEPERS, is_active=True))
+
+
+def practice_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
+    tz = zoneinfo.ZoneInfo(organisation.timezone)
+    today = now.astimezone(tz).date()
+    keepers = _keepers(organisation)
+    url = reverse("practice_home")
+    platforms = Platform.objects.filter(organisation=organisation, approved=True)
+    for platform in platforms.prefetch_related("assessments"):
+        latest = max(platform.assessments.all(), key=lambda a: (a.assessed_on, a.pk), default=None)
+        if latest is None:
+            continue
+        due_at = local_midnight(latest.review_due, tz)
+        if stage := stage_for(due_at=due_at, now=now, tz=tz, lead_days=(30,)):
+            yield DueItem(kind="practice.assessment", obj=latest, stage=stage, recipients=keepers,
+                          due_at=due_at, url=url,
+                          title=f"Review the risk assessment of {platform.name} "
+                          f"(due {latest.review_due:%-d %B %Y})")  # fmt: skip
+    devices = WorkDevice.objects.filter(organisation=organisation, retired_on__isnull=True)
+    for device in devices.select_related("staff").prefetch_related("attestations"):
+        until = device.attested_until() or device.registered_on
+        due_at = local_midnight(until, tz)
+        if stage := stage_for(due_at=due_at, now=now, tz=tz, lead_days=(30,)):
+            yield DueItem(kind="practice.device", obj=device, stage=stage,
+                          recipients=[device.staff], due_at=due_at, url=url,
+                          title=f"Attest your work device: {device.description}")  # fmt: skip
+    accounts = OnlineAccount.objects.filter(organisation=organisation)
+    for account in accounts.prefetch_related("holders", "monitors"):
+        problems = account.problems(today)
+        if problems:
+            # Weekly while the account is out of order: one reminder per ISO week.
+            monday = today - dt.timedelta(days=today.weekday())
+            yield DueItem(kind="practice.account", obj=account, stage=f"flagged-{monday:%G-W%V}",
+                          recipients=keepers, due_at=local_midnight(monday, tz), url=url,
+                          title=f"Online account {account} needs attention: "
+                          + "; ".join(problems))  # fmt: skip
+    for task in RecurringTask.objects.filter(organisation=organisation, active=True):
+        due_at = local_midnight(task.next_due, tz)
+        if stage := stage_for(due_at=due_at, now=now, tz=tz, lead_days=(14,)):
+            yield DueItem(kind="practice.task", obj=task, stage=stage,
+                          recipients=[task.owner, *keepers], due_at=due_at, url=url,
+                          title=f"{task.title} is due on {task.next_due:%-d %B %Y}")  # fmt: skip
+
+
+def online_presence_training(staff: list[User]) -> dict[int, set[str]]:
+    """Whoever holds access to one of the organisation's online accounts manages
+    its online presence, and needs that training (one query for everyone)."""
+    holders = OnlineAccount.holders.through.objects.filter(user_id__in=[m.pk for m in staff])
+    return {user_id: {"online_presence"} for user_id in holders.values_list("user_id", flat=True)}

@@ -1,0 +1,175 @@
+"""The online-practice registers, recurring tasks and training by role: what
+each flags, the reminders each raises (counted per stage), and the dashboard
+figures they feed."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.utils import timezone
+
+from practice import services as practice
+from practice.models import RecurringTask
+from safeguard import compliance, dashboard, reminders
+from safeguard.models import Notice, Role
+from tests.auth import force_verified_login
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def at(day: dt.date, hour: int = 9) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+
+def stages(kind: str) -> list[tuple[str, str]]:
+    return sorted(
+        Notice.objects.filter(ledger__kind=kind).values_list("ledger__stage", "recipient__email")
+    )
+
+
+def figure(organisation, label: str) -> object:
+    return dashboard.dashboard_for(organisation).figure(label).value
+
+
+def test_a_platform_needs_an_assessment_before_approval_and_is_reminded(organisation, bob, dana):
+    platform = practice.platform_add(organisation=organisation, name="Video", kind="video", by=bob)
+    with pytest.raises(ValidationError, match="risk assessment"):
+        practice.platform_approval_set(platform=platform, approved=True, by=bob)
+    today = timezone.localdate()
+    assessment = practice.platform_assess(
+        platform=platform,
+        by=dana,
+        summary="Fine.",
+        assessed_on=today,
+        review_due=today + dt.timedelta(40),
+    )
+    practice.platform_approval_set(platform=platform, approved=True, by=bob)
+    assert figure(organisation, "Platforms without a current risk assessment") == 0
+    for days in (0, 10, 11, 40, 47):
+        reminders.sweep(now=at(today + dt.timedelta(days)))
+    expected = {("30d", p.email) for p in (bob, dana)} | {("due", p.email) for p in (bob, dana)}
+    expected |= {("overdue-1w", p.email) for p in (bob, dana)}
+    assert set(stages("practice.assessment")) == expected
+    assert assessment.review_due == today + dt.timedelta(40)
+
+
+def test_devices_must_be_protected_and_are_reminded_until_attested(organisation, alice):
+    device = practice.device_register(staff=alice, description="Work mobile", by=alice)
+    with pytest.raises(ValidationError, match="password protected"):
+        practice.device_attest(
+            device=device, by=alice, password_protected=True, kept_from_others=False
+        )
+    assert figure(organisation, "Work devices not attested") == 1
+    reminders.sweep(now=at(timezone.localdate()))
+    assert stages("practice.device") == [("due", alice.email)]
+    practice.device_attest(device=device, by=alice, password_protected=True, kept_from_others=True)
+    assert practice.devices_for(alice) == [device]
+    reminders.sweep(now=at(timezone.localdate() + dt.timedelta(days=8)))
+    assert stages("practice.device") == [("due", alice.email)]  # none while attested
+    assert figure(organisation, "Work devices not attested") == 0
+
+
+def test_an_account_with_too_few_holders_or_old_advice_is_flagged_weekly(
+    organisation, bob, dana, alice
+):
+    account = practice.account_save(
+        organisation=organisation,
+        by=dana,
+        platform="Instagram",
+        handle="@alder",
+        privacy="Private",
+        holders=[dana],
+        monitors=[dana, bob],
+        advice_on=timezone.localdate() - dt.timedelta(days=400),
+    )
+    assert account.problems() == [
+        "fewer than two staff hold access",
+        "no safeguarding advice from the DSL in the last 12 months",
+    ]
+    assert figure(organisation, "Online accounts needing attention") == 1
+    monday = timezone.localdate() - dt.timedelta(days=timezone.localdate().weekday())
+    for days in (0, 1, 2, 7, 8):  # two weeks: one reminder each, to each keeper
+        reminders.sweep(now=at(monday + dt.timedelta(days)))
+    assert len({stage for stage, _ in stages("practice.account")}) == 2
+    assert {email for _, email in stages("practice.account")} == {bob.email, dana.email}
+    practice.account_save(
+        organisation=organisation,
+        by=dana,
+        account=account,
+        platform="Instagram",
+        handle="@alder",
+        privacy="Private",
+        holders=[dana, bob],
+        monitors=[dana, bob],
+        advice_on=timezone.localdate(),
+    )
+    account.refresh_from_db()
+    assert account.problems() == []
+    before = len(stages("practice.account"))
+    reminders.sweep(now=at(monday + dt.timedelta(days=14)))
+    assert len(stages("practice.account")) == before
+    # Holding an account makes managing online presence training a requirement.
+    rows = {row.member: row for row in compliance.compliance_for([bob, alice], organisation)}
+    assert "Managing the organisation's online presence" in rows[bob].gaps
+    assert "Managing the organisation's online presence" not in rows[alice].gaps
+
+
+def test_recurring_tasks_are_reminded_and_move_on_when_done(organisation, dana, bob):
+    tasks = practice.tasks_ensure(organisation=organisation)
+    assert sorted(task.title for task in tasks) == sorted(practice.DEFAULT_TASKS)
+    assert practice.tasks_ensure(organisation=organisation) == tasks  # once
+    task = RecurringTask.objects.get(title="Review of filtering and monitoring")
+    assert task.owner == dana
+    due = task.next_due
+    for day in (due - dt.timedelta(14), due, due + dt.timedelta(7)):
+        reminders.sweep(now=at(day))
+    task_stages = {
+        stage
+        for stage, _ in stages("practice.task")
+        if Notice.objects.filter(ledger__object_id=str(task.pk)).exists()
+    }
+    assert task_stages == {"14d", "due", "overdue-1w"}
+    assert figure(organisation, "Recurring tasks overdue") == 0  # not yet, by the real clock
+    client = Client()
+    force_verified_login(client, dana)
+    response = client.post(
+        f"/practice/tasks/{task.pk}/done/",
+        {
+            "done_on": timezone.localdate().isoformat(),
+            "evidence": "Filters tested; log in drive.",
+        },
+    )
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.next_due == timezone.localdate() + dt.timedelta(days=0) + (
+        task.next_due - timezone.localdate()
+    )
+    assert task.completions.get().evidence == "Filters tested; log in drive."
+    assert task.next_due > due
+
+
+def test_training_by_role_shows_what_each_person_lacks(organisation, alice, bob, dana):
+    compliance.training_record(
+        staff=alice,
+        by=bob,
+        kind="safeguarding",
+        level="Level 2",
+        completed_on=timezone.localdate() - dt.timedelta(days=30),
+    )
+    compliance.training_record(
+        staff=alice,
+        by=bob,
+        kind="online_safety",
+        completed_on=timezone.localdate() - dt.timedelta(days=30),
+    )
+    rows = {row.member: row for row in compliance.compliance_for([alice, dana], organisation)}
+    assert rows[alice].gaps == ("Online risks in therapy",)
+    assert "DSL yearly update" in rows[dana].gaps
+    director = UserFactory(organisation=organisation, role=Role.DIRECTOR)
+    client = Client()
+    force_verified_login(client, director)
+    page = client.get("/staff/compliance/").content.decode()
+    assert "Online risks in therapy" in page
+    assert figure(organisation, "Staff missing training their role needs") >= 2
