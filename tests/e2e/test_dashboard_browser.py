@@ -21,6 +21,7 @@ from pypdf import PdfReader
 from consent.models import ConsentRecord, ContactLog, TakedownTask
 from incidents.models import Incident, IncidentType, Status
 from policies.models import Policy, PolicyVersion, VersionStatus
+from practice.models import OnlineAccount, Platform, RecurringTask, WorkDevice
 from safeguard.management.commands.seed_demo import DEMO_ORGANISATION, DEMO_PASSWORD
 from safeguard.models import (
     ChildGuardian,
@@ -177,6 +178,58 @@ def incident_figures(organisation: Organisation) -> dict[str, int | str]:
     }
 
 
+# What each role must have done (the portal's rule, written out again here).
+REQUIRED = {
+    "staff": {"safeguarding", "online_safety", "online_risks_therapy"},
+    "dsl": {"safeguarding", "online_safety", "dsl_update"},
+    "deputy_dsl": {"safeguarding", "online_safety", "dsl_update"},
+    "director": {"safeguarding", "online_safety"},
+    "admin": {"safeguarding", "online_safety"},
+}
+
+
+def training_gap_figure(organisation: Organisation, today: dt.date) -> dict[str, int]:
+    lacking = 0
+    for member in User.objects.filter(organisation=organisation, is_active=True,
+                                      is_superuser=False):  # fmt: skip
+        needed = set(REQUIRED[member.role])
+        if OnlineAccount.objects.filter(holders=member).exists():
+            needed.add("online_presence")
+        for kind in needed:
+            record = TrainingRecord.objects.filter(staff=member, kind=kind).order_by(
+                "-completed_on").first()  # fmt: skip
+            if record is None or record.refresh_due <= today:
+                lacking += 1
+                break
+    return {"Staff missing training their role needs": lacking}
+
+
+def practice_figures(organisation: Organisation, today: dt.date) -> dict[str, int]:
+    unassessed = sum(
+        not platform.assessments.filter(review_due__gte=today).exists()
+        for platform in Platform.objects.filter(organisation=organisation, approved=True)
+    )
+    flagged = 0
+    for account in OnlineAccount.objects.filter(organisation=organisation):
+        year_ago = today - relativedelta(months=12)
+        advice_old = account.advice_on is None or account.advice_on < year_ago
+        holders = account.holders.filter(is_active=True).count()
+        monitors = account.monitors.filter(is_active=True).count()
+        flagged += holders < 2 or monitors < 2 or advice_old
+    unattested = sum(
+        not device.attestations.filter(attested_on__gt=today - relativedelta(months=12)).exists()
+        for device in WorkDevice.objects.filter(organisation=organisation, retired_on__isnull=True)
+    )
+    return {
+        "Platforms without a current risk assessment": unassessed,
+        "Online accounts needing attention": flagged,
+        "Work devices not attested": unattested,
+        "Recurring tasks overdue": RecurringTask.objects.filter(
+            organisation=organisation, active=True, next_due__lt=today
+        ).count(),
+    }
+
+
 def records_figures(organisation: Organisation, today: dt.date) -> dict[str, int]:
     sars = SubjectAccessRequest.objects.filter(organisation=organisation, completed_at__isnull=True)
     return {
@@ -200,6 +253,8 @@ def test_director_reads_the_demo_dashboard_and_downloads_the_board_report(
         **consent_figures(organisation, today),
         **incident_figures(organisation),
         **records_figures(organisation, today),
+        **training_gap_figure(organisation, today),
+        **practice_figures(organisation, today),
     }
     # What the demo is written to show (incidents/demo.py, policies/demo.py, seed_demo):
     # four incidents, one closed, two new, one a data breach; one policy overdue and one
@@ -215,6 +270,9 @@ def test_director_reads_the_demo_dashboard_and_downloads_the_board_report(
         "Policies due in 31 to 60 days": 1, "DBS checks and training due within 30 days": 1,
         "Staff without a second factor": 1,
     }  # fmt: skip
+    # The demo's Instagram account has one holder: flagged (practice/demo.py).
+    assert expected["Online accounts needing attention"] == 1
+    assert expected["Platforms without a current risk assessment"] == 0
 
     base = live_server.url
     sign_in_demo(page, base, User.objects.get(email=DIRECTOR))

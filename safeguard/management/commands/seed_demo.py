@@ -81,6 +81,10 @@ class Command(BaseCommand):
             from incidents.demo import seed_incidents
 
             seed_incidents(organisation, by_role[Role.STAFF], by_role[Role.DSL])
+            from practice.demo import seed_practice
+
+            seed_practice(organisation, by_role[Role.STAFF], by_role[Role.DSL],
+                          by_role[Role.ADMIN])  # fmt: skip
 
         self.stdout.write(f"Demo organisation: {organisation.name}")
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}).")
