@@ -7,10 +7,10 @@ per organisation, and all are on by default, as the seed policies ask.
 """
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from consent.models import Channel
 from practice import services as practice
@@ -24,6 +24,15 @@ THROUGH_A_PLATFORM = {Channel.VIDEO, Channel.CHAT, Channel.VOICE}
 FROM_A_PHONE = {Channel.PHONE, Channel.VOICE}
 # Written messages to a child, which another adult must be copied into.
 MESSAGES = {Channel.CHAT, Channel.EMAIL}
+
+
+# What an unsolicited contact broke, said to the DSL instead of refused.
+UNSOLICITED_FLAGS = {
+    "channel": "the member of staff has no current DBS check",
+    "purpose": "no purpose given",
+    "approved_platform": "on a platform that is not approved",
+    "device": "not on a registered work device",
+}
 
 
 @dataclass
@@ -67,7 +76,7 @@ def check(
             )
     if channel in MESSAGES and rules.require_copy and not unsolicited and not copied_to.strip():
         errors["copied_to"] = "Say who was copied in: another member of staff or a parent."
-    if channel == Channel.VIDEO and rules.video_safeguards:
+    if channel == Channel.VIDEO and rules.video_safeguards and not unsolicited:
         missing = [
             label for ok, label in (
                 (parent_contacted_start, "a parent contacted at the start"),
@@ -82,15 +91,24 @@ def check(
             errors["parent_contacted_start"] = (
                 "A video session with a child needs " + ", ".join(missing) + "."
             )
-        if second_staff is not None and second_staff.pk == staff.pk:
-            errors["second_staff"] = "The second member of staff must be someone else."
-        if second_staff is not None and second_staff.organisation_id != staff.organisation_id:
-            errors["second_staff"] = "Choose a member of your own organisation."
+    if second_staff is not None and second_staff.pk == staff.pk:
+        errors["second_staff"] = "The second member of staff must be someone else."
+    if second_staff is not None and (
+        second_staff.organisation_id != staff.organisation_id or not second_staff.is_active
+    ):
+        errors["second_staff"] = "Choose an active member of your own organisation."
+    if unsolicited:
+        # The child made contact: it happened, so it is recorded whatever it broke,
+        # and what it broke goes to the DSL rather than stopping the record.
+        for name, what in UNSOLICITED_FLAGS.items():
+            if errors.pop(name, None):
+                verdict.flags.append(what)
     if participant_removed and not removal_reason.strip():
         errors["removal_reason"] = "Say why the participant was removed."
     if errors:
         raise ValidationError(errors)
-    local = timezone.localtime(happened_at)
+    # The organisation's clock, whoever (a request, a task, an import) is asking.
+    local = happened_at.astimezone(zoneinfo.ZoneInfo(staff.organisation.timezone))
     if rules.flag_out_of_hours and not rules.in_working_hours(local):
         verdict.out_of_hours = True
         verdict.flags.append(f"outside working hours ({local:%a %-d %b %H:%M})")

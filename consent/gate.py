@@ -5,6 +5,7 @@ records, and the check every contact with a child passes when it is logged.
 """
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -208,10 +209,8 @@ def contact_log(
         raise ValidationError(
             {"channel": "This organisation has no consent type for that contact."}
         )
-    answer = consent_check(
-        child=child, consent_type=consent_type, on=timezone.localtime(happened_at).date(),
-        at=happened_at,
-    )  # fmt: skip
+    local_day = happened_at.astimezone(zoneinfo.ZoneInfo(child.organisation.timezone)).date()
+    answer = consent_check(child=child, consent_type=consent_type, on=local_day, at=happened_at)
     if not answer.allowed and not override_reason.strip() and not unsolicited:
         raise ValidationError(
             {"override_reason": f"Not allowed: {answer.reason} Say why the contact was "

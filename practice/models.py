@@ -209,6 +209,9 @@ class RecurringTask(models.Model):
 
     class Meta:
         ordering = ["next_due", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "title"], name="recurring_task_once")
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from practice.models import OnlineAccount, Platform, RecurringTask, WorkDevice
 from practice.permissions import KEEPERS
+from practice.services import tasks_ensure
 from safeguard.models import Organisation, User
 from safeguard.reminders import DueItem, local_midnight, stage_for
 
@@ -51,6 +52,8 @@ def practice_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[Du
                           recipients=keepers, due_at=local_midnight(monday, tz), url=url,
                           title=f"Online account {account} needs attention: "
                           + "; ".join(problems))  # fmt: skip
+    # The tasks every organisation has appear with the first sweep after it has a DSL.
+    tasks_ensure(organisation=organisation)
     for task in RecurringTask.objects.filter(organisation=organisation, active=True):
         due_at = local_midnight(task.next_due, tz)
         if stage := stage_for(due_at=due_at, now=now, tz=tz, lead_days=(14,)):

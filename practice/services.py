@@ -5,7 +5,7 @@ import datetime as dt
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -77,9 +77,12 @@ def platform_assess(
         raise ValidationError({"assessed_on": "The assessment date cannot be in the future."})
     if not summary.strip():
         raise ValidationError({"summary": "Summarise the risks and how they are managed."})
-    review_due = review_due or PlatformAssessment.default_review(assessed_on)
+    longest = PlatformAssessment.default_review(assessed_on)
+    review_due = review_due or longest
     if review_due <= assessed_on:
         raise ValidationError({"review_due": "The review must come after the assessment."})
+    if review_due > longest:
+        raise ValidationError({"review_due": "A platform is reassessed at least every 12 months."})
     assessment = PlatformAssessment.objects.create(
         platform=platform, assessed_on=assessed_on, assessed_by=by, summary=summary,
         review_due=review_due,
@@ -195,10 +198,15 @@ def tasks_ensure(*, organisation: Organisation) -> list[RecurringTask]:
     if owner is None:
         return list(RecurringTask.objects.filter(organisation=organisation))
     for title in DEFAULT_TASKS:
-        RecurringTask.objects.get_or_create(
-            organisation=organisation, title=title,
-            defaults={"owner": owner, "next_due": timezone.localdate() + relativedelta(months=1)},
-        )  # fmt: skip
+        try:
+            with transaction.atomic():
+                RecurringTask.objects.get_or_create(
+                    organisation=organisation, title=title,
+                    defaults={"owner": owner,
+                              "next_due": timezone.localdate() + relativedelta(months=1)},
+                )  # fmt: skip
+        except IntegrityError:
+            pass  # created at the same moment by another sweep; it is there now
     return list(RecurringTask.objects.filter(organisation=organisation))
 
 
@@ -211,6 +219,13 @@ def task_complete(
     task = RecurringTask.objects.select_for_update().get(pk=task.pk)
     if done_on > timezone.localdate():
         raise ValidationError({"done_on": "The date done cannot be in the future."})
+    last = task.completions.order_by("-done_on").values_list("done_on", flat=True).first()
+    if last is not None and done_on < last:
+        raise ValidationError(
+            {"done_on": f"It was last done on {last:%-d %B %Y}; record a later date."}
+        )
+    if done_on < timezone.localdate() - relativedelta(years=1):
+        raise ValidationError({"done_on": "Record what was done within the last year."})
     if not evidence.strip():
         raise ValidationError({"evidence": "Say what was done and where the evidence is."})
     completion = TaskCompletion.objects.create(task=task, done_on=done_on, by=by,

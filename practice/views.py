@@ -61,7 +61,6 @@ def practice_home(request: HttpRequest) -> HttpResponse:
     devices = list(
         devices_visible_to(user).select_related("staff").prefetch_related("attestations")
     )
-    services.tasks_ensure(organisation=user.organisation)
     accounts = list(accounts_visible_to(user).prefetch_related("holders", "monitors"))
     return render(
         request,

@@ -84,6 +84,8 @@ class StaffCompliance:
     online_safety: Due
     # Training their role (or what they do) requires that is missing or overdue.
     gaps: tuple[str, ...] = ()
+    # The required training beyond safeguarding and online safety: (kind, when due).
+    other_training: tuple[tuple[str, Due], ...] = ()
 
 
 # What each role must have done; apps add requirements that follow from what a
@@ -97,6 +99,7 @@ ROLE_TRAINING = {
     Role.DIRECTOR: {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY},
     Role.ADMIN: {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY},
 }  # fmt: skip
+BASE_TRAINING = {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY}
 Requirement = Callable[[list[User]], dict[int, set[str]]]
 _requirements: list[Requirement] = []
 
@@ -164,6 +167,10 @@ def compliance_for(staff: list[User], organisation: Organisation) -> list[StaffC
                 safeguarding=training(member, TrainingKind.SAFEGUARDING),
                 online_safety=training(member, TrainingKind.ONLINE_SAFETY),
                 gaps=gaps(member),
+                other_training=tuple(
+                    (kind, training(member, kind))
+                    for kind in sorted(needed.get(member.pk, set()) - BASE_TRAINING)
+                ),
             )
         )
     return rows
@@ -213,11 +220,15 @@ def checks_falling_due(*, organisation: Organisation, now: dt.datetime) -> Itera
     staff = list(User.objects.filter(organisation=organisation, is_active=True, is_superuser=False))
     admins = None
     for row in compliance_for(staff, organisation):
+        labels = dict(TrainingKind.choices)
         for kind, label, due in (
             ("compliance.dbs_due", "DBS check", row.dbs),
             ("compliance.safeguarding_due", "safeguarding training", row.safeguarding),
             ("compliance.online_safety_due", "online-safety training", row.online_safety),
-        ):
+            # What the role (or holding an online account) adds.
+            *((f"compliance.{kind}_due", f"{labels[kind].lower()} training", due)
+              for kind, due in row.other_training),
+        ):  # fmt: skip
             if due.on is None:
                 yield from _missing(row.member, kind, label, organisation, tz, now)
                 continue

@@ -268,3 +268,25 @@ def test_the_contact_form_explains_each_refusal_beside_its_field(world, alice):
     # An unapproved platform is not even offered.
     offered = response.context["form"].fields["approved_platform"].queryset
     assert list(offered) == [world["zoom"]]
+
+
+def test_an_unsolicited_contact_is_recorded_whatever_it_broke(world, alice, dana):
+    # The child wrote on an app that is not approved: it happened, so it is logged,
+    # and the DSL is told what it broke.
+    contact = video(
+        world, alice, channel="chat", approved_platform=None, purpose="", unsolicited=True
+    )
+    assert contact.unsolicited
+    title = flagged_notices(dana)[0].title
+    assert "on a platform that is not approved" in title
+    assert "no purpose given" in title
+
+
+def test_working_hours_are_the_organisations_whatever_the_clock(world, alice, organisation):
+    # 10:00 on a Tuesday in Tokyo is 01:00 in London; the rule reads Tokyo's clock.
+    organisation.timezone = "Asia/Tokyo"
+    organisation.save()
+    tokyo = dt.timezone(dt.timedelta(hours=9))
+    when = last_weekday_at(10).replace(tzinfo=None)
+    contact = video(world, alice, happened_at=when.replace(tzinfo=tokyo))
+    assert not contact.out_of_hours

@@ -171,3 +171,37 @@ def test_training_by_role_shows_what_each_person_lacks(organisation, alice, bob,
     page = client.get("/staff/compliance/").content.decode()
     assert "Online risks in therapy" in page
     assert figure(organisation, "Staff missing training their role needs") >= 2
+
+
+def test_training_a_role_needs_is_reminded(organisation, alice, bob):
+    # Alice (a therapist) has no online-risks-in-therapy training: admins hear of it
+    # once two weeks have passed since she joined, then weekly.
+    later = timezone.localdate() + dt.timedelta(days=20)
+    reminders.sweep(now=at(later))
+    reminders.sweep(now=at(later + dt.timedelta(days=7)))
+    kinds = set(Notice.objects.values_list("ledger__kind", flat=True))
+    assert "compliance.online_risks_therapy_missing" in kinds
+
+
+def test_a_task_cannot_be_recorded_as_done_before_its_last_completion(organisation, dana):
+    task = practice.tasks_ensure(organisation=organisation)[0]
+    practice.task_complete(task=task, by=dana, done_on=timezone.localdate(), evidence="Done.")
+    with pytest.raises(ValidationError, match="last done"):
+        practice.task_complete(
+            task=task,
+            by=dana,
+            evidence="Again.",
+            done_on=timezone.localdate() - dt.timedelta(days=30),
+        )
+
+
+def test_an_assessment_lasts_at_most_a_year(organisation, bob, dana):
+    platform = practice.platform_add(organisation=organisation, name="Video", kind="video", by=bob)
+    with pytest.raises(ValidationError, match="12 months"):
+        practice.platform_assess(
+            platform=platform,
+            by=dana,
+            summary="x",
+            assessed_on=timezone.localdate(),
+            review_due=timezone.localdate() + dt.timedelta(days=800),
+        )

@@ -295,6 +295,21 @@ def test_the_query_count_is_the_same_at_two_sizes(organisation, counted, alice, 
             dashboard.dashboard_for(organisation)
         return len(queries)
 
+    from practice import services as practice
+
+    first = practice.platform_add(organisation=organisation, name="First", kind="video", by=bob)
+    practice.platform_assess(platform=first, by=bob, summary="x", assessed_on=today())
+    practice.platform_approval_set(platform=first, approved=True, by=bob)
+    practice.device_register(staff=alice, description="Phone", by=alice)
+    practice.account_save(
+        organisation=organisation,
+        by=bob,
+        platform="X",
+        handle="@first",
+        privacy="Private",
+        holders=[bob],
+        monitors=[bob],
+    )
     small = count()
     online = ConsentType.objects.get(organisation=organisation, code="online_sessions")
     for n in range(15):
@@ -315,6 +330,25 @@ def test_the_query_count_is_the_same_at_two_sizes(organisation, counted, alice, 
         UserFactory(organisation=organisation)
     for n in range(3):
         approved_policy(organisation, bob, f"Extra {n}", 10)
+    # Online practice registers grow too (each already has a row at the small size).
+    from practice import services as practice
+
+    for n in range(4):
+        platform = practice.platform_add(
+            organisation=organisation, name=f"Extra {n}", kind="video", by=bob
+        )
+        practice.platform_assess(platform=platform, by=bob, summary="x", assessed_on=today())
+        practice.platform_approval_set(platform=platform, approved=True, by=bob)
+        practice.device_register(staff=alice, description=f"Phone {n}", by=alice)
+        practice.account_save(
+            organisation=organisation,
+            by=bob,
+            platform="X",
+            handle=f"@{n}",
+            privacy="Private",
+            holders=[bob],
+            monitors=[bob],
+        )
     assert count() == small
 
 
