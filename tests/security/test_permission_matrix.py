@@ -372,8 +372,13 @@ def build_world(capture: Callable[..., object]) -> World:
         staff=w.therapist, description="Work mobile", by=w.therapist
     )
     w.online_account = practice_services.account_save(
-        organisation=w.alder, by=w.dsl, platform="Instagram", handle="@alder", privacy="Private",
-        holders=[w.dsl, w.admin], monitors=[w.dsl, w.deputy],
+        organisation=w.alder,
+        by=w.dsl,
+        platform="Instagram",
+        handle="@alder",
+        privacy="Private",
+        holders=[w.dsl, w.admin],
+        monitors=[w.dsl, w.deputy],
     )
     # The DSL owns the organisation's recurring tasks (a therapist owns none).
     w.recurring_task = practice_services.tasks_ensure(organisation=w.alder)[0]
