@@ -33,8 +33,11 @@ def run(now: dt.datetime) -> reminders.SweepResult:
 
 
 @pytest.fixture
-def due_things(organisation, dana):
-    """A provider of our own: things with due moments, reminded to Dana."""
+def due_things(organisation, dana, monkeypatch):
+    """A provider of our own, the only one: things with due moments, reminded to
+    Dana. (The apps' providers have tests of their own; here they would add their
+    reminders, such as the DSL's recurring tasks, to the counts.)"""
+    monkeypatch.setattr(reminders, "_providers", [])
     things: list[list] = []  # [object, due_at, urgent, lead days]
 
     def provider(*, organisation, now):
