@@ -4,7 +4,7 @@ from django.utils import timezone
 from consent.models import Channel, ConsentType
 from practice.models import Platform, WorkDevice
 from safeguard.caseload import guardians_with_responsibility
-from safeguard.forms import DateInput
+from safeguard.forms import DateInput, ModelMultipleChoiceField
 from safeguard.models import Guardian, User
 
 SIGNATURE_MAX = 200_000
@@ -56,11 +56,11 @@ class ConsentAnswersForm(forms.Form):
 
 
 class ConsentRequestForm(forms.Form):
-    guardians = forms.ModelMultipleChoiceField(
+    guardians = ModelMultipleChoiceField(
         label="Send to", queryset=Guardian.objects.none(), widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose who to ask."},
     )  # fmt: skip
-    consent_types = forms.ModelMultipleChoiceField(
+    consent_types = ModelMultipleChoiceField(
         label="Ask about", queryset=ConsentType.objects.none(), widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one kind of consent."},
     )  # fmt: skip
@@ -173,7 +173,7 @@ class ManageLinkForm(forms.Form):
 
 class PaperConsentForm(forms.Form):
     guardian = forms.ModelChoiceField(label="Who signed", queryset=Guardian.objects.none())
-    consent_types = forms.ModelMultipleChoiceField(
+    consent_types = ModelMultipleChoiceField(
         label="Consent the form gives", queryset=ConsentType.objects.none(),
         widget=forms.CheckboxSelectMultiple,
     )  # fmt: skip

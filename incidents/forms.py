@@ -12,7 +12,7 @@ from incidents.models import (
     Risk,
     SignoffRule,
 )
-from safeguard.forms import DateInput
+from safeguard.forms import DateInput, ModelMultipleChoiceField
 from safeguard.models import Child, User
 
 TEXT_MAX = 10_000
@@ -64,7 +64,7 @@ def _blank(choices: list[tuple[str, str]], prompt: str = "Choose") -> list[tuple
 class ConcernForm(NamedErrorsForm):
     """Raising a concern: short enough to finish in two minutes on a phone."""
 
-    children = forms.ModelMultipleChoiceField(
+    children = ModelMultipleChoiceField(
         label="Children involved", queryset=Child.objects.none(), required=False,
         widget=forms.CheckboxSelectMultiple,
     )  # fmt: skip

@@ -1,7 +1,7 @@
 from django import forms
 
 from practice.models import PlatformKind
-from safeguard.forms import DateInput
+from safeguard.forms import DateInput, ModelMultipleChoiceField
 from safeguard.models import User
 
 
@@ -104,13 +104,13 @@ class AccountForm(forms.Form):
         max_length=200,
         error_messages={"required": "Enter the privacy setting."},
     )
-    holders = forms.ModelMultipleChoiceField(
+    holders = ModelMultipleChoiceField(
         label="Staff who hold access (at least two)",
         queryset=User.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    monitors = forms.ModelMultipleChoiceField(
+    monitors = ModelMultipleChoiceField(
         label="Appointed monitors (at least two)",
         queryset=User.objects.none(),
         widget=forms.CheckboxSelectMultiple,

@@ -210,6 +210,26 @@ class RoleForm(forms.Form):
 # --- children and guardians --------------------------------------------------------------
 
 
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Django's field, refusing an id no database column could hold before it
+    reaches the query (SQLite raises OverflowError on pk__in with 2**63)."""
+
+    def _check_values(self, value: object) -> object:
+        if self.to_field_name in (None, "pk", "id"):
+            for item in value or ():
+                try:
+                    number = int(str(item))
+                except (TypeError, ValueError):
+                    continue  # Django's own check explains it
+                if not -(2**63) <= number < 2**63:
+                    raise ValidationError(
+                        self.error_messages["invalid_pk_value"],
+                        code="invalid_pk_value",
+                        params={"pk": item},
+                    )
+        return super()._check_values(value)
+
+
 class DateInput(forms.DateInput):
     """A browser date picker; its value must be ISO 8601 whatever the locale."""
 

@@ -75,6 +75,13 @@ class SignInView(LoginView):
         LoginView.BACKUP_STEP: has_backup_step,
     }
 
+    def get_redirect_url(self) -> str:
+        """Where to go after signing in: only a path on this site. Django's check
+        passes a bare word such as "0", which redirect() would then try, and
+        fail, to reverse as a view name."""
+        url = super().get_redirect_url()
+        return url if url.startswith("/") and not url.startswith("//") else ""
+
     def get_form(self, step: str | None = None, **kwargs: object) -> object:
         # Skip LoginView.get_form: it swaps in the library's own token form by
         # device type, and we have one kind of device and our own form for it.

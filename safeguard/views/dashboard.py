@@ -32,6 +32,9 @@ class PeriodForm(forms.Form):
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
+        for name in ("start", "end"):
+            if data.get(name) and not dt.date(2000, 1, 1) <= data[name] <= dt.date(2100, 12, 31):
+                self.add_error(name, "Choose a date between 2000 and 2100.")  # drops it from data
         if data.get("start") and data.get("end"):
             if data["end"] < data["start"]:
                 self.add_error("end", "The end must be on or after the start.")
