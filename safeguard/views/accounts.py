@@ -75,6 +75,11 @@ class SignInView(LoginView):
         LoginView.BACKUP_STEP: has_backup_step,
     }
 
+    def get_form_step_files(self, form: object) -> dict[str, object]:
+        # No step of signing in takes a file; the wizard would try to keep any file
+        # posted with a step and fail (it has no file storage) with a 500.
+        return {}
+
     def get_redirect_url(self) -> str:
         """Where to go after signing in: only a path on this site. Django's check
         passes a bare word such as "0", which redirect() would then try, and

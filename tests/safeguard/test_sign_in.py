@@ -187,3 +187,24 @@ def test_home_says_what_is_waiting(client: Client, alice, dana, organisation) ->
     page = client.get("/").content.decode()
     assert "2 active children" in page
     assert "1 not allocated to anyone" in page
+
+
+def test_odd_posts_to_sign_in_are_not_server_errors(client: Client, alice) -> None:
+    """Found by fuzzing: a file posted with the code step, and a `next` that is not
+    a path, each gave a 500."""
+    import io
+
+    device = TOTPDevice.objects.get(user=alice)
+    post_password(client, alice.email, PASSWORD)
+    upload = io.BytesIO(b"not wanted")
+    upload.name = "x.txt"
+    response = client.post(
+        LOGIN_URL + "?next=0",
+        {
+            "sign_in_view-current_step": "token",
+            "token-otp_token": totp(secret_base32(device)),
+            "extra": upload,
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/"
