@@ -1,0 +1,267 @@
+"""What test_fuzz_forms.py fuzzes: every URL of the portal, sorted into three kinds.
+
+``FORMS``    a page whose form sends data (POST, or GET for a search or period
+             form): fuzzed field by field with generated input.
+``ACTIONS``  a button that POSTs no data of its own (sign out, end an allocation,
+             mark a notice read): fuzzed with extra and malformed fields.
+``PAGES``    everything else: pages, PDFs, downloads. No form posts to them;
+             they still get junk POSTs and junk query strings, and every id in
+             their URLs is fuzzed.
+
+A URL pattern in none of the three fails test_fuzz_forms.py, and so does a
+form found on any page (as any persona) whose action is not a FORMS or ACTIONS
+entry, or which has a field its entry does not fuzz: a new form is not finished
+until it is fuzzed.
+
+Each entry says who uses it (a persona of the permission walker's world, whose
+builder is reused here) and, for forms, what a successful submission may change
+among the records that already exist: ``changes`` maps a model label to "*"
+(any field) or the fields the form edits. Anything else that changes, or any
+change at all when the submission was refused, fails the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+ANY = "*"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One form to fuzz.
+
+    ``forms`` names the Django forms in the page's template context whose fields
+    are fuzzed (their union, for a view that builds several). ``page`` is the
+    URL name of the page showing the form when that is not the form's own URL;
+    ``page_factory`` (a name in test_fuzz_forms.PAGE_FACTORIES) builds the page
+    when it takes more than a GET (a later step of a wizard). ``valid`` adds
+    values known to be right for a field (a password, an option list), by
+    field name; ``valid_factory`` names a function giving them from the world
+    (test_fuzz_forms.VALID_FACTORIES). ``uploads`` says which kind of
+    well-formed file each file field takes. ``bug`` records a known bug the
+    fuzzer finds (with the error it raises, and the database it needs when
+    only one has it): the target is xfail(strict=True) until it is fixed.
+    """
+
+    name: str
+    route: str
+    persona: str
+    method: str = "post"
+    forms: tuple[str, ...] = ("form",)
+    page: str | None = None
+    page_factory: str | None = None
+    valid: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    valid_factory: str | None = None
+    uploads: Mapping[str, str] = field(default_factory=dict)
+    changes: Mapping[str, str | frozenset[str]] = field(default_factory=dict)
+    bug: str | None = None  # a known app bug: the target is xfail(strict=True) until fixed
+    bug_vendor: str | None = None  # only on this database ("sqlite", "postgresql")
+    bug_raises: type[BaseException] | None = None  # the error the bug raises
+
+    @property
+    def page_route(self) -> str:
+        return self.page or self.route
+
+
+def _t(name: str, persona: str, route: str | None = None, **kwargs: Any) -> Target:
+    changes = kwargs.pop("changes", {})
+    return Target(
+        name=name,
+        route=route or name,
+        persona=persona,
+        changes=MappingProxyType(
+            {
+                label: fields if fields == ANY else frozenset(fields)
+                for label, fields in changes.items()
+            }
+        ),
+        valid=MappingProxyType(kwargs.pop("valid", {})),
+        uploads=MappingProxyType(kwargs.pop("uploads", {})),
+        **kwargs,
+    )
+
+
+NEW_PASSWORD = "a fresh and rather long passphrase 42"
+PASSWORD_PAIR = {"new_password1": (NEW_PASSWORD,), "new_password2": (NEW_PASSWORD,)}
+
+CHILD_FIELDS = ("first_name", "last_name", "preferred_name", "date_of_birth", "active_from",
+                "discharged_on", "communication_needs")  # fmt: skip
+
+# fmt: off
+FORMS: tuple[Target, ...] = (
+    # --- signing in, second factors, one's own account
+    _t("login", "anonymous", valid_factory="login_auth",
+       changes={"safeguard.user": {"last_login"}}),
+    _t("login:token", "anonymous", route="login", page_factory="login_token",
+       valid_factory="login_token", changes={"safeguard.user": {"last_login"}}),
+    _t("login:backup", "anonymous", route="login", page_factory="login_backup",
+       valid_factory="login_backup",
+       changes={"safeguard.user": {"last_login"}, "otp_static.statictoken": ANY}),
+    _t("two_factor_setup", "unenrolled", valid_factory="new_authenticator"),
+    _t("authenticator_add", "dsl", valid_factory="new_authenticator"),
+    _t("password_change", "dsl",
+       valid={"old_password": ("correct horse battery staple",), **PASSWORD_PAIR},
+       changes={"safeguard.user": {"password"}}),
+    _t("invitation_accept", "anonymous", valid=PASSWORD_PAIR,
+       changes={"safeguard.user": {"password", "last_login"}}),
+    # --- children, guardians, caseloads
+    _t("child_create", "dsl"),
+    _t("child_import", "dsl", uploads={"file": "csv"}),
+    _t("child_edit", "dsl", changes={"safeguard.child": CHILD_FIELDS}),
+    _t("guardian_add", "dsl", valid_factory="guardian"),
+    _t("guardian_edit", "dsl", valid_factory="guardian", changes={
+        "safeguard.guardian": {"full_name", "email", "phone", "preferred_contact"},
+        "safeguard.childguardian": {"relationship", "parental_responsibility"},
+    }),
+    _t("allocation_add", "dsl"),
+    # --- consent: parents
+    _t("consent_sign", "parent", valid_factory="consent_sign",
+       changes={"consent.consentrequest": ANY}),
+    _t("consent_manage_link", "anonymous", valid={"email": ("pat@example.test",)},
+       changes={"consent.guardianaccess": ANY}),
+    # --- consent: staff
+    _t("consent_request_new", "therapist", changes={"consent.consentrequest": ANY}),
+    _t("consent_verbal_new", "dsl", changes={"consent.consentrequest": ANY}),
+    _t("consent_paper_new", "dsl", uploads={"scan": "paper"},
+       changes={"consent.consentrequest": ANY}),
+    # A contact where a participant was removed opens a draft incident: a new reference.
+    _t("contact_new", "therapist", changes={"incidents.referencecounter": {"last"}}),
+    _t("consent_type_edit", "admin", changes={"consent.consenttype": ANY}),
+    # --- policies
+    _t("policy_create", "admin"),
+    _t("policy_import", "admin", uploads={"file": "policy"}),
+    _t("policy_import:confirm", "admin", route="policy_import", page_factory="policy_import"),
+    _t("policy_reviewed", "admin", changes={"policies.policy": ANY}),
+    _t("draft_edit", "admin", changes={"policies.policyversion": ANY}),
+    _t("version_approve", "admin",
+       changes={"policies.policyversion": ANY, "policies.policy": ANY}),
+    # --- incidents
+    _t("incident_new", "therapist", uploads={"evidence": "evidence"},
+       changes={"incidents.referencecounter": {"last"}}),
+    _t("incident_settings", "dsl", changes={"incidents.incidentsettings": ANY}),
+    _t("incident_triage", "dsl", changes={"incidents.incident": ANY}),
+    _t("incident_action", "dsl", changes={"incidents.incident": ANY}),
+    _t("incident_entry_add", "dsl", changes={"incidents.incident": ANY}),
+    _t("incident_referral_add", "dsl", changes={"incidents.incident": ANY}),
+    _t("referral_outcome", "dsl", changes={"incidents.referral": ANY, "incidents.incident": ANY}),
+    _t("referral_chase", "dsl", changes={"incidents.referral": ANY, "incidents.incident": ANY}),
+    _t("incident_close", "dsl", changes={"incidents.incident": ANY}),
+    _t("incident_signoff_decline", "dsl", changes={"incidents.incident": ANY}),
+    _t("incident_ico", "dsl", changes={"incidents.incident": ANY}),
+    _t("incident_evidence_add", "dsl", uploads={"evidence": "evidence"},
+       changes={"incidents.incident": ANY}),
+    _t("incident_access", "dsl"),
+    # --- records: retention, legal holds, subject access
+    _t("retention_rule", "admin", changes={"safeguard.retentionrule": ANY}),
+    _t("retention_review", "dsl",
+       forms=("keep_form", "anonymise_form", "delete_form", "decline_form"),
+       valid={"action": ("keep", "anonymise", "delete", "decline")},
+       changes={"safeguard.retentionreview": ANY}),
+    _t("legal_hold_new", "dsl"),
+    _t("legal_hold_release", "dsl", changes={"safeguard.legalhold": ANY}),
+    _t("sar_list", "admin"),
+    # --- online practice: platforms, work devices, online accounts, the contact log's rules
+    _t("platform_add", "dsl"),
+    _t("platform_assess", "dsl", changes={"practice.platform": ANY}),
+    _t("platform_approval", "dsl", page="practice_home", forms=(),
+       valid={"approved": ("0", "1")}, changes={"practice.platform": ANY}),
+    _t("device_add", "therapist"),
+    _t("device_attest", "therapist"),
+    _t("practice_settings", "dsl", changes={"practice.practicesettings": ANY}),
+    _t("account_add", "dsl"),
+    _t("account_edit", "dsl", changes={
+        "practice.onlineaccount": ANY, "practice.onlineaccount_holders": ANY,
+        "practice.onlineaccount_monitors": ANY,
+    }),
+    _t("task_done", "dsl", changes={"practice.recurringtask": ANY}),
+    # --- staff
+    _t("staff_compliance_detail", "admin", forms=("dbs_form", "training_form")),
+    _t("staff_invite", "admin"),
+    _t("staff_role", "admin", page="staff_detail", forms=("role_form",),
+       changes={"safeguard.user": {"role"}}),
+    # --- forms that search or choose a period (GET)
+    _t("child_list", "dsl", method="get", forms=()),
+    _t("incident_list", "dsl", method="get"),
+    _t("board_report", "director", method="get", page="dashboard", forms=("period_form",)),
+)
+# fmt: on
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button posting nothing but the CSRF token; ``changes`` as for a form."""
+
+    persona: str
+    changes: Mapping[str, str | frozenset[str]] = field(default_factory=dict)
+    bug: str | None = None
+
+
+def _a(persona: str, **changes: str) -> Action:
+    return Action(persona, MappingProxyType({k.replace("__", "."): v for k, v in changes.items()}))
+
+
+ACTIONS: dict[str, Action] = {
+    "logout": _a("dsl"),
+    "authenticator_remove": _a("dsl", otp_totp__totpdevice=ANY),
+    "backup_codes": _a("dsl", otp_static__staticdevice=ANY, otp_static__statictoken=ANY),
+    "notice_open": _a("dsl", safeguard__notice=ANY),
+    "notice_read_all": _a("dsl", safeguard__notice=ANY),
+    "allocation_end": _a(
+        "dsl", safeguard__allocation=ANY, safeguard__childuserobjectpermission=ANY
+    ),
+    "consent_withdraw": _a("parent", consent__consentrecord=ANY, consent__takedowntask=ANY),
+    "consent_request_resend": _a("therapist", consent__consentrequest=ANY),
+    "consent_request_cancel": _a("therapist", consent__consentrequest=ANY),
+    "takedown_done": _a("therapist", consent__takedowntask=ANY),
+    "draft_start": _a("admin"),
+    "version_acknowledge": _a("therapist"),
+    "incident_signoff": _a("dsl", incidents__incident=ANY),
+    "incident_access_revoke": _a("dsl", incidents__incidentuserobjectpermission=ANY),
+    "retention_review_confirm": _a("dsl", safeguard__retentionreview=ANY),
+    "sar_complete": _a("dsl", safeguard__subjectaccessrequest=ANY),
+    "staff_deactivate": _a("admin", safeguard__user={"is_active", "deactivated_at"}),
+    "staff_reactivate": _a("admin", safeguard__user={"is_active", "deactivated_at"}),
+    "staff_two_factor_reset": _a("admin", safeguard__user=ANY, otp_totp__totpdevice=ANY),
+    "staff_invitation_resend": _a("admin", safeguard__user=ANY),
+}
+
+# Pages with no form of their own, and who opens each.
+# fmt: off
+PAGES: dict[str, str] = {
+    "home": "dsl", "healthz": "anonymous", "two_factor_qr": "unenrolled",
+    "account_security": "dsl", "profile": "dsl", "notice_list": "dsl", "child_detail": "dsl",
+    "consent_open": "anonymous", "consent_receipt": "parent", "consent_manage_open": "anonymous",
+    "consent_manage": "parent", "consent_summary_pdf": "dsl", "consent_types": "admin",
+    "policy_detail": "admin", "policy_list": "dsl", "policy_coverage": "admin",
+    "policy_coverage_pdf": "admin", "version_detail": "admin", "version_pdf": "admin",
+    "incident_counts": "director", "incident_detail": "dsl", "incident_raised": "therapist",
+    "evidence_download": "dsl", "child_chronology": "dsl", "child_chronology_pdf": "dsl",
+    "dashboard": "director", "dashboard_table": "director", "dashboard_csv": "director",
+    "retention_home": "dsl", "sar_detail": "dsl", "sar_export": "dsl",
+    "staff_compliance": "admin", "staff_list": "admin", "staff_detail": "admin",
+    "practice_home": "dsl",
+}
+# fmt: on
+
+# Who else opens pages when looking for forms: every role and the parent, so a
+# form shown to one of them only is found too.
+CRAWL_PERSONAS = (
+    "anonymous", "parent", "unenrolled", "therapist", "dsl", "deputy", "director", "admin",
+)  # fmt: skip
+
+
+def route_persona(route: str) -> str:
+    """Who uses a URL: its page's persona, its action's, or its first form's."""
+    if route in PAGES:
+        return PAGES[route]
+    if route in ACTIONS:
+        return ACTIONS[route].persona
+    return next(target.persona for target in FORMS if target.route == route)
+
+
+def classified_routes() -> set[str]:
+    return set(PAGES) | set(ACTIONS) | {target.route for target in FORMS}
