@@ -42,12 +42,24 @@ class Verdict:
 
 
 def check(
-    *, staff: User, channel: str, happened_at: dt.datetime, purpose: str,
-    approved_platform: Platform | None, device: WorkDevice | None, copied_to: str,
-    parent_contacted_start: bool, parent_contacted_end: bool, parent_present: bool,
-    second_staff: User | None, single_use_link: bool, camera_verified: bool,
-    participant_removed: bool, removal_reason: str, unsolicited: bool,
-) -> Verdict:  # fmt: skip
+    *,
+    staff: User,
+    channel: str,
+    happened_at: dt.datetime,
+    purpose: str,
+    approved_platform: Platform | None,
+    device: WorkDevice | None,
+    copied_to: str,
+    parent_contacted_start: bool,
+    parent_contacted_end: bool,
+    parent_present: bool,
+    second_staff: User | None,
+    single_use_link: bool,
+    camera_verified: bool,
+    participant_removed: bool,
+    removal_reason: str,
+    unsolicited: bool,
+) -> Verdict:
     """Raise ValidationError (field by field) for a contact the rules refuse;
     otherwise return what to flag."""
     rules = practice.settings_for(staff.organisation)
@@ -78,15 +90,17 @@ def check(
         errors["copied_to"] = "Say who was copied in: another member of staff or a parent."
     if channel == Channel.VIDEO and rules.video_safeguards and not unsolicited:
         missing = [
-            label for ok, label in (
+            label
+            for ok, label in (
                 (parent_contacted_start, "a parent contacted at the start"),
                 (parent_contacted_end, "a parent contacted at the end"),
                 (parent_present, "a parent present"),
                 (second_staff is not None, "a second member of staff"),
                 (single_use_link, "a meeting link used only once"),
                 (camera_verified, "cameras checked at introductions"),
-            ) if not ok
-        ]  # fmt: skip
+            )
+            if not ok
+        ]
         if missing:
             errors["parent_contacted_start"] = (
                 "A video session with a child needs " + ", ".join(missing) + "."

@@ -24,12 +24,18 @@ def seed_consent(organisation: Organisation, recorded_by: User) -> None:
         consent_type = ConsentType.objects.get(organisation=organisation, code=code)
         version = consent_type.current_version()
         ConsentRecord(
-            organisation=organisation, child=maya, consent_type=consent_type,
-            type_version=version, guardian=link.guardian, decision=decision,
+            organisation=organisation,
+            child=maya,
+            consent_type=consent_type,
+            type_version=version,
+            guardian=link.guardian,
+            decision=decision,
             method=Method.PAPER,
             valid_until=today + relativedelta(months=11) if decision == Decision.GRANTED else None,
-            typed_name=link.guardian.full_name, relationship=link.relationship,
+            typed_name=link.guardian.full_name,
+            relationship=link.relationship,
             shown_sha256=_sha256({"paper": version.explanation}),
-            policy_version=version.policy_version, recorded_by=recorded_by,
+            policy_version=version.policy_version,
+            recorded_by=recorded_by,
             notes="Demo: signed paper form",
-        ).save()  # fmt: skip
+        ).save()

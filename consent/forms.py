@@ -13,8 +13,9 @@ SIGNATURE_MAX = 200_000
 class ConsentAnswersForm(forms.Form):
     """The parent's form: a yes or no for each item, then who is signing."""
 
-    typed_name = forms.CharField(label="Your full name", max_length=200,
-                                 help_text="Typing your name is your signature.")  # fmt: skip
+    typed_name = forms.CharField(
+        label="Your full name", max_length=200, help_text="Typing your name is your signature."
+    )
     relationship = forms.CharField(label="Your relationship to the child", max_length=60)
     confirms_responsibility = forms.BooleanField(
         label="I have parental responsibility for this child",
@@ -36,7 +37,7 @@ class ConsentAnswersForm(forms.Form):
                 widget=forms.RadioSelect,
                 help_text=version.explanation,
                 error_messages={"required": f"Choose yes or no for {version.consent_type}."},
-            )  # fmt: skip
+            )
         for policy in policy_versions:
             self.fields[f"policy_{policy.pk}"] = forms.BooleanField(
                 label=f"I have read the {policy.policy.title} ({policy.label})",
@@ -57,13 +58,17 @@ class ConsentAnswersForm(forms.Form):
 
 class ConsentRequestForm(forms.Form):
     guardians = ModelMultipleChoiceField(
-        label="Send to", queryset=Guardian.objects.none(), widget=forms.CheckboxSelectMultiple,
+        label="Send to",
+        queryset=Guardian.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose who to ask."},
-    )  # fmt: skip
+    )
     consent_types = ModelMultipleChoiceField(
-        label="Ask about", queryset=ConsentType.objects.none(), widget=forms.CheckboxSelectMultiple,
+        label="Ask about",
+        queryset=ConsentType.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one kind of consent."},
-    )  # fmt: skip
+    )
 
     def __init__(self, *args: object, child: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -94,26 +99,37 @@ class ContactForm(forms.Form):
         label="When",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M"],
-    )  # fmt: skip
+    )
     channel = forms.ChoiceField(label="Kind of contact", choices=Channel.choices)
-    purpose = forms.CharField(label="Purpose of the contact", max_length=300, required=False,
-                              help_text="For example: weekly music therapy session.")  # fmt: skip
+    purpose = forms.CharField(
+        label="Purpose of the contact",
+        max_length=300,
+        required=False,
+        help_text="For example: weekly music therapy session.",
+    )
     unsolicited = forms.BooleanField(
-        label="The child contacted me without being asked (unsolicited)", required=False,
+        label="The child contacted me without being asked (unsolicited)",
+        required=False,
         help_text="Log it, do not reply from a personal account; the DSL is told.",
-    )  # fmt: skip
+    )
     approved_platform = forms.ModelChoiceField(
-        label="Platform", queryset=Platform.objects.none(), required=False,
+        label="Platform",
+        queryset=Platform.objects.none(),
+        required=False,
         help_text="Only approved platforms with a current risk assessment are listed.",
-    )  # fmt: skip
+    )
     device = forms.ModelChoiceField(
-        label="Work device used", queryset=WorkDevice.objects.none(), required=False,
+        label="Work device used",
+        queryset=WorkDevice.objects.none(),
+        required=False,
         help_text="For phone calls and voice messages: your registered work device.",
-    )  # fmt: skip
+    )
     copied_to = forms.CharField(
-        label="Who was copied in", max_length=200, required=False,
+        label="Who was copied in",
+        max_length=200,
+        required=False,
         help_text="For email and messages: another member of staff or a parent.",
-    )  # fmt: skip
+    )
     parent_contacted_start = forms.BooleanField(
         label="Video: a parent was contacted at the start", required=False
     )
@@ -125,24 +141,30 @@ class ContactForm(forms.Form):
     second_staff = forms.ModelChoiceField(
         label="Second member of staff present", queryset=User.objects.none(), required=False
     )
-    single_use_link = forms.BooleanField(label="Video: the meeting link was used only once",
-                                         required=False)  # fmt: skip
+    single_use_link = forms.BooleanField(
+        label="Video: the meeting link was used only once", required=False
+    )
     camera_verified = forms.BooleanField(
         label="Video: everyone's camera was checked at introductions", required=False
     )
     participant_removed = forms.BooleanField(label="A participant was removed", required=False)
     removal_reason = forms.CharField(
-        label="Why the participant was removed", required=False, max_length=2000,
+        label="Why the participant was removed",
+        required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Removing someone opens a draft incident for the DSL.",
-    )  # fmt: skip
-    notes = forms.CharField(label="Notes", widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                            max_length=5000)  # fmt: skip
+    )
+    notes = forms.CharField(
+        label="Notes", widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000
+    )
     override_reason = forms.CharField(
         label="If consent was not in place: why the contact was necessary",
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
         help_text="Only if needed. The Designated Safeguarding Lead is told.",
-    )  # fmt: skip
+    )
 
     def __init__(self, *args: object, staff: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -174,13 +196,15 @@ class ManageLinkForm(forms.Form):
 class PaperConsentForm(forms.Form):
     guardian = forms.ModelChoiceField(label="Who signed", queryset=Guardian.objects.none())
     consent_types = ModelMultipleChoiceField(
-        label="Consent the form gives", queryset=ConsentType.objects.none(),
+        label="Consent the form gives",
+        queryset=ConsentType.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-    )  # fmt: skip
+    )
     signed_on = forms.DateField(label="Date signed", widget=DateInput())
     signed_by = forms.CharField(label="Name as signed on the form", max_length=200)
-    scan = forms.FileField(label="Scan or photo of the signed form",
-                           help_text="PDF, PNG or JPEG, up to 5 MB.")  # fmt: skip
+    scan = forms.FileField(
+        label="Scan or photo of the signed form", help_text="PDF, PNG or JPEG, up to 5 MB."
+    )
 
     def __init__(self, *args: object, child: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -192,12 +216,17 @@ class PaperConsentForm(forms.Form):
 
 class ConsentTypeForm(forms.Form):
     explanation = forms.CharField(
-        label="What parents are told", widget=forms.Textarea(attrs={"rows": 5}), max_length=2000,
+        label="What parents are told",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=2000,
         help_text="Plain words. Changing them makes a new version; earlier answers keep the "
         "words those parents saw.",
-    )  # fmt: skip
+    )
     validity_months = forms.IntegerField(
-        label="Valid for (months)", min_value=1, max_value=60, required=False,
+        label="Valid for (months)",
+        min_value=1,
+        max_value=60,
+        required=False,
         help_text="Leave empty for: until the child is discharged.",
-    )  # fmt: skip
+    )
     active = forms.BooleanField(label="Ask for this consent", required=False)

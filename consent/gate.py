@@ -194,14 +194,23 @@ def contact_log(
     from consent import contact_rules
 
     verdict = contact_rules.check(
-        staff=staff, channel=channel, happened_at=happened_at, purpose=purpose,
-        approved_platform=approved_platform, device=device, copied_to=copied_to,
-        parent_contacted_start=parent_contacted_start, parent_contacted_end=parent_contacted_end,
-        parent_present=parent_present_start, second_staff=second_staff,
-        single_use_link=single_use_link, camera_verified=camera_verified,
-        participant_removed=participant_removed, removal_reason=removal_reason,
+        staff=staff,
+        channel=channel,
+        happened_at=happened_at,
+        purpose=purpose,
+        approved_platform=approved_platform,
+        device=device,
+        copied_to=copied_to,
+        parent_contacted_start=parent_contacted_start,
+        parent_contacted_end=parent_contacted_end,
+        parent_present=parent_present_start,
+        second_staff=second_staff,
+        single_use_link=single_use_link,
+        camera_verified=camera_verified,
+        participant_removed=participant_removed,
+        removal_reason=removal_reason,
         unsolicited=unsolicited,
-    )  # fmt: skip
+    )
     consent_type = ConsentType.objects.filter(
         organisation=child.organisation, code=CHANNEL_CONSENT[channel]
     ).first()
@@ -213,23 +222,40 @@ def contact_log(
     answer = consent_check(child=child, consent_type=consent_type, on=local_day, at=happened_at)
     if not answer.allowed and not override_reason.strip() and not unsolicited:
         raise ValidationError(
-            {"override_reason": f"Not allowed: {answer.reason} Say why the contact was "
-             "necessary, or do not record it as allowed."}
-        )  # fmt: skip
+            {
+                "override_reason": f"Not allowed: {answer.reason} Say why the contact was "
+                "necessary, or do not record it as allowed."
+            }
+        )
     contact = ContactLog.objects.create(
-        organisation=child.organisation, child=child, staff=staff, happened_at=happened_at,
-        channel=channel, platform=approved_platform.name if approved_platform else platform,
-        parent_present_start=parent_present_start, parent_present_end=parent_present_end,
+        organisation=child.organisation,
+        child=child,
+        staff=staff,
+        happened_at=happened_at,
+        channel=channel,
+        platform=approved_platform.name if approved_platform else platform,
+        parent_present_start=parent_present_start,
+        parent_present_end=parent_present_end,
         second_staff_present=second_staff_present or second_staff is not None,
-        notes=notes, consent_type=consent_type, consent_allowed=answer.allowed,
-        consent_reason=answer.reason[:300], override_reason=override_reason, purpose=purpose,
-        approved_platform=approved_platform, device=device, copied_to=copied_to,
-        parent_contacted_start=parent_contacted_start, parent_contacted_end=parent_contacted_end,
-        second_staff=second_staff, single_use_link=single_use_link,
-        camera_verified=camera_verified, participant_removed=participant_removed,
-        removal_reason=removal_reason, unsolicited=unsolicited,
+        notes=notes,
+        consent_type=consent_type,
+        consent_allowed=answer.allowed,
+        consent_reason=answer.reason[:300],
+        override_reason=override_reason,
+        purpose=purpose,
+        approved_platform=approved_platform,
+        device=device,
+        copied_to=copied_to,
+        parent_contacted_start=parent_contacted_start,
+        parent_contacted_end=parent_contacted_end,
+        second_staff=second_staff,
+        single_use_link=single_use_link,
+        camera_verified=camera_verified,
+        participant_removed=participant_removed,
+        removal_reason=removal_reason,
+        unsolicited=unsolicited,
         out_of_hours=verdict.out_of_hours,
-    )  # fmt: skip
+    )
     flags = list(verdict.flags)
     if not answer.allowed:
         flags.insert(0, "without consent")
@@ -237,9 +263,12 @@ def contact_log(
         contact.incident_reference = _draft_incident(contact, staff, removal_reason)
         contact.save(update_fields=["incident_reference"])
     audit.record(
-        action="contact.logged", actor=staff, obj=child, request=request,
+        action="contact.logged",
+        actor=staff,
+        obj=child,
+        request=request,
         details={"contact": contact.pk, "allowed": answer.allowed, "flags": flags},
-    )  # fmt: skip
+    )
     if flags:
         leads = list(
             User.objects.filter(
@@ -252,12 +281,14 @@ def contact_log(
             organisation=child.organisation,
             item=reminders.DueItem(
                 kind="contact.without_consent" if not answer.allowed else "contact.flagged",
-                obj=contact, stage="logged", recipients=leads,
+                obj=contact,
+                stage="logged",
+                recipients=leads,
                 due_at=timezone.now(),
                 title=f"A contact with {child.display_name} was logged " + "; ".join(flags),
                 url=reverse("child_detail", args=[child.pk]),
             ),
-        )  # fmt: skip
+        )
     return contact
 
 
@@ -267,12 +298,17 @@ def _draft_incident(contact: ContactLog, staff: User, reason: str) -> str:
     from incidents import services as incident_services
 
     incident = incident_services.incident_raise(
-        reporter=staff, children=[contact.child], occurred_at=contact.happened_at,
-        disclosed_at=contact.happened_at, category="contact", incident_type="other",
-        platform=contact.platform, initial_risk="medium",
+        reporter=staff,
+        children=[contact.child],
+        occurred_at=contact.happened_at,
+        disclosed_at=contact.happened_at,
+        category="contact",
+        incident_type="other",
+        platform=contact.platform,
+        initial_risk="medium",
         what_happened=f"A participant was removed from a {contact.get_channel_display().lower()}"
         f" session. Reason given: {reason}",
-    )  # fmt: skip
+    )
     return incident.reference
 
 

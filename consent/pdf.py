@@ -13,26 +13,35 @@ def render_receipt_pdf(records: list[ConsentRecord]) -> bytes:
     first = records[0]
     when = timezone.localtime(first.recorded_at).strftime("%-d %B %Y at %H:%M")
     rows = [["Consent", "Your answer", "Valid until"]] + [
-        [Paragraph(escape(r.consent_type.name), STYLES["BodyText"]), r.get_decision_display(),
-         r.valid_until.strftime("%-d %b %Y") if r.valid_until else "-"]
+        [
+            Paragraph(escape(r.consent_type.name), STYLES["BodyText"]),
+            r.get_decision_display(),
+            r.valid_until.strftime("%-d %b %Y") if r.valid_until else "-",
+        ]
         for r in records
-    ]  # fmt: skip
+    ]
     story = [
         Paragraph("Consent receipt", STYLES["Title"]),
-        Paragraph(escape(f"{first.organisation.name}, for {first.child.display_name}"),
-                  STYLES["Heading2"]),
-        Paragraph(escape(f"Signed by {first.typed_name} ({first.relationship}) on {when}."),
-                  STYLES["BodyText"]),
+        Paragraph(
+            escape(f"{first.organisation.name}, for {first.child.display_name}"), STYLES["Heading2"]
+        ),
+        Paragraph(
+            escape(f"Signed by {first.typed_name} ({first.relationship}) on {when}."),
+            STYLES["BodyText"],
+        ),
         Spacer(1, 5 * mm),
         Table(rows, colWidths=[85 * mm, 40 * mm, 40 * mm], repeatRows=1, style=HEADED_TABLE),
         Spacer(1, 5 * mm),
         Paragraph("What you were shown", STYLES["Heading3"]),
-    ]  # fmt: skip
+    ]
     for record in records:
-        story.append(Paragraph(
-            f"<b>{escape(record.consent_type.name)}</b>: {escape(record.type_version.explanation)}",
-            STYLES["BodyText"],
-        ))  # fmt: skip
+        story.append(
+            Paragraph(
+                f"<b>{escape(record.consent_type.name)}</b>: "
+                f"{escape(record.type_version.explanation)}",
+                STYLES["BodyText"],
+            )
+        )
     story += [
         Spacer(1, 5 * mm),
         Paragraph("Evidence", STYLES["Heading3"]),
@@ -40,9 +49,11 @@ def render_receipt_pdf(records: list[ConsentRecord]) -> bytes:
         Paragraph(escape(f"Address: {first.ip_address or 'not known'}"), STYLES["BodyText"]),
         Paragraph(escape(f"Request reference: {first.request_sha256}"), STYLES["Code"]),
         Paragraph(escape(f"Receipt SHA-256: {first.receipt_sha256}"), STYLES["Code"]),
-        Paragraph("You can withdraw any consent at any time from the link in your email.",
-                  STYLES["BodyText"]),
-    ]  # fmt: skip
+        Paragraph(
+            "You can withdraw any consent at any time from the link in your email.",
+            STYLES["BodyText"],
+        ),
+    ]
     return build_pdf("Consent receipt", story)
 
 
@@ -51,13 +62,15 @@ def render_child_summary_pdf(child: object, matrix: list, history: list[ConsentR
     today = timezone.localdate().strftime("%-d %B %Y")
     state_rows = [["Consent", "State"]] + [[t.name, s.label] for t, s in matrix]
     history_rows = [["When", "Consent", "Decision", "Who", "How"]] + [
-        [timezone.localtime(r.recorded_at).strftime("%-d %b %Y"),
-         Paragraph(escape(r.consent_type.name), STYLES["BodyText"]),
-         r.get_decision_display(),
-         Paragraph(escape(r.guardian.full_name), STYLES["BodyText"]),
-         r.get_method_display().split(",")[0]]
+        [
+            timezone.localtime(r.recorded_at).strftime("%-d %b %Y"),
+            Paragraph(escape(r.consent_type.name), STYLES["BodyText"]),
+            r.get_decision_display(),
+            Paragraph(escape(r.guardian.full_name), STYLES["BodyText"]),
+            r.get_method_display().split(",")[0],
+        ]
         for r in history
-    ]  # fmt: skip
+    ]
     story = [
         Paragraph(escape(f"Consent summary: {child.display_name}"), STYLES["Title"]),
         Paragraph(escape(f"{child.organisation.name}, {today}"), STYLES["BodyText"]),
@@ -65,7 +78,11 @@ def render_child_summary_pdf(child: object, matrix: list, history: list[ConsentR
         Table(state_rows, colWidths=[90 * mm, 80 * mm], repeatRows=1, style=HEADED_TABLE),
         Spacer(1, 6 * mm),
         Paragraph("History", STYLES["Heading2"]),
-        Table(history_rows, colWidths=[25 * mm, 50 * mm, 25 * mm, 40 * mm, 30 * mm],
-              repeatRows=1, style=HEADED_TABLE),
-    ]  # fmt: skip
+        Table(
+            history_rows,
+            colWidths=[25 * mm, 50 * mm, 25 * mm, 40 * mm, 30 * mm],
+            repeatRows=1,
+            style=HEADED_TABLE,
+        ),
+    ]
     return build_pdf("Consent summary", story)

@@ -45,9 +45,14 @@ log = logging.getLogger(__name__)
 
 @transaction.atomic
 def verbal_consent_record(
-    *, child: Child, guardian: Guardian, consent_type: ConsentType, by: User,
-    notes: str = "", request: HttpRequest | None = None,
-) -> ConsentRecord:  # fmt: skip
+    *,
+    child: Child,
+    guardian: Guardian,
+    consent_type: ConsentType,
+    by: User,
+    notes: str = "",
+    request: HttpRequest | None = None,
+) -> ConsentRecord:
     """Verbal consent lasts 7 days; a written request goes out at once to confirm it."""
     if guardian.pk not in _guardians_with_pr(child):
         raise ValidationError(
@@ -55,18 +60,32 @@ def verbal_consent_record(
         )
     version = current_wording(consent_type)
     record = ConsentRecord(
-        organisation=child.organisation, child=child, consent_type=consent_type,
-        type_version=version, guardian=guardian, decision=Decision.GRANTED, method=Method.VERBAL,
+        organisation=child.organisation,
+        child=child,
+        consent_type=consent_type,
+        type_version=version,
+        guardian=guardian,
+        decision=Decision.GRANTED,
+        method=Method.VERBAL,
         valid_until=timezone.localdate() + dt.timedelta(days=VERBAL_VALID_DAYS),
-        typed_name=guardian.full_name, shown_sha256=_sha256({"verbal": version.explanation}),
-        policy_version=version.policy_version, recorded_by=by, notes=notes[:500],
-    )  # fmt: skip
+        typed_name=guardian.full_name,
+        shown_sha256=_sha256({"verbal": version.explanation}),
+        policy_version=version.policy_version,
+        recorded_by=by,
+        notes=notes[:500],
+    )
     record.save()
-    audit.record(action="consent.verbal_recorded", actor=by, obj=child, request=request,
-                 details={"guardian": guardian.pk, "consent": consent_type.code})  # fmt: skip
+    audit.record(
+        action="consent.verbal_recorded",
+        actor=by,
+        obj=child,
+        request=request,
+        details={"guardian": guardian.pk, "consent": consent_type.code},
+    )
     if guardian.email:
-        consent_request_send(child=child, guardians=[guardian], consent_types=[consent_type], by=by,
-                             request=request)  # fmt: skip
+        consent_request_send(
+            child=child, guardians=[guardian], consent_types=[consent_type], by=by, request=request
+        )
     return record
 
 
@@ -83,9 +102,17 @@ def _paper_kind(data: bytes) -> str | None:
 
 @transaction.atomic
 def paper_consent_record(
-    *, child: Child, guardian: Guardian, consent_types: list[ConsentType], signed_on: dt.date,
-    signed_by: str, scan_name: str, scan: bytes, by: User, request: HttpRequest | None = None,
-) -> list[ConsentRecord]:  # fmt: skip
+    *,
+    child: Child,
+    guardian: Guardian,
+    consent_types: list[ConsentType],
+    signed_on: dt.date,
+    signed_by: str,
+    scan_name: str,
+    scan: bytes,
+    by: User,
+    request: HttpRequest | None = None,
+) -> list[ConsentRecord]:
     """A signed paper form, scanned: one granted record per type it covers."""
     if guardian.pk not in _guardians_with_pr(child):
         raise ValidationError(
@@ -103,20 +130,36 @@ def paper_consent_record(
     for consent_type in consent_types:
         version = current_wording(consent_type)
         record = ConsentRecord(
-            organisation=child.organisation, child=child, consent_type=consent_type,
-            type_version=version, guardian=guardian, decision=Decision.GRANTED,
-            method=Method.PAPER, valid_until=_valid_until(consent_type, child, signed_on),
-            typed_name=signed_by, shown_sha256=_sha256({"paper_scan": scan_sha256}),
-            policy_version=version.policy_version, recorded_by=by,
+            organisation=child.organisation,
+            child=child,
+            consent_type=consent_type,
+            type_version=version,
+            guardian=guardian,
+            decision=Decision.GRANTED,
+            method=Method.PAPER,
+            valid_until=_valid_until(consent_type, child, signed_on),
+            typed_name=signed_by,
+            shown_sha256=_sha256({"paper_scan": scan_sha256}),
+            policy_version=version.policy_version,
+            recorded_by=by,
             notes=f"Paper form signed {signed_on:%-d %b %Y}",
-        )  # fmt: skip
-        record.evidence_file.save(f"{child.pk}-{scan_sha256[:16]}.{kind}", ContentFile(scan),
-                                  save=False)  # fmt: skip
+        )
+        record.evidence_file.save(
+            f"{child.pk}-{scan_sha256[:16]}.{kind}", ContentFile(scan), save=False
+        )
         record.save()
         records.append(record)
-    audit.record(action="consent.paper_recorded", actor=by, obj=child, request=request,
-                 details={"guardian": guardian.pk, "types": [t.code for t in consent_types],
-                          "scan_sha256": scan_sha256})  # fmt: skip
+    audit.record(
+        action="consent.paper_recorded",
+        actor=by,
+        obj=child,
+        request=request,
+        details={
+            "guardian": guardian.pk,
+            "types": [t.code for t in consent_types],
+            "scan_sha256": scan_sha256,
+        },
+    )
     return records
 
 
@@ -155,9 +198,12 @@ def manage_link_resend(*, email: str, request: HttpRequest | None = None) -> Non
         token, digest = _token()
         GuardianAccess.objects.create(guardian=guardian, token_sha256=digest)
         audit.record(
-            action="consent.manage_link_sent", organisation=guardian.organisation,
-            actor_label=f"guardian:{guardian.pk}", obj=guardian, request=request,
-        )  # fmt: skip
+            action="consent.manage_link_sent",
+            organisation=guardian.organisation,
+            actor_label=f"guardian:{guardian.pk}",
+            obj=guardian,
+            request=request,
+        )
         transaction.on_commit(lambda g=guardian, t=token: _send_manage_link(g, t))
 
 
@@ -175,38 +221,52 @@ def renewal_requests_send(*, today: dt.date | None = None) -> int:
     horizon = today + dt.timedelta(days=settings.CONSENT_RENEWAL_DAYS)
     sent = 0
     grants = (
-        ConsentRecord.objects.filter(decision=Decision.GRANTED, valid_until__gte=today,
-                                     valid_until__lte=horizon)
+        ConsentRecord.objects.filter(
+            decision=Decision.GRANTED, valid_until__gte=today, valid_until__lte=horizon
+        )
         .exclude(method=Method.VERBAL)
         .select_related("child", "guardian", "consent_type")
-    )  # fmt: skip
+    )
     for grant in grants:
         latest = (
-            ConsentRecord.objects.filter(child=grant.child, guardian=grant.guardian,
-                                         consent_type=grant.consent_type)
-            .order_by("recorded_at", "pk").last()
-        )  # fmt: skip
+            ConsentRecord.objects.filter(
+                child=grant.child, guardian=grant.guardian, consent_type=grant.consent_type
+            )
+            .order_by("recorded_at", "pk")
+            .last()
+        )
         if latest.pk != grant.pk or not grant.guardian.email:
             continue  # superseded by a later answer, or no way to ask
         if grant.child.discharged_on:
             continue
         already = ConsentRequest.objects.filter(
-            child=grant.child, guardian=grant.guardian, sent_at__gt=grant.recorded_at,
+            child=grant.child,
+            guardian=grant.guardian,
+            sent_at__gt=grant.recorded_at,
             items__consent_type=grant.consent_type,
-        ).exists()  # fmt: skip
+        ).exists()
         if already or grant.guardian_id not in _guardians_with_pr(grant.child):
             continue
-        consent_request_send(child=grant.child, guardians=[grant.guardian],
-                             consent_types=[grant.consent_type], by=None)  # fmt: skip
+        consent_request_send(
+            child=grant.child,
+            guardians=[grant.guardian],
+            consent_types=[grant.consent_type],
+            by=None,
+        )
         sent += 1
     return sent
 
 
 @transaction.atomic
 def consent_type_update(
-    *, consent_type: ConsentType, by: User, explanation: str, validity_months: int | None,
-    active: bool, request: HttpRequest | None = None,
-) -> ConsentType:  # fmt: skip
+    *,
+    consent_type: ConsentType,
+    by: User,
+    explanation: str,
+    validity_months: int | None,
+    active: bool,
+    request: HttpRequest | None = None,
+) -> ConsentType:
     """New wording is a new version: what earlier parents saw stays as it was."""
     current = consent_type.current_version()
     new_wording = current is None or current.explanation != explanation
@@ -222,7 +282,12 @@ def consent_type_update(
     consent_type.validity_months = validity_months
     consent_type.active = active
     consent_type.save(update_fields=["validity_months", "active"])
-    audit.record(action="consent.type_changed", actor=by, obj=consent_type, request=request,
-                 organisation=consent_type.organisation,
-                 details={"new_wording": new_wording})  # fmt: skip
+    audit.record(
+        action="consent.type_changed",
+        actor=by,
+        obj=consent_type,
+        request=request,
+        organisation=consent_type.organisation,
+        details={"new_wording": new_wording},
+    )
     return consent_type

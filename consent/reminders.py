@@ -17,15 +17,22 @@ def consent_expiring(*, organisation: Organisation, now: dt.datetime) -> Iterato
     """To the allocated staff, 30 days before a child's live consent runs out."""
     tz = zoneinfo.ZoneInfo(organisation.timezone)
     today = now.astimezone(tz).date()
-    soon = ConsentRecord.objects.filter(
-        organisation=organisation, decision="granted",
-        valid_until__gte=today, valid_until__lte=today + dt.timedelta(days=30),
-    ).values_list("child_id", "consent_type_id").distinct()  # fmt: skip
+    soon = (
+        ConsentRecord.objects.filter(
+            organisation=organisation,
+            decision="granted",
+            valid_until__gte=today,
+            valid_until__lte=today + dt.timedelta(days=30),
+        )
+        .values_list("child_id", "consent_type_id")
+        .distinct()
+    )
     for child_id, type_id in soon:
         records = list(
             ConsentRecord.objects.filter(child_id=child_id, consent_type_id=type_id)
-            .select_related("child", "consent_type").order_by("recorded_at", "pk")
-        )  # fmt: skip
+            .select_related("child", "consent_type")
+            .order_by("recorded_at", "pk")
+        )
         child = records[0].child
         state = state_from_records(records, _guardians_with_pr(child), today)
         if state.state != "granted" or state.valid_until is None:
@@ -35,12 +42,15 @@ def consent_expiring(*, organisation: Organisation, now: dt.datetime) -> Iterato
         if stage != "30d":
             continue
         yield DueItem(
-            kind="consent.expiring", obj=state.record, stage=stage,
-            recipients=allocated_staff(child), due_at=due_at,
+            kind="consent.expiring",
+            obj=state.record,
+            stage=stage,
+            recipients=allocated_staff(child),
+            due_at=due_at,
             title=f"{records[0].consent_type.name} for {child.display_name} runs out on "
             f"{state.valid_until:%-d %B %Y}",
             url=reverse("child_detail", args=[child.pk]),
-        )  # fmt: skip
+        )
 
 
 def takedowns_open(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
@@ -54,8 +64,11 @@ def takedowns_open(*, organisation: Organisation, now: dt.datetime) -> Iterator[
         if stage is None:
             continue
         yield DueItem(
-            kind="consent.takedown", obj=task, stage=stage,
+            kind="consent.takedown",
+            obj=task,
+            stage=stage,
             recipients=[*([task.assigned_to] if task.assigned_to else []), *leads],
-            due_at=due_at, title=f"Take down: {task.what} (due {task.due_on:%-d %B})",
+            due_at=due_at,
+            title=f"Take down: {task.what} (due {task.due_on:%-d %B})",
             url=reverse("child_detail", args=[task.child_id]),
-        )  # fmt: skip
+        )

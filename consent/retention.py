@@ -19,10 +19,12 @@ def _contact_logs_due(organisation: Organisation, months: int, today: dt.date) -
     logs = ContactLog.objects.filter(organisation=organisation, happened_at__date__lte=cutoff)
     for log in logs.select_related("child"):
         yield Due(
-            obj=log, due_on=log.happened_at.date() + relativedelta(months=months), child=log.child,
+            obj=log,
+            due_on=log.happened_at.date() + relativedelta(months=months),
+            child=log.child,
             description=f"Contact log #{log.pk}: {log.get_channel_display().lower()} on "
             f"{log.happened_at:%-d %b %Y}",
-        )  # fmt: skip
+        )
 
 
 def _contact_log_anonymise(log: models.Model) -> None:
@@ -41,18 +43,21 @@ def _consent_records_due(organisation: Organisation, months: int, today: dt.date
     """Only for a discharged child: the period runs from the later of the
     discharge and the consent's end."""
     records = ConsentRecord.objects.filter(
-        organisation=organisation, child__discharged_on__isnull=False,
+        organisation=organisation,
+        child__discharged_on__isnull=False,
         child__discharged_on__lte=today - relativedelta(months=months),
-    ).select_related("child", "consent_type")  # fmt: skip
+    ).select_related("child", "consent_type")
     for record in records:
         ended = max(record.child.discharged_on, record.valid_until or record.child.discharged_on)
         due_on = ended + relativedelta(months=months)
         if due_on <= today:
             yield Due(
-                obj=record, due_on=due_on, child=record.child,
+                obj=record,
+                due_on=due_on,
+                child=record.child,
                 description=f"Consent record #{record.pk}: {record.get_decision_display().lower()}"
                 f" {record.consent_type.name.lower()}, {record.recorded_at:%-d %b %Y}",
-            )  # fmt: skip
+            )
 
 
 def _consent_record_anonymise(record: models.Model) -> None:
@@ -79,22 +84,34 @@ def _child_of(obj: models.Model) -> tuple[list[int], int | None]:
 
 
 CONTACT_LOGS = RecordKind(
-    code="contact_logs", label="Contact logs and messages",
+    code="contact_logs",
+    label="Contact logs and messages",
     basis="Copies of contacts and messages with children are kept for three years from the "
     "contact, so that any concern raised later can be checked against them.",
-    period="from the contact", default_months=36, safeguarding=False,
-    due=_contact_logs_due, anonymise=_contact_log_anonymise, delete=_contact_log_delete,
-    locate=object_locator(ContactLog), subjects=_child_of,
-)  # fmt: skip
+    period="from the contact",
+    default_months=36,
+    safeguarding=False,
+    due=_contact_logs_due,
+    anonymise=_contact_log_anonymise,
+    delete=_contact_log_delete,
+    locate=object_locator(ContactLog),
+    subjects=_child_of,
+)
 
 CONSENT_RECORDS = RecordKind(
-    code="consent_records", label="Consent records",
+    code="consent_records",
+    label="Consent records",
     basis="A parent's consent is evidence of what staff were allowed to do; it is kept for "
     "three years after the child leaves or the consent ends, whichever is later.",
-    period="after discharge or the consent's end, whichever is later", default_months=36,
-    safeguarding=False, due=_consent_records_due, anonymise=_consent_record_anonymise,
-    delete=_consent_record_delete, locate=object_locator(ConsentRecord), subjects=_child_of,
-)  # fmt: skip
+    period="after discharge or the consent's end, whichever is later",
+    default_months=36,
+    safeguarding=False,
+    due=_consent_records_due,
+    anonymise=_consent_record_anonymise,
+    delete=_consent_record_delete,
+    locate=object_locator(ConsentRecord),
+    subjects=_child_of,
+)
 
 
 def subject_access_documents(*, child: object = None, guardian: object = None) -> list:

@@ -58,31 +58,77 @@ TAKEDOWN_DAYS = 7
 # Plain words a parent can follow. The organisation can change them; a change
 # makes a new version of the wording.
 DEFAULT_TYPES = [
-    ("online_sessions", "Online sessions and video calls", "", (
-        "Your child may have therapy sessions by video call on the organisation's own "
-        "licensed account. You or another adult you trust stays at home and within reach "
-        "for the whole session.")),
-    ("messaging", "Chat and messaging apps", "", (
-        "Your child's therapist may use a phone-based chat or messaging app with your "
-        "child, for example when talking is hard. Messages are about sessions only.")),
-    ("voice_messages", "Voice messages", "", (
-        "Your child's therapist may send or receive short voice messages about sessions.")),
-    ("direct_contact", "Direct contact with your child", "", (
-        "Staff may phone, email or message your child directly. You are copied into "
-        "every written message, and contact happens in working hours.")),
-    ("photos_internal", "Photos and videos for our records", MediaKind.PHOTOS_VIDEO, (
-        "We may take photos or short videos of your child's work in sessions, kept on "
-        "work devices only, to track progress.")),
-    ("photos_print", "Photos in printed material", MediaKind.PHOTOS_VIDEO, (
-        "We may use a photo of your child in printed leaflets or displays. We never "
-        "print your child's full name beside it.")),
-    ("photos_online", "Photos online and on social media", MediaKind.ONLINE_POSTS, (
-        "We may post a photo or video of your child on our website or social media "
-        "accounts. We never post your child's full name or school.")),
-    ("recording", "Recording sessions", MediaKind.RECORDING, (
-        "A session may be recorded for supervision or your child's records. Recordings "
-        "are stored securely and deleted when no longer needed.")),
-]  # fmt: skip
+    (
+        "online_sessions",
+        "Online sessions and video calls",
+        "",
+        (
+            "Your child may have therapy sessions by video call on the organisation's own "
+            "licensed account. You or another adult you trust stays at home and within reach "
+            "for the whole session."
+        ),
+    ),
+    (
+        "messaging",
+        "Chat and messaging apps",
+        "",
+        (
+            "Your child's therapist may use a phone-based chat or messaging app with your "
+            "child, for example when talking is hard. Messages are about sessions only."
+        ),
+    ),
+    (
+        "voice_messages",
+        "Voice messages",
+        "",
+        ("Your child's therapist may send or receive short voice messages about sessions."),
+    ),
+    (
+        "direct_contact",
+        "Direct contact with your child",
+        "",
+        (
+            "Staff may phone, email or message your child directly. You are copied into "
+            "every written message, and contact happens in working hours."
+        ),
+    ),
+    (
+        "photos_internal",
+        "Photos and videos for our records",
+        MediaKind.PHOTOS_VIDEO,
+        (
+            "We may take photos or short videos of your child's work in sessions, kept on "
+            "work devices only, to track progress."
+        ),
+    ),
+    (
+        "photos_print",
+        "Photos in printed material",
+        MediaKind.PHOTOS_VIDEO,
+        (
+            "We may use a photo of your child in printed leaflets or displays. We never "
+            "print your child's full name beside it."
+        ),
+    ),
+    (
+        "photos_online",
+        "Photos online and on social media",
+        MediaKind.ONLINE_POSTS,
+        (
+            "We may post a photo or video of your child on our website or social media "
+            "accounts. We never post your child's full name or school."
+        ),
+    ),
+    (
+        "recording",
+        "Recording sessions",
+        MediaKind.RECORDING,
+        (
+            "A session may be recorded for supervision or your child's records. Recordings "
+            "are stored securely and deleted when no longer needed."
+        ),
+    ),
+]
 
 
 def _sha256(value: object) -> str:
@@ -126,14 +172,16 @@ def consent_types_ensure(*, organisation: object) -> list[ConsentType]:
     policy_version = _current_online_policy(organisation)
     for code, name, media, explanation in DEFAULT_TYPES:
         consent_type, created = ConsentType.objects.get_or_create(
-            organisation=organisation, code=code,
+            organisation=organisation,
+            code=code,
             defaults={"name": name, "validity_months": 12, "media": media},
-        )  # fmt: skip
+        )
         if created:
             ConsentTypeVersion.objects.get_or_create(
-                consent_type=consent_type, number=1,
+                consent_type=consent_type,
+                number=1,
                 defaults={"explanation": explanation, "policy_version": policy_version},
-            )  # fmt: skip
+            )
     return list(ConsentType.objects.filter(organisation=organisation))
 
 
@@ -150,9 +198,11 @@ def current_wording(consent_type: ConsentType) -> ConsentTypeVersion:
         and version.policy_version_id != policy_version.pk
     ):
         version = ConsentTypeVersion.objects.create(
-            consent_type=consent_type, number=version.number + 1,
-            explanation=version.explanation, policy_version=policy_version,
-        )  # fmt: skip
+            consent_type=consent_type,
+            number=version.number + 1,
+            explanation=version.explanation,
+            policy_version=policy_version,
+        )
     return version
 
 
@@ -206,16 +256,22 @@ def consent_request_send(
             raise ValidationError({"guardians": f"{guardian.full_name} has no email address."})
         token, digest = _token()
         consent_request = ConsentRequest.objects.create(
-            organisation=child.organisation, child=child, guardian=guardian,
-            token_sha256=digest, sent_by=by,
+            organisation=child.organisation,
+            child=child,
+            guardian=guardian,
+            token_sha256=digest,
+            sent_by=by,
             expires_at=timezone.now() + dt.timedelta(days=REQUEST_VALID_DAYS),
-        )  # fmt: skip
+        )
         consent_request.items.set([current_wording(t) for t in consent_types])
         audit.record(
-            action="consent.requested", actor=by, obj=child, request=request,
+            action="consent.requested",
+            actor=by,
+            obj=child,
+            request=request,
             organisation=child.organisation,
             details={"guardian": guardian.pk, "types": [t.code for t in consent_types]},
-        )  # fmt: skip
+        )
         transaction.on_commit(lambda r=consent_request, t=token: _send_request_email(r, t))
         sent.append(consent_request)
     return sent
@@ -233,13 +289,21 @@ def consent_request_resend(
     old.save(update_fields=["status"])
     token, digest = _token()
     new = ConsentRequest.objects.create(
-        organisation=old.organisation, child=old.child, guardian=old.guardian,
-        token_sha256=digest, sent_by=by,
+        organisation=old.organisation,
+        child=old.child,
+        guardian=old.guardian,
+        token_sha256=digest,
+        sent_by=by,
         expires_at=timezone.now() + dt.timedelta(days=REQUEST_VALID_DAYS),
-    )  # fmt: skip
+    )
     new.items.set(old.items.all())
-    audit.record(action="consent.request_resent", actor=by, obj=old.child, request=request,
-                 details={"old": old.pk, "new": new.pk})  # fmt: skip
+    audit.record(
+        action="consent.request_resent",
+        actor=by,
+        obj=old.child,
+        request=request,
+        details={"old": old.pk, "new": new.pk},
+    )
     transaction.on_commit(lambda: _send_request_email(new, token))
     return new
 
@@ -421,10 +485,13 @@ def consent_sign(
     access_token, access_digest = _token()
     GuardianAccess.objects.create(guardian=consent_request.guardian, token_sha256=access_digest)
     audit.record(
-        action="consent.signed", organisation=consent_request.organisation,
-        actor_label=f"guardian:{consent_request.guardian.pk}", obj=consent_request.child,
-        request=request, details={"request": consent_request.pk, "receipt": receipt_sha256},
-    )  # fmt: skip
+        action="consent.signed",
+        organisation=consent_request.organisation,
+        actor_label=f"guardian:{consent_request.guardian.pk}",
+        obj=consent_request.child,
+        request=request,
+        details={"request": consent_request.pk, "receipt": receipt_sha256},
+    )
     transaction.on_commit(lambda: _send_receipt(records, receipt_sha256, access_token))
     return SignedConsent(records, receipt_sha256, access_token)
 
@@ -524,39 +591,56 @@ def consent_withdraw(
     if last is None or last.decision != Decision.GRANTED:
         raise ValidationError("There is no consent to withdraw.")
     record = ConsentRecord(
-        organisation=child.organisation, child=child, consent_type=consent_type,
-        type_version=last.type_version, guardian=guardian, decision=Decision.WITHDRAWN,
-        method=Method.ONLINE, typed_name=guardian.full_name, relationship=last.relationship,
-        ip_address=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:400],
-        shown_sha256=last.shown_sha256, policy_version=last.policy_version,
-    )  # fmt: skip
+        organisation=child.organisation,
+        child=child,
+        consent_type=consent_type,
+        type_version=last.type_version,
+        guardian=guardian,
+        decision=Decision.WITHDRAWN,
+        method=Method.ONLINE,
+        typed_name=guardian.full_name,
+        relationship=last.relationship,
+        ip_address=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:400],
+        shown_sha256=last.shown_sha256,
+        policy_version=last.policy_version,
+    )
     record.save()
     audit.record(
-        action="consent.withdrawn", organisation=child.organisation,
-        actor_label=f"guardian:{guardian.pk}", obj=child, request=request,
+        action="consent.withdrawn",
+        organisation=child.organisation,
+        actor_label=f"guardian:{guardian.pk}",
+        obj=child,
+        request=request,
         details={"consent": consent_type.code},
-    )  # fmt: skip
+    )
     staff = allocated_staff(child)
     leads = list(
         User.objects.filter(organisation=child.organisation, role=Role.DSL, is_active=True)
     )
     if consent_type.media:
         TakedownTask.objects.create(
-            organisation=child.organisation, child=child, record=record,
+            organisation=child.organisation,
+            child=child,
+            record=record,
             what=f"{consent_type.name} of {child.display_name}",
             where=consent_type.get_media_display(),
             assigned_to=staff[0] if staff else (leads[0] if leads else None),
             due_on=timezone.localdate() + dt.timedelta(days=TAKEDOWN_DAYS),
-        )  # fmt: skip
+        )
     reminders.notify_now(
         organisation=child.organisation,
         item=reminders.DueItem(
-            kind="consent.withdrawn", obj=record, stage="withdrawn",
-            recipients=[*staff, *leads], due_at=timezone.now(),
+            kind="consent.withdrawn",
+            obj=record,
+            stage="withdrawn",
+            recipients=[*staff, *leads],
+            due_at=timezone.now(),
             title=f"Consent withdrawn: {consent_type.name} for {child.display_name}",
-            url=reverse("child_detail", args=[child.pk]), urgent=True,
+            url=reverse("child_detail", args=[child.pk]),
+            urgent=True,
         ),
-    )  # fmt: skip
+    )
     return record
 
 
@@ -568,5 +652,10 @@ def takedown_done(*, task: TakedownTask, by: User, request: HttpRequest | None =
     locked.done_at = timezone.now()
     locked.done_by = by
     locked.save(update_fields=["done_at", "done_by"])
-    audit.record(action="consent.takedown_done", actor=by, obj=locked.child, request=request,
-                 details={"task": locked.pk})  # fmt: skip
+    audit.record(
+        action="consent.takedown_done",
+        actor=by,
+        obj=locked.child,
+        request=request,
+        details={"task": locked.pk},
+    )

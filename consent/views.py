@@ -92,10 +92,12 @@ def request_new(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             sent = services.consent_request_send(
-                child=child, guardians=list(form.cleaned_data["guardians"]),
-                consent_types=list(form.cleaned_data["consent_types"]), by=request.user,
+                child=child,
+                guardians=list(form.cleaned_data["guardians"]),
+                consent_types=list(form.cleaned_data["consent_types"]),
+                by=request.user,
                 request=request,
-            )  # fmt: skip
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -108,8 +110,9 @@ def request_new(request: HttpRequest, pk: int) -> HttpResponse:
 def request_resend(request: HttpRequest, pk: int) -> HttpResponse:
     consent_request = get_consent_request_for_user(request.user, pk)
     try:
-        services.consent_request_resend(consent_request=consent_request, by=request.user,
-                                        request=request)  # fmt: skip
+        services.consent_request_resend(
+            consent_request=consent_request, by=request.user, request=request
+        )
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -121,8 +124,9 @@ def request_resend(request: HttpRequest, pk: int) -> HttpResponse:
 def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     consent_request = get_consent_request_for_user(request.user, pk)
     try:
-        services.consent_request_cancel(consent_request=consent_request, by=request.user,
-                                        request=request)  # fmt: skip
+        services.consent_request_cancel(
+            consent_request=consent_request, by=request.user, request=request
+        )
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -138,8 +142,9 @@ def verbal_new(request: HttpRequest, pk: int) -> HttpResponse:
     form = VerbalConsentForm(request.POST or None, child=child)
     if request.method == "POST" and form.is_valid():
         try:
-            records.verbal_consent_record(child=child, by=request.user, request=request,
-                                           **form.cleaned_data)  # fmt: skip
+            records.verbal_consent_record(
+                child=child, by=request.user, request=request, **form.cleaned_data
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -156,22 +161,30 @@ def contact_new(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactForm(request.POST or None, staff=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            contact = services.contact_log(child=child, staff=request.user, request=request,
-                                           **form.cleaned_data)  # fmt: skip
+            contact = services.contact_log(
+                child=child, staff=request.user, request=request, **form.cleaned_data
+            )
         except ValidationError as error:
             by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.messages}
             for field, errors in by_field.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            told = [text for flagged, text in (
-                (not contact.consent_allowed, "without consent"),
-                (contact.out_of_hours, "outside working hours"),
-                (contact.unsolicited, "unsolicited"),
-            ) if flagged]  # fmt: skip
+            told = [
+                text
+                for flagged, text in (
+                    (not contact.consent_allowed, "without consent"),
+                    (contact.out_of_hours, "outside working hours"),
+                    (contact.unsolicited, "unsolicited"),
+                )
+                if flagged
+            ]
             if contact.incident_reference:
                 reference = contact.incident_reference
-                messages.success(request, f"Contact logged. Incident {reference} was opened "
-                                 "for the DSL about the removed participant.")  # fmt: skip
+                messages.success(
+                    request,
+                    f"Contact logged. Incident {reference} was opened "
+                    "for the DSL about the removed participant.",
+                )
             elif told:
                 flagged = ", ".join(told)
                 messages.success(request, f"Contact logged ({flagged}); the DSL has been told.")
@@ -195,10 +208,14 @@ def paper_new(request: HttpRequest, pk: int) -> HttpResponse:
         scan = data.pop("scan")
         try:
             records.paper_consent_record(
-                child=child, by=request.user, request=request, scan_name=scan.name,
+                child=child,
+                by=request.user,
+                request=request,
+                scan_name=scan.name,
                 scan=scan.read(records.PAPER_MAX_BYTES + 1),
-                consent_types=list(data.pop("consent_types")), **data,
-            )  # fmt: skip
+                consent_types=list(data.pop("consent_types")),
+                **data,
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -217,8 +234,9 @@ def child_consent_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("consent_type", "guardian")
         .order_by("recorded_at", "pk")
     )
-    audit.record(action="consent.summary_downloaded", actor=request.user, obj=child,
-                 request=request)  # fmt: skip
+    audit.record(
+        action="consent.summary_downloaded", actor=request.user, obj=child, request=request
+    )
     return pdf_response(
         render_child_summary_pdf(child, services.consent_matrix(child), history),
         f"consent-summary-{child.pk}.pdf",
@@ -235,13 +253,18 @@ def consent_types(request: HttpRequest) -> HttpResponse:
 def consent_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
     consent_type = get_consent_type_for_user(request.user, pk, "change")
     current = consent_type.current_version()
-    form = ConsentTypeForm(request.POST or None, initial={
-        "explanation": current.explanation if current else "",
-        "validity_months": consent_type.validity_months, "active": consent_type.active,
-    })  # fmt: skip
+    form = ConsentTypeForm(
+        request.POST or None,
+        initial={
+            "explanation": current.explanation if current else "",
+            "validity_months": consent_type.validity_months,
+            "active": consent_type.active,
+        },
+    )
     if request.method == "POST" and form.is_valid():
-        records.consent_type_update(consent_type=consent_type, by=request.user, request=request,
-                                    **form.cleaned_data)  # fmt: skip
+        records.consent_type_update(
+            consent_type=consent_type, by=request.user, request=request, **form.cleaned_data
+        )
         messages.success(request, f"{consent_type.name} saved.")
         return redirect("consent_types")
     return render(request, "consent/type_form.html", {"form": form, "consent_type": consent_type})
@@ -289,11 +312,13 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             signed = services.consent_sign(
-                token_digest=digest, answers=form.answers(),
+                token_digest=digest,
+                answers=form.answers(),
                 typed_name=form.cleaned_data["typed_name"],
                 relationship=form.cleaned_data["relationship"],
-                signature_png=form.cleaned_data["signature_png"], request=request,
-            )  # fmt: skip
+                signature_png=form.cleaned_data["signature_png"],
+                request=request,
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -374,15 +399,19 @@ def withdraw(request: HttpRequest, child_pk: int, type_pk: int) -> HttpResponse:
     child, consent_type = found[(child_pk, type_pk)]
     if request.method == "POST":
         try:
-            services.consent_withdraw(access=access, child=child, consent_type=consent_type,
-                                      request=request)  # fmt: skip
+            services.consent_withdraw(
+                access=access, child=child, consent_type=consent_type, request=request
+            )
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:
             messages.success(
-                request, f"Withdrawn: {consent_type.name} for {child.first_name}. "
-                "Staff have been told."
-            )  # fmt: skip
+                request,
+                f"Withdrawn: {consent_type.name} for {child.first_name}. Staff have been told.",
+            )
         return redirect("consent_manage")
-    return render(request, "consent/withdraw.html", {"child": child, "consent_type": consent_type,
-                                                      "today": timezone.localdate()})  # fmt: skip
+    return render(
+        request,
+        "consent/withdraw.html",
+        {"child": child, "consent_type": consent_type, "today": timezone.localdate()},
+    )

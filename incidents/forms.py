@@ -20,18 +20,28 @@ TEXT_MAX = 10_000
 
 def when_field(label: str, help_text: str = "") -> forms.DateTimeField:
     return forms.DateTimeField(
-        label=label, help_text=help_text,
+        label=label,
+        help_text=help_text,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M"],
-    )  # fmt: skip
+    )
 
 
-def text_field(label: str, *, required: bool = True, help_text: str = "", rows: int = 4,
-               max_length: int = TEXT_MAX) -> forms.CharField:  # fmt: skip
+def text_field(
+    label: str,
+    *,
+    required: bool = True,
+    help_text: str = "",
+    rows: int = 4,
+    max_length: int = TEXT_MAX,
+) -> forms.CharField:
     return forms.CharField(
-        label=label, required=required, help_text=help_text, max_length=max_length,
+        label=label,
+        required=required,
+        help_text=help_text,
+        max_length=max_length,
         widget=forms.Textarea(attrs={"rows": rows}),
-    )  # fmt: skip
+    )
 
 
 class NamedErrorsForm(forms.Form):
@@ -44,9 +54,11 @@ class NamedErrorsForm(forms.Form):
             if field.error_messages.get("required") != default:
                 continue  # the field says it better itself
             label = str(field.label or "this").lower()
-            verb = "Choose" if isinstance(field, forms.ChoiceField | forms.ModelChoiceField) else (
-                "Enter"
-            )  # fmt: skip
+            verb = (
+                "Choose"
+                if isinstance(field, forms.ChoiceField | forms.ModelChoiceField)
+                else ("Enter")
+            )
             field.error_messages["required"] = f"{verb} {label}."
 
 
@@ -65,13 +77,18 @@ class ConcernForm(NamedErrorsForm):
     """Raising a concern: short enough to finish in two minutes on a phone."""
 
     children = ModelMultipleChoiceField(
-        label="Children involved", queryset=Child.objects.none(), required=False,
+        label="Children involved",
+        queryset=Child.objects.none(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
-    )  # fmt: skip
+    )
     others_involved = text_field(
-        "Anyone else involved", required=False, rows=2, max_length=2000,
+        "Anyone else involved",
+        required=False,
+        rows=2,
+        max_length=2000,
         help_text="Children not on your list, or adults involved, as far as you know them.",
-    )  # fmt: skip
+    )
     occurred_at = when_field("When it happened", "Your best estimate if you are not sure.")
     disclosed_at = when_field("When it was disclosed or discovered")
     category = forms.ChoiceField(label="Kind of risk", choices=_blank(Category.choices))
@@ -79,22 +96,28 @@ class ConcernForm(NamedErrorsForm):
     platform = forms.CharField(label="Platform or app", max_length=120, required=False)
     what_happened = text_field("What happened", rows=5)
     childs_words = text_field(
-        "What the child said, in their own words", required=False,
+        "What the child said, in their own words",
+        required=False,
         help_text="Write their words as they said them, without interpreting them.",
-    )  # fmt: skip
+    )
     immediate_action = text_field("What you did straight away", required=False, rows=3)
     online_identifiers = text_field(
-        "Usernames, links and other identifiers", required=False, rows=3, max_length=4000,
+        "Usernames, links and other identifiers",
+        required=False,
+        rows=3,
+        max_length=4000,
         help_text="Do not copy or forward indecent images: describe them instead.",
-    )  # fmt: skip
+    )
     initial_risk = forms.ChoiceField(
-        label="Risk as you see it now", choices=_blank(Risk.choices),
+        label="Risk as you see it now",
+        choices=_blank(Risk.choices),
         help_text="If a child is in immediate danger, call 999 first.",
-    )  # fmt: skip
+    )
     evidence = forms.FileField(
-        label="Screenshot or file (optional)", required=False,
+        label="Screenshot or file (optional)",
+        required=False,
         help_text="PNG, JPEG, GIF, WebP or PDF, up to 10 MB. Stored privately.",
-    )  # fmt: skip
+    )
 
     def clean_evidence(self) -> object:
         return _small_enough(self.cleaned_data["evidence"])
@@ -128,9 +151,11 @@ class EntryForm(NamedErrorsForm):
     happened_at = when_field("When it happened")
     text = text_field("Entry", rows=5)
     corrects = forms.ModelChoiceField(
-        label="Corrects an earlier entry", queryset=ChronologyEntry.objects.none(), required=False,
+        label="Corrects an earlier entry",
+        queryset=ChronologyEntry.objects.none(),
+        required=False,
         help_text="The earlier entry is kept; both are shown together.",
-    )  # fmt: skip
+    )
 
     def __init__(self, *args: object, incident: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -148,9 +173,11 @@ class ReferralForm(NamedErrorsForm):
     reference = forms.CharField(label="Their reference", max_length=80, required=False)
     contact = forms.CharField(label="Contact at the agency", max_length=200, required=False)
     chase_on = forms.DateField(
-        label="Chase on", required=False, widget=DateInput(),
+        label="Chase on",
+        required=False,
+        widget=DateInput(),
         help_text="You are reminded from this date until an outcome is recorded.",
-    )  # fmt: skip
+    )
 
 
 class ReferralOutcomeForm(NamedErrorsForm):
@@ -166,20 +193,23 @@ class ReferralChaseForm(NamedErrorsForm):
 class CloseForm(NamedErrorsForm):
     outcome = text_field("Outcome")
     no_referral_rationale = text_field(
-        "Why no referral was needed", required=False,
+        "Why no referral was needed",
+        required=False,
         help_text="Required when nothing was referred.",
-    )  # fmt: skip
+    )
     parents_informed = forms.TypedChoiceField(
         label="Were parents or carers informed?",
         choices=[("", "Choose"), ("yes", "Yes"), ("no", "No")],
         coerce=lambda value: value == "yes",
         error_messages={"required": "Say whether parents or carers were informed."},
-    )  # fmt: skip
+    )
     parents_not_informed_reason = text_field(
-        "Why parents or carers were not informed", required=False, rows=3,
+        "Why parents or carers were not informed",
+        required=False,
+        rows=3,
         help_text="Required when they were not informed (for example, it would put the child "
         "at risk).",
-    )  # fmt: skip
+    )
 
 
 class SignoffDeclineForm(NamedErrorsForm):
@@ -193,8 +223,9 @@ class IcoForm(NamedErrorsForm):
 
 
 class EvidenceForm(NamedErrorsForm):
-    evidence = forms.FileField(label="Screenshot or file",
-                               help_text="PNG, JPEG, GIF, WebP or PDF, up to 10 MB.")  # fmt: skip
+    evidence = forms.FileField(
+        label="Screenshot or file", help_text="PNG, JPEG, GIF, WebP or PDF, up to 10 MB."
+    )
     description = forms.CharField(label="What it shows", max_length=300, required=False)
 
     def clean_evidence(self) -> object:
@@ -213,21 +244,33 @@ class IncidentSettingsForm(NamedErrorsForm):
     second_signoff = forms.ChoiceField(
         label="Ask a second DSL or deputy to sign off before an incident closes",
         choices=SignoffRule.choices,
-    )  # fmt: skip
+    )
 
 
 class IncidentFilterForm(NamedErrorsForm):
     status = forms.ChoiceField(
-        label="Status", required=False,
-        choices=[("", "All open"), ("new", "New"), ("triaged", "Triaged"),
-                 ("action", "Action under way"), ("referred", "Referred"),
-                 ("closed", "Closed")],
-    )  # fmt: skip
-    category = forms.ChoiceField(label="Kind of risk", required=False,
-                                 choices=_blank(Category.choices, "All"))  # fmt: skip
+        label="Status",
+        required=False,
+        choices=[
+            ("", "All open"),
+            ("new", "New"),
+            ("triaged", "Triaged"),
+            ("action", "Action under way"),
+            ("referred", "Referred"),
+            ("closed", "Closed"),
+        ],
+    )
+    category = forms.ChoiceField(
+        label="Kind of risk", required=False, choices=_blank(Category.choices, "All")
+    )
     risk = forms.ChoiceField(label="Risk", required=False, choices=_blank(Risk.choices, "All"))
     age = forms.ChoiceField(
-        label="Reported", required=False,
-        choices=[("", "Any time"), ("7", "In the last 7 days"), ("30", "7 to 30 days ago"),
-                 ("old", "Over 30 days ago")],
-    )  # fmt: skip
+        label="Reported",
+        required=False,
+        choices=[
+            ("", "Any time"),
+            ("7", "In the last 7 days"),
+            ("30", "7 to 30 days ago"),
+            ("old", "Over 30 days ago"),
+        ],
+    )

@@ -84,9 +84,11 @@ class IncidentSettings(models.Model):
         Organisation, on_delete=models.PROTECT, related_name="incident_settings"
     )
     second_signoff = models.CharField(
-        "second sign-off before closing", max_length=12, choices=SignoffRule.choices,
+        "second sign-off before closing",
+        max_length=12,
+        choices=SignoffRule.choices,
         default=SignoffRule.NEVER,
-    )  # fmt: skip
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -29,14 +29,23 @@ def render_child_chronology_pdf(
     exported = f"Exported by {exported_by} on {_when(exported_at)}"
     rows = [["When", "What", "Entry", "By"]]
     for item in items:
-        rows.append([_when(item.when), _cell(f"{item.source}: {item.kind}"), _cell(item.text),
-                     _cell(item.who)])  # fmt: skip
+        rows.append(
+            [
+                _when(item.when),
+                _cell(f"{item.source}: {item.kind}"),
+                _cell(item.text),
+                _cell(item.who),
+            ]
+        )
         for correction in item.corrections:
-            rows.append([
-                _when(correction.when), _cell(f"Correction to the entry above ({correction.kind})"),
-                _cell(f"{correction.text} (recorded {_when(correction.recorded_at)})"),
-                _cell(correction.who),
-            ])  # fmt: skip
+            rows.append(
+                [
+                    _when(correction.when),
+                    _cell(f"Correction to the entry above ({correction.kind})"),
+                    _cell(f"{correction.text} (recorded {_when(correction.recorded_at)})"),
+                    _cell(correction.who),
+                ]
+            )
     about = (
         f"Date of birth {child.date_of_birth:%-d %B %Y}. {child.organisation.name}. {exported}. "
         f"{len(items)} entries, oldest first. Corrections are shown under the entry they "
@@ -49,5 +58,9 @@ def render_child_chronology_pdf(
         Spacer(1, 4 * mm),
         Table(rows, colWidths=widths, repeatRows=1, style=HEADED_TABLE),
     ]
-    return build_pdf(f"Chronology of {child.first_name} {child.last_name}", story,
-                     marking=MARKING, footer=exported)  # fmt: skip
+    return build_pdf(
+        f"Chronology of {child.first_name} {child.last_name}",
+        story,
+        marking=MARKING,
+        footer=exported,
+    )

@@ -42,10 +42,15 @@ def ico_deadlines(*, organisation: Organisation, now: dt.datetime) -> Iterator[D
             "report this data breach to the ICO, or record why it is not reportable"
         )
         yield DueItem(
-            kind="incidents.ico", obj=incident, stage=f"{hours}h", recipients=leads,
-            due_at=incident.ico_deadline, title=title, urgent=True,
+            kind="incidents.ico",
+            obj=incident,
+            stage=f"{hours}h",
+            recipients=leads,
+            due_at=incident.ico_deadline,
+            title=title,
+            urgent=True,
             url=reverse("incident_detail", args=[incident.pk]),
-        )  # fmt: skip
+        )
 
 
 def referral_chases(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
@@ -64,11 +69,14 @@ def referral_chases(*, organisation: Organisation, now: dt.datetime) -> Iterator
         if stage is None:
             continue
         yield DueItem(
-            kind="incidents.chase", obj=referral, stage=stage,
-            recipients=[referral.made_by, *leads], due_at=due_at,
+            kind="incidents.chase",
+            obj=referral,
+            stage=stage,
+            recipients=[referral.made_by, *leads],
+            due_at=due_at,
             title=f"{referral.incident.reference}: chase {referral.agency_name} for an outcome",
             url=reverse("incident_detail", args=[referral.incident_id]),
-        )  # fmt: skip
+        )
 
 
 def next_actions(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
@@ -81,8 +89,12 @@ def next_actions(*, organisation: Organisation, now: dt.datetime) -> Iterator[Du
         if stage is None:
             continue
         yield DueItem(
-            kind="incidents.action", obj=incident, stage=stage, recipients=leads, due_at=due_at,
+            kind="incidents.action",
+            obj=incident,
+            stage=stage,
+            recipients=leads,
+            due_at=due_at,
             # Titles are emailed: the reference and date, not what the action says.
             title=f"{incident.reference}: next action due {incident.next_action_due:%-d %B}",
             url=reverse("incident_detail", args=[incident.pk]),
-        )  # fmt: skip
+        )

@@ -14,10 +14,19 @@ from safeguard.retention import Due, RecordKind, delete_file_after_commit, objec
 
 ANONYMISED = "[anonymised]"
 INCIDENT_TEXT = [
-    "others_involved", "platform", "what_happened", "childs_words", "immediate_action",
-    "online_identifiers", "triage_decision", "next_action", "outcome", "no_referral_rationale",
-    "parents_not_informed_reason", "ico_reason",
-]  # fmt: skip
+    "others_involved",
+    "platform",
+    "what_happened",
+    "childs_words",
+    "immediate_action",
+    "online_identifiers",
+    "triage_decision",
+    "next_action",
+    "outcome",
+    "no_referral_rationale",
+    "parents_not_informed_reason",
+    "ico_reason",
+]
 
 
 def _keep_until(incident: Incident, months: int) -> dt.date:
@@ -34,11 +43,13 @@ def _incidents_due(organisation: Organisation, months: int, today: dt.date) -> I
         if due_on <= today:
             children = list(incident.children.all())
             yield Due(
-                obj=incident, due_on=due_on, child=children[0] if children else None,
+                obj=incident,
+                due_on=due_on,
+                child=children[0] if children else None,
                 description=f"Incident {incident.reference} "
                 f"({incident.get_incident_type_display().lower()}, reported "
                 f"{incident.reported_at:%b %Y}) with its chronology, referrals and evidence",
-            )  # fmt: skip
+            )
 
 
 def _anonymise(incident: models.Model) -> None:
@@ -95,13 +106,19 @@ def _subjects(incident: models.Model) -> tuple[list[int], int | None]:
 
 
 INCIDENTS = RecordKind(
-    code="incidents", label="Child protection records",
+    code="incidents",
+    label="Child protection records",
     basis="Incidents, their chronology and referrals are kept until the youngest child "
     "involved is 25, as safeguarding guidance expects, and never while an inquiry may need them.",
-    period="from the youngest child's date of birth", default_months=300, safeguarding=True,
-    due=_incidents_due, anonymise=_anonymise, delete=_delete, locate=object_locator(Incident),
+    period="from the youngest child's date of birth",
+    default_months=300,
+    safeguarding=True,
+    due=_incidents_due,
+    anonymise=_anonymise,
+    delete=_delete,
+    locate=object_locator(Incident),
     subjects=_subjects,
-)  # fmt: skip
+)
 
 
 def subject_access_documents(*, child: object = None, guardian: object = None) -> list:
@@ -116,13 +133,22 @@ def subject_access_documents(*, child: object = None, guardian: object = None) -
     items = child_timeline(child)
     if not items:
         return []
-    return [("chronology.pdf", render_child_chronology_pdf(
-        child=child, items=items, exported_by="Safeguard, for a subject access request",
-        exported_at=timezone.now()))]  # fmt: skip
+    return [
+        (
+            "chronology.pdf",
+            render_child_chronology_pdf(
+                child=child,
+                items=items,
+                exported_by="Safeguard, for a subject access request",
+                exported_at=timezone.now(),
+            ),
+        )
+    ]
 
 
 def incident_id_for(organisation_id: int, reference: str) -> int | None:
     return (
         Incident.objects.filter(organisation_id=organisation_id, reference=reference)
-        .values_list("pk", flat=True).first()
-    )  # fmt: skip
+        .values_list("pk", flat=True)
+        .first()
+    )

@@ -48,8 +48,7 @@ EVIDENCE_TYPES = {
 
 
 def _leads_only(organisation: Organisation) -> list[User]:
-    return list(User.objects.filter(organisation=organisation, is_active=True,
-                                    role__in=LEAD_ROLES))  # fmt: skip
+    return list(User.objects.filter(organisation=organisation, is_active=True, role__in=LEAD_ROLES))
 
 
 def incident_leads(organisation: Organisation) -> list[User]:
@@ -67,15 +66,23 @@ def settings_for(organisation: Organisation) -> IncidentSettings:
 
 @transaction.atomic
 def incident_settings_update(
-    *, organisation: Organisation, second_signoff: str, by: User,
+    *,
+    organisation: Organisation,
+    second_signoff: str,
+    by: User,
     request: HttpRequest | None = None,
-) -> IncidentSettings:  # fmt: skip
+) -> IncidentSettings:
     settings, _ = IncidentSettings.objects.get_or_create(organisation=organisation)
     settings.second_signoff = second_signoff
     settings._history_user = by
     settings.save()
-    audit.record(action="incident.settings_changed", actor=by, obj=settings, request=request,
-                 details={"second_signoff": second_signoff})  # fmt: skip
+    audit.record(
+        action="incident.settings_changed",
+        actor=by,
+        obj=settings,
+        request=request,
+        details={"second_signoff": second_signoff},
+    )
     return settings
 
 
@@ -97,13 +104,23 @@ def _next_reference(organisation: Organisation, year: int) -> str:
 
 
 def _entry(
-    incident: Incident, *, kind: str, text: str, by: User, happened_at: dt.datetime | None = None,
+    incident: Incident,
+    *,
+    kind: str,
+    text: str,
+    by: User,
+    happened_at: dt.datetime | None = None,
     corrects: ChronologyEntry | None = None,
-) -> ChronologyEntry:  # fmt: skip
+) -> ChronologyEntry:
     entry = ChronologyEntry(
-        organisation_id=incident.organisation_id, incident=incident, kind=kind, text=text,
-        author=by, happened_at=happened_at or timezone.now(), corrects=corrects,
-    )  # fmt: skip
+        organisation_id=incident.organisation_id,
+        incident=incident,
+        kind=kind,
+        text=text,
+        author=by,
+        happened_at=happened_at or timezone.now(),
+        corrects=corrects,
+    )
     entry.save()
     return entry
 
@@ -135,26 +152,47 @@ def _evidence_save(
         raise ValidationError({"evidence": "The file is larger than 10 MB."})
     digest = hashlib.sha256(data).hexdigest()
     evidence = Evidence(
-        organisation_id=incident.organisation_id, incident=incident, original_name=name[:200],
-        kind=kind, size=len(data), sha256=digest, description=description[:300], uploaded_by=by,
-    )  # fmt: skip
+        organisation_id=incident.organisation_id,
+        incident=incident,
+        original_name=name[:200],
+        kind=kind,
+        size=len(data),
+        sha256=digest,
+        description=description[:300],
+        uploaded_by=by,
+    )
     # The stored name says nothing about the content; the original is kept as data.
     evidence.file.save(f"{incident.pk}-{digest[:20]}.{kind}", ContentFile(data), save=False)
     evidence.save()
-    _entry(incident, kind=EntryKind.INFORMATION, by=by,
-           text=f"Evidence added: {evidence.original_name} ({kind}, SHA-256 {digest[:16]}…)"
-           + (f". {description}" if description else ""))  # fmt: skip
+    _entry(
+        incident,
+        kind=EntryKind.INFORMATION,
+        by=by,
+        text=f"Evidence added: {evidence.original_name} ({kind}, SHA-256 {digest[:16]}…)"
+        + (f". {description}" if description else ""),
+    )
     return evidence
 
 
 @transaction.atomic
 def incident_raise(
-    *, reporter: User, children: list[Child], others_involved: str = "",
-    occurred_at: dt.datetime, disclosed_at: dt.datetime, category: str, incident_type: str,
-    platform: str = "", what_happened: str, childs_words: str = "", immediate_action: str = "",
-    online_identifiers: str = "", initial_risk: str,
-    evidence: tuple[str, bytes] | None = None, request: HttpRequest | None = None,
-) -> Incident:  # fmt: skip
+    *,
+    reporter: User,
+    children: list[Child],
+    others_involved: str = "",
+    occurred_at: dt.datetime,
+    disclosed_at: dt.datetime,
+    category: str,
+    incident_type: str,
+    platform: str = "",
+    what_happened: str,
+    childs_words: str = "",
+    immediate_action: str = "",
+    online_identifiers: str = "",
+    initial_risk: str,
+    evidence: tuple[str, bytes] | None = None,
+    request: HttpRequest | None = None,
+) -> Incident:
     """A concern, as its reporter tells it. The DSL and deputies hear at once;
     a high risk or immediate danger is emailed to them straight away."""
     organisation = reporter.organisation
@@ -170,39 +208,72 @@ def incident_raise(
         raise ValidationError({"disclosed_at": "It cannot have been disclosed before it happened."})
     now = timezone.now()
     incident = Incident(
-        organisation=organisation, reporter=reporter, reported_at=now,
+        organisation=organisation,
+        reporter=reporter,
+        reported_at=now,
         reference=_next_reference(organisation, timezone.localtime(now).year),
-        others_involved=others_involved, occurred_at=occurred_at, disclosed_at=disclosed_at,
-        category=category, incident_type=incident_type, platform=platform,
-        what_happened=what_happened, childs_words=childs_words,
-        immediate_action=immediate_action, online_identifiers=online_identifiers,
-        initial_risk=initial_risk, risk=initial_risk,
-    )  # fmt: skip
+        others_involved=others_involved,
+        occurred_at=occurred_at,
+        disclosed_at=disclosed_at,
+        category=category,
+        incident_type=incident_type,
+        platform=platform,
+        what_happened=what_happened,
+        childs_words=childs_words,
+        immediate_action=immediate_action,
+        online_identifiers=online_identifiers,
+        initial_risk=initial_risk,
+        risk=initial_risk,
+    )
     incident._history_user = reporter
     incident.save()
     incident.children.set(children)
-    _entry(incident, kind=EntryKind.INFORMATION, by=reporter, happened_at=now,
-           text=f"Concern raised by {reporter.full_name}: {incident.get_incident_type_display()} "
-           f"({incident.get_category_display()}). Initial risk: "
-           f"{incident.get_initial_risk_display()}.")  # fmt: skip
+    _entry(
+        incident,
+        kind=EntryKind.INFORMATION,
+        by=reporter,
+        happened_at=now,
+        text=f"Concern raised by {reporter.full_name}: {incident.get_incident_type_display()} "
+        f"({incident.get_category_display()}). Initial risk: "
+        f"{incident.get_initial_risk_display()}.",
+    )
     if evidence is not None:
         _evidence_save(incident, name=evidence[0], data=evidence[1], description="", by=reporter)
-    audit.record(action="incident.raised", actor=reporter, obj=incident, request=request,
-                 details={"reference": incident.reference, "risk": initial_risk,
-                          "children": [child.pk for child in children]})  # fmt: skip
+    audit.record(
+        action="incident.raised",
+        actor=reporter,
+        obj=incident,
+        request=request,
+        details={
+            "reference": incident.reference,
+            "risk": initial_risk,
+            "children": [child.pk for child in children],
+        },
+    )
     urgent = initial_risk in URGENT_RISKS
     # The title travels by email: the reference and the risk, never a child's name.
-    title = (f"{'URGENT: ' if urgent else ''}New online-safety concern {incident.reference} "
-             f"({incident.get_initial_risk_display().lower()} risk)")  # fmt: skip
+    title = (
+        f"{'URGENT: ' if urgent else ''}New online-safety concern {incident.reference} "
+        f"({incident.get_initial_risk_display().lower()} risk)"
+    )
     url = reverse("incident_detail", args=[incident.pk])
     if not _leads_only(organisation):
         # Admins hear of it but cannot open it: they must appoint someone who can.
         title += ": nobody is DSL or deputy yet; appoint one to triage it"
         url = reverse("staff_list")
-    reminders.notify_now(organisation=organisation, item=reminders.DueItem(
-        kind="incidents.raised", obj=incident, stage="raised",
-        recipients=incident_leads(organisation), due_at=now, urgent=urgent, title=title, url=url,
-    ))  # fmt: skip
+    reminders.notify_now(
+        organisation=organisation,
+        item=reminders.DueItem(
+            kind="incidents.raised",
+            obj=incident,
+            stage="raised",
+            recipients=incident_leads(organisation),
+            due_at=now,
+            urgent=urgent,
+            title=title,
+            url=url,
+        ),
+    )
     return incident
 
 
@@ -223,9 +294,15 @@ def _locked_referral(referral: Referral) -> Referral:
 
 @transaction.atomic
 def incident_triage(
-    *, incident: Incident, by: User, decision: str, risk: str, next_action: str = "",
-    next_action_due: dt.date | None = None, request: HttpRequest | None = None,
-) -> Incident:  # fmt: skip
+    *,
+    incident: Incident,
+    by: User,
+    decision: str,
+    risk: str,
+    next_action: str = "",
+    next_action_due: dt.date | None = None,
+    request: HttpRequest | None = None,
+) -> Incident:
     incident = _locked(incident)
     _open(incident)
     if incident.triaged_at is not None:
@@ -248,16 +325,22 @@ def incident_triage(
             f" by {next_action_due:%-d %B %Y}." if next_action_due else "."
         )
     _entry(incident, kind=EntryKind.DECISION, text=text, by=by)
-    audit.record(action="incident.triaged", actor=by, obj=incident, request=request,
-                 details={"risk": risk})  # fmt: skip
+    audit.record(
+        action="incident.triaged", actor=by, obj=incident, request=request, details={"risk": risk}
+    )
     return incident
 
 
 @transaction.atomic
 def incident_action_set(
-    *, incident: Incident, by: User, next_action: str, next_action_due: dt.date | None,
-    risk: str, request: HttpRequest | None = None,
-) -> Incident:  # fmt: skip
+    *,
+    incident: Incident,
+    by: User,
+    next_action: str,
+    next_action_due: dt.date | None,
+    risk: str,
+    request: HttpRequest | None = None,
+) -> Incident:
     """The next thing to do and by when (and the risk as it now stands)."""
     incident = _locked(incident)
     _open(incident)
@@ -278,16 +361,27 @@ def incident_action_set(
     incident._history_user = by
     incident.save()
     _entry(incident, kind=EntryKind.ACTION, text=text, by=by)
-    audit.record(action="incident.action_set", actor=by, obj=incident, request=request,
-                 details={"risk": risk, "due": str(next_action_due or "")})  # fmt: skip
+    audit.record(
+        action="incident.action_set",
+        actor=by,
+        obj=incident,
+        request=request,
+        details={"risk": risk, "due": str(next_action_due or "")},
+    )
     return incident
 
 
 @transaction.atomic
 def chronology_add(
-    *, incident: Incident, by: User, kind: str, text: str, happened_at: dt.datetime,
-    corrects: ChronologyEntry | None = None, request: HttpRequest | None = None,
-) -> ChronologyEntry:  # fmt: skip
+    *,
+    incident: Incident,
+    by: User,
+    kind: str,
+    text: str,
+    happened_at: dt.datetime,
+    corrects: ChronologyEntry | None = None,
+    request: HttpRequest | None = None,
+) -> ChronologyEntry:
     """A new line in the chronology. Nothing is edited: to correct an entry,
     add one that points at it, and both are shown together."""
     if not text.strip():
@@ -298,31 +392,53 @@ def chronology_add(
     if corrects is not None and corrects.corrects_id is not None:
         # One level, so every correction is shown beside the entry it corrects.
         raise ValidationError({"corrects": "Correct the original entry, not a correction."})
-    entry = _entry(incident, kind=kind, text=text, by=by, happened_at=happened_at,
-                   corrects=corrects)  # fmt: skip
-    audit.record(action="incident.entry_added", actor=by, obj=incident, request=request,
-                 details={"entry": entry.pk, "kind": kind,
-                          "corrects": corrects.pk if corrects else None})  # fmt: skip
+    entry = _entry(
+        incident, kind=kind, text=text, by=by, happened_at=happened_at, corrects=corrects
+    )
+    audit.record(
+        action="incident.entry_added",
+        actor=by,
+        obj=incident,
+        request=request,
+        details={"entry": entry.pk, "kind": kind, "corrects": corrects.pk if corrects else None},
+    )
     return entry
 
 
 @transaction.atomic
 def evidence_add(
-    *, incident: Incident, by: User, name: str, data: bytes, description: str = "",
+    *,
+    incident: Incident,
+    by: User,
+    name: str,
+    data: bytes,
+    description: str = "",
     request: HttpRequest | None = None,
-) -> Evidence:  # fmt: skip
+) -> Evidence:
     evidence = _evidence_save(incident, name=name, data=data, description=description, by=by)
-    audit.record(action="incident.evidence_added", actor=by, obj=incident, request=request,
-                 details={"evidence": evidence.pk, "sha256": evidence.sha256})  # fmt: skip
+    audit.record(
+        action="incident.evidence_added",
+        actor=by,
+        obj=incident,
+        request=request,
+        details={"evidence": evidence.pk, "sha256": evidence.sha256},
+    )
     return evidence
 
 
 @transaction.atomic
 def referral_add(
-    *, incident: Incident, by: User, agency: str, agency_other: str = "",
-    referred_on: dt.date, reference: str = "", contact: str = "",
-    chase_on: dt.date | None = None, request: HttpRequest | None = None,
-) -> Referral:  # fmt: skip
+    *,
+    incident: Incident,
+    by: User,
+    agency: str,
+    agency_other: str = "",
+    referred_on: dt.date,
+    reference: str = "",
+    contact: str = "",
+    chase_on: dt.date | None = None,
+    request: HttpRequest | None = None,
+) -> Referral:
     incident = _locked(incident)
     _open(incident)
     if agency == Agency.OTHER and not agency_other.strip():
@@ -331,10 +447,16 @@ def referral_add(
     if chase_on is not None and chase_on < referred_on:
         raise ValidationError({"chase_on": "Chase on or after the date of the referral."})
     referral = Referral(
-        organisation_id=incident.organisation_id, incident=incident, agency=agency,
-        agency_other=agency_other if agency == Agency.OTHER else "", referred_on=referred_on,
-        reference=reference, contact=contact, chase_on=chase_on, made_by=by,
-    )  # fmt: skip
+        organisation_id=incident.organisation_id,
+        incident=incident,
+        agency=agency,
+        agency_other=agency_other if agency == Agency.OTHER else "",
+        referred_on=referred_on,
+        reference=reference,
+        contact=contact,
+        chase_on=chase_on,
+        made_by=by,
+    )
     referral._history_user = by
     referral.save()
     incident.status = Status.REFERRED
@@ -346,21 +468,32 @@ def referral_add(
     if chase_on:
         text += f" Chase on {chase_on:%-d %B %Y} if no outcome."
     _entry(incident, kind=EntryKind.REFERRAL, text=text, by=by)
-    audit.record(action="incident.referred", actor=by, obj=incident, request=request,
-                 details={"referral": referral.pk, "agency": agency})  # fmt: skip
+    audit.record(
+        action="incident.referred",
+        actor=by,
+        obj=incident,
+        request=request,
+        details={"referral": referral.pk, "agency": agency},
+    )
     return referral
 
 
 @transaction.atomic
 def referral_outcome_record(
-    *, referral: Referral, by: User, outcome: str, outcome_on: dt.date,
+    *,
+    referral: Referral,
+    by: User,
+    outcome: str,
+    outcome_on: dt.date,
     request: HttpRequest | None = None,
-) -> Referral:  # fmt: skip
+) -> Referral:
     """The agency's answer. Recorded once; stops the chase reminders."""
     referral = _locked_referral(referral)
     if referral.outcome:
-        raise ValidationError("This referral's outcome is recorded already; add a chronology "
-                              "entry to say what changed.")  # fmt: skip
+        raise ValidationError(
+            "This referral's outcome is recorded already; add a chronology "
+            "entry to say what changed."
+        )
     if not outcome.strip():
         raise ValidationError({"outcome": "Say what the agency decided."})
     _not_future(outcome_on, "outcome_on", "The date of the outcome")
@@ -371,16 +504,25 @@ def referral_outcome_record(
     referral.save()
     text = f"Outcome from {referral.agency_name} ({outcome_on:%-d %B %Y}): {outcome}"
     _entry(referral.incident, kind=EntryKind.REFERRAL, by=by, text=text)
-    audit.record(action="incident.referral_outcome", actor=by, obj=referral.incident,
-                 request=request, details={"referral": referral.pk})  # fmt: skip
+    audit.record(
+        action="incident.referral_outcome",
+        actor=by,
+        obj=referral.incident,
+        request=request,
+        details={"referral": referral.pk},
+    )
     return referral
 
 
 @transaction.atomic
 def referral_chased(
-    *, referral: Referral, by: User, note: str, chase_on: dt.date,
+    *,
+    referral: Referral,
+    by: User,
+    note: str,
+    chase_on: dt.date,
     request: HttpRequest | None = None,
-) -> Referral:  # fmt: skip
+) -> Referral:
     """The agency was chased; when to chase next."""
     referral = _locked_referral(referral)
     if referral.outcome:
@@ -392,16 +534,26 @@ def referral_chased(
     referral.save()
     text = f"Chased {referral.agency_name}: {note} Next chase on {chase_on:%-d %B %Y}."
     _entry(referral.incident, kind=EntryKind.ACTION, by=by, text=text)
-    audit.record(action="incident.referral_chased", actor=by, obj=referral.incident,
-                 request=request, details={"referral": referral.pk})  # fmt: skip
+    audit.record(
+        action="incident.referral_chased",
+        actor=by,
+        obj=referral.incident,
+        request=request,
+        details={"referral": referral.pk},
+    )
     return referral
 
 
 @transaction.atomic
 def ico_decision_record(
-    *, incident: Incident, by: User, decision: str, reference: str = "", reason: str = "",
+    *,
+    incident: Incident,
+    by: User,
+    decision: str,
+    reference: str = "",
+    reason: str = "",
     request: HttpRequest | None = None,
-) -> Incident:  # fmt: skip
+) -> Incident:
     """Reported to the ICO (with its reference) or not reportable (with why).
     Either stops the 72-hour reminders."""
     incident = _locked(incident)
@@ -429,8 +581,13 @@ def ico_decision_record(
     if late:
         text += " (decided after the 72-hour deadline)"
     _entry(incident, kind=EntryKind.DECISION, text=text, by=by)
-    audit.record(action="incident.ico_decision", actor=by, obj=incident, request=request,
-                 details={"decision": decision, "late": late})  # fmt: skip
+    audit.record(
+        action="incident.ico_decision",
+        actor=by,
+        obj=incident,
+        request=request,
+        details={"decision": decision, "late": late},
+    )
     return incident
 
 
@@ -445,10 +602,15 @@ def signoff_needed(incident: Incident, closer: User, parents_informed: bool) -> 
 
 @transaction.atomic
 def incident_close(
-    *, incident: Incident, by: User, outcome: str, no_referral_rationale: str = "",
-    parents_informed: bool, parents_not_informed_reason: str = "",
+    *,
+    incident: Incident,
+    by: User,
+    outcome: str,
+    no_referral_rationale: str = "",
+    parents_informed: bool,
+    parents_not_informed_reason: str = "",
     request: HttpRequest | None = None,
-) -> Incident:  # fmt: skip
+) -> Incident:
     """Close with an outcome; with a rationale when nothing was referred. Where
     the organisation asks for a second sign-off, this proposes the closure and
     another DSL or deputy completes it."""
@@ -492,12 +654,18 @@ def incident_close(
         text = "Closure proposed, awaiting a second sign-off. " + text
         action = "incident.close_proposed"
         # Each proposal is its own reminder: one declined and proposed again is asked anew.
-        reminders.notify_now(organisation=incident.organisation, item=reminders.DueItem(
-            kind="incidents.signoff", obj=incident, stage=f"proposed-{int(now.timestamp())}",
-            recipients=others, due_at=now,
-            title=f"{incident.reference} is waiting for your sign-off",
-            url=reverse("incident_detail", args=[incident.pk]),
-        ))  # fmt: skip
+        reminders.notify_now(
+            organisation=incident.organisation,
+            item=reminders.DueItem(
+                kind="incidents.signoff",
+                obj=incident,
+                stage=f"proposed-{int(now.timestamp())}",
+                recipients=others,
+                due_at=now,
+                title=f"{incident.reference} is waiting for your sign-off",
+                url=reverse("incident_detail", args=[incident.pk]),
+            ),
+        )
     else:
         incident.status, incident.closed_at = Status.CLOSED, now
         text = "Closed. " + text
@@ -522,8 +690,12 @@ def incident_signoff(*, incident: Incident, by: User, request: HttpRequest | Non
     incident.status, incident.closed_at, incident.signed_off_by = Status.CLOSED, timezone.now(), by
     incident._history_user = by
     incident.save()
-    _entry(incident, kind=EntryKind.DECISION, by=by,
-           text=f"Closure signed off by {by.full_name}; the incident is closed.")  # fmt: skip
+    _entry(
+        incident,
+        kind=EntryKind.DECISION,
+        by=by,
+        text=f"Closure signed off by {by.full_name}; the incident is closed.",
+    )
     audit.record(action="incident.signed_off", actor=by, obj=incident, request=request)
 
 
@@ -543,8 +715,9 @@ def incident_signoff_decline(
     incident._history_user = by
     incident.save()
     verb = "withdrawn" if withdrawn else "not signed off"
-    _entry(incident, kind=EntryKind.DECISION, by=by,
-           text=f"Closure {verb} by {by.full_name}: {reason}")  # fmt: skip
+    _entry(
+        incident, kind=EntryKind.DECISION, by=by, text=f"Closure {verb} by {by.full_name}: {reason}"
+    )
     audit.record(action="incident.signoff_declined", actor=by, obj=incident, request=request)
 
 
@@ -554,16 +727,28 @@ def incident_access_grant(
 ) -> None:
     """Let one named member of staff see this one incident and add to it.
     Directors and admins are not offered: they see counts, never cases."""
-    if (staff.organisation_id != incident.organisation_id or not staff.is_active
-            or staff.role != Role.STAFF):  # fmt: skip
+    if (
+        staff.organisation_id != incident.organisation_id
+        or not staff.is_active
+        or staff.role != Role.STAFF
+    ):
         raise ValidationError({"staff": "Choose an active member of staff of your organisation."})
     if staff.has_perm("incidents.view_incident", incident):
         raise ValidationError({"staff": f"{staff.full_name} has access already."})
     assign_perm("view_incident", staff, incident)
-    _entry(incident, kind=EntryKind.NOTE, by=by,
-           text=f"{by.full_name} gave {staff.full_name} access to this incident.")  # fmt: skip
-    audit.record(action="incident.access_granted", actor=by, obj=incident, request=request,
-                 details={"staff": staff.pk})  # fmt: skip
+    _entry(
+        incident,
+        kind=EntryKind.NOTE,
+        by=by,
+        text=f"{by.full_name} gave {staff.full_name} access to this incident.",
+    )
+    audit.record(
+        action="incident.access_granted",
+        actor=by,
+        obj=incident,
+        request=request,
+        details={"staff": staff.pk},
+    )
 
 
 @transaction.atomic
@@ -573,7 +758,16 @@ def incident_access_revoke(
     if not staff.has_perm("incidents.view_incident", incident):
         raise ValidationError(f"{staff.full_name} has no access to end.")
     remove_perm("view_incident", staff, incident)
-    _entry(incident, kind=EntryKind.NOTE, by=by,
-           text=f"{by.full_name} ended {staff.full_name}'s access to this incident.")  # fmt: skip
-    audit.record(action="incident.access_revoked", actor=by, obj=incident, request=request,
-                 details={"staff": staff.pk})  # fmt: skip
+    _entry(
+        incident,
+        kind=EntryKind.NOTE,
+        by=by,
+        text=f"{by.full_name} ended {staff.full_name}'s access to this incident.",
+    )
+    audit.record(
+        action="incident.access_revoked",
+        actor=by,
+        obj=incident,
+        request=request,
+        details={"staff": staff.pk},
+    )

@@ -22,10 +22,13 @@ class TimelineItem:
 
 def _entry_item(entry: ChronologyEntry) -> TimelineItem:
     return TimelineItem(
-        when=entry.happened_at, source=f"Incident {entry.incident.reference}",
-        kind=entry.get_kind_display(), text=entry.text, who=entry.author.full_name,
+        when=entry.happened_at,
+        source=f"Incident {entry.incident.reference}",
+        kind=entry.get_kind_display(),
+        text=entry.text,
+        who=entry.author.full_name,
         recorded_at=entry.recorded_at,
-    )  # fmt: skip
+    )
 
 
 def child_timeline(child: Child) -> list[TimelineItem]:
@@ -45,29 +48,45 @@ def child_timeline(child: Child) -> list[TimelineItem]:
         else:
             items.append(by_pk[entry.pk])
     for incident in Incident.objects.filter(children=child).select_related("reporter"):
-        items.append(TimelineItem(
-            when=incident.occurred_at, source=f"Incident {incident.reference}",
-            kind="What happened, as reported",
-            text=f"{incident.get_incident_type_display()}: {incident.what_happened}",
-            who=incident.reporter.full_name, recorded_at=incident.reported_at,
-        ))  # fmt: skip
+        items.append(
+            TimelineItem(
+                when=incident.occurred_at,
+                source=f"Incident {incident.reference}",
+                kind="What happened, as reported",
+                text=f"{incident.get_incident_type_display()}: {incident.what_happened}",
+                who=incident.reporter.full_name,
+                recorded_at=incident.reported_at,
+            )
+        )
     records, contacts = child_consent_history(child=child)
     for record in records:
-        items.append(TimelineItem(
-            when=record.recorded_at, source="Consent", kind=record.get_decision_display(),
-            text=f"{record.get_decision_display()}: {record.consent_type.name}, by "
-            f"{record.guardian.full_name} ({record.get_method_display()})",
-            who=record.recorded_by.full_name if record.recorded_by else record.typed_name,
-            recorded_at=record.recorded_at,
-        ))  # fmt: skip
+        items.append(
+            TimelineItem(
+                when=record.recorded_at,
+                source="Consent",
+                kind=record.get_decision_display(),
+                text=f"{record.get_decision_display()}: {record.consent_type.name}, by "
+                f"{record.guardian.full_name} ({record.get_method_display()})",
+                who=record.recorded_by.full_name if record.recorded_by else record.typed_name,
+                recorded_at=record.recorded_at,
+            )
+        )
     for contact in contacts:
-        consent = "consent in place" if contact.consent_allowed else (
-            f"consent not in place: {contact.consent_reason}"
-        )  # fmt: skip
-        items.append(TimelineItem(
-            when=contact.happened_at, source="Contact", kind=contact.get_channel_display(),
-            text=f"{contact.get_channel_display()}"
-            + (f" on {contact.platform}" if contact.platform else "") + f" ({consent})",
-            who=contact.staff.full_name, recorded_at=contact.created_at,
-        ))  # fmt: skip
+        consent = (
+            "consent in place"
+            if contact.consent_allowed
+            else (f"consent not in place: {contact.consent_reason}")
+        )
+        items.append(
+            TimelineItem(
+                when=contact.happened_at,
+                source="Contact",
+                kind=contact.get_channel_display(),
+                text=f"{contact.get_channel_display()}"
+                + (f" on {contact.platform}" if contact.platform else "")
+                + f" ({consent})",
+                who=contact.staff.full_name,
+                recorded_at=contact.created_at,
+            )
+        )
     return sorted(items, key=lambda item: (item.when, item.recorded_at))

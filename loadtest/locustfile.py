@@ -48,9 +48,12 @@ class Parent(HttpUser):
             **dict.fromkeys(POLICY.findall(html), "on"),
         }
         with self.client.post(
-            "/consent/sign/", data=form, name="/consent/sign/ POST",
-            headers={"Referer": address}, catch_response=True,
-        ) as answer:  # fmt: skip
+            "/consent/sign/",
+            data=form,
+            name="/consent/sign/ POST",
+            headers={"Referer": address},
+            catch_response=True,
+        ) as answer:
             if "/consent/receipt/" not in answer.url:
                 answer.failure(f"not signed: ended at {answer.url}")
 

@@ -58,17 +58,38 @@ def seed_policies(organisation: Organisation, admin: User, director: User) -> No
         return
     today = timezone.localdate()
     for title, category, body, approved_on, audience in [
-        ("Online Safety Policy", "online_safety", ONLINE_SAFETY,
-         today - relativedelta(months=12, days=-45), ["staff", "dsl", "deputy_dsl"]),
-        ("Photography and Video Policy", "photography", PHOTOGRAPHY,
-         today - relativedelta(months=13), ["staff"]),
-        ("Remote Sessions Policy", "remote_sessions", REMOTE,
-         today - dt.timedelta(days=60), ["staff"]),
-    ]:  # fmt: skip
+        (
+            "Online Safety Policy",
+            "online_safety",
+            ONLINE_SAFETY,
+            today - relativedelta(months=12, days=-45),
+            ["staff", "dsl", "deputy_dsl"],
+        ),
+        (
+            "Photography and Video Policy",
+            "photography",
+            PHOTOGRAPHY,
+            today - relativedelta(months=13),
+            ["staff"],
+        ),
+        (
+            "Remote Sessions Policy",
+            "remote_sessions",
+            REMOTE,
+            today - dt.timedelta(days=60),
+            ["staff"],
+        ),
+    ]:
         draft = services.policy_create(
-            organisation=organisation, by=admin, title=title, category=category, body=body,
-            owner=admin, audience_roles=audience, audience_parents=category != "remote_sessions",
-        )  # fmt: skip
+            organisation=organisation,
+            by=admin,
+            title=title,
+            category=category,
+            body=body,
+            owner=admin,
+            audience_roles=audience,
+            audience_parents=category != "remote_sessions",
+        )
         services.version_approve(
             draft=draft, by=admin, approved_on=approved_on, approved_by=director
         )

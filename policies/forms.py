@@ -20,9 +20,12 @@ class PolicyForm(forms.Form):
     title = forms.CharField(label="Title", max_length=200)
     category = forms.ChoiceField(label="Category", choices=PolicyCategory.choices)
     review_interval_months = forms.IntegerField(
-        label="Review every (months)", min_value=1, max_value=60, required=False,
+        label="Review every (months)",
+        min_value=1,
+        max_value=60,
+        required=False,
         help_text="Leave empty to use the organisation's default (usually 12).",
-    )  # fmt: skip
+    )
     audience_roles = forms.MultipleChoiceField(
         label="Staff who must read it",
         choices=Role.choices,
@@ -50,10 +53,12 @@ class DraftForm(forms.Form):
         label="Text of the policy", widget=forms.Textarea(attrs={"rows": 20}), max_length=200_000
     )
     change_summary = forms.CharField(
-        label="What changed", max_length=500, required=False,
+        label="What changed",
+        max_length=500,
+        required=False,
         help_text="A sentence for the version history, for example: added guidance on "
         "voice messages.",
-    )  # fmt: skip
+    )
 
 
 class ApproveForm(forms.Form):
@@ -61,14 +66,17 @@ class ApproveForm(forms.Form):
         label="Approved on", widget=DateInput(), validators=[not_in_future]
     )
     approved_by_name = forms.CharField(
-        label="Approved by", max_length=200,
+        label="Approved by",
+        max_length=200,
         help_text="The named person or body who approved it, for example the director.",
-    )  # fmt: skip
+    )
     effective_from = forms.DateField(label="In effect from", widget=DateInput(), required=False)
     review_due = forms.DateField(
-        label="Review due", widget=DateInput(), required=False,
+        label="Review due",
+        widget=DateInput(),
+        required=False,
         help_text="Leave empty for the approval date plus the review interval.",
-    )  # fmt: skip
+    )
     shown_sha256 = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -100,11 +108,14 @@ class ImportConfirmForm(forms.Form):
     title = forms.CharField(label="Title", max_length=200)
     category = forms.ChoiceField(label="Category", choices=PolicyCategory.choices)
     label = forms.RegexField(
-        label="Version", regex=r"^v\d{1,3}(\.\d{1,3}){0,2}$", max_length=20,
+        label="Version",
+        regex=r"^v\d{1,3}(\.\d{1,3}){0,2}$",
+        max_length=20,
         error_messages={"invalid": "Write the version as v1, v2 or v2.1."},
-    )  # fmt: skip
-    approved_on = forms.DateField(label="Approved or last updated on", widget=DateInput(),
-                                  validators=[not_in_future])  # fmt: skip
+    )
+    approved_on = forms.DateField(
+        label="Approved or last updated on", widget=DateInput(), validators=[not_in_future]
+    )
     approved_by_name = forms.CharField(label="Approved by", max_length=200, required=False)
     review_due = forms.DateField(label="Review due", widget=DateInput())
     review_interval_months = forms.IntegerField(

@@ -146,16 +146,20 @@ DATE_PATTERNS = [
     # 09.09.2025, 9/9/25, 09-09-2025 (day first)
     ("dmy", re.compile(r"(?<![\d.:/-])(\d{1,2})[./-](\d{1,2})[./-]" + _YEAR + r"(?![\d.:/-]*\d)")),
     # 9 September 2025, 9th Sept 25, 01-Sep-2024
-    ("d_month_y", re.compile(
-        r"\b(\d{1,2})(?:st|nd|rd|th)?[\s-]+(" + _MONTH + r")\.?,?[\s-]+" + _YEAR + r"\b", re.I
-    )),
+    (
+        "d_month_y",
+        re.compile(
+            r"\b(\d{1,2})(?:st|nd|rd|th)?[\s-]+(" + _MONTH + r")\.?,?[\s-]+" + _YEAR + r"\b", re.I
+        ),
+    ),
     # March 15, 2023 (month first, as some templates write it)
-    ("month_d_y", re.compile(
-        r"\b(" + _MONTH + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?,\s*(\d{4})\b", re.I
-    )),
+    (
+        "month_d_y",
+        re.compile(r"\b(" + _MONTH + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?,\s*(\d{4})\b", re.I),
+    ),
     # September 2025, SEPT 2025, Sept '25 (the first of the month)
     ("month_y", re.compile(r"\b(" + _MONTH + r")\.?,?\s+'?" + _YEAR + r"\b(?![,\s]*\d)", re.I)),
-]  # fmt: skip
+]
 
 # Labels, most telling first. Review labels are checked before approval ones,
 # because "review date" contains "date" and "last reviewed" contains "review".
@@ -179,10 +183,20 @@ APPROVAL_LABELS = [
     ),
     (1, re.compile(r"\bdate\b|\bversion\b|\bv\s*\d|\bdated\b", re.I)),
 ]
-INTERVAL_WORDS = {"annually": 12, "yearly": 12, "every year": 12, "each year": 12,
-                  "annual review": 12, "biennially": 24, "every two years": 24,
-                  "every 2 years": 24, "every three years": 36, "every 3 years": 36,
-                  "every six months": 6, "every 6 months": 6}  # fmt: skip
+INTERVAL_WORDS = {
+    "annually": 12,
+    "yearly": 12,
+    "every year": 12,
+    "each year": 12,
+    "annual review": 12,
+    "biennially": 24,
+    "every two years": 24,
+    "every 2 years": 24,
+    "every three years": 36,
+    "every 3 years": 36,
+    "every six months": 6,
+    "every 6 months": 6,
+}
 
 
 @dataclass
@@ -272,9 +286,10 @@ def _title(lines: list[str]) -> str:
     candidates = [re.sub(r"^title\s*:\s*", "", c, flags=re.I) for c in candidates]
     # A heading has letters, is short, and is not a sentence.
     headings = [
-        c for c in candidates
+        c
+        for c in candidates
         if re.search(r"[A-Za-z]{3}", c) and len(c) <= 120 and not c.endswith(".")
-    ]  # fmt: skip
+    ]
     for line in headings[:5]:
         if re.search(r"\bpolicy\b", line, re.I):
             return line

@@ -51,10 +51,13 @@ def render_acknowledgement_report_pdf(
     """Who has read this version, and when: ``staff`` is (user, acknowledged_at or None)."""
     read = sum(1 for _user, when in staff if when)
     rows = [["Name", "Role", "Read on"]] + [
-        [user.full_name, user.get_role_display(),
-         timezone.localtime(when).strftime("%-d %b %Y %H:%M") if when else "Not yet"]
+        [
+            user.full_name,
+            user.get_role_display(),
+            timezone.localtime(when).strftime("%-d %b %Y %H:%M") if when else "Not yet",
+        ]
         for user, when in staff
-    ]  # fmt: skip
+    ]
     story = [
         Paragraph(
             _text(f"{version.policy.title} {version.label}: who has read it"), STYLES["Title"]

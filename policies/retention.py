@@ -17,20 +17,25 @@ from safeguard.retention import Due, RecordKind, object_locator
 
 def _superseded_due(organisation: Organisation, months: int, today: dt.date) -> Iterator[Due]:
     approved = (
-        PolicyVersion.objects.filter(policy__organisation=organisation,
-                                     status=VersionStatus.APPROVED, approved_on__isnull=False)
-        .select_related("policy").order_by("policy_id", "approved_on", "pk")
-    )  # fmt: skip
+        PolicyVersion.objects.filter(
+            policy__organisation=organisation,
+            status=VersionStatus.APPROVED,
+            approved_on__isnull=False,
+        )
+        .select_related("policy")
+        .order_by("policy_id", "approved_on", "pk")
+    )
     previous: PolicyVersion | None = None
     for version in approved:
         if previous is not None and previous.policy_id == version.policy_id:
             due_on = version.approved_on + relativedelta(months=months)
             if due_on <= today:
                 yield Due(
-                    obj=previous, due_on=due_on,
+                    obj=previous,
+                    due_on=due_on,
                     description=f"{previous.policy.title} {previous.label}, replaced on "
                     f"{version.approved_on:%-d %b %Y}",
-                )  # fmt: skip
+                )
         previous = version
 
 
@@ -48,9 +53,14 @@ def _delete(version: models.Model) -> str:
 
 
 POLICY_VERSIONS = RecordKind(
-    code="policy_versions", label="Superseded policy versions",
+    code="policy_versions",
+    label="Superseded policy versions",
     basis="An old version shows what staff and parents were told at the time; it is kept for "
     "six years after a newer version replaced it.",
-    period="from when a newer version replaced it", default_months=72, safeguarding=False,
-    due=_superseded_due, delete=_delete, locate=object_locator(PolicyVersion),
-)  # fmt: skip
+    period="from when a newer version replaced it",
+    default_months=72,
+    safeguarding=False,
+    due=_superseded_due,
+    delete=_delete,
+    locate=object_locator(PolicyVersion),
+)

@@ -145,9 +145,13 @@ def draft_start(*, policy: Policy, by: User, request: HttpRequest | None = None)
 
 @transaction.atomic
 def draft_update(
-    *, draft: PolicyVersion, by: User, body: str, change_summary: str,
+    *,
+    draft: PolicyVersion,
+    by: User,
+    body: str,
+    change_summary: str,
     request: HttpRequest | None = None,
-) -> PolicyVersion:  # fmt: skip
+) -> PolicyVersion:
     draft = _locked_draft(draft)
     draft.body = body
     draft.change_summary = change_summary
@@ -190,9 +194,11 @@ def version_approve(
     previous = policy_state(draft.policy).current
     if previous and approved_on < previous.approved_on:
         raise ValidationError(
-            {"approved_on": f"It must be on or after {previous.label}'s approval, "
-             f"{previous.approved_on:%-d %B %Y}."}
-        )  # fmt: skip
+            {
+                "approved_on": f"It must be on or after {previous.label}'s approval, "
+                f"{previous.approved_on:%-d %B %Y}."
+            }
+        )
     if effective_from and not (
         approved_on <= effective_from <= approved_on + relativedelta(years=1)
     ):
@@ -231,9 +237,13 @@ def version_approve(
 
 @transaction.atomic
 def review_without_changes(
-    *, policy: Policy, by: User, reviewed_on: dt.date, notes: str = "",
+    *,
+    policy: Policy,
+    by: User,
+    reviewed_on: dt.date,
+    notes: str = "",
     request: HttpRequest | None = None,
-) -> PolicyReview:  # fmt: skip
+) -> PolicyReview:
     state = policy_state(policy)
     if state.current is None:
         raise ValidationError("Approve a first version before recording a review.")

@@ -91,9 +91,11 @@ def policy_create(request: HttpRequest) -> HttpResponse:
     form = PolicyForm(request.POST or None, organisation=request.user.organisation)
     if request.method == "POST" and form.is_valid():
         draft = services.policy_create(
-            organisation=request.user.organisation, by=request.user, request=request,
+            organisation=request.user.organisation,
+            by=request.user,
+            request=request,
             **form.cleaned_data,
-        )  # fmt: skip
+        )
         messages.success(request, "Draft saved. Approve it to publish it.")
         return redirect("policy_detail", pk=draft.policy_id)
     return render(request, "policies/policy_form.html", {"form": form})
@@ -211,17 +213,24 @@ def policy_coverage(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "policies/policy_coverage.html",
-        {"policy": policy, "current": current, "staff": staff,
-         "read": sum(1 for _m, when in staff if when)},
-    )  # fmt: skip
+        {
+            "policy": policy,
+            "current": current,
+            "staff": staff,
+            "read": sum(1 for _m, when in staff if when),
+        },
+    )
 
 
 def version_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     version = get_version_for_user(request.user, pk, "view")
     audit.record(
-        action="policy.pdf_downloaded", actor=request.user, obj=version.policy, request=request,
+        action="policy.pdf_downloaded",
+        actor=request.user,
+        obj=version.policy,
+        request=request,
         details={"version": version.label},
-    )  # fmt: skip
+    )
     return pdf_response(
         pdf.render_policy_version_pdf(version), f"policy-{version.policy_id}-{version.label}.pdf"
     )
@@ -333,9 +342,14 @@ def _import_confirm(request: HttpRequest) -> HttpResponse:
     fields = {k: v for k, v in form.cleaned_data.items() if k != "token"}
     try:
         version = services.policy_import(
-            organisation=request.user.organisation, by=request.user, body=found.body,
-            filename=pending["name"], data=data, request=request, **fields,
-        )  # fmt: skip
+            organisation=request.user.organisation,
+            by=request.user,
+            body=found.body,
+            filename=pending["name"],
+            data=data,
+            request=request,
+            **fields,
+        )
     except ValidationError as error:
         claimed.rename(path)  # give the upload back so the form can be corrected
         form.add_error(None, error)

@@ -33,22 +33,22 @@ class PracticeSettings(models.Model):
     working_day_ends = models.TimeField(default=dt.time(18, 0))
     working_days = models.JSONField(default=weekdays_default)
     require_purpose = models.BooleanField("a contact must state its purpose", default=True)
-    flag_out_of_hours = models.BooleanField("tell the DSL of contact outside working hours",
-                                            default=True)  # fmt: skip
-    require_copy = models.BooleanField("messages to a child must copy another adult",
-                                       default=True)  # fmt: skip
+    flag_out_of_hours = models.BooleanField(
+        "tell the DSL of contact outside working hours", default=True
+    )
+    require_copy = models.BooleanField("messages to a child must copy another adult", default=True)
     video_safeguards = models.BooleanField(
         "video sessions need a parent at both ends, a second member of staff, a single-use "
-        "link and camera checks", default=True,
-    )  # fmt: skip
+        "link and camera checks",
+        default=True,
+    )
     approved_platforms_only = models.BooleanField(
         "only approved, risk-assessed platforms", default=True
     )
     registered_devices_only = models.BooleanField(
         "phone-based contact only from a registered work device", default=True
     )
-    require_dbs = models.BooleanField("no online contact without a current DBS check",
-                                      default=True)  # fmt: skip
+    require_dbs = models.BooleanField("no online contact without a current DBS check", default=True)
     history = HistoricalRecords()
 
     class Meta:

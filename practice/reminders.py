@@ -30,36 +30,59 @@ def practice_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[Du
             continue
         due_at = local_midnight(latest.review_due, tz)
         if stage := stage_for(due_at=due_at, now=now, tz=tz, lead_days=(30,)):
-            yield DueItem(kind="practice.assessment", obj=latest, stage=stage, recipients=keepers,
-                          due_at=due_at, url=url,
-                          title=f"Review the risk assessment of {platform.name} "
-                          f"(due {latest.review_due:%-d %B %Y})")  # fmt: skip
+            yield DueItem(
+                kind="practice.assessment",
+                obj=latest,
+                stage=stage,
+                recipients=keepers,
+                due_at=due_at,
+                url=url,
+                title=f"Review the risk assessment of {platform.name} "
+                f"(due {latest.review_due:%-d %B %Y})",
+            )
     devices = WorkDevice.objects.filter(organisation=organisation, retired_on__isnull=True)
     for device in devices.select_related("staff").prefetch_related("attestations"):
         until = device.attested_until() or device.registered_on
         due_at = local_midnight(until, tz)
         if stage := stage_for(due_at=due_at, now=now, tz=tz, lead_days=(30,)):
-            yield DueItem(kind="practice.device", obj=device, stage=stage,
-                          recipients=[device.staff], due_at=due_at, url=url,
-                          title=f"Attest your work device: {device.description}")  # fmt: skip
+            yield DueItem(
+                kind="practice.device",
+                obj=device,
+                stage=stage,
+                recipients=[device.staff],
+                due_at=due_at,
+                url=url,
+                title=f"Attest your work device: {device.description}",
+            )
     accounts = OnlineAccount.objects.filter(organisation=organisation)
     for account in accounts.prefetch_related("holders", "monitors"):
         problems = account.problems(today)
         if problems:
             # Weekly while the account is out of order: one reminder per ISO week.
             monday = today - dt.timedelta(days=today.weekday())
-            yield DueItem(kind="practice.account", obj=account, stage=f"flagged-{monday:%G-W%V}",
-                          recipients=keepers, due_at=local_midnight(monday, tz), url=url,
-                          title=f"Online account {account} needs attention: "
-                          + "; ".join(problems))  # fmt: skip
+            yield DueItem(
+                kind="practice.account",
+                obj=account,
+                stage=f"flagged-{monday:%G-W%V}",
+                recipients=keepers,
+                due_at=local_midnight(monday, tz),
+                url=url,
+                title=f"Online account {account} needs attention: " + "; ".join(problems),
+            )
     # The tasks every organisation has appear with the first sweep after it has a DSL.
     tasks_ensure(organisation=organisation)
     for task in RecurringTask.objects.filter(organisation=organisation, active=True):
         due_at = local_midnight(task.next_due, tz)
         if stage := stage_for(due_at=due_at, now=now, tz=tz, lead_days=(14,)):
-            yield DueItem(kind="practice.task", obj=task, stage=stage,
-                          recipients=[task.owner, *keepers], due_at=due_at, url=url,
-                          title=f"{task.title} is due on {task.next_due:%-d %B %Y}")  # fmt: skip
+            yield DueItem(
+                kind="practice.task",
+                obj=task,
+                stage=stage,
+                recipients=[task.owner, *keepers],
+                due_at=due_at,
+                url=url,
+                title=f"{task.title} is due on {task.next_due:%-d %B %Y}",
+            )
 
 
 def online_presence_training(staff: list[User]) -> dict[int, set[str]]:

@@ -40,17 +40,29 @@ def usable_platforms(organisation: Organisation, today: dt.date | None = None) -
 
 @transaction.atomic
 def platform_add(
-    *, organisation: Organisation, name: str, kind: str, by: User, approved: bool = False,
-    notes: str = "", request: HttpRequest | None = None,
-) -> Platform:  # fmt: skip
+    *,
+    organisation: Organisation,
+    name: str,
+    kind: str,
+    by: User,
+    approved: bool = False,
+    notes: str = "",
+    request: HttpRequest | None = None,
+) -> Platform:
     if Platform.objects.filter(organisation=organisation, name__iexact=name.strip()).exists():
         raise ValidationError({"name": "That platform is on the register already."})
-    platform = Platform(organisation=organisation, name=name.strip(), kind=kind,
-                        approved=approved, notes=notes)  # fmt: skip
+    platform = Platform(
+        organisation=organisation, name=name.strip(), kind=kind, approved=approved, notes=notes
+    )
     platform._history_user = by
     platform.save()
-    audit.record(action="practice.platform_added", actor=by, obj=platform, request=request,
-                 details={"name": platform.name, "approved": approved})  # fmt: skip
+    audit.record(
+        action="practice.platform_added",
+        actor=by,
+        obj=platform,
+        request=request,
+        details={"name": platform.name, "approved": approved},
+    )
     return platform
 
 
@@ -63,16 +75,26 @@ def platform_approval_set(
     platform.approved = approved
     platform._history_user = by
     platform.save()
-    audit.record(action="practice.platform_approval", actor=by, obj=platform, request=request,
-                 details={"approved": approved})  # fmt: skip
+    audit.record(
+        action="practice.platform_approval",
+        actor=by,
+        obj=platform,
+        request=request,
+        details={"approved": approved},
+    )
     return platform
 
 
 @transaction.atomic
 def platform_assess(
-    *, platform: Platform, by: User, assessed_on: dt.date, summary: str,
-    review_due: dt.date | None = None, request: HttpRequest | None = None,
-) -> PlatformAssessment:  # fmt: skip
+    *,
+    platform: Platform,
+    by: User,
+    assessed_on: dt.date,
+    summary: str,
+    review_due: dt.date | None = None,
+    request: HttpRequest | None = None,
+) -> PlatformAssessment:
     if assessed_on > timezone.localdate():
         raise ValidationError({"assessed_on": "The assessment date cannot be in the future."})
     if not summary.strip():
@@ -84,11 +106,19 @@ def platform_assess(
     if review_due > longest:
         raise ValidationError({"review_due": "A platform is reassessed at least every 12 months."})
     assessment = PlatformAssessment.objects.create(
-        platform=platform, assessed_on=assessed_on, assessed_by=by, summary=summary,
+        platform=platform,
+        assessed_on=assessed_on,
+        assessed_by=by,
+        summary=summary,
         review_due=review_due,
-    )  # fmt: skip
-    audit.record(action="practice.platform_assessed", actor=by, obj=platform, request=request,
-                 details={"review_due": str(review_due)})  # fmt: skip
+    )
+    audit.record(
+        action="practice.platform_assessed",
+        actor=by,
+        obj=platform,
+        request=request,
+        details={"review_due": str(review_due)},
+    )
     return assessment
 
 
@@ -112,43 +142,64 @@ def device_register(
 ) -> WorkDevice:
     if not description.strip():
         raise ValidationError({"description": "Describe the device, e.g. 'Work mobile, Samsung'."})
-    device = WorkDevice.objects.create(organisation_id=staff.organisation_id, staff=staff,
-                                       description=description.strip())  # fmt: skip
-    audit.record(action="practice.device_registered", actor=by, obj=device, request=request,
-                 details={"staff": staff.pk})  # fmt: skip
+    device = WorkDevice.objects.create(
+        organisation_id=staff.organisation_id, staff=staff, description=description.strip()
+    )
+    audit.record(
+        action="practice.device_registered",
+        actor=by,
+        obj=device,
+        request=request,
+        details={"staff": staff.pk},
+    )
     return device
 
 
 @transaction.atomic
 def device_attest(
-    *, device: WorkDevice, by: User, password_protected: bool, kept_from_others: bool,
+    *,
+    device: WorkDevice,
+    by: User,
+    password_protected: bool,
+    kept_from_others: bool,
     request: HttpRequest | None = None,
-) -> DeviceAttestation:  # fmt: skip
+) -> DeviceAttestation:
     if not (password_protected and kept_from_others):
         raise ValidationError(
             "A work device must be password protected and kept from others before it is used "
             "with children. Fix that first, then attest."
         )
     attestation = DeviceAttestation.objects.create(
-        device=device, attested_on=timezone.localdate(), by=by, password_protected=True,
+        device=device,
+        attested_on=timezone.localdate(),
+        by=by,
+        password_protected=True,
         kept_from_others=True,
-    )  # fmt: skip
+    )
     audit.record(action="practice.device_attested", actor=by, obj=device, request=request)
     return attestation
 
 
 @transaction.atomic
 def practice_settings_update(
-    *, organisation: Organisation, by: User, request: HttpRequest | None = None,
+    *,
+    organisation: Organisation,
+    by: User,
+    request: HttpRequest | None = None,
     **fields: object,
-) -> PracticeSettings:  # fmt: skip
+) -> PracticeSettings:
     settings, _ = PracticeSettings.objects.get_or_create(organisation=organisation)
     for name, value in fields.items():
         setattr(settings, name, value)
     settings._history_user = by
     settings.save()
-    audit.record(action="practice.settings_changed", actor=by, obj=settings, request=request,
-                 details={name: str(value) for name, value in fields.items()})  # fmt: skip
+    audit.record(
+        action="practice.settings_changed",
+        actor=by,
+        obj=settings,
+        request=request,
+        details={name: str(value) for name, value in fields.items()},
+    )
     return settings
 
 
@@ -157,10 +208,18 @@ def practice_settings_update(
 
 @transaction.atomic
 def account_save(
-    *, organisation: Organisation, by: User, platform: str, handle: str, privacy: str,
-    holders: list[User], monitors: list[User], advice_on: dt.date | None = None,
-    account: OnlineAccount | None = None, request: HttpRequest | None = None,
-) -> OnlineAccount:  # fmt: skip
+    *,
+    organisation: Organisation,
+    by: User,
+    platform: str,
+    handle: str,
+    privacy: str,
+    holders: list[User],
+    monitors: list[User],
+    advice_on: dt.date | None = None,
+    account: OnlineAccount | None = None,
+    request: HttpRequest | None = None,
+) -> OnlineAccount:
     """Add or update an account. Fewer than two holders or monitors is allowed
     (the register must say how things are) but flagged and reminded."""
     people = [*holders, *monitors]
@@ -175,8 +234,13 @@ def account_save(
     account.save()
     account.holders.set(holders)
     account.monitors.set(monitors)
-    audit.record(action="practice.account_saved", actor=by, obj=account, request=request,
-                 details={"holders": len(holders), "monitors": len(monitors)})  # fmt: skip
+    audit.record(
+        action="practice.account_saved",
+        actor=by,
+        obj=account,
+        request=request,
+        details={"holders": len(holders), "monitors": len(monitors)},
+    )
     return account
 
 
@@ -201,10 +265,13 @@ def tasks_ensure(*, organisation: Organisation) -> list[RecurringTask]:
         try:
             with transaction.atomic():
                 RecurringTask.objects.get_or_create(
-                    organisation=organisation, title=title,
-                    defaults={"owner": owner,
-                              "next_due": timezone.localdate() + relativedelta(months=1)},
-                )  # fmt: skip
+                    organisation=organisation,
+                    title=title,
+                    defaults={
+                        "owner": owner,
+                        "next_due": timezone.localdate() + relativedelta(months=1),
+                    },
+                )
         except IntegrityError:
             pass  # created at the same moment by another sweep; it is there now
     return list(RecurringTask.objects.filter(organisation=organisation))
@@ -212,9 +279,13 @@ def tasks_ensure(*, organisation: Organisation) -> list[RecurringTask]:
 
 @transaction.atomic
 def task_complete(
-    *, task: RecurringTask, by: User, done_on: dt.date, evidence: str,
+    *,
+    task: RecurringTask,
+    by: User,
+    done_on: dt.date,
+    evidence: str,
     request: HttpRequest | None = None,
-) -> TaskCompletion:  # fmt: skip
+) -> TaskCompletion:
     """Done, with what shows it; the next one falls due a cycle later."""
     task = RecurringTask.objects.select_for_update().get(pk=task.pk)
     if done_on > timezone.localdate():
@@ -228,11 +299,15 @@ def task_complete(
         raise ValidationError({"done_on": "Record what was done within the last year."})
     if not evidence.strip():
         raise ValidationError({"evidence": "Say what was done and where the evidence is."})
-    completion = TaskCompletion.objects.create(task=task, done_on=done_on, by=by,
-                                               evidence=evidence)  # fmt: skip
+    completion = TaskCompletion.objects.create(task=task, done_on=done_on, by=by, evidence=evidence)
     task.next_due = done_on + relativedelta(months=task.cycle_months)
     task._history_user = by
     task.save()
-    audit.record(action="practice.task_done", actor=by, obj=task, request=request,
-                 details={"next_due": str(task.next_due)})  # fmt: skip
+    audit.record(
+        action="practice.task_done",
+        actor=by,
+        obj=task,
+        request=request,
+        details={"next_due": str(task.next_due)},
+    )
     return completion

@@ -153,8 +153,9 @@ def _read(upload: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
             if len(rows) > MAX_ROWS:
                 raise ValidationError(f"The file has more than {MAX_ROWS} rows; split it.")
     except csv.Error as error:
-        raise ValidationError(f"The file could not be read as CSV near row {reader.line_num}: "
-                              f"{error}.") from None  # fmt: skip
+        raise ValidationError(
+            f"The file could not be read as CSV near row {reader.line_num}: {error}."
+        ) from None
     if not rows:
         raise ValidationError("The file has no rows under the column names.")
     return headers, rows
@@ -211,9 +212,13 @@ def children_import(
 
 
 def _save(
-    *, organisation: Organisation, cleaned: list[tuple[int, dict[str, object]]], by: User,
-    request: HttpRequest | None, result: ImportResult,
-) -> None:  # fmt: skip
+    *,
+    organisation: Organisation,
+    cleaned: list[tuple[int, dict[str, object]]],
+    by: User,
+    request: HttpRequest | None,
+    result: ImportResult,
+) -> None:
     guardians: dict[str, Guardian] = {
         guardian.email.lower(): guardian
         for guardian in Guardian.objects.filter(organisation=organisation).exclude(email="")

@@ -91,14 +91,20 @@ class StaffCompliance:
 # What each role must have done; apps add requirements that follow from what a
 # person does (holding an online account: managing online presence).
 ROLE_TRAINING = {
-    Role.STAFF: {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY,
-                 TrainingKind.ONLINE_RISKS_THERAPY},
+    Role.STAFF: {
+        TrainingKind.SAFEGUARDING,
+        TrainingKind.ONLINE_SAFETY,
+        TrainingKind.ONLINE_RISKS_THERAPY,
+    },
     Role.DSL: {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY, TrainingKind.DSL_UPDATE},
-    Role.DEPUTY_DSL: {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY,
-                      TrainingKind.DSL_UPDATE},
+    Role.DEPUTY_DSL: {
+        TrainingKind.SAFEGUARDING,
+        TrainingKind.ONLINE_SAFETY,
+        TrainingKind.DSL_UPDATE,
+    },
     Role.DIRECTOR: {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY},
     Role.ADMIN: {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY},
-}  # fmt: skip
+}
 BASE_TRAINING = {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY}
 Requirement = Callable[[list[User]], dict[int, set[str]]]
 _requirements: list[Requirement] = []
@@ -143,10 +149,13 @@ def compliance_for(staff: list[User], organisation: Organisation) -> list[StaffC
     labels = dict(TrainingKind.choices)
 
     def gaps(member: User) -> tuple[str, ...]:
-        return tuple(sorted(
-            labels[kind] for kind in needed.get(member.pk, ())
-            if training(member, kind).status(today) in {"missing", "overdue"}
-        ))  # fmt: skip
+        return tuple(
+            sorted(
+                labels[kind]
+                for kind in needed.get(member.pk, ())
+                if training(member, kind).status(today) in {"missing", "overdue"}
+            )
+        )
 
     rows = []
     for member in staff:
@@ -193,9 +202,13 @@ RECORDING_GRACE = dt.timedelta(days=14)
 
 
 def _missing(
-    member: User, kind: str, label: str, organisation: Organisation, tz: zoneinfo.ZoneInfo,
+    member: User,
+    kind: str,
+    label: str,
+    organisation: Organisation,
+    tz: zoneinfo.ZoneInfo,
     now: dt.datetime,
-) -> Iterator[DueItem]:  # fmt: skip
+) -> Iterator[DueItem]:
     """Nothing recorded at all two weeks after joining: the admins are told weekly."""
     due_at = local_midnight((member.date_joined + RECORDING_GRACE).astimezone(tz).date(), tz)
     stage = stage_for(due_at=due_at, now=now, tz=tz, lead_days=())
@@ -226,9 +239,11 @@ def checks_falling_due(*, organisation: Organisation, now: dt.datetime) -> Itera
             ("compliance.safeguarding_due", "safeguarding training", row.safeguarding),
             ("compliance.online_safety_due", "online-safety training", row.online_safety),
             # What the role (or holding an online account) adds.
-            *((f"compliance.{kind}_due", f"{labels[kind].lower()} training", due)
-              for kind, due in row.other_training),
-        ):  # fmt: skip
+            *(
+                (f"compliance.{kind}_due", f"{labels[kind].lower()} training", due)
+                for kind, due in row.other_training
+            ),
+        ):
             if due.on is None:
                 yield from _missing(row.member, kind, label, organisation, tz, now)
                 continue

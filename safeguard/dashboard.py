@@ -246,9 +246,10 @@ def _consent_states(organisation: Organisation, today: dt.date) -> tuple[dict[in
     """Per consent type, the active children with live consent; and in all, the
     consents where parents disagree and those running out within 30 days."""
     sql = CONSENT_STATES_SQL.format(
-        record=ConsentRecord._meta.db_table, link=ChildGuardian._meta.db_table,
+        record=ConsentRecord._meta.db_table,
+        link=ChildGuardian._meta.db_table,
         child=Child._meta.db_table,
-    )  # fmt: skip
+    )
     params = {"org": organisation.pk, "today": today, "soon": today + dt.timedelta(days=30)}
     covered: dict[int, int] = {}
     conflicts = expiring = 0
@@ -443,19 +444,22 @@ def _incidents(
 
 def _practice(organisation: Organisation, today: dt.date) -> Section:
     platforms = list(
-        Platform.objects.filter(organisation=organisation, approved=True)
-        .prefetch_related("assessments")
-    )  # fmt: skip
+        Platform.objects.filter(organisation=organisation, approved=True).prefetch_related(
+            "assessments"
+        )
+    )
     unassessed = sum(platform.current_assessment(today) is None for platform in platforms)
     accounts = list(
-        OnlineAccount.objects.filter(organisation=organisation)
-        .prefetch_related("holders", "monitors")
-    )  # fmt: skip
+        OnlineAccount.objects.filter(organisation=organisation).prefetch_related(
+            "holders", "monitors"
+        )
+    )
     flagged = sum(bool(account.problems(today)) for account in accounts)
     devices = list(
-        WorkDevice.objects.filter(organisation=organisation, retired_on__isnull=True)
-        .prefetch_related("attestations")
-    )  # fmt: skip
+        WorkDevice.objects.filter(
+            organisation=organisation, retired_on__isnull=True
+        ).prefetch_related("attestations")
+    )
     unattested = sum(
         (until := device.attested_until()) is None or until < today for device in devices
     )
@@ -463,22 +467,36 @@ def _practice(organisation: Organisation, today: dt.date) -> Section:
         overdue=Count("pk", filter=Q(next_due__lt=today)),
         soon=Count("pk", filter=Q(next_due__gte=today, next_due__lte=today + dt.timedelta(30))),
     )
-    table = Table("practice", "Online practice registers and tasks", ["Measure", "Count"], [
-        ["Approved platforms", len(platforms)],
-        ["Approved platforms without a current risk assessment", unassessed],
-        ["Online accounts needing attention", flagged],
-        ["Work devices not attested this year", unattested],
-        ["Recurring tasks overdue", tasks["overdue"]],
-        ["Recurring tasks due within 30 days", tasks["soon"]],
-    ])  # fmt: skip
-    return Section("Online practice", [
-        Figure("Platforms without a current risk assessment", unassessed, "practice",
-               warn=unassessed > 0),
-        Figure("Online accounts needing attention", flagged, "practice", warn=flagged > 0),
-        Figure("Work devices not attested", unattested, "practice", warn=unattested > 0),
-        Figure("Recurring tasks overdue", tasks["overdue"], "practice",
-               warn=tasks["overdue"] > 0),
-    ], [table])  # fmt: skip
+    table = Table(
+        "practice",
+        "Online practice registers and tasks",
+        ["Measure", "Count"],
+        [
+            ["Approved platforms", len(platforms)],
+            ["Approved platforms without a current risk assessment", unassessed],
+            ["Online accounts needing attention", flagged],
+            ["Work devices not attested this year", unattested],
+            ["Recurring tasks overdue", tasks["overdue"]],
+            ["Recurring tasks due within 30 days", tasks["soon"]],
+        ],
+    )
+    return Section(
+        "Online practice",
+        [
+            Figure(
+                "Platforms without a current risk assessment",
+                unassessed,
+                "practice",
+                warn=unassessed > 0,
+            ),
+            Figure("Online accounts needing attention", flagged, "practice", warn=flagged > 0),
+            Figure("Work devices not attested", unattested, "practice", warn=unattested > 0),
+            Figure(
+                "Recurring tasks overdue", tasks["overdue"], "practice", warn=tasks["overdue"] > 0
+            ),
+        ],
+        [table],
+    )
 
 
 # --- retention and subject access -----------------------------------------------------------------

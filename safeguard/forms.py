@@ -106,13 +106,20 @@ class SecondFactorForm(_AuditedSecondFactorMixin, AuthenticationTokenForm):
         "invalid_token": "That code is not right. Check the time on your phone and try again.",
     }
 
-    def __init__(self, user: User, initial_device: object, request: HttpRequest | None = None,
-                 **kwargs: object) -> None:  # fmt: skip
+    def __init__(
+        self,
+        user: User,
+        initial_device: object,
+        request: HttpRequest | None = None,
+        **kwargs: object,
+    ) -> None:
         super().__init__(user, initial_device, **kwargs)
         self.request = request
-        self.authenticators = list(
-            TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk")
-        ) if user is not None else []  # fmt: skip
+        self.authenticators = (
+            list(TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk"))
+            if user is not None
+            else []
+        )
         # django-otp verifies against one named device, never "whichever matches"
         # (that would count a failure against every other device), so someone
         # with two phones says which one they are reading the code from.
@@ -153,8 +160,13 @@ class BackupCodeForm(_AuditedSecondFactorMixin, BackupTokenForm):
         "invalid_token": "That backup code is not right, or it has been used already.",
     }
 
-    def __init__(self, user: User, initial_device: object, request: HttpRequest | None = None,
-                 **kwargs: object) -> None:  # fmt: skip
+    def __init__(
+        self,
+        user: User,
+        initial_device: object,
+        request: HttpRequest | None = None,
+        **kwargs: object,
+    ) -> None:
         super().__init__(user, initial_device, **kwargs)
         self.request = request
 

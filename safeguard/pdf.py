@@ -72,9 +72,15 @@ def build_pdf(
     every page also carries it, the footer and its page number."""
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
-        buffer, pagesize=A4, title=title, author="Safeguard",
-        leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm, bottomMargin=18 * mm,
-    )  # fmt: skip
+        buffer,
+        pagesize=A4,
+        title=title,
+        author="Safeguard",
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+    )
     if marking is None:
         document.build(story)
     else:

@@ -228,9 +228,12 @@ def _claimed_keys(organisation: Organisation, items: list[DueItem]) -> set[tuple
 
 
 def _sweep_organisation(
-    organisation: Organisation, provider: Provider, now: dt.datetime, dry_run: bool,
+    organisation: Organisation,
+    provider: Provider,
+    now: dt.datetime,
+    dry_run: bool,
     result: SweepResult,
-) -> None:  # fmt: skip
+) -> None:
     tz = _tz(organisation)
     items = list(provider(organisation=organisation, now=now))
     claimed_before = _claimed_keys(organisation, items)

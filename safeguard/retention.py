@@ -129,9 +129,13 @@ def rules_for(organisation: Organisation) -> list[tuple[RecordKind, int]]:
 
 @transaction.atomic
 def retention_rule_set(
-    *, organisation: Organisation, kind: str, months: int, by: User,
+    *,
+    organisation: Organisation,
+    kind: str,
+    months: int,
+    by: User,
     request: HttpRequest | None = None,
-) -> RetentionRule:  # fmt: skip
+) -> RetentionRule:
     record_kind = kind_for(kind)
     if not 1 <= months <= 1200:
         raise ValidationError({"months": "Choose between 1 and 1,200 months."})
@@ -142,8 +146,13 @@ def retention_rule_set(
     rule.months = months
     rule._history_user = by
     rule.save()
-    audit.record(action="retention.rule_changed", actor=by, obj=rule, request=request,
-                 details={"kind": record_kind.code, "from": before, "to": months})  # fmt: skip
+    audit.record(
+        action="retention.rule_changed",
+        actor=by,
+        obj=rule,
+        request=request,
+        details={"kind": record_kind.code, "from": before, "to": months},
+    )
     return rule
 
 
@@ -166,8 +175,9 @@ def active_holds(organisation_id: int, today: dt.date | None = None) -> models.Q
     today = today or timezone.localdate()
     return LegalHold.objects.filter(
         Q(until__isnull=True) | Q(until__gte=today),
-        organisation_id=organisation_id, released_at__isnull=True,
-    )  # fmt: skip
+        organisation_id=organisation_id,
+        released_at__isnull=True,
+    )
 
 
 def holds_covering(
@@ -182,10 +192,17 @@ def holds_covering(
 
 @transaction.atomic
 def legal_hold_place(
-    *, organisation: Organisation, scope: str, reason: str, by: User, child: Child | None = None,
-    incident_id: int | None = None, incident_reference: str = "", until: dt.date | None = None,
+    *,
+    organisation: Organisation,
+    scope: str,
+    reason: str,
+    by: User,
+    child: Child | None = None,
+    incident_id: int | None = None,
+    incident_reference: str = "",
+    until: dt.date | None = None,
     request: HttpRequest | None = None,
-) -> LegalHold:  # fmt: skip
+) -> LegalHold:
     if not reason.strip():
         raise ValidationError({"reason": "Say why the records must be kept."})
     if scope == HoldScope.CHILD and (child is None or child.organisation_id != organisation.pk):
@@ -196,13 +213,22 @@ def legal_hold_place(
         raise ValidationError({"until": "A hold cannot end in the past."})
     _lock_holds(organisation.pk)
     hold = LegalHold.objects.create(
-        organisation=organisation, scope=scope, reason=reason, placed_by=by, until=until,
+        organisation=organisation,
+        scope=scope,
+        reason=reason,
+        placed_by=by,
+        until=until,
         child=child if scope == HoldScope.CHILD else None,
         incident_id=incident_id if scope == HoldScope.INCIDENT else None,
         incident_reference=incident_reference if scope == HoldScope.INCIDENT else "",
-    )  # fmt: skip
-    audit.record(action="retention.hold_placed", actor=by, obj=hold, request=request,
-                 details={"scope": scope, "covers": hold.covers})  # fmt: skip
+    )
+    audit.record(
+        action="retention.hold_placed",
+        actor=by,
+        obj=hold,
+        request=request,
+        details={"scope": scope, "covers": hold.covers},
+    )
     return hold
 
 
@@ -235,10 +261,16 @@ def _kept_until(organisation: Organisation, kind: str, obj: models.Model) -> dt.
     """The latest "keep until" a person gave this record, if any."""
     return (
         RetentionReview.objects.filter(
-            organisation=organisation, kind=kind, object_type=obj._meta.label_lower,
-            object_id=str(obj.pk), decision=Decision.KEEP,
-        ).order_by("-keep_until").values_list("keep_until", flat=True).first()
-    )  # fmt: skip
+            organisation=organisation,
+            kind=kind,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            decision=Decision.KEEP,
+        )
+        .order_by("-keep_until")
+        .values_list("keep_until", flat=True)
+        .first()
+    )
 
 
 def queue_reviews(*, organisation: Organisation, today: dt.date | None = None) -> int:
@@ -256,11 +288,16 @@ def queue_reviews(*, organisation: Organisation, today: dt.date | None = None) -
                     continue  # a person decided to keep it until then
                 due_on = max(due_on, kept)
             _, created = RetentionReview.objects.get_or_create(
-                kind=kind.code, object_type=due.obj._meta.label_lower, object_id=str(due.obj.pk),
+                kind=kind.code,
+                object_type=due.obj._meta.label_lower,
+                object_id=str(due.obj.pk),
                 due_on=due_on,
-                defaults={"organisation": organisation, "description": due.description[:300],
-                          "child": due.child},
-            )  # fmt: skip
+                defaults={
+                    "organisation": organisation,
+                    "description": due.description[:300],
+                    "child": due.child,
+                },
+            )
             queued += created
     return queued
 
@@ -288,11 +325,14 @@ def reviews_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[Due
         if stage is None:
             continue
         yield DueItem(
-            kind="retention.review", obj=review, stage=stage,
-            recipients=reviewers(organisation, kind), due_at=due_at,
+            kind="retention.review",
+            obj=review,
+            stage=stage,
+            recipients=reviewers(organisation, kind),
+            due_at=due_at,
             title=f"Retention review due: {kind.label.lower()} ({review.due_on:%-d %B %Y})",
             url=reverse("retention_review", args=[review.pk]),
-        )  # fmt: skip
+        )
 
 
 # --- decisions -----------------------------------------------------------------------------
@@ -335,9 +375,13 @@ def _lock_holds(organisation_id: int) -> None:
 
 @transaction.atomic
 def review_keep(
-    *, review: RetentionReview, by: User, reason: str, keep_until: dt.date,
+    *,
+    review: RetentionReview,
+    by: User,
+    reason: str,
+    keep_until: dt.date,
     request: HttpRequest | None = None,
-) -> RetentionReview:  # fmt: skip
+) -> RetentionReview:
     review, kind = _open_review(review)
     if not may_review(by, kind):
         raise ValidationError("Only the record's reviewers can decide.")
@@ -352,8 +396,13 @@ def review_keep(
     review.decided_at = review.done_at = timezone.now()
     review._history_user = by
     review.save()
-    audit.record(action="retention.kept", actor=by, obj=review, request=request,
-                 details={"record": review.description, "until": str(keep_until)})  # fmt: skip
+    audit.record(
+        action="retention.kept",
+        actor=by,
+        obj=review,
+        request=request,
+        details={"record": review.description, "until": str(keep_until)},
+    )
     return review
 
 
@@ -390,8 +439,13 @@ def review_anonymise(
     review.decided_at = review.done_at = timezone.now()
     review._history_user = by
     review.save()
-    audit.record(action="retention.anonymised", actor=by, obj=review, request=request,
-                 details={"record": review.description})  # fmt: skip
+    audit.record(
+        action="retention.anonymised",
+        actor=by,
+        obj=review,
+        request=request,
+        details={"record": review.description},
+    )
     return review
 
 
@@ -415,16 +469,26 @@ def review_delete(
     review._history_user = by
     if kind.safeguarding:
         review.save()
-        audit.record(action="retention.delete_requested", actor=by, obj=review, request=request,
-                     details={"record": review.description})  # fmt: skip
+        audit.record(
+            action="retention.delete_requested",
+            actor=by,
+            obj=review,
+            request=request,
+            details={"record": review.description},
+        )
         others = [person for person in reviewers(review.organisation, kind) if person.pk != by.pk]
-        notify_now(organisation=review.organisation, item=DueItem(
-            kind="retention.confirm", obj=review,
-            stage=f"asked-{int(review.decided_at.timestamp())}",
-            recipients=others, due_at=review.decided_at,
-            title=f"A deletion is waiting for your confirmation: {kind.label.lower()}",
-            url=reverse("retention_review", args=[review.pk]),
-        ))  # fmt: skip
+        notify_now(
+            organisation=review.organisation,
+            item=DueItem(
+                kind="retention.confirm",
+                obj=review,
+                stage=f"asked-{int(review.decided_at.timestamp())}",
+                recipients=others,
+                due_at=review.decided_at,
+                title=f"A deletion is waiting for your confirmation: {kind.label.lower()}",
+                url=reverse("retention_review", args=[review.pk]),
+            ),
+        )
         return review
     return _delete_now(review, kind, by, request)
 
@@ -456,9 +520,17 @@ def review_delete_decline(
         raise ValidationError("Only the record's reviewers can decline.")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the record should not be deleted."})
-    audit.record(action="retention.delete_declined", actor=by, obj=review, request=request,
-                 details={"record": review.description, "requested_by": review.decided_by_id,
-                          "reason": reason})  # fmt: skip
+    audit.record(
+        action="retention.delete_declined",
+        actor=by,
+        obj=review,
+        request=request,
+        details={
+            "record": review.description,
+            "requested_by": review.decided_by_id,
+            "reason": reason,
+        },
+    )
     review.decision, review.reason, review.decided_by, review.decided_at = "", "", None, None
     review._history_user = by
     review.save()
@@ -477,9 +549,17 @@ def _delete_now(
     review._history_user = by
     review.save()
     # Names what was deleted, never what it said.
-    audit.record(action="retention.deleted", actor=by, obj=review, request=request,
-                 details={"record": review.description, "deleted": deleted,
-                          "decided_by": review.decided_by_id})  # fmt: skip
+    audit.record(
+        action="retention.deleted",
+        actor=by,
+        obj=review,
+        request=request,
+        details={
+            "record": review.description,
+            "deleted": deleted,
+            "decided_by": review.decided_by_id,
+        },
+    )
     return review
 
 

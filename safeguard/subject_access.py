@@ -57,10 +57,16 @@ def due_date(received_on: dt.date) -> dt.date:
 
 @transaction.atomic
 def sar_record(
-    *, organisation: Organisation, requester: str, received_on: dt.date, by: User,
-    child: Child | None = None, guardian: Guardian | None = None, notes: str = "",
+    *,
+    organisation: Organisation,
+    requester: str,
+    received_on: dt.date,
+    by: User,
+    child: Child | None = None,
+    guardian: Guardian | None = None,
+    notes: str = "",
     request: HttpRequest | None = None,
-) -> SubjectAccessRequest:  # fmt: skip
+) -> SubjectAccessRequest:
     if (child is None) == (guardian is None):
         raise ValidationError("Choose the child or the parent or carer the request is about.")
     subject = child or guardian
@@ -71,11 +77,22 @@ def sar_record(
     if not requester.strip():
         raise ValidationError({"requester": "Say who asked."})
     sar = SubjectAccessRequest.objects.create(
-        organisation=organisation, requester=requester, child=child, guardian=guardian,
-        received_on=received_on, due_on=due_date(received_on), notes=notes, recorded_by=by,
-    )  # fmt: skip
-    audit.record(action="sar.recorded", actor=by, obj=sar, request=request,
-                 details={"due_on": str(sar.due_on)})  # fmt: skip
+        organisation=organisation,
+        requester=requester,
+        child=child,
+        guardian=guardian,
+        received_on=received_on,
+        due_on=due_date(received_on),
+        notes=notes,
+        recorded_by=by,
+    )
+    audit.record(
+        action="sar.recorded",
+        actor=by,
+        obj=sar,
+        request=request,
+        details={"due_on": str(sar.due_on)},
+    )
     return sar
 
 
@@ -94,28 +111,34 @@ def sar_complete(
 def sar_handlers(organisation: Organisation) -> list[User]:
     return list(
         User.objects.filter(
-            organisation=organisation, is_active=True,
+            organisation=organisation,
+            is_active=True,
             role__in=[Role.ADMIN, Role.DSL, Role.DEPUTY_DSL],
         )
-    )  # fmt: skip
+    )
 
 
 def sars_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
     """A week and a day before the deadline, on the day, then weekly until done."""
     tz = zoneinfo.ZoneInfo(organisation.timezone)
     handlers = sar_handlers(organisation)
-    waiting = SubjectAccessRequest.objects.filter(organisation=organisation,
-                                                  completed_at__isnull=True)  # fmt: skip
+    waiting = SubjectAccessRequest.objects.filter(
+        organisation=organisation, completed_at__isnull=True
+    )
     for sar in waiting:
         due_at = local_midnight(sar.due_on, tz)
         stage = stage_for(due_at=due_at, now=now, tz=tz, lead_days=(7, 1))
         if stage is None:
             continue
         yield DueItem(
-            kind="sar.deadline", obj=sar, stage=stage, recipients=handlers, due_at=due_at,
+            kind="sar.deadline",
+            obj=sar,
+            stage=stage,
+            recipients=handlers,
+            due_at=due_at,
             title=f"Subject access request #{sar.pk} is due on {sar.due_on:%-d %B %Y}",
             url=reverse("sar_detail", args=[sar.pk]),
-        )  # fmt: skip
+        )
 
 
 # --- the export ----------------------------------------------------------------------------
@@ -141,18 +164,20 @@ def _links(model: type[models.Model]) -> Iterator[tuple[str, type[models.Model]]
     tables, the row whose history it is."""
     for field in model._meta.get_fields():
         if (
-            field.is_relation and field.concrete and field.related_model is not None
+            field.is_relation
+            and field.concrete
+            and field.related_model is not None
             and (field.many_to_one or field.one_to_one or field.many_to_many)
-        ):  # fmt: skip
+        ):
             yield f"{field.name}__in", field.related_model
     instance_type = getattr(model, "instance_type", None)  # simple-history
     if instance_type is not None:
         yield f"{instance_type._meta.pk.attname}__in", instance_type
 
 
-def collect(*, child: Child | None = None, guardian: Guardian | None = None) -> dict[
-    type[models.Model], list[models.Model]
-]:  # fmt: skip
+def collect(
+    *, child: Child | None = None, guardian: Guardian | None = None
+) -> dict[type[models.Model], list[models.Model]]:
     """Every row about the person: rows that refer to them, then rows that refer
     to those (an incident's chronology), until nothing new is found."""
     start = child or guardian
@@ -205,14 +230,26 @@ def export_zip(sar: SubjectAccessRequest, *, include_safeguarding: bool) -> byte
         for model, rows in sorted(records.items(), key=lambda item: item[0]._meta.label_lower):
             review = _is_safeguarding(model)
             if review and not include_safeguarding:
-                index.append({"model": model._meta.label_lower, "rows": len(rows),
-                              "file": None, "left_out": True})  # fmt: skip
+                index.append(
+                    {
+                        "model": model._meta.label_lower,
+                        "rows": len(rows),
+                        "file": None,
+                        "left_out": True,
+                    }
+                )
                 continue
             folder = REVIEW_FOLDER if review else "records"
             path = f"{folder}/{model._meta.label_lower}.json"
             archive.writestr(path, serializers.serialize("json", rows, indent=2))
-            index.append({"model": model._meta.label_lower, "rows": len(rows), "file": path,
-                          "review_before_release": review})  # fmt: skip
+            index.append(
+                {
+                    "model": model._meta.label_lower,
+                    "rows": len(rows),
+                    "file": path,
+                    "review_before_release": review,
+                }
+            )
             for row in rows:
                 for field in model._meta.fields:
                     if isinstance(field, models.FileField) and getattr(row, field.name):
@@ -229,10 +266,19 @@ def export_zip(sar: SubjectAccessRequest, *, include_safeguarding: bool) -> byte
                     continue
                 folder = REVIEW_FOLDER if app_label in _safeguarding_apps else "documents"
                 archive.writestr(f"{folder}/{path}", content)
-        archive.writestr("index.json", json.dumps({
-            "request": sar.pk, "subject": sar.subject, "received_on": str(sar.received_on),
-            "exported_at": timezone.now().isoformat(), "records": index,
-        }, indent=2))  # fmt: skip
+        archive.writestr(
+            "index.json",
+            json.dumps(
+                {
+                    "request": sar.pk,
+                    "subject": sar.subject,
+                    "received_on": str(sar.received_on),
+                    "exported_at": timezone.now().isoformat(),
+                    "records": index,
+                },
+                indent=2,
+            ),
+        )
         readme = README.format(folder=REVIEW_FOLDER, subject=sar.subject)
         archive.writestr("README.txt", readme if include_safeguarding else readme + LEFT_OUT)
     return buffer.getvalue()

@@ -56,8 +56,12 @@ def practice_rules_off(organisation: Organisation) -> None:
     PracticeSettings.objects.update_or_create(
         organisation=organisation,
         defaults={
-            "require_purpose": False, "flag_out_of_hours": False, "require_copy": False,
-            "video_safeguards": False, "approved_platforms_only": False,
-            "registered_devices_only": False, "require_dbs": False,
+            "require_purpose": False,
+            "flag_out_of_hours": False,
+            "require_copy": False,
+            "video_safeguards": False,
+            "approved_platforms_only": False,
+            "registered_devices_only": False,
+            "require_dbs": False,
         },
-    )  # fmt: skip
+    )

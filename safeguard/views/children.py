@@ -183,9 +183,12 @@ def guardian_edit(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
         link_fields = {k: data.pop(k) for k in ("relationship", "parental_responsibility")}
         data["email"] = data["email"].lower()
         caseload.guardian_update(
-            link=link, by=request.user, guardian_fields=data, link_fields=link_fields,
+            link=link,
+            by=request.user,
+            guardian_fields=data,
+            link_fields=link_fields,
             request=request,
-        )  # fmt: skip
+        )
         messages.success(request, "Changes saved.")
         return redirect("child_detail", pk=child.pk)
     return render(

@@ -48,11 +48,17 @@ def retention_home(request: HttpRequest) -> HttpResponse:
         kind = retention.kind_or_none(review.kind)
         if kind is not None and retention.may_review(user, kind):
             reviews.append((review, kind))
-    return render(request, "safeguard/retention_home.html", {
-        "rules": retention.rules_for(user.organisation), "reviews": reviews,
-        "holds": legal_holds_visible_to(user).select_related("child", "placed_by"),
-        "can_change_rules": is_admin(user), "today": timezone.localdate(),
-    })  # fmt: skip
+    return render(
+        request,
+        "safeguard/retention_home.html",
+        {
+            "rules": retention.rules_for(user.organisation),
+            "reviews": reviews,
+            "holds": legal_holds_visible_to(user).select_related("child", "placed_by"),
+            "can_change_rules": is_admin(user),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 def retention_rule(request: HttpRequest, kind: str) -> HttpResponse:
@@ -67,14 +73,18 @@ def retention_rule(request: HttpRequest, kind: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             retention.retention_rule_set(
-                organisation=request.user.organisation, kind=kind, by=request.user,
-                request=request, months=form.cleaned_data["months"],
-            )  # fmt: skip
+                organisation=request.user.organisation,
+                kind=kind,
+                by=request.user,
+                request=request,
+                months=form.cleaned_data["months"],
+            )
         except ValidationError as error:
             _add_errors(form, error)
         else:
-            messages.success(request, f"{record_kind.label}: kept for {form.cleaned_data['months']}"
-                             " months.")  # fmt: skip
+            messages.success(
+                request, f"{record_kind.label}: kept for {form.cleaned_data['months']} months."
+            )
             return redirect("retention_home")
     return render(request, "safeguard/retention_rule.html", {"form": form, "kind": record_kind})
 
@@ -94,26 +104,41 @@ def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
         "decline": ReasonForm(request.POST if action == "decline" else None, prefix="decline"),
     }
     services = {
-        "keep": retention.review_keep, "anonymise": retention.review_anonymise,
-        "delete": retention.review_delete, "decline": retention.review_delete_decline,
-    }  # fmt: skip
+        "keep": retention.review_keep,
+        "anonymise": retention.review_anonymise,
+        "delete": retention.review_delete,
+        "decline": retention.review_delete_decline,
+    }
     if action in forms and forms[action].is_valid():
         try:
-            services[action](review=review, by=request.user, request=request,
-                             **forms[action].cleaned_data)  # fmt: skip
+            services[action](
+                review=review, by=request.user, request=request, **forms[action].cleaned_data
+            )
         except ValidationError as error:
             _add_errors(forms[action], error)
         else:
             review.refresh_from_db()
-            messages.success(request, "A second DSL or deputy must now confirm the deletion."
-                             if review.awaiting_confirmation else "Decision recorded.")  # fmt: skip
+            messages.success(
+                request,
+                "A second DSL or deputy must now confirm the deletion."
+                if review.awaiting_confirmation
+                else "Decision recorded.",
+            )
             return redirect("retention_home")
-    return render(request, "safeguard/retention_review.html", {
-        "review": review, "kind": kind, "holds": retention.holds_for_review(review),
-        "keep_form": forms["keep"], "anonymise_form": forms["anonymise"],
-        "delete_form": forms["delete"], "decline_form": forms["decline"],
-        "error_form": forms.get(action),
-    })  # fmt: skip
+    return render(
+        request,
+        "safeguard/retention_review.html",
+        {
+            "review": review,
+            "kind": kind,
+            "holds": retention.holds_for_review(review),
+            "keep_form": forms["keep"],
+            "anonymise_form": forms["anonymise"],
+            "delete_form": forms["delete"],
+            "decline_form": forms["decline"],
+            "error_form": forms.get(action),
+        },
+    )
 
 
 @require_POST
@@ -142,10 +167,16 @@ def legal_hold_new(request: HttpRequest) -> HttpResponse:
         if not form.errors:
             try:
                 retention.legal_hold_place(
-                    organisation=user.organisation, scope=data["scope"], reason=data["reason"],
-                    by=user, child=data["child"], incident_id=incident_id,
-                    incident_reference=reference, until=data["until"], request=request,
-                )  # fmt: skip
+                    organisation=user.organisation,
+                    scope=data["scope"],
+                    reason=data["reason"],
+                    by=user,
+                    child=data["child"],
+                    incident_id=incident_id,
+                    incident_reference=reference,
+                    until=data["until"],
+                    request=request,
+                )
             except ValidationError as error:
                 _add_errors(form, error)
             else:
@@ -161,8 +192,9 @@ def legal_hold_release(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            retention.legal_hold_release(hold=hold, by=request.user, request=request,
-                                         **form.cleaned_data)  # fmt: skip
+            retention.legal_hold_release(
+                hold=hold, by=request.user, request=request, **form.cleaned_data
+            )
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -175,23 +207,30 @@ def sar_list(request: HttpRequest) -> HttpResponse:
     _require(request)
     user = request.user
     form = SarForm(
-        request.POST or None, children=children_visible_to(user),
+        request.POST or None,
+        children=children_visible_to(user),
         guardians=guardians_visible_to(user),
         initial={"received_on": timezone.localdate()},
-    )  # fmt: skip
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            sar = subject_access.sar_record(organisation=user.organisation, by=user,
-                                            request=request, **form.cleaned_data)  # fmt: skip
+            sar = subject_access.sar_record(
+                organisation=user.organisation, by=user, request=request, **form.cleaned_data
+            )
         except ValidationError as error:
             _add_errors(form, error)
         else:
             messages.success(request, f"Request recorded; the reply is due {sar.due_on:%-d %B %Y}.")
             return redirect("sar_detail", pk=sar.pk)
-    return render(request, "safeguard/sar_list.html", {
-        "form": form, "sars": sars_visible_to(user).select_related("child", "guardian"),
-        "today": timezone.localdate(),
-    })  # fmt: skip
+    return render(
+        request,
+        "safeguard/sar_list.html",
+        {
+            "form": form,
+            "sars": sars_visible_to(user).select_related("child", "guardian"),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 def sar_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -205,8 +244,13 @@ def sar_export(request: HttpRequest, pk: int) -> HttpResponse:
     # Safeguarding records go only to those who may read them: the DSL and deputies.
     complete = request.user.role in {Role.DSL, Role.DEPUTY_DSL}
     content = subject_access.export_zip(sar, include_safeguarding=complete)
-    audit.record(action="sar.exported", actor=request.user, obj=sar, request=request,
-                 details={"bytes": len(content)})  # fmt: skip
+    audit.record(
+        action="sar.exported",
+        actor=request.user,
+        obj=sar,
+        request=request,
+        details={"bytes": len(content)},
+    )
     response = HttpResponse(content, content_type="application/zip")
     response["Content-Disposition"] = (
         f'attachment; filename="subject-access-{sar.pk}-{timezone.localdate():%Y%m%d}.zip"'

@@ -53,9 +53,15 @@ def child(organisation, dana, alice):
     child = ChildFactory(organisation=organisation, first_name="Noor", last_name="Hassan")
     for name, email in (("Huda Hassan", "huda@example.test"), ("Sami Hassan", "sami@example.test")):
         caseload.guardian_add(
-            child=child, by=dana, full_name=name, email=email, phone="", preferred_contact="email",
-            relationship="parent", parental_responsibility=True,
-        )  # fmt: skip
+            child=child,
+            by=dana,
+            full_name=name,
+            email=email,
+            phone="",
+            preferred_contact="email",
+            relationship="parent",
+            parental_responsibility=True,
+        )
     caseload.allocation_start(child=child, staff=alice, starts_on=timezone.localdate(), by=dana)
     services.consent_types_ensure(organisation=organisation)
     return child
@@ -69,15 +75,20 @@ def ask(child, by, *codes, guardian_email="huda@example.test", capture=None) -> 
     """Send a request and return the link path from the email, as a parent would click it."""
     guardian = child.guardian_links.get(guardian__email=guardian_email).guardian
     with capture(execute=True):
-        services.consent_request_send(child=child, guardians=[guardian],
-                                      consent_types=types(*codes), by=by)  # fmt: skip
+        services.consent_request_send(
+            child=child, guardians=[guardian], consent_types=types(*codes), by=by
+        )
     return re.search(r"http://testserver(/c/\S+/)", mail.outbox[-1].body).group(1)
 
 
 def answer(parent: Client, link: str, answers: dict[str, str], capture=None, **extra):
     page = parent.get(link, follow=True)
-    form = {"typed_name": "Huda Hassan", "relationship": "mother", "confirms_responsibility": "on",
-            **extra}  # fmt: skip
+    form = {
+        "typed_name": "Huda Hassan",
+        "relationship": "mother",
+        "confirms_responsibility": "on",
+        **extra,
+    }
     html = page.content.decode()
     for code, decision in answers.items():
         consent_type = ConsentType.objects.get(code=code)
@@ -105,8 +116,9 @@ def test_a_parent_answers_and_staff_see_the_state(
     assert "Consent for Noor Hassan" in page.content.decode()
     assert not ConsentRecord.objects.exists()  # GET records nothing
 
-    response = answer(parent, link, {"online_sessions": "granted", "photos_online": "refused"},
-                      capture=capture)  # fmt: skip
+    response = answer(
+        parent, link, {"online_sessions": "granted", "photos_online": "refused"}, capture=capture
+    )
     assert response["Location"] == "/consent/receipt/"
     receipt = parent.get("/consent/receipt/").content.decode()
     assert "Your answers are saved" in receipt
@@ -144,9 +156,13 @@ def test_the_evidence_rehashes_to_the_receipt(child, alice, django_capture_on_co
     answer(Client(), link, {"online_sessions": "granted", "recording": "granted"}, capture=capture)
     records = list(ConsentRecord.objects.order_by("pk"))
     recomputed = hashlib.sha256(
-        json.dumps(services.receipt_content(records), sort_keys=True, separators=(",", ":"),
-                   ensure_ascii=True).encode()
-    ).hexdigest()  # fmt: skip
+        json.dumps(
+            services.receipt_content(records),
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=True,
+        ).encode()
+    ).hexdigest()
     assert all(r.receipt_sha256 == recomputed for r in records)
     shown = services.shown_content(ConsentRequest.objects.get(), records[0].type_version)
     assert (
@@ -196,10 +212,15 @@ def test_a_link_cannot_answer_another_request(child, alice, django_capture_on_co
     parent = Client()
     parent.get(first)
     other_item = ConsentType.objects.get(code="recording").versions.get()
-    response = parent.post("/consent/sign/", {
-        f"item_{other_item.pk}": "granted", "typed_name": "Huda", "relationship": "mother",
-        "confirms_responsibility": "on",
-    })  # fmt: skip
+    response = parent.post(
+        "/consent/sign/",
+        {
+            f"item_{other_item.pk}": "granted",
+            "typed_name": "Huda",
+            "relationship": "mother",
+            "confirms_responsibility": "on",
+        },
+    )
     assert response.status_code == 200
     assert not ConsentRecord.objects.exists()
 
@@ -208,11 +229,19 @@ def test_two_guardians_disagreeing_means_refused_and_is_shown(
     child, alice, django_capture_on_commit_callbacks
 ) -> None:
     capture = django_capture_on_commit_callbacks
-    answer(Client(), ask(child, alice, "online_sessions", capture=capture),
-           {"online_sessions": "granted"}, capture=capture)  # fmt: skip
-    answer(Client(), ask(child, alice, "online_sessions", guardian_email="sami@example.test",
-                         capture=capture),
-           {"online_sessions": "refused"}, capture=capture, typed_name="Sami Hassan")  # fmt: skip
+    answer(
+        Client(),
+        ask(child, alice, "online_sessions", capture=capture),
+        {"online_sessions": "granted"},
+        capture=capture,
+    )
+    answer(
+        Client(),
+        ask(child, alice, "online_sessions", guardian_email="sami@example.test", capture=capture),
+        {"online_sessions": "refused"},
+        capture=capture,
+        typed_name="Sami Hassan",
+    )
     online = ConsentType.objects.get(code="online_sessions")
     gate = services.consent_check(child=child, consent_type=online, on=timezone.localdate())
     assert not gate.allowed
@@ -226,10 +255,14 @@ def test_verbal_consent_expires_after_seven_days_unless_confirmed(
 ) -> None:
     huda = child.guardian_links.get(guardian__email="huda@example.test").guardian
     with django_capture_on_commit_callbacks(execute=True):
-        client_for(dana).post(f"/children/{child.pk}/consent/verbal/", {
-            "guardian": huda.pk, "consent_type": ConsentType.objects.get(code="messaging").pk,
-            "notes": "Phoned mum at 10:00",
-        })  # fmt: skip
+        client_for(dana).post(
+            f"/children/{child.pk}/consent/verbal/",
+            {
+                "guardian": huda.pk,
+                "consent_type": ConsentType.objects.get(code="messaging").pk,
+                "notes": "Phoned mum at 10:00",
+            },
+        )
     messaging = ConsentType.objects.get(code="messaging")
     today = timezone.localdate()
     assert services.consent_check(child=child, consent_type=messaging, on=today).allowed
@@ -245,8 +278,11 @@ def test_verbal_consent_expires_after_seven_days_unless_confirmed(
 
 def test_the_gate_refuses_a_contact_without_consent(child, alice, dana) -> None:
     as_alice = client_for(alice)
-    form = {"happened_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "channel": "video",
-            "platform": "Licensed video account"}  # fmt: skip
+    form = {
+        "happened_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "channel": "video",
+        "platform": "Licensed video account",
+    }
     refused = as_alice.post(f"/children/{child.pk}/contacts/new/", form)
     assert refused.status_code == 200
     assert "Not allowed: Online sessions and video calls: no parent has given consent." in (
@@ -348,19 +384,28 @@ def test_a_contact_is_judged_by_the_consent_in_place_when_it_happened(
 ) -> None:
     before = timezone.now() - dt.timedelta(days=3)
     capture = django_capture_on_commit_callbacks
-    answer(Client(), ask(child, alice, "online_sessions", capture=capture),
-           {"online_sessions": "granted"}, capture=capture)  # fmt: skip
+    answer(
+        Client(),
+        ask(child, alice, "online_sessions", capture=capture),
+        {"online_sessions": "granted"},
+        capture=capture,
+    )
     with pytest.raises(ValidationError, match="no parent has given consent"):
         services.contact_log(child=child, staff=alice, channel="video", happened_at=before)
-    assert services.contact_log(child=child, staff=alice, channel="video",
-                                happened_at=timezone.now()).consent_allowed  # fmt: skip
+    assert services.contact_log(
+        child=child, staff=alice, channel="video", happened_at=timezone.now()
+    ).consent_allowed
 
 
 def test_a_double_tap_withdraws_once(child, alice, django_capture_on_commit_callbacks) -> None:
     capture = django_capture_on_commit_callbacks
     parent = Client()
-    answer(parent, ask(child, alice, "photos_print", capture=capture), {"photos_print": "granted"},
-           capture=capture)  # fmt: skip
+    answer(
+        parent,
+        ask(child, alice, "photos_print", capture=capture),
+        {"photos_print": "granted"},
+        capture=capture,
+    )
     photos = ConsentType.objects.get(code="photos_print")
     url = f"/consent/manage/withdraw/{child.pk}/{photos.pk}/"
     with capture(execute=True):
@@ -376,8 +421,13 @@ def test_the_drawn_signature_is_covered_by_the_receipt_hash(
 ) -> None:
     capture = django_capture_on_commit_callbacks
     drawn = "data:image/png;base64,iVBORw0KGgo="
-    answer(Client(), ask(child, alice, "voice_messages", capture=capture),
-           {"voice_messages": "granted"}, capture=capture, signature_png=drawn)  # fmt: skip
+    answer(
+        Client(),
+        ask(child, alice, "voice_messages", capture=capture),
+        {"voice_messages": "granted"},
+        capture=capture,
+        signature_png=drawn,
+    )
     record = ConsentRecord.objects.get()
     assert record.signature_png == drawn
     content = services.receipt_content([record])
@@ -391,22 +441,31 @@ def test_parents_acknowledge_the_policy_and_a_new_policy_version_gets_new_wordin
     from policies.models import Acknowledgement
 
     draft = policy_services.policy_create(
-        organisation=organisation, by=bob, title="Online Safety Policy",
-        category="online_safety", body="Version one.",
-    )  # fmt: skip
-    v1 = policy_services.version_approve(draft=draft, by=bob, approved_on=timezone.localdate(),
-                                         approved_by_name="Board")  # fmt: skip
+        organisation=organisation,
+        by=bob,
+        title="Online Safety Policy",
+        category="online_safety",
+        body="Version one.",
+    )
+    v1 = policy_services.version_approve(
+        draft=draft, by=bob, approved_on=timezone.localdate(), approved_by_name="Board"
+    )
     sessions = ConsentType.objects.get(code="online_sessions")
     sessions.versions.update(policy_version=v1)
     capture = django_capture_on_commit_callbacks
-    answer(Client(), ask(child, alice, "online_sessions", capture=capture),
-           {"online_sessions": "granted"}, capture=capture)  # fmt: skip
+    answer(
+        Client(),
+        ask(child, alice, "online_sessions", capture=capture),
+        {"online_sessions": "granted"},
+        capture=capture,
+    )
     huda = child.guardian_links.get(guardian__email="huda@example.test").guardian
     assert Acknowledgement.objects.filter(version=v1, guardian=huda).exists()
 
     v2 = policy_services.draft_start(policy=v1.policy, by=bob)
-    policy_services.version_approve(draft=v2, by=bob, approved_on=timezone.localdate(),
-                                    approved_by_name="Board")  # fmt: skip
+    policy_services.version_approve(
+        draft=v2, by=bob, approved_on=timezone.localdate(), approved_by_name="Board"
+    )
     assert services.current_wording(sessions).policy_version == v2
     assert sessions.versions.count() == 2
 
@@ -416,16 +475,27 @@ def test_link_tokens_are_masked_in_logs() -> None:
 
     from safeguard.logging import MaskLinkTokens
 
-    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1,
-                               "Not Found: %s", ("/c/AbCdEfGhIjKlMnOp_123/",), None)  # fmt: skip
+    record = logging.LogRecord(
+        "django.request",
+        logging.WARNING,
+        __file__,
+        1,
+        "Not Found: %s",
+        ("/c/AbCdEfGhIjKlMnOp_123/",),
+        None,
+    )
     MaskLinkTokens().filter(record)
     assert record.getMessage() == "Not Found: /c/[token]/"
 
 
 def test_a_discharged_child_shows_no_live_consent(child, alice, django_capture_on_commit_callbacks):
     capture = django_capture_on_commit_callbacks
-    answer(Client(), ask(child, alice, "online_sessions", capture=capture),
-           {"online_sessions": "granted"}, capture=capture)  # fmt: skip
+    answer(
+        Client(),
+        ask(child, alice, "online_sessions", capture=capture),
+        {"online_sessions": "granted"},
+        capture=capture,
+    )
     Child = type(child)
     Child.objects.filter(pk=child.pk).update(discharged_on=timezone.localdate())
     child.refresh_from_db()
@@ -442,10 +512,16 @@ def test_a_paper_form_is_recorded_with_its_scan(child, dana) -> None:
     huda = child.guardian_links.get(guardian__email="huda@example.test").guardian
     sessions = ConsentType.objects.get(code="online_sessions")
     scan = b"%PDF-1.4 a scanned consent form"
-    response = client_for(dana).post(f"/children/{child.pk}/consent/paper/", {
-        "guardian": huda.pk, "consent_types": [sessions.pk], "signed_on": "2026-11-01",
-        "signed_by": "Huda Hassan", "scan": SimpleUploadedFile("form.pdf", scan),
-    })  # fmt: skip
+    response = client_for(dana).post(
+        f"/children/{child.pk}/consent/paper/",
+        {
+            "guardian": huda.pk,
+            "consent_types": [sessions.pk],
+            "signed_on": "2026-11-01",
+            "signed_by": "Huda Hassan",
+            "scan": SimpleUploadedFile("form.pdf", scan),
+        },
+    )
     assert response.status_code == 302
     record = ConsentRecord.objects.get()
     assert (record.method, record.decision) == ("paper", "granted")
@@ -458,11 +534,16 @@ def test_a_renamed_executable_is_not_accepted_as_a_scan(child, dana) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     huda = child.guardian_links.get(guardian__email="huda@example.test").guardian
-    response = client_for(dana).post(f"/children/{child.pk}/consent/paper/", {
-        "guardian": huda.pk, "consent_types": [ConsentType.objects.get(code="recording").pk],
-        "signed_on": "2026-11-01", "signed_by": "Huda",
-        "scan": SimpleUploadedFile("form.pdf", b"MZ\\x90\\x00 not a pdf"),
-    })  # fmt: skip
+    response = client_for(dana).post(
+        f"/children/{child.pk}/consent/paper/",
+        {
+            "guardian": huda.pk,
+            "consent_types": [ConsentType.objects.get(code="recording").pk],
+            "signed_on": "2026-11-01",
+            "signed_by": "Huda",
+            "scan": SimpleUploadedFile("form.pdf", b"MZ\\x90\\x00 not a pdf"),
+        },
+    )
     assert "Upload the scan as a PDF, PNG or JPEG file." in response.content.decode()
     assert not ConsentRecord.objects.exists()
 
@@ -473,8 +554,12 @@ def test_consent_about_to_run_out_is_asked_for_again_once(
     from consent import records
 
     capture = django_capture_on_commit_callbacks
-    answer(Client(), ask(child, alice, "voice_messages", capture=capture),
-           {"voice_messages": "granted"}, capture=capture)  # fmt: skip
+    answer(
+        Client(),
+        ask(child, alice, "voice_messages", capture=capture),
+        {"voice_messages": "granted"},
+        capture=capture,
+    )
     grant = ConsentRecord.objects.get()
     soon = grant.valid_until - dt.timedelta(days=20)
     with capture(execute=True):
@@ -489,8 +574,12 @@ def test_a_parent_can_get_a_fresh_manage_link_which_retires_the_old_when_used(
     child, alice, django_capture_on_commit_callbacks
 ) -> None:
     capture = django_capture_on_commit_callbacks
-    answer(Client(), ask(child, alice, "voice_messages", capture=capture),
-           {"voice_messages": "granted"}, capture=capture)  # fmt: skip
+    answer(
+        Client(),
+        ask(child, alice, "voice_messages", capture=capture),
+        {"voice_messages": "granted"},
+        capture=capture,
+    )
     old = re.search(r"http://testserver(/m/\S+/)", mail.outbox[-1].body).group(1)
     GuardianAccess.objects.update(created_at=timezone.now() - dt.timedelta(hours=1))
     sent_before = len(mail.outbox)
@@ -512,8 +601,12 @@ def test_the_renewal_task_asks_again(child, alice, django_capture_on_commit_call
     from consent.tasks import send_renewal_requests
 
     capture = django_capture_on_commit_callbacks
-    answer(Client(), ask(child, alice, "voice_messages", capture=capture),
-           {"voice_messages": "granted"}, capture=capture)  # fmt: skip
+    answer(
+        Client(),
+        ask(child, alice, "voice_messages", capture=capture),
+        {"voice_messages": "granted"},
+        capture=capture,
+    )
     # Granted for 12 months: nothing is due today, and the task runs cleanly.
     assert send_renewal_requests() == 0
 
@@ -539,17 +632,28 @@ def test_another_organisation_gets_404_everywhere(
     ask(child, alice, "photos_print", capture=capture)
     consent_request = ConsentRequest.objects.get()
     record = ConsentRecord(
-        organisation=child.organisation, child=child, consent_type=types("photos_print")[0],
-        type_version=types("photos_print")[0].versions.get(), guardian=consent_request.guardian,
-        decision="withdrawn", method="online", typed_name="x", shown_sha256="0" * 64,
-    )  # fmt: skip
+        organisation=child.organisation,
+        child=child,
+        consent_type=types("photos_print")[0],
+        type_version=types("photos_print")[0].versions.get(),
+        guardian=consent_request.guardian,
+        decision="withdrawn",
+        method="online",
+        typed_name="x",
+        shown_sha256="0" * 64,
+    )
     record.save()
     task = TakedownTask.objects.create(
-        organisation=child.organisation, child=child, record=record, what="x", where="y",
+        organisation=child.organisation,
+        child=child,
+        record=record,
+        what="x",
+        where="y",
         due_on=timezone.localdate(),
-    )  # fmt: skip
-    url = path.format(child=child.pk, request=consent_request.pk, task=task.pk,
-                      type=types("photos_print")[0].pk)  # fmt: skip
+    )
+    url = path.format(
+        child=child.pk, request=consent_request.pk, task=task.pk, type=types("photos_print")[0].pk
+    )
     response = getattr(client_for(charlie), method)(url)
     assert response.status_code == 404, url
     consent_request.refresh_from_db()
@@ -560,8 +664,12 @@ def test_another_organisation_gets_404_everywhere(
 
 def test_the_child_consent_summary_pdf(child, alice, django_capture_on_commit_callbacks) -> None:
     capture = django_capture_on_commit_callbacks
-    answer(Client(), ask(child, alice, "voice_messages", capture=capture),
-           {"voice_messages": "granted"}, capture=capture)  # fmt: skip
+    answer(
+        Client(),
+        ask(child, alice, "voice_messages", capture=capture),
+        {"voice_messages": "granted"},
+        capture=capture,
+    )
     response = client_for(alice).get(f"/children/{child.pk}/consent/summary.pdf")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
     assert "Consent summary: Noor Hassan" in text
@@ -574,13 +682,21 @@ def test_new_wording_is_a_new_version_and_old_answers_keep_theirs(
     child, alice, bob, charlie, django_capture_on_commit_callbacks
 ) -> None:
     capture = django_capture_on_commit_callbacks
-    answer(Client(), ask(child, alice, "voice_messages", capture=capture),
-           {"voice_messages": "granted"}, capture=capture)  # fmt: skip
+    answer(
+        Client(),
+        ask(child, alice, "voice_messages", capture=capture),
+        {"voice_messages": "granted"},
+        capture=capture,
+    )
     voice = ConsentType.objects.get(code="voice_messages")
-    response = client_for(bob).post(f"/consent/types/{voice.pk}/edit/", {
-        "explanation": "New, clearer words about voice messages.", "validity_months": "6",
-        "active": "on",
-    })  # fmt: skip
+    response = client_for(bob).post(
+        f"/consent/types/{voice.pk}/edit/",
+        {
+            "explanation": "New, clearer words about voice messages.",
+            "validity_months": "6",
+            "active": "on",
+        },
+    )
     assert response.status_code == 302
     assert voice.versions.count() == 2
     assert voice.current_version().explanation == "New, clearer words about voice messages."

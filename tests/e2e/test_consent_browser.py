@@ -27,14 +27,21 @@ def no_serious_violations(page: Page) -> None:
     assert serious == [], results.generate_report()
 
 
-def test_ask_answer_withdraw(page: Page, browser: Browser, live_server, settings, organisation,
-                             dana, alice) -> None:  # fmt: skip
+def test_ask_answer_withdraw(
+    page: Page, browser: Browser, live_server, settings, organisation, dana, alice
+) -> None:
     settings.SITE_URL = live_server.url
     child = ChildFactory(organisation=organisation, first_name="Noor", last_name="Hassan")
     caseload.guardian_add(
-        child=child, by=dana, full_name="Huda Hassan", email="huda@example.test", phone="",
-        preferred_contact="email", relationship="mother", parental_responsibility=True,
-    )  # fmt: skip
+        child=child,
+        by=dana,
+        full_name="Huda Hassan",
+        email="huda@example.test",
+        phone="",
+        preferred_contact="email",
+        relationship="mother",
+        parental_responsibility=True,
+    )
     caseload.allocation_start(child=child, staff=alice, starts_on=timezone.localdate(), by=dana)
     services.consent_types_ensure(organisation=organisation)
 

@@ -128,9 +128,10 @@ def consent_figures(organisation: Organisation, today: dt.date) -> dict[str, int
     conflicts = expiring = 0
     for records in answers.values():
         live = [
-            r for r in records
+            r
+            for r in records
             if r.decision == "granted" and (r.valid_until is None or r.valid_until >= today)
-        ]  # fmt: skip
+        ]
         refused = [r for r in records if r.decision in {"refused", "withdrawn"}]
         if live and refused:
             conflicts += 1
@@ -190,14 +191,18 @@ REQUIRED = {
 
 def training_gap_figure(organisation: Organisation, today: dt.date) -> dict[str, int]:
     lacking = 0
-    for member in User.objects.filter(organisation=organisation, is_active=True,
-                                      is_superuser=False):  # fmt: skip
+    for member in User.objects.filter(
+        organisation=organisation, is_active=True, is_superuser=False
+    ):
         needed = set(REQUIRED[member.role])
         if OnlineAccount.objects.filter(holders=member).exists():
             needed.add("online_presence")
         for kind in needed:
-            record = TrainingRecord.objects.filter(staff=member, kind=kind).order_by(
-                "-completed_on").first()  # fmt: skip
+            record = (
+                TrainingRecord.objects.filter(staff=member, kind=kind)
+                .order_by("-completed_on")
+                .first()
+            )
             if record is None or record.refresh_due <= today:
                 lacking += 1
                 break
@@ -260,16 +265,28 @@ def test_director_reads_the_demo_dashboard_and_downloads_the_board_report(
     # four incidents, one closed, two new, one a data breach; one policy overdue and one
     # due in 31 to 60 days; the therapist's DBS re-check due within the month; the
     # invitee who never enrolled has no second factor.
-    assert {k: expected[k] for k in (
-        "Open incidents", "Waiting for triage", "Data breaches awaiting an ICO decision",
-        "Open for over 30 days", "Policies overdue for review", "Policies due in 31 to 60 days",
-        "DBS checks and training due within 30 days", "Staff without a second factor",
-    )} == {
-        "Open incidents": 3, "Waiting for triage": 2, "Data breaches awaiting an ICO decision": 1,
-        "Open for over 30 days": 0, "Policies overdue for review": 1,
-        "Policies due in 31 to 60 days": 1, "DBS checks and training due within 30 days": 1,
+    assert {
+        k: expected[k]
+        for k in (
+            "Open incidents",
+            "Waiting for triage",
+            "Data breaches awaiting an ICO decision",
+            "Open for over 30 days",
+            "Policies overdue for review",
+            "Policies due in 31 to 60 days",
+            "DBS checks and training due within 30 days",
+            "Staff without a second factor",
+        )
+    } == {
+        "Open incidents": 3,
+        "Waiting for triage": 2,
+        "Data breaches awaiting an ICO decision": 1,
+        "Open for over 30 days": 0,
+        "Policies overdue for review": 1,
+        "Policies due in 31 to 60 days": 1,
+        "DBS checks and training due within 30 days": 1,
         "Staff without a second factor": 1,
-    }  # fmt: skip
+    }
     # The demo's Instagram account has one holder: flagged (practice/demo.py).
     assert expected["Online accounts needing attention"] == 1
     assert expected["Platforms without a current risk assessment"] == 0

@@ -37,8 +37,9 @@ def signed_in(page: Page, base: str, user) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Alder Play Therapy")
 
 
-def test_concern_raised_triaged_referred_and_closed(page: Page, browser: Browser, live_server,
-                                                   organisation, alice, dana) -> None:  # fmt: skip
+def test_concern_raised_triaged_referred_and_closed(
+    page: Page, browser: Browser, live_server, organisation, alice, dana
+) -> None:
     base = live_server.url
     child = ChildFactory(organisation=organisation, first_name="Noor", last_name="Hassan")
     caseload.allocation_start(child=child, staff=alice, starts_on=timezone.localdate(), by=dana)
@@ -137,8 +138,13 @@ def test_concern_raised_triaged_referred_and_closed(page: Page, browser: Browser
     main = page.locator("#main-content")
     expect(main).to_contain_text(ref)
     expect(main).to_contain_text(WHAT_HAPPENED)
-    for later in (CHRONOLOGY_TEXT, REFERRAL_REFERENCE, REFERRAL_OUTCOME, TRIAGE_DECISION,
-                  CLOSE_OUTCOME):  # fmt: skip
+    for later in (
+        CHRONOLOGY_TEXT,
+        REFERRAL_REFERENCE,
+        REFERRAL_OUTCOME,
+        TRIAGE_DECISION,
+        CLOSE_OUTCOME,
+    ):
         expect(page.locator("body")).not_to_contain_text(later)
 
     # 4. A director: the case is a 404, the count is there.

@@ -149,9 +149,15 @@ def test_child_record_is_accessible(page: Page, live_server, dana, organisation)
 
     child = ChildFactory(organisation=organisation, first_name="Noor", last_name="Hassan")
     caseload.guardian_add(
-        child=child, by=dana, full_name="Huda Hassan", email="huda@example.test", phone="",
-        preferred_contact="email", relationship="mother", parental_responsibility=True,
-    )  # fmt: skip
+        child=child,
+        by=dana,
+        full_name="Huda Hassan",
+        email="huda@example.test",
+        phone="",
+        preferred_contact="email",
+        relationship="mother",
+        parental_responsibility=True,
+    )
     sign_in(page, live_server.url, dana)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     for suffix in ("", "edit/", "guardians/add/", "allocate/"):
@@ -164,13 +170,20 @@ def test_policy_pages_are_accessible(page: Page, live_server, bob, organisation)
     from policies import services
 
     draft = services.policy_create(
-        organisation=organisation, by=bob, title="Online Safety Policy", category="online_safety",
-        body="# Purpose\n\nWe keep children safe.\n\n- One\n- Two", audience_roles=["admin"],
-    )  # fmt: skip
+        organisation=organisation,
+        by=bob,
+        title="Online Safety Policy",
+        category="online_safety",
+        body="# Purpose\n\nWe keep children safe.\n\n- One\n- Two",
+        audience_roles=["admin"],
+    )
     sign_in(page, live_server.url, bob)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
-    for path in (f"/policies/{draft.policy_id}/", f"/policies/versions/{draft.pk}/approve/",
-                 f"/policies/versions/{draft.pk}/edit/"):  # fmt: skip
+    for path in (
+        f"/policies/{draft.policy_id}/",
+        f"/policies/versions/{draft.pk}/approve/",
+        f"/policies/versions/{draft.pk}/edit/",
+    ):
         page.goto(f"{live_server.url}{path}")
         assert_accessible(page)
     page.goto(f"{live_server.url}/policies/versions/{draft.pk}/approve/")

@@ -61,9 +61,15 @@ def read(filename: str, data: bytes):
 
 def test_labelled_numeric_dates_in_plain_text() -> None:
     text = "\n".join(
-        ["Online Safety Policy - Harbour Music Therapy", *BODY, "", "Date: 09.09.2025", "",
-         "Review Date: 09.09.2026"]
-    )  # fmt: skip
+        [
+            "Online Safety Policy - Harbour Music Therapy",
+            *BODY,
+            "",
+            "Date: 09.09.2025",
+            "",
+            "Review Date: 09.09.2026",
+        ]
+    )
     found = read("policy.txt", text.encode())
     assert found.title == "Online Safety Policy - Harbour Music Therapy"
     assert found.approved_on == dt.date(2025, 9, 9)
@@ -126,7 +132,7 @@ def test_a_repeated_pdf_footer_gives_version_and_date_and_the_text_is_kept_whole
             ["3. Review", "This policy is reviewed annually."],
         ],
         footer=footer,
-    )  # fmt: skip
+    )
     found = read("online.pdf", data)
     assert found.title == "Online Safety Policy"
     assert found.version == "v2.1"
@@ -201,21 +207,30 @@ def test_import_policy_command_prints_json_and_saves(tmp_path, organisation, bob
     ("text", "approved_on", "review_due"),
     [
         # The label nearest the date decides, not one earlier in the sentence.
-        ("Policy\nIt is due for review annually and was approved on 1 March 2024.",
-         (2024, 3, 1), (2025, 3, 1)),
+        (
+            "Policy\nIt is due for review annually and was approved on 1 March 2024.",
+            (2024, 3, 1),
+            (2025, 3, 1),
+        ),
         # "Last review" is when it was last confirmed, not when it is next due.
         ("Policy\nDate of last review: 12/05/2025", (2025, 5, 12), (2026, 5, 12)),
         ("Policy\nLast review: June 2025\nNext review: June 2026", (2025, 6, 1), (2026, 6, 1)),
         # The latest confirmation counts: adopted long ago, reviewed since.
-        ("Policy\nDate adopted: January 2019\nLast reviewed: September 2024",
-         (2024, 9, 1), (2025, 9, 1)),
+        (
+            "Policy\nDate adopted: January 2019\nLast reviewed: September 2024",
+            (2024, 9, 1),
+            (2025, 9, 1),
+        ),
         # Month-first and ISO dates.
-        ("Policy\nApproved: March 15, 2023\nReview date: March 15, 2024",
-         (2023, 3, 15), (2024, 3, 15)),
+        (
+            "Policy\nApproved: March 15, 2023\nReview date: March 15, 2024",
+            (2023, 3, 15),
+            (2024, 3, 15),
+        ),
         ("Policy\nUpdated 2024-09-01", (2024, 9, 1), (2025, 9, 1)),
         ("Policy\nIssued 01-Sep-2024", (2024, 9, 1), (2025, 9, 1)),
     ],
-)  # fmt: skip
+)
 def test_date_styles_from_review(text, approved_on, review_due) -> None:
     found = read_policy(text)
     assert found.approved_on == dt.date(*approved_on)

@@ -57,9 +57,13 @@ def test_writing_and_approving_a_policy_through_the_pages(bob) -> None:
     as_bob = client_for(bob)
     response = as_bob.post(
         "/policies/new/",
-        {"title": "Photography Policy", "category": "photography", "audience_roles": ["staff"],
-         "body": "Photos only with written consent."},
-    )  # fmt: skip
+        {
+            "title": "Photography Policy",
+            "category": "photography",
+            "audience_roles": ["staff"],
+            "body": "Photos only with written consent.",
+        },
+    )
     policy = Policy.objects.get(title="Photography Policy")
     assert response["Location"] == f"/policies/{policy.pk}/"
     draft = policy.versions.get()
@@ -95,8 +99,12 @@ def test_a_new_version_supersedes_and_the_old_one_still_renders_as_approved(poli
     draft = services.draft_start(policy=policy, by=bob)
     assert draft.label == "v2"
     assert draft.body == old.body
-    services.draft_update(draft=draft, by=bob, body=old.body + "\n\nVoice notes need consent.",
-                          change_summary="Added voice notes")  # fmt: skip
+    services.draft_update(
+        draft=draft,
+        by=bob,
+        body=old.body + "\n\nVoice notes need consent.",
+        change_summary="Added voice notes",
+    )
     services.version_approve(
         draft=draft, by=bob, approved_on=TODAY(), approved_by_name="Helen Marsh"
     )
@@ -127,12 +135,16 @@ def test_reviewed_without_changes_moves_the_review_date_on(policy, bob) -> None:
 
 def test_statuses_are_derived(organisation, bob) -> None:
     def make(title: str, approved_days_ago: int, review_in_days: int) -> Policy:
-        draft = services.policy_create(organisation=organisation, by=bob, title=title,
-                                       category="other", body="Text")  # fmt: skip
+        draft = services.policy_create(
+            organisation=organisation, by=bob, title=title, category="other", body="Text"
+        )
         services.version_approve(
-            draft=draft, by=bob, approved_on=TODAY() - dt.timedelta(days=approved_days_ago),
-            approved_by_name="X", review_due=TODAY() + dt.timedelta(days=review_in_days),
-        )  # fmt: skip
+            draft=draft,
+            by=bob,
+            approved_on=TODAY() - dt.timedelta(days=approved_days_ago),
+            approved_by_name="X",
+            review_due=TODAY() + dt.timedelta(days=review_in_days),
+        )
         return Policy.objects.get(pk=draft.policy_id)
 
     assert services.policy_state(make("A", 400, -5)).status == "overdue"
@@ -187,9 +199,12 @@ def test_pdfs_read_back(policy, alice, bob, dana) -> None:
 
 def test_policy_text_is_rendered_safely(organisation, bob) -> None:
     draft = services.policy_create(
-        organisation=organisation, by=bob, title="X", category="other",
+        organisation=organisation,
+        by=bob,
+        title="X",
+        category="other",
         body="<script>alert(1)</script>\n\n[click](javascript:alert(1))\n\n**bold**",
-    )  # fmt: skip
+    )
     page = client_for(bob).get(f"/policies/{draft.policy_id}/").content.decode()
     approve = client_for(bob).get(f"/policies/versions/{draft.pk}/approve/").content.decode()
     assert "<script>alert(1)</script>" not in approve
@@ -212,8 +227,12 @@ def test_who_may_do_what(policy, alice, charlie, bob) -> None:
     )
     assert as_alice.get("/policies/new/").status_code == 403
     as_charlie = client_for(charlie)
-    for suffix in (f"{policy.pk}/", f"versions/{version.pk}/", f"versions/{version.pk}/pdf/",
-                   f"{policy.pk}/coverage/"):  # fmt: skip
+    for suffix in (
+        f"{policy.pk}/",
+        f"versions/{version.pk}/",
+        f"versions/{version.pk}/pdf/",
+        f"{policy.pk}/coverage/",
+    ):
         url = f"/policies/{suffix}"
         assert as_charlie.get(url).status_code == 404, url
     assert as_charlie.post(f"/policies/versions/{version.pk}/acknowledge/").status_code == 404
@@ -248,10 +267,17 @@ def test_upload_shows_what_was_found_and_saves_only_when_confirmed(bob, organisa
     token = re.search(r'name="token" value="([^"]+)"', page).group(1)
     response = as_bob.post(
         "/policies/import/",
-        {"token": token, "title": "Data Protection Policy", "category": "data_protection",
-         "label": "v4", "approved_on": "2024-04-03", "approved_by_name": "",
-         "review_due": "2025-04-03", "review_interval_months": "12"},
-    )  # fmt: skip
+        {
+            "token": token,
+            "title": "Data Protection Policy",
+            "category": "data_protection",
+            "label": "v4",
+            "approved_on": "2024-04-03",
+            "approved_by_name": "",
+            "review_due": "2025-04-03",
+            "review_interval_months": "12",
+        },
+    )
     policy = Policy.objects.get()
     assert response["Location"] == f"/policies/{policy.pk}/"
     version = policy.versions.get()
@@ -306,9 +332,11 @@ def test_backdated_approval_is_refused_and_labels_follow_imports(policy, bob) ->
     draft = services.draft_start(policy=policy, by=bob)
     with pytest.raises(ValidationError, match="on or after v1"):
         services.version_approve(
-            draft=draft, by=bob, approved_by_name="H",
+            draft=draft,
+            by=bob,
+            approved_by_name="H",
             approved_on=policy.versions.get(label="v1").approved_on - dt.timedelta(days=1),
-        )  # fmt: skip
+        )
     draft.refresh_from_db()
     assert draft.status == "draft"
     PolicyVersion.objects.filter(pk=draft.pk).update(label="v2.1")
@@ -322,8 +350,13 @@ def test_backdated_approval_is_refused_and_labels_follow_imports(policy, bob) ->
 
 
 def test_pdf_prints_names_as_written(organisation, bob) -> None:
-    draft = services.policy_create(organisation=organisation, by=bob, title="Smith & Jones <Care>",
-                                   category="other", body="Text & more")  # fmt: skip
+    draft = services.policy_create(
+        organisation=organisation,
+        by=bob,
+        title="Smith & Jones <Care>",
+        category="other",
+        body="Text & more",
+    )
     services.version_approve(draft=draft, by=bob, approved_on=TODAY(), approved_by_name="A & B")
     text = (
         PdfReader(io.BytesIO(client_for(bob).get(f"/policies/versions/{draft.pk}/pdf/").content))

@@ -26,13 +26,21 @@ def director(organisation):
 
 def approved_policy(organisation, owner, review_due: dt.date, audience=()) -> Policy:
     draft = services.policy_create(
-        organisation=organisation, by=owner, title="Remote Sessions Policy",
-        category="remote_sessions", body="Text", owner=owner, audience_roles=list(audience),
-    )  # fmt: skip
+        organisation=organisation,
+        by=owner,
+        title="Remote Sessions Policy",
+        category="remote_sessions",
+        body="Text",
+        owner=owner,
+        audience_roles=list(audience),
+    )
     services.version_approve(
-        draft=draft, by=owner, approved_on=review_due - dt.timedelta(days=365),
-        approved_by_name="Board", review_due=review_due,
-    )  # fmt: skip
+        draft=draft,
+        by=owner,
+        approved_on=review_due - dt.timedelta(days=365),
+        approved_by_name="Board",
+        review_due=review_due,
+    )
     return Policy.objects.get(pk=draft.policy_id)
 
 
@@ -45,8 +53,13 @@ def test_review_stages_go_to_the_owner_and_directors(organisation, bob, director
         day += dt.timedelta(days=1)
     rows = ReminderLedger.objects.filter(kind="policy.review_due", object_id=str(policy.pk))
     assert sorted(rows.values_list("stage", flat=True)) == [
-        "30d", "60d", "7d", "due", "overdue-1w", "overdue-2w"
-    ]  # fmt: skip
+        "30d",
+        "60d",
+        "7d",
+        "due",
+        "overdue-1w",
+        "overdue-2w",
+    ]
     for ledger in rows:
         assert set(ledger.notices.values_list("recipient__full_name", flat=True)) == {
             "Bob Bennett",

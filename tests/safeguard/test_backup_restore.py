@@ -94,14 +94,23 @@ def manage(
 def build_records(organisation, dana, alice) -> None:
     """A child with two parents, consent given three ways, and a concern with evidence."""
     child = caseload.child_create(
-        organisation=organisation, by=dana, first_name="Noor", last_name="Hassan",
+        organisation=organisation,
+        by=dana,
+        first_name="Noor",
+        last_name="Hassan",
         date_of_birth=dt.date(2015, 4, 2),
-    )  # fmt: skip
+    )
     for name, email in (("Huda Hassan", "huda@example.test"), ("Sami Hassan", "sami@example.test")):
         caseload.guardian_add(
-            child=child, by=dana, full_name=name, email=email, phone="", preferred_contact="email",
-            relationship="parent", parental_responsibility=True,
-        )  # fmt: skip
+            child=child,
+            by=dana,
+            full_name=name,
+            email=email,
+            phone="",
+            preferred_contact="email",
+            relationship="parent",
+            parental_responsibility=True,
+        )
     caseload.allocation_start(child=child, staff=alice, starts_on=timezone.localdate(), by=dana)
     consent.consent_types_ensure(organisation=organisation)
     huda, sami = (link.guardian for link in child.guardian_links.order_by("guardian__email"))
@@ -109,37 +118,55 @@ def build_records(organisation, dana, alice) -> None:
 
     # Online: a request emailed to Huda, answered on the signing page.
     (request,) = consent.consent_request_send(
-        child=child, guardians=[huda], consent_types=[types["online_sessions"], types["recording"]],
+        child=child,
+        guardians=[huda],
+        consent_types=[types["online_sessions"], types["recording"]],
         by=alice,
-    )  # fmt: skip
+    )
     answers = {version.pk: "granted" for version in request.items.all()}
     answers[request.items.get(consent_type=types["recording"]).pk] = "refused"
     consent.consent_sign(
-        token_digest=request.token_sha256, answers=answers, typed_name="Huda Hassan",
-        relationship="mother", signature_png="",
+        token_digest=request.token_sha256,
+        answers=answers,
+        typed_name="Huda Hassan",
+        relationship="mother",
+        signature_png="",
         request=RequestFactory().post("/consent/sign/", REMOTE_ADDR="203.0.113.7"),
-    )  # fmt: skip
+    )
     # On paper (a scan kept in MEDIA_ROOT), and by telephone.
     consent_records.paper_consent_record(
-        child=child, guardian=sami, consent_types=[types["messaging"]],
-        signed_on=timezone.localdate(), signed_by="Sami Hassan", scan_name="form.pdf", scan=PDF,
+        child=child,
+        guardian=sami,
+        consent_types=[types["messaging"]],
+        signed_on=timezone.localdate(),
+        signed_by="Sami Hassan",
+        scan_name="form.pdf",
+        scan=PDF,
         by=alice,
-    )  # fmt: skip
+    )
     consent_records.verbal_consent_record(
         child=child, guardian=sami, consent_type=types["online_sessions"], by=alice
     )
 
     incident = incidents.incident_raise(
-        reporter=alice, children=[child], occurred_at=timezone.now() - dt.timedelta(hours=3),
-        disclosed_at=timezone.now() - dt.timedelta(hours=2), category="contact",
-        incident_type="grooming", platform="A game's chat",
-        what_happened="An adult asked Noor to move to a private app.", initial_risk="medium",
+        reporter=alice,
+        children=[child],
+        occurred_at=timezone.now() - dt.timedelta(hours=3),
+        disclosed_at=timezone.now() - dt.timedelta(hours=2),
+        category="contact",
+        incident_type="grooming",
+        platform="A game's chat",
+        what_happened="An adult asked Noor to move to a private app.",
+        initial_risk="medium",
         evidence=("screenshot.png", PNG),
-    )  # fmt: skip
+    )
     incidents.chronology_add(
-        incident=incident, by=dana, kind="parent_contact", text="Spoke to Huda by phone.",
+        incident=incident,
+        by=dana,
+        kind="parent_contact",
+        text="Spoke to Huda by phone.",
         happened_at=timezone.now(),
-    )  # fmt: skip
+    )
 
 
 def postgres_url(settings_dict: dict, name: str) -> str:
@@ -280,9 +307,11 @@ def test_postgres_backup_restores_into_a_fresh_database(
         assert f"Audit chain intact: {events} events verified." in check.stdout
         # Without the key the chain cannot be proved: the key is part of the backup.
         check = manage(
-            "verify_audit", database_url=restored_url, tmp_path=tmp_path,
+            "verify_audit",
+            database_url=restored_url,
+            tmp_path=tmp_path,
             AUDIT_CHAIN_KEY="not the key the chain was written with",
-        )  # fmt: skip
+        )
         assert check.returncode == 1
         assert "Audit chain broken at event #1" in check.stderr
     finally:
@@ -329,9 +358,13 @@ def test_sqlite_online_backup_restores_every_row_and_the_chain(tmp_path) -> None
 
     # The live file is refused as a target, by the process that runs on it.
     result = manage(
-        "restore", str(backup), "--database-url", live_url, database_url=live_url,
+        "restore",
+        str(backup),
+        "--database-url",
+        live_url,
+        database_url=live_url,
         tmp_path=tmp_path,
-    )  # fmt: skip
+    )
     assert result.returncode == 1
     assert "live database" in result.stderr
 

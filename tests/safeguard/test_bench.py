@@ -18,10 +18,15 @@ def test_bench_prints_the_documented_json_and_rolls_back() -> None:
     assert set(result) == {"pages", "floor_p50_ms", "sweep", "pdf"}
     names = {page["name"] for page in result["pages"]}
     assert {
-        "home", "children (admin)", "caseload (therapist)", "child detail",
-        "dashboard (director)", "incident list (DSL)", "parent signing page (GET)",
+        "home",
+        "children (admin)",
+        "caseload (therapist)",
+        "child detail",
+        "dashboard (director)",
+        "incident list (DSL)",
+        "parent signing page (GET)",
         "parent signing page (POST)",
-    } <= names  # fmt: skip
+    } <= names
     for page in result["pages"]:
         assert set(page) == {"name", "size", "queries", "p50_ms", "p95_ms"}
         assert page["queries"] > 0

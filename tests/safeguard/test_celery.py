@@ -50,11 +50,27 @@ def test_a_real_worker_takes_the_task_from_redis_and_writes_to_postgres(
     queue = f"test-{uuid.uuid4().hex}"
     env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": redis_broker}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "safeguard", "worker", "--pool=solo",
-         "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat",
-         "--loglevel=WARNING"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "safeguard",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         record_worker_heartbeat.apply_async(queue=queue)
         deadline = time.monotonic() + 60

@@ -283,9 +283,15 @@ def test_unallocated_filter_includes_children_never_allocated(dana, alice, bob, 
 
 @pytest.mark.parametrize(
     "query",
-    ["?staff=%C2%B2", "?staff=" + "9" * 5000, "?staff=" + "9" * 26, "?q=%00", "?q=" + "a" * 9000,
-     "?status=<script>"],
-)  # fmt: skip
+    [
+        "?staff=%C2%B2",
+        "?staff=" + "9" * 5000,
+        "?staff=" + "9" * 26,
+        "?q=%00",
+        "?q=" + "a" * 9000,
+        "?status=<script>",
+    ],
+)
 def test_odd_query_strings_never_500(dana, children, query: str) -> None:
     response = client_for(dana).get(f"/children/{query}")
     assert response.status_code == 200
@@ -301,9 +307,14 @@ def test_a_link_made_at_the_same_moment_elsewhere_is_a_message_not_a_500(
 
     from safeguard.models import ChildGuardian
 
-    parent = {"full_name": "Sam Tester", "email": "sam@example.test", "phone": "",
-              "preferred_contact": "email", "relationship": "mother",
-              "parental_responsibility": True}  # fmt: skip
+    parent = {
+        "full_name": "Sam Tester",
+        "email": "sam@example.test",
+        "phone": "",
+        "preferred_contact": "email",
+        "relationship": "mother",
+        "parental_responsibility": True,
+    }
     caseload.guardian_add(child=children["Ada"], by=dana, **parent)
     # The other browser's check ran before the first link existed.
     monkeypatch.setattr(ChildGuardian.objects, "filter", lambda **kw: ChildGuardian.objects.none())

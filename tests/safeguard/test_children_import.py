@@ -76,8 +76,9 @@ def test_one_bad_row_saves_nothing_and_names_the_row_and_problem(as_dana: Client
 
 
 def test_a_child_already_in_safeguard_is_an_error(as_dana: Client, organisation) -> None:
-    ChildFactory(organisation=organisation, first_name="Lily", last_name="Ward",
-                 date_of_birth="2014-11-30")  # fmt: skip
+    ChildFactory(
+        organisation=organisation, first_name="Lily", last_name="Ward", date_of_birth="2014-11-30"
+    )
     response = upload(as_dana, HEADER + "\n".join(GOOD_ROWS) + "\n")
     assert "This child is already in Safeguard." in response.content.decode()
     assert Child.objects.count() == 1

@@ -46,9 +46,12 @@ def test_training_refresh_dates(bob, alice) -> None:
     )
     as_bob.post(
         f"/staff/{alice.pk}/compliance/",
-        {"training-kind": "safeguarding", "training-level": "Level 2",
-         "training-completed_on": "2025-06-10"},
-    )  # fmt: skip
+        {
+            "training-kind": "safeguarding",
+            "training-level": "Level 2",
+            "training-completed_on": "2025-06-10",
+        },
+    )
     refresh = {r.kind: r.refresh_due for r in TrainingRecord.objects.filter(staff=alice)}
     assert refresh == {"online_safety": dt.date(2027, 3, 1), "safeguarding": dt.date(2028, 6, 10)}
 
@@ -83,9 +86,12 @@ def test_who_sees_and_who_records(organisation, bob, alice, charlie) -> None:
 
 def test_dbs_falling_due_reminds_the_person_and_the_admins(organisation, alice, bob) -> None:
     DBSCheck.objects.create(
-        organisation=organisation, staff=alice, level="enhanced",
-        issued_on=dt.date(2023, 12, 20), recorded_by=bob,
-    )  # fmt: skip
+        organisation=organisation,
+        staff=alice,
+        level="enhanced",
+        issued_on=dt.date(2023, 12, 20),
+        recorded_by=bob,
+    )
     organisation.dbs_recheck_months = 36  # due 20 December 2026
     organisation.save()
 

@@ -74,8 +74,9 @@ class Browser:
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
         )
 
-    def open(self, url: str, data: dict[str, str] | None = None,
-             referer: str = "") -> tuple[int, str, str]:  # fmt: skip
+    def open(
+        self, url: str, data: dict[str, str] | None = None, referer: str = ""
+    ) -> tuple[int, str, str]:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         headers = {"Referer": referer} if referer else {}
         # Only ever http:// to the gunicorn this test starts.

@@ -85,11 +85,20 @@ def test_make_run_serves_login_runs_the_worker_and_stops_on_ctrl_c(tmp_path: Pat
         # would; only the worker that make run started can carry them out.
         noon = dt.datetime.now(dt.UTC).replace(hour=12, minute=0).isoformat()
         subprocess.run(
-            [str(ROOT / ".venv/bin/python"), "manage.py", "shell", "-c",
-             "from safeguard.tasks import record_worker_heartbeat, sweep_reminders\n"
-             f"record_worker_heartbeat.delay(); sweep_reminders.delay({noon!r})"],
-            cwd=ROOT, env=env, check=True, capture_output=True, timeout=60,
-        )  # fmt: skip
+            [
+                str(ROOT / ".venv/bin/python"),
+                "manage.py",
+                "shell",
+                "-c",
+                "from safeguard.tasks import record_worker_heartbeat, sweep_reminders\n"
+                f"record_worker_heartbeat.delay(); sweep_reminders.delay({noon!r})",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         wait_for(
             lambda: json.loads(fetch(f"{base}/healthz")[1])["worker_last_seen"] is not None,
             60,

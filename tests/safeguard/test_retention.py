@@ -42,8 +42,12 @@ def deputy(organisation):
 
 @pytest.fixture
 def child(organisation, dana, alice):
-    child = ChildFactory(organisation=organisation, first_name="Noor", last_name="Hassan",
-                         date_of_birth=dt.date(2000, 1, 10))  # fmt: skip
+    child = ChildFactory(
+        organisation=organisation,
+        first_name="Noor",
+        last_name="Hassan",
+        date_of_birth=dt.date(2000, 1, 10),
+    )
     caseload.allocation_start(child=child, staff=alice, starts_on=timezone.localdate(), by=dana)
     consent_services.consent_types_ensure(organisation=organisation)
     return child
@@ -51,22 +55,38 @@ def child(organisation, dana, alice):
 
 def contact(child, staff, notes="Talked about the game chat."):
     return ContactLog.objects.create(
-        organisation=child.organisation, child=child, staff=staff,
-        happened_at=timezone.now() - dt.timedelta(days=10), channel="video", platform="Zoom",
-        notes=notes, consent_type=ConsentType.objects.get(code="online_sessions"),
-        consent_allowed=True, consent_reason="Granted",
-    )  # fmt: skip
+        organisation=child.organisation,
+        child=child,
+        staff=staff,
+        happened_at=timezone.now() - dt.timedelta(days=10),
+        channel="video",
+        platform="Zoom",
+        notes=notes,
+        consent_type=ConsentType.objects.get(code="online_sessions"),
+        consent_allowed=True,
+        consent_reason="Granted",
+    )
 
 
 def concern(child, reporter):
     incident = incident_services.incident_raise(
-        reporter=reporter, children=[child], occurred_at=timezone.now() - dt.timedelta(hours=2),
-        disclosed_at=timezone.now() - dt.timedelta(hours=1), category="contact",
-        incident_type="grooming", what_happened="A stranger asked for photos.",
-        initial_risk="high", evidence=("shot.png", PNG),
-    )  # fmt: skip
-    incident_services.referral_add(incident=incident, by=reporter, agency="police",
-                                   referred_on=timezone.localdate(), reference="CAD 1")  # fmt: skip
+        reporter=reporter,
+        children=[child],
+        occurred_at=timezone.now() - dt.timedelta(hours=2),
+        disclosed_at=timezone.now() - dt.timedelta(hours=1),
+        category="contact",
+        incident_type="grooming",
+        what_happened="A stranger asked for photos.",
+        initial_risk="high",
+        evidence=("shot.png", PNG),
+    )
+    incident_services.referral_add(
+        incident=incident,
+        by=reporter,
+        agency="police",
+        referred_on=timezone.localdate(),
+        reference="CAD 1",
+    )
     return incident
 
 
@@ -134,9 +154,14 @@ def contact_review(organisation, child, alice):
 def test_keep_sets_a_new_review_date_and_queues_again_then(organisation, contact_review, bob):
     review, log = contact_review
     until = years_from_now(3) + dt.timedelta(days=30)
-    response = client_for(bob).post(f"/retention/reviews/{review.pk}/", {
-        "action": "keep", "keep-reason": "A complaint is open.", "keep-keep_until": until,
-    })  # fmt: skip
+    response = client_for(bob).post(
+        f"/retention/reviews/{review.pk}/",
+        {
+            "action": "keep",
+            "keep-reason": "A complaint is open.",
+            "keep-keep_until": until,
+        },
+    )
     assert response.status_code == 302
     review.refresh_from_db()
     assert (review.decision, review.keep_until, review.done_at is not None) == ("keep", until, True)
@@ -150,9 +175,13 @@ def test_keep_sets_a_new_review_date_and_queues_again_then(organisation, contact
 
 def test_anonymise_removes_words_and_keeps_the_statistics(contact_review, bob):
     review, log = contact_review
-    client_for(bob).post(f"/retention/reviews/{review.pk}/", {
-        "action": "anonymise", "anon-reason": "Period ended.",
-    })  # fmt: skip
+    client_for(bob).post(
+        f"/retention/reviews/{review.pk}/",
+        {
+            "action": "anonymise",
+            "anon-reason": "Period ended.",
+        },
+    )
     log.refresh_from_db()
     assert (log.notes, log.platform) == ("", "")
     assert (log.channel, log.consent_allowed) == ("video", True)
@@ -161,9 +190,13 @@ def test_anonymise_removes_words_and_keeps_the_statistics(contact_review, bob):
 
 def test_delete_removes_the_record_and_the_audit_names_it_without_content(contact_review, bob):
     review, log = contact_review
-    client_for(bob).post(f"/retention/reviews/{review.pk}/", {
-        "action": "delete", "delete-reason": "Period ended.",
-    })  # fmt: skip
+    client_for(bob).post(
+        f"/retention/reviews/{review.pk}/",
+        {
+            "action": "delete",
+            "delete-reason": "Period ended.",
+        },
+    )
     assert not ContactLog.objects.filter(pk=log.pk).exists()
     event = AuditEvent.objects.get(action="retention.deleted")
     assert f"contact log #{log.pk}" in event.details["deleted"]
@@ -180,14 +213,24 @@ def test_only_the_right_reviewers_decide(contact_review, dana):
 
 def test_consent_records_change_only_through_a_decision(organisation, child, dana, bob):
     link = caseload.guardian_add(
-        child=child, by=dana, full_name="Huda Hassan", email="", phone="0161 000 0000",
-        preferred_contact="phone", relationship="mother", parental_responsibility=True,
-    )  # fmt: skip
+        child=child,
+        by=dana,
+        full_name="Huda Hassan",
+        email="",
+        phone="0161 000 0000",
+        preferred_contact="phone",
+        relationship="mother",
+        parental_responsibility=True,
+    )
     from consent import records
 
     record = records.verbal_consent_record(
-        child=child, guardian=link.guardian, consent_type=ConsentType.objects.get(
-            code="online_sessions"), by=dana, notes="By phone")  # fmt: skip
+        child=child,
+        guardian=link.guardian,
+        consent_type=ConsentType.objects.get(code="online_sessions"),
+        by=dana,
+        notes="By phone",
+    )
     with pytest.raises(ConsentRecordImmutableError):
         ConsentRecord.objects.filter(pk=record.pk).update(typed_name="x")
     child.discharged_on = timezone.localdate()
@@ -235,8 +278,10 @@ def test_anonymising_an_incident_keeps_its_kind_and_dates(incident_review, dana)
     incident.refresh_from_db()
     assert incident.what_happened == "[anonymised]"
     assert (incident.incident_type, incident.category, incident.risk) == (
-        "grooming", "contact", "high",
-    )  # fmt: skip
+        "grooming",
+        "contact",
+        "high",
+    )
     assert not incident.children.exists()
     assert set(incident.chronology.values_list("text", flat=True)) == {"[anonymised]"}
     assert not incident.history.exclude(what_happened="[anonymised]").exists()
@@ -247,10 +292,14 @@ def test_anonymising_an_incident_keeps_its_kind_and_dates(incident_review, dana)
 def test_a_legal_hold_blocks_anonymising_and_deleting(incident_review, dana, deputy, scope):
     review, incident = incident_review
     retention.legal_hold_place(
-        organisation=incident.organisation, scope=scope, reason="Police investigation.",
-        by=dana, child=incident.children.first(), incident_id=incident.pk,
+        organisation=incident.organisation,
+        scope=scope,
+        reason="Police investigation.",
+        by=dana,
+        child=incident.children.first(),
+        incident_id=incident.pk,
         incident_reference=incident.reference,
-    )  # fmt: skip
+    )
     with pytest.raises(ValidationError, match="legal hold"):
         retention.review_anonymise(review=review, by=dana, reason="x")
     with pytest.raises(ValidationError, match="legal hold"):
@@ -280,12 +329,18 @@ def test_a_hold_placed_after_the_request_still_stops_the_deletion(incident_revie
 
 def test_holds_are_placed_and_released_through_the_pages(organisation, child, dana, alice):
     client = client_for(dana)
-    response = client.post("/retention/holds/new/", {
-        "scope": "incident", "incident": "OS-1999-0001", "reason": "Claim.",
-    })  # fmt: skip
+    response = client.post(
+        "/retention/holds/new/",
+        {
+            "scope": "incident",
+            "incident": "OS-1999-0001",
+            "reason": "Claim.",
+        },
+    )
     assert "No incident of yours has that reference." in response.content.decode()
-    client.post("/retention/holds/new/", {"scope": "child", "child": child.pk,
-                                          "reason": "Court order."})  # fmt: skip
+    client.post(
+        "/retention/holds/new/", {"scope": "child", "child": child.pk, "reason": "Court order."}
+    )
     hold = LegalHold.objects.get()
     assert hold.is_active()
     page = client_for(alice).get(f"/children/{child.pk}/").content.decode()
@@ -303,14 +358,21 @@ def test_holds_are_placed_and_released_through_the_pages(organisation, child, da
 
 def test_a_superseded_policy_version_is_kept_while_consent_rests_on_it(organisation, bob):
     draft = policy_services.policy_create(
-        organisation=organisation, by=bob, title="Online Safety Policy", category="online_safety",
-        body="Version one.", audience_roles=["staff"], owner=bob,
-    )  # fmt: skip
-    policy_services.version_approve(draft=draft, by=bob, approved_on=timezone.localdate(),
-                                    approved_by_name="Helen Marsh")  # fmt: skip
+        organisation=organisation,
+        by=bob,
+        title="Online Safety Policy",
+        category="online_safety",
+        body="Version one.",
+        audience_roles=["staff"],
+        owner=bob,
+    )
+    policy_services.version_approve(
+        draft=draft, by=bob, approved_on=timezone.localdate(), approved_by_name="Helen Marsh"
+    )
     second = policy_services.draft_start(policy=draft.policy, by=bob)
-    policy_services.version_approve(draft=second, by=bob, approved_on=timezone.localdate(),
-                                    approved_by_name="Helen Marsh")  # fmt: skip
+    policy_services.version_approve(
+        draft=second, by=bob, approved_on=timezone.localdate(), approved_by_name="Helen Marsh"
+    )
     retention.queue_reviews(organisation=organisation, today=years_from_now(7))
     review = review_of(draft)
     retention.review_delete(review=review, by=bob, reason="Six years on.")

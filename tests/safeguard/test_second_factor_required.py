@@ -14,8 +14,14 @@ pytestmark = pytest.mark.django_db
 ENROLMENT_URLS = {"/account/two-factor/setup/", "/account/two-factor/qr/", "/account/logout/"}
 PUBLIC_URLS = {"/account/login/", "/healthz", "/consent/manage/new-link/"}
 # Parents' consent links and pages: public, and without a valid link a clear 404.
-PUBLIC_PREFIXES = ("/account/invitation/", "/c/", "/m/", "/consent/sign/", "/consent/receipt/",
-                   "/consent/manage/")  # fmt: skip
+PUBLIC_PREFIXES = (
+    "/account/invitation/",
+    "/c/",
+    "/m/",
+    "/consent/sign/",
+    "/consent/receipt/",
+    "/consent/manage/",
+)
 
 
 def concrete_urls() -> list[str]:

@@ -32,8 +32,11 @@ def test_seed_demo_is_idempotent_and_prints_working_logins() -> None:
     from incidents.models import Incident
 
     assert sorted(Incident.objects.values_list("status", flat=True)) == [
-        "closed", "new", "new", "referred",
-    ]  # fmt: skip
+        "closed",
+        "new",
+        "new",
+        "referred",
+    ]
     printed = dict(re.findall(r"(\S+@demo\.safeguard\.test)\s+TOTP ([A-Z2-7]+)", second))
     assert set(printed) == set(enrolled.values_list("email", flat=True))
     for email, secret in printed.items():

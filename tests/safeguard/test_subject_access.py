@@ -290,7 +290,10 @@ def test_how_records_were_handled_goes_for_review_and_a_lost_file_is_noted(world
     evidence.file.storage.delete(evidence.file.name)  # gone from storage, say
     archive = export(client_for(dana), world["sar"])
     index = {e["model"]: e for e in json.loads(archive.read("index.json"))["records"]}
-    for label in ("safeguard.legalhold", "safeguard.retentionreview",
-                  "safeguard.subjectaccessrequest"):  # fmt: skip
+    for label in (
+        "safeguard.legalhold",
+        "safeguard.retentionreview",
+        "safeguard.subjectaccessrequest",
+    ):
         assert index[label]["file"].startswith(subject_access.REVIEW_FOLDER), label
     assert any(name.endswith(".missing.txt") for name in archive.namelist())

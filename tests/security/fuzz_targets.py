@@ -88,46 +88,88 @@ def _t(name: str, persona: str, route: str | None = None, **kwargs: Any) -> Targ
 NEW_PASSWORD = "a fresh and rather long passphrase 42"
 PASSWORD_PAIR = {"new_password1": (NEW_PASSWORD,), "new_password2": (NEW_PASSWORD,)}
 
-CHILD_FIELDS = ("first_name", "last_name", "preferred_name", "date_of_birth", "active_from",
-                "discharged_on", "communication_needs")  # fmt: skip
+CHILD_FIELDS = (
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "date_of_birth",
+    "active_from",
+    "discharged_on",
+    "communication_needs",
+)
 
-# fmt: off
 FORMS: tuple[Target, ...] = (
     # --- signing in, second factors, one's own account
-    _t("login", "anonymous", valid_factory="login_auth",
-       changes={"safeguard.user": {"last_login"}}),
-    _t("login:token", "anonymous", route="login", page_factory="login_token",
-       valid_factory="login_token", changes={"safeguard.user": {"last_login"}}),
-    _t("login:backup", "anonymous", route="login", page_factory="login_backup",
-       valid_factory="login_backup",
-       changes={"safeguard.user": {"last_login"}, "otp_static.statictoken": ANY}),
+    _t(
+        "login", "anonymous", valid_factory="login_auth", changes={"safeguard.user": {"last_login"}}
+    ),
+    _t(
+        "login:token",
+        "anonymous",
+        route="login",
+        page_factory="login_token",
+        valid_factory="login_token",
+        changes={"safeguard.user": {"last_login"}},
+    ),
+    _t(
+        "login:backup",
+        "anonymous",
+        route="login",
+        page_factory="login_backup",
+        valid_factory="login_backup",
+        changes={"safeguard.user": {"last_login"}, "otp_static.statictoken": ANY},
+    ),
     _t("two_factor_setup", "unenrolled", valid_factory="new_authenticator"),
     _t("authenticator_add", "dsl", valid_factory="new_authenticator"),
-    _t("password_change", "dsl",
-       valid={"old_password": ("correct horse battery staple",), **PASSWORD_PAIR},
-       changes={"safeguard.user": {"password"}}),
-    _t("invitation_accept", "anonymous", valid=PASSWORD_PAIR,
-       changes={"safeguard.user": {"password", "last_login"}}),
+    _t(
+        "password_change",
+        "dsl",
+        valid={"old_password": ("correct horse battery staple",), **PASSWORD_PAIR},
+        changes={"safeguard.user": {"password"}},
+    ),
+    _t(
+        "invitation_accept",
+        "anonymous",
+        valid=PASSWORD_PAIR,
+        changes={"safeguard.user": {"password", "last_login"}},
+    ),
     # --- children, guardians, caseloads
     _t("child_create", "dsl"),
     _t("child_import", "dsl", uploads={"file": "csv"}),
     _t("child_edit", "dsl", changes={"safeguard.child": CHILD_FIELDS}),
     _t("guardian_add", "dsl", valid_factory="guardian"),
-    _t("guardian_edit", "dsl", valid_factory="guardian", changes={
-        "safeguard.guardian": {"full_name", "email", "phone", "preferred_contact"},
-        "safeguard.childguardian": {"relationship", "parental_responsibility"},
-    }),
+    _t(
+        "guardian_edit",
+        "dsl",
+        valid_factory="guardian",
+        changes={
+            "safeguard.guardian": {"full_name", "email", "phone", "preferred_contact"},
+            "safeguard.childguardian": {"relationship", "parental_responsibility"},
+        },
+    ),
     _t("allocation_add", "dsl"),
     # --- consent: parents
-    _t("consent_sign", "parent", valid_factory="consent_sign",
-       changes={"consent.consentrequest": ANY}),
-    _t("consent_manage_link", "anonymous", valid={"email": ("pat@example.test",)},
-       changes={"consent.guardianaccess": ANY}),
+    _t(
+        "consent_sign",
+        "parent",
+        valid_factory="consent_sign",
+        changes={"consent.consentrequest": ANY},
+    ),
+    _t(
+        "consent_manage_link",
+        "anonymous",
+        valid={"email": ("pat@example.test",)},
+        changes={"consent.guardianaccess": ANY},
+    ),
     # --- consent: staff
     _t("consent_request_new", "therapist", changes={"consent.consentrequest": ANY}),
     _t("consent_verbal_new", "dsl", changes={"consent.consentrequest": ANY}),
-    _t("consent_paper_new", "dsl", uploads={"scan": "paper"},
-       changes={"consent.consentrequest": ANY}),
+    _t(
+        "consent_paper_new",
+        "dsl",
+        uploads={"scan": "paper"},
+        changes={"consent.consentrequest": ANY},
+    ),
     # A contact where a participant was removed opens a draft incident: a new reference.
     _t("contact_new", "therapist", changes={"incidents.referencecounter": {"last"}}),
     _t("consent_type_edit", "admin", changes={"consent.consenttype": ANY}),
@@ -137,11 +179,14 @@ FORMS: tuple[Target, ...] = (
     _t("policy_import:confirm", "admin", route="policy_import", page_factory="policy_import"),
     _t("policy_reviewed", "admin", changes={"policies.policy": ANY}),
     _t("draft_edit", "admin", changes={"policies.policyversion": ANY}),
-    _t("version_approve", "admin",
-       changes={"policies.policyversion": ANY, "policies.policy": ANY}),
+    _t("version_approve", "admin", changes={"policies.policyversion": ANY, "policies.policy": ANY}),
     # --- incidents
-    _t("incident_new", "therapist", uploads={"evidence": "evidence"},
-       changes={"incidents.referencecounter": {"last"}}),
+    _t(
+        "incident_new",
+        "therapist",
+        uploads={"evidence": "evidence"},
+        changes={"incidents.referencecounter": {"last"}},
+    ),
     _t("incident_settings", "dsl", changes={"incidents.incidentsettings": ANY}),
     _t("incident_triage", "dsl", changes={"incidents.incident": ANY}),
     _t("incident_action", "dsl", changes={"incidents.incident": ANY}),
@@ -152,43 +197,65 @@ FORMS: tuple[Target, ...] = (
     _t("incident_close", "dsl", changes={"incidents.incident": ANY}),
     _t("incident_signoff_decline", "dsl", changes={"incidents.incident": ANY}),
     _t("incident_ico", "dsl", changes={"incidents.incident": ANY}),
-    _t("incident_evidence_add", "dsl", uploads={"evidence": "evidence"},
-       changes={"incidents.incident": ANY}),
+    _t(
+        "incident_evidence_add",
+        "dsl",
+        uploads={"evidence": "evidence"},
+        changes={"incidents.incident": ANY},
+    ),
     _t("incident_access", "dsl"),
     # --- records: retention, legal holds, subject access
     _t("retention_rule", "admin", changes={"safeguard.retentionrule": ANY}),
-    _t("retention_review", "dsl",
-       forms=("keep_form", "anonymise_form", "delete_form", "decline_form"),
-       valid={"action": ("keep", "anonymise", "delete", "decline")},
-       changes={"safeguard.retentionreview": ANY}),
+    _t(
+        "retention_review",
+        "dsl",
+        forms=("keep_form", "anonymise_form", "delete_form", "decline_form"),
+        valid={"action": ("keep", "anonymise", "delete", "decline")},
+        changes={"safeguard.retentionreview": ANY},
+    ),
     _t("legal_hold_new", "dsl"),
     _t("legal_hold_release", "dsl", changes={"safeguard.legalhold": ANY}),
     _t("sar_list", "admin"),
     # --- online practice: platforms, work devices, online accounts, the contact log's rules
     _t("platform_add", "dsl"),
     _t("platform_assess", "dsl", changes={"practice.platform": ANY}),
-    _t("platform_approval", "dsl", page="practice_home", forms=(),
-       valid={"approved": ("0", "1")}, changes={"practice.platform": ANY}),
+    _t(
+        "platform_approval",
+        "dsl",
+        page="practice_home",
+        forms=(),
+        valid={"approved": ("0", "1")},
+        changes={"practice.platform": ANY},
+    ),
     _t("device_add", "therapist"),
     _t("device_attest", "therapist"),
     _t("practice_settings", "dsl", changes={"practice.practicesettings": ANY}),
     _t("account_add", "dsl"),
-    _t("account_edit", "dsl", changes={
-        "practice.onlineaccount": ANY, "practice.onlineaccount_holders": ANY,
-        "practice.onlineaccount_monitors": ANY,
-    }),
+    _t(
+        "account_edit",
+        "dsl",
+        changes={
+            "practice.onlineaccount": ANY,
+            "practice.onlineaccount_holders": ANY,
+            "practice.onlineaccount_monitors": ANY,
+        },
+    ),
     _t("task_done", "dsl", changes={"practice.recurringtask": ANY}),
     # --- staff
     _t("staff_compliance_detail", "admin", forms=("dbs_form", "training_form")),
     _t("staff_invite", "admin"),
-    _t("staff_role", "admin", page="staff_detail", forms=("role_form",),
-       changes={"safeguard.user": {"role"}}),
+    _t(
+        "staff_role",
+        "admin",
+        page="staff_detail",
+        forms=("role_form",),
+        changes={"safeguard.user": {"role"}},
+    ),
     # --- forms that search or choose a period (GET)
     _t("child_list", "dsl", method="get", forms=()),
     _t("incident_list", "dsl", method="get"),
     _t("board_report", "director", method="get", page="dashboard", forms=("period_form",)),
 )
-# fmt: on
 
 
 @dataclass(frozen=True)
@@ -230,28 +297,56 @@ ACTIONS: dict[str, Action] = {
 }
 
 # Pages with no form of their own, and who opens each.
-# fmt: off
 PAGES: dict[str, str] = {
-    "home": "dsl", "healthz": "anonymous", "two_factor_qr": "unenrolled",
-    "account_security": "dsl", "profile": "dsl", "notice_list": "dsl", "child_detail": "dsl",
-    "consent_open": "anonymous", "consent_receipt": "parent", "consent_manage_open": "anonymous",
-    "consent_manage": "parent", "consent_summary_pdf": "dsl", "consent_types": "admin",
-    "policy_detail": "admin", "policy_list": "dsl", "policy_coverage": "admin",
-    "policy_coverage_pdf": "admin", "version_detail": "admin", "version_pdf": "admin",
-    "incident_counts": "director", "incident_detail": "dsl", "incident_raised": "therapist",
-    "evidence_download": "dsl", "child_chronology": "dsl", "child_chronology_pdf": "dsl",
-    "dashboard": "director", "dashboard_table": "director", "dashboard_csv": "director",
-    "retention_home": "dsl", "sar_detail": "dsl", "sar_export": "dsl",
-    "staff_compliance": "admin", "staff_list": "admin", "staff_detail": "admin",
+    "home": "dsl",
+    "healthz": "anonymous",
+    "two_factor_qr": "unenrolled",
+    "account_security": "dsl",
+    "profile": "dsl",
+    "notice_list": "dsl",
+    "child_detail": "dsl",
+    "consent_open": "anonymous",
+    "consent_receipt": "parent",
+    "consent_manage_open": "anonymous",
+    "consent_manage": "parent",
+    "consent_summary_pdf": "dsl",
+    "consent_types": "admin",
+    "policy_detail": "admin",
+    "policy_list": "dsl",
+    "policy_coverage": "admin",
+    "policy_coverage_pdf": "admin",
+    "version_detail": "admin",
+    "version_pdf": "admin",
+    "incident_counts": "director",
+    "incident_detail": "dsl",
+    "incident_raised": "therapist",
+    "evidence_download": "dsl",
+    "child_chronology": "dsl",
+    "child_chronology_pdf": "dsl",
+    "dashboard": "director",
+    "dashboard_table": "director",
+    "dashboard_csv": "director",
+    "retention_home": "dsl",
+    "sar_detail": "dsl",
+    "sar_export": "dsl",
+    "staff_compliance": "admin",
+    "staff_list": "admin",
+    "staff_detail": "admin",
     "practice_home": "dsl",
 }
-# fmt: on
 
 # Who else opens pages when looking for forms: every role and the parent, so a
 # form shown to one of them only is found too.
 CRAWL_PERSONAS = (
-    "anonymous", "parent", "unenrolled", "therapist", "dsl", "deputy", "director", "admin",
-)  # fmt: skip
+    "anonymous",
+    "parent",
+    "unenrolled",
+    "therapist",
+    "dsl",
+    "deputy",
+    "director",
+    "admin",
+)
 
 
 def route_persona(route: str) -> str:

@@ -128,14 +128,19 @@ BOUNDARY = "fuzzBoundary7MA4YWxkTrZu0gW"
 # --- what bad input looks like ---------------------------------------------------------------
 
 SCRIPT = "<script>alert(1)</script>"
-# fmt: off
 # Markup that must never come back unescaped. Each is also sent, in a field or a file name.
 MARKUP = (
-    SCRIPT, '"><script>alert(1)</script>', "'><img src=x onerror=alert(1)>",
-    "<svg onload=alert(1)>", "</textarea><script>alert(1)</script>",
-    "</title><script>alert(1)</script>", '<a href="javascript:alert(1)">x</a>',
-    "[click](javascript:alert(1))", "<iframe src=//example.com>",
-    "{{ request.user.password }}{% debug %}", "\u202e<script>alert(1)</script>",
+    SCRIPT,
+    '"><script>alert(1)</script>',
+    "'><img src=x onerror=alert(1)>",
+    "<svg onload=alert(1)>",
+    "</textarea><script>alert(1)</script>",
+    "</title><script>alert(1)</script>",
+    '<a href="javascript:alert(1)">x</a>',
+    "[click](javascript:alert(1))",
+    "<iframe src=//example.com>",
+    "{{ request.user.password }}{% debug %}",
+    "\u202e<script>alert(1)</script>",
 )
 DANGEROUS = re.compile(
     r"<script>alert\(1\)</script>|<img src=x onerror=alert\(1\)>|<svg onload=alert\(1\)>"
@@ -143,26 +148,81 @@ DANGEROUS = re.compile(
     re.IGNORECASE,
 )
 SQL = (
-    "' OR 1=1 --", "'; DROP TABLE safeguard_child; --", '" OR ""="', "1' AND SLEEP(5)--",
-    "' UNION SELECT password FROM safeguard_user --", "%", "_", "\\", "'",
+    "' OR 1=1 --",
+    "'; DROP TABLE safeguard_child; --",
+    '" OR ""="',
+    "1' AND SLEEP(5)--",
+    "' UNION SELECT password FROM safeguard_user --",
+    "%",
+    "_",
+    "\\",
+    "'",
     "1; SELECT pg_sleep(5)",
 )
 ODD_NUMBERS = (
-    "0", "-1", "1e309", "0x10", "\uff11\uff12", "\u0663", "1_000", "+1", " 7 ", "9" * 50,
-    "NaN", "Infinity", "-0", "1.5", "2147483648", "9223372036854775808",
+    "0",
+    "-1",
+    "1e309",
+    "0x10",
+    "\uff11\uff12",
+    "\u0663",
+    "1_000",
+    "+1",
+    " 7 ",
+    "9" * 50,
+    "NaN",
+    "Infinity",
+    "-0",
+    "1.5",
+    "2147483648",
+    "9223372036854775808",
 )
 ODD_DATES = (
-    "2024-02-30", "31/12/2024", "0000-00-00", "0001-01-01", "9999-12-31", "10000-01-01",
-    "2024-13-01", "2024-1-1", "1-1-1", "2024-01-01T25:61", "9999-12-31T23:59",
-    "0001-01-01T00:00", "today", "2024/01/01", "20240101", "1e5", "99:99", "24:00", "-1-01-01",
+    "2024-02-30",
+    "31/12/2024",
+    "0000-00-00",
+    "0001-01-01",
+    "9999-12-31",
+    "10000-01-01",
+    "2024-13-01",
+    "2024-1-1",
+    "1-1-1",
+    "2024-01-01T25:61",
+    "9999-12-31T23:59",
+    "0001-01-01T00:00",
+    "today",
+    "2024/01/01",
+    "20240101",
+    "1e5",
+    "99:99",
+    "24:00",
+    "-1-01-01",
 )
 BLANKS = ("", " ", "\t\n", "\x00", "null", "None", "undefined", "[]", "{}", "true", "on", "off")
 EXTRA_NAMES = (
-    "id", "pk", "organisation", "organisation_id", "is_superuser", "is_staff", "role", "child",
-    "staff", "status", "created_by", "recorded_by", "user", "password", "csrfmiddlewaretoken",
-    "next", "_method", "__proto__", "form-TOTAL_FORMS", "approved", "decision", "token",
+    "id",
+    "pk",
+    "organisation",
+    "organisation_id",
+    "is_superuser",
+    "is_staff",
+    "role",
+    "child",
+    "staff",
+    "status",
+    "created_by",
+    "recorded_by",
+    "user",
+    "password",
+    "csrfmiddlewaretoken",
+    "next",
+    "_method",
+    "__proto__",
+    "form-TOTAL_FORMS",
+    "approved",
+    "decision",
+    "token",
 )
-# fmt: on
 
 UNICODE = st.characters(blacklist_categories=("Cs",))
 CONTROL = st.one_of(
@@ -233,25 +293,65 @@ POLICY_TEXT = (
     "We keep children safe online.\n"
 )
 
-# fmt: off
 FILE_NAMES = (
-    "scan.png", "scan.pdf", "scan.jpg", "children.csv", "policy.txt", "policy.md", "policy.docx",
-    "policy.pdf", "evil.exe", "evil.png.exe", "photo.exe.png", "../../../etc/passwd",
-    "..\\..\\windows\\win.ini", "<script>alert(1)</script>.png", "a" * 300 + ".png",
-    "\u540d\u524d.png", ".png", "", "CON.png", "FILE.PNG", "noextension", "x.csv\x00.png",
-    'quote".png', "new\r\nline.pdf", "%00.pdf", "x.svg", "x.html",
+    "scan.png",
+    "scan.pdf",
+    "scan.jpg",
+    "children.csv",
+    "policy.txt",
+    "policy.md",
+    "policy.docx",
+    "policy.pdf",
+    "evil.exe",
+    "evil.png.exe",
+    "photo.exe.png",
+    "../../../etc/passwd",
+    "..\\..\\windows\\win.ini",
+    "<script>alert(1)</script>.png",
+    "a" * 300 + ".png",
+    "\u540d\u524d.png",
+    ".png",
+    "",
+    "CON.png",
+    "FILE.PNG",
+    "noextension",
+    "x.csv\x00.png",
+    'quote".png',
+    "new\r\nline.pdf",
+    "%00.pdf",
+    "x.svg",
+    "x.html",
 )
 CONTENT_TYPES = (
-    "application/octet-stream", "image/png", "application/pdf", "text/csv", "text/html",
-    "image/svg+xml", "application/x-msdownload", "", "nonsense", "text/plain; charset=utf-16",
+    "application/octet-stream",
+    "image/png",
+    "application/pdf",
+    "text/csv",
+    "text/html",
+    "image/svg+xml",
+    "application/x-msdownload",
+    "",
+    "nonsense",
+    "text/plain; charset=utf-16",
 )
 BAD_CONTENTS = (
-    EXE, ELF, POLYGLOT, HTML_FILE, SVG, ZIP_JUNK, b"", b"\x00" * 64, b"%PDF-1.7\n" + EXE,
-    b"%PDF-1.4\n" + b"\xff" * 100, PDF[:40], b"\x89PNG\r\n\x1a\n" + HTML_FILE,
-    b"\xff\xfe" + "name,email\n".encode("utf-16-le"), b"\xef\xbb\xbf\x00\x00",
-    "child_first_name\n\u00e9".encode("latin-1"), POLICY_TEXT.encode("utf-16"),
+    EXE,
+    ELF,
+    POLYGLOT,
+    HTML_FILE,
+    SVG,
+    ZIP_JUNK,
+    b"",
+    b"\x00" * 64,
+    b"%PDF-1.7\n" + EXE,
+    b"%PDF-1.4\n" + b"\xff" * 100,
+    PDF[:40],
+    b"\x89PNG\r\n\x1a\n" + HTML_FILE,
+    b"\xff\xfe" + "name,email\n".encode("utf-16-le"),
+    b"\xef\xbb\xbf\x00\x00",
+    "child_first_name\n\u00e9".encode("latin-1"),
+    POLICY_TEXT.encode("utf-16"),
 )
-# fmt: on
 bad_uploads = st.builds(
     Upload,
     name=st.one_of(st.sampled_from(FILE_NAMES), st.text(alphabet=UNICODE, max_size=40)),
@@ -302,13 +402,22 @@ def document(kind: str) -> bytes:
     return _DOCUMENTS[kind]
 
 
-# fmt: off
-date_line = st.sampled_from([
-    "Approved: 31.12.9999", "Date: 00.00.0000", "Reviewed: Sept 0000", "Last updated 29/02/2023",
-    "Review due: 31/04/2026", "Version 999999999999", "Version v1.2.3.4.5", "Effective 1/1/1",
-    "Next review: 12 months", "Reviewed annually", "Approved 99/99/99", "Date: 2025-09-09",
-])
-# fmt: on
+date_line = st.sampled_from(
+    [
+        "Approved: 31.12.9999",
+        "Date: 00.00.0000",
+        "Reviewed: Sept 0000",
+        "Last updated 29/02/2023",
+        "Review due: 31/04/2026",
+        "Version 999999999999",
+        "Version v1.2.3.4.5",
+        "Effective 1/1/1",
+        "Next review: 12 months",
+        "Reviewed annually",
+        "Approved 99/99/99",
+        "Date: 2025-09-09",
+    ]
+)
 
 
 def _mutate(data: bytes, cut: int, flips: list[int]) -> bytes:
@@ -725,14 +834,20 @@ def all_script(fields: list[Field]) -> Request | None:
 
 
 # Where what the forms save is listed or shown, to each kind of reader.
-# fmt: off
 SHOWN_ON = (
-    ("dsl", "child_list"), ("dsl", "child_detail"), ("dsl", "incident_list"),
-    ("dsl", "incident_detail"), ("dsl", "child_chronology"), ("dsl", "practice_home"),
-    ("dsl", "notice_list"), ("dsl", "retention_home"), ("admin", "staff_list"),
-    ("admin", "staff_compliance"), ("admin", "policy_detail"), ("parent", "consent_manage"),
+    ("dsl", "child_list"),
+    ("dsl", "child_detail"),
+    ("dsl", "incident_list"),
+    ("dsl", "incident_detail"),
+    ("dsl", "child_chronology"),
+    ("dsl", "practice_home"),
+    ("dsl", "notice_list"),
+    ("dsl", "retention_home"),
+    ("admin", "staff_list"),
+    ("admin", "staff_compliance"),
+    ("admin", "policy_detail"),
+    ("parent", "consent_manage"),
 )
-# fmt: on
 
 
 def look_everywhere(ctx: Ctx) -> None:
@@ -856,20 +971,28 @@ WRITES = re.compile(
 )
 # Written by every request, or kept on purpose as a request's side effect: sessions,
 # sign-in throttles, the audit chain's moving head.
-# fmt: off
 IGNORED_MODELS = {
-    "sessions.session", "axes.accessattempt", "axes.accessattemptexpiration", "axes.accesslog",
-    "axes.accessfailurelog", "safeguard.auditchainhead", "safeguard.staffsession",
+    "sessions.session",
+    "axes.accessattempt",
+    "axes.accessattemptexpiration",
+    "axes.accesslog",
+    "axes.accessfailurelog",
+    "safeguard.auditchainhead",
+    "safeguard.staffsession",
 }
 IGNORED_FIELDS = {
     "otp_totp.totpdevice": {
-        "throttling_failure_timestamp", "throttling_failure_count", "last_used_at", "last_t",
+        "throttling_failure_timestamp",
+        "throttling_failure_count",
+        "last_used_at",
+        "last_t",
     },
     "otp_static.staticdevice": {
-        "throttling_failure_timestamp", "throttling_failure_count", "last_used_at",
+        "throttling_failure_timestamp",
+        "throttling_failure_count",
+        "last_used_at",
     },
 }
-# fmt: on
 NEVER_CHANGED = {"id", "organisation_id"}
 
 
@@ -1768,8 +1891,23 @@ def test_extreme_ids_in_every_url(ctx: Ctx) -> None:
         pytest.fail("\n".join(problems), pytrace=False)
 
 
-QUERY_NAMES = ("q", "status", "staff", "next", "child", "corrects", "page", "start", "end",
-               "category", "risk", "age", "format", "sort", "id")  # fmt: skip
+QUERY_NAMES = (
+    "q",
+    "status",
+    "staff",
+    "next",
+    "child",
+    "corrects",
+    "page",
+    "start",
+    "end",
+    "category",
+    "risk",
+    "age",
+    "format",
+    "sort",
+    "id",
+)
 
 
 def test_fuzz_query_strings(ctx: Ctx) -> None:

@@ -283,28 +283,44 @@ def build_world(capture: Callable[..., object]) -> World:
     # Not the device the DSL signs in with (the first one), so removing it is allowed.
     w.dsl_spare_device = TOTPDevice.objects.create(user=w.dsl, name="spare", confirmed=True)
     w.invitee = staff_services.staff_invite(
-        organisation=w.alder, invited_by=w.admin, email="invitee@alder.test",
-        full_name="Ina Invitee", role=Role.STAFF,
-    )  # fmt: skip
+        organisation=w.alder,
+        invited_by=w.admin,
+        email="invitee@alder.test",
+        full_name="Ina Invitee",
+        role=Role.STAFF,
+    )
     w.invitee_uidb64, w.invitee_token = invitation_path_args(w.invitee)
 
     everyone = [Role.STAFF, Role.DSL, Role.DEPUTY_DSL, Role.DIRECTOR, Role.ADMIN]
     first_draft = policy_services.policy_create(
-        organisation=w.alder, by=w.admin, title="Online Safety Policy", category="online_safety",
-        body="# Purpose\n\nWe keep children safe online.", audience_roles=everyone, owner=w.admin,
-    )  # fmt: skip
+        organisation=w.alder,
+        by=w.admin,
+        title="Online Safety Policy",
+        category="online_safety",
+        body="# Purpose\n\nWe keep children safe online.",
+        audience_roles=everyone,
+        owner=w.admin,
+    )
     w.policy = first_draft.policy
     w.approved_version = policy_services.version_approve(
-        draft=first_draft, by=w.admin, approved_on=today - dt.timedelta(days=10),
+        draft=first_draft,
+        by=w.admin,
+        approved_on=today - dt.timedelta(days=10),
         approved_by_name="The trustees",
-    )  # fmt: skip
+    )
     w.draft_version = policy_services.draft_start(policy=w.policy, by=w.admin)
 
     w.child = ChildFactory(organisation=w.alder, first_name="Noor", last_name="Hassan")
     w.guardian_link = caseload.guardian_add(
-        child=w.child, by=w.dsl, full_name="Pat Parent", email="pat@example.test", phone="",
-        preferred_contact="email", relationship="parent", parental_responsibility=True,
-    )  # fmt: skip
+        child=w.child,
+        by=w.dsl,
+        full_name="Pat Parent",
+        email="pat@example.test",
+        phone="",
+        preferred_contact="email",
+        relationship="parent",
+        parental_responsibility=True,
+    )
     guardian = w.guardian_link.guardian
     caseload.allocation_start(child=w.child, staff=w.therapist, starts_on=today, by=w.dsl)
     w.allocation_to_end = caseload.allocation_start(
@@ -321,9 +337,11 @@ def build_world(capture: Callable[..., object]) -> World:
     signed = consent_services.consent_sign(
         token_digest=answered.token_sha256,
         answers={version.pk: "granted" for version in answered.items.all()},
-        typed_name="Pat Parent", relationship="mother", signature_png="",
+        typed_name="Pat Parent",
+        relationship="mother",
+        signature_png="",
         request=RequestFactory().post("/consent/sign/"),
-    )  # fmt: skip
+    )
     w.manage_token = signed.manage_token
     w.receipt_records = [record.pk for record in signed.records]
     # ...and has a new one open, whose link came by email.
@@ -339,17 +357,27 @@ def build_world(capture: Callable[..., object]) -> World:
         child=w.child, guardians=[guardian], consent_types=[sessions_type], by=w.therapist
     )
     w.takedown = TakedownTask.objects.create(
-        organisation=w.alder, child=w.child, record=signed.records[0], what="A photo",
-        where="The website", assigned_to=w.therapist, due_on=today,
-    )  # fmt: skip
+        organisation=w.alder,
+        child=w.child,
+        record=signed.records[0],
+        what="A photo",
+        where="The website",
+        assigned_to=w.therapist,
+        due_on=today,
+    )
 
     # A concern the therapist raised, with the DSL's work on it.
     w.incident = incident_services.incident_raise(
-        reporter=w.therapist, children=[w.child], occurred_at=now - dt.timedelta(hours=3),
-        disclosed_at=now - dt.timedelta(hours=2), category="contact", incident_type="grooming",
-        platform="A game's chat", what_happened="An adult asked Noor to move to a private app.",
+        reporter=w.therapist,
+        children=[w.child],
+        occurred_at=now - dt.timedelta(hours=3),
+        disclosed_at=now - dt.timedelta(hours=2),
+        category="contact",
+        incident_type="grooming",
+        platform="A game's chat",
+        what_happened="An adult asked Noor to move to a private app.",
         initial_risk="medium",
-    )  # fmt: skip
+    )
     w.evidence = incident_services.evidence_add(
         incident=w.incident, by=w.dsl, name="screenshot.png", data=PNG
     )
@@ -383,18 +411,28 @@ def build_world(capture: Callable[..., object]) -> World:
     # The DSL owns the organisation's recurring tasks (a therapist owns none).
     w.recurring_task = practice_services.tasks_ensure(organisation=w.alder)[0]
     w.retention_review = RetentionReview.objects.create(
-        organisation=w.alder, kind=w.retention_kind, object_type="incidents.incident",
-        object_id=str(w.incident.pk), description=w.incident.reference, child=w.child,
+        organisation=w.alder,
+        kind=w.retention_kind,
+        object_type="incidents.incident",
+        object_id=str(w.incident.pk),
+        description=w.incident.reference,
+        child=w.child,
         due_on=today,
-    )  # fmt: skip
+    )
     w.legal_hold = retention.legal_hold_place(
-        organisation=w.alder, scope=HoldScope.CHILD, child=w.child, by=w.dsl,
+        organisation=w.alder,
+        scope=HoldScope.CHILD,
+        child=w.child,
+        by=w.dsl,
         reason="The police asked us to keep everything about this child.",
-    )  # fmt: skip
+    )
     w.subject_access_request = subject_access.sar_record(
-        organisation=w.alder, requester="Pat Parent", received_on=today, child=w.child,
+        organisation=w.alder,
+        requester="Pat Parent",
+        received_on=today,
+        child=w.child,
         by=w.admin,
-    )  # fmt: skip
+    )
     return w
 
 
@@ -559,12 +597,15 @@ def test_a_subject_access_export_holds_no_safeguarding_record_its_reader_may_not
         return [name for name in names if name.startswith(f"{subject_access.REVIEW_FOLDER}/")]
 
     # The DSL reads them all anyway, and the export holds them: the test can see them.
-    assert all(client_with(sessions["dsl"]).get(url).status_code == 200
-               for url in safeguarding.values())  # fmt: skip
+    assert all(
+        client_with(sessions["dsl"]).get(url).status_code == 200 for url in safeguarding.values()
+    )
     assert safeguarding_files("dsl")
     # The admin may open none of them, so the export must not hold them.
-    opened = {what: client_with(sessions["admin"]).get(url).status_code
-              for what, url in safeguarding.items()}  # fmt: skip
+    opened = {
+        what: client_with(sessions["admin"]).get(url).status_code
+        for what, url in safeguarding.items()
+    }
     assert not any(status == 200 for status in opened.values()), opened
     leaked = safeguarding_files("admin")
     if leaked:

@@ -62,11 +62,18 @@ class Command(BaseCommand):
         if importer is None:
             raise CommandError("The organisation needs an active admin to record the import.")
         version = services.policy_import(
-            organisation=organisation, by=importer, title=found.title,
-            category=options["category"], label=found.version or "v1", body=found.body,
-            approved_on=found.approved_on, approved_by_name="", review_due=found.review_due,
+            organisation=organisation,
+            by=importer,
+            title=found.title,
+            category=options["category"],
+            label=found.version or "v1",
+            body=found.body,
+            approved_on=found.approved_on,
+            approved_by_name="",
+            review_due=found.review_due,
             review_interval_months=found.review_interval_months,
-            filename=path.name, data=data,
-        )  # fmt: skip
+            filename=path.name,
+            data=data,
+        )
         if not options["json"]:
             self.stdout.write(f"Imported {version.policy.title} {version.label}.")

@@ -55,9 +55,10 @@ class Command(BaseCommand):
         parser.add_argument("--repeat", type=int, default=15, help="requests per page")
         parser.add_argument("--json", action="store_true", help="JSON only (the default output)")
         parser.add_argument(
-            "--large", action="store_true",
+            "--large",
+            action="store_true",
             help="also time the dashboard for one organisation of 2,000 children",
-        )  # fmt: skip
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         if settings.PRODUCTION:
@@ -95,65 +96,100 @@ class Command(BaseCommand):
 
         organisation = Organisation.objects.create(name=f"Bench {n}", slug=f"bench-{n}")
         admin = User.objects.create_user(
-            f"admin{n}@bench.test", "x" * 16, full_name="Bench Admin",
-            organisation=organisation, role=Role.ADMIN,
-        )  # fmt: skip
+            f"admin{n}@bench.test",
+            "x" * 16,
+            full_name="Bench Admin",
+            organisation=organisation,
+            role=Role.ADMIN,
+        )
         staff = [
             User.objects.create_user(
-                f"staff{n}-{i}@bench.test", "x" * 16, full_name=f"Staff {i}",
-                organisation=organisation, role=Role.STAFF,
+                f"staff{n}-{i}@bench.test",
+                "x" * 16,
+                full_name=f"Staff {i}",
+                organisation=organisation,
+                role=Role.STAFF,
             )
             for i in range(STAFF - 1)
-        ]  # fmt: skip
+        ]
         for user in [admin, *staff]:
             TOTPDevice.objects.create(user=user, name="default", confirmed=True)
         types = consent_services.consent_types_ensure(organisation=organisation)
         today = timezone.localdate()
         for c in range(CHILDREN):
             child = caseload.child_create(
-                organisation=organisation, by=admin, first_name=f"Child{c}", last_name="Bench",
+                organisation=organisation,
+                by=admin,
+                first_name=f"Child{c}",
+                last_name="Bench",
                 date_of_birth=dt.date(2015, 1, 1) + dt.timedelta(days=c),
-            )  # fmt: skip
+            )
             link = caseload.guardian_add(
-                child=child, by=admin, full_name=f"Parent {c}", email=f"p{n}-{c}@bench.test",
-                phone="", preferred_contact="email", relationship="parent",
+                child=child,
+                by=admin,
+                full_name=f"Parent {c}",
+                email=f"p{n}-{c}@bench.test",
+                phone="",
+                preferred_contact="email",
+                relationship="parent",
                 parental_responsibility=True,
-            )  # fmt: skip
-            caseload.allocation_start(child=child, staff=staff[c % len(staff)], starts_on=today,
-                                      by=admin)  # fmt: skip
+            )
+            caseload.allocation_start(
+                child=child, staff=staff[c % len(staff)], starts_on=today, by=admin
+            )
             for r in range(RECORDS_PER_CHILD):
                 consent_type: ConsentType = types[r % len(types)]
                 ConsentRecord(
-                    organisation=organisation, child=child, consent_type=consent_type,
-                    type_version=consent_type.current_version(), guardian=link.guardian,
+                    organisation=organisation,
+                    child=child,
+                    consent_type=consent_type,
+                    type_version=consent_type.current_version(),
+                    guardian=link.guardian,
                     decision=Decision.GRANTED if r % 3 else Decision.REFUSED,
-                    method=Method.PAPER, valid_until=today + dt.timedelta(days=20 + r * 30),
-                    typed_name="Parent", shown_sha256="0" * 64,
-                ).save()  # fmt: skip
+                    method=Method.PAPER,
+                    valid_until=today + dt.timedelta(days=20 + r * 30),
+                    typed_name="Parent",
+                    shown_sha256="0" * 64,
+                ).save()
         dsl = User.objects.create_user(
-            f"dsl{n}@bench.test", "x" * 16, full_name="Bench DSL", organisation=organisation,
+            f"dsl{n}@bench.test",
+            "x" * 16,
+            full_name="Bench DSL",
+            organisation=organisation,
             role=Role.DSL,
-        )  # fmt: skip
+        )
         director = User.objects.create_user(
-            f"director{n}@bench.test", "x" * 16, full_name="Bench Director",
-            organisation=organisation, role=Role.DIRECTOR,
-        )  # fmt: skip
+            f"director{n}@bench.test",
+            "x" * 16,
+            full_name="Bench Director",
+            organisation=organisation,
+            role=Role.DIRECTOR,
+        )
         for user in (dsl, director):
             TOTPDevice.objects.create(user=user, name="default", confirmed=True)
-        self._incidents(organisation, dsl, INCIDENTS, Child.objects.filter(
-            organisation=organisation))  # fmt: skip
+        self._incidents(
+            organisation, dsl, INCIDENTS, Child.objects.filter(organisation=organisation)
+        )
         for p in range(POLICIES):
             draft = policy_services.policy_create(
-                organisation=organisation, by=admin, title=f"Policy {p}", category="other",
-                body="Text " * 200, audience_roles=["staff"], owner=admin,
-            )  # fmt: skip
+                organisation=organisation,
+                by=admin,
+                title=f"Policy {p}",
+                category="other",
+                body="Text " * 200,
+                audience_roles=["staff"],
+                owner=admin,
+            )
             policy_services.version_approve(
-                draft=draft, by=admin, approved_by_name="Board",
+                draft=draft,
+                by=admin,
+                approved_by_name="Board",
                 approved_on=today - dt.timedelta(days=300 + p * 10),
-            )  # fmt: skip
+            )
 
-    def _incidents(self, organisation: Organisation, reporter: User, count: int,
-                   children: object) -> None:  # fmt: skip
+    def _incidents(
+        self, organisation: Organisation, reporter: User, count: int, children: object
+    ) -> None:
         """Incidents of every kind, status and age, written in bulk: the pages
         read them, so how they were made does not matter here."""
         from incidents.models import Category, ChronologyEntry, Incident, Risk, Status
@@ -162,28 +198,47 @@ class Command(BaseCommand):
         categories, risks, statuses = Category.values, Risk.values, Status.values
         rows = [
             Incident(
-                organisation=organisation, reference=f"OS-B-{organisation.pk}-{i:05d}",
-                reporter=reporter, reported_at=now - dt.timedelta(hours=7 * i),
+                organisation=organisation,
+                reference=f"OS-B-{organisation.pk}-{i:05d}",
+                reporter=reporter,
+                reported_at=now - dt.timedelta(hours=7 * i),
                 occurred_at=now - dt.timedelta(hours=7 * i + 1),
                 disclosed_at=now - dt.timedelta(hours=7 * i),
-                category=categories[i % 4], incident_type="data_breach" if i % 97 == 0 else "other",
-                what_happened="Bench incident.", initial_risk=risks[i % 4], risk=risks[i % 4],
+                category=categories[i % 4],
+                incident_type="data_breach" if i % 97 == 0 else "other",
+                what_happened="Bench incident.",
+                initial_risk=risks[i % 4],
+                risk=risks[i % 4],
                 status=statuses[i % 5],
                 triaged_at=now - dt.timedelta(hours=7 * i - 3) if i % 5 else None,
             )
             for i in range(count)
-        ]  # fmt: skip
+        ]
         incidents = Incident.objects.bulk_create(rows, batch_size=500)
         child_ids = list(children.values_list("pk", flat=True))
-        Incident.children.through.objects.bulk_create([
-            Incident.children.through(incident_id=incident.pk, child_id=child_ids[i % len(
-                child_ids)]) for i, incident in enumerate(incidents)
-        ], batch_size=1000)  # fmt: skip
-        ChronologyEntry.objects.bulk_create([
-            ChronologyEntry(organisation=organisation, incident=incident, kind="note",
-                            happened_at=incident.reported_at, text="Raised.", author=reporter)
-            for incident in incidents
-        ], batch_size=1000)  # fmt: skip
+        Incident.children.through.objects.bulk_create(
+            [
+                Incident.children.through(
+                    incident_id=incident.pk, child_id=child_ids[i % len(child_ids)]
+                )
+                for i, incident in enumerate(incidents)
+            ],
+            batch_size=1000,
+        )
+        ChronologyEntry.objects.bulk_create(
+            [
+                ChronologyEntry(
+                    organisation=organisation,
+                    incident=incident,
+                    kind="note",
+                    happened_at=incident.reported_at,
+                    text="Raised.",
+                    author=reporter,
+                )
+                for incident in incidents
+            ],
+            batch_size=1000,
+        )
 
     def _measure_large(self, repeat: int, result: dict[str, list]) -> None:
         """One organisation at the size issue 9 names, built in bulk."""
@@ -193,49 +248,85 @@ class Command(BaseCommand):
 
         organisation = Organisation.objects.create(name="Bench large", slug="bench-large")
         director = User.objects.create_user(
-            "director@large.bench.test", "x" * 16, full_name="Large Director",
-            organisation=organisation, role=Role.DIRECTOR,
-        )  # fmt: skip
+            "director@large.bench.test",
+            "x" * 16,
+            full_name="Large Director",
+            organisation=organisation,
+            role=Role.DIRECTOR,
+        )
         TOTPDevice.objects.create(user=director, name="default", confirmed=True)
         types = consent_services.consent_types_ensure(organisation=organisation)
-        children = Child.objects.bulk_create([
-            Child(organisation=organisation, first_name=f"C{i}", last_name="Large",
-                  date_of_birth=dt.date(2012, 1, 1) + dt.timedelta(days=i % 3000))
-            for i in range(LARGE["children"])
-        ], batch_size=1000)  # fmt: skip
-        guardians = Guardian.objects.bulk_create([
-            Guardian(organisation=organisation, full_name=f"P{i}") for i in range(len(children))
-        ], batch_size=1000)  # fmt: skip
-        ChildGuardian.objects.bulk_create([
-            ChildGuardian(child=child, guardian=guardian, relationship="parent",
-                          parental_responsibility=True)
-            for child, guardian in zip(children, guardians, strict=True)
-        ], batch_size=1000)  # fmt: skip
+        children = Child.objects.bulk_create(
+            [
+                Child(
+                    organisation=organisation,
+                    first_name=f"C{i}",
+                    last_name="Large",
+                    date_of_birth=dt.date(2012, 1, 1) + dt.timedelta(days=i % 3000),
+                )
+                for i in range(LARGE["children"])
+            ],
+            batch_size=1000,
+        )
+        guardians = Guardian.objects.bulk_create(
+            [Guardian(organisation=organisation, full_name=f"P{i}") for i in range(len(children))],
+            batch_size=1000,
+        )
+        ChildGuardian.objects.bulk_create(
+            [
+                ChildGuardian(
+                    child=child,
+                    guardian=guardian,
+                    relationship="parent",
+                    parental_responsibility=True,
+                )
+                for child, guardian in zip(children, guardians, strict=True)
+            ],
+            batch_size=1000,
+        )
         today = timezone.localdate()
         per_child = LARGE["records"] // len(children)
-        ConsentRecord.objects.bulk_create([
-            ConsentRecord(
-                organisation=organisation, child=child, consent_type=types[r % len(types)],
-                type_version=types[r % len(types)].current_version(), guardian=guardian,
-                decision="granted" if r % 4 else "refused", method="paper",
-                valid_until=today + dt.timedelta(days=r * 20), typed_name="P",
-                shown_sha256="0" * 64,
-            )
-            for child, guardian in zip(children, guardians, strict=True) for r in range(per_child)
-        ], batch_size=2000)  # fmt: skip
-        self._incidents(organisation, director, LARGE["incidents"],
-                        Child.objects.filter(organisation=organisation))  # fmt: skip
+        ConsentRecord.objects.bulk_create(
+            [
+                ConsentRecord(
+                    organisation=organisation,
+                    child=child,
+                    consent_type=types[r % len(types)],
+                    type_version=types[r % len(types)].current_version(),
+                    guardian=guardian,
+                    decision="granted" if r % 4 else "refused",
+                    method="paper",
+                    valid_until=today + dt.timedelta(days=r * 20),
+                    typed_name="P",
+                    shown_sha256="0" * 64,
+                )
+                for child, guardian in zip(children, guardians, strict=True)
+                for r in range(per_child)
+            ],
+            batch_size=2000,
+        )
+        self._incidents(
+            organisation,
+            director,
+            LARGE["incidents"],
+            Child.objects.filter(organisation=organisation),
+        )
         if connection.vendor == "postgresql":
             # A live database has planner statistics; rows bulk-written a moment
             # ago do not until ANALYZE (which, unlike VACUUM, runs in a transaction).
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
         queries, timings = self._time_page(self._client(director), "/dashboard/", repeat)
-        result["pages"].append({
-            "name": "dashboard (large organisation)", "size": "large", "queries": queries,
-            "p50_ms": round(statistics.median(timings), 2),
-            "p95_ms": round(_percentile(timings, 0.95), 2), **LARGE,
-        })  # fmt: skip
+        result["pages"].append(
+            {
+                "name": "dashboard (large organisation)",
+                "size": "large",
+                "queries": queries,
+                "p50_ms": round(statistics.median(timings), 2),
+                "p95_ms": round(_percentile(timings, 0.95), 2),
+                **LARGE,
+            }
+        )
 
     # --- measuring ---------------------------------------------------------------------
 
@@ -297,19 +388,27 @@ class Command(BaseCommand):
             queries, timings = self._time_page(self._client(user), url, repeat)
             if name == "healthz":
                 floor = statistics.median(timings)
-            result["pages"].append({
-                "name": name, "size": size, "queries": queries,
-                "p50_ms": round(statistics.median(timings), 2),
-                "p95_ms": round(_percentile(timings, 0.95), 2),
-            })  # fmt: skip
+            result["pages"].append(
+                {
+                    "name": name,
+                    "size": size,
+                    "queries": queries,
+                    "p50_ms": round(statistics.median(timings), 2),
+                    "p95_ms": round(_percentile(timings, 0.95), 2),
+                }
+            )
         result["floor_p50_ms"] = round(floor or 0, 2)
 
         start = time.perf_counter()
         sweep = reminders.sweep(now=timezone.now())
-        result["sweep"].append({
-            "size": size, "rows": ConsentRecord.objects.count(), "due": sweep.due,
-            "seconds": round(time.perf_counter() - start, 3),
-        })  # fmt: skip
+        result["sweep"].append(
+            {
+                "size": size,
+                "rows": ConsentRecord.objects.count(),
+                "due": sweep.due,
+                "seconds": round(time.perf_counter() - start, 3),
+            }
+        )
         # In a savepoint rolled back, so the signings never count as built records.
         with transaction.atomic():
             self._parent_signing(size, repeat, child, admin, result)
@@ -329,16 +428,18 @@ class Command(BaseCommand):
                     start = time.perf_counter()
                     render()
                     timings.append((time.perf_counter() - start) * 1000)
-                result["pdf"].append({"name": label, "items": items,
-                                      "p50_ms": round(statistics.median(timings), 2)})  # fmt: skip
+                result["pdf"].append(
+                    {"name": label, "items": items, "p50_ms": round(statistics.median(timings), 2)}
+                )
 
     def _summary(self, child: Child) -> bytes:
         from consent import services as consent_services
         from consent.models import ConsentRecord
         from consent.pdf import render_child_summary_pdf
 
-        history = list(ConsentRecord.objects.filter(child=child).select_related(
-            "consent_type", "guardian"))  # fmt: skip
+        history = list(
+            ConsentRecord.objects.filter(child=child).select_related("consent_type", "guardian")
+        )
         return render_child_summary_pdf(child, consent_services.consent_matrix(child), history)
 
     def _chronology(self, entries: int) -> bytes:
@@ -347,18 +448,25 @@ class Command(BaseCommand):
 
         now = timezone.now()
         items = [
-            TimelineItem(when=now - dt.timedelta(hours=entries - i), source="Incident OS-B-1",
-                         kind="Note", text=f"Entry {i}: a note of a few sentences about what "
-                         "was said and done, as a chronology entry usually is.", who="Bench DSL",
-                         recorded_at=now)
+            TimelineItem(
+                when=now - dt.timedelta(hours=entries - i),
+                source="Incident OS-B-1",
+                kind="Note",
+                text=f"Entry {i}: a note of a few sentences about what "
+                "was said and done, as a chronology entry usually is.",
+                who="Bench DSL",
+                recorded_at=now,
+            )
             for i in range(entries)
-        ]  # fmt: skip
+        ]
         child = Child.objects.first()
-        return render_child_chronology_pdf(child=child, items=items, exported_by="Bench",
-                                           exported_at=now)  # fmt: skip
+        return render_child_chronology_pdf(
+            child=child, items=items, exported_by="Bench", exported_at=now
+        )
 
-    def _parent_signing(self, size: int, repeat: int, child: Child, admin: User,
-                        result: dict[str, list]) -> None:  # fmt: skip
+    def _parent_signing(
+        self, size: int, repeat: int, child: Child, admin: User, result: dict[str, list]
+    ) -> None:
         """The parent's page: GET shows the form, POST records the answers. Each
         POST needs a link of its own, so one is made per signing."""
         from consent import services as consent_services
@@ -370,32 +478,41 @@ class Command(BaseCommand):
         for n in range(repeat + 1):
             token, digest = consent_services._token()
             request = ConsentRequest.objects.create(
-                organisation=child.organisation, child=child, guardian=guardian,
-                token_sha256=digest, sent_by=admin,
+                organisation=child.organisation,
+                child=child,
+                guardian=guardian,
+                token_sha256=digest,
+                sent_by=admin,
                 expires_at=timezone.now() + dt.timedelta(days=1),
-            )  # fmt: skip
+            )
             versions = [consent_services.current_wording(t) for t in types]
             request.items.set(versions)
             client = Client()
             client.get(f"/c/{token}/")
-            form = {"typed_name": "Bench Parent", "relationship": "parent",
-                    "confirms_responsibility": "on",
-                    **{f"item_{v.pk}": "granted" for v in versions},
-                    **{f"policy_{v.policy_version_id}": "on" for v in versions
-                       if v.policy_version_id}}  # fmt: skip
+            form = {
+                "typed_name": "Bench Parent",
+                "relationship": "parent",
+                "confirms_responsibility": "on",
+                **{f"item_{v.pk}": "granted" for v in versions},
+                **{f"policy_{v.policy_version_id}": "on" for v in versions if v.policy_version_id},
+            }
             for method, times in (("GET", get_times), ("POST", post_times)):
                 executed = 0
 
-                def count(execute: object, sql: str, params: object, many: bool,
-                          context: object) -> object:  # fmt: skip
+                def count(
+                    execute: object, sql: str, params: object, many: bool, context: object
+                ) -> object:
                     nonlocal executed
                     executed += 1
                     return execute(sql, params, many, context)
 
                 start = time.perf_counter()
                 with connection.execute_wrapper(count):
-                    response = (client.get("/consent/sign/") if method == "GET"
-                                else client.post("/consent/sign/", form))  # fmt: skip
+                    response = (
+                        client.get("/consent/sign/")
+                        if method == "GET"
+                        else client.post("/consent/sign/", form)
+                    )
                 elapsed = (time.perf_counter() - start) * 1000
                 signed = response.status_code == 302 and "receipt" in response.get("Location", "")
                 if (method == "GET" and response.status_code != 200) or (
@@ -406,8 +523,12 @@ class Command(BaseCommand):
                     times.append(elapsed)
                     queries[method] = executed
         for method, times in (("GET", get_times), ("POST", post_times)):
-            result["pages"].append({
-                "name": f"parent signing page ({method})", "size": size,
-                "queries": queries[method], "p50_ms": round(statistics.median(times), 2),
-                "p95_ms": round(_percentile(times, 0.95), 2),
-            })  # fmt: skip
+            result["pages"].append(
+                {
+                    "name": f"parent signing page ({method})",
+                    "size": size,
+                    "queries": queries[method],
+                    "p50_ms": round(statistics.median(times), 2),
+                    "p95_ms": round(_percentile(times, 0.95), 2),
+                }
+            )

@@ -39,36 +39,53 @@ class Command(BaseCommand):
         stamp = timezone.now().strftime("%Y%m%d%H%M%S")
         organisation = Organisation.objects.create(name=f"Load test {stamp}", slug=f"load-{stamp}")
         admin = User.objects.create_user(
-            f"admin-{stamp}@load.test", None, full_name="Load Admin", organisation=organisation,
+            f"admin-{stamp}@load.test",
+            None,
+            full_name="Load Admin",
+            organisation=organisation,
             role=Role.ADMIN,
-        )  # fmt: skip
+        )
         types = consent_services.consent_types_ensure(organisation=organisation)[:3]
         tokens = []
         for n in range(int(options["parents"])):
             child = caseload.child_create(
-                organisation=organisation, by=admin, first_name=f"Child{n}", last_name="Load",
+                organisation=organisation,
+                by=admin,
+                first_name=f"Child{n}",
+                last_name="Load",
                 date_of_birth=dt.date(2016, 1, 1),
-            )  # fmt: skip
+            )
             link = caseload.guardian_add(
-                child=child, by=admin, full_name=f"Parent {n}", email=f"p{n}-{stamp}@load.test",
-                phone="", preferred_contact="email", relationship="parent",
+                child=child,
+                by=admin,
+                full_name=f"Parent {n}",
+                email=f"p{n}-{stamp}@load.test",
+                phone="",
+                preferred_contact="email",
+                relationship="parent",
                 parental_responsibility=True,
-            )  # fmt: skip
+            )
             # As consent_request_send does, but keeping the token for the test.
             token, digest = consent_services._token()
             consent_request = ConsentRequest.objects.create(
-                organisation=organisation, child=child, guardian=link.guardian,
-                token_sha256=digest, sent_by=admin,
+                organisation=organisation,
+                child=child,
+                guardian=link.guardian,
+                token_sha256=digest,
+                sent_by=admin,
                 expires_at=timezone.now() + dt.timedelta(days=1),
-            )  # fmt: skip
+            )
             consent_request.items.set([consent_services.current_wording(t) for t in types])
             tokens.append(token)
         sessions = []
         for n in range(int(options["directors"])):
             director = User.objects.create_user(
-                f"director{n}-{stamp}@load.test", None, full_name=f"Director {n}",
-                organisation=organisation, role=Role.DIRECTOR,
-            )  # fmt: skip
+                f"director{n}-{stamp}@load.test",
+                None,
+                full_name=f"Director {n}",
+                organisation=organisation,
+                role=Role.DIRECTOR,
+            )
             device = TOTPDevice.objects.create(user=director, name="default", confirmed=True)
             client = Client()
             client.force_login(director)
@@ -78,7 +95,16 @@ class Command(BaseCommand):
             sessions.append(session.session_key)
         out = Path(str(options["out"]))
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"tokens": tokens, "director_sessions": sessions,
-                                   "session_cookie": settings.SESSION_COOKIE_NAME}))  # fmt: skip
-        self.stdout.write(f"{len(tokens)} consent links and {len(sessions)} director sessions "
-                          f"for {organisation.slug} written to {out}")  # fmt: skip
+        out.write_text(
+            json.dumps(
+                {
+                    "tokens": tokens,
+                    "director_sessions": sessions,
+                    "session_cookie": settings.SESSION_COOKIE_NAME,
+                }
+            )
+        )
+        self.stdout.write(
+            f"{len(tokens)} consent links and {len(sessions)} director sessions "
+            f"for {organisation.slug} written to {out}"
+        )

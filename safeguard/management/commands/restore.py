@@ -82,10 +82,17 @@ class Command(BaseCommand):
         if head.startswith(POSTGRES_MAGIC) and engine.endswith("postgresql"):
             conn_args, env = pg_connection(target)
             pg_run(
-                [pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner",
-                 "--single-transaction", *conn_args, str(backup)],
+                [
+                    pg_tool("pg_restore"),
+                    "--clean",
+                    "--if-exists",
+                    "--no-owner",
+                    "--single-transaction",
+                    *conn_args,
+                    str(backup),
+                ],
                 env,
-            )  # fmt: skip
+            )
             how = "pg_restore --clean --if-exists --no-owner --single-transaction"
         elif head == SQLITE_MAGIC and engine.endswith("sqlite3"):
             target_file = sqlite_file(target["NAME"], "target")

@@ -31,14 +31,34 @@ DEMO_STAFF = [
 DEMO_PENDING_INVITEE = ("jo.newstarter@demo.safeguard.test", "Jo Patel")
 # Invented children for the demo: (first, last, born, communication needs, parents, allocated)
 DEMO_CHILDREN = [
-    ("Maya", "Okoro", "2016-03-14", "Prefers typed chat to speaking in sessions.",
-     [("Grace Okoro", "grace.okoro@example.test", "mother"),
-      ("Daniel Okoro", "daniel.okoro@example.test", "father")], True),
-    ("Theo", "Brennan", "2018-09-02", "Uses a picture board; give extra time to answer.",
-     [("Siobhan Brennan", "siobhan.b@example.test", "mother")], True),
-    ("Amira", "Saleh", "2013-12-20", "",
-     [("Yusuf Saleh", "yusuf.saleh@example.test", "father")], False),
-]  # fmt: skip
+    (
+        "Maya",
+        "Okoro",
+        "2016-03-14",
+        "Prefers typed chat to speaking in sessions.",
+        [
+            ("Grace Okoro", "grace.okoro@example.test", "mother"),
+            ("Daniel Okoro", "daniel.okoro@example.test", "father"),
+        ],
+        True,
+    ),
+    (
+        "Theo",
+        "Brennan",
+        "2018-09-02",
+        "Uses a picture board; give extra time to answer.",
+        [("Siobhan Brennan", "siobhan.b@example.test", "mother")],
+        True,
+    ),
+    (
+        "Amira",
+        "Saleh",
+        "2013-12-20",
+        "",
+        [("Yusuf Saleh", "yusuf.saleh@example.test", "father")],
+        False,
+    ),
+]
 
 
 def totp_secret_base32(device: TOTPDevice) -> str:
@@ -83,8 +103,7 @@ class Command(BaseCommand):
             seed_incidents(organisation, by_role[Role.STAFF], by_role[Role.DSL])
             from practice.demo import seed_practice
 
-            seed_practice(organisation, by_role[Role.STAFF], by_role[Role.DSL],
-                          by_role[Role.ADMIN])  # fmt: skip
+            seed_practice(organisation, by_role[Role.STAFF], by_role[Role.DSL], by_role[Role.ADMIN])
 
         self.stdout.write(f"Demo organisation: {organisation.name}")
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}).")
@@ -132,10 +151,15 @@ class Command(BaseCommand):
                 )
                 for name, email, relationship in parents:
                     caseload.guardian_add(
-                        child=child, by=admin, full_name=name, email=email, phone="",
-                        preferred_contact="email", relationship=relationship,
+                        child=child,
+                        by=admin,
+                        full_name=name,
+                        email=email,
+                        phone="",
+                        preferred_contact="email",
+                        relationship=relationship,
                         parental_responsibility=True,
-                    )  # fmt: skip
+                    )
                 if allocated:
                     caseload.allocation_start(
                         child=child, staff=therapist, starts_on=today, by=admin
