@@ -6,10 +6,12 @@ class ConsentConfig(AppConfig):
     name = "consent"
 
     def ready(self) -> None:
+        from children import sections as child_sections
         from consent import reminders as consent_reminders
         from consent import retention as consent_retention
         from consent import views
-        from safeguard import child_sections, reminders, retention, subject_access
+        from notices import engine as reminders
+        from records import retention, subject_access
 
         child_sections.register(views.child_section)
         reminders.register(consent_reminders.consent_expiring)

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
+from accounts.models import User
+from compliance.services import dbs_current
 from consent.models import Channel
 from practice import services as practice
 from practice.models import Platform, WorkDevice
-from safeguard.compliance import dbs_current
-from safeguard.models import User
 
 # Contacts made through a platform, which must be approved and risk assessed.
 THROUGH_A_PLATFORM = {Channel.VIDEO, Channel.CHAT, Channel.VOICE}

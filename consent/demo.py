@@ -3,9 +3,10 @@
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
+from accounts.models import Organisation, User
+from children.models import Child, ChildGuardian
 from consent.models import ConsentRecord, ConsentType, Decision, Method
 from consent.services import _sha256, consent_types_ensure
-from safeguard.models import Child, ChildGuardian, Organisation, User
 
 
 def seed_consent(organisation: Organisation, recorded_by: User) -> None:

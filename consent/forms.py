@@ -1,11 +1,12 @@
 from django import forms
 from django.utils import timezone
 
+from accounts.models import User
+from children.models import Guardian
+from children.services import guardians_with_responsibility
+from common.forms import DateInput, ModelMultipleChoiceField
 from consent.models import Channel, ConsentType
 from practice.models import Platform, WorkDevice
-from safeguard.caseload import guardians_with_responsibility
-from safeguard.forms import DateInput, ModelMultipleChoiceField
-from safeguard.models import Guardian, User
 
 SIGNATURE_MAX = 200_000
 

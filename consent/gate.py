@@ -14,6 +14,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Role, User
+from audit import services as audit
+from children.models import Child
+from children.services import guardians_with_responsibility
 from consent.models import (
     Channel,
     ConsentRecord,
@@ -22,9 +26,7 @@ from consent.models import (
     Decision,
     Method,
 )
-from safeguard import audit, reminders
-from safeguard.caseload import guardians_with_responsibility
-from safeguard.models import Child, Role, User
+from notices import engine as reminders
 
 # Which consent a kind of contact needs.
 CHANNEL_CONSENT = {

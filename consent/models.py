@@ -10,9 +10,10 @@ import hashlib
 from django.db import models
 from django.utils import timezone
 
+from accounts.models import Organisation, User
+from children.models import Child, Guardian
+from common.erasure import erasure_allowed
 from policies.models import PolicyVersion
-from safeguard.erasure import erasure_allowed
-from safeguard.models import Child, Guardian, Organisation, User
 
 
 class MediaKind(models.TextChoices):

@@ -4,9 +4,9 @@ from django.utils import timezone
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table
 
+from common.pdf import HEADED_TABLE, STYLES, build_pdf
+from common.pdf import text as escape
 from consent.models import ConsentRecord
-from safeguard.pdf import HEADED_TABLE, STYLES, build_pdf
-from safeguard.pdf import text as escape
 
 
 def render_receipt_pdf(records: list[ConsentRecord]) -> bytes:

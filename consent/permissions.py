@@ -5,9 +5,10 @@ and admins also record verbal consent and close takedown tasks."""
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from accounts.models import User
+from accounts.permissions import is_admin
+from children.permissions import children_visible_to, manages_children
 from consent.models import ConsentRequest, ConsentType, TakedownTask
-from safeguard.models import User
-from safeguard.permissions import children_visible_to, is_admin, manages_children
 
 
 def get_consent_request_for_user(user: User, pk: object) -> ConsentRequest:

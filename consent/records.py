@@ -16,6 +16,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
+from audit import services as audit
+from children.models import Child, Guardian
+from common.emails import send_email
 from consent.gate import _guardians_with_pr
 from consent.models import (
     ConsentRecord,
@@ -33,9 +37,6 @@ from consent.services import (
     consent_request_send,
     current_wording,
 )
-from safeguard import audit
-from safeguard.emails import send_email
-from safeguard.models import Child, Guardian, User
 
 log = logging.getLogger(__name__)
 

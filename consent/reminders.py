@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 from django.urls import reverse
 
+from accounts.models import Organisation, Role, User
+from children.services import allocated_staff
 from consent.gate import _guardians_with_pr, state_from_records
 from consent.models import ConsentRecord, TakedownTask
-from safeguard.caseload import allocated_staff
-from safeguard.models import Organisation, Role, User
-from safeguard.reminders import DueItem, local_midnight, stage_for
+from notices.engine import DueItem, local_midnight, stage_for
 
 
 def consent_expiring(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:

@@ -1,5 +1,5 @@
 """How long consent records and contact logs are kept, and how a reviewer's
-decision anonymises or deletes one (see safeguard.retention)."""
+decision anonymises or deletes one (see records.retention)."""
 
 import datetime as dt
 from collections.abc import Iterator
@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from dateutil.relativedelta import relativedelta
 from django.db import models
 
+from accounts.models import Organisation
 from consent.models import ConsentRecord, ContactLog, TakedownTask
-from safeguard.models import Organisation
-from safeguard.retention import Due, RecordKind, delete_file_after_commit, object_locator
+from records.retention import Due, RecordKind, delete_file_after_commit, object_locator
 
 ANONYMISED = "[anonymised]"
 

@@ -20,6 +20,12 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Role, User
+from audit import services as audit
+from children.models import Child, ChildGuardian, Guardian
+from children.services import allocated_staff
+from common.emails import send_email
+from common.requests import client_ip
 from consent.gate import (  # noqa: F401 - the consent gate's public names live here too
     CHANNEL_CONSENT,
     ConsentState,
@@ -43,11 +49,7 @@ from consent.models import (
     RequestStatus,
     TakedownTask,
 )
-from safeguard import audit, reminders
-from safeguard.caseload import allocated_staff
-from safeguard.emails import send_email
-from safeguard.models import Child, ChildGuardian, Guardian, Role, User
-from safeguard.requests import client_ip
+from notices import engine as reminders
 
 log = logging.getLogger(__name__)
 

@@ -20,6 +20,11 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import is_admin
+from audit import services as audit
+from children.models import Child
+from children.permissions import get_child_for_user, manages_children
+from common.pdf import pdf_response
 from consent import records, services
 from consent.forms import (
     ConsentAnswersForm,
@@ -36,10 +41,6 @@ from consent.permissions import (
     get_consent_type_for_user,
     get_takedown_for_user,
 )
-from safeguard import audit
-from safeguard.models import Child
-from safeguard.pdf import pdf_response
-from safeguard.permissions import get_child_for_user, is_admin, manages_children
 
 # Session keys (names, not secrets) under which a link's token is kept.
 REQUEST_TOKEN = "consent_request_token"  # noqa: S105

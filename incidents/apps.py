@@ -6,10 +6,12 @@ class IncidentsConfig(AppConfig):
     name = "incidents"
 
     def ready(self) -> None:
+        from children import sections as child_sections
         from incidents import reminders as incident_reminders
         from incidents import retention as incident_retention
         from incidents import views
-        from safeguard import child_sections, reminders, retention, subject_access
+        from notices import engine as reminders
+        from records import retention, subject_access
 
         child_sections.register(views.child_section)
         reminders.register(incident_reminders.ico_deadlines)

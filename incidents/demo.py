@@ -6,9 +6,10 @@ import datetime as dt
 
 from django.utils import timezone
 
+from accounts.models import Organisation, User
+from children.models import Child
 from incidents import services
 from incidents.models import Incident
-from safeguard.models import Child, Organisation, User
 
 
 def seed_incidents(organisation: Organisation, therapist: User, dsl: User) -> None:

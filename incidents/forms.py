@@ -1,6 +1,9 @@
 from django import forms
 from django.utils import timezone
 
+from accounts.models import User
+from children.models import Child
+from common.forms import DateInput, ModelMultipleChoiceField
 from incidents.models import (
     EVIDENCE_MAX_BYTES,
     Agency,
@@ -12,8 +15,6 @@ from incidents.models import (
     Risk,
     SignoffRule,
 )
-from safeguard.forms import DateInput, ModelMultipleChoiceField
-from safeguard.models import Child, User
 
 TEXT_MAX = 10_000
 

@@ -13,8 +13,9 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
-from safeguard.erasure import erasure_allowed
-from safeguard.models import Child, Organisation, User
+from accounts.models import Organisation, User
+from children.models import Child
+from common.erasure import erasure_allowed
 
 ICO_DEADLINE = dt.timedelta(hours=72)
 EVIDENCE_MAX_BYTES = 10_000_000

@@ -7,10 +7,10 @@ from django.utils import timezone
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table
 
+from children.models import Child
+from common.pdf import HEADED_TABLE, STYLES, build_pdf
+from common.pdf import text as _text
 from incidents.timeline import TimelineItem
-from safeguard.models import Child
-from safeguard.pdf import HEADED_TABLE, STYLES, build_pdf
-from safeguard.pdf import text as _text
 
 MARKING = "Confidential: safeguarding"
 

@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
+from accounts.models import Role, User
 from incidents.models import Evidence, Incident, Referral
-from safeguard.models import Role, User
 
 LEADS = frozenset({Role.DSL, Role.DEPUTY_DSL})
 INCIDENT_PERMS = frozenset({"view", "contribute", "manage"})

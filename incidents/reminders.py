@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 from django.urls import reverse
 
+from accounts.models import Organisation
 from incidents.models import Incident, IncidentType, Referral, Status
 from incidents.services import incident_leads
-from safeguard.models import Organisation
-from safeguard.reminders import DueItem, local_midnight, stage_for
+from notices.engine import DueItem, local_midnight, stage_for
 
 # Hours after the organisation became aware at which the DSL is reminded; the
 # ICO expects a report within 72.

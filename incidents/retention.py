@@ -1,6 +1,6 @@
 """Child protection records (an incident with its chronology, referrals and
 evidence) are kept until the youngest child involved turns 25; what a
-reviewer's decision does to them (see safeguard.retention)."""
+reviewer's decision does to them (see records.retention)."""
 
 import datetime as dt
 from collections.abc import Iterator
@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from dateutil.relativedelta import relativedelta
 from django.db import models
 
+from accounts.models import Organisation
 from incidents.models import ChronologyEntry, Evidence, Incident, Referral
-from safeguard.models import Organisation
-from safeguard.retention import Due, RecordKind, delete_file_after_commit, object_locator
+from records.retention import Due, RecordKind, delete_file_after_commit, object_locator
 
 ANONYMISED = "[anonymised]"
 INCIDENT_TEXT = [

@@ -18,6 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
+from accounts.models import Organisation, Role, User
+from audit import services as audit
+from children.models import Child
 from incidents.models import (
     EVIDENCE_MAX_BYTES,
     URGENT_RISKS,
@@ -34,8 +37,7 @@ from incidents.models import (
     SignoffRule,
     Status,
 )
-from safeguard import audit, reminders
-from safeguard.models import Child, Organisation, Role, User
+from notices import engine as reminders
 
 LEAD_ROLES = (Role.DSL, Role.DEPUTY_DSL)
 EVIDENCE_TYPES = {

@@ -4,9 +4,9 @@ child is part of, with the consent decisions and contacts logged for them."""
 import datetime as dt
 from dataclasses import dataclass, field
 
+from children.models import Child
 from consent.services import child_consent_history
 from incidents.models import ChronologyEntry, Incident
-from safeguard.models import Child
 
 
 @dataclass

@@ -16,6 +16,12 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
+from accounts.models import Role, User
+from accounts.permissions import is_admin
+from audit import services as audit
+from children.models import Child
+from children.permissions import children_visible_to, get_child_for_user
+from common.pdf import pdf_response
 from incidents import forms as incident_forms
 from incidents import services, timeline
 from incidents.models import (
@@ -37,10 +43,7 @@ from incidents.permissions import (
     reported_by,
     sees_incident_counts,
 )
-from safeguard import audit, retention
-from safeguard.models import Child, Role, User
-from safeguard.pdf import pdf_response
-from safeguard.permissions import children_visible_to, get_child_for_user, is_admin
+from records import retention
 
 EVIDENCE_CONTENT_TYPES = {
     "pdf": "application/pdf",

@@ -3,7 +3,7 @@
     python manage.py loadtest_prepare --parents 400 --directors 5
     locust -f loadtest/locustfile.py --headless -u 25 -r 25 -t 60s --host http://127.0.0.1:8000
 
-Prepare first (see safeguard/management/commands/loadtest_prepare.py): each
+Prepare first (see ops/management/commands/loadtest_prepare.py): each
 parent takes one fresh consent link; each director one signed-in session.
 User classes are weighted 20:5, so 25 users are 20 parents and 5 directors.
 """

@@ -6,9 +6,10 @@ class PoliciesConfig(AppConfig):
     name = "policies"
 
     def ready(self) -> None:
+        from notices import engine as reminders
         from policies import reminders as policy_reminders
         from policies import retention as policy_retention
-        from safeguard import reminders, retention
+        from records import retention
 
         reminders.register(policy_reminders.reviews_due)
         reminders.register(policy_reminders.unread)

@@ -10,9 +10,9 @@ import datetime as dt
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
+from accounts.models import Organisation, User
 from policies import services
 from policies.models import Policy
-from safeguard.models import Organisation, User
 
 ONLINE_SAFETY = """# Purpose
 

@@ -1,10 +1,10 @@
 from django import forms
 from django.utils import timezone
 
+from accounts.models import Role, User
+from common.forms import DateInput, not_in_future
 from policies.importing import SUPPORTED
 from policies.models import PolicyCategory
-from safeguard.forms import DateInput, not_in_future
-from safeguard.models import Role, User
 
 
 def _staff(organisation: object) -> forms.ModelChoiceField:

@@ -10,8 +10,9 @@ import hashlib
 from django.db import models
 from django.utils import timezone
 
-from safeguard.erasure import erasure_allowed
-from safeguard.models import Guardian, Organisation, User
+from accounts.models import Organisation, User
+from children.models import Guardian
+from common.erasure import erasure_allowed
 
 
 class PolicyCategory(models.TextChoices):

@@ -5,10 +5,10 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
+from accounts.models import User
+from common.pdf import HEADED_TABLE, STYLES, build_pdf
+from common.pdf import text as _text
 from policies.models import PolicyVersion
-from safeguard.models import User
-from safeguard.pdf import HEADED_TABLE, STYLES, build_pdf
-from safeguard.pdf import text as _text
 
 
 def render_policy_version_pdf(version: PolicyVersion) -> bytes:

@@ -5,8 +5,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
+from accounts.models import Role, User
 from policies.models import Policy, PolicyVersion
-from safeguard.models import Role, User
 
 MANAGERS = frozenset({Role.ADMIN, Role.DSL, Role.DIRECTOR})
 

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from django.urls import reverse
 
+from accounts.models import Organisation, Role, User
+from notices.engine import DueItem, local_midnight, stage_for
 from policies.models import Acknowledgement, Policy
 from policies.services import policy_state
-from safeguard.models import Organisation, Role, User
-from safeguard.reminders import DueItem, local_midnight, stage_for
 
 READ_WITHIN = dt.timedelta(days=14)
 

@@ -1,5 +1,5 @@
 """Superseded policy versions are kept six years from when a newer version
-replaced them (see safeguard.retention). They hold no one's personal details,
+replaced them (see records.retention). They hold no one's personal details,
 so a reviewer keeps or deletes them; nothing to anonymise."""
 
 import datetime as dt
@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.deletion import ProtectedError
 
+from accounts.models import Organisation
 from policies.models import PolicyVersion, VersionStatus
-from safeguard.models import Organisation
-from safeguard.retention import Due, RecordKind, object_locator
+from records.retention import Due, RecordKind, object_locator
 
 
 def _superseded_due(organisation: Organisation, months: int, today: dt.date) -> Iterator[Due]:

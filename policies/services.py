@@ -16,6 +16,8 @@ from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.models import Organisation, User
+from audit import services as audit
 from policies.models import (
     Acknowledgement,
     Policy,
@@ -23,8 +25,6 @@ from policies.models import (
     PolicyVersion,
     VersionStatus,
 )
-from safeguard import audit
-from safeguard.models import Organisation, User
 
 DUE_SOON_DAYS = 60
 

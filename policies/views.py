@@ -14,6 +14,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
+from audit import services as audit
+from common.pdf import pdf_response
 from policies import pdf, services
 from policies.forms import (
     ApproveForm,
@@ -32,9 +35,6 @@ from policies.permissions import (
     policies_visible_to,
     sees_coverage,
 )
-from safeguard import audit
-from safeguard.models import User
-from safeguard.pdf import pdf_response
 
 PENDING_DIR = "policy_imports/pending"
 IMPORT_SALT = "policies.import"

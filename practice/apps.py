@@ -6,8 +6,9 @@ class PracticeConfig(AppConfig):
     name = "practice"
 
     def ready(self) -> None:
+        from compliance import services as compliance
+        from notices import engine as reminders
         from practice import reminders as practice_reminders
-        from safeguard import compliance, reminders
 
         reminders.register(practice_reminders.practice_due)
         compliance.register_requirement(practice_reminders.online_presence_training)

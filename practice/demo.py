@@ -7,9 +7,9 @@ import datetime as dt
 
 from django.utils import timezone
 
+from accounts.models import Organisation, User
 from practice import services
 from practice.models import Platform
-from safeguard.models import Organisation, User
 
 
 def seed_practice(organisation: Organisation, therapist: User, dsl: User, admin: User) -> None:

@@ -1,8 +1,8 @@
 from django import forms
 
+from accounts.models import User
+from common.forms import DateInput, ModelMultipleChoiceField
 from practice.models import PlatformKind
-from safeguard.forms import DateInput, ModelMultipleChoiceField
-from safeguard.models import User
 
 
 class PlatformForm(forms.Form):

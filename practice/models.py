@@ -12,7 +12,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from safeguard.models import Organisation, User
+from accounts.models import Organisation, User
 
 ASSESSMENT_VALID_MONTHS = 12
 ATTESTATION_VALID_MONTHS = 12

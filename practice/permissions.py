@@ -5,8 +5,8 @@ registers and attests their own work devices (admins for anyone)."""
 from django.db.models import QuerySet
 from django.http import Http404
 
+from accounts.models import Role, User
 from practice.models import OnlineAccount, Platform, RecurringTask, WorkDevice
-from safeguard.models import Role, User
 
 KEEPERS = frozenset({Role.ADMIN, Role.DSL, Role.DEPUTY_DSL})
 

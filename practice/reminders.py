@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 from django.urls import reverse
 
+from accounts.models import Organisation, User
+from notices.engine import DueItem, local_midnight, stage_for
 from practice.models import OnlineAccount, Platform, RecurringTask, WorkDevice
 from practice.permissions import KEEPERS
 from practice.services import tasks_ensure
-from safeguard.models import Organisation, User
-from safeguard.reminders import DueItem, local_midnight, stage_for
 
 
 def _keepers(organisation: Organisation) -> list[User]:

@@ -9,6 +9,8 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.models import Organisation, User
+from audit import services as audit
 from practice.models import (
     DeviceAttestation,
     OnlineAccount,
@@ -19,8 +21,6 @@ from practice.models import (
     TaskCompletion,
     WorkDevice,
 )
-from safeguard import audit
-from safeguard.models import Organisation, User
 
 
 def settings_for(organisation: Organisation) -> PracticeSettings:

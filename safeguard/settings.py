@@ -65,12 +65,23 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 TRUST_PROXY_HEADERS = env.bool("TRUST_PROXY_HEADERS", default=False)
 
 INSTALLED_APPS = [
-    "safeguard",
+    # One app per domain, in the order they may depend on one another
+    # (an app imports only those above it). "accounts" keeps the app label
+    # "safeguard" so the user model and its tables need no move.
+    "common",
+    "audit",
+    "accounts",
+    "notices",
+    "children",
+    "compliance",
+    "records",
     "policies",
     "consent",
-    "incidents",
     "practice",
-    "safeguard.apps.SafeguardAdminConfig",
+    "incidents",
+    "dashboard",
+    "ops",
+    "accounts.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -96,17 +107,17 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "safeguard.middleware.SessionTimeoutMiddleware",
-    "safeguard.middleware.OrganisationTimezoneMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.OrganisationTimezoneMiddleware",
     # Deny by default: every view needs a signed-in user unless marked
     # login_not_required, and a verified second factor unless marked otherwise.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "safeguard.middleware.SecondFactorRequiredMiddleware",
+    "accounts.middleware.SecondFactorRequiredMiddleware",
     # Records who made each change kept in a child's or guardian's field history.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "safeguard.middleware.SecurityHeadersMiddleware",
+    "accounts.middleware.SecurityHeadersMiddleware",
     # Last, so it sees every response and can turn a lockout into its own page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -124,7 +135,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "safeguard.context_processors.portal",
+                "notices.context_processors.portal",
             ],
         },
     },
@@ -192,9 +203,9 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "safeguard/locked_out.html"
-AXES_USERNAME_CALLABLE = "safeguard.requests.sign_in_email"
-AXES_CLIENT_IP_CALLABLE = "safeguard.requests.client_ip"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_USERNAME_CALLABLE = "common.requests.sign_in_email"
+AXES_CLIENT_IP_CALLABLE = "common.requests.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password", "auth-password", "otp_token", "token-otp_token"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

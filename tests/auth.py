@@ -16,7 +16,7 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from safeguard.models import User
+from accounts.models import User
 
 WIZARD = "sign_in_view-current_step"
 LOGIN_URL = "/account/login/"

@@ -13,8 +13,8 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from accounts.models import Organisation, Role, User
 from safeguard.celery import app as celery_app
-from safeguard.models import Organisation, Role, User
 from tests import factories
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -1,7 +1,8 @@
 import factory
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from safeguard.models import Child, Organisation, Role, User
+from accounts.models import Organisation, Role, User
+from children.models import Child
 
 PASSWORD = "correct horse battery staple"
 

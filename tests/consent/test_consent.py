@@ -13,6 +13,8 @@ from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
+from audit.models import AuditEvent
+from children import services as caseload
 from consent import services
 from consent.models import (
     ConsentRecord,
@@ -23,8 +25,7 @@ from consent.models import (
     GuardianAccess,
     TakedownTask,
 )
-from safeguard import caseload
-from safeguard.models import AuditEvent, Notice
+from notices.models import Notice
 from tests.auth import force_verified_login
 from tests.factories import ChildFactory, practice_rules_off
 

@@ -9,8 +9,8 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
+from children import services as caseload
 from consent import services
-from safeguard import caseload
 from tests.e2e.test_sign_in_browser import WCAG_AA, sign_in
 from tests.factories import ChildFactory
 

@@ -9,11 +9,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from accounts.models import Role
+from children import services as caseload
+from compliance import services as compliance
 from consent import services as consent_services
 from consent.models import ConsentRecord, ConsentType, ContactLog
+from notices.models import Notice
 from practice import services as practice
-from safeguard import caseload, compliance
-from safeguard.models import Notice, Role
 from tests.e2e.test_consent_browser import no_serious_violations
 from tests.e2e.test_incidents_browser import signed_in
 from tests.factories import ChildFactory, UserFactory

@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from safeguard import caseload
-from safeguard.models import Role
+from accounts.models import Role
+from children import services as caseload
 from tests.e2e.test_consent_browser import no_serious_violations
 from tests.e2e.test_sign_in_browser import sign_in
 from tests.factories import ChildFactory, UserFactory

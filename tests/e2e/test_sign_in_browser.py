@@ -4,7 +4,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from safeguard.tokens import invitation_path_args
+from accounts.tokens import invitation_path_args
 from tests.auth import secret_base32, totp
 from tests.factories import PASSWORD, UserFactory
 
@@ -144,7 +144,7 @@ def test_invitation_to_enrolment_is_accessible_and_the_qr_code_loads(
 
 
 def test_child_record_is_accessible(page: Page, live_server, dana, organisation) -> None:
-    from safeguard import caseload
+    from children import services as caseload
     from tests.factories import ChildFactory
 
     child = ChildFactory(organisation=organisation, first_name="Noor", last_name="Hassan")

@@ -12,6 +12,9 @@ from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
+from accounts.models import Role
+from audit.models import AuditEvent
+from children import services as caseload
 from incidents import services
 from incidents.models import (
     AppendOnlyError,
@@ -23,8 +26,8 @@ from incidents.models import (
     SignoffRule,
     Status,
 )
-from safeguard import caseload, reminders
-from safeguard.models import AuditEvent, Notice, Role
+from notices import engine as reminders
+from notices.models import Notice
 from tests.auth import force_verified_login
 from tests.factories import ChildFactory, UserFactory
 

@@ -11,6 +11,8 @@ from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
+from accounts.models import Role
+from audit.models import AuditEvent
 from policies import services
 from policies.models import (
     Acknowledgement,
@@ -18,7 +20,6 @@ from policies.models import (
     Policy,
     PolicyVersion,
 )
-from safeguard.models import AuditEvent, Role
 from tests.auth import force_verified_login
 from tests.factories import UserFactory
 

@@ -5,10 +5,11 @@ import zoneinfo
 
 import pytest
 
+from accounts.models import Role
+from notices import engine as reminders
+from notices.models import Notice, ReminderLedger
 from policies import services
 from policies.models import Policy
-from safeguard import reminders
-from safeguard.models import Notice, ReminderLedger, Role
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

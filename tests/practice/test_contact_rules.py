@@ -8,13 +8,15 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import Role
+from children import services as caseload
+from compliance import services as compliance
 from consent import services as consent_services
 from consent.models import ConsentType, ContactLog
 from incidents.models import Incident
+from notices.models import Notice
 from practice import services as practice
 from practice.models import PracticeSettings
-from safeguard import caseload, compliance
-from safeguard.models import Notice, Role
 from tests.auth import force_verified_login
 from tests.factories import ChildFactory, UserFactory
 
@@ -189,7 +191,7 @@ def test_phone_contact_needs_a_registered_attested_device(world, alice, organisa
 
 
 def test_no_online_contact_without_a_current_dbs_check(world, alice, organisation):
-    from safeguard.models import DBSCheck
+    from compliance.models import DBSCheck
 
     DBSCheck.objects.filter(staff=alice).update(
         issued_on=timezone.localdate() - dt.timedelta(days=365 * 4)
@@ -242,7 +244,7 @@ def test_each_rule_can_be_turned_off(world, alice, organisation):
         approved_platforms_only=False,
         require_dbs=False,
     )
-    from safeguard.models import DBSCheck
+    from compliance.models import DBSCheck
 
     DBSCheck.objects.filter(staff=alice).delete()
     contact = video(

@@ -10,10 +10,13 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import Role
+from compliance import services as compliance
+from dashboard import figures as dashboard
+from notices import engine as reminders
+from notices.models import Notice
 from practice import services as practice
 from practice.models import RecurringTask
-from safeguard import compliance, dashboard, reminders
-from safeguard.models import Notice, Role
 from tests.auth import force_verified_login
 from tests.factories import UserFactory
 

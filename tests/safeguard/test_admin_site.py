@@ -7,7 +7,8 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from safeguard.models import AuditEvent, Role, User
+from accounts.models import Role, User
+from audit.models import AuditEvent
 from tests.auth import force_verified_login
 from tests.factories import UserFactory
 
@@ -76,7 +77,7 @@ def test_create_organisation_command_sets_up_consent_types() -> None:
         "create_organisation", "--name", "Riverside Play", "--slug", "riverside", stdout=out
     )
     assert "Created Riverside Play (riverside)." in out.getvalue()
-    from safeguard.models import Organisation
+    from accounts.models import Organisation
 
     riverside = Organisation.objects.get(slug="riverside")
     assert ConsentType.objects.filter(organisation=riverside).count() == 8

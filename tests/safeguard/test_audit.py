@@ -9,8 +9,8 @@ from django.db import connection, connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from safeguard import audit
-from safeguard.models import AuditEvent, AuditLogImmutableError
+from audit import services as audit
+from audit.models import AuditEvent, AuditLogImmutableError
 
 pytestmark = pytest.mark.django_db
 

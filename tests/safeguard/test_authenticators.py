@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from safeguard import services
-from safeguard.models import AuditEvent
+from accounts import services
+from audit.models import AuditEvent
 from tests.auth import force_verified_login, post_code, post_password, secret_base32, totp
 from tests.factories import PASSWORD
 

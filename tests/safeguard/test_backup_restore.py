@@ -27,13 +27,13 @@ from django.db import connection
 from django.test import RequestFactory
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from children import services as caseload
 from consent import records as consent_records
 from consent import services as consent
 from consent.models import ConsentRecord, ConsentType
 from incidents import services as incidents
 from incidents.models import ChronologyEntry, Evidence
-from safeguard import caseload
-from safeguard.models import AuditEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

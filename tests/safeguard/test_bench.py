@@ -6,7 +6,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from safeguard.models import Child, Organisation
+from accounts.models import Organisation
+from children.models import Child
 
 pytestmark = pytest.mark.django_db
 

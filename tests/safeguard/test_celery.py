@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from ops.models import WorkerHeartbeat
+from ops.tasks import record_worker_heartbeat
 from safeguard.celery import app
-from safeguard.models import WorkerHeartbeat
-from safeguard.tasks import record_worker_heartbeat
 
 ROOT = Path(__file__).resolve().parents[2]
 

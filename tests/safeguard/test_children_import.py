@@ -4,7 +4,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from safeguard.models import AuditEvent, Child, ChildGuardian, Guardian
+from audit.models import AuditEvent
+from children.models import Child, ChildGuardian, Guardian
 from tests.auth import force_verified_login
 from tests.factories import ChildFactory
 

@@ -2,7 +2,7 @@
 
 from django.test import RequestFactory
 
-from safeguard.requests import client_ip, sign_in_email
+from common.requests import client_ip, sign_in_email
 
 
 def request(**meta: str):

@@ -7,8 +7,11 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from safeguard import reminders
-from safeguard.models import AuditEvent, DBSCheck, Notice, Role, TrainingRecord
+from accounts.models import Role
+from audit.models import AuditEvent
+from compliance.models import DBSCheck, TrainingRecord
+from notices import engine as reminders
+from notices.models import Notice
 from tests.auth import force_verified_login
 from tests.factories import UserFactory
 

@@ -12,13 +12,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pypdf import PdfReader
 
+from accounts.models import Role
+from children.models import ChildGuardian, Guardian
+from compliance import services as compliance
 from consent import services as consent_services
 from consent.models import ConsentRecord, ConsentType, ContactLog, TakedownTask
+from dashboard import figures as dashboard
 from incidents.models import Incident
 from policies import services as policy_services
 from policies.models import Acknowledgement
-from safeguard import compliance, dashboard, subject_access
-from safeguard.models import ChildGuardian, Guardian, RetentionReview, Role
+from records import subject_access
+from records.models import RetentionReview
 from tests.auth import force_verified_login
 from tests.factories import ChildFactory, UserFactory
 

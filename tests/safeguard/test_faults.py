@@ -23,9 +23,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from children import services as caseload
 from consent import services as consent_services
 from consent.models import ConsentRecord, ConsentRequest
-from safeguard import caseload
 from tests.conftest import require_service
 from tests.factories import ChildFactory
 from tests.safeguard.test_reminders_worker import database_url, wait_until

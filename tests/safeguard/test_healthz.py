@@ -5,8 +5,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from safeguard.models import WorkerHeartbeat
-from safeguard.tasks import record_worker_heartbeat
+from ops.models import WorkerHeartbeat
+from ops.tasks import record_worker_heartbeat
 
 pytestmark = pytest.mark.django_db
 

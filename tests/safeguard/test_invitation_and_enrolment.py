@@ -8,8 +8,9 @@ from django.core import mail
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from safeguard.models import AuditEvent, User
-from safeguard.tokens import InvitationTokenGenerator, invitation_path_args
+from accounts.models import User
+from accounts.tokens import InvitationTokenGenerator, invitation_path_args
+from audit.models import AuditEvent
 from tests.auth import force_verified_login, post_code, post_password, totp
 
 pytestmark = pytest.mark.django_db

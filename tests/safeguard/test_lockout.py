@@ -6,7 +6,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.test import Client
 
-from safeguard.models import AuditEvent
+from audit.models import AuditEvent
 from tests.auth import post_code, post_password, secret_base32, totp
 from tests.factories import PASSWORD
 

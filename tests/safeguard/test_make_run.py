@@ -90,7 +90,8 @@ def test_make_run_serves_login_runs_the_worker_and_stops_on_ctrl_c(tmp_path: Pat
                 "manage.py",
                 "shell",
                 "-c",
-                "from safeguard.tasks import record_worker_heartbeat, sweep_reminders\n"
+                "from notices.tasks import sweep_reminders\n"
+                "from ops.tasks import record_worker_heartbeat\n"
                 f"record_worker_heartbeat.delay(); sweep_reminders.delay({noon!r})",
             ],
             cwd=ROOT,

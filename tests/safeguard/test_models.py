@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from safeguard.models import Role, User
+from accounts.models import Role, User
 from tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,9 @@ from django.core.management import CommandError, call_command
 from django.db import connections
 from django.test import Client
 
-from safeguard import reminders
-from safeguard.models import DigestLedger, Notice, ReminderLedger, User
+from accounts.models import User
+from notices import engine as reminders
+from notices.models import DigestLedger, Notice, ReminderLedger
 from tests.auth import force_verified_login
 from tests.factories import UserFactory
 
@@ -400,7 +401,7 @@ def test_someone_deactivated_after_the_claim_gets_no_digest(due_things, dana) ->
 
 
 def test_one_broken_organisation_does_not_stop_the_others(due_things, other_organisation):
-    from safeguard.models import Organisation
+    from accounts.models import Organisation
 
     Organisation.objects.filter(pk=other_organisation.pk).update(timezone="Mars/Olympus_Mons")
     due_things(at("2026-11-20 00:00"))
@@ -428,7 +429,7 @@ def test_urgent_notices_of_people_who_left_are_not_retried_forever(due_things, d
 
 
 def test_the_sweep_task_treats_a_bare_time_as_utc(due_things) -> None:
-    from safeguard.tasks import sweep_reminders
+    from notices.tasks import sweep_reminders
 
     due_things(at("2026-11-20 00:00"))
     assert sweep_reminders("2026-11-25T09:00:00")["claimed"] == 1

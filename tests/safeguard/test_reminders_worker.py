@@ -18,8 +18,9 @@ from aiosmtpd.controller import Controller
 from django.db import connection
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import Role
+from notices.models import DigestLedger, Notice
 from safeguard.celery import app
-from safeguard.models import DigestLedger, Notice, Role
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -204,7 +205,7 @@ import datetime as dt
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from safeguard.models import Organisation, User
+from accounts.models import Organisation, User
 
 org = Organisation.objects.create(name="Alder Play Therapy", slug="alder")
 bob = User.objects.create_user("bob@alder.test", "x" * 16, full_name="Bob", organisation=org,

@@ -9,14 +9,19 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import Role
+from audit.models import AuditEvent
+from children import services as caseload
 from consent import services as consent_services
 from consent.models import ConsentRecord, ConsentRecordImmutableError, ConsentType, ContactLog
 from incidents import services as incident_services
 from incidents.models import ChronologyEntry, Evidence, Incident, Referral
+from notices import engine as reminders
+from notices.models import Notice
 from policies import services as policy_services
 from policies.models import PolicyVersion
-from safeguard import caseload, reminders, retention
-from safeguard.models import AuditEvent, LegalHold, Notice, RetentionReview, Role
+from records import retention
+from records.models import LegalHold, RetentionReview
 from tests.auth import force_verified_login
 from tests.factories import ChildFactory, UserFactory
 
@@ -116,7 +121,7 @@ def test_a_record_past_its_period_is_queued_once_and_reminded(organisation, chil
 
 
 def test_the_celery_task_queues_for_every_organisation(organisation, child, alice, dana):
-    from safeguard.tasks import queue_retention_reviews
+    from records.tasks import queue_retention_reviews
 
     contact(child, alice)  # ten days old: years to go
     concern(child, dana)  # Noor is over 25: due now

@@ -5,8 +5,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from safeguard.management.commands.seed_demo import DEMO_PASSWORD
-from safeguard.models import Organisation, Role, User
+from accounts.models import Organisation, Role, User
+from ops.management.commands.seed_demo import DEMO_PASSWORD
 from tests.auth import post_code, post_password, totp
 
 pytestmark = pytest.mark.django_db

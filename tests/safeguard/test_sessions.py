@@ -6,8 +6,9 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from safeguard.middleware import SESSION_LAST_SEEN_AT, SESSION_SIGNED_IN_AT
-from safeguard.models import AuditEvent, StaffSession
+from accounts.middleware import SESSION_LAST_SEEN_AT, SESSION_SIGNED_IN_AT
+from accounts.models import StaffSession
+from audit.models import AuditEvent
 from tests.auth import force_verified_login, sign_in
 from tests.factories import PASSWORD
 

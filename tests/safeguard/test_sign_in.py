@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from safeguard.models import AuditEvent
+from audit.models import AuditEvent
 from tests.auth import (
     LOGIN_URL,
     force_verified_login,
@@ -175,7 +175,7 @@ def test_the_full_journey_helper_signs_in(client: Client) -> None:
 def test_home_says_what_is_waiting(client: Client, alice, dana, organisation) -> None:
     from django.utils import timezone
 
-    from safeguard import caseload
+    from children import services as caseload
     from tests.factories import ChildFactory
 
     mine = ChildFactory(organisation=organisation)

@@ -8,7 +8,8 @@ from django.test import Client
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from safeguard.models import AuditEvent, Role, StaffSession
+from accounts.models import Role, StaffSession
+from audit.models import AuditEvent
 from tests.auth import force_verified_login, post_password, sign_in
 from tests.factories import PASSWORD, UserFactory
 

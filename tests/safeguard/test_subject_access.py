@@ -12,14 +12,20 @@ from django.test import Client
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from accounts.models import Role
+from audit.models import AuditEvent
+from children import services as caseload
+from children.models import Child, Guardian
 from consent import records as consent_records
 from consent import services as consent_services
 from consent.models import ConsentType, TakedownTask
 from incidents import services as incident_services
+from notices import engine as reminders
+from notices.models import Notice
 from policies import services as policy_services
 from policies.models import Acknowledgement
-from safeguard import caseload, reminders, retention, subject_access
-from safeguard.models import AuditEvent, Child, Guardian, Notice, Role, SubjectAccessRequest
+from records import retention, subject_access
+from records.models import SubjectAccessRequest
 from tests.auth import force_verified_login
 from tests.factories import ChildFactory, UserFactory, practice_rules_off
 
@@ -130,7 +136,7 @@ def world(organisation, alice, bob, dana):
     retention.legal_hold_place(
         organisation=organisation, scope="child", child=child, reason="Police enquiry.", by=dana
     )
-    from safeguard.models import RetentionReview
+    from records.models import RetentionReview
 
     RetentionReview.objects.create(
         organisation=organisation,

@@ -75,14 +75,14 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra.django import from_field
 
+from accounts.views.sign_in import PENDING_SECRET
+from children.forms import IMPORT_MAX_BYTES
+from children.importing import COLUMNS
 from consent.records import PAPER_MAX_BYTES
 from incidents import services as incident_services
 from incidents.models import EVIDENCE_MAX_BYTES, Incident
 from policies.importing import MAX_BYTES as POLICY_MAX_BYTES
 from policies.views import IMPORT_SALT, PENDING_DIR
-from safeguard.children_import import COLUMNS
-from safeguard.forms import IMPORT_MAX_BYTES
-from safeguard.views.accounts import PENDING_SECRET
 from tests.auth import WIZARD, secret_base32, totp
 from tests.factories import PASSWORD
 from tests.security.fuzz_targets import (

@@ -38,17 +38,20 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import services as staff_services
+from accounts.models import Role, User
+from accounts.tokens import invitation_path_args
+from children import services as caseload
 from consent import services as consent_services
 from consent.models import ConsentType, TakedownTask
 from consent.views import ACCESS_TOKEN
 from incidents import retention as incidents_retention
 from incidents import services as incident_services
+from notices.models import Notice
 from policies import services as policy_services
 from practice import services as practice_services
-from safeguard import caseload, retention, subject_access
-from safeguard import services as staff_services
-from safeguard.models import HoldScope, Notice, RetentionReview, Role, User
-from safeguard.tokens import invitation_path_args
+from records import retention, subject_access
+from records.models import HoldScope, RetentionReview
 from tests.auth import force_verified_login
 from tests.factories import ChildFactory, OrganisationFactory, UserFactory
 
@@ -535,7 +538,7 @@ def test_every_persona_gets_what_the_matrix_says_of_every_url(
     caplog.set_level(logging.ERROR, logger="django.request")
     # /healthz answers 503 when the broker is down: that is its job, tested elsewhere.
     # Here only who may reach it matters.
-    monkeypatch.setattr("safeguard.health.broker_status", lambda: "ok")
+    monkeypatch.setattr("ops.health.broker_status", lambda: "ok")
     personas, rows = load_matrix()
     world = build_world(django_capture_on_commit_callbacks)
     sessions = persona_sessions(world)

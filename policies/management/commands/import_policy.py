@@ -12,10 +12,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.models import Organisation, Role, User
 from policies import services
 from policies.importing import UnreadableDocument, extract_text, read_policy
 from policies.models import PolicyCategory
-from safeguard.models import Organisation, Role, User
 
 
 class Command(BaseCommand):

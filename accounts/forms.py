@@ -1,0 +1,208 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django_otp.forms import OTPAuthenticationFormMixin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from two_factor.forms import AuthenticationTokenForm, BackupTokenForm, TOTPDeviceForm
+
+from accounts.models import Role, User
+from audit import services as audit
+
+
+def authenticator_label(device: TOTPDevice) -> str:
+    """The first authenticator is called "default" by django-two-factor-auth."""
+    return "Authenticator app" if device.name == "default" else device.name
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, labelled and autocompleted for an email login."""
+
+    username = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        # Same words whether the email is unknown or the password wrong, so the
+        # form does not reveal who has an account.
+        "invalid_login": "Enter a correct email address and password.",
+        "no_authenticator": (
+            "You have not finished setting up your sign-in. Ask your organisation's admin "
+            "to send you a new invitation."
+        ),
+    }
+
+    def confirm_login_allowed(self, user: User) -> None:
+        """A password alone never signs anyone in.
+
+        Someone without an authenticator can only set one up from the session an
+        emailed invitation link starts; otherwise whoever learnt the password
+        could enrol their own phone.
+        """
+        super().confirm_login_allowed(user)
+        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            raise ValidationError(self.error_messages["no_authenticator"], code="no_authenticator")
+
+
+class _AuditedSecondFactorMixin:
+    """Record every failed second-factor attempt: a stolen password being tried."""
+
+    request: HttpRequest | None
+    user: User
+
+    def clean(self) -> dict[str, object]:
+        try:
+            return super().clean()
+        except ValidationError as error:
+            audit.record(
+                action="auth.second_factor_failed",
+                actor=self.user,
+                obj=self.user,
+                request=self.request,
+                details={"step": self.step_name},
+            )
+            # Shown beside the code field, where the person is looking.
+            raise ValidationError({"otp_token": error.messages}) from error
+
+
+class SecondFactorForm(_AuditedSecondFactorMixin, AuthenticationTokenForm):
+    step_name = "authenticator"
+    otp_token = forms.RegexField(
+        label="Code from your authenticator app",
+        help_text="The 6-digit code your authenticator app shows for Safeguard.",
+        regex=r"^[0-9]{6}$",
+        error_messages={"invalid": "Enter the 6-digit code, numbers only."},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+                "class": "govuk-input--width-10",
+            }
+        ),
+    )
+    otp_error_messages = {
+        **OTPAuthenticationFormMixin.otp_error_messages,
+        "invalid_token": "That code is not right. Check the time on your phone and try again.",
+    }
+
+    def __init__(
+        self,
+        user: User,
+        initial_device: object,
+        request: HttpRequest | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(user, initial_device, **kwargs)
+        self.request = request
+        self.authenticators = (
+            list(TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk"))
+            if user is not None
+            else []
+        )
+        # django-otp verifies against one named device, never "whichever matches"
+        # (that would count a failure against every other device), so someone
+        # with two phones says which one they are reading the code from.
+        if len(self.authenticators) > 1:
+            self.fields["device"] = forms.ChoiceField(
+                label="Which authenticator are you using?",
+                choices=[(d.persistent_id, authenticator_label(d)) for d in self.authenticators],
+                initial=self.authenticators[0].persistent_id,
+                widget=forms.RadioSelect,
+            )
+
+    def _chosen_device(self, user: User) -> TOTPDevice | None:
+        chosen = self.cleaned_data.get("device")
+        device = next(
+            (d for d in self.authenticators if d.persistent_id == chosen),
+            self.authenticators[0] if self.authenticators else None,
+        )
+        # clean_otp runs in a transaction: lock the row so parallel guesses queue
+        # behind each other, each sees the throttle count the last one left, and a
+        # code cannot be accepted twice.
+        return (
+            TOTPDevice.objects.select_for_update().filter(pk=device.pk).first() if device else None
+        )
+
+
+class BackupCodeForm(_AuditedSecondFactorMixin, BackupTokenForm):
+    step_name = "backup code"
+    otp_token = forms.CharField(
+        label="Backup code",
+        help_text="One of the backup codes you saved when you set up your authenticator.",
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "class": "govuk-input--width-10"}
+        ),
+    )
+    otp_error_messages = {
+        **OTPAuthenticationFormMixin.otp_error_messages,
+        "invalid_token": "That backup code is not right, or it has been used already.",
+    }
+
+    def __init__(
+        self,
+        user: User,
+        initial_device: object,
+        request: HttpRequest | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(user, initial_device, **kwargs)
+        self.request = request
+
+    def _chosen_device(self, user: User) -> StaticDevice | None:
+        # Locked, so one backup code cannot sign in two browsers at the same moment.
+        return StaticDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+
+
+class AuthenticatorForm(TOTPDeviceForm):
+    """Confirm a new authenticator by a code it generated from the secret we showed."""
+
+    name = forms.CharField(
+        label="Name for this authenticator",
+        help_text="So you can tell your devices apart, for example “Work phone”.",
+        max_length=60,
+        required=False,
+    )
+    token = forms.RegexField(
+        label="Code from your authenticator app",
+        regex=r"^[0-9]{6}$",
+        error_messages={"invalid": "Enter the 6-digit code, numbers only."},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "class": "govuk-input--width-10",
+            }
+        ),
+    )
+    error_messages = {
+        "invalid_token": "That code is not right. Check the time on your phone and try again.",
+    }
+
+    def clean_token(self) -> int:
+        self.cleaned_data["token"] = int(self.cleaned_data["token"])
+        return super().clean_token()
+
+
+class InviteForm(forms.Form):
+    full_name = forms.CharField(label="Full name", max_length=200)
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.STAFF)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices)

@@ -1,0 +1,154 @@
+"""Request gates that every staff page passes through.
+
+Deny by default: Django's LoginRequiredMiddleware turns anonymous visitors away
+from any view not marked ``login_not_required``; SecondFactorRequiredMiddleware
+then turns away anyone whose session has not verified a second factor, unless
+the view is one of the few that enrolment itself needs.
+"""
+
+import time
+import zoneinfo
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django_otp import devices_for_user
+
+from accounts import services
+from audit import services as audit
+
+# Safeguard never needs the camera, microphone or location of whoever is viewing
+# it; parents sign on their own phones, and a drawn signature needs none of these.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+SESSION_SIGNED_IN_AT = "safeguard_signed_in_at"
+SESSION_LAST_SEEN_AT = "safeguard_last_seen_at"
+SESSION_REMEMBERED_KEY = "safeguard_remembered_key"
+
+
+def second_factor_not_required(view: Callable) -> Callable:
+    """Mark a view that a signed-in user may reach before verifying a second factor.
+
+    Only for the enrolment journey (set up an authenticator, see its QR code) and
+    signing out; never for a page that shows records.
+    """
+    view.second_factor_required = False
+    return view
+
+
+class SecondFactorRequiredMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable, view_args: object, view_kwargs: object
+    ) -> HttpResponse | None:
+        if not getattr(view_func, "login_required", True):
+            return None  # public: sign-in, health check, parents' links
+        user = request.user
+        if not user.is_authenticated or user.is_verified():
+            return None
+        if not getattr(view_func, "second_factor_required", True):
+            return None
+        if not any(devices_for_user(user, confirmed=True)):
+            # Signed in with a password only because there is nothing to verify
+            # yet: the one thing they may do is set up an authenticator.
+            return redirect("two_factor_setup")
+        # A device exists but this session never verified it (for example it was
+        # added in another browser): start again at sign-in.
+        logout(request)
+        return redirect_to_login(request.get_full_path())
+
+
+def remember_session(request: HttpRequest, user: object) -> None:
+    """Record the session's key against its user, once per key.
+
+    Keys change (sign-in, second factor, password change, the admin's password
+    page); whichever code changed it, the next response records the new one, so
+    deactivation can always find and end every session.
+    """
+    session = request.session
+    if session.session_key is None:
+        session.save()
+    if session.get(SESSION_REMEMBERED_KEY) != session.session_key:
+        services.session_remember(user=user, session_key=session.session_key)
+        session[SESSION_REMEMBERED_KEY] = session.session_key
+
+
+class SessionTimeoutMiddleware:
+    """Sign staff out after 30 minutes idle or 12 hours in all."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = time.time()
+            session = request.session
+            signed_in_at = session.setdefault(SESSION_SIGNED_IN_AT, now)
+            last_seen_at = session.get(SESSION_LAST_SEEN_AT, now)
+            idle = now - last_seen_at > settings.SESSION_IDLE_TIMEOUT_SECONDS
+            too_long = now - signed_in_at > settings.SESSION_ABSOLUTE_TIMEOUT_SECONDS
+            if idle or too_long:
+                reason = "idle" if idle else "absolute"
+                audit.record(
+                    action="auth.session_expired",
+                    actor=user,
+                    request=request,
+                    details={"reason": reason},
+                )
+                logout(request)
+                messages.info(
+                    request,
+                    "You were signed out after 30 minutes without activity."
+                    if idle
+                    else "You were signed out because you had been signed in for 12 hours.",
+                )
+                return redirect_to_login(request.get_full_path())
+            session[SESSION_LAST_SEEN_AT] = now
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            remember_session(request, user)
+        return response
+
+
+class OrganisationTimezoneMiddleware:
+    """Show times in the signed-in person's organisation's timezone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(user.organisation.timezone))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+        else:
+            timezone.deactivate()
+        return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        # Pages for signed-in staff show records about children: never keep them
+        # in a browser or proxy cache where the next person at the computer sees them.
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,274 @@
+"""Staff accounts: invitations, roles, deactivation, second factors and sessions.
+
+Each service is one transaction that changes the account, writes its audit
+event and, where mail must go out, queues it for after the commit.
+"""
+
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django_otp import devices_for_user
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import Organisation, Role, StaffSession, User
+from audit import services as audit
+from common.queue import enqueue_on_commit
+
+
+def security_notice_queue(*, user: User, change: str) -> None:
+    """Email the user, after the commit, that their sign-in methods changed."""
+    from accounts.tasks import send_security_notice
+
+    enqueue_on_commit(send_security_notice, user.pk, change, run_here_if_broker_down=True)
+
+
+def _queue_invitation_email(user: User) -> None:
+    from accounts.tasks import send_invitation_email
+
+    enqueue_on_commit(send_invitation_email, user.pk, run_here_if_broker_down=True)
+
+
+def staff_invite(
+    *,
+    organisation: Organisation,
+    invited_by: User | None,
+    email: str,
+    full_name: str,
+    role: str,
+    request: HttpRequest | None = None,
+) -> User:
+    """Create an account with no usable password and email its invitation link.
+
+    ``invited_by`` is None only when a platform operator invites from the command line.
+    """
+    email = get_user_model().objects.normalize_email(email).strip().lower()
+    # The same words whatever organisation the address belongs to, so an admin
+    # cannot use this form to learn who works elsewhere.
+    taken = ValidationError(
+        {"email": "This email address cannot be invited. Check it, or ask which address to use."}
+    )
+    if User.objects.filter(email__iexact=email).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email,
+                password=None,  # unusable until they accept the invitation
+                full_name=full_name,
+                organisation=organisation,
+                role=role,
+                invited_at=timezone.now(),
+                invited_by=invited_by,
+            )
+            audit.record(
+                action="staff.invited",
+                actor=invited_by,
+                organisation=organisation,
+                actor_label=None if invited_by else "manage.py",
+                obj=user,
+                request=request,
+                details={"email": user.email, "role": role},
+            )
+    except IntegrityError:
+        # Two admins inviting the same address at the same moment.
+        raise taken from None
+    _queue_invitation_email(user)
+    return user
+
+
+@transaction.atomic
+def staff_invitation_resend(*, user: User, by: User, request: HttpRequest | None = None) -> None:
+    """Send a new invitation to someone who has not finished setting up.
+
+    The old link stops working (the invitation time is part of its signature), and
+    any password they chose is cleared: they choose one again from the new link.
+    """
+    if has_authenticator(user):
+        raise ValidationError("This person has already set up their sign-in.")
+    _restart_onboarding(user)
+    audit.record(action="staff.invitation_resent", actor=by, obj=user, request=request)
+    _queue_invitation_email(user)
+
+
+def _restart_onboarding(user: User) -> None:
+    user.set_unusable_password()
+    user.invited_at = timezone.now()
+    user.save(update_fields=["password", "invited_at"])
+
+
+def has_authenticator(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+@transaction.atomic
+def staff_invitation_accept(*, user: User, password: str, request: HttpRequest) -> None:
+    """Set the invited person's first password. Their second factor comes next."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit.record(action="staff.invitation_accepted", actor=user, obj=user, request=request)
+
+
+def _other_working_admins(user: User) -> bool:
+    """Whether someone else could still run the organisation's staff accounts.
+
+    Only an admin who can actually sign in counts (a password and an authenticator),
+    not one whose invitation is still pending. The organisation row is locked so two
+    admins demoting each other at the same moment cannot both succeed.
+    """
+    Organisation.objects.select_for_update().filter(pk=user.organisation_id).first()
+    return (
+        User.objects.filter(organisation_id=user.organisation_id, role=Role.ADMIN, is_active=True)
+        .exclude(pk=user.pk)
+        .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .filter(totpdevice__confirmed=True)
+        .exists()
+    )
+
+
+@transaction.atomic
+def staff_role_change(
+    *, user: User, role: str, by: User, request: HttpRequest | None = None
+) -> None:
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose a role from the list."})
+    previous = user.role
+    if previous == role:
+        return
+    if previous == Role.ADMIN and not _other_working_admins(user):
+        raise ValidationError({"role": "The organisation must keep at least one active admin."})
+    user.role = role
+    user.save(update_fields=["role"])
+    audit.record(
+        action="staff.role_changed",
+        actor=by,
+        obj=user,
+        request=request,
+        details={"from": previous, "to": role},
+    )
+
+
+@transaction.atomic
+def staff_deactivate(*, user: User, by: User, request: HttpRequest | None = None) -> int:
+    """Stop someone signing in and end every session they have, at once."""
+    if user.pk == by.pk:
+        raise ValidationError("You cannot deactivate your own account.")
+    if user.role == Role.ADMIN and not _other_working_admins(user):
+        raise ValidationError("The organisation must keep at least one active admin.")
+    user.is_active = False
+    user.deactivated_at = timezone.now()
+    user.save(update_fields=["is_active", "deactivated_at"])
+    ended = sessions_end_for_user(user=user)
+    audit.record(
+        action="staff.deactivated",
+        actor=by,
+        obj=user,
+        request=request,
+        details={"sessions_ended": ended},
+    )
+    return ended
+
+
+@transaction.atomic
+def staff_reactivate(*, user: User, by: User, request: HttpRequest | None = None) -> None:
+    user.is_active = True
+    user.deactivated_at = None
+    user.save(update_fields=["is_active", "deactivated_at"])
+    audit.record(action="staff.reactivated", actor=by, obj=user, request=request)
+
+
+@transaction.atomic
+def two_factor_reset(*, user: User, by: User, request: HttpRequest | None = None) -> int:
+    """Remove every authenticator and backup code, end every session, and send a
+    new invitation.
+
+    The password is cleared too: otherwise whoever knows it could enrol their own
+    authenticator first. Proving the email address again closes that gap.
+    """
+    removed = 0
+    for device in devices_for_user(user, confirmed=None):
+        device.delete()
+        removed += 1
+    ended = sessions_end_for_user(user=user)
+    _restart_onboarding(user)
+    audit.record(
+        action="two_factor.reset",
+        actor=by,
+        obj=user,
+        request=request,
+        details={"devices_removed": removed, "sessions_ended": ended},
+    )
+    _queue_invitation_email(user)
+    return removed
+
+
+@transaction.atomic
+def two_factor_device_remove(
+    *, user: User, device: TOTPDevice, signed_in_with: object, request: HttpRequest
+) -> None:
+    """Remove one of the user's own authenticators: never the last one, and never
+    the one this session was verified with (sign in with another one first)."""
+    # Lock the user, so two removals at once cannot leave them with none.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    authenticators = TOTPDevice.objects.filter(user=user, confirmed=True)
+    if device.user_id != user.pk:
+        raise ValidationError("That is not one of your authenticators.")
+    if getattr(signed_in_with, "persistent_id", None) == device.persistent_id:
+        raise ValidationError(
+            "You signed in with this authenticator. To remove it, sign in with another one first."
+        )
+    if authenticators.count() <= 1:
+        raise ValidationError(
+            "You must keep at least one authenticator. Add the new one before removing this."
+        )
+    name = device.name
+    device.delete()
+    audit.record(
+        action="two_factor.device_removed",
+        actor=user,
+        obj=user,
+        request=request,
+        details={"device": name},
+    )
+    security_notice_queue(user=user, change="authenticator_removed")
+
+
+@transaction.atomic
+def backup_codes_generate(*, user: User, request: HttpRequest, count: int) -> list[str]:
+    """Replace the user's backup codes with ``count`` new single-use ones."""
+    # Lock the user: a double-submitted form must not make two sets of codes.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name="backup")
+    codes = [StaticToken.random_token() for _ in range(count)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    audit.record(
+        action="two_factor.backup_codes_generated",
+        actor=user,
+        obj=user,
+        request=request,
+        details={"count": count},
+    )
+    security_notice_queue(user=user, change="backup_codes_generated")
+    return codes
+
+
+def session_remember(*, user: User, session_key: str | None) -> None:
+    if session_key:
+        StaffSession.objects.get_or_create(session_key=session_key, defaults={"user": user})
+
+
+def sessions_end_for_user(*, user: User) -> int:
+    """Delete every server-side session the user has; their next request is signed out."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    keys = list(StaffSession.objects.filter(user=user).values_list("session_key", flat=True))
+    for key in keys:
+        store(session_key=key).delete()
+    StaffSession.objects.filter(user=user).delete()
+    return len(keys)

@@ -1,0 +1,324 @@
+"""Signing in, second factors, backup codes, invitations and one's own profile."""
+
+from base64 import b32encode
+from binascii import unhexlify
+
+import django_otp
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.views import LogoutView, PasswordChangeView
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django_otp import devices_for_user
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
+from two_factor.utils import get_otpauth_url
+from two_factor.views import LoginView, QRGeneratorView
+
+from accounts import services
+from accounts.forms import (
+    AuthenticatorForm,
+    BackupCodeForm,
+    SecondFactorForm,
+    SignInForm,
+    authenticator_label,
+)
+from accounts.middleware import second_factor_not_required
+from accounts.models import User
+from accounts.tokens import invitation_tokens
+from audit import services as audit
+
+# The session key django-two-factor-auth's QR view reads the pending secret from.
+PENDING_SECRET = QRGeneratorView.session_key_name
+FRESH_BACKUP_CODES = "safeguard_fresh_backup_codes"
+ISSUER = "Safeguard"
+
+
+def _confirmed_authenticators(user: User) -> list[TOTPDevice]:
+    return list(TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk"))
+
+
+class SignInView(LoginView):
+    """Password, then a code from an authenticator app or a backup code.
+
+    django-two-factor-auth's wizard, with our forms and template. Django's own
+    login() runs only after the second step, and cycles the session key.
+    """
+
+    template_name = "accounts/signin.html"
+    form_list = (
+        (LoginView.AUTH_STEP, SignInForm),
+        (LoginView.TOKEN_STEP, SecondFactorForm),
+        (LoginView.BACKUP_STEP, BackupCodeForm),
+    )
+
+    def has_token_step(self) -> bool:
+        # Any confirmed authenticator counts, not only the one named "default".
+        user = self.get_user()
+        return bool(user) and TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+    def has_backup_step(self) -> bool:
+        return self.has_token_step() and self.TOKEN_STEP not in self.storage.validated_step_data
+
+    condition_dict = {
+        LoginView.TOKEN_STEP: has_token_step,
+        LoginView.BACKUP_STEP: has_backup_step,
+    }
+
+    def get_form_step_files(self, form: object) -> dict[str, object]:
+        # No step of signing in takes a file; the wizard would try to keep any file
+        # posted with a step and fail (it has no file storage) with a 500.
+        return {}
+
+    def get_redirect_url(self) -> str:
+        """Where to go after signing in: only a path on this site. Django's check
+        passes a bare word such as "0", which redirect() would then try, and
+        fail, to reverse as a view name."""
+        url = super().get_redirect_url()
+        return url if url.startswith("/") and not url.startswith("//") else ""
+
+    def get_form(self, step: str | None = None, **kwargs: object) -> object:
+        # Skip LoginView.get_form: it swaps in the library's own token form by
+        # device type, and we have one kind of device and our own form for it.
+        form = super(LoginView, self).get_form(step=step, **kwargs)
+        if self.show_timeout_error:
+            form.cleaned_data = getattr(form, "cleaned_data", {})
+            form.add_error(
+                None, "Sign-in took too long. Enter your email address and password again."
+            )
+        return form
+
+    def get_device(self, step: str | None = None) -> object:
+        device = super().get_device(step)
+        if device is None and self.get_user():
+            device = (
+                TOTPDevice.objects.filter(user=self.get_user(), confirmed=True)
+                .order_by("pk")
+                .first()
+            )
+            self.device_cache = device
+        return device
+
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if request.user.is_authenticated and request.user.is_verified():
+            return redirect(settings.LOGIN_REDIRECT_URL)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, form: object, **kwargs: object) -> dict[str, object]:
+        context = super().get_context_data(form, **kwargs)
+        user = self.get_user()
+        context["has_backup_codes"] = (
+            bool(user)
+            and StaticToken.objects.filter(device__user=user, device__confirmed=True).exists()
+        )
+        return context
+
+
+sign_in = login_not_required(SignInView.as_view())
+
+
+@second_factor_not_required
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    return LogoutView.as_view()(request)
+
+
+class SafeguardQRView(QRGeneratorView):
+    def get_issuer(self) -> str:
+        return ISSUER
+
+
+qr_code = second_factor_not_required(never_cache(SafeguardQRView.as_view()))
+
+
+def _pending_secret(request: HttpRequest) -> str:
+    if PENDING_SECRET not in request.session:
+        request.session[PENDING_SECRET] = random_hex(20)
+    return request.session[PENDING_SECRET]
+
+
+def _authenticator_page(request: HttpRequest, *, first: bool) -> HttpResponse:
+    """Show a new secret as a QR code and as text; save it once a code proves it."""
+    user = request.user
+    key = _pending_secret(request)
+    form = AuthenticatorForm(key=key, user=user, data=request.POST or None)
+    if first:
+        form.fields.pop("name")
+    if request.method == "POST" and form.is_valid():
+        device = form.save()
+        if not first:
+            device.name = form.cleaned_data["name"] or f"Authenticator {device.pk}"
+            device.save(update_fields=["name"])
+        del request.session[PENDING_SECRET]
+        audit.record(
+            action="two_factor.enrolled",
+            actor=user,
+            obj=user,
+            request=request,
+            details={"device": authenticator_label(device), "first": first},
+        )
+        if not first:
+            services.security_notice_queue(user=user, change="authenticator_added")
+        if first:
+            django_otp.login(request, device)
+            # The session now carries more privilege than before: give it a new
+            # key, so a key seen before verification is worth nothing after.
+            request.session.cycle_key()
+            messages.success(request, "Your authenticator is set up.")
+            return redirect("backup_codes")
+        messages.success(request, f"{authenticator_label(device)} has been added.")
+        return redirect("account_security")
+    secret = b32encode(unhexlify(key)).decode()
+    return render(
+        request,
+        "accounts/authenticator_add.html",
+        {
+            "form": form,
+            "first": first,
+            "secret": secret,
+            "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
+            "otpauth_url": get_otpauth_url(accountname=user.email, secret=key, issuer=ISSUER),
+        },
+    )
+
+
+@second_factor_not_required
+@never_cache
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """First enrolment, straight after the password: nothing else is reachable until done."""
+    if any(devices_for_user(request.user, confirmed=True)):
+        # Already enrolled: adding another device needs a verified session.
+        return redirect("authenticator_add")
+    return _authenticator_page(request, first=True)
+
+
+@never_cache
+def authenticator_add(request: HttpRequest) -> HttpResponse:
+    return _authenticator_page(request, first=False)
+
+
+def account_security(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    backup = StaticDevice.objects.filter(user=user, name="backup").first()
+    return render(
+        request,
+        "accounts/account_security.html",
+        {
+            "authenticators": [
+                (device, authenticator_label(device)) for device in _confirmed_authenticators(user)
+            ],
+            "backup_codes_left": backup.token_set.count() if backup else 0,
+        },
+    )
+
+
+@require_POST
+def authenticator_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    # Only the user's own devices: someone else's id is simply not found.
+    device = TOTPDevice.objects.filter(user=request.user, pk=pk, confirmed=True).first()
+    if device is None:
+        raise Http404
+    try:
+        services.two_factor_device_remove(
+            user=request.user,
+            device=device,
+            signed_in_with=request.user.otp_device,
+            request=request,
+        )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"{authenticator_label(device)} has been removed.")
+    return redirect("account_security")
+
+
+@never_cache
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    """Create codes on POST; show them on the GET that follows, and never again."""
+    if request.method == "POST":
+        codes = services.backup_codes_generate(
+            user=request.user, request=request, count=settings.BACKUP_CODE_COUNT
+        )
+        request.session[FRESH_BACKUP_CODES] = codes
+        return redirect("backup_codes")
+    codes = request.session.pop(FRESH_BACKUP_CODES, None)
+    backup = StaticDevice.objects.filter(user=request.user, name="backup").first()
+    return render(
+        request,
+        "accounts/backup_codes.html",
+        {"codes": codes, "codes_left": backup.token_set.count() if backup else 0},
+    )
+
+
+def profile(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/profile.html")
+
+
+class AuditedPasswordChangeView(PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("profile")
+
+    def form_valid(self, form: object) -> HttpResponse:
+        response = super().form_valid(form)
+        audit.record(
+            action="auth.password_changed",
+            actor=self.request.user,
+            obj=self.request.user,
+            request=self.request,
+        )
+        services.security_notice_queue(user=self.request.user, change="password_changed")
+        # Django keeps this session (with a new key, recorded by the middleware);
+        # sessions started with the old password end.
+        messages.success(self.request, "Your password has been changed.")
+        return response
+
+
+password_change = AuditedPasswordChangeView.as_view()
+
+
+def _invited_user(uidb64: str, token: str) -> User | None:
+    try:
+        pk = force_str(urlsafe_base64_decode(uidb64))
+        user = User.objects.select_related("organisation").get(pk=pk, is_active=True)
+    except (User.DoesNotExist, ValueError, TypeError, OverflowError):
+        return None
+    if not user.invitation_pending or not invitation_tokens.check_token(user, token):
+        return None
+    return user
+
+
+@login_not_required
+@sensitive_post_parameters("new_password1", "new_password2")
+@never_cache
+def invitation_accept(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """Choose a first password from an emailed invitation, then set up 2FA.
+
+    GET only shows the form (mail scanners fetch links); POST does the work.
+    """
+    user = _invited_user(uidb64, token)
+    if user is None:
+        return render(request, "accounts/invitation_invalid.html", status=404)
+    form = SetPasswordForm(user, data=request.POST or None)
+    form.fields[
+        "new_password1"
+    ].help_text = (
+        "At least 12 characters. A few unrelated words is easy to remember and hard to guess."
+    )
+    if request.method == "POST" and form.is_valid():
+        services.staff_invitation_accept(
+            user=user, password=form.cleaned_data["new_password1"], request=request
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect(reverse("two_factor_setup"))
+    return render(request, "accounts/invitation_accept.html", {"form": form, "invitee": user})

@@ -1,0 +1,124 @@
+"""Staff management for organisation admins: invite, change role, deactivate, reset 2FA."""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import services
+from accounts.forms import InviteForm, RoleForm
+from accounts.permissions import get_staff_member_for_user, require_admin, staff_visible_to
+
+
+def staff_list(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    staff = staff_visible_to(request.user).order_by("-is_active", "full_name")
+    enrolled = set(
+        TOTPDevice.objects.filter(user__in=staff, confirmed=True).values_list("user_id", flat=True)
+    )
+    rows = [(member, member.pk in enrolled) for member in staff]
+    return render(request, "accounts/staff_list.html", {"rows": rows})
+
+
+def staff_invite(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.staff_invite(
+                organisation=request.user.organisation,
+                invited_by=request.user,
+                request=request,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Invitation sent to {member.email}.")
+            return redirect("staff_detail", pk=member.pk)
+    return render(request, "accounts/staff_invite.html", {"form": form})
+
+
+def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_staff_member_for_user(request.user, pk, "view")
+    return render(
+        request,
+        "accounts/staff_detail.html",
+        {
+            "member": member,
+            "role_form": RoleForm(initial={"role": member.role}),
+            "authenticators": TOTPDevice.objects.filter(user=member, confirmed=True).count(),
+        },
+    )
+
+
+def _staff_action(
+    request: HttpRequest, pk: int, action: Callable[..., object], done: str
+) -> HttpResponse:
+    member = get_staff_member_for_user(request.user, pk, "change")
+    try:
+        action(user=member, by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, done.format(name=member.full_name))
+    return redirect("staff_detail", pk=member.pk)
+
+
+@require_POST
+def staff_role(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_staff_member_for_user(request.user, pk, "change")
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a role from the list.")
+        return redirect("staff_detail", pk=member.pk)
+    try:
+        services.staff_role_change(
+            user=member, role=form.cleaned_data["role"], by=request.user, request=request
+        )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"{member.full_name} is now {member.get_role_display()}.")
+    return redirect("staff_detail", pk=member.pk)
+
+
+@require_POST
+def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _staff_action(
+        request,
+        pk,
+        services.staff_deactivate,
+        "{name} can no longer sign in; signed out everywhere.",
+    )
+
+
+@require_POST
+def staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _staff_action(request, pk, services.staff_reactivate, "{name} can sign in again.")
+
+
+@require_POST
+def staff_two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_staff_member_for_user(request.user, pk, "change")
+    if member.pk == request.user.pk:
+        messages.error(request, "Manage your own authenticators from your security page.")
+        return redirect("staff_detail", pk=pk)
+    return _staff_action(
+        request,
+        pk,
+        services.two_factor_reset,
+        "{name}'s sign-in was reset. They have been emailed a link to choose a new password "
+        "and set up a new authenticator.",
+    )
+
+
+@require_POST
+def staff_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    return _staff_action(
+        request, pk, services.staff_invitation_resend, "A new invitation was sent to {name}."
+    )

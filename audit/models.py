@@ -1,0 +1,80 @@
+"""The audit log's rows: append-only, hash-chained (see audit.services)."""
+
+from django.db import models
+
+from accounts.models import Organisation, User
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: object) -> int:
+        raise AuditLogImmutableError("Audit events are never updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditLogImmutableError("Audit events are never deleted.")
+
+
+class AuditLogImmutableError(Exception):
+    pass
+
+
+class AuditEvent(models.Model):
+    """One thing that happened, append-only and hash-chained.
+
+    Each row stores the hash of the row before it (by ``seq``) and an HMAC-SHA256
+    of its own contents including that link, so editing, deleting or reordering
+    rows breaks the chain; ``manage.py verify_audit`` finds where. Rows are only
+    written by ``audit.services.record``.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Who acted, as they were known at the time (an email, or "system").
+    actor_label = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    occurred_at = models.DateTimeField(db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        app_label = "safeguard"
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise AuditLogImmutableError("Audit events are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AuditLogImmutableError("Audit events are never deleted.")
+
+
+class AuditChainHead(models.Model):
+    """The newest event's sequence number and hash: one row, locked by every append.
+
+    Locking it serialises writers, so two requests never chain onto the same
+    event; comparing it with the last event shows when the newest rows were cut off.
+    """
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        app_label = "safeguard"
+
+    def __str__(self) -> str:
+        return f"audit head #{self.seq}"

@@ -1,0 +1,75 @@
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.models import Role, User
+from children.models import Allocation, Child, ChildGuardian, Guardian
+
+CHILD_LEADS = frozenset({Role.DSL, Role.DEPUTY_DSL, Role.ADMIN})
+
+
+def sees_all_children(user: User) -> bool:
+    """DSL, deputies and admins see every child of their organisation."""
+    return user.is_authenticated and user.is_active and user.role in CHILD_LEADS
+
+
+def manages_children(user: User) -> bool:
+    """Who adds and edits children, guardians and allocations."""
+    return sees_all_children(user)
+
+
+def children_visible_to(user: User) -> QuerySet[Child]:
+    """The children a user may open: all of the organisation's for leads, the
+    ones allocated to them (an object permission) for other staff, none for
+    directors, who see counts."""
+    organisation_children = Child.objects.filter(organisation_id=user.organisation_id)
+    if sees_all_children(user):
+        return organisation_children
+    if user.is_authenticated and user.is_active and user.role == Role.STAFF:
+        return organisation_children.filter(
+            childuserobjectpermission__user=user,
+            childuserobjectpermission__permission__codename="view_child",
+            childuserobjectpermission__permission__content_type__app_label="safeguard",
+        ).distinct()
+    return Child.objects.none()
+
+
+def get_child_for_user(user: User, pk: object, perm: str = "view") -> Child:
+    """One child: 404 unless visible; 403 when visible but not changeable."""
+    if perm not in {"view", "change"}:
+        raise ValueError(f"unknown permission {perm!r}")
+    try:
+        child = children_visible_to(user).select_related("organisation").get(pk=pk)
+    except (Child.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if perm == "change" and not manages_children(user):
+        raise PermissionDenied
+    return child
+
+
+def guardians_visible_to(user: User) -> QuerySet[Guardian]:
+    """Parents and carers of the children the user may open."""
+    return Guardian.objects.filter(
+        organisation_id=user.organisation_id, child_links__child__in=children_visible_to(user)
+    ).distinct()
+
+
+def get_guardian_link_for_user(user: User, child: Child, pk: object) -> ChildGuardian:
+    """A guardian link of a child the user may change."""
+    if not manages_children(user):
+        raise PermissionDenied
+    try:
+        return ChildGuardian.objects.select_related("guardian").get(pk=pk, child=child)
+    except (ChildGuardian.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def get_allocation_for_user(user: User, pk: object) -> Allocation:
+    if not manages_children(user):
+        raise Http404
+    try:
+        return Allocation.objects.select_related("child", "staff").get(
+            pk=pk, organisation_id=user.organisation_id
+        )
+    except (Allocation.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

@@ -1,0 +1,256 @@
+"""Children, guardians, caseloads and the onboarding import."""
+
+import copy
+import re
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role, User
+from audit import services as audit
+from children import sections as child_sections
+from children import services as caseload
+from children.forms import AllocationForm, ChildForm, ChildImportForm, GuardianForm
+from children.importing import COLUMNS, MAX_BYTES, children_import
+from children.models import Allocation, Child, ChildGuardian, active_on
+from children.permissions import (
+    children_visible_to,
+    get_allocation_for_user,
+    get_child_for_user,
+    get_guardian_link_for_user,
+    manages_children,
+    sees_all_children,
+)
+from records import retention
+from records.permissions import manages_records
+
+PAGE_SIZE = 100
+
+
+def _open_allocations() -> Prefetch:
+    return Prefetch(
+        "allocations",
+        queryset=Allocation.objects.filter(ends_on__isnull=True).select_related("staff"),
+        to_attr="open_allocations",
+    )
+
+
+def child_list(request: HttpRequest) -> HttpResponse:
+    """My caseload for staff; every child, searchable, for leads; counts for directors."""
+    user = request.user
+    today = timezone.localdate()
+    if user.role == Role.DIRECTOR:
+        theirs = Child.objects.filter(organisation_id=user.organisation_id)
+        active = active_on(today)
+        counts = theirs.aggregate(
+            active=Count("pk", filter=active), discharged=Count("pk", filter=~active)
+        )
+        counts["allocated"] = theirs.active(today).allocated().count()
+        counts["unallocated"] = counts["active"] - counts["allocated"]
+        return render(request, "children/child_counts.html", {"counts": counts})
+
+    children = children_visible_to(user)
+    status = request.GET.get("status", "active")
+    if status == "active":
+        children = children.active(today)
+    elif status == "discharged":
+        children = children.discharged(today)
+    # Printable characters only: PostgreSQL refuses NUL, and nothing else is a name.
+    query = "".join(ch for ch in request.GET.get("q", "") if ch.isprintable()).strip()[:100]
+    if query:
+        children = children.filter(
+            Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+            | Q(preferred_name__icontains=query)
+        )
+    staff_filter = request.GET.get("staff", "")
+    staff_choices = []
+    if sees_all_children(user):
+        staff_choices = list(
+            User.objects.filter(organisation_id=user.organisation_id, is_active=True).order_by(
+                "full_name"
+            )
+        )
+        if staff_filter == "none":
+            children = children.unallocated()
+        elif re.fullmatch(r"[0-9]{1,18}", staff_filter):
+            children = children.allocated(staff_id=int(staff_filter))
+    total = children.count()
+    children = children.prefetch_related(_open_allocations()).distinct()[:PAGE_SIZE]
+    return render(
+        request,
+        "children/child_list.html",
+        {
+            "children": children,
+            "total": total,
+            "page_size": PAGE_SIZE,
+            "query": query,
+            "status": status,
+            "staff_filter": staff_filter,
+            "staff_choices": staff_choices,
+            "sees_all": sees_all_children(user),
+            "manages": manages_children(user),
+        },
+    )
+
+
+def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    child = get_child_for_user(request.user, pk, "view")
+    audit.record(action="child.viewed", actor=request.user, obj=child, request=request)
+    links = ChildGuardian.objects.filter(child=child).select_related("guardian")
+    allocations = Allocation.objects.filter(child=child).select_related("staff")
+    return render(
+        request,
+        "children/child_detail.html",
+        {
+            "child": child,
+            "links": links,
+            "allocations": allocations,
+            "manages": manages_children(request.user),
+            "sections": child_sections.render(request, child),
+            "holds": retention.holds_covering(child.organisation_id, child_ids=[child.pk]),
+            "sees_hold_reasons": manages_records(request.user),
+        },
+    )
+
+
+def _require_manager(request: HttpRequest) -> None:
+    if not manages_children(request.user):
+        raise PermissionDenied
+
+
+def child_create(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    form = ChildForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        child = caseload.child_create(
+            organisation=request.user.organisation,
+            by=request.user,
+            request=request,
+            **form.cleaned_data,
+        )
+        messages.success(request, f"{child.display_name} has been added.")
+        return redirect("child_detail", pk=child.pk)
+    return render(request, "children/child_form.html", {"form": form, "child": None})
+
+
+def child_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    child = get_child_for_user(request.user, pk, "change")
+    # The form edits a copy, so the service can still see what the child was.
+    form = ChildForm(request.POST or None, instance=copy.copy(child))
+    if request.method == "POST" and form.is_valid():
+        caseload.child_update(child=child, by=request.user, request=request, **form.cleaned_data)
+        messages.success(request, "Changes saved.")
+        return redirect("child_detail", pk=child.pk)
+    return render(request, "children/child_form.html", {"form": form, "child": child})
+
+
+def guardian_add(request: HttpRequest, pk: int) -> HttpResponse:
+    child = get_child_for_user(request.user, pk, "change")
+    form = GuardianForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            link = caseload.guardian_add(
+                child=child, by=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{link.guardian.full_name} is linked to {child}.")
+            return redirect("child_detail", pk=child.pk)
+    return render(
+        request, "children/guardian_form.html", {"form": form, "child": child, "link": None}
+    )
+
+
+def guardian_edit(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
+    child = get_child_for_user(request.user, pk, "change")
+    link = get_guardian_link_for_user(request.user, child, link_pk)
+    guardian = link.guardian
+    initial = {
+        "full_name": guardian.full_name,
+        "email": guardian.email,
+        "phone": guardian.phone,
+        "preferred_contact": guardian.preferred_contact,
+        "relationship": link.relationship,
+        "parental_responsibility": link.parental_responsibility,
+    }
+    form = GuardianForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        link_fields = {k: data.pop(k) for k in ("relationship", "parental_responsibility")}
+        data["email"] = data["email"].lower()
+        caseload.guardian_update(
+            link=link,
+            by=request.user,
+            guardian_fields=data,
+            link_fields=link_fields,
+            request=request,
+        )
+        messages.success(request, "Changes saved.")
+        return redirect("child_detail", pk=child.pk)
+    return render(
+        request, "children/guardian_form.html", {"form": form, "child": child, "link": link}
+    )
+
+
+def allocation_add(request: HttpRequest, pk: int) -> HttpResponse:
+    child = get_child_for_user(request.user, pk, "change")
+    form = AllocationForm(request.POST or None, organisation=request.user.organisation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            caseload.allocation_start(
+                child=child, by=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, f"{child} is now on {form.cleaned_data['staff'].full_name}'s caseload."
+            )
+            return redirect("child_detail", pk=child.pk)
+    return render(request, "children/allocation_form.html", {"form": form, "child": child})
+
+
+@require_POST
+def allocation_end(request: HttpRequest, pk: int) -> HttpResponse:
+    allocation = get_allocation_for_user(request.user, pk)
+    try:
+        caseload.allocation_end(allocation=allocation, by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(
+            request,
+            f"{allocation.child} is no longer on {allocation.staff.full_name}'s caseload.",
+        )
+    return redirect("child_detail", pk=allocation.child_id)
+
+
+def child_import(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    form = ChildImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        result = children_import(
+            organisation=request.user.organisation,
+            upload=form.cleaned_data["file"].read(MAX_BYTES + 1),
+            by=request.user,
+            request=request,
+        )
+        if result.ok:
+            messages.success(
+                request,
+                f"Imported {result.children} children and {result.guardians} guardians.",
+            )
+            return redirect("child_list")
+    return render(
+        request,
+        "children/child_import.html",
+        {"form": form, "result": result, "columns": COLUMNS},
+    )

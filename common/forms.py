@@ -1,0 +1,69 @@
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from children.models import ContactPreference
+
+
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Django's field, refusing an id no database column could hold before it
+    reaches the query (SQLite raises OverflowError on pk__in with 2**63)."""
+
+    def _check_values(self, value: object) -> object:
+        if self.to_field_name in (None, "pk", "id"):
+            for item in value or ():
+                try:
+                    number = int(str(item))
+                except (TypeError, ValueError):
+                    continue  # Django's own check explains it
+                if not -(2**63) <= number < 2**63:
+                    raise ValidationError(
+                        self.error_messages["invalid_pk_value"],
+                        code="invalid_pk_value",
+                        params={"pk": item},
+                    )
+        return super()._check_values(value)
+
+
+class DateInput(forms.DateInput):
+    """A browser date picker; its value must be ISO 8601 whatever the locale."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, object] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def validate_phone(phone: str) -> None:
+    if phone and not re.fullmatch(r"\+?[0-9 ()-]{7,30}", phone):
+        raise ValidationError("Enter a phone number using digits, spaces and + only.")
+
+
+def not_in_future(value: object) -> None:
+    if value is not None and value > timezone.localdate():
+        raise ValidationError("The date cannot be in the future.")
+
+
+def require_contact_details(form: forms.Form, *, email_field: str, phone_field: str) -> None:
+    """The guardian's preferred way of being contacted needs its details.
+
+    Used by the guardian form and by each row of the onboarding import. A value
+    that is present but invalid already has its own message, so only what is
+    missing is flagged.
+    """
+    data = form.cleaned_data
+    contact = data.get("preferred_contact")
+    needed = {
+        ContactPreference.EMAIL: (
+            email_field,
+            "Enter an email address, or choose another contact.",
+        ),
+        ContactPreference.PHONE: (phone_field, "Enter a phone number for phone or text contact."),
+        ContactPreference.TEXT: (phone_field, "Enter a phone number for phone or text contact."),
+    }
+    if contact in needed:
+        field, message = needed[contact]
+        if not data.get(field) and field not in form.errors:
+            form.add_error(field, message)

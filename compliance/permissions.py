@@ -1,0 +1,37 @@
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.models import Role, User
+from accounts.permissions import is_admin
+
+
+def sees_compliance(user: User) -> bool:
+    return user.is_authenticated and user.is_active and user.role in {Role.ADMIN, Role.DIRECTOR}
+
+
+def records_compliance(user: User) -> bool:
+    return is_admin(user)
+
+
+def compliance_staff_visible_to(user: User) -> QuerySet[User]:
+    if not sees_compliance(user):
+        return User.objects.none()
+    return User.objects.filter(organisation_id=user.organisation_id, is_superuser=False)
+
+
+def get_compliance_staff_for_user(user: User, pk: object, perm: str = "view") -> User:
+    """A member of staff's DBS and training: viewed by themselves, admins and
+    directors; recorded by admins only."""
+    if perm not in {"view", "change"}:
+        raise ValueError(f"unknown permission {perm!r}")
+    own = str(pk) == str(user.pk)
+    try:
+        member = (
+            User.objects.get(pk=user.pk) if own else compliance_staff_visible_to(user).get(pk=pk)
+        )
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if perm == "change" and not records_compliance(user):
+        raise PermissionDenied
+    return member

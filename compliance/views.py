@@ -1,0 +1,72 @@
+"""Staff compliance: DBS checks and training, for admins and directors."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from audit import services as audit
+from compliance import services as compliance
+from compliance.forms import DBSCheckForm, TrainingForm
+from compliance.models import DBSCheck, TrainingRecord
+from compliance.permissions import (
+    compliance_staff_visible_to,
+    get_compliance_staff_for_user,
+    records_compliance,
+    sees_compliance,
+)
+
+
+def staff_compliance(request: HttpRequest) -> HttpResponse:
+    if not sees_compliance(request.user):
+        raise PermissionDenied
+    staff = list(compliance_staff_visible_to(request.user).filter(is_active=True))
+    rows = compliance.compliance_for(staff, request.user.organisation)
+    return render(
+        request,
+        "compliance/staff_compliance.html",
+        {"rows": rows, "today": timezone.localdate()},
+    )
+
+
+def staff_compliance_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_compliance_staff_for_user(request.user, pk, "view")
+    if request.method == "GET":
+        audit.record(action="compliance.viewed", actor=request.user, obj=member, request=request)
+    can_record = records_compliance(request.user)
+    dbs_form = DBSCheckForm(prefix="dbs")
+    training_form = TrainingForm(prefix="training")
+    if request.method == "POST":
+        member = get_compliance_staff_for_user(request.user, pk, "change")
+        if "dbs-level" in request.POST:
+            dbs_form = DBSCheckForm(request.POST, prefix="dbs")
+            if dbs_form.is_valid():
+                compliance.dbs_check_record(
+                    staff=member, by=request.user, request=request, **dbs_form.cleaned_data
+                )
+                messages.success(request, "DBS check recorded.")
+                return redirect("staff_compliance_detail", pk=member.pk)
+        else:
+            training_form = TrainingForm(request.POST, prefix="training")
+            if training_form.is_valid():
+                compliance.training_record(
+                    staff=member, by=request.user, request=request, **training_form.cleaned_data
+                )
+                messages.success(request, "Training recorded.")
+                return redirect("staff_compliance_detail", pk=member.pk)
+    row = compliance.compliance_for([member], member.organisation)[0]
+    return render(
+        request,
+        "compliance/staff_compliance_detail.html",
+        {
+            "member": member,
+            "row": row,
+            "today": timezone.localdate(),
+            "dbs_checks": DBSCheck.objects.filter(staff=member).select_related("recorded_by"),
+            "training": TrainingRecord.objects.filter(staff=member).select_related("recorded_by"),
+            "can_record": can_record,
+            "dbs_form": dbs_form,
+            "training_form": training_form,
+        },
+    )

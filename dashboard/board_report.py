@@ -1,0 +1,107 @@
+"""The board report: the dashboard's figures and tables for a period, the
+incidents chart, and the policy changes approved in the period."""
+
+import datetime as dt
+
+from django.utils import timezone
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table
+
+from common.pdf import HEADED_TABLE, STYLES, build_pdf
+from common.pdf import text as _text
+from dashboard.chart import COLOURS
+from dashboard.figures import Dashboard, Period
+
+
+def _table(caption: str, headers: list[str], rows: list[list[object]]) -> KeepTogether:
+    body = [[Paragraph(_text(h), STYLES["BodyText"]) for h in headers]] + [
+        [Paragraph(_text(cell), STYLES["BodyText"]) for cell in row] for row in rows
+    ]
+    return KeepTogether(
+        [
+            Paragraph(_text(caption), STYLES["Heading3"]),
+            Table(body, repeatRows=1, style=HEADED_TABLE, hAlign="LEFT"),
+            Spacer(1, 4 * mm),
+        ]
+    )
+
+
+def _chart(board: Dashboard) -> Drawing:
+    drawing = Drawing(170 * mm, 75 * mm)
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 10 * mm, 15 * mm, 120 * mm, 55 * mm
+    chart.data = [tuple(values) for values in board.monthly.values()]
+    chart.categoryAxis.categoryNames = [f"{month:%b}" for month in board.months]
+    chart.categoryAxis.style = "stacked"
+    chart.valueAxis.valueMin = 0
+    for n, colour in enumerate(COLOURS[: len(chart.data)]):
+        chart.bars[n].fillColor = colors.HexColor(colour)
+    legend = Legend()
+    legend.x, legend.y = 135 * mm, 60 * mm
+    legend.colorNamePairs = [
+        (colors.HexColor(colour), name)
+        for colour, name in zip(COLOURS, board.monthly.keys(), strict=False)
+    ]
+    drawing.add(chart)
+    drawing.add(legend)
+    return drawing
+
+
+def render_board_report_pdf(*, board: Dashboard, period: Period, by: str, at: dt.datetime) -> bytes:
+    when = timezone.localtime(at).strftime("%-d %B %Y %H:%M")
+    story = [
+        Paragraph(_text(f"Board report: {board.organisation.name}"), STYLES["Title"]),
+        Paragraph(
+            _text(
+                f"Period {period.start:%-d %B %Y} to {period.end:%-d %B %Y}. Figures as "
+                f"at {when}, prepared by {by}. Counts only: no case detail."
+            ),
+            STYLES["BodyText"],
+        ),
+        Paragraph("Incidents raised in the period", STYLES["Heading2"]),
+        _table(
+            "By kind of risk",
+            ["Kind of risk", "Incidents"],
+            [[name, n] for name, n in period.raised.items()]
+            + [["All", sum(period.raised.values())]],
+        ),
+        Paragraph("New incidents per month (last 12 months)", STYLES["Heading2"]),
+        _chart(board),
+    ]
+    for section in board.sections:
+        story.append(Paragraph(_text(section.title), STYLES["Heading2"]))
+        story.append(
+            _table(
+                "Headline figures",
+                ["Measure", "Value"],
+                [[f.label, f.value] for f in section.figures],
+            )
+        )
+        for table in section.tables:
+            story.append(_table(table.caption, table.headers, table.rows))
+    story.append(Paragraph("Policy changes approved in the period", STYLES["Heading2"]))
+    if period.policy_changes:
+        story.append(
+            _table(
+                "Approved versions",
+                ["Policy", "Version", "Approved", "What changed"],
+                [
+                    [t, label, f"{on:%-d %b %Y}", summary or "Not recorded"]
+                    for t, label, on, summary in period.policy_changes
+                ],
+            )
+        )
+    else:
+        story.append(
+            Paragraph("No policy changes were approved in the period.", STYLES["BodyText"])
+        )
+    return build_pdf(
+        f"Board report {period.start} to {period.end}",
+        story,
+        marking="Board report: confidential",
+        footer=f"Prepared by {by} on {when}",
+    )

@@ -1,0 +1,139 @@
+"""The directors' review-due dashboard, the aggregate tables behind its
+figures (HTML and CSV), and the board report PDF."""
+
+import csv
+import datetime as dt
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.permissions import is_admin, staff_visible_to
+from audit import services as audit
+from children.permissions import children_visible_to, sees_all_children
+from common.forms import DateInput
+from common.pdf import pdf_response
+from dashboard import figures as dashboard
+from dashboard.board_report import render_board_report_pdf
+from dashboard.chart import stacked_bars
+
+DASHBOARD_ROLES = frozenset({Role.DIRECTOR, Role.ADMIN, Role.DSL, Role.DEPUTY_DSL})
+
+
+def _require(request: HttpRequest) -> None:
+    user = request.user
+    if not (user.is_authenticated and user.is_active and user.role in DASHBOARD_ROLES):
+        raise PermissionDenied
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(label="From", widget=DateInput())
+    end = forms.DateField(label="To", widget=DateInput())
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        for name in ("start", "end"):
+            if data.get(name) and not dt.date(2000, 1, 1) <= data[name] <= dt.date(2100, 12, 31):
+                self.add_error(name, "Choose a date between 2000 and 2100.")  # drops it from data
+        if data.get("start") and data.get("end"):
+            if data["end"] < data["start"]:
+                self.add_error("end", "The end must be on or after the start.")
+            elif data["end"] - data["start"] > dt.timedelta(days=731):
+                self.add_error("end", "Choose a period of up to two years.")
+        return data
+
+
+def dashboard_view(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    board = dashboard.dashboard_for(request.user.organisation)
+    start, end = dashboard.quarter_of(board.today)
+    return render(
+        request,
+        "dashboard/dashboard.html",
+        {
+            "board": board,
+            "chart": stacked_bars(board.months, board.monthly),
+            "period_form": PeriodForm(initial={"start": start, "end": end}),
+        },
+    )
+
+
+def dashboard_table(request: HttpRequest, slug: str) -> HttpResponse:
+    """The list behind a figure: an aggregate table, never the cases themselves."""
+    _require(request)
+    table = dashboard.dashboard_for(request.user.organisation).table(slug)
+    if table is None:
+        raise Http404
+    return render(request, "dashboard/dashboard_table.html", {"table": table})
+
+
+def dashboard_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    _require(request)
+    table = dashboard.dashboard_for(request.user.organisation).table(slug)
+    if table is None:
+        raise Http404
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{slug}-{timezone.localdate():%Y%m%d}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(table.headers)
+    for row in table.rows:
+        # A cell starting with = + - @ would run as a formula in a spreadsheet.
+        writer.writerow([f"'{cell}" if str(cell)[:1] in "=+-@" else cell for cell in row])
+    return response
+
+
+def board_report(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    board = dashboard.dashboard_for(request.user.organisation)
+    form = PeriodForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        return render(
+            request,
+            "dashboard/dashboard.html",
+            {
+                "board": board,
+                "chart": stacked_bars(board.months, board.monthly),
+                "period_form": form,
+            },
+            status=400,
+        )
+    if form.is_bound:
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    else:
+        start, end = dashboard.quarter_of(board.today)
+    period = dashboard.period_for(request.user.organisation, start, end)
+    audit.record(
+        action="dashboard.board_report",
+        actor=request.user,
+        request=request,
+        details={"start": str(start), "end": str(end)},
+    )
+    content = render_board_report_pdf(
+        board=board, period=period, by=request.user.full_name, at=timezone.now()
+    )
+    return pdf_response(content, f"board-report-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Where to start: what is waiting for this person, in their own words."""
+    user = request.user
+    visible = children_visible_to(user).active(timezone.localdate())
+    context = {
+        "children_count": visible.count(),
+        "unallocated": visible.unallocated().count() if sees_all_children(user) else None,
+        "sees_all": sees_all_children(user),
+        "not_set_up": (
+            staff_visible_to(user)
+            .filter(is_active=True)
+            .exclude(totpdevice__confirmed=True)
+            .count()
+            if is_admin(user)
+            else None
+        ),
+    }
+    return render(request, "dashboard/home.html", context)

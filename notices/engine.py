@@ -1,0 +1,431 @@
+"""The reminder engine: what is due, claimed exactly once, shown and emailed.
+
+Apps register providers (``register``); the engine knows none of them. A sweep
+asks every provider, for every organisation, what is due now. Each due item is
+claimed by inserting its (kind, object, stage) row into the ledger, which a
+unique constraint allows once, ever: a sweep run twice, on two workers at once,
+or after a crash sends each reminder once, and a sweep that did not run
+yesterday finds today whatever is still due.
+
+Claimed items become in-app notices at once. Urgent ones are emailed at once;
+the rest go into one digest email per person per day, after DIGEST_HOUR in the
+organisation's timezone. Emails are sent inside the transaction that marks them
+sent, with the rows locked (SKIP LOCKED on PostgreSQL), so a failed or killed
+send leaves them unsent for the next attempt.
+"""
+
+import datetime as dt
+import logging
+import zoneinfo
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
+
+from accounts.models import Organisation, User
+from common.emails import send_email
+from notices.models import DigestLedger, Notice, ReminderLedger
+
+log = logging.getLogger(__name__)
+
+DIGEST_HOUR = 7  # local time from which the day's digest goes out
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """Something a provider says is due: who should hear about it, and how soon."""
+
+    kind: str
+    obj: models.Model
+    stage: str
+    recipients: Sequence[User]
+    due_at: dt.datetime
+    title: str
+    url: str
+    urgent: bool = False
+
+
+Provider = Callable[..., Iterable[DueItem]]
+_providers: list[Provider] = []
+
+
+def register(provider: Provider) -> Provider:
+    """Add a provider: ``provider(*, organisation, now) -> Iterable[DueItem]``."""
+    if provider not in _providers:
+        _providers.append(provider)
+    return provider
+
+
+def unregister(provider: Provider) -> None:
+    if provider in _providers:
+        _providers.remove(provider)
+
+
+def providers() -> tuple[Provider, ...]:
+    return tuple(_providers)
+
+
+def stage_for(
+    *,
+    due_at: dt.datetime,
+    now: dt.datetime,
+    tz: zoneinfo.ZoneInfo,
+    lead_days: Sequence[int] = (30, 7),
+) -> str | None:
+    """Which reminder stage applies now: "30d", "7d", "due", then "overdue-1w",
+    "overdue-2w"... once a week while overdue; None when nothing is due yet.
+
+    Days are counted in the organisation's timezone, so "7 days before" means
+    seven local calendar days whatever the clocks did in between.
+    """
+    today = now.astimezone(tz).date()
+    due_day = due_at.astimezone(tz).date()
+    if now >= due_at:
+        weeks_over = (today - due_day).days // 7
+        return "due" if weeks_over == 0 else f"overdue-{weeks_over}w"
+    for lead in sorted(lead_days):
+        if today >= due_day - dt.timedelta(days=lead):
+            return f"{lead}d"
+    return None
+
+
+def local_midnight(day: dt.date, tz: zoneinfo.ZoneInfo) -> dt.datetime:
+    """The start of a local calendar day, as an aware datetime."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+
+
+@dataclass
+class SweepResult:
+    due: int = 0
+    claimed: int = 0
+    skipped: int = 0
+    sent: int = 0
+    failed: int = 0
+    urgent_notices: list[int] = field(default_factory=list)
+    digests: list[int] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "due": self.due,
+            "claimed": self.claimed,
+            "sent": self.sent,
+            "skipped": self.skipped,
+            "failed": self.failed,
+        }
+
+
+def _key(item: DueItem, tz: zoneinfo.ZoneInfo) -> tuple[str, str, str, str, dt.date]:
+    return (
+        item.kind,
+        item.obj._meta.label_lower,
+        str(item.obj.pk),
+        item.stage,
+        item.due_at.astimezone(tz).date(),
+    )
+
+
+def _claim(item: DueItem, organisation: Organisation) -> ReminderLedger | None:
+    """Insert the ledger row; None when a sweep (this one or another) already has it.
+
+    The unique constraint is the lock: on PostgreSQL a concurrent sweep inserting
+    the same row waits for ours to commit and then fails the insert.
+    """
+    kind, object_type, object_id, stage, due_on = _key(item, _tz(organisation))
+    row = ReminderLedger(
+        organisation=organisation,
+        kind=kind,
+        object_type=object_type,
+        object_id=object_id,
+        stage=stage,
+        due_on=due_on,
+        due_at=item.due_at,
+        urgent=item.urgent,
+    )
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:
+        return None
+    return row
+
+
+def _tz(organisation: Organisation) -> zoneinfo.ZoneInfo:
+    # Raises for a timezone that is not real; the sweep logs it per organisation.
+    return zoneinfo.ZoneInfo(organisation.timezone)
+
+
+def _recipients(item: DueItem, organisation: Organisation) -> list[User]:
+    """Active people of this organisation only, each once."""
+    people = {
+        user.pk: user
+        for user in item.recipients
+        if user.is_active and user.organisation_id == organisation.pk
+    }
+    return list(people.values())
+
+
+def _one_line(text: str, limit: int) -> str:
+    # Titles become email subjects: no line breaks (header injection), no runs of space.
+    return " ".join(text.split())[:limit]
+
+
+def _notify(ledger: ReminderLedger, item: DueItem, recipients: list[User]) -> list[Notice]:
+    notices = [
+        Notice(
+            ledger=ledger,
+            recipient=user,
+            organisation=ledger.organisation,
+            title=_one_line(item.title, 300),
+            url=item.url[:500],
+            urgent=item.urgent,
+            due_at=item.due_at,
+        )
+        for user in recipients
+    ]
+    return Notice.objects.bulk_create(notices)
+
+
+def notify_now(*, organisation: Organisation, item: DueItem) -> list[Notice]:
+    """Raise one reminder straight away rather than at the next sweep (a new
+    high-risk concern, say): claim it, show it, and email it after the commit.
+
+    Returns no notices when the same reminder was already raised, or when it has
+    nobody to go to.
+    """
+    from common.queue import enqueue_on_commit
+    from notices.tasks import send_urgent_notice
+
+    recipients = _recipients(item, organisation)
+    if not recipients:
+        log.warning("Reminder %s has no active recipient; not claimed", item.kind)
+        return []
+    with transaction.atomic():
+        ledger = _claim(item, organisation)
+        if ledger is None:
+            return []
+        notices = _notify(ledger, item, recipients)
+        if item.urgent:
+            for notice in notices:
+                # Urgent means now: with the broker down, send from this process.
+                enqueue_on_commit(send_urgent_notice, notice.pk, run_here_if_broker_down=True)
+    return notices
+
+
+def _claimed_keys(organisation: Organisation, items: list[DueItem]) -> set[tuple]:
+    """Keys of these items already in the ledger, in one query: most items a
+    sweep sees were claimed by an earlier sweep, and a failed insert per item
+    per hour would be waste."""
+    if not items:
+        return set()
+    return set(
+        ReminderLedger.objects.filter(
+            organisation=organisation,
+            kind__in={item.kind for item in items},
+            object_id__in={str(item.obj.pk) for item in items},
+        ).values_list("kind", "object_type", "object_id", "stage", "due_on")
+    )
+
+
+def _sweep_organisation(
+    organisation: Organisation,
+    provider: Provider,
+    now: dt.datetime,
+    dry_run: bool,
+    result: SweepResult,
+) -> None:
+    tz = _tz(organisation)
+    items = list(provider(organisation=organisation, now=now))
+    claimed_before = _claimed_keys(organisation, items)
+    for item in items:
+        result.due += 1
+        recipients = _recipients(item, organisation)
+        if _key(item, tz) in claimed_before:
+            result.skipped += 1
+            continue
+        if not recipients:
+            # Not claimed, so it is raised as soon as someone can receive it.
+            log.warning("%s for %s has no active recipient", item.kind, organisation.slug)
+            continue
+        if dry_run:
+            result.claimed += 1
+            continue
+        with transaction.atomic():
+            ledger = _claim(item, organisation)
+            if ledger is None:
+                result.skipped += 1  # another sweep got there first
+                continue
+            notices = _notify(ledger, item, recipients)
+        result.claimed += 1
+        if item.urgent:
+            result.urgent_notices += [notice.pk for notice in notices]
+
+
+def sweep(*, now: dt.datetime | None = None, dry_run: bool = False) -> SweepResult:
+    """Claim whatever is due now and create its notices. Sends nothing itself.
+
+    One organisation's bad data or one provider's bug is logged and skipped; it
+    never stops the reminders of everyone else.
+    """
+    now = now or timezone.now()
+    result = SweepResult()
+    for organisation in Organisation.objects.order_by("pk"):
+        for provider in providers():
+            try:
+                _sweep_organisation(organisation, provider, now, dry_run, result)
+            except Exception:
+                log.exception(
+                    "Reminder provider %s failed for %s", provider.__name__, organisation.slug
+                )
+                result.failed += 1
+    if not dry_run:
+        result.digests = digests_claim(now=now)
+        # Urgent notices from earlier sweeps whose email has not gone yet (the
+        # broker was down, the worker died): try again.
+        result.urgent_notices = sorted(
+            set(result.urgent_notices)
+            | set(
+                Notice.objects.filter(
+                    urgent=True, emailed_at__isnull=True, recipient__is_active=True
+                ).values_list("pk", flat=True)
+            )
+        )
+    return result
+
+
+def digests_claim(*, now: dt.datetime) -> list[int]:
+    """Claim today's digest for everyone with notices waiting, once the local
+    digest hour has passed; return the ids of digests not yet sent."""
+    waiting = (
+        # A notice already read in the portal needs no email.
+        Notice.objects.filter(
+            urgent=False, emailed_at__isnull=True, read_at__isnull=True, recipient__is_active=True
+        )
+        .order_by()  # Meta.ordering would otherwise make DISTINCT per notice
+        .values_list("recipient_id", "organisation__timezone")
+        .distinct()
+    )
+    for recipient_id, tz_name in waiting:
+        try:
+            local = now.astimezone(zoneinfo.ZoneInfo(tz_name))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            log.error("Organisation timezone %r is not valid; using UTC", tz_name)
+            local = now.astimezone(dt.UTC)
+        if local.hour < DIGEST_HOUR:
+            continue
+        DigestLedger.objects.bulk_create(
+            [DigestLedger(recipient_id=recipient_id, local_date=local.date())],
+            ignore_conflicts=True,
+        )
+    return list(DigestLedger.objects.filter(sent_at__isnull=True).values_list("pk", flat=True))
+
+
+def _locked(queryset: models.QuerySet) -> models.QuerySet:
+    """Rows another worker is sending right now are skipped, not waited for."""
+    if connection.features.has_select_for_update_skip_locked:
+        # of=self: lock only these rows, not the recipient and organisation rows
+        # joined in, or one send would make every other send for that person skip.
+        return queryset.select_for_update(skip_locked=True, of=("self",))
+    return queryset  # SQLite: IMMEDIATE transactions already serialise writers
+
+
+def _absolute(url: str) -> str:
+    return settings.SITE_URL + url
+
+
+def digest_send(*, digest_id: int) -> int:
+    """Send one digest: every waiting non-urgent notice of its recipient, in one
+    email. Returns how many notices it carried (0 when there was nothing to do)."""
+    with transaction.atomic():
+        digest = _locked(
+            DigestLedger.objects.filter(pk=digest_id, sent_at__isnull=True).select_related(
+                "recipient", "recipient__organisation"
+            )
+        ).first()
+        if digest is None:
+            return 0  # sent already, or another worker is sending it now
+        user = digest.recipient
+        notices = list(
+            _locked(
+                Notice.objects.filter(
+                    recipient=user,
+                    organisation_id=user.organisation_id,
+                    urgent=False,
+                    emailed_at__isnull=True,
+                    read_at__isnull=True,
+                ).order_by("due_at", "pk")
+            )
+        )
+        now = timezone.now()
+        if not user.is_active:
+            notices = []  # left since the digest was claimed: they get nothing
+        if notices:
+            context = {
+                "user": user,
+                "organisation": user.organisation,
+                "notices": [(n, _absolute(n.url)) for n in notices],
+                "notices_url": _absolute("/notices/"),
+            }
+            # Sent while the rows are locked and before they are marked: if this
+            # raises, or the process dies, nothing is marked and a later attempt
+            # sends them.
+            send_email(
+                to=user.email,
+                subject=f"Safeguard: {len(notices)} reminder{'s' if len(notices) != 1 else ''} "
+                f"for {user.organisation.name}",
+                template="reminder_digest",
+                context=context,
+                tz=_tz(user.organisation),
+            )
+            Notice.objects.filter(pk__in=[n.pk for n in notices]).update(emailed_at=now)
+        digest.sent_at = now
+        digest.notice_count = len(notices)
+        digest.save(update_fields=["sent_at", "notice_count"])
+        return len(notices)
+
+
+def urgent_send(*, notice_id: int) -> bool:
+    """Email one urgent notice now. False when it was sent already."""
+    with transaction.atomic():
+        notice = _locked(
+            Notice.objects.filter(pk=notice_id, emailed_at__isnull=True).select_related(
+                "recipient", "organisation"
+            )
+        ).first()
+        if notice is None or not notice.recipient.is_active:
+            return False
+        context = {
+            "user": notice.recipient,
+            "notice": notice,
+            "link": _absolute(notice.url),
+            "organisation": notice.organisation,
+        }
+        send_email(
+            to=notice.recipient.email,
+            subject=f"Urgent, Safeguard: {notice.title}",
+            template="reminder_urgent",
+            context=context,
+            tz=_tz(notice.organisation),
+        )
+        Notice.objects.filter(pk=notice.pk).update(emailed_at=timezone.now())
+        return True
+
+
+def deliver(result: SweepResult) -> SweepResult:
+    """Send, in this process, everything a sweep left to send (the command's path;
+    the Celery path queues one task per email instead). One failure is logged
+    and counted; the rest still go, and the next sweep retries the failure."""
+    for notice_id in result.urgent_notices:
+        try:
+            result.sent += urgent_send(notice_id=notice_id)
+        except Exception:
+            log.exception("Urgent reminder %s not sent; the next sweep retries it", notice_id)
+            result.failed += 1
+    for digest_id in result.digests:
+        try:
+            result.sent += bool(digest_send(digest_id=digest_id))
+        except Exception:
+            log.exception("Digest %s not sent; the next sweep retries it", digest_id)
+            result.failed += 1
+    return result

@@ -1,0 +1,306 @@
+"""Subject access requests: recording one, its one-month deadline, and the
+export of every record about the person.
+
+The export finds records by walking the app registry, not from a list: every
+model that refers to the child or guardian (or to a record that does, such as
+an incident's chronology) is included, so a model added later cannot be
+forgotten. Safeguarding records go in a separate folder marked for review,
+because third parties' information in them must be redacted by a person
+before anything is released.
+"""
+
+import datetime as dt
+import io
+import json
+import zipfile
+import zoneinfo
+from collections.abc import Callable, Iterator
+
+from dateutil.relativedelta import relativedelta
+from django.apps import apps
+from django.core import serializers
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from accounts.models import Organisation, Role, User
+from audit import services as audit
+from children.models import Child, Guardian
+from notices.engine import DueItem, local_midnight, stage_for
+from records.models import SubjectAccessRequest
+
+# Apps whose records are safeguarding records (registered by those apps).
+_safeguarding_apps: set[str] = set()
+# Documents apps add to an export: fn(child=..., guardian=...) -> [(path, bytes)]
+Documents = Callable[..., list[tuple[str, bytes]]]
+_documents: list[tuple[str, Documents]] = []
+
+REVIEW_FOLDER = "safeguarding-review-before-release"
+
+
+def mark_safeguarding(app_label: str) -> None:
+    _safeguarding_apps.add(app_label)
+
+
+def register_documents(app_label: str, documents: Documents) -> None:
+    if (app_label, documents) not in _documents:
+        _documents.append((app_label, documents))
+
+
+def due_date(received_on: dt.date) -> dt.date:
+    """One calendar month, counting the day of receipt: received on 3 September,
+    due on 3 October; a month with no such day ends on its last day."""
+    return received_on + relativedelta(months=1)
+
+
+@transaction.atomic
+def sar_record(
+    *,
+    organisation: Organisation,
+    requester: str,
+    received_on: dt.date,
+    by: User,
+    child: Child | None = None,
+    guardian: Guardian | None = None,
+    notes: str = "",
+    request: HttpRequest | None = None,
+) -> SubjectAccessRequest:
+    if (child is None) == (guardian is None):
+        raise ValidationError("Choose the child or the parent or carer the request is about.")
+    subject = child or guardian
+    if subject.organisation_id != organisation.pk:
+        raise ValidationError("Choose someone of your own organisation.")
+    if received_on > timezone.localdate():
+        raise ValidationError({"received_on": "The date received cannot be in the future."})
+    if not requester.strip():
+        raise ValidationError({"requester": "Say who asked."})
+    sar = SubjectAccessRequest.objects.create(
+        organisation=organisation,
+        requester=requester,
+        child=child,
+        guardian=guardian,
+        received_on=received_on,
+        due_on=due_date(received_on),
+        notes=notes,
+        recorded_by=by,
+    )
+    audit.record(
+        action="sar.recorded",
+        actor=by,
+        obj=sar,
+        request=request,
+        details={"due_on": str(sar.due_on)},
+    )
+    return sar
+
+
+@transaction.atomic
+def sar_complete(
+    *, sar: SubjectAccessRequest, by: User, request: HttpRequest | None = None
+) -> SubjectAccessRequest:
+    if sar.completed_at is not None:
+        raise ValidationError("This request is complete already.")
+    sar.completed_at, sar.completed_by = timezone.now(), by
+    sar.save()
+    audit.record(action="sar.completed", actor=by, obj=sar, request=request)
+    return sar
+
+
+def sar_handlers(organisation: Organisation) -> list[User]:
+    return list(
+        User.objects.filter(
+            organisation=organisation,
+            is_active=True,
+            role__in=[Role.ADMIN, Role.DSL, Role.DEPUTY_DSL],
+        )
+    )
+
+
+def sars_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
+    """A week and a day before the deadline, on the day, then weekly until done."""
+    tz = zoneinfo.ZoneInfo(organisation.timezone)
+    handlers = sar_handlers(organisation)
+    waiting = SubjectAccessRequest.objects.filter(
+        organisation=organisation, completed_at__isnull=True
+    )
+    for sar in waiting:
+        due_at = local_midnight(sar.due_on, tz)
+        stage = stage_for(due_at=due_at, now=now, tz=tz, lead_days=(7, 1))
+        if stage is None:
+            continue
+        yield DueItem(
+            kind="sar.deadline",
+            obj=sar,
+            stage=stage,
+            recipients=handlers,
+            due_at=due_at,
+            title=f"Subject access request #{sar.pk} is due on {sar.due_on:%-d %B %Y}",
+            url=reverse("sar_detail", args=[sar.pk]),
+        )
+
+
+# --- the export ----------------------------------------------------------------------------
+
+
+def _is_permission_table(model: type[models.Model]) -> bool:
+    """django-guardian's object permission rows say who may open a record, not
+    anything about the person: access control, not their data."""
+    return issubclass(model, UserObjectPermissionBase | GroupObjectPermissionBase)
+
+
+def subject_models() -> list[type[models.Model]]:
+    """Every model whose rows can be about a child or guardian, in a stable order."""
+    return sorted(
+        (m for m in apps.get_models() if not _is_permission_table(m)),
+        key=lambda m: m._meta.label_lower,
+    )
+
+
+def _links(model: type[models.Model]) -> Iterator[tuple[str, type[models.Model]]]:
+    """(lookup, model it points at) for every way a row of ``model`` can refer to
+    another row: foreign keys, one-to-ones, many-to-manys and, for history
+    tables, the row whose history it is."""
+    for field in model._meta.get_fields():
+        if (
+            field.is_relation
+            and field.concrete
+            and field.related_model is not None
+            and (field.many_to_one or field.one_to_one or field.many_to_many)
+        ):
+            yield f"{field.name}__in", field.related_model
+    instance_type = getattr(model, "instance_type", None)  # simple-history
+    if instance_type is not None:
+        yield f"{instance_type._meta.pk.attname}__in", instance_type
+
+
+def collect(
+    *, child: Child | None = None, guardian: Guardian | None = None
+) -> dict[type[models.Model], list[models.Model]]:
+    """Every row about the person: rows that refer to them, then rows that refer
+    to those (an incident's chronology), until nothing new is found."""
+    start = child or guardian
+    found: dict[type[models.Model], dict[object, models.Model]] = {type(start): {start.pk: start}}
+    for _ in range(6):
+        grew = False
+        for model in subject_models():
+            query = Q()
+            for lookup, target in _links(model):
+                if target in found and not (model is target and lookup.startswith("id")):
+                    query |= Q(**{lookup: list(found[target])})
+            if not query:
+                continue
+            rows = found.setdefault(model, {})
+            for row in model._base_manager.filter(query):
+                if row.pk not in rows:
+                    rows[row.pk] = row
+                    grew = True
+        if not grew:
+            break
+    return {model: list(rows.values()) for model, rows in found.items() if rows}
+
+
+# How the organisation handles records (holds, retention reviews, other access
+# requests): they can name an investigation or another person, so they go with
+# the safeguarding records for a person to review.
+_INTERNAL = {"safeguard.legalhold", "safeguard.retentionreview", "safeguard.subjectaccessrequest"}
+
+
+def _is_safeguarding(model: type[models.Model]) -> bool:
+    history_of = getattr(model, "instance_type", None)
+    for candidate in (model, history_of):
+        if candidate is not None and (
+            candidate._meta.app_label in _safeguarding_apps
+            or candidate._meta.label_lower in _INTERNAL
+        ):
+            return True
+    return False
+
+
+def export_zip(sar: SubjectAccessRequest, *, include_safeguarding: bool) -> bytes:
+    """A ZIP of every record about the subject: JSON per kind of record, the
+    documents apps add (receipts, summaries), and safeguarding records apart.
+    Without ``include_safeguarding`` (someone who may not read them exported
+    it) the safeguarding records are left out and the README says so."""
+    records = collect(child=sar.child, guardian=sar.guardian)
+    buffer = io.BytesIO()
+    index = []
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for model, rows in sorted(records.items(), key=lambda item: item[0]._meta.label_lower):
+            review = _is_safeguarding(model)
+            if review and not include_safeguarding:
+                index.append(
+                    {
+                        "model": model._meta.label_lower,
+                        "rows": len(rows),
+                        "file": None,
+                        "left_out": True,
+                    }
+                )
+                continue
+            folder = REVIEW_FOLDER if review else "records"
+            path = f"{folder}/{model._meta.label_lower}.json"
+            archive.writestr(path, serializers.serialize("json", rows, indent=2))
+            index.append(
+                {
+                    "model": model._meta.label_lower,
+                    "rows": len(rows),
+                    "file": path,
+                    "review_before_release": review,
+                }
+            )
+            for row in rows:
+                for field in model._meta.fields:
+                    if isinstance(field, models.FileField) and getattr(row, field.name):
+                        stored = getattr(row, field.name)
+                        try:
+                            with stored.open("rb") as handle:
+                                archive.writestr(f"{folder}/files/{stored.name}", handle.read())
+                        except FileNotFoundError:
+                            note = "This file is recorded but could not be found."
+                            archive.writestr(f"{folder}/files/{stored.name}.missing.txt", note)
+        for app_label, documents in _documents:
+            for path, content in documents(child=sar.child, guardian=sar.guardian):
+                if app_label in _safeguarding_apps and not include_safeguarding:
+                    continue
+                folder = REVIEW_FOLDER if app_label in _safeguarding_apps else "documents"
+                archive.writestr(f"{folder}/{path}", content)
+        archive.writestr(
+            "index.json",
+            json.dumps(
+                {
+                    "request": sar.pk,
+                    "subject": sar.subject,
+                    "received_on": str(sar.received_on),
+                    "exported_at": timezone.now().isoformat(),
+                    "records": index,
+                },
+                indent=2,
+            ),
+        )
+        readme = README.format(folder=REVIEW_FOLDER, subject=sar.subject)
+        archive.writestr("README.txt", readme if include_safeguarding else readme + LEFT_OUT)
+    return buffer.getvalue()
+
+
+README = """Subject access export: records about {subject}
+
+records/ and documents/ hold every record Safeguard keeps about this person,
+as JSON (one file per kind of record) and PDFs. Check them for other people's
+details (another parent's answers, say) before release.
+
+{folder}/ holds safeguarding records (incidents, their chronology, referrals
+and evidence) and how the organisation handled the records (legal holds,
+retention reviews, access requests). They may name other people or an
+investigation. A person must
+review them and redact third parties' information before anything in that
+folder is released.
+"""
+
+LEFT_OUT = """
+This export was made by someone who may not read safeguarding records, so
+that folder is not included. The DSL or a deputy can make the complete export.
+"""

@@ -1,0 +1,271 @@
+"""Retention rules and reviews, legal holds and subject access requests: for
+admins, and the DSL and deputies (who alone decide safeguarding records)."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from accounts.permissions import is_admin
+from audit import services as audit
+from children.permissions import children_visible_to, guardians_visible_to
+from records import retention, subject_access
+from records.forms import HoldForm, KeepForm, ReasonForm, RuleForm, SarForm
+from records.models import HoldScope
+from records.permissions import (
+    get_legal_hold_for_user,
+    get_retention_review_for_user,
+    get_sar_for_user,
+    legal_holds_visible_to,
+    manages_records,
+    retention_reviews_visible_to,
+    sars_visible_to,
+)
+
+
+def _require(request: HttpRequest) -> None:
+    """For pages with no object; those with one fetch it through a permission
+    helper, which gives anyone else (and any other organisation) a 404."""
+    if not manages_records(request.user):
+        raise PermissionDenied
+
+
+def _add_errors(form: object, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def retention_home(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    user = request.user
+    reviews = []
+    for review in retention_reviews_visible_to(user).filter(done_at__isnull=True):
+        kind = retention.kind_or_none(review.kind)
+        if kind is not None and retention.may_review(user, kind):
+            reviews.append((review, kind))
+    return render(
+        request,
+        "records/retention_home.html",
+        {
+            "rules": retention.rules_for(user.organisation),
+            "reviews": reviews,
+            "holds": legal_holds_visible_to(user).select_related("child", "placed_by"),
+            "can_change_rules": is_admin(user),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def retention_rule(request: HttpRequest, kind: str) -> HttpResponse:
+    if not is_admin(request.user):
+        raise PermissionDenied
+    try:
+        record_kind = retention.kind_for(kind)
+    except ValidationError:
+        raise Http404 from None
+    months = retention.months_for(request.user.organisation, record_kind)
+    form = RuleForm(request.POST or None, initial={"months": months})
+    if request.method == "POST" and form.is_valid():
+        try:
+            retention.retention_rule_set(
+                organisation=request.user.organisation,
+                kind=kind,
+                by=request.user,
+                request=request,
+                months=form.cleaned_data["months"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(
+                request, f"{record_kind.label}: kept for {form.cleaned_data['months']} months."
+            )
+            return redirect("retention_home")
+    return render(request, "records/retention_rule.html", {"form": form, "kind": record_kind})
+
+
+def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
+    review = get_retention_review_for_user(request.user, pk)
+    kind = retention.kind_or_none(review.kind)
+    if kind is None:
+        raise Http404  # a kind of record no app registers any more
+    if not retention.may_review(request.user, kind):
+        raise PermissionDenied
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    forms = {
+        "keep": KeepForm(request.POST if action == "keep" else None, prefix="keep"),
+        "anonymise": ReasonForm(request.POST if action == "anonymise" else None, prefix="anon"),
+        "delete": ReasonForm(request.POST if action == "delete" else None, prefix="delete"),
+        "decline": ReasonForm(request.POST if action == "decline" else None, prefix="decline"),
+    }
+    services = {
+        "keep": retention.review_keep,
+        "anonymise": retention.review_anonymise,
+        "delete": retention.review_delete,
+        "decline": retention.review_delete_decline,
+    }
+    if action in forms and forms[action].is_valid():
+        try:
+            services[action](
+                review=review, by=request.user, request=request, **forms[action].cleaned_data
+            )
+        except ValidationError as error:
+            _add_errors(forms[action], error)
+        else:
+            review.refresh_from_db()
+            messages.success(
+                request,
+                "A second DSL or deputy must now confirm the deletion."
+                if review.awaiting_confirmation
+                else "Decision recorded.",
+            )
+            return redirect("retention_home")
+    return render(
+        request,
+        "records/retention_review.html",
+        {
+            "review": review,
+            "kind": kind,
+            "holds": retention.holds_for_review(review),
+            "keep_form": forms["keep"],
+            "anonymise_form": forms["anonymise"],
+            "delete_form": forms["delete"],
+            "decline_form": forms["decline"],
+            "error_form": forms.get(action),
+        },
+    )
+
+
+@require_POST
+def retention_review_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    review = get_retention_review_for_user(request.user, pk)
+    try:
+        retention.review_delete_confirm(review=review, by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("retention_review", pk=review.pk)
+    messages.success(request, "Deleted. The audit log names what was deleted.")
+    return redirect("retention_home")
+
+
+def legal_hold_new(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    user = request.user
+    form = HoldForm(request.POST or None, children=children_visible_to(user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        incident_id, reference = None, data["incident"].strip().upper()
+        if data["scope"] == HoldScope.INCIDENT:
+            incident_id = retention.incident_id_for(user, reference)
+            if incident_id is None:
+                form.add_error("incident", "No incident of yours has that reference.")
+        if not form.errors:
+            try:
+                retention.legal_hold_place(
+                    organisation=user.organisation,
+                    scope=data["scope"],
+                    reason=data["reason"],
+                    by=user,
+                    child=data["child"],
+                    incident_id=incident_id,
+                    incident_reference=reference,
+                    until=data["until"],
+                    request=request,
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, "Legal hold placed.")
+                return redirect("retention_home")
+    return render(request, "records/legal_hold_form.html", {"form": form})
+
+
+def legal_hold_release(request: HttpRequest, pk: int) -> HttpResponse:
+    hold = get_legal_hold_for_user(request.user, pk)
+    if not retention.may_release(request.user, hold):
+        raise PermissionDenied
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            retention.legal_hold_release(
+                hold=hold, by=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Legal hold released.")
+            return redirect("retention_home")
+    return render(request, "records/legal_hold_release.html", {"form": form, "hold": hold})
+
+
+def sar_list(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    user = request.user
+    form = SarForm(
+        request.POST or None,
+        children=children_visible_to(user),
+        guardians=guardians_visible_to(user),
+        initial={"received_on": timezone.localdate()},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            sar = subject_access.sar_record(
+                organisation=user.organisation, by=user, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"Request recorded; the reply is due {sar.due_on:%-d %B %Y}.")
+            return redirect("sar_detail", pk=sar.pk)
+    return render(
+        request,
+        "records/sar_list.html",
+        {
+            "form": form,
+            "sars": sars_visible_to(user).select_related("child", "guardian"),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def sar_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    sar = get_sar_for_user(request.user, pk)
+    audit.record(action="sar.viewed", actor=request.user, obj=sar, request=request)
+    return render(request, "records/sar_detail.html", {"sar": sar})
+
+
+def sar_export(request: HttpRequest, pk: int) -> HttpResponse:
+    sar = get_sar_for_user(request.user, pk)
+    # Safeguarding records go only to those who may read them: the DSL and deputies.
+    complete = request.user.role in {Role.DSL, Role.DEPUTY_DSL}
+    content = subject_access.export_zip(sar, include_safeguarding=complete)
+    audit.record(
+        action="sar.exported",
+        actor=request.user,
+        obj=sar,
+        request=request,
+        details={"bytes": len(content)},
+    )
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = (
+        f'attachment; filename="subject-access-{sar.pk}-{timezone.localdate():%Y%m%d}.zip"'
+    )
+    return response
+
+
+@require_POST
+def sar_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    sar = get_sar_for_user(request.user, pk)
+    try:
+        subject_access.sar_complete(sar=sar, by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, "Marked as answered.")
+    return redirect("sar_detail", pk=sar.pk)
