@@ -47,7 +47,7 @@ class AuditEvent(models.Model):
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        app_label = "safeguard"
+        db_table = "safeguard_auditevent"
         ordering = ["seq"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
@@ -74,7 +74,7 @@ class AuditChainHead(models.Model):
     hash = models.CharField(max_length=64)
 
     class Meta:
-        app_label = "safeguard"
+        db_table = "safeguard_auditchainhead"
 
     def __str__(self) -> str:
         return f"audit head #{self.seq}"

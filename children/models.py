@@ -54,12 +54,12 @@ class Child(models.Model):
         "board; needs extra time to answer.",
     )
     created_at = models.DateTimeField(default=django_timezone.now, editable=False)
-    history = HistoricalRecords()
+    history = HistoricalRecords(table_name="safeguard_historicalchild")
 
     objects = ChildQuerySet.as_manager()
 
     class Meta:
-        app_label = "safeguard"
+        db_table = "safeguard_child"
         ordering = ["last_name", "first_name", "pk"]
         verbose_name_plural = "children"
         indexes = [models.Index(fields=["organisation", "last_name", "first_name"])]
@@ -101,10 +101,10 @@ class Guardian(models.Model):
         max_length=10, choices=ContactPreference.choices, default=ContactPreference.EMAIL
     )
     created_at = models.DateTimeField(default=django_timezone.now, editable=False)
-    history = HistoricalRecords()
+    history = HistoricalRecords(table_name="safeguard_historicalguardian")
 
     class Meta:
-        app_label = "safeguard"
+        db_table = "safeguard_guardian"
         ordering = ["full_name", "pk"]
 
     def __str__(self) -> str:
@@ -119,10 +119,10 @@ class ChildGuardian(models.Model):
         default=False,
         help_text="Only someone with parental responsibility can give consent.",
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(table_name="safeguard_historicalchildguardian")
 
     class Meta:
-        app_label = "safeguard"
+        db_table = "safeguard_childguardian"
         ordering = ["-parental_responsibility", "guardian__full_name"]
         constraints = [
             models.UniqueConstraint(fields=["child", "guardian"], name="guardian_once_per_child")
@@ -148,10 +148,10 @@ class Allocation(models.Model):
     ended_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(table_name="safeguard_historicalallocation")
 
     class Meta:
-        app_label = "safeguard"
+        db_table = "safeguard_allocation"
         ordering = ["-starts_on", "pk"]
         constraints = [
             # One open allocation per child and member of staff.
@@ -172,11 +172,11 @@ class ChildUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Child, on_delete=models.CASCADE)
 
     class Meta(UserObjectPermissionBase.Meta):
-        app_label = "safeguard"
+        db_table = "safeguard_childuserobjectpermission"
 
 
 class ChildGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Child, on_delete=models.CASCADE)
 
     class Meta(GroupObjectPermissionBase.Meta):
-        app_label = "safeguard"
+        db_table = "safeguard_childgroupobjectpermission"

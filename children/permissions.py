@@ -29,7 +29,7 @@ def children_visible_to(user: User) -> QuerySet[Child]:
         return organisation_children.filter(
             childuserobjectpermission__user=user,
             childuserobjectpermission__permission__codename="view_child",
-            childuserobjectpermission__permission__content_type__app_label="safeguard",
+            childuserobjectpermission__permission__content_type__app_label="children",
         ).distinct()
     return Child.objects.none()
 

@@ -18,7 +18,7 @@ from accounts.models import Organisation, User
 from audit import services as audit
 from children.models import Allocation, Child, ChildGuardian, Guardian
 
-VIEW_CHILD = "safeguard.view_child"
+VIEW_CHILD = "children.view_child"
 
 
 def _changes(instance: object, data: dict[str, object]) -> dict[str, list[object]]:

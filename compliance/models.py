@@ -26,7 +26,7 @@ class DBSCheck(models.Model):
     recorded_at = models.DateTimeField(default=django_timezone.now, editable=False)
 
     class Meta:
-        app_label = "safeguard"
+        db_table = "safeguard_dbscheck"
         ordering = ["-issued_on", "-pk"]
         get_latest_by = "issued_on"
 
@@ -68,7 +68,7 @@ class TrainingRecord(models.Model):
     recorded_at = models.DateTimeField(default=django_timezone.now, editable=False)
 
     class Meta:
-        app_label = "safeguard"
+        db_table = "safeguard_trainingrecord"
         ordering = ["-completed_on", "-pk"]
 
     def __str__(self) -> str:

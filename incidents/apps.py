@@ -20,4 +20,3 @@ class IncidentsConfig(AppConfig):
         retention.register(incident_retention.INCIDENTS)
         subject_access.mark_safeguarding("incidents")
         subject_access.register_documents("incidents", incident_retention.subject_access_documents)
-        retention.register_incident_lookup(incident_retention.incident_id_for)

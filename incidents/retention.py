@@ -144,11 +144,3 @@ def subject_access_documents(*, child: object = None, guardian: object = None) -
             ),
         )
     ]
-
-
-def incident_id_for(organisation_id: int, reference: str) -> int | None:
-    return (
-        Incident.objects.filter(organisation_id=organisation_id, reference=reference)
-        .values_list("pk", flat=True)
-        .first()
-    )

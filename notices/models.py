@@ -27,7 +27,7 @@ class ReminderLedger(models.Model):
     claimed_at = models.DateTimeField(default=django_timezone.now)
 
     class Meta:
-        app_label = "safeguard"
+        db_table = "safeguard_reminderledger"
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "object_type", "object_id", "stage", "due_on"],
@@ -54,7 +54,7 @@ class Notice(models.Model):
     emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        app_label = "safeguard"
+        db_table = "safeguard_notice"
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["ledger", "recipient"], name="notice_once_per_person")
@@ -78,7 +78,7 @@ class DigestLedger(models.Model):
     notice_count = models.PositiveIntegerField(default=0)
 
     class Meta:
-        app_label = "safeguard"
+        db_table = "safeguard_digestledger"
         constraints = [
             models.UniqueConstraint(fields=["recipient", "local_date"], name="one_digest_a_day")
         ]

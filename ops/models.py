@@ -14,7 +14,7 @@ class WorkerHeartbeat(models.Model):
     seen_at = models.DateTimeField()
 
     class Meta:
-        app_label = "safeguard"
+        db_table = "safeguard_workerheartbeat"
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -20,10 +20,10 @@ class RetentionRule(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=40)
     months = models.PositiveIntegerField()
-    history = HistoricalRecords()
+    history = HistoricalRecords(table_name="safeguard_historicalretentionrule")
 
     class Meta:
-        app_label = "safeguard"
+        db_table = "safeguard_retentionrule"
         constraints = [
             models.UniqueConstraint(fields=["organisation", "kind"], name="retention_rule_once")
         ]
@@ -68,10 +68,10 @@ class RetentionReview(models.Model):
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     done_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(table_name="safeguard_historicalretentionreview")
 
     class Meta:
-        app_label = "safeguard"
+        db_table = "safeguard_retentionreview"
         ordering = ["due_on", "pk"]
         constraints = [
             models.UniqueConstraint(
@@ -101,8 +101,13 @@ class LegalHold(models.Model):
     child = models.ForeignKey(
         Child, null=True, blank=True, on_delete=models.PROTECT, related_name="legal_holds"
     )
-    # The incident by id: the core does not depend on the incidents app.
-    incident_id = models.PositiveBigIntegerField(null=True, blank=True)
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="legal_holds",
+    )
     incident_reference = models.CharField(max_length=20, blank=True)
     reason = models.TextField()
     placed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -115,7 +120,7 @@ class LegalHold(models.Model):
     release_reason = models.TextField(blank=True)
 
     class Meta:
-        app_label = "safeguard"
+        db_table = "safeguard_legalhold"
         ordering = ["-placed_at", "-pk"]
 
     def __str__(self) -> str:
@@ -156,7 +161,7 @@ class SubjectAccessRequest(models.Model):
     )
 
     class Meta:
-        app_label = "safeguard"
+        db_table = "safeguard_subjectaccessrequest"
         ordering = ["completed_at", "due_on", "pk"]
 
     def __str__(self) -> str:

@@ -29,6 +29,7 @@ from accounts.models import Organisation, Role, User
 from audit import services as audit
 from children.models import Child
 from common import erasure
+from incidents.models import Incident
 from notices.engine import DueItem, local_midnight, notify_now, stage_for
 from records.models import Decision, HoldScope, LegalHold, RetentionReview, RetentionRule
 
@@ -151,17 +152,14 @@ def retention_rule_set(
 
 # --- legal holds -----------------------------------------------------------------------
 
-# The incidents app tells the core how to find an incident by its reference.
-_incident_lookup: list[Callable[[int, str], int | None]] = []
-
-
-def register_incident_lookup(lookup: Callable[[int, str], int | None]) -> None:
-    _incident_lookup[:] = [lookup]
-
 
 def incident_id_for(user: User, reference: str) -> int | None:
     """The id of the user's organisation's incident with this reference, if any."""
-    return _incident_lookup[0](user.organisation_id, reference) if _incident_lookup else None
+    return (
+        Incident.objects.filter(organisation_id=user.organisation_id, reference=reference)
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def active_holds(organisation_id: int, today: dt.date | None = None) -> models.QuerySet[LegalHold]:

@@ -206,7 +206,7 @@ def collect(
 # How the organisation handles records (holds, retention reviews, other access
 # requests): they can name an investigation or another person, so they go with
 # the safeguarding records for a person to review.
-_INTERNAL = {"safeguard.legalhold", "safeguard.retentionreview", "safeguard.subjectaccessrequest"}
+_INTERNAL = {"records.legalhold", "records.retentionreview", "records.subjectaccessrequest"}
 
 
 def _is_safeguarding(model: type[models.Model]) -> bool:

@@ -38,9 +38,9 @@ def test_staff_accounts_cannot_be_changed_from_the_admin(client: Client, operato
 def test_audit_events_cannot_be_touched_from_the_admin(client: Client, operator, alice) -> None:
     force_verified_login(client, operator)
     event = AuditEvent.objects.filter(actor=operator).first()
-    assert client.get("/admin/safeguard/auditevent/").status_code == 200
-    assert client.post(f"/admin/safeguard/auditevent/{event.pk}/delete/").status_code == 403
-    assert client.get("/admin/safeguard/auditevent/add/").status_code == 403
+    assert client.get("/admin/audit/auditevent/").status_code == 200
+    assert client.post(f"/admin/audit/auditevent/{event.pk}/delete/").status_code == 403
+    assert client.get("/admin/audit/auditevent/add/").status_code == 403
 
 
 def test_invite_staff_command_creates_the_first_admin(

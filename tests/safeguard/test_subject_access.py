@@ -195,7 +195,7 @@ def test_the_export_includes_every_model_that_refers_to_the_child(world, dana):
     expected = {model._meta.label_lower for model in models_referring_to(Child)}
     missing = sorted(expected - set(exported))
     assert missing == [], f"add a row of each to the fixture or the export: {missing}"
-    child_rows = json.loads(archive.read(exported["safeguard.child"]["file"]))
+    child_rows = json.loads(archive.read(exported["children.child"]["file"]))
     assert [row["pk"] for row in child_rows] == [world["child"].pk]
     # Records that refer to those records come too: an incident's chronology and referrals.
     for label in (
@@ -215,7 +215,7 @@ def test_the_export_includes_every_model_that_refers_to_the_child(world, dana):
     # Another child's records are not in it.
     other = ChildFactory(organisation=world["child"].organisation, first_name="Zed")
     archive = export(client_for(dana), world["sar"])
-    assert "Zed" not in archive.read("records/safeguard.child.json").decode()
+    assert "Zed" not in archive.read("records/children.child.json").decode()
     assert other.pk not in [row["pk"] for row in child_rows]
 
 
@@ -297,9 +297,9 @@ def test_how_records_were_handled_goes_for_review_and_a_lost_file_is_noted(world
     archive = export(client_for(dana), world["sar"])
     index = {e["model"]: e for e in json.loads(archive.read("index.json"))["records"]}
     for label in (
-        "safeguard.legalhold",
-        "safeguard.retentionreview",
-        "safeguard.subjectaccessrequest",
+        "records.legalhold",
+        "records.retentionreview",
+        "records.subjectaccessrequest",
     ):
         assert index[label]["file"].startswith(subject_access.REVIEW_FOLDER), label
     assert any(name.endswith(".missing.txt") for name in archive.namelist())

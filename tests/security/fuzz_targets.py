@@ -136,15 +136,15 @@ FORMS: tuple[Target, ...] = (
     # --- children, guardians, caseloads
     _t("child_create", "dsl"),
     _t("child_import", "dsl", uploads={"file": "csv"}),
-    _t("child_edit", "dsl", changes={"safeguard.child": CHILD_FIELDS}),
+    _t("child_edit", "dsl", changes={"children.child": CHILD_FIELDS}),
     _t("guardian_add", "dsl", valid_factory="guardian"),
     _t(
         "guardian_edit",
         "dsl",
         valid_factory="guardian",
         changes={
-            "safeguard.guardian": {"full_name", "email", "phone", "preferred_contact"},
-            "safeguard.childguardian": {"relationship", "parental_responsibility"},
+            "children.guardian": {"full_name", "email", "phone", "preferred_contact"},
+            "children.childguardian": {"relationship", "parental_responsibility"},
         },
     ),
     _t("allocation_add", "dsl"),
@@ -205,16 +205,16 @@ FORMS: tuple[Target, ...] = (
     ),
     _t("incident_access", "dsl"),
     # --- records: retention, legal holds, subject access
-    _t("retention_rule", "admin", changes={"safeguard.retentionrule": ANY}),
+    _t("retention_rule", "admin", changes={"records.retentionrule": ANY}),
     _t(
         "retention_review",
         "dsl",
         forms=("keep_form", "anonymise_form", "delete_form", "decline_form"),
         valid={"action": ("keep", "anonymise", "delete", "decline")},
-        changes={"safeguard.retentionreview": ANY},
+        changes={"records.retentionreview": ANY},
     ),
     _t("legal_hold_new", "dsl"),
-    _t("legal_hold_release", "dsl", changes={"safeguard.legalhold": ANY}),
+    _t("legal_hold_release", "dsl", changes={"records.legalhold": ANY}),
     _t("sar_list", "admin"),
     # --- online practice: platforms, work devices, online accounts, the contact log's rules
     _t("platform_add", "dsl"),

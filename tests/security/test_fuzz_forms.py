@@ -977,7 +977,7 @@ IGNORED_MODELS = {
     "axes.accessattemptexpiration",
     "axes.accesslog",
     "axes.accessfailurelog",
-    "safeguard.auditchainhead",
+    "audit.auditchainhead",
     "safeguard.staffsession",
 }
 IGNORED_FIELDS = {
@@ -1661,7 +1661,7 @@ UPLOAD_KINDS = {
 }
 UPLOAD_LIMITS = {
     # target: (file field, largest size accepted, model a refused file must not add to)
-    "child_import": ("file", IMPORT_MAX_BYTES, "safeguard.child"),
+    "child_import": ("file", IMPORT_MAX_BYTES, "children.child"),
     "consent_paper_new": ("scan", PAPER_MAX_BYTES, "consent.consentrecord"),
     "policy_import": ("file", POLICY_MAX_BYTES, "policies.policy"),
     "incident_new": ("evidence", EVIDENCE_MAX_BYTES, "incidents.evidence"),
