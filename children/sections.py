@@ -10,16 +10,11 @@ from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
 from children.models import Child
+from common.registry import CHILD_PAGE_SECTIONS
 
 Section = Callable[[HttpRequest, Child], SafeString | None]
-_sections: list[Section] = []
-
-
-def register(section: Section) -> Section:
-    if section not in _sections:
-        _sections.append(section)
-    return section
 
 
 def render(request: HttpRequest, child: Child) -> list[SafeString]:
-    return [html for section in _sections if (html := section(request, child))]
+    """Each app's section (from its child_page.py), in the order the apps are installed."""
+    return [html for section in CHILD_PAGE_SECTIONS.items() if (html := section(request, child))]

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from django.urls import reverse
 
 from accounts.models import Organisation, Role, User
+from common.registry import REMINDERS
+from compliance.services import checks_falling_due
 from notices.engine import DueItem, stage_for
 
 ENROLMENT_GRACE = dt.timedelta(days=3)
@@ -20,6 +22,7 @@ def _admins(organisation: Organisation) -> list[User]:
     )
 
 
+@REMINDERS.register
 def sign_in_not_set_up(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
     """Staff invited three days ago or more who still have no authenticator.
 
@@ -52,3 +55,7 @@ def sign_in_not_set_up(*, organisation: Organisation, now: dt.datetime) -> Itera
             f"(invited {member.invited_at.astimezone(tz):%-d %B})",
             url=reverse("staff_detail", args=[member.pk]),
         )
+
+
+# DBS checks and training falling due (compliance.services computes them).
+REMINDERS.register(checks_falling_due)

@@ -3,7 +3,7 @@ reminders that keep them from lapsing."""
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
 from audit import services as audit
+from common.registry import TRAINING_REQUIREMENTS
 from compliance.models import DBSCheck, TrainingKind, TrainingRecord
 from notices.engine import DueItem, local_midnight, stage_for
 
@@ -100,19 +101,12 @@ ROLE_TRAINING = {
     Role.ADMIN: {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY},
 }
 BASE_TRAINING = {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY}
-Requirement = Callable[[list[User]], dict[int, set[str]]]
-_requirements: list[Requirement] = []
-
-
-def register_requirement(requirement: Requirement) -> None:
-    """``requirement(staff) -> {user id: training kinds}``, for everyone at once."""
-    if requirement not in _requirements:
-        _requirements.append(requirement)
 
 
 def required_training(staff: list[User]) -> dict[int, set[str]]:
     needed = {member.pk: set(ROLE_TRAINING.get(member.role, ())) for member in staff}
-    for requirement in _requirements:
+    # Other apps' requirements (from their training.py), each for everyone at once.
+    for requirement in TRAINING_REQUIREMENTS.items():
         for user_id, kinds in requirement(staff).items():
             needed.setdefault(user_id, set()).update(kinds)
     return needed

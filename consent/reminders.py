@@ -8,11 +8,13 @@ from django.urls import reverse
 
 from accounts.models import Organisation, Role, User
 from children.services import allocated_staff
+from common.registry import REMINDERS
 from consent.gate import _guardians_with_pr, state_from_records
 from consent.models import ConsentRecord, TakedownTask
 from notices.engine import DueItem, local_midnight, stage_for
 
 
+@REMINDERS.register
 def consent_expiring(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
     """To the allocated staff, 30 days before a child's live consent runs out."""
     tz = zoneinfo.ZoneInfo(organisation.timezone)
@@ -53,6 +55,7 @@ def consent_expiring(*, organisation: Organisation, now: dt.datetime) -> Iterato
         )
 
 
+@REMINDERS.register
 def takedowns_open(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
     """Open takedown tasks: to whoever must do it and the DSL, on the day and weekly after."""
     tz = zoneinfo.ZoneInfo(organisation.timezone)

@@ -8,8 +8,10 @@ from dateutil.relativedelta import relativedelta
 from django.db import models
 
 from accounts.models import Organisation
+from common.registry import RECORD_KINDS, SUBJECT_ACCESS_SOURCES
 from consent.models import ConsentRecord, ContactLog, TakedownTask
 from records.retention import Due, RecordKind, delete_file_after_commit, object_locator
+from records.subject_access import Source
 
 ANONYMISED = "[anonymised]"
 
@@ -135,3 +137,8 @@ def subject_access_documents(*, child: object = None, guardian: object = None) -
     for digest, signed in receipts.items():
         documents.append((f"consent-receipt-{digest[:12]}.pdf", render_receipt_pdf(signed)))
     return documents
+
+
+RECORD_KINDS.register(CONTACT_LOGS)
+RECORD_KINDS.register(CONSENT_RECORDS)
+SUBJECT_ACCESS_SOURCES.register(Source("consent", documents=subject_access_documents))

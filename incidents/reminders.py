@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from django.urls import reverse
 
 from accounts.models import Organisation
+from common.registry import REMINDERS
 from incidents.models import Incident, IncidentType, Referral, Status
 from incidents.services import incident_leads
 from notices.engine import DueItem, local_midnight, stage_for
@@ -25,6 +26,7 @@ def ico_stage(*, aware_at: dt.datetime, now: dt.datetime) -> int | None:
     return passed[-1] if passed else None
 
 
+@REMINDERS.register
 def ico_deadlines(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
     breaches = Incident.objects.filter(
         organisation=organisation, incident_type=IncidentType.DATA_BREACH, ico_decision=""
@@ -53,6 +55,7 @@ def ico_deadlines(*, organisation: Organisation, now: dt.datetime) -> Iterator[D
         )
 
 
+@REMINDERS.register
 def referral_chases(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
     """From the chase date until an outcome is recorded (or the incident is
     closed): on the day, then weekly."""
@@ -79,6 +82,7 @@ def referral_chases(*, organisation: Organisation, now: dt.datetime) -> Iterator
         )
 
 
+@REMINDERS.register
 def next_actions(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
     tz = zoneinfo.ZoneInfo(organisation.timezone)
     leads = incident_leads(organisation)

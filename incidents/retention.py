@@ -9,8 +9,10 @@ from dateutil.relativedelta import relativedelta
 from django.db import models
 
 from accounts.models import Organisation
+from common.registry import RECORD_KINDS, SUBJECT_ACCESS_SOURCES
 from incidents.models import ChronologyEntry, Evidence, Incident, Referral
 from records.retention import Due, RecordKind, delete_file_after_commit, object_locator
+from records.subject_access import Source
 
 ANONYMISED = "[anonymised]"
 INCIDENT_TEXT = [
@@ -144,3 +146,9 @@ def subject_access_documents(*, child: object = None, guardian: object = None) -
             ),
         )
     ]
+
+
+RECORD_KINDS.register(INCIDENTS)
+SUBJECT_ACCESS_SOURCES.register(
+    Source("incidents", documents=subject_access_documents, safeguarding=True)
+)

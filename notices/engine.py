@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from common.emails import send_email
+from common.registry import REMINDERS
 from notices.models import DigestLedger, Notice, ReminderLedger
 
 log = logging.getLogger(__name__)
@@ -48,23 +49,11 @@ class DueItem:
 
 
 Provider = Callable[..., Iterable[DueItem]]
-_providers: list[Provider] = []
-
-
-def register(provider: Provider) -> Provider:
-    """Add a provider: ``provider(*, organisation, now) -> Iterable[DueItem]``."""
-    if provider not in _providers:
-        _providers.append(provider)
-    return provider
-
-
-def unregister(provider: Provider) -> None:
-    if provider in _providers:
-        _providers.remove(provider)
 
 
 def providers() -> tuple[Provider, ...]:
-    return tuple(_providers)
+    """Every app's providers, from its reminders.py (common.registry.REMINDERS)."""
+    return REMINDERS.items()
 
 
 def stage_for(

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from django.urls import reverse
 
 from accounts.models import Organisation, Role, User
+from common.registry import REMINDERS
 from notices.engine import DueItem, local_midnight, stage_for
 from policies.models import Acknowledgement, Policy
 from policies.services import policy_state
@@ -22,6 +23,7 @@ def _policies(organisation: Organisation) -> list[Policy]:
     )
 
 
+@REMINDERS.register
 def reviews_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
     """To the owner and the directors at 60, 30 and 7 days, on the day, and
     weekly while overdue."""
@@ -49,6 +51,7 @@ def reviews_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[Due
         )
 
 
+@REMINDERS.register
 def unread(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
     """Staff in a policy's audience who have not read its current version 14
     days after it took effect: a reminder to each of them."""

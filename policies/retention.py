@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models.deletion import ProtectedError
 
 from accounts.models import Organisation
+from common.registry import RECORD_KINDS
 from policies.models import PolicyVersion, VersionStatus
 from records.retention import Due, RecordKind, object_locator
 
@@ -64,3 +65,6 @@ POLICY_VERSIONS = RecordKind(
     delete=_delete,
     locate=object_locator(PolicyVersion),
 )
+
+
+RECORD_KINDS.register(POLICY_VERSIONS)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from django.urls import reverse
 
 from accounts.models import Organisation, User
+from common.registry import REMINDERS
 from notices.engine import DueItem, local_midnight, stage_for
 from practice.models import OnlineAccount, Platform, RecurringTask, WorkDevice
 from practice.permissions import KEEPERS
@@ -18,6 +19,7 @@ def _keepers(organisation: Organisation) -> list[User]:
     return list(User.objects.filter(organisation=organisation, role__in=KEEPERS, is_active=True))
 
 
+@REMINDERS.register
 def practice_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
     tz = zoneinfo.ZoneInfo(organisation.timezone)
     today = now.astimezone(tz).date()

@@ -29,6 +29,7 @@ from accounts.models import Organisation, Role, User
 from audit import services as audit
 from children.models import Child
 from common import erasure
+from common.registry import RECORD_KINDS
 from incidents.models import Incident
 from notices.engine import DueItem, local_midnight, notify_now, stage_for
 from records.models import Decision, HoldScope, LegalHold, RetentionReview, RetentionRule
@@ -86,27 +87,20 @@ class RecordKind:
     subjects: Callable[[models.Model], tuple[list[int], int | None]] = lambda obj: ([], None)
 
 
-_kinds: dict[str, RecordKind] = {}
-
-
-def register(kind: RecordKind) -> RecordKind:
-    _kinds[kind.code] = kind
-    return kind
-
-
 def kinds() -> list[RecordKind]:
-    return sorted(_kinds.values(), key=lambda kind: kind.label)
+    """Every app's kinds of record, from its retention.py (common.registry.RECORD_KINDS)."""
+    return sorted(RECORD_KINDS.items(), key=lambda kind: kind.label)
 
 
 def kind_or_none(code: str) -> RecordKind | None:
-    return _kinds.get(code)
+    return next((kind for kind in RECORD_KINDS.items() if kind.code == code), None)
 
 
 def kind_for(code: str) -> RecordKind:
-    try:
-        return _kinds[code]
-    except KeyError:
-        raise ValidationError(f"Unknown kind of record: {code}.") from None
+    kind = kind_or_none(code)
+    if kind is None:
+        raise ValidationError(f"Unknown kind of record: {code}.")
+    return kind
 
 
 def months_for(organisation: Organisation, kind: RecordKind) -> int:
@@ -308,7 +302,7 @@ def reviews_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[Due
     """A reminder provider: each open review to its reviewers, on the day and weekly after."""
     tz = zoneinfo.ZoneInfo(organisation.timezone)
     for review in RetentionReview.objects.filter(organisation=organisation, done_at__isnull=True):
-        kind = _kinds.get(review.kind)  # a kind no longer registered has nobody to ask
+        kind = kind_or_none(review.kind)  # a kind no longer registered has nobody to ask
         if kind is None:
             continue
         due_at = local_midnight(review.due_on, tz)

@@ -15,6 +15,7 @@ import json
 import zipfile
 import zoneinfo
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.apps import apps
@@ -30,25 +31,29 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from accounts.models import Organisation, Role, User
 from audit import services as audit
 from children.models import Child, Guardian
+from common.registry import SUBJECT_ACCESS_SOURCES
 from notices.engine import DueItem, local_midnight, stage_for
 from records.models import SubjectAccessRequest
 
-# Apps whose records are safeguarding records (registered by those apps).
-_safeguarding_apps: set[str] = set()
 # Documents apps add to an export: fn(child=..., guardian=...) -> [(path, bytes)]
 Documents = Callable[..., list[tuple[str, bytes]]]
-_documents: list[tuple[str, Documents]] = []
+
+
+@dataclass(frozen=True)
+class Source:
+    """What one app adds to a subject access export (from its retention.py)."""
+
+    app_label: str
+    documents: Documents | None = None
+    # Its records are safeguarding records: reviewed and redacted before release.
+    safeguarding: bool = False
+
+
+def _safeguarding_apps() -> set[str]:
+    return {source.app_label for source in SUBJECT_ACCESS_SOURCES.items() if source.safeguarding}
+
 
 REVIEW_FOLDER = "safeguarding-review-before-release"
-
-
-def mark_safeguarding(app_label: str) -> None:
-    _safeguarding_apps.add(app_label)
-
-
-def register_documents(app_label: str, documents: Documents) -> None:
-    if (app_label, documents) not in _documents:
-        _documents.append((app_label, documents))
 
 
 def due_date(received_on: dt.date) -> dt.date:
@@ -213,7 +218,7 @@ def _is_safeguarding(model: type[models.Model]) -> bool:
     history_of = getattr(model, "instance_type", None)
     for candidate in (model, history_of):
         if candidate is not None and (
-            candidate._meta.app_label in _safeguarding_apps
+            candidate._meta.app_label in _safeguarding_apps()
             or candidate._meta.label_lower in _INTERNAL
         ):
             return True
@@ -262,11 +267,13 @@ def export_zip(sar: SubjectAccessRequest, *, include_safeguarding: bool) -> byte
                         except FileNotFoundError:
                             note = "This file is recorded but could not be found."
                             archive.writestr(f"{folder}/files/{stored.name}.missing.txt", note)
-        for app_label, documents in _documents:
-            for path, content in documents(child=sar.child, guardian=sar.guardian):
-                if app_label in _safeguarding_apps and not include_safeguarding:
+        for source in SUBJECT_ACCESS_SOURCES.items():
+            if source.documents is None:
+                continue
+            for path, content in source.documents(child=sar.child, guardian=sar.guardian):
+                if source.safeguarding and not include_safeguarding:
                     continue
-                folder = REVIEW_FOLDER if app_label in _safeguarding_apps else "documents"
+                folder = REVIEW_FOLDER if source.safeguarding else "documents"
                 archive.writestr(f"{folder}/{path}", content)
         archive.writestr(
             "index.json",

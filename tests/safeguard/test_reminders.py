@@ -13,6 +13,7 @@ from django.db import connections
 from django.test import Client
 
 from accounts.models import User
+from common.registry import REMINDERS
 from notices import engine as reminders
 from notices.models import DigestLedger, Notice, ReminderLedger
 from tests.auth import force_verified_login
@@ -34,11 +35,10 @@ def run(now: dt.datetime) -> reminders.SweepResult:
 
 
 @pytest.fixture
-def due_things(organisation, dana, monkeypatch):
+def due_things(organisation, dana):
     """A provider of our own, the only one: things with due moments, reminded to
     Dana. (The apps' providers have tests of their own; here they would add their
     reminders, such as the DSL's recurring tasks, to the counts.)"""
-    monkeypatch.setattr(reminders, "_providers", [])
     things: list[list] = []  # [object, due_at, urgent, lead days]
 
     def provider(*, organisation, now):
@@ -64,9 +64,8 @@ def due_things(organisation, dana, monkeypatch):
         return obj
 
     add.things = things
-    reminders.register(provider)
-    yield add
-    reminders.unregister(provider)
+    with REMINDERS.only(provider):
+        yield add
 
 
 # --- stages ------------------------------------------------------------------

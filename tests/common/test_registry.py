@@ -1,0 +1,59 @@
+"""The one plug-in registry: each hook finds every app's contributions by itself."""
+
+from common.registry import (
+    CHILD_PAGE_SECTIONS,
+    RECORD_KINDS,
+    REMINDERS,
+    SUBJECT_ACCESS_SOURCES,
+    TRAINING_REQUIREMENTS,
+    Hook,
+)
+
+
+def _names(items) -> list[str]:
+    return [f"{item.__module__}.{item.__name__}" for item in items]
+
+
+def test_reminder_providers_come_from_every_apps_reminders_module() -> None:
+    names = _names(REMINDERS.items())
+    for expected in (
+        "compliance.reminders.sign_in_not_set_up",
+        "compliance.services.checks_falling_due",
+        "records.retention.reviews_due",
+        "records.subject_access.sars_due",
+        "policies.reminders.reviews_due",
+        "consent.reminders.consent_expiring",
+        "incidents.reminders.ico_deadlines",
+        "practice.reminders.practice_due",
+    ):
+        assert expected in names
+    assert len(names) == len(set(names)), "a provider registered twice would remind twice"
+
+
+def test_other_hooks_find_their_contributions() -> None:
+    assert sorted(kind.code for kind in RECORD_KINDS.items()) == [
+        "consent_records",
+        "contact_logs",
+        "incidents",
+        "policy_versions",
+    ]
+    assert _names(CHILD_PAGE_SECTIONS.items()) == [
+        "consent.views.child_section",
+        "incidents.views.child_section",
+    ]
+    sources = {source.app_label: source.safeguarding for source in SUBJECT_ACCESS_SOURCES.items()}
+    assert sources == {"consent": False, "incidents": True}
+    assert _names(TRAINING_REQUIREMENTS.items()) == ["practice.reminders.online_presence_training"]
+
+
+def test_a_test_can_replace_or_add_for_one_block_only() -> None:
+    hook: Hook[str] = Hook("no_such_module_anywhere", "test items")
+    hook.register("kept")
+    with hook.only("alone"):
+        assert hook.items() == ("alone",)
+    assert hook.items() == ("kept",)
+    with hook.also("extra"):
+        assert hook.items() == ("kept", "extra")
+    assert hook.items() == ("kept",)
+    assert hook.register("kept") == "kept"
+    assert hook.items() == ("kept",)
