@@ -16,6 +16,7 @@ from django.db import connection
 from accounts.models import Organisation, Role, User
 from safeguard.celery import app as celery_app
 from tests import factories
+from tests.real_services import require_service
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
@@ -31,14 +32,6 @@ def pytest_configure(config: pytest.Config) -> None:
     # worker takes the same tasks from Redis.
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
-
-
-def require_service(available: bool, reason: str) -> None:
-    if available:
-        return
-    if os.environ.get("REQUIRE_SERVICES") == "1":
-        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture

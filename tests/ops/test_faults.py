@@ -26,9 +26,8 @@ from django.utils import timezone
 from children import services as caseload
 from consent import services as consent_services
 from consent.models import ConsentRecord, ConsentRequest
-from tests.conftest import require_service
 from tests.factories import ChildFactory
-from tests.safeguard.test_reminders_worker import database_url, wait_until
+from tests.real_services import database_url, require_service, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 PARENTS = 20
