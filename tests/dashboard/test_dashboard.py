@@ -7,7 +7,6 @@ import io
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pypdf import PdfReader
@@ -23,16 +22,9 @@ from policies import services as policy_services
 from policies.models import Acknowledgement
 from records import subject_access
 from records.models import RetentionReview
-from tests.auth import force_verified_login
 from tests.factories import ChildFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    force_verified_login(client, user)
-    return client
 
 
 def today() -> dt.date:
@@ -356,7 +348,9 @@ def test_the_query_count_is_the_same_at_two_sizes(organisation, counted, alice, 
     assert count() == small
 
 
-def test_directors_see_the_page_and_follow_a_figure_to_its_table(organisation, counted, alice):
+def test_directors_see_the_page_and_follow_a_figure_to_its_table(
+    organisation, counted, alice, client_for
+):
     client = client_for(counted)
     page = client.get("/dashboard/")
     assert page.status_code == 200
@@ -372,7 +366,7 @@ def test_directors_see_the_page_and_follow_a_figure_to_its_table(organisation, c
     assert client_for(alice).get("/dashboard/").status_code == 403
 
 
-def test_tables_download_as_csv_without_formulas(organisation, counted, bob):
+def test_tables_download_as_csv_without_formulas(organisation, counted, bob, client_for):
     approved_policy(organisation, bob, '=HYPERLINK("http://evil")', 1)
     response = client_for(counted).get("/dashboard/tables/policy-coverage.csv")
     assert response["Content-Type"].startswith("text/csv")
@@ -381,7 +375,7 @@ def test_tables_download_as_csv_without_formulas(organisation, counted, bob):
     assert "'=HYPERLINK" in text
 
 
-def test_the_board_report_reads_back_with_its_figures(organisation, counted, bob):
+def test_the_board_report_reads_back_with_its_figures(organisation, counted, bob, client_for):
     approved_policy(organisation, bob, "Photography policy", 0)
     start, end = dashboard.quarter_of(today())
     response = client_for(counted).get(f"/dashboard/board-report.pdf?start={start}&end={end}")
@@ -396,7 +390,7 @@ def test_the_board_report_reads_back_with_its_figures(organisation, counted, bob
     assert "Page 1 of" in text
 
 
-def test_a_bad_period_is_explained(counted):
+def test_a_bad_period_is_explained(counted, client_for):
     response = client_for(counted).get(
         "/dashboard/board-report.pdf?start=2026-12-01&end=2026-01-01"
     )
