@@ -26,7 +26,7 @@ from consent.models import (
     TakedownTask,
 )
 from notices.models import Notice
-from tests.factories import ChildFactory, practice_rules_off
+from tests.factories import ChildFactory, ConsentRecordFactory, practice_rules_off
 
 pytestmark = pytest.mark.django_db
 
@@ -625,18 +625,14 @@ def test_another_organisation_gets_404_everywhere(
     capture = django_capture_on_commit_callbacks
     ask(child, alice, "photos_print", capture=capture)
     consent_request = ConsentRequest.objects.get()
-    record = ConsentRecord(
-        organisation=child.organisation,
+    record = ConsentRecordFactory(
         child=child,
         consent_type=types("photos_print")[0],
-        type_version=types("photos_print")[0].versions.get(),
         guardian=consent_request.guardian,
         decision="withdrawn",
         method="online",
         typed_name="x",
-        shown_sha256="0" * 64,
     )
-    record.save()
     task = TakedownTask.objects.create(
         organisation=child.organisation,
         child=child,

@@ -12,17 +12,21 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import Role
-from children.models import ChildGuardian, Guardian
 from compliance import services as compliance
 from consent import services as consent_services
 from consent.models import ConsentRecord, ConsentType, ContactLog, TakedownTask
 from dashboard import figures as dashboard
-from incidents.models import Incident
 from policies import services as policy_services
 from policies.models import Acknowledgement
 from records import subject_access
 from records.models import RetentionReview
-from tests.factories import ChildFactory, UserFactory
+from tests.factories import (
+    ChildFactory,
+    ChildGuardianFactory,
+    ConsentRecordFactory,
+    IncidentFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -51,33 +55,21 @@ def approved_policy(organisation, by, title, days_ago, audience=("staff",)):
 
 
 def guardian_of(child, name, responsibility=True):
-    guardian = Guardian.objects.create(organisation=child.organisation, full_name=name)
-    ChildGuardian.objects.create(
-        child=child,
-        guardian=guardian,
-        relationship="parent",
-        parental_responsibility=responsibility,
+    link = ChildGuardianFactory(
+        child=child, guardian__full_name=name, parental_responsibility=responsibility
     )
-    return guardian
+    return link.guardian
 
 
 def record(child, guardian, code, decision, valid_until=None, days_ago=0):
-    consent_type = ConsentType.objects.get(organisation=child.organisation, code=code)
-    row = ConsentRecord(
-        organisation=child.organisation,
+    return ConsentRecordFactory(
         child=child,
-        consent_type=consent_type,
-        type_version=consent_type.current_version(),
         guardian=guardian,
+        consent_type=ConsentType.objects.get(organisation=child.organisation, code=code),
         decision=decision,
-        method="paper",
         valid_until=valid_until,
-        typed_name=guardian.full_name,
-        shown_sha256="0" * 64,
         recorded_at=timezone.now() - dt.timedelta(days=days_ago),
     )
-    row.save()
-    return row
 
 
 def incident(
@@ -98,7 +90,7 @@ def incident(
         if disclosed_hours_ago
         else reported
     )
-    return Incident.objects.create(
+    return IncidentFactory(
         organisation=organisation,
         reference=f"OS-T-{days_ago}",
         reporter=reporter,
@@ -107,9 +99,7 @@ def incident(
         disclosed_at=disclosed,
         category=category,
         incident_type=incident_type,
-        what_happened="x",
         initial_risk=risk,
-        risk=risk,
         status=status,
         triaged_at=reported + dt.timedelta(hours=triage_hours) if triage_hours else None,
     )
