@@ -601,8 +601,41 @@ def test_the_renewal_task_asks_again(child, alice, django_capture_on_commit_call
         {"voice_messages": "granted"},
         capture=capture,
     )
-    # Granted for 12 months: nothing is due today, and the task runs cleanly.
-    assert send_renewal_requests() == 0
+    huda, sami = (
+        child.guardian_links.get(guardian__email=email).guardian
+        for email in ("huda@example.test", "sami@example.test")
+    )
+    (messaging,) = types("messaging")
+    today, now = timezone.localdate(), timezone.now()
+    # Huda's paper consent to messages runs out within the renewal window;
+    # Sami's has months left, and Huda's online answer above a whole year.
+    ConsentRecordFactory(
+        child=child,
+        guardian=huda,
+        consent_type=messaging,
+        valid_until=today + dt.timedelta(days=20),
+        recorded_at=now - dt.timedelta(days=345),
+    )
+    ConsentRecordFactory(
+        child=child,
+        guardian=sami,
+        consent_type=messaging,
+        valid_until=today + dt.timedelta(days=200),
+        recorded_at=now - dt.timedelta(days=165),
+    )
+    earlier = list(ConsentRequest.objects.values_list("pk", flat=True))
+    sent_before = len(mail.outbox)
+    with capture(execute=True):
+        assert send_renewal_requests() == 1
+        # A retried task asks nobody twice.
+        assert send_renewal_requests() == 0
+    renewal = ConsentRequest.objects.exclude(pk__in=earlier).get()
+    assert renewal.guardian == huda
+    assert renewal.sent_by is None
+    assert [item.consent_type for item in renewal.items.all()] == [messaging]
+    assert len(mail.outbox) == sent_before + 1
+    assert mail.outbox[-1].to == ["huda@example.test"]
+    assert "/c/" in mail.outbox[-1].body
 
 
 @pytest.mark.parametrize(

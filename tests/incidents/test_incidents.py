@@ -3,6 +3,7 @@ workflow, the append-only chronology, referrals, evidence and data breaches."""
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.core import mail
@@ -996,9 +997,23 @@ def test_closing_stops_chases_and_overdue_flags(alice, dana, child, client_for):
     assert [row.overdue for row in listed] == [False]
 
 
-def test_odd_child_parameters_are_ignored(alice, child, client_for):
-    for value in ("²", "-1", "abc", "99999999999999999999"):
-        assert client_for(alice).get(f"/incidents/new/?child={value}").status_code == 200
+def test_odd_child_parameters_are_ignored(alice, organisation, child, client_for):
+    # Not on Alice's caseload: naming it in the link must not put it on her form.
+    stranger = ChildFactory(organisation=organisation, first_name="Zara", last_name="Stranger")
+    as_alice = client_for(alice)
+
+    def ticked(html: str) -> list[str]:
+        return re.findall(r'name="children" type="checkbox" value="(\d+)" checked', html)
+
+    chosen = as_alice.get(f"/incidents/new/?child={child.pk}")
+    assert ticked(chosen.content.decode()) == [str(child.pk)]
+    for value in ("²", "-1", "abc", "99999999999999999999", str(stranger.pk)):
+        page = as_alice.get(f"/incidents/new/?child={value}")
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert f'name="children" type="checkbox" value="{child.pk}"' in html
+        assert ticked(html) == []
+        assert "Stranger" not in html
 
 
 def test_postgres_refuses_changes_to_what_the_reporter_submitted(postgres, alice, dana, child):
