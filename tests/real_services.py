@@ -5,6 +5,7 @@ rather than from each other.
 """
 
 import os
+import socket
 import time
 from collections.abc import Callable
 
@@ -34,3 +35,10 @@ def database_url() -> str:
     db = connection.settings_dict
     password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
     return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def free_port() -> int:
+    """A local port nothing listens on, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

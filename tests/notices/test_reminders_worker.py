@@ -5,7 +5,6 @@ import asyncio
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ from accounts.models import Role
 from notices.models import DigestLedger, Notice
 from safeguard.celery import app
 from tests.factories import UserFactory
-from tests.real_services import database_url, wait_until
+from tests.real_services import database_url, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,9 +95,7 @@ def test_worker_killed_mid_run_sends_every_reminder_exactly_once(
     assert TOTPDevice.objects.filter(user__in=invitees).count() == 0
 
     sink = SlowSMTPSink(pause=1.0)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        smtp_port = probe.getsockname()[1]
+    smtp_port = free_port()
     smtp = Controller(sink, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
     queue = f"test-{uuid.uuid4().hex}"
