@@ -1,4 +1,5 @@
-"""Shared fixtures: personas, and the rule for tests that need real services.
+"""Shared fixtures: personas, a signed-in browser for each, and the rule for
+tests that need real services.
 
 Tests that need PostgreSQL, Redis or Chromium skip with a reason when the
 service is missing. CI sets REQUIRE_SERVICES=1, which turns each such skip into
@@ -7,15 +8,19 @@ a failure, so a green CI run proves the real parts ran.
 
 import os
 import shutil
+from collections.abc import Callable
 
 import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 
 from accounts.models import Organisation, Role, User
 from safeguard.celery import app as celery_app
 from tests import factories
+from tests.auth import force_verified_login
+from tests.real_services import require_service
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
@@ -31,14 +36,6 @@ def pytest_configure(config: pytest.Config) -> None:
     # worker takes the same tasks from Redis.
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
-
-
-def require_service(available: bool, reason: str) -> None:
-    if available:
-        return
-    if os.environ.get("REQUIRE_SERVICES") == "1":
-        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture
@@ -131,6 +128,35 @@ def charlie(other_organisation: Organisation) -> User:
         organisation=other_organisation,
         role=Role.ADMIN,
     )
+
+
+@pytest.fixture
+def deputy(organisation: Organisation) -> User:
+    """Alder's deputy DSL: a lead alongside Dana."""
+    return factories.UserFactory(
+        organisation=organisation, role=Role.DEPUTY_DSL, full_name="Dev Deputy"
+    )
+
+
+@pytest.fixture
+def director(organisation: Organisation) -> User:
+    """A director at Alder: sees figures, never a child's record."""
+    return factories.UserFactory(
+        organisation=organisation, role=Role.DIRECTOR, full_name="Dee Director"
+    )
+
+
+@pytest.fixture
+def client_for(db: None) -> Callable[[User], Client]:
+    """A browser of its own for each person, signed in with both steps done,
+    so one test can act as several people at once."""
+
+    def signed_in(user: User) -> Client:
+        client = Client()
+        force_verified_login(client, user)
+        return client
+
+    return signed_in
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,12 @@
 import factory
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Organisation, Role, User
-from children.models import Child
+from children.models import Child, ChildGuardian, Guardian
+from consent.models import ConsentRecord, ConsentType, ConsentTypeVersion
+from consent.services import consent_types_ensure
+from incidents.models import Incident
 
 PASSWORD = "correct horse battery staple"
 
@@ -46,6 +50,111 @@ class ChildFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name", locale="en_GB")
     last_name = factory.Faker("last_name", locale="en_GB")
     date_of_birth = factory.Faker("date_of_birth", minimum_age=4, maximum_age=16)
+
+
+class GuardianFactory(factory.django.DjangoModelFactory):
+    """A parent or carer with no contact details: add email or phone when the
+    test sends something."""
+
+    class Meta:
+        model = Guardian
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    full_name = factory.Faker("name", locale="en_GB")
+
+
+class ChildGuardianFactory(factory.django.DjangoModelFactory):
+    """A guardian linked to a child, with parental responsibility unless told
+    otherwise; the guardian belongs to the child's organisation."""
+
+    class Meta:
+        model = ChildGuardian
+
+    child = factory.SubFactory(ChildFactory)
+    guardian = factory.SubFactory(
+        GuardianFactory, organisation=factory.SelfAttribute("..child.organisation")
+    )
+    relationship = "parent"
+    parental_responsibility = True
+
+
+class ConsentTypeFactory(factory.django.DjangoModelFactory):
+    """One of the organisation's consent types, by code, with a first wording.
+
+    The organisation's default types are made first, as its first consent page
+    would make them, so a test's own type sits beside them instead of in their
+    place; a default code gives the default type.
+    """
+
+    class Meta:
+        model = ConsentType
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    code = "online_sessions"
+    name = factory.LazyAttribute(lambda consent_type: consent_type.code.replace("_", " ").title())
+    validity_months = 12
+    explanation = "We would like to see your child online."
+
+    @classmethod
+    def _create(
+        cls,
+        model_class: type[ConsentType],
+        *,
+        organisation: Organisation,
+        code: str,
+        explanation: str,
+        **fields: object,
+    ) -> ConsentType:
+        consent_types_ensure(organisation=organisation)
+        consent_type, created = model_class.objects.get_or_create(
+            organisation=organisation, code=code, defaults=fields
+        )
+        if created:
+            ConsentTypeVersion.objects.create(
+                consent_type=consent_type, number=1, explanation=explanation
+            )
+        return consent_type
+
+
+class ConsentRecordFactory(factory.django.DjangoModelFactory):
+    """A consent decision as if recorded from a paper form: no signing page,
+    no receipt hash worth checking. Tests of signing go through the services."""
+
+    class Meta:
+        model = ConsentRecord
+
+    child = factory.SubFactory(ChildFactory)
+    organisation = factory.SelfAttribute("child.organisation")
+    guardian = factory.SubFactory(
+        GuardianFactory, organisation=factory.SelfAttribute("..organisation")
+    )
+    consent_type = factory.SubFactory(
+        ConsentTypeFactory, organisation=factory.SelfAttribute("..organisation")
+    )
+    type_version = factory.LazyAttribute(lambda record: record.consent_type.current_version())
+    decision = "granted"
+    method = "paper"
+    typed_name = factory.LazyAttribute(lambda record: record.guardian.full_name)
+    shown_sha256 = "0" * 64
+
+
+class IncidentFactory(factory.django.DjangoModelFactory):
+    """A concern as stored, without the service's notices and audit: for tests
+    that count or list incidents, not for tests of raising one."""
+
+    class Meta:
+        model = Incident
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    reference = factory.Sequence(lambda n: f"OS-T-{n}")
+    reporter = factory.SubFactory(UserFactory, organisation=factory.SelfAttribute("..organisation"))
+    occurred_at = factory.LazyFunction(timezone.now)
+    disclosed_at = factory.SelfAttribute("occurred_at")
+    category = "contact"
+    incident_type = "other"
+    what_happened = "x"
+    initial_risk = "medium"
+    risk = factory.SelfAttribute("initial_risk")
 
 
 def practice_rules_off(organisation: Organisation) -> None:

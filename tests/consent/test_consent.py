@@ -26,16 +26,9 @@ from consent.models import (
     TakedownTask,
 )
 from notices.models import Notice
-from tests.auth import force_verified_login
-from tests.factories import ChildFactory, practice_rules_off
+from tests.factories import ChildFactory, ConsentRecordFactory, practice_rules_off
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    force_verified_login(client, user)
-    return client
 
 
 @pytest.fixture(autouse=True)
@@ -102,7 +95,7 @@ def answer(parent: Client, link: str, answers: dict[str, str], capture=None, **e
 
 
 def test_a_parent_answers_and_staff_see_the_state(
-    child, dana, alice, django_capture_on_commit_callbacks
+    child, dana, alice, django_capture_on_commit_callbacks, client_for
 ) -> None:
     capture = django_capture_on_commit_callbacks
     link = ask(child, alice, "online_sessions", "photos_online", capture=capture)
@@ -227,7 +220,7 @@ def test_a_link_cannot_answer_another_request(child, alice, django_capture_on_co
 
 
 def test_two_guardians_disagreeing_means_refused_and_is_shown(
-    child, alice, django_capture_on_commit_callbacks
+    child, alice, django_capture_on_commit_callbacks, client_for
 ) -> None:
     capture = django_capture_on_commit_callbacks
     answer(
@@ -252,7 +245,7 @@ def test_two_guardians_disagreeing_means_refused_and_is_shown(
 
 
 def test_verbal_consent_expires_after_seven_days_unless_confirmed(
-    child, dana, django_capture_on_commit_callbacks
+    child, dana, django_capture_on_commit_callbacks, client_for
 ) -> None:
     huda = child.guardian_links.get(guardian__email="huda@example.test").guardian
     with django_capture_on_commit_callbacks(execute=True):
@@ -277,7 +270,7 @@ def test_verbal_consent_expires_after_seven_days_unless_confirmed(
     assert "/c/" in mail.outbox[-1].body
 
 
-def test_the_gate_refuses_a_contact_without_consent(child, alice, dana) -> None:
+def test_the_gate_refuses_a_contact_without_consent(child, alice, dana, client_for) -> None:
     as_alice = client_for(alice)
     form = {
         "happened_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
@@ -302,7 +295,7 @@ def test_the_gate_refuses_a_contact_without_consent(child, alice, dana) -> None:
 
 
 def test_withdrawal_takes_two_clicks_tells_staff_and_creates_a_takedown(
-    child, alice, dana, django_capture_on_commit_callbacks
+    child, alice, dana, django_capture_on_commit_callbacks, client_for
 ) -> None:
     capture = django_capture_on_commit_callbacks
     link = ask(child, alice, "photos_online", "online_sessions", capture=capture)
@@ -334,7 +327,7 @@ def test_withdrawal_takes_two_clicks_tells_staff_and_creates_a_takedown(
 
 
 def test_resend_kills_the_old_link_and_cancel_kills_the_new(
-    child, alice, django_capture_on_commit_callbacks
+    child, alice, django_capture_on_commit_callbacks, client_for
 ) -> None:
     capture = django_capture_on_commit_callbacks
     old_link = ask(child, alice, "voice_messages", capture=capture)
@@ -349,7 +342,7 @@ def test_resend_kills_the_old_link_and_cancel_kills_the_new(
     assert Client().get(new_link).status_code == 404
 
 
-def test_other_organisations_get_404(child, charlie) -> None:
+def test_other_organisations_get_404(child, charlie, client_for) -> None:
     as_charlie = client_for(charlie)
     for url in (f"/children/{child.pk}/consent/request/", f"/children/{child.pk}/contacts/new/"):
         assert as_charlie.get(url).status_code == 404
@@ -507,7 +500,7 @@ def test_a_discharged_child_shows_no_live_consent(child, alice, django_capture_o
 # --- paper forms, renewals, fresh manage links, summary PDF --------------------------------
 
 
-def test_a_paper_form_is_recorded_with_its_scan(child, dana) -> None:
+def test_a_paper_form_is_recorded_with_its_scan(child, dana, client_for) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     huda = child.guardian_links.get(guardian__email="huda@example.test").guardian
@@ -531,7 +524,7 @@ def test_a_paper_form_is_recorded_with_its_scan(child, dana) -> None:
     assert record.recorded_by == dana
 
 
-def test_a_renamed_executable_is_not_accepted_as_a_scan(child, dana) -> None:
+def test_a_renamed_executable_is_not_accepted_as_a_scan(child, dana, client_for) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     huda = child.guardian_links.get(guardian__email="huda@example.test").guardian
@@ -608,8 +601,41 @@ def test_the_renewal_task_asks_again(child, alice, django_capture_on_commit_call
         {"voice_messages": "granted"},
         capture=capture,
     )
-    # Granted for 12 months: nothing is due today, and the task runs cleanly.
-    assert send_renewal_requests() == 0
+    huda, sami = (
+        child.guardian_links.get(guardian__email=email).guardian
+        for email in ("huda@example.test", "sami@example.test")
+    )
+    (messaging,) = types("messaging")
+    today, now = timezone.localdate(), timezone.now()
+    # Huda's paper consent to messages runs out within the renewal window;
+    # Sami's has months left, and Huda's online answer above a whole year.
+    ConsentRecordFactory(
+        child=child,
+        guardian=huda,
+        consent_type=messaging,
+        valid_until=today + dt.timedelta(days=20),
+        recorded_at=now - dt.timedelta(days=345),
+    )
+    ConsentRecordFactory(
+        child=child,
+        guardian=sami,
+        consent_type=messaging,
+        valid_until=today + dt.timedelta(days=200),
+        recorded_at=now - dt.timedelta(days=165),
+    )
+    earlier = list(ConsentRequest.objects.values_list("pk", flat=True))
+    sent_before = len(mail.outbox)
+    with capture(execute=True):
+        assert send_renewal_requests() == 1
+        # A retried task asks nobody twice.
+        assert send_renewal_requests() == 0
+    renewal = ConsentRequest.objects.exclude(pk__in=earlier).get()
+    assert renewal.guardian == huda
+    assert renewal.sent_by is None
+    assert [item.consent_type for item in renewal.items.all()] == [messaging]
+    assert len(mail.outbox) == sent_before + 1
+    assert mail.outbox[-1].to == ["huda@example.test"]
+    assert "/c/" in mail.outbox[-1].body
 
 
 @pytest.mark.parametrize(
@@ -627,23 +653,19 @@ def test_the_renewal_task_asks_again(child, alice, django_capture_on_commit_call
     ],
 )
 def test_another_organisation_gets_404_everywhere(
-    child, alice, charlie, method, path, django_capture_on_commit_callbacks
+    child, alice, charlie, method, path, django_capture_on_commit_callbacks, client_for
 ) -> None:
     capture = django_capture_on_commit_callbacks
     ask(child, alice, "photos_print", capture=capture)
     consent_request = ConsentRequest.objects.get()
-    record = ConsentRecord(
-        organisation=child.organisation,
+    record = ConsentRecordFactory(
         child=child,
         consent_type=types("photos_print")[0],
-        type_version=types("photos_print")[0].versions.get(),
         guardian=consent_request.guardian,
         decision="withdrawn",
         method="online",
         typed_name="x",
-        shown_sha256="0" * 64,
     )
-    record.save()
     task = TakedownTask.objects.create(
         organisation=child.organisation,
         child=child,
@@ -663,7 +685,9 @@ def test_another_organisation_gets_404_everywhere(
     assert task.done_at is None
 
 
-def test_the_child_consent_summary_pdf(child, alice, django_capture_on_commit_callbacks) -> None:
+def test_the_child_consent_summary_pdf(
+    child, alice, django_capture_on_commit_callbacks, client_for
+) -> None:
     capture = django_capture_on_commit_callbacks
     answer(
         Client(),
@@ -680,7 +704,7 @@ def test_the_child_consent_summary_pdf(child, alice, django_capture_on_commit_ca
 
 
 def test_new_wording_is_a_new_version_and_old_answers_keep_theirs(
-    child, alice, bob, charlie, django_capture_on_commit_callbacks
+    child, alice, bob, charlie, django_capture_on_commit_callbacks, client_for
 ) -> None:
     capture = django_capture_on_commit_callbacks
     answer(

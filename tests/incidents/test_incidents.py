@@ -3,6 +3,7 @@ workflow, the append-only chronology, referrals, evidence and data breaches."""
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.core import mail
@@ -28,18 +29,11 @@ from incidents.models import (
 )
 from notices import engine as reminders
 from notices.models import Notice
-from tests.auth import force_verified_login
 from tests.factories import ChildFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-def client_for(user) -> Client:
-    client = Client()
-    force_verified_login(client, user)
-    return client
 
 
 def ago(**kwargs: float) -> dt.datetime:
@@ -51,16 +45,6 @@ def child(organisation, dana, alice):
     child = ChildFactory(organisation=organisation, first_name="Noor", last_name="Hassan")
     caseload.allocation_start(child=child, staff=alice, starts_on=timezone.localdate(), by=dana)
     return child
-
-
-@pytest.fixture
-def deputy(organisation):
-    return UserFactory(organisation=organisation, role=Role.DEPUTY_DSL, full_name="Dev Deputy")
-
-
-@pytest.fixture
-def director(organisation):
-    return UserFactory(organisation=organisation, role=Role.DIRECTOR, full_name="Dee Director")
 
 
 def raise_concern(reporter, children, **overrides):
@@ -100,7 +84,7 @@ def concern_post(child, **overrides):
 # --- raising a concern
 
 
-def test_a_therapist_raises_a_concern_and_gets_a_reference(alice, dana, deputy, child):
+def test_a_therapist_raises_a_concern_and_gets_a_reference(alice, dana, deputy, child, client_for):
     response = client_for(alice).post("/incidents/new/", concern_post(child))
     incident = Incident.objects.get()
     assert response.status_code == 302
@@ -168,7 +152,9 @@ def test_an_organisation_with_no_dsl_tells_its_admins(alice, bob, dana, child):
         ({"initial_risk": ""}, "initial_risk", "Choose risk as you see it now."),
     ],
 )
-def test_bad_concerns_are_refused_beside_the_field(alice, dana, child, overrides, field, message):
+def test_bad_concerns_are_refused_beside_the_field(
+    alice, dana, child, overrides, field, message, client_for
+):
     data = concern_post(child, **overrides)
     response = client_for(alice).post("/incidents/new/", data)
     assert response.status_code == 200
@@ -176,7 +162,7 @@ def test_bad_concerns_are_refused_beside_the_field(alice, dana, child, overrides
     assert Incident.objects.count() == 0
 
 
-def test_disclosure_before_the_event_is_refused(alice, dana, child):
+def test_disclosure_before_the_event_is_refused(alice, dana, child, client_for):
     now = timezone.localtime()
     data = concern_post(
         child,
@@ -189,7 +175,9 @@ def test_disclosure_before_the_event_is_refused(alice, dana, child):
     )
 
 
-def test_a_child_not_visible_to_the_reporter_cannot_be_chosen(alice, organisation, dana, child):
+def test_a_child_not_visible_to_the_reporter_cannot_be_chosen(
+    alice, organisation, dana, child, client_for
+):
     stranger = ChildFactory(organisation=organisation)
     response = client_for(alice).post("/incidents/new/", concern_post(stranger))
     assert response.status_code == 200
@@ -200,7 +188,9 @@ def test_a_child_not_visible_to_the_reporter_cannot_be_chosen(alice, organisatio
 # --- evidence
 
 
-def test_evidence_is_stored_privately_and_downloaded_with_an_audit(alice, dana, child, settings):
+def test_evidence_is_stored_privately_and_downloaded_with_an_audit(
+    alice, dana, child, settings, client_for
+):
     upload = io.BytesIO(PNG)
     upload.name = "screenshot.png"
     client_for(alice).post("/incidents/new/", {**concern_post(child), "evidence": upload})
@@ -229,7 +219,7 @@ def test_evidence_is_stored_privately_and_downloaded_with_an_audit(alice, dana, 
     ],
 )
 def test_wrong_or_oversized_evidence_is_refused_and_nothing_is_saved(
-    alice, dana, child, name, content, message
+    alice, dana, child, name, content, message, client_for
 ):
     upload = io.BytesIO(content)
     upload.name = name
@@ -245,7 +235,7 @@ def test_wrong_or_oversized_evidence_is_refused_and_nothing_is_saved(
 # --- who sees what
 
 
-def test_the_reporter_sees_their_report_but_nothing_added_later(alice, dana, child):
+def test_the_reporter_sees_their_report_but_nothing_added_later(alice, dana, child, client_for):
     incident = raise_concern(alice, [child])
     services.incident_triage(
         incident=incident, by=dana, decision="Speak to the family.", risk="high"
@@ -267,7 +257,7 @@ def test_the_reporter_sees_their_report_but_nothing_added_later(alice, dana, chi
 
 
 @pytest.mark.parametrize("persona", ["dana", "deputy"])
-def test_dsl_and_deputies_see_everything(request, alice, child, persona):
+def test_dsl_and_deputies_see_everything(request, alice, child, persona, client_for):
     lead = request.getfixturevalue(persona)
     incident = raise_concern(alice, [child])
     services.chronology_add(
@@ -278,7 +268,9 @@ def test_dsl_and_deputies_see_everything(request, alice, child, persona):
     assert "Checked the app." in response.content.decode()
 
 
-def test_everyone_else_gets_404(alice, bob, dana, director, charlie, organisation, child):
+def test_everyone_else_gets_404(
+    alice, bob, dana, director, charlie, organisation, child, client_for
+):
     incident = raise_concern(alice, [child])
     other_therapist = UserFactory(organisation=organisation, role=Role.STAFF)
     other_dsl = UserFactory(organisation=charlie.organisation, role=Role.DSL)
@@ -294,7 +286,7 @@ def test_everyone_else_gets_404(alice, bob, dana, director, charlie, organisatio
         assert client.get(f"/incidents/{incident.pk}/").status_code == 404
 
 
-def test_directors_see_counts_not_cases(alice, dana, director, child):
+def test_directors_see_counts_not_cases(alice, dana, director, child, client_for):
     incident = raise_concern(alice, [child], initial_risk="high", category="contact")
     response = client_for(director).get("/incidents/counts/")
     assert response.status_code == 200
@@ -307,7 +299,9 @@ def test_directors_see_counts_not_cases(alice, dana, director, child):
     assert client_for(alice).get("/incidents/counts/").status_code == 403
 
 
-def test_a_dsl_shares_one_incident_with_a_named_member_of_staff(alice, dana, organisation, child):
+def test_a_dsl_shares_one_incident_with_a_named_member_of_staff(
+    alice, dana, organisation, child, client_for
+):
     colleague = UserFactory(organisation=organisation, role=Role.STAFF, full_name="Cal Colleague")
     incident = raise_concern(alice, [child])
     other = raise_concern(alice, [child])
@@ -334,7 +328,7 @@ def test_a_dsl_shares_one_incident_with_a_named_member_of_staff(alice, dana, org
     assert {"incident.access_granted", "incident.access_revoked"} <= actions
 
 
-def test_every_read_is_audited(alice, dana, child):
+def test_every_read_is_audited(alice, dana, child, client_for):
     incident = raise_concern(alice, [child])
     evidence = services.evidence_add(incident=incident, by=dana, name="shot.png", data=PNG)
     client = client_for(dana)
@@ -355,7 +349,7 @@ def test_every_read_is_audited(alice, dana, child):
         assert AuditEvent.objects.filter(action=action, actor=dana).count() == before + 1, url
 
 
-def test_the_child_page_shows_incidents_to_leads_only(alice, dana, child):
+def test_the_child_page_shows_incidents_to_leads_only(alice, dana, child, client_for):
     incident = raise_concern(alice, [child])
     as_therapist = client_for(alice).get(f"/children/{child.pk}/").content.decode()
     assert incident.reference not in as_therapist
@@ -366,7 +360,7 @@ def test_the_child_page_shows_incidents_to_leads_only(alice, dana, child):
 # --- the workflow
 
 
-def test_triage_action_referral_and_close(alice, dana, child):
+def test_triage_action_referral_and_close(alice, dana, child, client_for):
     incident = raise_concern(alice, [child])
     client = client_for(dana)
     today = timezone.localdate()
@@ -430,7 +424,7 @@ def test_triage_action_referral_and_close(alice, dana, child):
     assert history == ["new", "triaged", "action", "referred", "closed"]
 
 
-def test_closing_without_a_rationale_for_not_referring_is_refused(alice, dana, child):
+def test_closing_without_a_rationale_for_not_referring_is_refused(alice, dana, child, client_for):
     incident = raise_concern(alice, [child])
     services.incident_triage(incident=incident, by=dana, decision="Low level.", risk="low")
     response = client_for(dana).post(
@@ -485,7 +479,9 @@ def test_a_new_incident_must_be_triaged_before_closing(alice, dana, child):
         )
 
 
-def test_second_signoff_when_the_organisation_asks(alice, dana, deputy, organisation, child):
+def test_second_signoff_when_the_organisation_asks(
+    alice, dana, deputy, organisation, child, client_for
+):
     IncidentSettings.objects.create(organisation=organisation, second_signoff=SignoffRule.ALWAYS)
     incident = raise_concern(alice, [child])
     services.incident_triage(incident=incident, by=dana, decision="x", risk="low")
@@ -530,7 +526,9 @@ def test_when_needed_rule_asks_for_signoff_when_the_dsl_reported_it(
     assert incident.awaiting_signoff
 
 
-def test_a_declined_signoff_keeps_the_incident_open(alice, dana, deputy, organisation, child):
+def test_a_declined_signoff_keeps_the_incident_open(
+    alice, dana, deputy, organisation, child, client_for
+):
     IncidentSettings.objects.create(organisation=organisation, second_signoff=SignoffRule.ALWAYS)
     incident = raise_concern(alice, [child])
     services.incident_triage(incident=incident, by=dana, decision="x", risk="low")
@@ -570,7 +568,7 @@ def test_chronology_entries_cannot_be_changed_or_deleted(alice, dana, child):
     assert ChronologyEntry.objects.get(pk=entry.pk).text == "First note."
 
 
-def test_no_admin_page_reaches_the_incident_log(dana, alice, child):
+def test_no_admin_page_reaches_the_incident_log(dana, alice, child, client_for):
     incident = raise_concern(alice, [child])
     entry = incident.chronology.first()
     operator = UserFactory(
@@ -582,7 +580,7 @@ def test_no_admin_page_reaches_the_incident_log(dana, alice, child):
     assert client.get(f"/admin/incidents/chronologyentry/{entry.pk}/change/").status_code == 404
 
 
-def test_a_correction_keeps_both_entries_shown_together(alice, dana, child):
+def test_a_correction_keeps_both_entries_shown_together(alice, dana, child, client_for):
     incident = raise_concern(alice, [child])
     original = services.chronology_add(
         incident=incident,
@@ -744,7 +742,7 @@ def test_ico_decision_needs_a_reference_or_a_reason(alice, dana):
         )
 
 
-def test_the_detail_page_counts_down_to_the_ico_deadline(alice, dana):
+def test_the_detail_page_counts_down_to_the_ico_deadline(alice, dana, client_for):
     aware = timezone.now() - dt.timedelta(hours=30)
     incident = raise_concern(
         alice,
@@ -761,7 +759,7 @@ def test_the_detail_page_counts_down_to_the_ico_deadline(alice, dana):
 # --- lists
 
 
-def test_the_list_puts_overdue_first_and_filters(alice, dana, child):
+def test_the_list_puts_overdue_first_and_filters(alice, dana, child, client_for):
     fresh = raise_concern(
         alice, [child], initial_risk="low", category="content", incident_type="harmful_content"
     )
@@ -795,7 +793,7 @@ def test_the_list_puts_overdue_first_and_filters(alice, dana, child):
 # --- the child's chronology PDF
 
 
-def test_the_chronology_pdf_lists_entries_in_order(alice, dana, child):
+def test_the_chronology_pdf_lists_entries_in_order(alice, dana, child, client_for):
     incident = raise_concern(alice, [child], occurred_at=ago(days=3), disclosed_at=ago(days=3))
     services.chronology_add(
         incident=incident,
@@ -850,7 +848,7 @@ def test_the_chronology_pdf_lists_entries_in_order(alice, dana, child):
     assert positions == sorted(positions)
 
 
-def test_the_childs_timeline_includes_consent_and_contacts(alice, dana, child):
+def test_the_childs_timeline_includes_consent_and_contacts(alice, dana, child, client_for):
     from consent import services as consent_services
 
     consent_services.consent_types_ensure(organisation=child.organisation)
@@ -881,7 +879,7 @@ def test_the_childs_timeline_includes_consent_and_contacts(alice, dana, child):
     assert any(s.startswith("Incident OS-") for s in sources)
 
 
-def test_a_referral_before_triage_still_leaves_triage_to_do(alice, dana, child):
+def test_a_referral_before_triage_still_leaves_triage_to_do(alice, dana, child, client_for):
     # Immediate danger: the DSL calls the police first and triages afterwards.
     incident = raise_concern(alice, [child], initial_risk="immediate")
     services.referral_add(
@@ -971,7 +969,7 @@ def test_a_sole_dsl_cannot_propose_a_closure_nobody_can_sign_off(alice, dana, or
 
 
 def test_access_goes_only_to_staff_and_ending_none_writes_nothing(
-    alice, dana, director, organisation, child
+    alice, dana, director, organisation, child, client_for
 ):
     incident = raise_concern(alice, [child])
     with pytest.raises(ValidationError):
@@ -982,7 +980,7 @@ def test_access_goes_only_to_staff_and_ending_none_writes_nothing(
     assert incident.chronology.count() == entries
 
 
-def test_closing_stops_chases_and_overdue_flags(alice, dana, child):
+def test_closing_stops_chases_and_overdue_flags(alice, dana, child, client_for):
     incident = raise_concern(alice, [child])
     services.incident_triage(incident=incident, by=dana, decision="x", risk="low")
     services.referral_add(
@@ -999,9 +997,23 @@ def test_closing_stops_chases_and_overdue_flags(alice, dana, child):
     assert [row.overdue for row in listed] == [False]
 
 
-def test_odd_child_parameters_are_ignored(alice, child):
-    for value in ("²", "-1", "abc", "99999999999999999999"):
-        assert client_for(alice).get(f"/incidents/new/?child={value}").status_code == 200
+def test_odd_child_parameters_are_ignored(alice, organisation, child, client_for):
+    # Not on Alice's caseload: naming it in the link must not put it on her form.
+    stranger = ChildFactory(organisation=organisation, first_name="Zara", last_name="Stranger")
+    as_alice = client_for(alice)
+
+    def ticked(html: str) -> list[str]:
+        return re.findall(r'name="children" type="checkbox" value="(\d+)" checked', html)
+
+    chosen = as_alice.get(f"/incidents/new/?child={child.pk}")
+    assert ticked(chosen.content.decode()) == [str(child.pk)]
+    for value in ("²", "-1", "abc", "99999999999999999999", str(stranger.pk)):
+        page = as_alice.get(f"/incidents/new/?child={value}")
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert f'name="children" type="checkbox" value="{child.pk}"' in html
+        assert ticked(html) == []
+        assert "Stranger" not in html
 
 
 def test_postgres_refuses_changes_to_what_the_reporter_submitted(postgres, alice, dana, child):

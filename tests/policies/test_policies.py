@@ -7,7 +7,6 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -20,18 +19,11 @@ from policies.models import (
     Policy,
     PolicyVersion,
 )
-from tests.auth import force_verified_login
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate
-
-
-def client_for(user) -> Client:
-    client = Client()
-    force_verified_login(client, user)
-    return client
 
 
 @pytest.fixture
@@ -54,7 +46,7 @@ def policy(organisation, bob) -> Policy:
     return draft.policy
 
 
-def test_writing_and_approving_a_policy_through_the_pages(bob) -> None:
+def test_writing_and_approving_a_policy_through_the_pages(bob, client_for) -> None:
     as_bob = client_for(bob)
     response = as_bob.post(
         "/policies/new/",
@@ -94,7 +86,9 @@ def test_an_approved_version_never_changes(policy) -> None:
         version.delete()
 
 
-def test_a_new_version_supersedes_and_the_old_one_still_renders_as_approved(policy, bob) -> None:
+def test_a_new_version_supersedes_and_the_old_one_still_renders_as_approved(
+    policy, bob, client_for
+) -> None:
     old = policy.versions.get()
     old_hash = old.content_sha256
     draft = services.draft_start(policy=policy, by=bob)
@@ -120,7 +114,7 @@ def test_a_new_version_supersedes_and_the_old_one_still_renders_as_approved(poli
     assert "(superseded)" in detail
 
 
-def test_reviewed_without_changes_moves_the_review_date_on(policy, bob) -> None:
+def test_reviewed_without_changes_moves_the_review_date_on(policy, bob, client_for) -> None:
     before = services.policy_state(policy).review_due
     response = client_for(bob).post(
         f"/policies/{policy.pk}/reviewed/",
@@ -156,7 +150,9 @@ def test_statuses_are_derived(organisation, bob) -> None:
     assert services.policy_state(Policy.objects.get(pk=drafted.pk)).draft is not None
 
 
-def test_staff_read_acknowledge_and_are_asked_again_for_a_new_version(policy, alice, bob):
+def test_staff_read_acknowledge_and_are_asked_again_for_a_new_version(
+    policy, alice, bob, client_for
+):
     as_alice = client_for(alice)
     assert "Policies to read" in as_alice.get("/policies/").content.decode()
     version = policy.versions.get()
@@ -172,7 +168,7 @@ def test_staff_read_acknowledge_and_are_asked_again_for_a_new_version(policy, al
     assert "Policies to read" in as_alice.get("/policies/").content.decode()
 
 
-def test_coverage_shows_who_has_and_has_not_read_it(policy, alice, dana, bob) -> None:
+def test_coverage_shows_who_has_and_has_not_read_it(policy, alice, dana, bob, client_for) -> None:
     services.acknowledge(version=policy.versions.get(), user=alice)
     page = client_for(bob).get(f"/policies/{policy.pk}/coverage/").content.decode()
     assert "1 of 2 have acknowledged" in page
@@ -180,7 +176,7 @@ def test_coverage_shows_who_has_and_has_not_read_it(policy, alice, dana, bob) ->
     assert client_for(alice).get(f"/policies/{policy.pk}/coverage/").status_code == 403
 
 
-def test_pdfs_read_back(policy, alice, bob, dana) -> None:
+def test_pdfs_read_back(policy, alice, bob, dana, client_for) -> None:
     version = policy.versions.get()
     response = client_for(alice).get(f"/policies/versions/{version.pk}/pdf/")
     assert response["Content-Type"] == "application/pdf"
@@ -198,7 +194,7 @@ def test_pdfs_read_back(policy, alice, bob, dana) -> None:
     assert "Not yet" in text
 
 
-def test_policy_text_is_rendered_safely(organisation, bob) -> None:
+def test_policy_text_is_rendered_safely(organisation, bob, client_for) -> None:
     draft = services.policy_create(
         organisation=organisation,
         by=bob,
@@ -215,7 +211,7 @@ def test_policy_text_is_rendered_safely(organisation, bob) -> None:
     assert page.count("<script") == page.count('<script type="module"')
 
 
-def test_who_may_do_what(policy, alice, charlie, bob) -> None:
+def test_who_may_do_what(policy, alice, charlie, bob, client_for) -> None:
     version = policy.versions.get()
     draft = services.draft_start(policy=policy, by=bob)
     as_alice = client_for(alice)
@@ -240,7 +236,7 @@ def test_who_may_do_what(policy, alice, charlie, bob) -> None:
     assert "Online Safety Policy" not in as_charlie.get("/policies/").content.decode()
 
 
-def test_bad_approval_input_is_explained(policy, bob) -> None:
+def test_bad_approval_input_is_explained(policy, bob, client_for) -> None:
     draft = services.draft_start(policy=policy, by=bob)
     response = client_for(bob).post(
         f"/policies/versions/{draft.pk}/approve/",
@@ -253,7 +249,9 @@ def test_bad_approval_input_is_explained(policy, bob) -> None:
     assert draft.status == "draft"
 
 
-def test_upload_shows_what_was_found_and_saves_only_when_confirmed(bob, organisation) -> None:
+def test_upload_shows_what_was_found_and_saves_only_when_confirmed(
+    bob, organisation, client_for
+) -> None:
     as_bob = client_for(bob)
     text = b"Data Protection Policy\nWe hold only what we need.\nVersion 4\nLast updated: 3/4/24\n"
     page = as_bob.post(
@@ -295,7 +293,7 @@ def test_upload_shows_what_was_found_and_saves_only_when_confirmed(bob, organisa
     assert Policy.objects.count() == 1
 
 
-def test_a_confirmation_from_someone_else_is_refused(bob, organisation) -> None:
+def test_a_confirmation_from_someone_else_is_refused(bob, organisation, client_for) -> None:
     other_admin = UserFactory(organisation=organisation, role=Role.ADMIN)
     page = (
         client_for(bob)
@@ -311,7 +309,7 @@ def test_a_confirmation_from_someone_else_is_refused(bob, organisation) -> None:
     assert not PolicyVersion.objects.exists()
 
 
-def test_approving_twice_or_a_changed_draft_is_explained_not_a_500(policy, bob) -> None:
+def test_approving_twice_or_a_changed_draft_is_explained_not_a_500(policy, bob, client_for) -> None:
     draft = services.draft_start(policy=policy, by=bob)
     as_bob = client_for(bob)
     page = as_bob.get(f"/policies/versions/{draft.pk}/approve/").content.decode()
@@ -350,7 +348,7 @@ def test_backdated_approval_is_refused_and_labels_follow_imports(policy, bob) ->
     assert services.draft_start(policy=policy, by=bob).label == "v3"
 
 
-def test_pdf_prints_names_as_written(organisation, bob) -> None:
+def test_pdf_prints_names_as_written(organisation, bob, client_for) -> None:
     draft = services.policy_create(
         organisation=organisation,
         by=bob,

@@ -5,12 +5,10 @@ import zoneinfo
 
 import pytest
 
-from accounts.models import Role
 from notices import engine as reminders
 from notices.models import Notice, ReminderLedger
 from policies import services
 from policies.models import Policy
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 LONDON = zoneinfo.ZoneInfo("Europe/London")
@@ -18,11 +16,6 @@ LONDON = zoneinfo.ZoneInfo("Europe/London")
 
 def sweep(day: dt.date) -> None:
     reminders.deliver(reminders.sweep(now=dt.datetime.combine(day, dt.time(9), tzinfo=LONDON)))
-
-
-@pytest.fixture
-def director(organisation):
-    return UserFactory(organisation=organisation, role=Role.DIRECTOR, full_name="Dee Director")
 
 
 def approved_policy(organisation, owner, review_due: dt.date, audience=()) -> Policy:

@@ -18,7 +18,7 @@ from notices.models import Notice
 from practice import services as practice
 from practice.models import PracticeSettings
 from tests.auth import force_verified_login
-from tests.factories import ChildFactory, UserFactory
+from tests.factories import ChildFactory, ConsentRecordFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -48,24 +48,14 @@ def world(organisation, alice, bob, dana):
         parental_responsibility=True,
     )
     consent_services.consent_types_ensure(organisation=organisation)
-    from consent.models import ConsentRecord
-
     for code in ("online_sessions", "messaging", "voice_messages", "direct_contact"):
-        consent_type = ConsentType.objects.get(organisation=organisation, code=code)
-        record = ConsentRecord(
-            organisation=organisation,
+        ConsentRecordFactory(
             child=child,
-            consent_type=consent_type,
-            type_version=consent_type.current_version(),
+            consent_type=ConsentType.objects.get(organisation=organisation, code=code),
             guardian=link.guardian,
-            decision="granted",
-            method="paper",
-            typed_name="Huda Hassan",
-            shown_sha256="0" * 64,
             valid_until=timezone.localdate() + dt.timedelta(days=300),
             recorded_at=timezone.now() - dt.timedelta(days=20),
         )
-        record.save()
     compliance.dbs_check_record(
         staff=alice,
         by=bob,

@@ -37,10 +37,15 @@ def test_four_failures_do_not_lock(client: Client, alice) -> None:
     assert "Enter the code from your authenticator app" in response.content.decode()
 
 
-def test_lock_is_per_email_and_address(client: Client, alice) -> None:
+def test_lock_is_per_email_and_address(client: Client, alice, bob) -> None:
     fail(client, alice.email, 5, ip="203.0.113.7")
     elsewhere = post_password(Client(), alice.email, PASSWORD, REMOTE_ADDR="198.51.100.9")
-    assert elsewhere.status_code == 200
+    colleague = post_password(Client(), bob.email, PASSWORD, REMOTE_ADDR="203.0.113.7")
+    here = post_password(Client(), alice.email, PASSWORD, REMOTE_ADDR="203.0.113.7")
+    for response in (elsewhere, colleague):
+        assert response.status_code == 200
+        assert "Enter the code from your authenticator app" in response.content.decode()
+    assert here.status_code == 429
 
 
 def test_lock_lifts_after_30_minutes(client: Client, alice) -> None:
@@ -48,8 +53,10 @@ def test_lock_lifts_after_30_minutes(client: Client, alice) -> None:
     AccessAttempt.objects.update(attempt_time=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=31))
     response = post_password(client, alice.email, PASSWORD, REMOTE_ADDR="203.0.113.7")
     assert response.status_code == 200
+    assert "Enter the code from your authenticator app" in response.content.decode()
     post_code(client, totp(secret_base32(alice.totpdevice_set.get())))
     assert client.get("/").status_code == 200
+    assert int(client.session["_auth_user_id"]) == alice.pk
 
 
 def test_spoofed_forwarded_for_does_not_dodge_the_lock(client: Client, alice) -> None:

@@ -5,6 +5,7 @@ import importlib
 import re
 import shlex
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -19,10 +20,22 @@ def command_words(service: dict) -> list[str]:
     return command if isinstance(command, list) else shlex.split(command)
 
 
-def test_the_stack_has_the_five_services() -> None:
-    assert set(SERVICES) == {"web", "worker", "beat", "db", "redis"}
-    assert SERVICES["db"]["image"] == "postgres:16"
-    assert SERVICES["redis"]["image"] == "redis:7"
+@pytest.mark.parametrize("name", ["web", "worker", "beat"])
+def test_app_services_reach_the_database_and_broker_the_stack_runs(name: str) -> None:
+    environment = SERVICES[name]["environment"]
+    database = urlsplit(environment["DATABASE_URL"])
+    db = SERVICES[database.hostname]
+    # The database the db service creates, as the user it creates, with the
+    # same password variable from .env.
+    assert database.path.lstrip("/") == db["environment"]["POSTGRES_DB"]
+    assert database.username == db["environment"]["POSTGRES_USER"]
+    assert database.password == "${POSTGRES_PASSWORD}"
+    assert re.match(r"\$\{POSTGRES_PASSWORD[:}]", db["environment"]["POSTGRES_PASSWORD"])
+    assert (database.port or 5432) == 5432
+    broker = urlsplit(environment["CELERY_BROKER_URL"])
+    assert broker.scheme == "redis"
+    assert "redis-server" in command_words(SERVICES[broker.hostname])
+    assert (broker.port or 6379) == 6379
 
 
 @pytest.mark.parametrize("name", ["web", "worker", "beat", "db", "redis"])

@@ -61,7 +61,7 @@ def test_non_admin_staff_get_404_for_colleagues(
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("role", ["staff", "dsl", "deputy_dsl", "director"])
+@pytest.mark.parametrize("role", [role for role in Role if role != Role.ADMIN])
 def test_only_admins_open_the_staff_list(client: Client, organisation, role: str) -> None:
     force_verified_login(client, UserFactory(organisation=organisation, role=role))
     assert client.get("/staff/").status_code == 403
@@ -75,6 +75,18 @@ def test_role_change_is_audited_with_before_and_after(as_bob: Client, alice, bob
     event = AuditEvent.objects.get(action="staff.role_changed")
     assert event.actor == bob
     assert event.details == {"from": "staff", "to": "deputy_dsl"}
+
+
+@pytest.mark.parametrize("role", [role for role in Role if role != Role.STAFF])
+def test_an_admin_can_give_each_role_and_the_staff_list_names_it(
+    as_bob: Client, alice, role: Role
+) -> None:
+    as_bob.post(f"/staff/{alice.pk}/role/", {"role": role})
+    alice.refresh_from_db()
+    assert alice.role == role
+    rows = re.findall(r"<tr.*?</tr>", as_bob.get("/staff/").content.decode(), re.DOTALL)
+    (alices_row,) = [row for row in rows if "Alice Adeyemi" in row]
+    assert f">{role.label}<" in alices_row
 
 
 def test_nonsense_role_is_refused_without_a_500(as_bob: Client, alice) -> None:
@@ -101,6 +113,7 @@ def test_reactivation_lets_them_sign_in_again(as_bob: Client, alice) -> None:
     again = Client()
     sign_in(again, alice, PASSWORD)
     assert again.get("/").status_code == 200
+    assert int(again.session["_auth_user_id"]) == alice.pk
 
 
 def test_two_factor_reset_clears_sign_in_ends_sessions_and_emails_a_new_link(

@@ -9,7 +9,6 @@ import http.cookiejar
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -26,21 +25,14 @@ from django.utils import timezone
 from children import services as caseload
 from consent import services as consent_services
 from consent.models import ConsentRecord, ConsentRequest
-from tests.conftest import require_service
 from tests.factories import ChildFactory
-from tests.safeguard.test_reminders_worker import database_url, wait_until
+from tests.real_services import database_url, free_port, require_service, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 PARENTS = 20
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 ITEM = re.compile(r'name="(item_\d+)"')
 RECEIPT_HASH = re.compile(r"\b([0-9a-f]{64})\b")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def postgres_cluster() -> tuple[str, str] | None:

@@ -7,32 +7,28 @@ import io
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import Role
-from children.models import ChildGuardian, Guardian
 from compliance import services as compliance
 from consent import services as consent_services
 from consent.models import ConsentRecord, ConsentType, ContactLog, TakedownTask
 from dashboard import figures as dashboard
-from incidents.models import Incident
 from policies import services as policy_services
 from policies.models import Acknowledgement
 from records import subject_access
 from records.models import RetentionReview
-from tests.auth import force_verified_login
-from tests.factories import ChildFactory, UserFactory
+from tests.factories import (
+    ChildFactory,
+    ChildGuardianFactory,
+    ConsentRecordFactory,
+    IncidentFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    force_verified_login(client, user)
-    return client
 
 
 def today() -> dt.date:
@@ -59,33 +55,21 @@ def approved_policy(organisation, by, title, days_ago, audience=("staff",)):
 
 
 def guardian_of(child, name, responsibility=True):
-    guardian = Guardian.objects.create(organisation=child.organisation, full_name=name)
-    ChildGuardian.objects.create(
-        child=child,
-        guardian=guardian,
-        relationship="parent",
-        parental_responsibility=responsibility,
+    link = ChildGuardianFactory(
+        child=child, guardian__full_name=name, parental_responsibility=responsibility
     )
-    return guardian
+    return link.guardian
 
 
 def record(child, guardian, code, decision, valid_until=None, days_ago=0):
-    consent_type = ConsentType.objects.get(organisation=child.organisation, code=code)
-    row = ConsentRecord(
-        organisation=child.organisation,
+    return ConsentRecordFactory(
         child=child,
-        consent_type=consent_type,
-        type_version=consent_type.current_version(),
         guardian=guardian,
+        consent_type=ConsentType.objects.get(organisation=child.organisation, code=code),
         decision=decision,
-        method="paper",
         valid_until=valid_until,
-        typed_name=guardian.full_name,
-        shown_sha256="0" * 64,
         recorded_at=timezone.now() - dt.timedelta(days=days_ago),
     )
-    row.save()
-    return row
 
 
 def incident(
@@ -106,7 +90,7 @@ def incident(
         if disclosed_hours_ago
         else reported
     )
-    return Incident.objects.create(
+    return IncidentFactory(
         organisation=organisation,
         reference=f"OS-T-{days_ago}",
         reporter=reporter,
@@ -115,9 +99,7 @@ def incident(
         disclosed_at=disclosed,
         category=category,
         incident_type=incident_type,
-        what_happened="x",
         initial_risk=risk,
-        risk=risk,
         status=status,
         triaged_at=reported + dt.timedelta(hours=triage_hours) if triage_hours else None,
     )
@@ -356,7 +338,9 @@ def test_the_query_count_is_the_same_at_two_sizes(organisation, counted, alice, 
     assert count() == small
 
 
-def test_directors_see_the_page_and_follow_a_figure_to_its_table(organisation, counted, alice):
+def test_directors_see_the_page_and_follow_a_figure_to_its_table(
+    organisation, counted, alice, client_for
+):
     client = client_for(counted)
     page = client.get("/dashboard/")
     assert page.status_code == 200
@@ -372,7 +356,7 @@ def test_directors_see_the_page_and_follow_a_figure_to_its_table(organisation, c
     assert client_for(alice).get("/dashboard/").status_code == 403
 
 
-def test_tables_download_as_csv_without_formulas(organisation, counted, bob):
+def test_tables_download_as_csv_without_formulas(organisation, counted, bob, client_for):
     approved_policy(organisation, bob, '=HYPERLINK("http://evil")', 1)
     response = client_for(counted).get("/dashboard/tables/policy-coverage.csv")
     assert response["Content-Type"].startswith("text/csv")
@@ -381,7 +365,7 @@ def test_tables_download_as_csv_without_formulas(organisation, counted, bob):
     assert "'=HYPERLINK" in text
 
 
-def test_the_board_report_reads_back_with_its_figures(organisation, counted, bob):
+def test_the_board_report_reads_back_with_its_figures(organisation, counted, bob, client_for):
     approved_policy(organisation, bob, "Photography policy", 0)
     start, end = dashboard.quarter_of(today())
     response = client_for(counted).get(f"/dashboard/board-report.pdf?start={start}&end={end}")
@@ -396,7 +380,7 @@ def test_the_board_report_reads_back_with_its_figures(organisation, counted, bob
     assert "Page 1 of" in text
 
 
-def test_a_bad_period_is_explained(counted):
+def test_a_bad_period_is_explained(counted, client_for):
     response = client_for(counted).get(
         "/dashboard/board-report.pdf?start=2026-12-01&end=2026-01-01"
     )

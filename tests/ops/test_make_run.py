@@ -4,22 +4,17 @@ import datetime as dt
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tests.real_services import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 # Variables that would point the run at CI's services instead of the embedded default.
 SERVICE_VARIABLES = {"DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL", "DJANGO_ENV"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fetch(url: str) -> tuple[int, str]:

@@ -5,27 +5,21 @@ import zoneinfo
 
 import pytest
 from django.core import mail
-from django.test import Client
 
 from accounts.models import Role
 from audit.models import AuditEvent
 from compliance.models import DBSCheck, TrainingRecord
 from notices import engine as reminders
 from notices.models import Notice
-from tests.auth import force_verified_login
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 
 
-def client_for(user) -> Client:
-    client = Client()
-    force_verified_login(client, user)
-    return client
-
-
-def test_admin_records_a_dbs_check_and_the_page_shows_when_it_is_due(bob, alice) -> None:
+def test_admin_records_a_dbs_check_and_the_page_shows_when_it_is_due(
+    bob, alice, client_for
+) -> None:
     as_bob = client_for(bob)
     response = as_bob.post(
         f"/staff/{alice.pk}/compliance/",
@@ -41,7 +35,7 @@ def test_admin_records_a_dbs_check_and_the_page_shows_when_it_is_due(bob, alice)
     assert AuditEvent.objects.filter(action="compliance.dbs_recorded", actor=bob).count() == 1
 
 
-def test_training_refresh_dates(bob, alice) -> None:
+def test_training_refresh_dates(bob, alice, client_for) -> None:
     as_bob = client_for(bob)
     as_bob.post(
         f"/staff/{alice.pk}/compliance/",
@@ -59,7 +53,7 @@ def test_training_refresh_dates(bob, alice) -> None:
     assert refresh == {"online_safety": dt.date(2027, 3, 1), "safeguarding": dt.date(2028, 6, 10)}
 
 
-def test_future_dates_are_refused_beside_the_field(bob, alice) -> None:
+def test_future_dates_are_refused_beside_the_field(bob, alice, client_for) -> None:
     response = client_for(bob).post(
         f"/staff/{alice.pk}/compliance/",
         {"dbs-level": "enhanced", "dbs-issued_on": "2099-01-01"},
@@ -68,7 +62,7 @@ def test_future_dates_are_refused_beside_the_field(bob, alice) -> None:
     assert not DBSCheck.objects.exists()
 
 
-def test_who_sees_and_who_records(organisation, bob, alice, charlie) -> None:
+def test_who_sees_and_who_records(organisation, bob, alice, charlie, client_for) -> None:
     director = UserFactory(organisation=organisation, role=Role.DIRECTOR)
     assert client_for(director).get("/staff/compliance/").status_code == 200
     assert (
@@ -132,7 +126,7 @@ def test_nothing_recorded_two_weeks_after_joining_tells_the_admins(organisation,
     assert not Notice.objects.filter(recipient=newcomer).exists()
 
 
-def test_opening_someones_compliance_record_is_audited(bob, alice) -> None:
+def test_opening_someones_compliance_record_is_audited(bob, alice, client_for) -> None:
     client_for(bob).get(f"/staff/{alice.pk}/compliance/")
     event = AuditEvent.objects.get(action="compliance.viewed")
     assert (event.actor, event.object_id) == (bob, str(alice.pk))

@@ -10,11 +10,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from ops.models import WorkerHeartbeat
 from ops.tasks import record_worker_heartbeat
 from safeguard.celery import app
+from tests.real_services import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,12 +35,6 @@ def test_tasks_survive_a_lost_worker_and_never_run_forever() -> None:
     assert app.conf.timezone == "UTC"
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_takes_the_task_from_redis_and_writes_to_postgres(
     postgres, redis_broker, monkeypatch
@@ -48,7 +42,7 @@ def test_a_real_worker_takes_the_task_from_redis_and_writes_to_postgres(
     monkeypatch.setitem(app.conf, "task_always_eager", False)
     # A queue of its own, so parallel test processes never take each other's tasks.
     queue = f"test-{uuid.uuid4().hex}"
-    env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": redis_broker}
+    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": redis_broker}
     worker = subprocess.Popen(
         [
             sys.executable,

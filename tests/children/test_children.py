@@ -5,14 +5,12 @@ import datetime as dt
 import re
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role
 from audit.models import AuditEvent
 from children import services as caseload
 from children.models import Child, ChildGuardian, Guardian
-from tests.auth import force_verified_login
 from tests.factories import ChildFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,14 +35,8 @@ def allocate(child, staff, by):
     )
 
 
-def client_for(user) -> Client:
-    client = Client()
-    force_verified_login(client, user)
-    return client
-
-
 def test_a_therapist_sees_exactly_their_allocated_children(
-    alice, bob, children, birch_child
+    alice, bob, children, birch_child, client_for
 ) -> None:
     allocate(children["Ada"], alice, bob)
     as_alice = client_for(alice)
@@ -58,7 +50,7 @@ def test_a_therapist_sees_exactly_their_allocated_children(
         assert as_alice.get(f"/children/{other.pk}/").status_code == 404
 
 
-def test_ending_an_allocation_removes_access_at_once(alice, bob, children) -> None:
+def test_ending_an_allocation_removes_access_at_once(alice, bob, children, client_for) -> None:
     allocation = allocate(children["Ada"], alice, bob)
     as_alice = client_for(alice)
     assert as_alice.get(f"/children/{children['Ada'].pk}/").status_code == 200
@@ -70,7 +62,9 @@ def test_ending_an_allocation_removes_access_at_once(alice, bob, children) -> No
     assert (ended.actor, ended.details) == (bob, {"staff": alice.pk})
 
 
-def test_leads_see_every_child_of_their_organisation_only(dana, bob, children, birch_child):
+def test_leads_see_every_child_of_their_organisation_only(
+    dana, bob, children, birch_child, client_for
+):
     for lead in (dana, bob):
         page = client_for(lead).get("/children/").content.decode()
         assert all(f"{name} Tester" in page for name in children)
@@ -78,7 +72,7 @@ def test_leads_see_every_child_of_their_organisation_only(dana, bob, children, b
         assert client_for(lead).get(f"/children/{birch_child.pk}/").status_code == 404
 
 
-def test_directors_see_counts_not_children(organisation, children, alice, bob) -> None:
+def test_directors_see_counts_not_children(organisation, children, alice, bob, client_for) -> None:
     # A fixed name: a generated one ("Adam ...") could contain the child's name.
     director = UserFactory(organisation=organisation, role=Role.DIRECTOR, full_name="Dee Rector")
     allocate(children["Ada"], alice, bob)
@@ -89,7 +83,9 @@ def test_directors_see_counts_not_children(organisation, children, alice, bob) -
     assert as_director.get(f"/children/{children['Ada'].pk}/").status_code == 404
 
 
-def test_another_organisation_gets_404_for_every_child_page(charlie, children, alice, bob):
+def test_another_organisation_gets_404_for_every_child_page(
+    charlie, children, alice, bob, client_for
+):
     allocation = allocate(children["Ada"], alice, bob)
     as_charlie = client_for(charlie)
     pk = children["Ada"].pk
@@ -105,7 +101,7 @@ def test_another_organisation_gets_404_for_every_child_page(charlie, children, a
     assert allocation.ends_on is None
 
 
-def test_therapists_cannot_change_their_children(alice, bob, children) -> None:
+def test_therapists_cannot_change_their_children(alice, bob, children, client_for) -> None:
     allocate(children["Ada"], alice, bob)
     as_alice = client_for(alice)
     pk = children["Ada"].pk
@@ -115,7 +111,7 @@ def test_therapists_cannot_change_their_children(alice, bob, children) -> None:
     assert as_alice.post(f"/children/{pk}/allocate/", {"staff": alice.pk}).status_code == 403
 
 
-def test_adding_a_child_records_history_and_audit(dana) -> None:
+def test_adding_a_child_records_history_and_audit(dana, client_for) -> None:
     response = client_for(dana).post(
         "/children/new/",
         {
@@ -135,7 +131,7 @@ def test_adding_a_child_records_history_and_audit(dana) -> None:
     assert AuditEvent.objects.filter(action="child.created", actor=dana).count() == 1
 
 
-def test_editing_a_child_keeps_field_history(dana, children) -> None:
+def test_editing_a_child_keeps_field_history(dana, children, client_for) -> None:
     child = children["Ben"]
     client_for(dana).post(
         f"/children/{child.pk}/edit/",
@@ -157,7 +153,7 @@ def test_editing_a_child_keeps_field_history(dana, children) -> None:
     assert event.details == {"fields": {"preferred_name": []}}
 
 
-def test_bad_dates_are_explained_beside_the_fields_and_nothing_is_saved(dana, children):
+def test_bad_dates_are_explained_beside_the_fields_and_nothing_is_saved(dana, children, client_for):
     child = children["Cai"]
     before = copy.copy(child)
     response = client_for(dana).post(
@@ -179,7 +175,7 @@ def test_bad_dates_are_explained_beside_the_fields_and_nothing_is_saved(dana, ch
     assert child.discharged_on is None
 
 
-def test_a_parent_of_siblings_is_one_guardian(dana, children) -> None:
+def test_a_parent_of_siblings_is_one_guardian(dana, children, client_for) -> None:
     as_dana = client_for(dana)
     parent = {
         "full_name": "Sam Tester",
@@ -199,7 +195,7 @@ def test_a_parent_of_siblings_is_one_guardian(dana, children) -> None:
     assert "already linked to this child" in again.content.decode()
 
 
-def test_guardian_contact_must_match_the_preference(dana, children) -> None:
+def test_guardian_contact_must_match_the_preference(dana, children, client_for) -> None:
     response = client_for(dana).post(
         f"/children/{children['Ada'].pk}/guardians/add/",
         {"full_name": "Lee", "preferred_contact": "text", "relationship": "father", "phone": "x"},
@@ -209,7 +205,9 @@ def test_guardian_contact_must_match_the_preference(dana, children) -> None:
     assert not Guardian.objects.exists()
 
 
-def test_allocation_refuses_staff_of_another_organisation(dana, charlie, children) -> None:
+def test_allocation_refuses_staff_of_another_organisation(
+    dana, charlie, children, client_for
+) -> None:
     response = client_for(dana).post(
         f"/children/{children['Ada'].pk}/allocate/",
         {"staff": charlie.pk, "starts_on": timezone.localdate().isoformat()},
@@ -219,7 +217,7 @@ def test_allocation_refuses_staff_of_another_organisation(dana, charlie, childre
     assert not children["Ada"].allocations.exists()
 
 
-def test_reading_a_child_is_audited(alice, bob, children) -> None:
+def test_reading_a_child_is_audited(alice, bob, children, client_for) -> None:
     allocate(children["Ada"], alice, bob)
     client_for(alice).get(f"/children/{children['Ada'].pk}/")
     event = AuditEvent.objects.get(action="child.viewed")
@@ -228,7 +226,7 @@ def test_reading_a_child_is_audited(alice, bob, children) -> None:
 
 @pytest.mark.parametrize("who", ["alice", "dana"])
 def test_list_pages_cost_the_same_queries_for_5_or_25_children(
-    request, who, organisation, alice, bob, django_assert_num_queries
+    request, who, organisation, alice, bob, django_assert_num_queries, client_for
 ) -> None:
     user = request.getfixturevalue(who)
     client = client_for(user)
@@ -251,7 +249,9 @@ def test_list_pages_cost_the_same_queries_for_5_or_25_children(
     assert page.content.decode().count('href="/children/') >= 25
 
 
-def test_director_counts_are_per_child(organisation, children, alice, bob, dana) -> None:
+def test_director_counts_are_per_child(
+    organisation, children, alice, bob, dana, client_for
+) -> None:
     director = UserFactory(organisation=organisation, role=Role.DIRECTOR)
     allocate(children["Ada"], alice, bob)
     allocate(children["Ada"], dana, bob)  # two open allocations, still one child
@@ -271,7 +271,9 @@ def test_director_counts_are_per_child(organisation, children, alice, bob, dana)
     }
 
 
-def test_unallocated_filter_includes_children_never_allocated(dana, alice, bob, children):
+def test_unallocated_filter_includes_children_never_allocated(
+    dana, alice, bob, children, client_for
+):
     allocate(children["Ada"], alice, bob)
     ended = allocate(children["Ben"], alice, bob)
     caseload.allocation_end(allocation=ended, by=bob)
@@ -295,7 +297,7 @@ def test_unallocated_filter_includes_children_never_allocated(dana, alice, bob, 
         "?status=<script>",
     ],
 )
-def test_odd_query_strings_never_500(dana, children, query: str) -> None:
+def test_odd_query_strings_never_500(dana, children, query: str, client_for) -> None:
     response = client_for(dana).get(f"/children/{query}")
     assert response.status_code == 200
     assert "<script>" not in response.content.decode()

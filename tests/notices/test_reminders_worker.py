@@ -5,7 +5,6 @@ import asyncio
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,13 +14,13 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.db import connection
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role
 from notices.models import DigestLedger, Notice
 from safeguard.celery import app
 from tests.factories import UserFactory
+from tests.real_services import database_url, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,21 +46,6 @@ class SlowSMTPSink:
         with self.lock:
             self.messages.append((list(envelope.rcpt_tos), envelope.content.decode()))
         return "250 Message accepted"
-
-
-def wait_until(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def start_worker(env: dict[str, str], queue: str) -> subprocess.Popen:
@@ -111,9 +95,7 @@ def test_worker_killed_mid_run_sends_every_reminder_exactly_once(
     assert TOTPDevice.objects.filter(user__in=invitees).count() == 0
 
     sink = SlowSMTPSink(pause=1.0)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        smtp_port = probe.getsockname()[1]
+    smtp_port = free_port()
     smtp = Controller(sink, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
     queue = f"test-{uuid.uuid4().hex}"

@@ -37,7 +37,3 @@ def test_organisation_timezone_must_be_real() -> None:
         organisation.full_clean()
     organisation.timezone = "Europe/London"
     organisation.full_clean()
-
-
-def test_roles_are_the_five_safeguarding_roles() -> None:
-    assert set(Role.values) == {"staff", "dsl", "deputy_dsl", "director", "admin"}

@@ -26,18 +26,11 @@ from policies import services as policy_services
 from policies.models import Acknowledgement
 from records import retention, subject_access
 from records.models import SubjectAccessRequest
-from tests.auth import force_verified_login
 from tests.factories import ChildFactory, UserFactory, practice_rules_off
 
 pytestmark = pytest.mark.django_db
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-
-
-def client_for(user) -> Client:
-    client = Client()
-    force_verified_login(client, user)
-    return client
 
 
 @pytest.mark.parametrize(
@@ -188,7 +181,7 @@ def export(client: Client, sar: SubjectAccessRequest) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(response.content))
 
 
-def test_the_export_includes_every_model_that_refers_to_the_child(world, dana):
+def test_the_export_includes_every_model_that_refers_to_the_child(world, dana, client_for):
     archive = export(client_for(dana), world["sar"])
     index = json.loads(archive.read("index.json"))
     exported = {entry["model"]: entry for entry in index["records"]}
@@ -219,7 +212,7 @@ def test_the_export_includes_every_model_that_refers_to_the_child(world, dana):
     assert other.pk not in [row["pk"] for row in child_rows]
 
 
-def test_the_guardians_export_holds_what_refers_to_them(world, bob):
+def test_the_guardians_export_holds_what_refers_to_them(world, bob, client_for):
     sar = SubjectAccessRequest.objects.get(guardian=world["guardian"])
     archive = export(client_for(bob), sar)
     exported = {e["model"] for e in json.loads(archive.read("index.json"))["records"]}
@@ -227,7 +220,7 @@ def test_the_guardians_export_holds_what_refers_to_them(world, bob):
     assert expected - exported == set()
 
 
-def test_exports_are_audited_and_guarded(world, bob, alice, charlie):
+def test_exports_are_audited_and_guarded(world, bob, alice, charlie, client_for):
     sar = world["sar"]
     export(client_for(bob), sar)
     assert AuditEvent.objects.filter(action="sar.exported", object_id=str(sar.pk)).count() == 1
@@ -238,7 +231,7 @@ def test_exports_are_audited_and_guarded(world, bob, alice, charlie):
     assert client_for(director).get("/subject-access/").status_code == 403
 
 
-def test_requests_are_recorded_through_the_page_and_reminded(world, bob, dana):
+def test_requests_are_recorded_through_the_page_and_reminded(world, bob, dana, client_for):
     client = client_for(bob)
     received = timezone.localdate()
     response = client.post(
@@ -275,7 +268,7 @@ def test_requests_are_recorded_through_the_page_and_reminded(world, bob, dana):
     ).exists()
 
 
-def test_an_admins_export_leaves_out_what_they_may_not_read(world, bob):
+def test_an_admins_export_leaves_out_what_they_may_not_read(world, bob, client_for):
     # An admin cannot open the incident, so their export must not carry it either.
     archive = export(client_for(bob), world["sar"])
     names = archive.namelist()
@@ -289,7 +282,7 @@ def test_an_admins_export_leaves_out_what_they_may_not_read(world, bob):
     )
 
 
-def test_how_records_were_handled_goes_for_review_and_a_lost_file_is_noted(world, dana):
+def test_how_records_were_handled_goes_for_review_and_a_lost_file_is_noted(world, dana, client_for):
     from incidents.models import Evidence
 
     evidence = Evidence.objects.first()
