@@ -2,7 +2,8 @@
 contacts with children that rest on it.
 
 ConsentRecord rows are append-only: the state of (child, consent type) is
-derived from them, never stored, and nothing is ever updated or deleted.
+derived from them, never stored, and nothing is ever updated or deleted (the
+legal evidence: common.models.AppendOnly, and its trigger on PostgreSQL).
 """
 
 import hashlib
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from children.models import Child, Guardian
-from common.erasure import erasure_allowed
+from common.models import AppendOnly, append_only
 from policies.models import PolicyVersion
 
 
@@ -50,9 +51,10 @@ class ConsentType(models.Model):
         return self.versions.order_by("-pk").first()
 
 
-class ConsentTypeVersion(models.Model):
+class ConsentTypeVersion(AppendOnly):
     """The words a parent is shown. Changing them makes a new version, so what a
-    parent agreed to can always be shown again exactly."""
+    parent agreed to can always be shown again exactly: a version itself never
+    changes."""
 
     consent_type = models.ForeignKey(ConsentType, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveSmallIntegerField()
@@ -66,6 +68,7 @@ class ConsentTypeVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["consent_type", "number"], name="consent_text_once")
         ]
+        triggers = append_only()
 
     def __str__(self) -> str:
         return f"{self.consent_type} (wording {self.number})"
@@ -135,23 +138,7 @@ class Method(models.TextChoices):
     VERBAL = "verbal", "Verbal, to be confirmed in writing"
 
 
-class ConsentRecordQuerySet(models.QuerySet["ConsentRecord"]):
-    def update(self, **kwargs: object) -> int:
-        if not erasure_allowed():
-            raise ConsentRecordImmutableError("Consent records are never changed.")
-        return super().update(**kwargs)
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        if not erasure_allowed():
-            raise ConsentRecordImmutableError("Consent records are never deleted.")
-        return super().delete()
-
-
-class ConsentRecordImmutableError(Exception):
-    pass
-
-
-class ConsentRecord(models.Model):
+class ConsentRecord(AppendOnly):
     """One decision by one guardian about one child and one consent type."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
@@ -182,25 +169,13 @@ class ConsentRecord(models.Model):
     )
     notes = models.CharField(max_length=500, blank=True)
 
-    objects = ConsentRecordQuerySet.as_manager()
-
     class Meta:
         ordering = ["recorded_at", "pk"]
         indexes = [models.Index(fields=["child", "consent_type", "recorded_at"])]
+        triggers = append_only()
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} {self.consent_type} for {self.child}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        # Only a retention decision a person recorded may change a record.
-        if not self._state.adding and not erasure_allowed():
-            raise ConsentRecordImmutableError("Consent records are never changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        if not erasure_allowed():
-            raise ConsentRecordImmutableError("Consent records are never deleted.")
-        return super().delete(*args, **kwargs)
 
 
 class GuardianAccess(models.Model):

@@ -2,8 +2,9 @@
 append-only chronology, referrals to other agencies and the evidence.
 
 What the reporter wrote is kept exactly as submitted: no service changes those
-fields, and a correction is a chronology entry. Chronology entries and evidence
-are never updated or deleted (and on PostgreSQL a trigger refuses it too).
+fields, a correction is a chronology entry, and on PostgreSQL a trigger refuses
+any change to them. Chronology entries and evidence are never updated or
+deleted (common.models.AppendOnly, and its trigger on PostgreSQL).
 """
 
 import datetime as dt
@@ -15,7 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import Organisation, User
 from children.models import Child
-from common.erasure import erasure_allowed
+from common.models import AppendOnly, append_only, kept_as_submitted
 
 ICO_DEADLINE = dt.timedelta(hours=72)
 EVIDENCE_MAX_BYTES = 10_000_000
@@ -99,6 +100,25 @@ class IncidentSettings(models.Model):
         return f"incident settings of {self.organisation_id}"
 
 
+# What the reporter submitted; only a retention decision (anonymising) rewrites it.
+REPORTED = [
+    "reference",
+    "reporter",
+    "reported_at",
+    "occurred_at",
+    "disclosed_at",
+    "category",
+    "incident_type",
+    "platform",
+    "what_happened",
+    "childs_words",
+    "immediate_action",
+    "online_identifiers",
+    "initial_risk",
+    "others_involved",
+]
+
+
 class IncidentQuerySet(models.QuerySet["Incident"]):
     def open(self) -> "IncidentQuerySet":
         return self.exclude(status=Status.CLOSED)
@@ -162,6 +182,7 @@ class Incident(models.Model):
             models.UniqueConstraint(fields=["organisation", "reference"], name="incident_reference")
         ]
         indexes = [models.Index(fields=["organisation", "status", "reported_at"])]
+        triggers = [kept_as_submitted(*REPORTED, what="what a reporter submitted")]
 
     def __str__(self) -> str:
         return self.reference
@@ -204,42 +225,6 @@ class ReferenceCounter(models.Model):
         return f"{self.organisation_id}/{self.year}: {self.last}"
 
 
-class AppendOnlyError(Exception):
-    pass
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs: object) -> int:
-        if not erasure_allowed():
-            raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} are never changed.")
-        return super().update(**kwargs)
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        if not erasure_allowed():
-            raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} are never deleted.")
-        return super().delete()
-
-
-class AppendOnly(models.Model):
-    """A record that is written once: saving it again or deleting it raises,
-    except through a retention decision a person recorded."""
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding and not erasure_allowed():
-            raise AppendOnlyError(f"{self._meta.verbose_name_plural} are never changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        if not erasure_allowed():
-            raise AppendOnlyError(f"{self._meta.verbose_name_plural} are never deleted.")
-        return super().delete(*args, **kwargs)
-
-
 class EntryKind(models.TextChoices):
     NOTE = "note", "Note"
     ACTION = "action", "Action"
@@ -269,6 +254,7 @@ class ChronologyEntry(AppendOnly):
     class Meta:
         verbose_name_plural = "chronology entries"
         ordering = ["happened_at", "recorded_at", "pk"]
+        triggers = append_only()
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.incident}"
@@ -333,6 +319,7 @@ class Evidence(AppendOnly):
     class Meta:
         verbose_name_plural = "evidence"
         ordering = ["uploaded_at", "pk"]
+        triggers = append_only()
 
     def __str__(self) -> str:
         return self.original_name

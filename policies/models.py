@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from children.models import Guardian
-from common.erasure import erasure_allowed
+from common.models import AppendOnly, append_only
 
 
 class PolicyCategory(models.TextChoices):
@@ -60,11 +60,11 @@ class VersionStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
 
 
-class ApprovedVersionImmutableError(Exception):
-    pass
+class PolicyVersion(AppendOnly):
+    """A draft may still change; once approved, a version never does."""
 
+    sealed_name = "approved policy versions"
 
-class PolicyVersion(models.Model):
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="versions")
     label = models.CharField(max_length=20)
     body = models.TextField(help_text="Plain text or Markdown.")
@@ -93,22 +93,10 @@ class PolicyVersion(models.Model):
                 fields=["policy"], condition=models.Q(status="draft"), name="one_draft"
             ),
         ]
+        triggers = append_only(sealed_when=models.Q(status=VersionStatus.APPROVED))
 
     def __str__(self) -> str:
         return f"{self.policy} {self.label}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if self.pk and (
-            PolicyVersion.objects.filter(pk=self.pk, status=VersionStatus.APPROVED).exists()
-        ):
-            raise ApprovedVersionImmutableError("An approved policy version never changes.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        # A superseded version may go once its retention review decides so.
-        if self.status == VersionStatus.APPROVED and not erasure_allowed():
-            raise ApprovedVersionImmutableError("An approved policy version is never deleted.")
-        return super().delete(*args, **kwargs)
 
     def content_hash(self) -> str:
         """SHA-256 of exactly what was approved: title, label and body."""
@@ -142,8 +130,9 @@ class PolicyReview(models.Model):
         return f"{self.policy} reviewed {self.reviewed_on}"
 
 
-class Acknowledgement(models.Model):
-    """Someone read one exact version: a member of staff, or a parent in the consent flow."""
+class Acknowledgement(AppendOnly):
+    """Someone read one exact version: a member of staff, or a parent in the
+    consent flow. Evidence that they did, so it never changes."""
 
     version = models.ForeignKey(
         PolicyVersion, on_delete=models.PROTECT, related_name="acknowledgements"
@@ -166,6 +155,7 @@ class Acknowledgement(models.Model):
             models.UniqueConstraint(fields=["version", "user"], name="staff_ack_once"),
             models.UniqueConstraint(fields=["version", "guardian"], name="guardian_ack_once"),
         ]
+        triggers = append_only()
 
     def __str__(self) -> str:
         return f"{self.user or self.guardian} read {self.version}"

@@ -13,6 +13,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organisation, User
+from common.models import AppendOnly, append_only
 
 ASSESSMENT_VALID_MONTHS = 12
 ATTESTATION_VALID_MONTHS = 12
@@ -95,7 +96,7 @@ class Platform(models.Model):
         return latest if latest and latest.review_due >= today else None
 
 
-class PlatformAssessment(models.Model):
+class PlatformAssessment(AppendOnly):
     """A risk assessment of a platform: kept, never edited; a new one replaces it."""
 
     platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="assessments")
@@ -108,6 +109,7 @@ class PlatformAssessment(models.Model):
 
     class Meta:
         ordering = ["-assessed_on", "-pk"]
+        triggers = append_only()
 
     def __str__(self) -> str:
         return f"assessment of {self.platform} on {self.assessed_on}"
@@ -140,8 +142,9 @@ class WorkDevice(models.Model):
         )
 
 
-class DeviceAttestation(models.Model):
-    """Yearly: the device is password protected and kept from others."""
+class DeviceAttestation(AppendOnly):
+    """Yearly: the device is password protected and kept from others. What one
+    person declared on one day, so it is never edited; next year's is a new one."""
 
     device = models.ForeignKey(WorkDevice, on_delete=models.PROTECT, related_name="attestations")
     attested_on = models.DateField()
@@ -151,6 +154,7 @@ class DeviceAttestation(models.Model):
 
     class Meta:
         ordering = ["-attested_on", "-pk"]
+        triggers = append_only()
 
     def __str__(self) -> str:
         return f"{self.device} attested {self.attested_on}"
@@ -217,7 +221,7 @@ class RecurringTask(models.Model):
         return self.title
 
 
-class TaskCompletion(models.Model):
+class TaskCompletion(AppendOnly):
     """A task done, with its evidence: kept, never edited."""
 
     task = models.ForeignKey(RecurringTask, on_delete=models.PROTECT, related_name="completions")
@@ -228,6 +232,7 @@ class TaskCompletion(models.Model):
 
     class Meta:
         ordering = ["-done_on", "-pk"]
+        triggers = append_only()
 
     def __str__(self) -> str:
         return f"{self.task} done {self.done_on}"

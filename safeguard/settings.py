@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "axes",
     "guardian",
     "simple_history",
+    "pgtrigger",
 ]
 
 MIDDLEWARE = [

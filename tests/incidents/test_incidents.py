@@ -16,9 +16,9 @@ from pypdf import PdfReader
 from accounts.models import Role
 from audit.models import AuditEvent
 from children import services as caseload
+from common.models import AppendOnlyError
 from incidents import services
 from incidents.models import (
-    AppendOnlyError,
     ChronologyEntry,
     Evidence,
     Incident,

@@ -53,11 +53,19 @@ MUST_HAVE_ROWS = [
     "incidents_chronologyentry",
     "incidents_evidence",
 ]
+# pgtrigger names each trigger pgtrigger_<name>_<hash of app.Model:name>.
 APPEND_ONLY_TRIGGERS = {
     ("safeguard_auditevent", "safeguard_auditevent_append_only"),
-    ("incidents_chronologyentry", "incidents_chronologyentry_append_only"),
-    ("incidents_evidence", "incidents_evidence_append_only"),
-    ("incidents_incident", "incidents_incident_keep_report"),
+    ("consent_consentrecord", "pgtrigger_append_only_4a42e"),
+    ("consent_consenttypeversion", "pgtrigger_append_only_365c8"),
+    ("incidents_chronologyentry", "pgtrigger_append_only_249c7"),
+    ("incidents_evidence", "pgtrigger_append_only_937ae"),
+    ("incidents_incident", "pgtrigger_kept_as_submitted_17968"),
+    ("policies_acknowledgement", "pgtrigger_append_only_78566"),
+    ("policies_policyversion", "pgtrigger_append_only_a7bba"),
+    ("practice_deviceattestation", "pgtrigger_append_only_45283"),
+    ("practice_platformassessment", "pgtrigger_append_only_3fa95"),
+    ("practice_taskcompletion", "pgtrigger_append_only_5fcbe"),
 }
 
 pytestmark = pytest.mark.slow
@@ -290,6 +298,9 @@ def test_postgres_backup_restores_into_a_fresh_database(
             assert "append-only" in refused(copy, "UPDATE safeguard_auditevent SET action = 'x'")
             assert "append-only" in refused(copy, "DELETE FROM incidents_chronologyentry")
             assert "append-only" in refused(copy, "DELETE FROM incidents_evidence")
+            assert "append-only" in refused(copy, "DELETE FROM consent_consentrecord")
+            assert "append-only" in refused(copy, "UPDATE consent_consentrecord SET notes = 'x'")
+            assert "append-only" in refused(copy, "DELETE FROM consent_consenttypeversion")
             assert "kept as submitted" in refused(
                 copy, "UPDATE incidents_incident SET what_happened = 'rewritten'"
             )

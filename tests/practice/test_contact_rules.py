@@ -16,7 +16,7 @@ from consent.models import ConsentType, ContactLog
 from incidents.models import Incident
 from notices.models import Notice
 from practice import services as practice
-from practice.models import PracticeSettings
+from practice.models import DeviceAttestation, PracticeSettings
 from tests.auth import force_verified_login
 from tests.factories import ChildFactory, ConsentRecordFactory, UserFactory
 
@@ -129,8 +129,22 @@ def test_only_approved_assessed_platforms(world, alice, bob):
     )
     assert "approved platform" in refused(world, alice, "approved_platform", approved_platform=None)
     # An approved platform whose assessment has lapsed is refused too.
-    world["zoom"].assessments.update(review_due=timezone.localdate() - dt.timedelta(days=1))
-    refused(world, alice, "approved_platform")
+    lapsed = practice.platform_add(
+        organisation=world["zoom"].organisation,
+        name="Old video",
+        kind="video",
+        by=bob,
+        approved=True,
+    )
+    practice.platform_assess(
+        platform=lapsed,
+        by=bob,
+        summary="Waiting rooms.",
+        assessed_on=timezone.localdate() - dt.timedelta(days=366),
+        review_due=timezone.localdate() - dt.timedelta(days=1),
+    )
+    assert lapsed.approved
+    refused(world, alice, "approved_platform", approved_platform=lapsed)
 
 
 def test_video_safeguards(world, alice):
@@ -176,8 +190,16 @@ def test_phone_contact_needs_a_registered_attested_device(world, alice, organisa
         staff=world["colleague"], description="Cal's phone", by=world["colleague"]
     )
     refused(world, alice, "device", device=other, **phone)
-    world["phone"].attestations.update(attested_on=timezone.localdate() - dt.timedelta(days=400))
-    refused(world, alice, "device", device=world["phone"], **phone)
+    lapsed = practice.device_register(staff=alice, description="Old work mobile", by=alice)
+    # Attestations are never edited; this one was made 400 days ago.
+    DeviceAttestation.objects.create(
+        device=lapsed,
+        attested_on=timezone.localdate() - dt.timedelta(days=400),
+        by=alice,
+        password_protected=True,
+        kept_from_others=True,
+    )
+    refused(world, alice, "device", device=lapsed, **phone)
 
 
 def test_no_online_contact_without_a_current_dbs_check(world, alice, organisation):

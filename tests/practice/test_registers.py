@@ -7,10 +7,12 @@ import datetime as dt
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
+from django.db import ProgrammingError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role
+from common.models import AppendOnlyError
 from compliance import services as compliance
 from dashboard import figures as dashboard
 from notices import engine as reminders
@@ -208,3 +210,58 @@ def test_an_assessment_lasts_at_most_a_year(organisation, bob, dana):
             assessed_on=timezone.localdate(),
             review_due=timezone.localdate() + dt.timedelta(days=800),
         )
+
+
+@pytest.fixture
+def kept_records(organisation, alice, bob, dana):
+    """One of each practice record that is kept and never edited, with a
+    column to try rewriting and its table."""
+    platform = practice.platform_add(organisation=organisation, name="Video", kind="video", by=bob)
+    assessment = practice.platform_assess(
+        platform=platform, by=dana, summary="Waiting rooms.", assessed_on=timezone.localdate()
+    )
+    device = practice.device_register(staff=alice, description="Work mobile", by=alice)
+    attestation = practice.device_attest(
+        device=device, by=alice, password_protected=True, kept_from_others=True
+    )
+    task = practice.tasks_ensure(organisation=organisation)[0]
+    completion = practice.task_complete(
+        task=task, by=dana, done_on=timezone.localdate(), evidence="Filters tested."
+    )
+    return [
+        (assessment, "summary", "practice_platformassessment"),
+        (attestation, "kept_from_others", "practice_deviceattestation"),
+        (completion, "evidence", "practice_taskcompletion"),
+    ]
+
+
+def test_assessments_attestations_and_completions_are_never_edited(kept_records):
+    for record, column, _ in kept_records:
+        rows = type(record).objects.filter(pk=record.pk)
+        with pytest.raises(AppendOnlyError):
+            rows.update(**{column: False if column == "kept_from_others" else "Rewritten."})
+        with pytest.raises(AppendOnlyError):
+            rows.delete()
+        with pytest.raises(AppendOnlyError):
+            record.save()
+        with pytest.raises(AppendOnlyError):
+            record.delete()
+        assert rows.exists()
+
+
+def test_postgres_refuses_changes_to_assessments_attestations_and_completions(
+    postgres, kept_records
+):
+    for record, column, table in kept_records:
+        value = False if column == "kept_from_others" else "Rewritten."
+        # Table and column names come from the fixture, not from input.
+        update = f"UPDATE {table} SET {column} = %s WHERE id = %s"  # noqa: S608
+        delete = f"DELETE FROM {table} WHERE id = %s"  # noqa: S608
+        for sql, params in ((update, [value, record.pk]), (delete, [record.pk])):
+            with (
+                pytest.raises(ProgrammingError, match="append-only"),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(sql, params)
+        assert getattr(type(record).objects.get(pk=record.pk), column) == getattr(record, column)

@@ -11,8 +11,9 @@ from django.utils import timezone
 from accounts.models import Role
 from audit.models import AuditEvent
 from children import services as caseload
+from common.models import AppendOnlyError
 from consent import services as consent_services
-from consent.models import ConsentRecord, ConsentRecordImmutableError, ConsentType, ContactLog
+from consent.models import ConsentRecord, ConsentType, ContactLog
 from incidents import services as incident_services
 from incidents.models import ChronologyEntry, Evidence, Incident, Referral
 from notices import engine as reminders
@@ -229,7 +230,7 @@ def test_consent_records_change_only_through_a_decision(organisation, child, dan
         by=dana,
         notes="By phone",
     )
-    with pytest.raises(ConsentRecordImmutableError):
+    with pytest.raises(AppendOnlyError):
         ConsentRecord.objects.filter(pk=record.pk).update(typed_name="x")
     child.discharged_on = timezone.localdate()
     child.save()

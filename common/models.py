@@ -1,0 +1,165 @@
+"""Records that are written once and never change: consent records, the
+chronology, acknowledgements, approved policy versions.
+
+Two locks, one rule. ``AppendOnly`` refuses the change in Python, where a
+service would otherwise make it; ``append_only()`` declares a PostgreSQL
+trigger beside the model, which refuses it whatever code or person tries.
+Both let through only a retention decision a person recorded
+(``records.retention``), which opens ``common.erasure`` in Python and sets
+``safeguard.erasure`` for its one transaction in PostgreSQL.
+
+common has no concrete models: this module holds only the abstract base and
+the trigger helpers each app's models use.
+"""
+
+from typing import Any, ClassVar
+
+import pgtrigger
+from django.db import models
+from django.utils.text import capfirst
+
+from common.erasure import erasure_allowed
+
+# A trigger refuses unless this transaction carries out a decided retention
+# review. The setting is NULL in a session that never set it, and a WHEN clause
+# that is NULL does not fire: hence IS DISTINCT FROM, not <>.
+_NOT_ERASING = "current_setting('safeguard.erasure', true) IS DISTINCT FROM 'on'"
+
+
+class AppendOnlyError(Exception):
+    """A change to a record that is written once."""
+
+
+def _what(model: type[models.Model]) -> str:
+    return capfirst(getattr(model, "sealed_name", "") or model._meta.verbose_name_plural)
+
+
+def _sealed_when(model: type[models.Model]) -> models.Q | None:
+    """The state in which the model's rows are sealed, as its trigger declares
+    it (None: as soon as written), so Python and the database read one rule."""
+    for trigger in getattr(model._meta, "triggers", []):
+        if isinstance(trigger, _Refuse) and trigger.name == APPEND_ONLY:
+            return trigger.sealed_when
+    return None
+
+
+def _sealed(queryset: models.QuerySet) -> bool:
+    """Whether the rows hold one that may no longer change."""
+    sealed_when = _sealed_when(queryset.model)
+    return sealed_when is None or queryset.filter(sealed_when).exists()
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        if not erasure_allowed() and _sealed(self):
+            raise AppendOnlyError(f"{_what(self.model)} are never changed.")
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        if not erasure_allowed() and _sealed(self):
+            raise AppendOnlyError(f"{_what(self.model)} are never deleted.")
+        return super().delete()
+
+
+class AppendOnly(models.Model):
+    """A record that is written once: saving it again or deleting it raises
+    AppendOnlyError, except through a retention decision a person recorded.
+
+    Declare the database's half in the model's Meta: ``triggers = append_only()``,
+    or ``append_only(sealed_when=Q(...))`` for a record that may change until it
+    reaches a state (a policy version until it is approved).
+    """
+
+    # How refusals name the sealed rows, when not simply the model's plural.
+    sealed_name: ClassVar[str] = ""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not erasure_allowed() and self._stored_row_sealed():
+            raise AppendOnlyError(f"{_what(type(self))} are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if not erasure_allowed() and self._stored_row_sealed():
+            raise AppendOnlyError(f"{_what(type(self))} are never deleted.")
+        return super().delete(*args, **kwargs)
+
+    def _stored_row_sealed(self) -> bool:
+        if self._state.adding:
+            return False
+        return _sealed(type(self)._base_manager.filter(pk=self.pk))
+
+
+def _on_old_row(condition: models.Q) -> pgtrigger.Q:
+    """The model's ``sealed_when`` filter, read from the row as it was stored."""
+    old = pgtrigger.Q()
+    old.connector, old.negated = condition.connector, condition.negated
+    old.children = [
+        _on_old_row(child) if isinstance(child, models.Q) else (f"old__{child[0]}", child[1])
+        for child in condition.children
+    ]
+    return old
+
+
+class _Refusable(pgtrigger.Condition):
+    """Outside a retention decision, and when ``also`` holds."""
+
+    def __init__(self, also: pgtrigger.Condition | None = None) -> None:
+        self.also = also
+
+    def resolve(self, model: type[models.Model]) -> str:
+        if self.also is None:
+            return _NOT_ERASING
+        # WHEN takes one parenthesised expression.
+        return f"(({_NOT_ERASING}) AND ({self.also.resolve(model)}))"
+
+
+class _Refuse(pgtrigger.Protect):
+    """pgtrigger's Protect, raising a message that says why, with the SQLSTATE
+    the hand-written triggers used (insufficient_privilege)."""
+
+    def __init__(self, *, refusal: str, sealed_when: models.Q | None = None, **kwargs: Any) -> None:
+        self.refusal = refusal  # a format string and its arguments, in PL/pgSQL
+        self.sealed_when = sealed_when
+        super().__init__(**kwargs)
+
+    def get_func(self, model: type[models.Model]) -> str:
+        return self.format_sql(
+            f"RAISE EXCEPTION {self.refusal} USING ERRCODE = 'insufficient_privilege';"
+        )
+
+
+APPEND_ONLY = "append_only"
+
+
+def append_only(*, sealed_when: models.Q | None = None) -> list[pgtrigger.Trigger]:
+    """The database's half of AppendOnly, for the model's Meta.triggers: UPDATE
+    and DELETE of a sealed row are refused outside a retention decision.
+
+    ``sealed_when`` filters the stored row (``Q(status="approved")``); without
+    it a row is sealed as soon as it is written."""
+    return [
+        _Refuse(
+            name=APPEND_ONLY,
+            operation=pgtrigger.Update | pgtrigger.Delete,
+            condition=_Refusable(also=_on_old_row(sealed_when) if sealed_when else None),
+            refusal="'% rows are append-only: % refused', TG_TABLE_NAME, TG_OP",
+            sealed_when=sealed_when,
+        )
+    ]
+
+
+def kept_as_submitted(*fields: str, what: str) -> pgtrigger.Trigger:
+    """For a record that changes as work goes on but part of which is evidence:
+    an UPDATE that changes any of ``fields`` is refused outside a retention
+    decision. ``what`` names that part in the refusal."""
+    return _Refuse(
+        name="kept_as_submitted",
+        operation=pgtrigger.Update,
+        condition=_Refusable(also=pgtrigger.AnyChange(*fields)),
+        refusal=f"'{what} is kept as submitted: % refused', TG_OP",
+    )
