@@ -3,21 +3,17 @@
 from django.db import models
 
 from accounts.models import Organisation, User
+from common.models import AppendOnly, AppendOnlyError, AppendOnlyQuerySet, append_only
+
+# The one append-only refusal, under the name the audit log's callers know.
+AuditLogImmutableError = AppendOnlyError
 
 
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
-    def update(self, **kwargs: object) -> int:
-        raise AuditLogImmutableError("Audit events are never updated.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise AuditLogImmutableError("Audit events are never deleted.")
-
-
-class AuditLogImmutableError(Exception):
+class AuditEventQuerySet(AppendOnlyQuerySet):
     pass
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnly):
     """One thing that happened, append-only and hash-chained.
 
     Each row stores the hash of the row before it (by ``seq``) and an HMAC-SHA256
@@ -44,23 +40,20 @@ class AuditEvent(models.Model):
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
+    # Not even a retention decision: the chain spans every organisation.
+    erasable = False
+    sealed_name = "Audit events"
+
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         db_table = "safeguard_auditevent"
         ordering = ["seq"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
+        triggers = append_only(erasable=False)
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
-            raise AuditLogImmutableError("Audit events are never updated.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise AuditLogImmutableError("Audit events are never deleted.")
 
 
 class AuditChainHead(models.Model):

@@ -49,14 +49,19 @@ def _sealed(queryset: models.QuerySet) -> bool:
     return sealed_when is None or queryset.filter(sealed_when).exists()
 
 
+def _erasing(model: type[models.Model]) -> bool:
+    """A retention decision is erasing, and this kind of record may be erased."""
+    return getattr(model, "erasable", True) and erasure_allowed()
+
+
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs: Any) -> int:
-        if not erasure_allowed() and _sealed(self):
+        if not _erasing(self.model) and _sealed(self):
             raise AppendOnlyError(f"{_what(self.model)} are never changed.")
         return super().update(**kwargs)
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        if not erasure_allowed() and _sealed(self):
+        if not _erasing(self.model) and _sealed(self):
             raise AppendOnlyError(f"{_what(self.model)} are never deleted.")
         return super().delete()
 
@@ -72,6 +77,9 @@ class AppendOnly(models.Model):
 
     # How refusals name the sealed rows, when not simply the model's plural.
     sealed_name: ClassVar[str] = ""
+    # False for a record no retention decision may erase (the audit log, whose
+    # hash chain spans every organisation); pair with append_only(erasable=False).
+    erasable: ClassVar[bool] = True
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -79,12 +87,12 @@ class AppendOnly(models.Model):
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if not erasure_allowed() and self._stored_row_sealed():
+        if not _erasing(type(self)) and self._stored_row_sealed():
             raise AppendOnlyError(f"{_what(type(self))} are never changed.")
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        if not erasure_allowed() and self._stored_row_sealed():
+        if not _erasing(type(self)) and self._stored_row_sealed():
             raise AppendOnlyError(f"{_what(type(self))} are never deleted.")
         return super().delete(*args, **kwargs)
 
@@ -108,10 +116,14 @@ def _on_old_row(condition: models.Q) -> pgtrigger.Q:
 class _Refusable(pgtrigger.Condition):
     """Outside a retention decision, and when ``also`` holds."""
 
-    def __init__(self, also: pgtrigger.Condition | None = None) -> None:
+    def __init__(self, also: pgtrigger.Condition | None = None, *, erasable: bool = True) -> None:
         self.also = also
+        self.erasable = erasable
 
     def resolve(self, model: type[models.Model]) -> str:
+        if not self.erasable:
+            # Always refuse; pgtrigger needs a condition, so one that always holds.
+            return "TRUE" if self.also is None else f"({self.also.resolve(model)})"
         if self.also is None:
             return _NOT_ERASING
         # WHEN takes one parenthesised expression.
@@ -136,17 +148,22 @@ class _Refuse(pgtrigger.Protect):
 APPEND_ONLY = "append_only"
 
 
-def append_only(*, sealed_when: models.Q | None = None) -> list[pgtrigger.Trigger]:
+def append_only(
+    *, sealed_when: models.Q | None = None, erasable: bool = True
+) -> list[pgtrigger.Trigger]:
     """The database's half of AppendOnly, for the model's Meta.triggers: UPDATE
     and DELETE of a sealed row are refused outside a retention decision.
 
     ``sealed_when`` filters the stored row (``Q(status="approved")``); without
-    it a row is sealed as soon as it is written."""
+    it a row is sealed as soon as it is written. ``erasable=False``: not even a
+    retention decision may change it."""
     return [
         _Refuse(
             name=APPEND_ONLY,
             operation=pgtrigger.Update | pgtrigger.Delete,
-            condition=_Refusable(also=_on_old_row(sealed_when) if sealed_when else None),
+            condition=_Refusable(
+                also=_on_old_row(sealed_when) if sealed_when else None, erasable=erasable
+            ),
             refusal="'% rows are append-only: % refused', TG_TABLE_NAME, TG_OP",
             sealed_when=sealed_when,
         )

@@ -7,7 +7,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("consent", "0002_contactlog_approved_platform_and_more"),
+        ("consent", "0003_children_moved"),
     ]
 
     operations = [

@@ -68,7 +68,7 @@ def restore_hand_written(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0003_erasure_through_retention"),
+        ("incidents", "0004_children_moved"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("policies", "0001_initial"),
+        ("policies", "0002_children_moved"),
     ]
 
     operations = [

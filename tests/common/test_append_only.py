@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 
 # Every record that must never change, and nothing else, is append-only.
 APPEND_ONLY_MODELS = {
+    "audit.AuditEvent",
     "consent.ConsentRecord",
     "consent.ConsentTypeVersion",
     "incidents.ChronologyEntry",
@@ -256,3 +257,24 @@ def test_a_session_that_never_set_the_erasure_setting_is_refused(
     finally:
         fresh.close()
     assert ConsentRecord.objects.filter(pk=obj.pk).exists()
+
+
+def test_not_even_a_retention_decision_changes_the_audit_log(postgres, dana) -> None:
+    """The audit log is append-only with no door: its chain spans every organisation."""
+    from audit import services as audit
+    from audit.models import AuditEvent
+    from common import erasure
+
+    event = audit.record(action="test.event", actor=dana, obj=dana)
+    opened = erasure.allow()
+    try:
+        with pytest.raises(AppendOnlyError):
+            AuditEvent.objects.filter(pk=event.pk).delete()
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL safeguard.erasure = 'on'")
+            refused = database_refusal("DELETE FROM safeguard_auditevent WHERE id = %s", [event.pk])
+    finally:
+        erasure.close(opened)
+    assert "append-only" in str(refused)
+    assert AuditEvent.objects.filter(pk=event.pk).exists()

@@ -55,7 +55,7 @@ MUST_HAVE_ROWS = [
 ]
 # pgtrigger names each trigger pgtrigger_<name>_<hash of app.Model:name>.
 APPEND_ONLY_TRIGGERS = {
-    ("safeguard_auditevent", "safeguard_auditevent_append_only"),
+    ("safeguard_auditevent", "pgtrigger_append_only_00dfa"),
     ("consent_consentrecord", "pgtrigger_append_only_4a42e"),
     ("consent_consenttypeversion", "pgtrigger_append_only_365c8"),
     ("incidents_chronologyentry", "pgtrigger_append_only_249c7"),
