@@ -104,7 +104,7 @@ def _restart_onboarding(user: User) -> None:
 
 
 def has_authenticator(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return User.objects.filter(pk=user.pk).with_second_factor().exists()
 
 
 @transaction.atomic
@@ -124,10 +124,11 @@ def _other_working_admins(user: User) -> bool:
     """
     Organisation.objects.select_for_update().filter(pk=user.organisation_id).first()
     return (
-        User.objects.filter(organisation_id=user.organisation_id, role=Role.ADMIN, is_active=True)
+        User.objects.filter(organisation_id=user.organisation_id)
+        .admins()
+        .with_second_factor()
         .exclude(pk=user.pk)
         .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
-        .filter(totpdevice__confirmed=True)
         .exists()
     )
 

@@ -187,10 +187,6 @@ def dbs_current(staff: User, today: dt.date | None = None) -> bool:
     return check is not None and check.next_check_due(months) > today
 
 
-def _admins(organisation: Organisation) -> list[User]:
-    return list(User.objects.filter(organisation=organisation, role=Role.ADMIN, is_active=True))
-
-
 # How long after someone joins their DBS check and training may go unrecorded.
 RECORDING_GRACE = dt.timedelta(days=14)
 
@@ -212,7 +208,7 @@ def _missing(
         kind=kind.replace("_due", "_missing"),
         obj=member,
         stage=stage,
-        recipients=_admins(organisation),
+        recipients=list(User.objects.of(organisation).admins()),
         due_at=due_at,
         title=f"No {label} is recorded for {member.full_name}",
         url=reverse("staff_compliance_detail", args=[member.pk]),
@@ -248,7 +244,7 @@ def checks_falling_due(*, organisation: Organisation, now: dt.datetime) -> Itera
             if stage is None:
                 continue
             if admins is None:
-                admins = _admins(organisation)
+                admins = list(User.objects.of(organisation).admins())
             when = "was due" if stage.startswith("overdue") or stage == "due" else "is due"
             yield DueItem(
                 kind=kind,

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
 from audit import services as audit
 from children.models import Child
 from children.services import guardians_with_responsibility
@@ -272,13 +272,7 @@ def contact_log(
         details={"contact": contact.pk, "allowed": answer.allowed, "flags": flags},
     )
     if flags:
-        leads = list(
-            User.objects.filter(
-                organisation=child.organisation,
-                role__in=[Role.DSL, Role.DEPUTY_DSL],
-                is_active=True,
-            )
-        )
+        leads = list(User.objects.of(child.organisation).leads())
         reminders.notify_now(
             organisation=child.organisation,
             item=reminders.DueItem(

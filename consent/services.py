@@ -20,7 +20,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
 from audit import services as audit
 from children.models import Child, ChildGuardian, Guardian
 from children.services import allocated_staff
@@ -617,9 +617,7 @@ def consent_withdraw(
         details={"consent": consent_type.code},
     )
     staff = allocated_staff(child)
-    leads = list(
-        User.objects.filter(organisation=child.organisation, role=Role.DSL, is_active=True)
-    )
+    leads = list(User.objects.of(child.organisation).leads())
     if consent_type.media:
         TakedownTask.objects.create(
             organisation=child.organisation,

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from accounts.models import Organisation, Role, User
+from accounts.models import LEAD_ROLES, Organisation, Role, User
 from audit import services as audit
 from children.models import Child
 from incidents.models import (
@@ -39,7 +39,6 @@ from incidents.models import (
 )
 from notices import engine as reminders
 
-LEAD_ROLES = (Role.DSL, Role.DEPUTY_DSL)
 EVIDENCE_TYPES = {
     b"%PDF": "pdf",
     b"\x89PNG\r\n\x1a\n": "png",
@@ -47,18 +46,6 @@ EVIDENCE_TYPES = {
     b"GIF87a": "gif",
     b"GIF89a": "gif",
 }
-
-
-def _leads_only(organisation: Organisation) -> list[User]:
-    return list(User.objects.filter(organisation=organisation, is_active=True, role__in=LEAD_ROLES))
-
-
-def incident_leads(organisation: Organisation) -> list[User]:
-    """Who is told of a concern: the DSL and deputies, or the admins of an
-    organisation that has neither yet, so that no concern goes unheard."""
-    return _leads_only(organisation) or list(
-        User.objects.filter(organisation=organisation, is_active=True, role=Role.ADMIN)
-    )
 
 
 def settings_for(organisation: Organisation) -> IncidentSettings:
@@ -259,7 +246,7 @@ def incident_raise(
         f"({incident.get_initial_risk_display().lower()} risk)"
     )
     url = reverse("incident_detail", args=[incident.pk])
-    if not _leads_only(organisation):
+    if not User.objects.of(organisation).dsl_and_deputies().exists():
         # Admins hear of it but cannot open it: they must appoint someone who can.
         title += ": nobody is DSL or deputy yet; appoint one to triage it"
         url = reverse("staff_list")
@@ -269,7 +256,7 @@ def incident_raise(
             kind="incidents.raised",
             obj=incident,
             stage="raised",
-            recipients=incident_leads(organisation),
+            recipients=list(User.objects.of(organisation).leads()),
             due_at=now,
             urgent=urgent,
             title=title,
@@ -646,7 +633,7 @@ def incident_close(
         text += " Parents or carers were informed."
     else:
         text += f" Parents or carers were not informed: {parents_not_informed_reason}"
-    others = [lead for lead in _leads_only(incident.organisation) if lead.pk != by.pk]
+    others = list(User.objects.of(incident.organisation).dsl_and_deputies().exclude(pk=by.pk))
     if signoff_needed(incident, by, parents_informed):
         if not others:
             raise ValidationError(

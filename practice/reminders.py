@@ -15,7 +15,7 @@ from practice.services import tasks_ensure
 
 
 def _keepers(organisation: Organisation) -> list[User]:
-    return list(User.objects.filter(organisation=organisation, role__in=KEEPERS, is_active=True))
+    return list(User.objects.of(organisation).active().filter(role__in=KEEPERS))
 
 
 def practice_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import Organisation, User
+from accounts.models import Organisation, Role, User
 from audit import services as audit
 from practice.models import (
     DeviceAttestation,
@@ -255,10 +255,8 @@ DEFAULT_TASKS = [
 def tasks_ensure(*, organisation: Organisation) -> list[RecurringTask]:
     """The tasks the policies ask every organisation for, owned by its DSL (or an
     admin), due a month from when they first appear."""
-    owner = (
-        User.objects.filter(organisation=organisation, is_active=True, role="dsl").first()
-        or User.objects.filter(organisation=organisation, is_active=True, role="admin").first()
-    )
+    leads = sorted(User.objects.of(organisation).leads(), key=lambda lead: lead.role != Role.DSL)
+    owner = leads[0] if leads else None
     if owner is None:
         return list(RecurringTask.objects.filter(organisation=organisation))
     for title in DEFAULT_TASKS:

@@ -25,7 +25,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Organisation, Role, User
+from accounts.models import LEAD_ROLES, Organisation, Role, User
 from audit import services as audit
 from children.models import Child
 from common import erasure
@@ -228,7 +228,7 @@ def legal_hold_place(
 def may_release(user: User, hold: LegalHold) -> bool:
     """Whoever placed a hold, or the DSL and deputies: an admin cannot lift a
     hold the DSL placed on a child's safeguarding records."""
-    return user.pk == hold.placed_by_id or user.role in {Role.DSL, Role.DEPUTY_DSL}
+    return user.pk == hold.placed_by_id or user.role in LEAD_ROLES
 
 
 @transaction.atomic
@@ -297,12 +297,12 @@ def queue_reviews(*, organisation: Organisation, today: dt.date | None = None) -
 
 def reviewers(organisation: Organisation, kind: RecordKind) -> list[User]:
     """The DSL and deputies review safeguarding records; admins review the rest."""
-    roles = [Role.DSL, Role.DEPUTY_DSL] if kind.safeguarding else [Role.ADMIN]
-    return list(User.objects.filter(organisation=organisation, role__in=roles, is_active=True))
+    people = User.objects.of(organisation)
+    return list(people.dsl_and_deputies() if kind.safeguarding else people.admins())
 
 
 def may_review(user: User, kind: RecordKind) -> bool:
-    roles = {Role.DSL, Role.DEPUTY_DSL} if kind.safeguarding else {Role.ADMIN}
+    roles = LEAD_ROLES if kind.safeguarding else {Role.ADMIN}
     return user.is_active and user.role in roles
 
 

@@ -27,11 +27,12 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from accounts.models import Organisation, Role, User
+from accounts.models import Organisation, User
 from audit import services as audit
 from children.models import Child, Guardian
 from notices.engine import DueItem, local_midnight, stage_for
 from records.models import SubjectAccessRequest
+from records.permissions import RECORDS_MANAGERS
 
 # Apps whose records are safeguarding records (registered by those apps).
 _safeguarding_apps: set[str] = set()
@@ -111,13 +112,7 @@ def sar_complete(
 
 
 def sar_handlers(organisation: Organisation) -> list[User]:
-    return list(
-        User.objects.filter(
-            organisation=organisation,
-            is_active=True,
-            role__in=[Role.ADMIN, Role.DSL, Role.DEPUTY_DSL],
-        )
-    )
+    return list(User.objects.of(organisation).active().filter(role__in=RECORDS_MANAGERS))
 
 
 def sars_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:

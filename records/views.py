@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+from accounts.models import LEAD_ROLES
 from accounts.permissions import is_admin
 from audit import services as audit
 from children.permissions import children_visible_to, guardians_visible_to
@@ -243,7 +243,7 @@ def sar_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def sar_export(request: HttpRequest, pk: int) -> HttpResponse:
     sar = get_sar_for_user(request.user, pk)
     # Safeguarding records go only to those who may read them: the DSL and deputies.
-    complete = request.user.role in {Role.DSL, Role.DEPUTY_DSL}
+    complete = request.user.role in LEAD_ROLES
     content = subject_access.export_zip(sar, include_safeguarding=complete)
     audit.record(
         action="sar.exported",

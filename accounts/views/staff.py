@@ -17,9 +17,7 @@ from accounts.permissions import get_staff_member_for_user, require_admin, staff
 def staff_list(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
     staff = staff_visible_to(request.user).order_by("-is_active", "full_name")
-    enrolled = set(
-        TOTPDevice.objects.filter(user__in=staff, confirmed=True).values_list("user_id", flat=True)
-    )
+    enrolled = set(staff.with_second_factor().values_list("pk", flat=True))
     rows = [(member, member.pk in enrolled) for member in staff]
     return render(request, "accounts/staff_list.html", {"rows": rows})
 
