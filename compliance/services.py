@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,9 +17,7 @@ from notices.engine import DueItem, local_midnight, stage_for
 
 
 @transaction.atomic
-def dbs_check_record(
-    *, staff: User, by: User, request: HttpRequest | None = None, **fields: object
-) -> DBSCheck:
+def dbs_check_record(*, staff: User, by: User, **fields: object) -> DBSCheck:
     check = DBSCheck(organisation_id=staff.organisation_id, staff=staff, recorded_by=by, **fields)
     check.full_clean()
     check.save()
@@ -28,16 +25,13 @@ def dbs_check_record(
         action="compliance.dbs_recorded",
         actor=by,
         obj=staff,
-        request=request,
         details={"level": check.level, "issued_on": check.issued_on.isoformat()},
     )
     return check
 
 
 @transaction.atomic
-def training_record(
-    *, staff: User, by: User, request: HttpRequest | None = None, **fields: object
-) -> TrainingRecord:
+def training_record(*, staff: User, by: User, **fields: object) -> TrainingRecord:
     record = TrainingRecord(
         organisation_id=staff.organisation_id, staff=staff, recorded_by=by, **fields
     )
@@ -47,7 +41,6 @@ def training_record(
         action="compliance.training_recorded",
         actor=by,
         obj=staff,
-        request=request,
         details={"kind": record.kind, "completed_on": record.completed_on.isoformat()},
     )
     return record

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -186,7 +185,6 @@ def contact_log(
     participant_removed: bool = False,
     removal_reason: str = "",
     unsolicited: bool = False,
-    request: HttpRequest | None = None,
 ) -> ContactLog:
     """Save a contact only if the organisation's practice rules allow it and
     consent was live (or with a reason the DSL will see). Out-of-hours and
@@ -268,7 +266,6 @@ def contact_log(
         action="contact.logged",
         actor=staff,
         obj=child,
-        request=request,
         details={"contact": contact.pk, "allowed": answer.allowed, "flags": flags},
     )
     if flags:

@@ -110,7 +110,6 @@ def board_report(request: HttpRequest) -> HttpResponse:
     audit.record(
         action="dashboard.board_report",
         actor=request.user,
-        request=request,
         details={"start": str(start), "end": str(end)},
     )
     content = render_board_report_pdf(

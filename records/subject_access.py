@@ -22,7 +22,6 @@ from django.core import serializers
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -68,7 +67,6 @@ def sar_record(
     child: Child | None = None,
     guardian: Guardian | None = None,
     notes: str = "",
-    request: HttpRequest | None = None,
 ) -> SubjectAccessRequest:
     if (child is None) == (guardian is None):
         raise ValidationError("Choose the child or the parent or carer the request is about.")
@@ -93,21 +91,18 @@ def sar_record(
         action="sar.recorded",
         actor=by,
         obj=sar,
-        request=request,
         details={"due_on": str(sar.due_on)},
     )
     return sar
 
 
 @transaction.atomic
-def sar_complete(
-    *, sar: SubjectAccessRequest, by: User, request: HttpRequest | None = None
-) -> SubjectAccessRequest:
+def sar_complete(*, sar: SubjectAccessRequest, by: User) -> SubjectAccessRequest:
     if sar.completed_at is not None:
         raise ValidationError("This request is complete already.")
     sar.completed_at, sar.completed_by = timezone.now(), by
     sar.save()
-    audit.record(action="sar.completed", actor=by, obj=sar, request=request)
+    audit.record(action="sar.completed", actor=by, obj=sar)
     return sar
 
 

@@ -30,7 +30,6 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
             member = services.staff_invite(
                 organisation=request.user.organisation,
                 invited_by=request.user,
-                request=request,
                 **form.cleaned_data,
             )
         except ValidationError as error:
@@ -59,7 +58,7 @@ def _staff_action(
 ) -> HttpResponse:
     member = get_staff_member_for_user(request.user, pk, "change")
     try:
-        action(user=member, by=request.user, request=request)
+        action(user=member, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -75,9 +74,7 @@ def staff_role(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Choose a role from the list.")
         return redirect("staff_detail", pk=member.pk)
     try:
-        services.staff_role_change(
-            user=member, role=form.cleaned_data["role"], by=request.user, request=request
-        )
+        services.staff_role_change(user=member, role=form.cleaned_data["role"], by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
