@@ -67,7 +67,6 @@ class _AuditedSecondFactorMixin:
                 action="auth.second_factor_failed",
                 actor=self.user,
                 obj=self.user,
-                request=self.request,
                 details={"step": self.step_name},
             )
             # Shown beside the code field, where the person is looking.

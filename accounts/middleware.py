@@ -103,7 +103,6 @@ class SessionTimeoutMiddleware:
                 audit.record(
                     action="auth.session_expired",
                     actor=user,
-                    request=request,
                     details={"reason": reason},
                 )
                 logout(request)

@@ -11,8 +11,10 @@ from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone as django_timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 def validate_timezone(value: str) -> None:
@@ -55,7 +57,55 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Organisation admin"
 
 
-class UserManager(BaseUserManager["User"]):
+# The one definition of the safeguarding leads' roles; permissions and recipients
+# both read it, so "who leads" cannot mean one thing here and another there.
+LEAD_ROLES = frozenset({Role.DSL, Role.DEPUTY_DSL})
+
+
+def has_second_factor() -> Exists:
+    """Whether the user of the outer query has a confirmed authenticator. A device
+    someone started adding but never confirmed with a code protects nothing."""
+    return Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+
+
+class UserQuerySet(models.QuerySet["User"]):
+    """Who is who in an organisation, asked one way everywhere.
+
+    ``leads()`` and ``admins()`` mean active people only: someone who can no
+    longer sign in is told of nothing.
+    """
+
+    def of(self, organisation: "Organisation") -> "UserQuerySet":
+        return self.filter(organisation=organisation)
+
+    def active(self) -> "UserQuerySet":
+        return self.filter(is_active=True)
+
+    def admins(self) -> "UserQuerySet":
+        return self.active().filter(role=Role.ADMIN)
+
+    def dsl_and_deputies(self) -> "UserQuerySet":
+        """The active DSL and deputies, with no fallback: for duties only they may do."""
+        return self.active().filter(role__in=LEAD_ROLES)
+
+    def leads(self) -> "UserQuerySet":
+        """The leads: the active DSL and deputies, or the active admins of an
+        organisation that has neither, so that nothing a lead must hear goes unheard."""
+        lead_of_same_organisation = self.model._default_manager.filter(
+            organisation=OuterRef("organisation"), is_active=True, role__in=LEAD_ROLES
+        )
+        return self.active().filter(
+            Q(role__in=LEAD_ROLES) | (Q(role=Role.ADMIN) & ~Exists(lead_of_same_organisation))
+        )
+
+    def with_second_factor(self) -> "UserQuerySet":
+        return self.filter(has_second_factor())
+
+    def without_second_factor(self) -> "UserQuerySet":
+        return self.filter(~has_second_factor())
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
     use_in_migrations = True
 
     def _create_user(self, email: str, password: str | None, **extra: object) -> "User":

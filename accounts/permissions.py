@@ -5,10 +5,9 @@ always a 404, never a 403 that would confirm it exists.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import Http404
 
-from accounts.models import Role, User
+from accounts.models import Role, User, UserQuerySet
 
 
 def is_admin(user: User) -> bool:
@@ -21,7 +20,7 @@ def require_admin(user: User) -> None:
         raise PermissionDenied
 
 
-def staff_visible_to(user: User) -> QuerySet[User]:
+def staff_visible_to(user: User) -> UserQuerySet:
     """Staff of the user's own organisation that the user may list."""
     if not is_admin(user):
         return User.objects.none()

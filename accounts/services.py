@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -42,7 +41,6 @@ def staff_invite(
     email: str,
     full_name: str,
     role: str,
-    request: HttpRequest | None = None,
 ) -> User:
     """Create an account with no usable password and email its invitation link.
 
@@ -73,7 +71,6 @@ def staff_invite(
                 organisation=organisation,
                 actor_label=None if invited_by else "manage.py",
                 obj=user,
-                request=request,
                 details={"email": user.email, "role": role},
             )
     except IntegrityError:
@@ -84,7 +81,7 @@ def staff_invite(
 
 
 @transaction.atomic
-def staff_invitation_resend(*, user: User, by: User, request: HttpRequest | None = None) -> None:
+def staff_invitation_resend(*, user: User, by: User) -> None:
     """Send a new invitation to someone who has not finished setting up.
 
     The old link stops working (the invitation time is part of its signature), and
@@ -93,7 +90,7 @@ def staff_invitation_resend(*, user: User, by: User, request: HttpRequest | None
     if has_authenticator(user):
         raise ValidationError("This person has already set up their sign-in.")
     _restart_onboarding(user)
-    audit.record(action="staff.invitation_resent", actor=by, obj=user, request=request)
+    audit.record(action="staff.invitation_resent", actor=by, obj=user)
     _queue_invitation_email(user)
 
 
@@ -104,15 +101,15 @@ def _restart_onboarding(user: User) -> None:
 
 
 def has_authenticator(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return User.objects.filter(pk=user.pk).with_second_factor().exists()
 
 
 @transaction.atomic
-def staff_invitation_accept(*, user: User, password: str, request: HttpRequest) -> None:
+def staff_invitation_accept(*, user: User, password: str) -> None:
     """Set the invited person's first password. Their second factor comes next."""
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit.record(action="staff.invitation_accepted", actor=user, obj=user, request=request)
+    audit.record(action="staff.invitation_accepted", actor=user, obj=user)
 
 
 def _other_working_admins(user: User) -> bool:
@@ -124,18 +121,17 @@ def _other_working_admins(user: User) -> bool:
     """
     Organisation.objects.select_for_update().filter(pk=user.organisation_id).first()
     return (
-        User.objects.filter(organisation_id=user.organisation_id, role=Role.ADMIN, is_active=True)
+        User.objects.filter(organisation_id=user.organisation_id)
+        .admins()
+        .with_second_factor()
         .exclude(pk=user.pk)
         .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
-        .filter(totpdevice__confirmed=True)
         .exists()
     )
 
 
 @transaction.atomic
-def staff_role_change(
-    *, user: User, role: str, by: User, request: HttpRequest | None = None
-) -> None:
+def staff_role_change(*, user: User, role: str, by: User) -> None:
     if role not in Role.values:
         raise ValidationError({"role": "Choose a role from the list."})
     previous = user.role
@@ -149,13 +145,12 @@ def staff_role_change(
         action="staff.role_changed",
         actor=by,
         obj=user,
-        request=request,
         details={"from": previous, "to": role},
     )
 
 
 @transaction.atomic
-def staff_deactivate(*, user: User, by: User, request: HttpRequest | None = None) -> int:
+def staff_deactivate(*, user: User, by: User) -> int:
     """Stop someone signing in and end every session they have, at once."""
     if user.pk == by.pk:
         raise ValidationError("You cannot deactivate your own account.")
@@ -169,22 +164,21 @@ def staff_deactivate(*, user: User, by: User, request: HttpRequest | None = None
         action="staff.deactivated",
         actor=by,
         obj=user,
-        request=request,
         details={"sessions_ended": ended},
     )
     return ended
 
 
 @transaction.atomic
-def staff_reactivate(*, user: User, by: User, request: HttpRequest | None = None) -> None:
+def staff_reactivate(*, user: User, by: User) -> None:
     user.is_active = True
     user.deactivated_at = None
     user.save(update_fields=["is_active", "deactivated_at"])
-    audit.record(action="staff.reactivated", actor=by, obj=user, request=request)
+    audit.record(action="staff.reactivated", actor=by, obj=user)
 
 
 @transaction.atomic
-def two_factor_reset(*, user: User, by: User, request: HttpRequest | None = None) -> int:
+def two_factor_reset(*, user: User, by: User) -> int:
     """Remove every authenticator and backup code, end every session, and send a
     new invitation.
 
@@ -201,7 +195,6 @@ def two_factor_reset(*, user: User, by: User, request: HttpRequest | None = None
         action="two_factor.reset",
         actor=by,
         obj=user,
-        request=request,
         details={"devices_removed": removed, "sessions_ended": ended},
     )
     _queue_invitation_email(user)
@@ -209,9 +202,7 @@ def two_factor_reset(*, user: User, by: User, request: HttpRequest | None = None
 
 
 @transaction.atomic
-def two_factor_device_remove(
-    *, user: User, device: TOTPDevice, signed_in_with: object, request: HttpRequest
-) -> None:
+def two_factor_device_remove(*, user: User, device: TOTPDevice, signed_in_with: object) -> None:
     """Remove one of the user's own authenticators: never the last one, and never
     the one this session was verified with (sign in with another one first)."""
     # Lock the user, so two removals at once cannot leave them with none.
@@ -233,14 +224,13 @@ def two_factor_device_remove(
         action="two_factor.device_removed",
         actor=user,
         obj=user,
-        request=request,
         details={"device": name},
     )
     security_notice_queue(user=user, change="authenticator_removed")
 
 
 @transaction.atomic
-def backup_codes_generate(*, user: User, request: HttpRequest, count: int) -> list[str]:
+def backup_codes_generate(*, user: User, count: int) -> list[str]:
     """Replace the user's backup codes with ``count`` new single-use ones."""
     # Lock the user: a double-submitted form must not make two sets of codes.
     User.objects.select_for_update().filter(pk=user.pk).first()
@@ -252,7 +242,6 @@ def backup_codes_generate(*, user: User, request: HttpRequest, count: int) -> li
         action="two_factor.backup_codes_generated",
         actor=user,
         obj=user,
-        request=request,
         details={"count": count},
     )
     security_notice_queue(user=user, change="backup_codes_generated")

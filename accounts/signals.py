@@ -24,7 +24,6 @@ def on_logged_in(sender: object, request: HttpRequest, user: User, **kwargs: obj
         action="auth.login",
         actor=user,
         obj=user,
-        request=request,
         details={"second_factor": device.__class__.__name__ if device else "none yet"},
     )
 
@@ -36,7 +35,7 @@ def on_logged_out(
     if user is None:
         return
     StaffSession.objects.filter(session_key=request.session.session_key).delete()
-    audit.record(action="auth.logout", actor=user, obj=user, request=request)
+    audit.record(action="auth.logout", actor=user, obj=user)
 
 
 @receiver(user_login_failed)
@@ -50,7 +49,6 @@ def on_login_failed(
         organisation=account.organisation if account else None,
         actor_label="anonymous",
         obj=account,
-        request=request,
         details={"email": email},
     )
 
@@ -66,6 +64,5 @@ def on_locked_out(
         organisation=account.organisation if account else None,
         actor_label="anonymous",
         obj=account,
-        request=request,
         details={"email": email},
     )

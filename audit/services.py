@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.models import Organisation, User
+from audit import context
 from audit.models import AuditChainHead, AuditEvent
-from common.requests import client_ip
 
 GENESIS_HASH = "0" * 64
 SYSTEM = "system"
@@ -89,7 +88,7 @@ def record(
     actor: User | None = None,
     organisation: Organisation | None = None,
     obj: models.Model | None = None,
-    request: HttpRequest | None = None,
+    ip_address: str | None = None,
     details: dict[str, object] | None = None,
     actor_label: str | None = None,
 ) -> AuditEvent:
@@ -97,7 +96,8 @@ def record(
 
     Runs inside the caller's transaction when there is one, so an action that
     rolls back leaves no event behind, and an event is never missing for an
-    action that committed.
+    action that committed. The client's address is the request's being served
+    (audit.context), unless given; outside a request there is none.
     """
     if organisation is None:
         organisation = getattr(actor, "organisation", None) or getattr(obj, "organisation", None)
@@ -121,7 +121,7 @@ def record(
             object_type=obj._meta.label_lower if obj is not None else "",
             object_id=str(obj.pk) if obj is not None else "",
             occurred_at=timezone.now(),
-            ip_address=client_ip(request) if request is not None else None,
+            ip_address=ip_address or context.current().ip_address,
             details=_escape_controls(details or {}),
             previous_hash=head.hash,
         )

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 
 from accounts.models import Organisation, User
 from audit import services as audit
@@ -156,9 +155,7 @@ def _read(upload: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     return headers, rows
 
 
-def children_import(
-    *, organisation: Organisation, upload: bytes, by: User, request: HttpRequest | None = None
-) -> ImportResult:
+def children_import(*, organisation: Organisation, upload: bytes, by: User) -> ImportResult:
     """Validate every row; save all of them in one transaction only if all are valid."""
     result = ImportResult()
     try:
@@ -202,7 +199,7 @@ def children_import(
                 )
         if result.errors:
             return result
-        _save(organisation=organisation, cleaned=cleaned, by=by, request=request, result=result)
+        _save(organisation=organisation, cleaned=cleaned, by=by, result=result)
     return result
 
 
@@ -211,7 +208,6 @@ def _save(
     organisation: Organisation,
     cleaned: list[tuple[int, dict[str, object]]],
     by: User,
-    request: HttpRequest | None,
     result: ImportResult,
 ) -> None:
     guardians: dict[str, Guardian] = {
@@ -268,7 +264,6 @@ def _save(
         action="children.imported",
         actor=by,
         organisation=organisation,
-        request=request,
         details={
             "rows": len(cleaned),
             "children": sorted(child.pk for child in made.values()),

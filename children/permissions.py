@@ -2,10 +2,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from accounts.models import Role, User
+from accounts.models import LEAD_ROLES, Role, User
 from children.models import Allocation, Child, ChildGuardian, Guardian
 
-CHILD_LEADS = frozenset({Role.DSL, Role.DEPUTY_DSL, Role.ADMIN})
+CHILD_LEADS = frozenset({*LEAD_ROLES, Role.ADMIN})
 
 
 def sees_all_children(user: User) -> bool:

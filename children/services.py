@@ -10,7 +10,6 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -40,21 +39,17 @@ def _changes(instance: object, data: dict[str, object]) -> dict[str, list[object
 
 
 @transaction.atomic
-def child_create(
-    *, organisation: Organisation, by: User, request: HttpRequest | None = None, **fields: object
-) -> Child:
+def child_create(*, organisation: Organisation, by: User, **fields: object) -> Child:
     child = Child(organisation=organisation, **fields)
     child._history_user = by
     child.full_clean()
     child.save()
-    audit.record(action="child.created", actor=by, obj=child, request=request)
+    audit.record(action="child.created", actor=by, obj=child)
     return child
 
 
 @transaction.atomic
-def child_update(
-    *, child: Child, by: User, request: HttpRequest | None = None, **fields: object
-) -> Child:
+def child_update(*, child: Child, by: User, **fields: object) -> Child:
     changed = _changes(child, fields)
     if not changed:
         return child
@@ -63,9 +58,7 @@ def child_update(
     child._history_user = by
     child.full_clean()
     child.save()
-    audit.record(
-        action="child.changed", actor=by, obj=child, request=request, details={"fields": changed}
-    )
+    audit.record(action="child.changed", actor=by, obj=child, details={"fields": changed})
     return child
 
 
@@ -80,7 +73,6 @@ def guardian_add(
     preferred_contact: str,
     relationship: str,
     parental_responsibility: bool,
-    request: HttpRequest | None = None,
 ) -> ChildGuardian:
     """Link a guardian to a child; someone already known by email is linked, not
     duplicated (a parent of two siblings is one guardian)."""
@@ -100,7 +92,7 @@ def guardian_add(
         guardian._history_user = by
         guardian.full_clean()
         guardian.save()
-        audit.record(action="guardian.created", actor=by, obj=guardian, request=request)
+        audit.record(action="guardian.created", actor=by, obj=guardian)
     if ChildGuardian.objects.filter(child=child, guardian=guardian).exists():
         raise ValidationError({"email": f"{guardian.full_name} is already linked to this child."})
     link = ChildGuardian(
@@ -122,7 +114,6 @@ def guardian_add(
         action="guardian.linked",
         actor=by,
         obj=child,
-        request=request,
         details={
             "guardian": guardian.pk,
             "relationship": relationship,
@@ -139,7 +130,6 @@ def guardian_update(
     by: User,
     guardian_fields: dict[str, object],
     link_fields: dict[str, object],
-    request: HttpRequest | None = None,
 ) -> ChildGuardian:
     guardian = link.guardian
     guardian_changed = _changes(guardian, guardian_fields)
@@ -154,7 +144,6 @@ def guardian_update(
             action="guardian.changed",
             actor=by,
             obj=guardian,
-            request=request,
             details={"fields": guardian_changed},
         )
     if link_changed:
@@ -166,7 +155,6 @@ def guardian_update(
             action="guardian.link_changed",
             actor=by,
             obj=link.child,
-            request=request,
             details={"guardian": guardian.pk, "fields": link_changed},
         )
     return link
@@ -179,7 +167,6 @@ def allocation_start(
     staff: User,
     starts_on: dt.date,
     by: User,
-    request: HttpRequest | None = None,
 ) -> Allocation:
     """Put a child on a member of staff's caseload, and let them see the child."""
     if staff.organisation_id != child.organisation_id or not staff.is_active:
@@ -202,16 +189,13 @@ def allocation_start(
         action="allocation.started",
         actor=by,
         obj=child,
-        request=request,
         details={"staff": staff.pk, "starts_on": starts_on.isoformat()},
     )
     return allocation
 
 
 @transaction.atomic
-def allocation_end(
-    *, allocation: Allocation, by: User, request: HttpRequest | None = None
-) -> Allocation:
+def allocation_end(*, allocation: Allocation, by: User) -> Allocation:
     """Take a child off a caseload; the member of staff loses sight of the child at once."""
     allocation = Allocation.objects.select_for_update().get(pk=allocation.pk)
     if allocation.ends_on is not None:
@@ -224,7 +208,6 @@ def allocation_end(
         action="allocation.ended",
         actor=by,
         obj=allocation.child,
-        request=request,
         details={"staff": allocation.staff_id},
     )
     return allocation

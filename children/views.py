@@ -101,7 +101,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
 
 def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "view")
-    audit.record(action="child.viewed", actor=request.user, obj=child, request=request)
+    audit.record(action="child.viewed", actor=request.user, obj=child)
     links = ChildGuardian.objects.filter(child=child).select_related("guardian")
     allocations = Allocation.objects.filter(child=child).select_related("staff")
     return render(
@@ -131,7 +131,6 @@ def child_create(request: HttpRequest) -> HttpResponse:
         child = caseload.child_create(
             organisation=request.user.organisation,
             by=request.user,
-            request=request,
             **form.cleaned_data,
         )
         messages.success(request, f"{child.display_name} has been added.")
@@ -144,7 +143,7 @@ def child_edit(request: HttpRequest, pk: int) -> HttpResponse:
     # The form edits a copy, so the service can still see what the child was.
     form = ChildForm(request.POST or None, instance=copy.copy(child))
     if request.method == "POST" and form.is_valid():
-        caseload.child_update(child=child, by=request.user, request=request, **form.cleaned_data)
+        caseload.child_update(child=child, by=request.user, **form.cleaned_data)
         messages.success(request, "Changes saved.")
         return redirect("child_detail", pk=child.pk)
     return render(request, "children/child_form.html", {"form": form, "child": child})
@@ -155,9 +154,7 @@ def guardian_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = GuardianForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            link = caseload.guardian_add(
-                child=child, by=request.user, request=request, **form.cleaned_data
-            )
+            link = caseload.guardian_add(child=child, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -190,7 +187,6 @@ def guardian_edit(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
             by=request.user,
             guardian_fields=data,
             link_fields=link_fields,
-            request=request,
         )
         messages.success(request, "Changes saved.")
         return redirect("child_detail", pk=child.pk)
@@ -204,9 +200,7 @@ def allocation_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = AllocationForm(request.POST or None, organisation=request.user.organisation)
     if request.method == "POST" and form.is_valid():
         try:
-            caseload.allocation_start(
-                child=child, by=request.user, request=request, **form.cleaned_data
-            )
+            caseload.allocation_start(child=child, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -221,7 +215,7 @@ def allocation_add(request: HttpRequest, pk: int) -> HttpResponse:
 def allocation_end(request: HttpRequest, pk: int) -> HttpResponse:
     allocation = get_allocation_for_user(request.user, pk)
     try:
-        caseload.allocation_end(allocation=allocation, by=request.user, request=request)
+        caseload.allocation_end(allocation=allocation, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -241,7 +235,6 @@ def child_import(request: HttpRequest) -> HttpResponse:
             organisation=request.user.organisation,
             upload=form.cleaned_data["file"].read(MAX_BYTES + 1),
             by=request.user,
-            request=request,
         )
         if result.ok:
             messages.success(

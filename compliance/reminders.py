@@ -6,20 +6,12 @@ from collections.abc import Iterator
 
 from django.urls import reverse
 
-from accounts.models import Organisation, Role, User
+from accounts.models import Organisation, User
 from common.registry import REMINDERS
 from compliance.services import checks_falling_due
 from notices.engine import DueItem, stage_for
 
 ENROLMENT_GRACE = dt.timedelta(days=3)
-
-
-def _admins(organisation: Organisation) -> list[User]:
-    return list(
-        User.objects.filter(
-            organisation=organisation, role=Role.ADMIN, is_active=True, totpdevice__confirmed=True
-        ).distinct()
-    )
 
 
 @REMINDERS.register
@@ -31,12 +23,12 @@ def sign_in_not_set_up(*, organisation: Organisation, now: dt.datetime) -> Itera
     A new invitation moves the due date, which starts the reminders again.
     """
     tz = zoneinfo.ZoneInfo(organisation.timezone)
-    pending = User.objects.filter(
-        organisation=organisation,
-        is_active=True,
-        invited_at__isnull=False,
-        invited_at__lte=now - ENROLMENT_GRACE,
-    ).exclude(totpdevice__confirmed=True)
+    pending = (
+        User.objects.of(organisation)
+        .active()
+        .without_second_factor()
+        .filter(invited_at__isnull=False, invited_at__lte=now - ENROLMENT_GRACE)
+    )
     admins = None
     for member in pending:
         due_at = member.invited_at + ENROLMENT_GRACE
@@ -44,7 +36,8 @@ def sign_in_not_set_up(*, organisation: Organisation, now: dt.datetime) -> Itera
         if stage is None:
             continue
         if admins is None:
-            admins = _admins(organisation)
+            # Only admins who can sign in themselves can act on it.
+            admins = list(User.objects.of(organisation).admins().with_second_factor())
         yield DueItem(
             kind="staff.sign_in_not_set_up",
             obj=member,

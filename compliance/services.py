@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,9 +18,7 @@ from notices.engine import DueItem, local_midnight, stage_for
 
 
 @transaction.atomic
-def dbs_check_record(
-    *, staff: User, by: User, request: HttpRequest | None = None, **fields: object
-) -> DBSCheck:
+def dbs_check_record(*, staff: User, by: User, **fields: object) -> DBSCheck:
     check = DBSCheck(organisation_id=staff.organisation_id, staff=staff, recorded_by=by, **fields)
     check.full_clean()
     check.save()
@@ -29,16 +26,13 @@ def dbs_check_record(
         action="compliance.dbs_recorded",
         actor=by,
         obj=staff,
-        request=request,
         details={"level": check.level, "issued_on": check.issued_on.isoformat()},
     )
     return check
 
 
 @transaction.atomic
-def training_record(
-    *, staff: User, by: User, request: HttpRequest | None = None, **fields: object
-) -> TrainingRecord:
+def training_record(*, staff: User, by: User, **fields: object) -> TrainingRecord:
     record = TrainingRecord(
         organisation_id=staff.organisation_id, staff=staff, recorded_by=by, **fields
     )
@@ -48,7 +42,6 @@ def training_record(
         action="compliance.training_recorded",
         actor=by,
         obj=staff,
-        request=request,
         details={"kind": record.kind, "completed_on": record.completed_on.isoformat()},
     )
     return record
@@ -181,10 +174,6 @@ def dbs_current(staff: User, today: dt.date | None = None) -> bool:
     return check is not None and check.next_check_due(months) > today
 
 
-def _admins(organisation: Organisation) -> list[User]:
-    return list(User.objects.filter(organisation=organisation, role=Role.ADMIN, is_active=True))
-
-
 # How long after someone joins their DBS check and training may go unrecorded.
 RECORDING_GRACE = dt.timedelta(days=14)
 
@@ -206,7 +195,7 @@ def _missing(
         kind=kind.replace("_due", "_missing"),
         obj=member,
         stage=stage,
-        recipients=_admins(organisation),
+        recipients=list(User.objects.of(organisation).admins()),
         due_at=due_at,
         title=f"No {label} is recorded for {member.full_name}",
         url=reverse("staff_compliance_detail", args=[member.pk]),
@@ -242,7 +231,7 @@ def checks_falling_due(*, organisation: Organisation, now: dt.datetime) -> Itera
             if stage is None:
                 continue
             if admins is None:
-                admins = _admins(organisation)
+                admins = list(User.objects.of(organisation).admins())
             when = "was due" if stage.startswith("overdue") or stage == "due" else "is due"
             yield DueItem(
                 kind=kind,

@@ -33,7 +33,7 @@ def staff_compliance(request: HttpRequest) -> HttpResponse:
 def staff_compliance_detail(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_compliance_staff_for_user(request.user, pk, "view")
     if request.method == "GET":
-        audit.record(action="compliance.viewed", actor=request.user, obj=member, request=request)
+        audit.record(action="compliance.viewed", actor=request.user, obj=member)
     can_record = records_compliance(request.user)
     dbs_form = DBSCheckForm(prefix="dbs")
     training_form = TrainingForm(prefix="training")
@@ -42,16 +42,14 @@ def staff_compliance_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if "dbs-level" in request.POST:
             dbs_form = DBSCheckForm(request.POST, prefix="dbs")
             if dbs_form.is_valid():
-                compliance.dbs_check_record(
-                    staff=member, by=request.user, request=request, **dbs_form.cleaned_data
-                )
+                compliance.dbs_check_record(staff=member, by=request.user, **dbs_form.cleaned_data)
                 messages.success(request, "DBS check recorded.")
                 return redirect("staff_compliance_detail", pk=member.pk)
         else:
             training_form = TrainingForm(request.POST, prefix="training")
             if training_form.is_valid():
                 compliance.training_record(
-                    staff=member, by=request.user, request=request, **training_form.cleaned_data
+                    staff=member, by=request.user, **training_form.cleaned_data
                 )
                 messages.success(request, "Training recorded.")
                 return redirect("staff_compliance_detail", pk=member.pk)

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
 from audit import services as audit
 from children.models import Child
 from children.services import guardians_with_responsibility
@@ -186,7 +185,6 @@ def contact_log(
     participant_removed: bool = False,
     removal_reason: str = "",
     unsolicited: bool = False,
-    request: HttpRequest | None = None,
 ) -> ContactLog:
     """Save a contact only if the organisation's practice rules allow it and
     consent was live (or with a reason the DSL will see). Out-of-hours and
@@ -268,17 +266,10 @@ def contact_log(
         action="contact.logged",
         actor=staff,
         obj=child,
-        request=request,
         details={"contact": contact.pk, "allowed": answer.allowed, "flags": flags},
     )
     if flags:
-        leads = list(
-            User.objects.filter(
-                organisation=child.organisation,
-                role__in=[Role.DSL, Role.DEPUTY_DSL],
-                is_active=True,
-            )
-        )
+        leads = list(User.objects.of(child.organisation).leads())
         reminders.notify_now(
             organisation=child.organisation,
             item=reminders.DueItem(

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -52,7 +51,6 @@ def verbal_consent_record(
     consent_type: ConsentType,
     by: User,
     notes: str = "",
-    request: HttpRequest | None = None,
 ) -> ConsentRecord:
     """Verbal consent lasts 7 days; a written request goes out at once to confirm it."""
     if guardian.pk not in _guardians_with_pr(child):
@@ -80,13 +78,10 @@ def verbal_consent_record(
         action="consent.verbal_recorded",
         actor=by,
         obj=child,
-        request=request,
         details={"guardian": guardian.pk, "consent": consent_type.code},
     )
     if guardian.email:
-        consent_request_send(
-            child=child, guardians=[guardian], consent_types=[consent_type], by=by, request=request
-        )
+        consent_request_send(child=child, guardians=[guardian], consent_types=[consent_type], by=by)
     return record
 
 
@@ -112,7 +107,6 @@ def paper_consent_record(
     scan_name: str,
     scan: bytes,
     by: User,
-    request: HttpRequest | None = None,
 ) -> list[ConsentRecord]:
     """A signed paper form, scanned: one granted record per type it covers."""
     if guardian.pk not in _guardians_with_pr(child):
@@ -154,7 +148,6 @@ def paper_consent_record(
         action="consent.paper_recorded",
         actor=by,
         obj=child,
-        request=request,
         details={
             "guardian": guardian.pk,
             "types": [t.code for t in consent_types],
@@ -182,7 +175,7 @@ MANAGE_LINK_INTERVAL = dt.timedelta(minutes=10)
 
 
 @transaction.atomic
-def manage_link_resend(*, email: str, request: HttpRequest | None = None) -> None:
+def manage_link_resend(*, email: str) -> None:
     """Email every guardian with this address a fresh manage link.
 
     Says nothing to the caller about whether the address is known. At most one
@@ -203,7 +196,6 @@ def manage_link_resend(*, email: str, request: HttpRequest | None = None) -> Non
             organisation=guardian.organisation,
             actor_label=f"guardian:{guardian.pk}",
             obj=guardian,
-            request=request,
         )
         transaction.on_commit(lambda g=guardian, t=token: _send_manage_link(g, t))
 
@@ -266,7 +258,6 @@ def consent_type_update(
     explanation: str,
     validity_months: int | None,
     active: bool,
-    request: HttpRequest | None = None,
 ) -> ConsentType:
     """New wording is a new version: what earlier parents saw stays as it was."""
     current = consent_type.current_version()
@@ -287,7 +278,6 @@ def consent_type_update(
         action="consent.type_changed",
         actor=by,
         obj=consent_type,
-        request=request,
         organisation=consent_type.organisation,
         details={"new_wording": new_wording},
     )

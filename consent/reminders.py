@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from django.urls import reverse
 
-from accounts.models import Organisation, Role, User
+from accounts.models import Organisation, User
 from children.services import allocated_staff
 from common.registry import REMINDERS
 from consent.gate import _guardians_with_pr, state_from_records
@@ -57,9 +57,9 @@ def consent_expiring(*, organisation: Organisation, now: dt.datetime) -> Iterato
 
 @REMINDERS.register
 def takedowns_open(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
-    """Open takedown tasks: to whoever must do it and the DSL, on the day and weekly after."""
+    """Open takedown tasks: to whoever must do it and the leads, on the day and weekly after."""
     tz = zoneinfo.ZoneInfo(organisation.timezone)
-    leads = list(User.objects.filter(organisation=organisation, role=Role.DSL, is_active=True))
+    leads = list(User.objects.of(organisation).leads())
     tasks = TakedownTask.objects.filter(organisation=organisation, done_at__isnull=True)
     for task in tasks.select_related("child", "assigned_to"):
         due_at = local_midnight(task.due_on, tz)

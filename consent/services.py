@@ -16,16 +16,15 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
+from audit import context as audit_context
 from audit import services as audit
 from children.models import Child, ChildGuardian, Guardian
 from children.services import allocated_staff
 from common.emails import send_email
-from common.requests import client_ip
 from consent.gate import (  # noqa: F401 - the consent gate's public names live here too
     CHANNEL_CONSENT,
     ConsentState,
@@ -242,7 +241,6 @@ def consent_request_send(
     guardians: list[Guardian],
     consent_types: list[ConsentType],
     by: User | None,
-    request: HttpRequest | None = None,
 ) -> list[ConsentRequest]:
     """Email each guardian a link of their own. ``by`` None: sent by Safeguard itself."""
     with_pr = _guardians_with_pr(child)
@@ -270,7 +268,6 @@ def consent_request_send(
             action="consent.requested",
             actor=by,
             obj=child,
-            request=request,
             organisation=child.organisation,
             details={"guardian": guardian.pk, "types": [t.code for t in consent_types]},
         )
@@ -280,9 +277,7 @@ def consent_request_send(
 
 
 @transaction.atomic
-def consent_request_resend(
-    *, consent_request: ConsentRequest, by: User, request: HttpRequest | None = None
-) -> ConsentRequest:
+def consent_request_resend(*, consent_request: ConsentRequest, by: User) -> ConsentRequest:
     """A new link for the same questions; the old link stops working."""
     old = ConsentRequest.objects.select_for_update().get(pk=consent_request.pk)
     if old.status in {RequestStatus.SIGNED, RequestStatus.CANCELLED, RequestStatus.SUPERSEDED}:
@@ -303,7 +298,6 @@ def consent_request_resend(
         action="consent.request_resent",
         actor=by,
         obj=old.child,
-        request=request,
         details={"old": old.pk, "new": new.pk},
     )
     transaction.on_commit(lambda: _send_request_email(new, token))
@@ -311,15 +305,13 @@ def consent_request_resend(
 
 
 @transaction.atomic
-def consent_request_cancel(
-    *, consent_request: ConsentRequest, by: User, request: HttpRequest | None = None
-) -> None:
+def consent_request_cancel(*, consent_request: ConsentRequest, by: User) -> None:
     locked = ConsentRequest.objects.select_for_update().get(pk=consent_request.pk)
     if locked.status not in {RequestStatus.SENT, RequestStatus.OPENED}:
         raise ValidationError("Only a request still waiting for an answer can be cancelled.")
     locked.status = RequestStatus.CANCELLED
     locked.save(update_fields=["status"])
-    audit.record(action="consent.request_cancelled", actor=by, obj=locked.child, request=request)
+    audit.record(action="consent.request_cancelled", actor=by, obj=locked.child)
 
 
 def request_for_token(token: str) -> ConsentRequest | None:
@@ -423,7 +415,6 @@ def consent_sign(
     typed_name: str,
     relationship: str,
     signature_png: str,
-    request: HttpRequest,
 ) -> SignedConsent:
     """Record every answer of one request, in one transaction, once."""
     consent_request = (
@@ -443,6 +434,8 @@ def consent_sign(
         raise ValidationError("Answer every question.")
     now = timezone.now()
     today = timezone.localdate()
+    # The parent's own browser: what the consent evidence says it was signed from.
+    client = audit_context.current()
     records = [
         ConsentRecord(
             organisation=consent_request.organisation,
@@ -461,8 +454,8 @@ def consent_sign(
             relationship=relationship,
             signature_png=signature_png,
             recorded_at=now,
-            ip_address=client_ip(request),
-            user_agent=request.META.get("HTTP_USER_AGENT", "")[:400],
+            ip_address=client.ip_address,
+            user_agent=client.user_agent,
             shown_sha256=_sha256(shown_content(consent_request, version)),
             policy_version=version.policy_version,
             request_sha256=consent_request.reference_sha256,
@@ -491,7 +484,6 @@ def consent_sign(
         organisation=consent_request.organisation,
         actor_label=f"guardian:{consent_request.guardian.pk}",
         obj=consent_request.child,
-        request=request,
         details={"request": consent_request.pk, "receipt": receipt_sha256},
     )
     transaction.on_commit(lambda: _send_receipt(records, receipt_sha256, access_token))
@@ -573,7 +565,7 @@ def guardian_consents(
 
 @transaction.atomic
 def consent_withdraw(
-    *, access: GuardianAccess, child: Child, consent_type: ConsentType, request: HttpRequest
+    *, access: GuardianAccess, child: Child, consent_type: ConsentType
 ) -> ConsentRecord:
     """Withdrawn at once; allocated staff told urgently; images taken down."""
     guardian = access.guardian
@@ -602,8 +594,8 @@ def consent_withdraw(
         method=Method.ONLINE,
         typed_name=guardian.full_name,
         relationship=last.relationship,
-        ip_address=client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:400],
+        ip_address=audit_context.current().ip_address,
+        user_agent=audit_context.current().user_agent,
         shown_sha256=last.shown_sha256,
         policy_version=last.policy_version,
     )
@@ -613,13 +605,10 @@ def consent_withdraw(
         organisation=child.organisation,
         actor_label=f"guardian:{guardian.pk}",
         obj=child,
-        request=request,
         details={"consent": consent_type.code},
     )
     staff = allocated_staff(child)
-    leads = list(
-        User.objects.filter(organisation=child.organisation, role=Role.DSL, is_active=True)
-    )
+    leads = list(User.objects.of(child.organisation).leads())
     if consent_type.media:
         TakedownTask.objects.create(
             organisation=child.organisation,
@@ -647,7 +636,7 @@ def consent_withdraw(
 
 
 @transaction.atomic
-def takedown_done(*, task: TakedownTask, by: User, request: HttpRequest | None = None) -> None:
+def takedown_done(*, task: TakedownTask, by: User) -> None:
     locked = TakedownTask.objects.select_for_update().get(pk=task.pk)
     if locked.done_at:
         raise ValidationError("This takedown is already marked done.")
@@ -658,6 +647,5 @@ def takedown_done(*, task: TakedownTask, by: User, request: HttpRequest | None =
         action="consent.takedown_done",
         actor=by,
         obj=locked.child,
-        request=request,
         details={"task": locked.pk},
     )

@@ -97,7 +97,6 @@ def request_new(request: HttpRequest, pk: int) -> HttpResponse:
                 guardians=list(form.cleaned_data["guardians"]),
                 consent_types=list(form.cleaned_data["consent_types"]),
                 by=request.user,
-                request=request,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -111,9 +110,7 @@ def request_new(request: HttpRequest, pk: int) -> HttpResponse:
 def request_resend(request: HttpRequest, pk: int) -> HttpResponse:
     consent_request = get_consent_request_for_user(request.user, pk)
     try:
-        services.consent_request_resend(
-            consent_request=consent_request, by=request.user, request=request
-        )
+        services.consent_request_resend(consent_request=consent_request, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -125,9 +122,7 @@ def request_resend(request: HttpRequest, pk: int) -> HttpResponse:
 def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     consent_request = get_consent_request_for_user(request.user, pk)
     try:
-        services.consent_request_cancel(
-            consent_request=consent_request, by=request.user, request=request
-        )
+        services.consent_request_cancel(consent_request=consent_request, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -143,9 +138,7 @@ def verbal_new(request: HttpRequest, pk: int) -> HttpResponse:
     form = VerbalConsentForm(request.POST or None, child=child)
     if request.method == "POST" and form.is_valid():
         try:
-            records.verbal_consent_record(
-                child=child, by=request.user, request=request, **form.cleaned_data
-            )
+            records.verbal_consent_record(child=child, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -162,9 +155,7 @@ def contact_new(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactForm(request.POST or None, staff=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            contact = services.contact_log(
-                child=child, staff=request.user, request=request, **form.cleaned_data
-            )
+            contact = services.contact_log(child=child, staff=request.user, **form.cleaned_data)
         except ValidationError as error:
             by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.messages}
             for field, errors in by_field.items():
@@ -211,7 +202,6 @@ def paper_new(request: HttpRequest, pk: int) -> HttpResponse:
             records.paper_consent_record(
                 child=child,
                 by=request.user,
-                request=request,
                 scan_name=scan.name,
                 scan=scan.read(records.PAPER_MAX_BYTES + 1),
                 consent_types=list(data.pop("consent_types")),
@@ -235,9 +225,7 @@ def child_consent_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("consent_type", "guardian")
         .order_by("recorded_at", "pk")
     )
-    audit.record(
-        action="consent.summary_downloaded", actor=request.user, obj=child, request=request
-    )
+    audit.record(action="consent.summary_downloaded", actor=request.user, obj=child)
     return pdf_response(
         render_child_summary_pdf(child, services.consent_matrix(child), history),
         f"consent-summary-{child.pk}.pdf",
@@ -263,9 +251,7 @@ def consent_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
         },
     )
     if request.method == "POST" and form.is_valid():
-        records.consent_type_update(
-            consent_type=consent_type, by=request.user, request=request, **form.cleaned_data
-        )
+        records.consent_type_update(consent_type=consent_type, by=request.user, **form.cleaned_data)
         messages.success(request, f"{consent_type.name} saved.")
         return redirect("consent_types")
     return render(request, "consent/type_form.html", {"form": form, "consent_type": consent_type})
@@ -275,7 +261,7 @@ def consent_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def takedown_done(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_takedown_for_user(request.user, pk)
     try:
-        services.takedown_done(task=task, by=request.user, request=request)
+        services.takedown_done(task=task, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -318,7 +304,6 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
                 typed_name=form.cleaned_data["typed_name"],
                 relationship=form.cleaned_data["relationship"],
                 signature_png=form.cleaned_data["signature_png"],
-                request=request,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -365,7 +350,7 @@ def manage_link_request(request: HttpRequest) -> HttpResponse:
     """A parent who lost their link asks for a new one by email address."""
     form = ManageLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        records.manage_link_resend(email=form.cleaned_data["email"], request=request)
+        records.manage_link_resend(email=form.cleaned_data["email"])
         # The same words whether or not the address is known.
         return render(request, "consent/manage_link_sent.html")
     return render(request, "consent/manage_link_request.html", {"form": form})
@@ -400,9 +385,7 @@ def withdraw(request: HttpRequest, child_pk: int, type_pk: int) -> HttpResponse:
     child, consent_type = found[(child_pk, type_pk)]
     if request.method == "POST":
         try:
-            services.consent_withdraw(
-                access=access, child=child, consent_type=consent_type, request=request
-            )
+            services.consent_withdraw(access=access, child=child, consent_type=consent_type)
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:

@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Organisation, User
+from accounts.models import Organisation, User, has_second_factor
 from children.models import Child, ChildGuardian, active_on
 from compliance.services import compliance_for
 from consent.models import ConsentRecord, ConsentType, ContactLog, TakedownTask
@@ -137,9 +136,10 @@ def _policies(organisation: Organisation, today: dt.date) -> Section:
 
 def _staff(organisation: Organisation, today: dt.date) -> Section:
     staff = list(
-        User.objects.filter(organisation=organisation, is_active=True, is_superuser=False).annotate(
-            enrolled=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
-        )
+        User.objects.of(organisation)
+        .active()
+        .filter(is_superuser=False)
+        .annotate(enrolled=has_second_factor())
     )
     rows = compliance_for(staff, organisation)
     counts = {}

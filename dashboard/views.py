@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import LEAD_ROLES, Role
 from accounts.permissions import is_admin, staff_visible_to
 from audit import services as audit
 from children.permissions import children_visible_to, sees_all_children
@@ -20,7 +20,7 @@ from dashboard import figures as dashboard
 from dashboard.board_report import render_board_report_pdf
 from dashboard.chart import stacked_bars
 
-DASHBOARD_ROLES = frozenset({Role.DIRECTOR, Role.ADMIN, Role.DSL, Role.DEPUTY_DSL})
+DASHBOARD_ROLES = frozenset({Role.DIRECTOR, Role.ADMIN, *LEAD_ROLES})
 
 
 def _require(request: HttpRequest) -> None:
@@ -110,7 +110,6 @@ def board_report(request: HttpRequest) -> HttpResponse:
     audit.record(
         action="dashboard.board_report",
         actor=request.user,
-        request=request,
         details={"start": str(start), "end": str(end)},
     )
     content = render_board_report_pdf(
@@ -128,10 +127,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "unallocated": visible.unallocated().count() if sees_all_children(user) else None,
         "sees_all": sees_all_children(user),
         "not_set_up": (
-            staff_visible_to(user)
-            .filter(is_active=True)
-            .exclude(totpdevice__confirmed=True)
-            .count()
+            staff_visible_to(user).active().without_second_factor().count()
             if is_admin(user)
             else None
         ),

@@ -11,10 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from accounts.models import Role, User
+from accounts.models import LEAD_ROLES, Role, User
 from incidents.models import Evidence, Incident, Referral
 
-LEADS = frozenset({Role.DSL, Role.DEPUTY_DSL})
 INCIDENT_PERMS = frozenset({"view", "contribute", "manage"})
 
 
@@ -24,12 +23,12 @@ def _active(user: User) -> bool:
 
 def leads_incidents(user: User) -> bool:
     """The DSL and deputies: triage, refer, close, and see every incident."""
-    return _active(user) and user.role in LEADS
+    return _active(user) and user.role in LEAD_ROLES
 
 
 def sees_incident_counts(user: User) -> bool:
     """Aggregates, never cases: for leads, directors and admins."""
-    return _active(user) and user.role in {*LEADS, Role.DIRECTOR, Role.ADMIN}
+    return _active(user) and user.role in {*LEAD_ROLES, Role.DIRECTOR, Role.ADMIN}
 
 
 def incidents_counted_for(user: User) -> QuerySet[Incident]:

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 
 from django.urls import reverse
 
-from accounts.models import Organisation
+from accounts.models import Organisation, User
 from common.registry import REMINDERS
 from incidents.models import Incident, IncidentType, Referral, Status
-from incidents.services import incident_leads
 from notices.engine import DueItem, local_midnight, stage_for
 
 # Hours after the organisation became aware at which the DSL is reminded; the
@@ -31,7 +30,7 @@ def ico_deadlines(*, organisation: Organisation, now: dt.datetime) -> Iterator[D
     breaches = Incident.objects.filter(
         organisation=organisation, incident_type=IncidentType.DATA_BREACH, ico_decision=""
     )
-    leads = incident_leads(organisation)
+    leads = list(User.objects.of(organisation).leads())
     for incident in breaches:
         hours = ico_stage(aware_at=incident.disclosed_at, now=now)
         if hours is None:
@@ -60,7 +59,7 @@ def referral_chases(*, organisation: Organisation, now: dt.datetime) -> Iterator
     """From the chase date until an outcome is recorded (or the incident is
     closed): on the day, then weekly."""
     tz = zoneinfo.ZoneInfo(organisation.timezone)
-    leads = incident_leads(organisation)
+    leads = list(User.objects.of(organisation).leads())
     waiting = (
         Referral.objects.filter(organisation=organisation, outcome="", chase_on__isnull=False)
         .exclude(incident__status=Status.CLOSED)
@@ -85,7 +84,7 @@ def referral_chases(*, organisation: Organisation, now: dt.datetime) -> Iterator
 @REMINDERS.register
 def next_actions(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
     tz = zoneinfo.ZoneInfo(organisation.timezone)
-    leads = incident_leads(organisation)
+    leads = list(User.objects.of(organisation).leads())
     due = Incident.objects.open().filter(organisation=organisation, next_action_due__isnull=False)
     for incident in due:
         due_at = local_midnight(incident.next_action_due, tz)

@@ -13,12 +13,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from accounts.models import Organisation, Role, User
+from accounts.models import LEAD_ROLES, Organisation, Role, User
 from audit import services as audit
 from children.models import Child
 from incidents.models import (
@@ -39,7 +38,6 @@ from incidents.models import (
 )
 from notices import engine as reminders
 
-LEAD_ROLES = (Role.DSL, Role.DEPUTY_DSL)
 EVIDENCE_TYPES = {
     b"%PDF": "pdf",
     b"\x89PNG\r\n\x1a\n": "png",
@@ -47,18 +45,6 @@ EVIDENCE_TYPES = {
     b"GIF87a": "gif",
     b"GIF89a": "gif",
 }
-
-
-def _leads_only(organisation: Organisation) -> list[User]:
-    return list(User.objects.filter(organisation=organisation, is_active=True, role__in=LEAD_ROLES))
-
-
-def incident_leads(organisation: Organisation) -> list[User]:
-    """Who is told of a concern: the DSL and deputies, or the admins of an
-    organisation that has neither yet, so that no concern goes unheard."""
-    return _leads_only(organisation) or list(
-        User.objects.filter(organisation=organisation, is_active=True, role=Role.ADMIN)
-    )
 
 
 def settings_for(organisation: Organisation) -> IncidentSettings:
@@ -72,7 +58,6 @@ def incident_settings_update(
     organisation: Organisation,
     second_signoff: str,
     by: User,
-    request: HttpRequest | None = None,
 ) -> IncidentSettings:
     settings, _ = IncidentSettings.objects.get_or_create(organisation=organisation)
     settings.second_signoff = second_signoff
@@ -82,7 +67,6 @@ def incident_settings_update(
         action="incident.settings_changed",
         actor=by,
         obj=settings,
-        request=request,
         details={"second_signoff": second_signoff},
     )
     return settings
@@ -193,7 +177,6 @@ def incident_raise(
     online_identifiers: str = "",
     initial_risk: str,
     evidence: tuple[str, bytes] | None = None,
-    request: HttpRequest | None = None,
 ) -> Incident:
     """A concern, as its reporter tells it. The DSL and deputies hear at once;
     a high risk or immediate danger is emailed to them straight away."""
@@ -245,7 +228,6 @@ def incident_raise(
         action="incident.raised",
         actor=reporter,
         obj=incident,
-        request=request,
         details={
             "reference": incident.reference,
             "risk": initial_risk,
@@ -259,7 +241,7 @@ def incident_raise(
         f"({incident.get_initial_risk_display().lower()} risk)"
     )
     url = reverse("incident_detail", args=[incident.pk])
-    if not _leads_only(organisation):
+    if not User.objects.of(organisation).dsl_and_deputies().exists():
         # Admins hear of it but cannot open it: they must appoint someone who can.
         title += ": nobody is DSL or deputy yet; appoint one to triage it"
         url = reverse("staff_list")
@@ -269,7 +251,7 @@ def incident_raise(
             kind="incidents.raised",
             obj=incident,
             stage="raised",
-            recipients=incident_leads(organisation),
+            recipients=list(User.objects.of(organisation).leads()),
             due_at=now,
             urgent=urgent,
             title=title,
@@ -303,7 +285,6 @@ def incident_triage(
     risk: str,
     next_action: str = "",
     next_action_due: dt.date | None = None,
-    request: HttpRequest | None = None,
 ) -> Incident:
     incident = _locked(incident)
     _open(incident)
@@ -327,9 +308,7 @@ def incident_triage(
             f" by {next_action_due:%-d %B %Y}." if next_action_due else "."
         )
     _entry(incident, kind=EntryKind.DECISION, text=text, by=by)
-    audit.record(
-        action="incident.triaged", actor=by, obj=incident, request=request, details={"risk": risk}
-    )
+    audit.record(action="incident.triaged", actor=by, obj=incident, details={"risk": risk})
     return incident
 
 
@@ -341,7 +320,6 @@ def incident_action_set(
     next_action: str,
     next_action_due: dt.date | None,
     risk: str,
-    request: HttpRequest | None = None,
 ) -> Incident:
     """The next thing to do and by when (and the risk as it now stands)."""
     incident = _locked(incident)
@@ -367,7 +345,6 @@ def incident_action_set(
         action="incident.action_set",
         actor=by,
         obj=incident,
-        request=request,
         details={"risk": risk, "due": str(next_action_due or "")},
     )
     return incident
@@ -382,7 +359,6 @@ def chronology_add(
     text: str,
     happened_at: dt.datetime,
     corrects: ChronologyEntry | None = None,
-    request: HttpRequest | None = None,
 ) -> ChronologyEntry:
     """A new line in the chronology. Nothing is edited: to correct an entry,
     add one that points at it, and both are shown together."""
@@ -401,7 +377,6 @@ def chronology_add(
         action="incident.entry_added",
         actor=by,
         obj=incident,
-        request=request,
         details={"entry": entry.pk, "kind": kind, "corrects": corrects.pk if corrects else None},
     )
     return entry
@@ -415,14 +390,12 @@ def evidence_add(
     name: str,
     data: bytes,
     description: str = "",
-    request: HttpRequest | None = None,
 ) -> Evidence:
     evidence = _evidence_save(incident, name=name, data=data, description=description, by=by)
     audit.record(
         action="incident.evidence_added",
         actor=by,
         obj=incident,
-        request=request,
         details={"evidence": evidence.pk, "sha256": evidence.sha256},
     )
     return evidence
@@ -439,7 +412,6 @@ def referral_add(
     reference: str = "",
     contact: str = "",
     chase_on: dt.date | None = None,
-    request: HttpRequest | None = None,
 ) -> Referral:
     incident = _locked(incident)
     _open(incident)
@@ -474,7 +446,6 @@ def referral_add(
         action="incident.referred",
         actor=by,
         obj=incident,
-        request=request,
         details={"referral": referral.pk, "agency": agency},
     )
     return referral
@@ -487,7 +458,6 @@ def referral_outcome_record(
     by: User,
     outcome: str,
     outcome_on: dt.date,
-    request: HttpRequest | None = None,
 ) -> Referral:
     """The agency's answer. Recorded once; stops the chase reminders."""
     referral = _locked_referral(referral)
@@ -510,7 +480,6 @@ def referral_outcome_record(
         action="incident.referral_outcome",
         actor=by,
         obj=referral.incident,
-        request=request,
         details={"referral": referral.pk},
     )
     return referral
@@ -523,7 +492,6 @@ def referral_chased(
     by: User,
     note: str,
     chase_on: dt.date,
-    request: HttpRequest | None = None,
 ) -> Referral:
     """The agency was chased; when to chase next."""
     referral = _locked_referral(referral)
@@ -540,7 +508,6 @@ def referral_chased(
         action="incident.referral_chased",
         actor=by,
         obj=referral.incident,
-        request=request,
         details={"referral": referral.pk},
     )
     return referral
@@ -554,7 +521,6 @@ def ico_decision_record(
     decision: str,
     reference: str = "",
     reason: str = "",
-    request: HttpRequest | None = None,
 ) -> Incident:
     """Reported to the ICO (with its reference) or not reportable (with why).
     Either stops the 72-hour reminders."""
@@ -587,7 +553,6 @@ def ico_decision_record(
         action="incident.ico_decision",
         actor=by,
         obj=incident,
-        request=request,
         details={"decision": decision, "late": late},
     )
     return incident
@@ -611,7 +576,6 @@ def incident_close(
     no_referral_rationale: str = "",
     parents_informed: bool,
     parents_not_informed_reason: str = "",
-    request: HttpRequest | None = None,
 ) -> Incident:
     """Close with an outcome; with a rationale when nothing was referred. Where
     the organisation asks for a second sign-off, this proposes the closure and
@@ -646,7 +610,7 @@ def incident_close(
         text += " Parents or carers were informed."
     else:
         text += f" Parents or carers were not informed: {parents_not_informed_reason}"
-    others = [lead for lead in _leads_only(incident.organisation) if lead.pk != by.pk]
+    others = list(User.objects.of(incident.organisation).dsl_and_deputies().exclude(pk=by.pk))
     if signoff_needed(incident, by, parents_informed):
         if not others:
             raise ValidationError(
@@ -675,12 +639,12 @@ def incident_close(
     incident._history_user = by
     incident.save()
     _entry(incident, kind=EntryKind.DECISION, text=text, by=by)
-    audit.record(action=action, actor=by, obj=incident, request=request)
+    audit.record(action=action, actor=by, obj=incident)
     return incident
 
 
 @transaction.atomic
-def incident_signoff(*, incident: Incident, by: User, request: HttpRequest | None = None) -> None:
+def incident_signoff(*, incident: Incident, by: User) -> None:
     """A second DSL or deputy agrees the closure."""
     incident = _locked(incident)
     if not incident.awaiting_signoff:
@@ -698,13 +662,11 @@ def incident_signoff(*, incident: Incident, by: User, request: HttpRequest | Non
         by=by,
         text=f"Closure signed off by {by.full_name}; the incident is closed.",
     )
-    audit.record(action="incident.signed_off", actor=by, obj=incident, request=request)
+    audit.record(action="incident.signed_off", actor=by, obj=incident)
 
 
 @transaction.atomic
-def incident_signoff_decline(
-    *, incident: Incident, by: User, reason: str, request: HttpRequest | None = None
-) -> None:
+def incident_signoff_decline(*, incident: Incident, by: User, reason: str) -> None:
     """The second DSL disagrees, or the proposer withdraws: the incident stays
     open, with why."""
     incident = _locked(incident)
@@ -720,13 +682,11 @@ def incident_signoff_decline(
     _entry(
         incident, kind=EntryKind.DECISION, by=by, text=f"Closure {verb} by {by.full_name}: {reason}"
     )
-    audit.record(action="incident.signoff_declined", actor=by, obj=incident, request=request)
+    audit.record(action="incident.signoff_declined", actor=by, obj=incident)
 
 
 @transaction.atomic
-def incident_access_grant(
-    *, incident: Incident, staff: User, by: User, request: HttpRequest | None = None
-) -> None:
+def incident_access_grant(*, incident: Incident, staff: User, by: User) -> None:
     """Let one named member of staff see this one incident and add to it.
     Directors and admins are not offered: they see counts, never cases."""
     if (
@@ -748,15 +708,12 @@ def incident_access_grant(
         action="incident.access_granted",
         actor=by,
         obj=incident,
-        request=request,
         details={"staff": staff.pk},
     )
 
 
 @transaction.atomic
-def incident_access_revoke(
-    *, incident: Incident, staff: User, by: User, request: HttpRequest | None = None
-) -> None:
+def incident_access_revoke(*, incident: Incident, staff: User, by: User) -> None:
     if not staff.has_perm("incidents.view_incident", incident):
         raise ValidationError(f"{staff.full_name} has no access to end.")
     remove_perm("view_incident", staff, incident)
@@ -770,6 +727,5 @@ def incident_access_revoke(
         action="incident.access_revoked",
         actor=by,
         obj=incident,
-        request=request,
         details={"staff": staff.pk},
     )

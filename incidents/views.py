@@ -59,7 +59,6 @@ def _read(request: HttpRequest, incident: Incident, page: str) -> None:
         action="incident.viewed",
         actor=request.user,
         obj=incident,
-        request=request,
         details={"page": page},
     )
 
@@ -127,9 +126,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     if not leads_incidents(user):
         # Staff see the concerns they raised, and any incident shared with them.
-        audit.record(
-            action="incident.list_viewed", actor=user, request=request, details={"list": "own"}
-        )
+        audit.record(action="incident.list_viewed", actor=user, details={"list": "own"})
         return render(
             request,
             "incidents/incident_list_staff.html",
@@ -161,7 +158,6 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     audit.record(
         action="incident.list_viewed",
         actor=user,
-        request=request,
         details={key: value for key, value in filters.items() if value},
     )
     return render(
@@ -198,7 +194,7 @@ def incident_counts(request: HttpRequest) -> HttpResponse:
         ),
         older=Count("pk", filter=Q(reported_at__lt=now - dt.timedelta(days=30))),
     )
-    audit.record(action="incident.counts_viewed", actor=request.user, request=request)
+    audit.record(action="incident.counts_viewed", actor=request.user)
     return render(
         request,
         "incidents/incident_counts.html",
@@ -235,7 +231,6 @@ def incident_new(request: HttpRequest) -> HttpResponse:
             incident = services.incident_raise(
                 reporter=request.user,
                 children=list(data.pop("children", [])),
-                request=request,
                 evidence=(upload.name, upload.read()) if upload else None,
                 **data,
             )
@@ -252,7 +247,6 @@ def incident_raised(request: HttpRequest, pk: int) -> HttpResponse:
         action="incident.summary_viewed",
         actor=request.user,
         obj=incident,
-        request=request,
         details={"page": "raised"},
     )
     return render(request, "incidents/incident_raised.html", {"incident": incident})
@@ -269,7 +263,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         incident = get_incident_for_user(user, pk, "view")
     except Http404:
         incident = get_reported_incident_for_user(user, pk)  # 404 when not theirs either
-        audit.record(action="incident.summary_viewed", actor=user, obj=incident, request=request)
+        audit.record(action="incident.summary_viewed", actor=user, obj=incident)
         return render(request, "incidents/incident_summary.html", {"incident": incident})
     _read(request, incident, "detail")
     entries = list(
@@ -313,9 +307,7 @@ def incident_triage(request: HttpRequest, pk: int) -> HttpResponse:
         title="Triage",
         page="triage",
         intro="Decide how serious this is and what happens next.",
-        call=lambda data: services.incident_triage(
-            incident=incident, by=request.user, request=request, **data
-        ),
+        call=lambda data: services.incident_triage(incident=incident, by=request.user, **data),
         done="Triaged.",
     )
 
@@ -337,9 +329,7 @@ def incident_action(request: HttpRequest, pk: int) -> HttpResponse:
         title="Set the next action",
         page="action",
         intro="What happens next, by when, and the risk as it stands.",
-        call=lambda data: services.incident_action_set(
-            incident=incident, by=request.user, request=request, **data
-        ),
+        call=lambda data: services.incident_action_set(incident=incident, by=request.user, **data),
         done="Next action recorded.",
     )
 
@@ -356,9 +346,7 @@ def entry_add(request: HttpRequest, pk: int) -> HttpResponse:
         page="entry",
         intro="Entries are never changed or deleted. To correct one, add an entry "
         "that corrects it: both are kept and shown together.",
-        call=lambda data: services.chronology_add(
-            incident=incident, by=request.user, request=request, **data
-        ),
+        call=lambda data: services.chronology_add(incident=incident, by=request.user, **data),
         done="Added to the chronology.",
     )
 
@@ -375,9 +363,7 @@ def referral_add(request: HttpRequest, pk: int) -> HttpResponse:
         title="Record a referral",
         page="referral",
         intro="Who you referred to, when, and their reference.",
-        call=lambda data: services.referral_add(
-            incident=incident, by=request.user, request=request, **data
-        ),
+        call=lambda data: services.referral_add(incident=incident, by=request.user, **data),
         done="Referral recorded.",
     )
 
@@ -394,7 +380,7 @@ def referral_outcome(request: HttpRequest, pk: int) -> HttpResponse:
         page="referral_outcome",
         intro="Recording the outcome stops the chase reminders.",
         call=lambda data: services.referral_outcome_record(
-            referral=referral, by=request.user, request=request, **data
+            referral=referral, by=request.user, **data
         ),
         done="Outcome recorded.",
     )
@@ -410,9 +396,7 @@ def referral_chase(request: HttpRequest, pk: int) -> HttpResponse:
         title=f"Chase the {referral.agency_name} referral",
         page="referral_chase",
         intro="Record the chase and when to chase again.",
-        call=lambda data: services.referral_chased(
-            referral=referral, by=request.user, request=request, **data
-        ),
+        call=lambda data: services.referral_chased(referral=referral, by=request.user, **data),
         done="Chase recorded.",
     )
 
@@ -427,9 +411,7 @@ def incident_close(request: HttpRequest, pk: int) -> HttpResponse:
         title="Close the incident",
         page="close",
         intro="An outcome is required; when nothing was referred, so is the reason.",
-        call=lambda data: services.incident_close(
-            incident=incident, by=request.user, request=request, **data
-        ),
+        call=lambda data: services.incident_close(incident=incident, by=request.user, **data),
         done="Incident closed, or sent for a second sign-off where your organisation asks for one.",
         button="Close the incident",
     )
@@ -439,7 +421,7 @@ def incident_close(request: HttpRequest, pk: int) -> HttpResponse:
 def incident_signoff(request: HttpRequest, pk: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, pk, "manage")
     try:
-        services.incident_signoff(incident=incident, by=request.user, request=request)
+        services.incident_signoff(incident=incident, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -458,7 +440,7 @@ def incident_signoff_decline(request: HttpRequest, pk: int) -> HttpResponse:
         page="signoff_decline",
         intro="The closure is not signed off; say why.",
         call=lambda data: services.incident_signoff_decline(
-            incident=incident, by=request.user, request=request, **data
+            incident=incident, by=request.user, **data
         ),
         done="The incident stays open.",
     )
@@ -475,9 +457,7 @@ def ico_record(request: HttpRequest, pk: int) -> HttpResponse:
         page="ico",
         intro="Within 72 hours of becoming aware of a personal data breach: report "
         "it to the ICO, or record why it is not reportable.",
-        call=lambda data: services.ico_decision_record(
-            incident=incident, by=request.user, request=request, **data
-        ),
+        call=lambda data: services.ico_decision_record(incident=incident, by=request.user, **data),
         done="ICO decision recorded.",
     )
 
@@ -491,7 +471,6 @@ def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
         return services.evidence_add(
             incident=incident,
             by=request.user,
-            request=request,
             name=upload.name,
             data=upload.read(),
             description=data["description"],
@@ -518,7 +497,6 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
         action="incident.evidence_downloaded",
         actor=request.user,
         obj=evidence.incident,
-        request=request,
         details={"evidence": evidence.pk},
     )
     response = FileResponse(
@@ -549,7 +527,7 @@ def incident_access(request: HttpRequest, pk: int) -> HttpResponse:
         intro="The person you choose can read this incident's whole record and add "
         "to its chronology, but not triage, refer or close it.",
         call=lambda data: services.incident_access_grant(
-            incident=incident, by=request.user, request=request, **data
+            incident=incident, by=request.user, **data
         ),
         done="Access given.",
         button="Give access",
@@ -563,9 +541,7 @@ def incident_access_revoke(request: HttpRequest, pk: int, staff_pk: int) -> Http
     if staff is None:
         raise Http404
     try:
-        services.incident_access_revoke(
-            incident=incident, staff=staff, by=request.user, request=request
-        )
+        services.incident_access_revoke(incident=incident, staff=staff, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -583,7 +559,7 @@ def incident_settings(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         services.incident_settings_update(
-            organisation=user.organisation, by=user, request=request, **form.cleaned_data
+            organisation=user.organisation, by=user, **form.cleaned_data
         )
         messages.success(request, "Incident settings saved.")
         return redirect("incident_list" if leads_incidents(user) else "home")
@@ -603,7 +579,7 @@ def _child_for_chronology(request: HttpRequest, pk: int) -> Child:
 
 def child_chronology(request: HttpRequest, pk: int) -> HttpResponse:
     child = _child_for_chronology(request, pk)
-    audit.record(action="child.chronology_viewed", actor=request.user, obj=child, request=request)
+    audit.record(action="child.chronology_viewed", actor=request.user, obj=child)
     return render(
         request,
         "incidents/child_chronology.html",
@@ -622,7 +598,6 @@ def child_chronology_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         action="child.chronology_exported",
         actor=request.user,
         obj=child,
-        request=request,
         details={"items": len(items)},
     )
     content = render_child_chronology_pdf(
@@ -639,12 +614,9 @@ def child_section(request: HttpRequest, child: Child) -> SafeString:
     incidents = None
     if leads_incidents(request.user):
         incidents = list(incidents_visible_to(request.user).filter(children=child))
-        audit.record(
-            action="child.incidents_listed", actor=request.user, obj=child, request=request
-        )
+        audit.record(action="child.incidents_listed", actor=request.user, obj=child)
     # A rendered template is already a SafeString: no mark_safe needed.
     return render_to_string(
         "incidents/child_section.html",
         {"child": child, "incidents": incidents},
-        request=request,
     )

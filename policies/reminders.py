@@ -28,9 +28,7 @@ def reviews_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[Due
     """To the owner and the directors at 60, 30 and 7 days, on the day, and
     weekly while overdue."""
     tz = zoneinfo.ZoneInfo(organisation.timezone)
-    directors = list(
-        User.objects.filter(organisation=organisation, role=Role.DIRECTOR, is_active=True)
-    )
+    directors = list(User.objects.of(organisation).active().filter(role=Role.DIRECTOR))
     for policy in _policies(organisation):
         state = policy_state(policy, now.astimezone(tz).date())
         if state.review_due is None:

@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
-from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import Organisation, User
@@ -102,7 +101,6 @@ def policy_create(
     review_interval_months: int | None = None,
     audience_roles: list[str] | None = None,
     audience_parents: bool = False,
-    request: HttpRequest | None = None,
 ) -> PolicyVersion:
     """A new policy with its first draft (v1), to be approved."""
     policy = Policy.objects.create(
@@ -115,12 +113,12 @@ def policy_create(
         audience_parents=audience_parents,
     )
     draft = PolicyVersion.objects.create(policy=policy, label="v1", body=body, created_by=by)
-    audit.record(action="policy.created", actor=by, obj=policy, request=request)
+    audit.record(action="policy.created", actor=by, obj=policy)
     return draft
 
 
 @transaction.atomic
-def draft_start(*, policy: Policy, by: User, request: HttpRequest | None = None) -> PolicyVersion:
+def draft_start(*, policy: Policy, by: User) -> PolicyVersion:
     """Start a review: a draft copied from the current version."""
     state = policy_state(policy)
     if state.draft is not None:
@@ -137,7 +135,6 @@ def draft_start(*, policy: Policy, by: User, request: HttpRequest | None = None)
         action="policy.draft_started",
         actor=by,
         obj=policy,
-        request=request,
         details={"version": draft.label},
     )
     return draft
@@ -150,7 +147,6 @@ def draft_update(
     by: User,
     body: str,
     change_summary: str,
-    request: HttpRequest | None = None,
 ) -> PolicyVersion:
     draft = _locked_draft(draft)
     draft.body = body
@@ -160,7 +156,6 @@ def draft_update(
         action="policy.draft_changed",
         actor=by,
         obj=draft.policy,
-        request=request,
         details={"version": draft.label},
     )
     return draft
@@ -177,7 +172,6 @@ def version_approve(
     effective_from: dt.date | None = None,
     review_due: dt.date | None = None,
     shown_sha256: str = "",
-    request: HttpRequest | None = None,
 ) -> PolicyVersion:
     """Approve and publish a draft; the version before it becomes superseded.
 
@@ -224,7 +218,6 @@ def version_approve(
         action="policy.approved",
         actor=by,
         obj=draft.policy,
-        request=request,
         details={
             "version": draft.label,
             "approved_on": approved_on.isoformat(),
@@ -242,7 +235,6 @@ def review_without_changes(
     by: User,
     reviewed_on: dt.date,
     notes: str = "",
-    request: HttpRequest | None = None,
 ) -> PolicyReview:
     state = policy_state(policy)
     if state.current is None:
@@ -261,16 +253,13 @@ def review_without_changes(
         action="policy.reviewed_no_changes",
         actor=by,
         obj=policy,
-        request=request,
         details={"version": state.current.label, "next_review_due": str(review.next_review_due)},
     )
     return review
 
 
 @transaction.atomic
-def acknowledge(
-    *, version: PolicyVersion, user: User, request: HttpRequest | None = None
-) -> Acknowledgement:
+def acknowledge(*, version: PolicyVersion, user: User) -> Acknowledgement:
     """Record that a member of staff read this exact version (once)."""
     if version.status != VersionStatus.APPROVED:
         raise ValidationError("Only an approved version can be acknowledged.")
@@ -280,7 +269,6 @@ def acknowledge(
             action="policy.acknowledged",
             actor=user,
             obj=version.policy,
-            request=request,
             details={"version": version.label, "sha256": version.content_sha256},
         )
     return ack
@@ -301,7 +289,6 @@ def policy_import(
     review_interval_months: int | None,
     filename: str = "",
     data: bytes = b"",
-    request: HttpRequest | None = None,
 ) -> PolicyVersion:
     """An existing document, confirmed by a person, as an approved version."""
     draft = policy_create(
@@ -311,7 +298,6 @@ def policy_import(
         category=category,
         body=body,
         review_interval_months=review_interval_months,
-        request=request,
     )
     if label != "v1":
         draft.label = label
@@ -322,7 +308,6 @@ def policy_import(
         action="policy.imported",
         actor=by,
         obj=draft.policy,
-        request=request,
         details={"file": filename[:200], "version": label},
     )
     return version_approve(
@@ -331,5 +316,4 @@ def policy_import(
         approved_on=approved_on,
         approved_by_name=approved_by_name or "As stated in the imported document",
         review_due=review_due,
-        request=request,
     )

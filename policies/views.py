@@ -93,7 +93,6 @@ def policy_create(request: HttpRequest) -> HttpResponse:
         draft = services.policy_create(
             organisation=request.user.organisation,
             by=request.user,
-            request=request,
             **form.cleaned_data,
         )
         messages.success(request, "Draft saved. Approve it to publish it.")
@@ -105,7 +104,7 @@ def policy_create(request: HttpRequest) -> HttpResponse:
 def draft_start(request: HttpRequest, pk: int) -> HttpResponse:
     policy = get_policy_for_user(request.user, pk, "change")
     try:
-        draft = services.draft_start(policy=policy, by=request.user, request=request)
+        draft = services.draft_start(policy=policy, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("policy_detail", pk=policy.pk)
@@ -120,7 +119,7 @@ def draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None, initial={"body": draft.body, "change_summary": draft.change_summary}
     )
     if request.method == "POST" and form.is_valid():
-        services.draft_update(draft=draft, by=request.user, request=request, **form.cleaned_data)
+        services.draft_update(draft=draft, by=request.user, **form.cleaned_data)
         messages.success(request, f"Draft {draft.label} saved.")
         return redirect("policy_detail", pk=draft.policy_id)
     return render(request, "policies/draft_form.html", {"form": form, "draft": draft})
@@ -133,9 +132,7 @@ def version_approve(request: HttpRequest, pk: int) -> HttpResponse:
     form = ApproveForm(request.POST or None, initial={"shown_sha256": draft.content_hash()})
     if request.method == "POST" and form.is_valid():
         try:
-            services.version_approve(
-                draft=draft, by=request.user, request=request, **form.cleaned_data
-            )
+            services.version_approve(draft=draft, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -152,7 +149,7 @@ def policy_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             review = services.review_without_changes(
-                policy=policy, by=request.user, request=request, **form.cleaned_data
+                policy=policy, by=request.user, **form.cleaned_data
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -173,7 +170,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def version_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     version = get_version_for_user(request.user, pk, "view")
     try:
-        services.acknowledge(version=version, user=request.user, request=request)
+        services.acknowledge(version=version, user=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -228,7 +225,6 @@ def version_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         action="policy.pdf_downloaded",
         actor=request.user,
         obj=version.policy,
-        request=request,
         details={"version": version.label},
     )
     return pdf_response(
@@ -347,7 +343,6 @@ def _import_confirm(request: HttpRequest) -> HttpResponse:
             body=found.body,
             filename=pending["name"],
             data=data,
-            request=request,
             **fields,
         )
     except ValidationError as error:

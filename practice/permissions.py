@@ -5,10 +5,10 @@ registers and attests their own work devices (admins for anyone)."""
 from django.db.models import QuerySet
 from django.http import Http404
 
-from accounts.models import Role, User
+from accounts.models import LEAD_ROLES, Role, User
 from practice.models import OnlineAccount, Platform, RecurringTask, WorkDevice
 
-KEEPERS = frozenset({Role.ADMIN, Role.DSL, Role.DEPUTY_DSL})
+KEEPERS = frozenset({Role.ADMIN, *LEAD_ROLES})
 
 
 def keeps_registers(user: User) -> bool:

@@ -16,7 +16,7 @@ from practice.services import tasks_ensure
 
 
 def _keepers(organisation: Organisation) -> list[User]:
-    return list(User.objects.filter(organisation=organisation, role__in=KEEPERS, is_active=True))
+    return list(User.objects.of(organisation).active().filter(role__in=KEEPERS))
 
 
 @REMINDERS.register

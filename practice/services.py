@@ -6,10 +6,9 @@ import datetime as dt
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import Organisation, User
+from accounts.models import Organisation, Role, User
 from audit import services as audit
 from practice.models import (
     DeviceAttestation,
@@ -47,7 +46,6 @@ def platform_add(
     by: User,
     approved: bool = False,
     notes: str = "",
-    request: HttpRequest | None = None,
 ) -> Platform:
     if Platform.objects.filter(organisation=organisation, name__iexact=name.strip()).exists():
         raise ValidationError({"name": "That platform is on the register already."})
@@ -60,16 +58,13 @@ def platform_add(
         action="practice.platform_added",
         actor=by,
         obj=platform,
-        request=request,
         details={"name": platform.name, "approved": approved},
     )
     return platform
 
 
 @transaction.atomic
-def platform_approval_set(
-    *, platform: Platform, approved: bool, by: User, request: HttpRequest | None = None
-) -> Platform:
+def platform_approval_set(*, platform: Platform, approved: bool, by: User) -> Platform:
     if approved and platform.current_assessment() is None:
         raise ValidationError("Record a current risk assessment before approving the platform.")
     platform.approved = approved
@@ -79,7 +74,6 @@ def platform_approval_set(
         action="practice.platform_approval",
         actor=by,
         obj=platform,
-        request=request,
         details={"approved": approved},
     )
     return platform
@@ -93,7 +87,6 @@ def platform_assess(
     assessed_on: dt.date,
     summary: str,
     review_due: dt.date | None = None,
-    request: HttpRequest | None = None,
 ) -> PlatformAssessment:
     if assessed_on > timezone.localdate():
         raise ValidationError({"assessed_on": "The assessment date cannot be in the future."})
@@ -116,7 +109,6 @@ def platform_assess(
         action="practice.platform_assessed",
         actor=by,
         obj=platform,
-        request=request,
         details={"review_due": str(review_due)},
     )
     return assessment
@@ -137,9 +129,7 @@ def devices_for(staff: User, today: dt.date | None = None) -> list[WorkDevice]:
 
 
 @transaction.atomic
-def device_register(
-    *, staff: User, description: str, by: User, request: HttpRequest | None = None
-) -> WorkDevice:
+def device_register(*, staff: User, description: str, by: User) -> WorkDevice:
     if not description.strip():
         raise ValidationError({"description": "Describe the device, e.g. 'Work mobile, Samsung'."})
     device = WorkDevice.objects.create(
@@ -149,7 +139,6 @@ def device_register(
         action="practice.device_registered",
         actor=by,
         obj=device,
-        request=request,
         details={"staff": staff.pk},
     )
     return device
@@ -162,7 +151,6 @@ def device_attest(
     by: User,
     password_protected: bool,
     kept_from_others: bool,
-    request: HttpRequest | None = None,
 ) -> DeviceAttestation:
     if not (password_protected and kept_from_others):
         raise ValidationError(
@@ -176,7 +164,7 @@ def device_attest(
         password_protected=True,
         kept_from_others=True,
     )
-    audit.record(action="practice.device_attested", actor=by, obj=device, request=request)
+    audit.record(action="practice.device_attested", actor=by, obj=device)
     return attestation
 
 
@@ -185,7 +173,6 @@ def practice_settings_update(
     *,
     organisation: Organisation,
     by: User,
-    request: HttpRequest | None = None,
     **fields: object,
 ) -> PracticeSettings:
     settings, _ = PracticeSettings.objects.get_or_create(organisation=organisation)
@@ -197,7 +184,6 @@ def practice_settings_update(
         action="practice.settings_changed",
         actor=by,
         obj=settings,
-        request=request,
         details={name: str(value) for name, value in fields.items()},
     )
     return settings
@@ -218,7 +204,6 @@ def account_save(
     monitors: list[User],
     advice_on: dt.date | None = None,
     account: OnlineAccount | None = None,
-    request: HttpRequest | None = None,
 ) -> OnlineAccount:
     """Add or update an account. Fewer than two holders or monitors is allowed
     (the register must say how things are) but flagged and reminded."""
@@ -238,7 +223,6 @@ def account_save(
         action="practice.account_saved",
         actor=by,
         obj=account,
-        request=request,
         details={"holders": len(holders), "monitors": len(monitors)},
     )
     return account
@@ -255,10 +239,8 @@ DEFAULT_TASKS = [
 def tasks_ensure(*, organisation: Organisation) -> list[RecurringTask]:
     """The tasks the policies ask every organisation for, owned by its DSL (or an
     admin), due a month from when they first appear."""
-    owner = (
-        User.objects.filter(organisation=organisation, is_active=True, role="dsl").first()
-        or User.objects.filter(organisation=organisation, is_active=True, role="admin").first()
-    )
+    leads = sorted(User.objects.of(organisation).leads(), key=lambda lead: lead.role != Role.DSL)
+    owner = leads[0] if leads else None
     if owner is None:
         return list(RecurringTask.objects.filter(organisation=organisation))
     for title in DEFAULT_TASKS:
@@ -284,7 +266,6 @@ def task_complete(
     by: User,
     done_on: dt.date,
     evidence: str,
-    request: HttpRequest | None = None,
 ) -> TaskCompletion:
     """Done, with what shows it; the next one falls due a cycle later."""
     task = RecurringTask.objects.select_for_update().get(pk=task.pk)
@@ -307,7 +288,6 @@ def task_complete(
         action="practice.task_done",
         actor=by,
         obj=task,
-        request=request,
         details={"next_due": str(task.next_due)},
     )
     return completion

@@ -86,7 +86,6 @@ def platform_add(request: HttpRequest) -> HttpResponse:
             services.platform_add(
                 organisation=request.user.organisation,
                 by=request.user,
-                request=request,
                 **form.cleaned_data,
             )
         except ValidationError as error:
@@ -110,9 +109,7 @@ def platform_assess(request: HttpRequest, pk: int) -> HttpResponse:
     form = AssessmentForm(request.POST or None, initial={"assessed_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
-            services.platform_assess(
-                platform=platform, by=request.user, request=request, **form.cleaned_data
-            )
+            services.platform_assess(platform=platform, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             _errors(form, error)
         else:
@@ -135,9 +132,7 @@ def platform_approval(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     approve = request.POST.get("approved") == "1"
     try:
-        services.platform_approval_set(
-            platform=platform, approved=approve, by=request.user, request=request
-        )
+        services.platform_approval_set(platform=platform, approved=approve, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -149,9 +144,7 @@ def device_add(request: HttpRequest) -> HttpResponse:
     form = DeviceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.device_register(
-                staff=request.user, by=request.user, request=request, **form.cleaned_data
-            )
+            services.device_register(staff=request.user, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             _errors(form, error)
         else:
@@ -171,9 +164,7 @@ def device_attest(request: HttpRequest, pk: int) -> HttpResponse:
     form = AttestationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.device_attest(
-                device=device, by=request.user, request=request, **form.cleaned_data
-            )
+            services.device_attest(device=device, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             _errors(form, error)
         else:
@@ -201,7 +192,6 @@ def practice_settings(request: HttpRequest) -> HttpResponse:
         services.practice_settings_update(
             organisation=request.user.organisation,
             by=request.user,
-            request=request,
             **form.cleaned_data,
         )
         messages.success(request, "Contact log rules saved.")
@@ -241,7 +231,6 @@ def account_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 organisation=request.user.organisation,
                 by=request.user,
                 account=account,
-                request=request,
                 platform=data["platform"],
                 handle=data["handle"],
                 privacy=data["privacy"],
@@ -270,7 +259,7 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
     form = TaskDoneForm(request.POST or None, initial={"done_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
-            services.task_complete(task=task, by=request.user, request=request, **form.cleaned_data)
+            services.task_complete(task=task, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             _errors(form, error)
         else:

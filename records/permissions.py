@@ -7,16 +7,16 @@ always a 404, never a 403 that would confirm it exists.
 from django.db.models import QuerySet
 from django.http import Http404
 
-from accounts.models import Role, User
+from accounts.models import LEAD_ROLES, Role, User
 from records.models import LegalHold, RetentionReview, SubjectAccessRequest
 
-RECORDS_LEADS = frozenset({Role.ADMIN, Role.DSL, Role.DEPUTY_DSL})
+RECORDS_MANAGERS = frozenset({Role.ADMIN, *LEAD_ROLES})
 
 
 def manages_records(user: User) -> bool:
     """Admins (most records) and the DSL and deputies (safeguarding records):
     retention reviews, legal holds and subject access requests."""
-    return user.is_authenticated and user.is_active and user.role in RECORDS_LEADS
+    return user.is_authenticated and user.is_active and user.role in RECORDS_MANAGERS
 
 
 def retention_reviews_visible_to(user: User) -> QuerySet[RetentionReview]:

@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Organisation, Role, User
+from accounts.models import LEAD_ROLES, Organisation, Role, User
 from audit import services as audit
 from children.models import Child
 from common import erasure
@@ -122,7 +121,6 @@ def retention_rule_set(
     kind: str,
     months: int,
     by: User,
-    request: HttpRequest | None = None,
 ) -> RetentionRule:
     record_kind = kind_for(kind)
     if not 1 <= months <= 1200:
@@ -138,7 +136,6 @@ def retention_rule_set(
         action="retention.rule_changed",
         actor=by,
         obj=rule,
-        request=request,
         details={"kind": record_kind.code, "from": before, "to": months},
     )
     return rule
@@ -186,7 +183,6 @@ def legal_hold_place(
     incident_id: int | None = None,
     incident_reference: str = "",
     until: dt.date | None = None,
-    request: HttpRequest | None = None,
 ) -> LegalHold:
     if not reason.strip():
         raise ValidationError({"reason": "Say why the records must be kept."})
@@ -211,7 +207,6 @@ def legal_hold_place(
         action="retention.hold_placed",
         actor=by,
         obj=hold,
-        request=request,
         details={"scope": scope, "covers": hold.covers},
     )
     return hold
@@ -220,13 +215,11 @@ def legal_hold_place(
 def may_release(user: User, hold: LegalHold) -> bool:
     """Whoever placed a hold, or the DSL and deputies: an admin cannot lift a
     hold the DSL placed on a child's safeguarding records."""
-    return user.pk == hold.placed_by_id or user.role in {Role.DSL, Role.DEPUTY_DSL}
+    return user.pk == hold.placed_by_id or user.role in LEAD_ROLES
 
 
 @transaction.atomic
-def legal_hold_release(
-    *, hold: LegalHold, reason: str, by: User, request: HttpRequest | None = None
-) -> LegalHold:
+def legal_hold_release(*, hold: LegalHold, reason: str, by: User) -> LegalHold:
     if not may_release(by, hold):
         raise ValidationError("Only whoever placed the hold, or the DSL, can release it.")
     if hold.released_at is not None:
@@ -235,7 +228,7 @@ def legal_hold_release(
         raise ValidationError({"reason": "Say why the hold can end."})
     hold.released_at, hold.released_by, hold.release_reason = timezone.now(), by, reason
     hold.save()
-    audit.record(action="retention.hold_released", actor=by, obj=hold, request=request)
+    audit.record(action="retention.hold_released", actor=by, obj=hold)
     return hold
 
 
@@ -289,12 +282,12 @@ def queue_reviews(*, organisation: Organisation, today: dt.date | None = None) -
 
 def reviewers(organisation: Organisation, kind: RecordKind) -> list[User]:
     """The DSL and deputies review safeguarding records; admins review the rest."""
-    roles = [Role.DSL, Role.DEPUTY_DSL] if kind.safeguarding else [Role.ADMIN]
-    return list(User.objects.filter(organisation=organisation, role__in=roles, is_active=True))
+    people = User.objects.of(organisation)
+    return list(people.dsl_and_deputies() if kind.safeguarding else people.admins())
 
 
 def may_review(user: User, kind: RecordKind) -> bool:
-    roles = {Role.DSL, Role.DEPUTY_DSL} if kind.safeguarding else {Role.ADMIN}
+    roles = LEAD_ROLES if kind.safeguarding else {Role.ADMIN}
     return user.is_active and user.role in roles
 
 
@@ -365,7 +358,6 @@ def review_keep(
     by: User,
     reason: str,
     keep_until: dt.date,
-    request: HttpRequest | None = None,
 ) -> RetentionReview:
     review, kind = _open_review(review)
     if not may_review(by, kind):
@@ -385,7 +377,6 @@ def review_keep(
         action="retention.kept",
         actor=by,
         obj=review,
-        request=request,
         details={"record": review.description, "until": str(keep_until)},
     )
     return review
@@ -402,9 +393,7 @@ def _refuse_if_held(review: RetentionReview, kind: RecordKind) -> None:
 
 
 @transaction.atomic
-def review_anonymise(
-    *, review: RetentionReview, by: User, reason: str, request: HttpRequest | None = None
-) -> RetentionReview:
+def review_anonymise(*, review: RetentionReview, by: User, reason: str) -> RetentionReview:
     review, kind = _open_review(review)
     if not may_review(by, kind):
         raise ValidationError("Only the record's reviewers can decide.")
@@ -428,16 +417,13 @@ def review_anonymise(
         action="retention.anonymised",
         actor=by,
         obj=review,
-        request=request,
         details={"record": review.description},
     )
     return review
 
 
 @transaction.atomic
-def review_delete(
-    *, review: RetentionReview, by: User, reason: str, request: HttpRequest | None = None
-) -> RetentionReview:
+def review_delete(*, review: RetentionReview, by: User, reason: str) -> RetentionReview:
     """Delete, or for a safeguarding record ask a second person to confirm."""
     review, kind = _open_review(review)
     if not may_review(by, kind):
@@ -458,7 +444,6 @@ def review_delete(
             action="retention.delete_requested",
             actor=by,
             obj=review,
-            request=request,
             details={"record": review.description},
         )
         others = [person for person in reviewers(review.organisation, kind) if person.pk != by.pk]
@@ -475,13 +460,11 @@ def review_delete(
             ),
         )
         return review
-    return _delete_now(review, kind, by, request)
+    return _delete_now(review, kind, by)
 
 
 @transaction.atomic
-def review_delete_confirm(
-    *, review: RetentionReview, by: User, request: HttpRequest | None = None
-) -> RetentionReview:
+def review_delete_confirm(*, review: RetentionReview, by: User) -> RetentionReview:
     review, kind = _open_review(review)
     if not review.awaiting_confirmation:
         raise ValidationError("No deletion is waiting for confirmation.")
@@ -490,13 +473,11 @@ def review_delete_confirm(
     if by.pk == review.decided_by_id:
         raise ValidationError("A second person must confirm a deletion.")
     _refuse_if_held(review, kind)  # a hold placed since the request still wins
-    return _delete_now(review, kind, by, request)
+    return _delete_now(review, kind, by)
 
 
 @transaction.atomic
-def review_delete_decline(
-    *, review: RetentionReview, by: User, reason: str, request: HttpRequest | None = None
-) -> RetentionReview:
+def review_delete_decline(*, review: RetentionReview, by: User, reason: str) -> RetentionReview:
     """The second person disagrees: the review is open again, with why."""
     review, kind = _open_review(review)
     if not review.awaiting_confirmation:
@@ -509,7 +490,6 @@ def review_delete_decline(
         action="retention.delete_declined",
         actor=by,
         obj=review,
-        request=request,
         details={
             "record": review.description,
             "requested_by": review.decided_by_id,
@@ -522,9 +502,7 @@ def review_delete_decline(
     return review
 
 
-def _delete_now(
-    review: RetentionReview, kind: RecordKind, by: User, request: HttpRequest | None
-) -> RetentionReview:
+def _delete_now(review: RetentionReview, kind: RecordKind, by: User) -> RetentionReview:
     obj = _locate(review, kind)
     deleted = "nothing: the record was gone already"
     if obj is not None:
@@ -538,7 +516,6 @@ def _delete_now(
         action="retention.deleted",
         actor=by,
         obj=review,
-        request=request,
         details={
             "record": review.description,
             "deleted": deleted,

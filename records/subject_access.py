@@ -23,17 +23,17 @@ from django.core import serializers
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from accounts.models import Organisation, Role, User
+from accounts.models import Organisation, User
 from audit import services as audit
 from children.models import Child, Guardian
 from common.registry import SUBJECT_ACCESS_SOURCES
 from notices.engine import DueItem, local_midnight, stage_for
 from records.models import SubjectAccessRequest
+from records.permissions import RECORDS_MANAGERS
 
 # Documents apps add to an export: fn(child=..., guardian=...) -> [(path, bytes)]
 Documents = Callable[..., list[tuple[str, bytes]]]
@@ -72,7 +72,6 @@ def sar_record(
     child: Child | None = None,
     guardian: Guardian | None = None,
     notes: str = "",
-    request: HttpRequest | None = None,
 ) -> SubjectAccessRequest:
     if (child is None) == (guardian is None):
         raise ValidationError("Choose the child or the parent or carer the request is about.")
@@ -97,32 +96,23 @@ def sar_record(
         action="sar.recorded",
         actor=by,
         obj=sar,
-        request=request,
         details={"due_on": str(sar.due_on)},
     )
     return sar
 
 
 @transaction.atomic
-def sar_complete(
-    *, sar: SubjectAccessRequest, by: User, request: HttpRequest | None = None
-) -> SubjectAccessRequest:
+def sar_complete(*, sar: SubjectAccessRequest, by: User) -> SubjectAccessRequest:
     if sar.completed_at is not None:
         raise ValidationError("This request is complete already.")
     sar.completed_at, sar.completed_by = timezone.now(), by
     sar.save()
-    audit.record(action="sar.completed", actor=by, obj=sar, request=request)
+    audit.record(action="sar.completed", actor=by, obj=sar)
     return sar
 
 
 def sar_handlers(organisation: Organisation) -> list[User]:
-    return list(
-        User.objects.filter(
-            organisation=organisation,
-            is_active=True,
-            role__in=[Role.ADMIN, Role.DSL, Role.DEPUTY_DSL],
-        )
-    )
+    return list(User.objects.of(organisation).active().filter(role__in=RECORDS_MANAGERS))
 
 
 def sars_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+from accounts.models import LEAD_ROLES
 from accounts.permissions import is_admin
 from audit import services as audit
 from children.permissions import children_visible_to, guardians_visible_to
@@ -77,7 +77,6 @@ def retention_rule(request: HttpRequest, kind: str) -> HttpResponse:
                 organisation=request.user.organisation,
                 kind=kind,
                 by=request.user,
-                request=request,
                 months=form.cleaned_data["months"],
             )
         except ValidationError as error:
@@ -112,9 +111,7 @@ def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if action in forms and forms[action].is_valid():
         try:
-            services[action](
-                review=review, by=request.user, request=request, **forms[action].cleaned_data
-            )
+            services[action](review=review, by=request.user, **forms[action].cleaned_data)
         except ValidationError as error:
             _add_errors(forms[action], error)
         else:
@@ -146,7 +143,7 @@ def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
 def retention_review_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     review = get_retention_review_for_user(request.user, pk)
     try:
-        retention.review_delete_confirm(review=review, by=request.user, request=request)
+        retention.review_delete_confirm(review=review, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("retention_review", pk=review.pk)
@@ -176,7 +173,6 @@ def legal_hold_new(request: HttpRequest) -> HttpResponse:
                     incident_id=incident_id,
                     incident_reference=reference,
                     until=data["until"],
-                    request=request,
                 )
             except ValidationError as error:
                 _add_errors(form, error)
@@ -193,9 +189,7 @@ def legal_hold_release(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            retention.legal_hold_release(
-                hold=hold, by=request.user, request=request, **form.cleaned_data
-            )
+            retention.legal_hold_release(hold=hold, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -216,7 +210,7 @@ def sar_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             sar = subject_access.sar_record(
-                organisation=user.organisation, by=user, request=request, **form.cleaned_data
+                organisation=user.organisation, by=user, **form.cleaned_data
             )
         except ValidationError as error:
             _add_errors(form, error)
@@ -236,20 +230,19 @@ def sar_list(request: HttpRequest) -> HttpResponse:
 
 def sar_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sar = get_sar_for_user(request.user, pk)
-    audit.record(action="sar.viewed", actor=request.user, obj=sar, request=request)
+    audit.record(action="sar.viewed", actor=request.user, obj=sar)
     return render(request, "records/sar_detail.html", {"sar": sar})
 
 
 def sar_export(request: HttpRequest, pk: int) -> HttpResponse:
     sar = get_sar_for_user(request.user, pk)
     # Safeguarding records go only to those who may read them: the DSL and deputies.
-    complete = request.user.role in {Role.DSL, Role.DEPUTY_DSL}
+    complete = request.user.role in LEAD_ROLES
     content = subject_access.export_zip(sar, include_safeguarding=complete)
     audit.record(
         action="sar.exported",
         actor=request.user,
         obj=sar,
-        request=request,
         details={"bytes": len(content)},
     )
     response = HttpResponse(content, content_type="application/zip")
@@ -263,7 +256,7 @@ def sar_export(request: HttpRequest, pk: int) -> HttpResponse:
 def sar_complete(request: HttpRequest, pk: int) -> HttpResponse:
     sar = get_sar_for_user(request.user, pk)
     try:
-        subject_access.sar_complete(sar=sar, by=request.user, request=request)
+        subject_access.sar_complete(sar=sar, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:

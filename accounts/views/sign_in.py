@@ -165,7 +165,6 @@ def _authenticator_page(request: HttpRequest, *, first: bool) -> HttpResponse:
             action="two_factor.enrolled",
             actor=user,
             obj=user,
-            request=request,
             details={"device": authenticator_label(device), "first": first},
         )
         if not first:
@@ -234,7 +233,6 @@ def authenticator_remove(request: HttpRequest, pk: int) -> HttpResponse:
             user=request.user,
             device=device,
             signed_in_with=request.user.otp_device,
-            request=request,
         )
     except ValidationError as error:
         messages.error(request, error.messages[0])
@@ -247,9 +245,7 @@ def authenticator_remove(request: HttpRequest, pk: int) -> HttpResponse:
 def backup_codes(request: HttpRequest) -> HttpResponse:
     """Create codes on POST; show them on the GET that follows, and never again."""
     if request.method == "POST":
-        codes = services.backup_codes_generate(
-            user=request.user, request=request, count=settings.BACKUP_CODE_COUNT
-        )
+        codes = services.backup_codes_generate(user=request.user, count=settings.BACKUP_CODE_COUNT)
         request.session[FRESH_BACKUP_CODES] = codes
         return redirect("backup_codes")
     codes = request.session.pop(FRESH_BACKUP_CODES, None)
@@ -275,7 +271,6 @@ class AuditedPasswordChangeView(PasswordChangeView):
             action="auth.password_changed",
             actor=self.request.user,
             obj=self.request.user,
-            request=self.request,
         )
         services.security_notice_queue(user=self.request.user, change="password_changed")
         # Django keeps this session (with a new key, recorded by the middleware);
@@ -316,9 +311,7 @@ def invitation_accept(request: HttpRequest, uidb64: str, token: str) -> HttpResp
         "At least 12 characters. A few unrelated words is easy to remember and hard to guess."
     )
     if request.method == "POST" and form.is_valid():
-        services.staff_invitation_accept(
-            user=user, password=form.cleaned_data["new_password1"], request=request
-        )
+        services.staff_invitation_accept(user=user, password=form.cleaned_data["new_password1"])
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect(reverse("two_factor_setup"))
     return render(request, "accounts/invitation_accept.html", {"form": form, "invitee": user})

@@ -17,9 +17,7 @@ from accounts.permissions import get_staff_member_for_user, require_admin, staff
 def staff_list(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
     staff = staff_visible_to(request.user).order_by("-is_active", "full_name")
-    enrolled = set(
-        TOTPDevice.objects.filter(user__in=staff, confirmed=True).values_list("user_id", flat=True)
-    )
+    enrolled = set(staff.with_second_factor().values_list("pk", flat=True))
     rows = [(member, member.pk in enrolled) for member in staff]
     return render(request, "accounts/staff_list.html", {"rows": rows})
 
@@ -32,7 +30,6 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
             member = services.staff_invite(
                 organisation=request.user.organisation,
                 invited_by=request.user,
-                request=request,
                 **form.cleaned_data,
             )
         except ValidationError as error:
@@ -61,7 +58,7 @@ def _staff_action(
 ) -> HttpResponse:
     member = get_staff_member_for_user(request.user, pk, "change")
     try:
-        action(user=member, by=request.user, request=request)
+        action(user=member, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -77,9 +74,7 @@ def staff_role(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Choose a role from the list.")
         return redirect("staff_detail", pk=member.pk)
     try:
-        services.staff_role_change(
-            user=member, role=form.cleaned_data["role"], by=request.user, request=request
-        )
+        services.staff_role_change(user=member, role=form.cleaned_data["role"], by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:

@@ -61,9 +61,7 @@ def test_the_device_used_to_sign_in_stays_until_another_is_used(client: Client, 
 def test_the_last_authenticator_cannot_be_removed(client: Client, alice) -> None:
     only = TOTPDevice.objects.get(user=alice)
     with pytest.raises(ValidationError, match="You must keep at least one authenticator"):
-        services.two_factor_device_remove(
-            user=alice, device=only, signed_in_with=None, request=None
-        )
+        services.two_factor_device_remove(user=alice, device=only, signed_in_with=None)
     assert TOTPDevice.objects.filter(user=alice).count() == 1
 
 

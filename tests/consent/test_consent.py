@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
+from accounts.models import Role
 from audit.models import AuditEvent
 from children import services as caseload
 from common.models import AppendOnlyError
@@ -26,8 +27,9 @@ from consent.models import (
     GuardianAccess,
     TakedownTask,
 )
+from consent.reminders import takedowns_open
 from notices.models import Notice
-from tests.factories import ChildFactory, ConsentRecordFactory, practice_rules_off
+from tests.factories import ChildFactory, ConsentRecordFactory, UserFactory, practice_rules_off
 
 pytestmark = pytest.mark.django_db
 
@@ -736,3 +738,100 @@ def test_new_wording_is_a_new_version_and_old_answers_keep_theirs(
     assert old_answer.type_version.number == 1
     assert client_for(alice).get("/consent/types/").status_code == 403
     assert client_for(charlie).get(f"/consent/types/{voice.pk}/edit/").status_code == 404
+
+
+# --- who hears: the leads (DSL and deputies, admins only when there is neither) ----------
+
+
+@pytest.fixture
+def deputy(organisation):
+    return UserFactory(organisation=organisation, role=Role.DEPUTY_DSL, full_name="Dev Patel")
+
+
+@pytest.fixture
+def colleague(organisation):
+    """Staff not allocated to the child: hears nothing of it."""
+    return UserFactory(organisation=organisation, role=Role.STAFF, full_name="Cal Jones")
+
+
+def withdraw_photos(child, by, capture) -> None:
+    link = ask(child, by, "photos_online", capture=capture)
+    parent = Client()
+    answer(parent, link, {"photos_online": "granted"}, capture=capture)
+    manage_link = re.search(r"http://testserver(/m/\S+/)", mail.outbox[-1].body).group(1)
+    parent.get(manage_link)
+    photos = ConsentType.objects.get(code="photos_online")
+    with capture(execute=True):
+        parent.post(f"/consent/manage/withdraw/{child.pk}/{photos.pk}/")
+
+
+def told(kind: str) -> set:
+    return {notice.recipient for notice in Notice.objects.filter(ledger__kind=kind)}
+
+
+def test_a_withdrawal_tells_the_allocated_staff_the_dsl_and_the_deputies(
+    child, alice, dana, deputy, bob, colleague, django_capture_on_commit_callbacks
+) -> None:
+    withdraw_photos(child, alice, django_capture_on_commit_callbacks)
+    assert told("consent.withdrawn") == {alice, dana, deputy}
+
+
+def test_a_withdrawal_tells_the_admins_when_there_is_no_lead(
+    child, alice, dana, bob, colleague, django_capture_on_commit_callbacks
+) -> None:
+    dana.is_active = False
+    dana.save()
+    withdraw_photos(child, alice, django_capture_on_commit_callbacks)
+    assert told("consent.withdrawn") == {alice, bob}
+
+
+def test_an_open_takedown_is_chased_with_the_dsl_and_the_deputies(
+    child, alice, dana, deputy, bob, colleague, django_capture_on_commit_callbacks
+) -> None:
+    withdraw_photos(child, alice, django_capture_on_commit_callbacks)
+    task = TakedownTask.objects.get()
+    now = timezone.now() + dt.timedelta(days=30)
+    items = [i for i in takedowns_open(organisation=child.organisation, now=now) if i.obj == task]
+    assert items
+    assert set(items[0].recipients) == {alice, dana, deputy}
+
+
+def test_an_open_takedown_goes_to_the_admins_when_there_is_no_lead(
+    child, alice, dana, bob, django_capture_on_commit_callbacks
+) -> None:
+    withdraw_photos(child, alice, django_capture_on_commit_callbacks)
+    dana.is_active = False
+    dana.save()
+    now = timezone.now() + dt.timedelta(days=30)
+    items = list(takedowns_open(organisation=child.organisation, now=now))
+    assert items
+    assert set(items[0].recipients) == {alice, bob}
+
+
+def log_without_consent(client, child) -> None:
+    forced = client.post(
+        f"/children/{child.pk}/contacts/new/",
+        {
+            "happened_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "channel": "video",
+            "platform": "Licensed video account",
+            "override_reason": "Child in crisis; parent asked us to call.",
+        },
+    )
+    assert forced.status_code == 302
+
+
+def test_a_flagged_contact_tells_the_dsl_and_the_deputies(
+    child, alice, dana, deputy, bob, colleague, client_for
+) -> None:
+    log_without_consent(client_for(alice), child)
+    assert told("contact.without_consent") == {dana, deputy}
+
+
+def test_a_flagged_contact_tells_the_admins_when_there_is_no_lead(
+    child, alice, dana, bob, client_for
+):
+    dana.is_active = False
+    dana.save()
+    log_without_consent(client_for(alice), child)
+    assert told("contact.without_consent") == {bob}

@@ -13,10 +13,11 @@ from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
-from accounts.models import Role
+from accounts.models import Role, User
 from audit.models import AuditEvent
 from children import services as caseload
 from common.models import AppendOnlyError
+from incidents import reminders as incident_reminders
 from incidents import services
 from incidents.models import (
     ChronologyEntry,
@@ -138,7 +139,7 @@ def test_an_organisation_with_no_dsl_tells_its_admins(alice, bob, dana, child):
     dana.is_active = False
     dana.save()
     incident = raise_concern(alice, [child])
-    assert services.incident_leads(incident.organisation) == [bob]
+    assert list(User.objects.of(incident.organisation).leads()) == [bob]
     assert Notice.objects.filter(recipient=bob, ledger__kind="incidents.raised").exists()
 
 
@@ -1030,3 +1031,24 @@ def test_postgres_refuses_changes_to_what_the_reporter_submitted(postgres, alice
     services.incident_triage(incident=incident, by=dana, decision="ok", risk="high")
     incident.refresh_from_db()
     assert incident.risk == "high"
+
+
+def test_a_new_concern_tells_the_dsl_and_the_deputies_only(
+    alice, bob, dana, deputy, director, child
+):
+    raise_concern(alice, [child])
+    told = {n.recipient for n in Notice.objects.filter(ledger__kind="incidents.raised")}
+    assert told == {dana, deputy}
+
+
+def test_a_next_action_is_chased_with_the_leads_or_the_admins_when_there_are_none(
+    alice, bob, dana, deputy, child
+):
+    incident = raise_concern(alice, [child])
+    Incident.objects.filter(pk=incident.pk).update(next_action_due=timezone.localdate())
+    organisation, now = incident.organisation, timezone.now()
+    [item] = incident_reminders.next_actions(organisation=organisation, now=now)
+    assert set(item.recipients) == {dana, deputy}
+    User.objects.filter(pk__in=[dana.pk, deputy.pk]).update(is_active=False)
+    [item] = incident_reminders.next_actions(organisation=organisation, now=now)
+    assert item.recipients == [bob]

@@ -24,9 +24,9 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.test import RequestFactory
 from django.utils import timezone
 
+from audit import context as audit_context
 from audit.models import AuditEvent
 from children import services as caseload
 from consent import records as consent_records
@@ -133,14 +133,15 @@ def build_records(organisation, dana, alice) -> None:
     )
     answers = {version.pk: "granted" for version in request.items.all()}
     answers[request.items.get(consent_type=types["recording"]).pk] = "refused"
-    consent.consent_sign(
-        token_digest=request.token_sha256,
-        answers=answers,
-        typed_name="Huda Hassan",
-        relationship="mother",
-        signature_png="",
-        request=RequestFactory().post("/consent/sign/", REMOTE_ADDR="203.0.113.7"),
-    )
+    # Signed from the parent's browser, so the evidence carries an address to restore.
+    with audit_context.bound(audit_context.RequestContext(ip_address="203.0.113.7")):
+        consent.consent_sign(
+            token_digest=request.token_sha256,
+            answers=answers,
+            typed_name="Huda Hassan",
+            relationship="mother",
+            signature_png="",
+        )
     # On paper (a scan kept in MEDIA_ROOT), and by telephone.
     consent_records.paper_consent_record(
         child=child,

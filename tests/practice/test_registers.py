@@ -265,3 +265,19 @@ def test_postgres_refuses_changes_to_assessments_attestations_and_completions(
             ):
                 cursor.execute(sql, params)
         assert getattr(type(record).objects.get(pk=record.pk), column) == getattr(record, column)
+
+
+@pytest.mark.parametrize(
+    ("roles", "owner_role"),
+    [
+        ((Role.DEPUTY_DSL, Role.DSL, Role.ADMIN), Role.DSL),
+        ((Role.ADMIN, Role.DEPUTY_DSL), Role.DEPUTY_DSL),
+        ((Role.STAFF, Role.ADMIN), Role.ADMIN),
+    ],
+)
+def test_recurring_tasks_are_owned_by_the_dsl_else_a_lead(organisation, roles, owner_role):
+    for role in roles:
+        UserFactory(organisation=organisation, role=role)
+    practice.tasks_ensure(organisation=organisation)
+    owners = {task.owner.role for task in RecurringTask.objects.filter(organisation=organisation)}
+    assert owners == {owner_role}

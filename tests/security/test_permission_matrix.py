@@ -33,7 +33,7 @@ from django.conf import settings
 from django.core import mail
 from django.db import models
 from django.http import HttpResponse
-from django.test import Client, RequestFactory
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -343,7 +343,6 @@ def build_world(capture: Callable[..., object]) -> World:
         typed_name="Pat Parent",
         relationship="mother",
         signature_png="",
-        request=RequestFactory().post("/consent/sign/"),
     )
     w.manage_token = signed.manage_token
     w.receipt_records = [record.pk for record in signed.records]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.models import Organisation, Role, User
+from accounts.models import Organisation, User
 from policies import services
 from policies.importing import UnreadableDocument, extract_text, read_policy
 from policies.models import PolicyCategory
@@ -54,11 +54,7 @@ class Command(BaseCommand):
                 "The document states no approval date; import it with the upload form, "
                 "which asks for it."
             )
-        importer = (
-            User.objects.filter(organisation=organisation, role=Role.ADMIN, is_active=True)
-            .order_by("pk")
-            .first()
-        )
+        importer = User.objects.of(organisation).admins().order_by("pk").first()
         if importer is None:
             raise CommandError("The organisation needs an active admin to record the import.")
         version = services.policy_import(
