@@ -26,6 +26,7 @@ from children.permissions import (
     manages_children,
     sees_all_children,
 )
+from common.forms import service_errors_onto
 from records import retention
 from records.permissions import manages_records
 
@@ -159,7 +160,7 @@ def guardian_add(request: HttpRequest, pk: int) -> HttpResponse:
                 child=child, by=request.user, request=request, **form.cleaned_data
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            service_errors_onto(form, error)
         else:
             messages.success(request, f"{link.guardian.full_name} is linked to {child}.")
             return redirect("child_detail", pk=child.pk)
@@ -208,7 +209,7 @@ def allocation_add(request: HttpRequest, pk: int) -> HttpResponse:
                 child=child, by=request.user, request=request, **form.cleaned_data
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            service_errors_onto(form, error)
         else:
             messages.success(
                 request, f"{child} is now on {form.cleaned_data['staff'].full_name}'s caseload."

@@ -24,6 +24,7 @@ from accounts.permissions import is_admin
 from audit import services as audit
 from children.models import Child
 from children.permissions import get_child_for_user, manages_children
+from common.forms import service_errors_onto
 from common.pdf import pdf_response
 from consent import records, services
 from consent.forms import (
@@ -100,7 +101,7 @@ def request_new(request: HttpRequest, pk: int) -> HttpResponse:
                 request=request,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            service_errors_onto(form, error)
         else:
             messages.success(request, f"Consent request sent to {len(sent)} parent(s) or carer(s).")
             return redirect("child_detail", pk=child.pk)
@@ -147,7 +148,7 @@ def verbal_new(request: HttpRequest, pk: int) -> HttpResponse:
                 child=child, by=request.user, request=request, **form.cleaned_data
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            service_errors_onto(form, error)
         else:
             messages.success(
                 request, "Verbal consent recorded for 7 days; a written request was sent."
@@ -218,7 +219,7 @@ def paper_new(request: HttpRequest, pk: int) -> HttpResponse:
                 **data,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            service_errors_onto(form, error)
         else:
             messages.success(request, "Paper consent recorded.")
             return redirect("child_detail", pk=child.pk)
@@ -321,7 +322,7 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            service_errors_onto(form, error)
         else:
             del request.session[REQUEST_TOKEN]
             request.session["consent_receipt"] = [r.pk for r in signed.records]

@@ -12,6 +12,7 @@ from django.db.models import Case, Count, Exists, OuterRef, Q, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
@@ -21,7 +22,9 @@ from accounts.permissions import is_admin
 from audit import services as audit
 from children.models import Child
 from children.permissions import children_visible_to, get_child_for_user
+from common.forms import service_errors_onto
 from common.pdf import pdf_response
+from common.views import form_step
 from incidents import forms as incident_forms
 from incidents import services, timeline
 from incidents.models import (
@@ -64,15 +67,6 @@ def _read(request: HttpRequest, incident: Incident, page: str) -> None:
     )
 
 
-def _add_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's errors beside the fields they concern, or above the form."""
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error)
-
-
 def _step(
     request: HttpRequest,
     incident: Incident,
@@ -84,29 +78,22 @@ def _step(
     done: str,
     page: str,
     button: str = "Save",
-    enctype: bool = False,
 ) -> HttpResponse:
     """One step of the workflow: a form, one service call, back to the incident."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            call(form.cleaned_data)
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, done)
-            return redirect("incident_detail", pk=incident.pk)
-    _read(request, incident, page)  # the page shows the incident again
-    return render(
+    here = reverse("incident_detail", args=[incident.pk])
+    return form_step(
         request,
-        "incidents/step_form.html",
-        {
-            "incident": incident,
-            "form": form,
-            "title": title,
-            "intro": intro,
-            "button": button,
-            "multipart": enctype,
-        },
+        form,
+        call=call,
+        then=here,
+        title=title,
+        intro=intro,
+        done=done,
+        button=button,
+        back=here,
+        back_label=f"Back to {incident.reference}",
+        caption=incident.reference,
+        shown=lambda: _read(request, incident, page),  # the page shows the incident again
     )
 
 
@@ -240,7 +227,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
                 **data,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            service_errors_onto(form, error)
         else:
             return redirect("incident_raised", pk=incident.pk)
     return render(request, "incidents/incident_new.html", {"form": form})
@@ -508,7 +495,6 @@ def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
         "children: describe them instead.",
         call=save,
         done="Evidence added.",
-        enctype=True,
     )
 
 

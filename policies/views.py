@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from audit import services as audit
+from common.forms import service_errors_onto
 from common.pdf import pdf_response
 from policies import pdf, services
 from policies.forms import (
@@ -137,7 +138,7 @@ def version_approve(request: HttpRequest, pk: int) -> HttpResponse:
                 draft=draft, by=request.user, request=request, **form.cleaned_data
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            service_errors_onto(form, error)
         else:
             messages.success(
                 request, f"{draft.policy.title} {draft.label} is approved and published."
@@ -155,7 +156,7 @@ def policy_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
                 policy=policy, by=request.user, request=request, **form.cleaned_data
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            service_errors_onto(form, error)
         else:
             messages.success(
                 request, f"Review recorded. Next review due {review.next_review_due:%-d %B %Y}."
@@ -352,7 +353,7 @@ def _import_confirm(request: HttpRequest) -> HttpResponse:
         )
     except ValidationError as error:
         claimed.rename(path)  # give the upload back so the form can be corrected
-        form.add_error(None, error)
+        service_errors_onto(form, error)
         return render(
             request,
             "policies/policy_import_confirm.html",

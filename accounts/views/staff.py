@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services
 from accounts.forms import InviteForm, RoleForm
 from accounts.permissions import get_staff_member_for_user, require_admin, staff_visible_to
+from common.forms import service_errors_onto
 
 
 def staff_list(request: HttpRequest) -> HttpResponse:
@@ -36,7 +37,7 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            service_errors_onto(form, error)
         else:
             messages.success(request, f"Invitation sent to {member.email}.")
             return redirect("staff_detail", pk=member.pk)
