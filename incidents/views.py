@@ -23,10 +23,12 @@ from audit import services as audit
 from children.models import Child
 from children.permissions import children_visible_to, get_child_for_user
 from common.forms import service_errors_onto
+from common.pagination import page_of
 from common.pdf import pdf_response
 from common.views import form_step
 from incidents import forms as incident_forms
 from incidents import services, timeline
+from incidents.filters import IncidentFilter
 from incidents.models import (
     Category,
     Incident,
@@ -125,38 +127,24 @@ def incident_list(request: HttpRequest) -> HttpResponse:
                 "shared": incidents_visible_to(user).order_by("-reported_at"),
             },
         )
-    form = incident_forms.IncidentFilterForm(request.GET or None)
-    incidents = incidents_visible_to(user).annotate(overdue=_overdue(today))
-    filters = form.cleaned_data if form.is_valid() else {}
-    status = filters.get("status")
-    incidents = incidents.filter(status=status) if status else incidents.open()
-    if filters.get("category"):
-        incidents = incidents.filter(category=filters["category"])
-    if filters.get("risk"):
-        incidents = incidents.filter(risk=filters["risk"])
-    now = timezone.now()
-    age = filters.get("age")
-    if age == "7":
-        incidents = incidents.filter(reported_at__gte=now - dt.timedelta(days=7))
-    elif age == "30":
-        incidents = incidents.filter(
-            reported_at__lt=now - dt.timedelta(days=7), reported_at__gte=now - dt.timedelta(days=30)
-        )
-    elif age == "old":
-        incidents = incidents.filter(reported_at__lt=now - dt.timedelta(days=30))
-    incidents = incidents.order_by("-overdue", "-reported_at").prefetch_related("children")
+    filters = IncidentFilter(
+        request.GET, queryset=incidents_visible_to(user).annotate(overdue=_overdue(today))
+    )
+    incidents = filters.qs.order_by("-overdue", "-reported_at", "-pk").prefetch_related("children")
+    page = page_of(request, incidents)
     audit.record(
         action="incident.list_viewed",
         actor=user,
         request=request,
-        details={key: value for key, value in filters.items() if value},
+        details={key: value for key, value in filters.form.cleaned_data.items() if value},
     )
     return render(
         request,
         "incidents/incident_list.html",
         {
-            "form": form,
-            "incidents": incidents,
+            "form": filters.form,
+            "incidents": page,
+            "page": page,
             "today": today,
         },
     )

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from audit import services as audit
 from common.forms import service_errors_onto
+from common.pagination import page_of
 from common.pdf import pdf_response
 from policies import pdf, services
 from policies.forms import (
@@ -50,6 +51,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     policies = list(policies_visible_to(user).select_related("owner").prefetch_related(*_history()))
     today = timezone.localdate()
     rows = [(policy, services.policy_state(policy, today)) for policy in policies]
+    page = page_of(request, rows)
     read = set(Acknowledgement.objects.filter(user=user).values_list("version_id", flat=True))
     to_read = [
         (policy, state)
@@ -59,7 +61,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "policies/policy_list.html",
-        {"rows": rows, "to_read": to_read, "manages": manages_policies(user)},
+        {"rows": page, "page": page, "to_read": to_read, "manages": manages_policies(user)},
     )
 
 

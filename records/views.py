@@ -15,6 +15,7 @@ from accounts.permissions import is_admin
 from audit import services as audit
 from children.permissions import children_visible_to, guardians_visible_to
 from common.forms import service_errors_onto
+from common.pagination import page_of
 from common.views import form_step
 from records import retention, subject_access
 from records.forms import HoldForm, KeepForm, ReasonForm, RuleForm, SarForm
@@ -45,12 +46,14 @@ def retention_home(request: HttpRequest) -> HttpResponse:
         kind = retention.kind_or_none(review.kind)
         if kind is not None and retention.may_review(user, kind):
             reviews.append((review, kind))
+    page = page_of(request, reviews)
     return render(
         request,
         "records/retention_home.html",
         {
             "rules": retention.rules_for(user.organisation),
-            "reviews": reviews,
+            "reviews": page,
+            "page": page,
             "holds": legal_holds_visible_to(user).select_related("child", "placed_by"),
             "can_change_rules": is_admin(user),
             "today": timezone.localdate(),
@@ -225,12 +228,17 @@ def sar_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Request recorded; the reply is due {sar.due_on:%-d %B %Y}.")
             return redirect("sar_detail", pk=sar.pk)
+    page = page_of(
+        request,
+        sars_visible_to(user).select_related("child", "guardian"),
+    )
     return render(
         request,
         "records/sar_list.html",
         {
             "form": form,
-            "sars": sars_visible_to(user).select_related("child", "guardian"),
+            "sars": page,
+            "page": page,
             "today": timezone.localdate(),
         },
     )

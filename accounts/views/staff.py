@@ -13,16 +13,21 @@ from accounts import services
 from accounts.forms import InviteForm, RoleForm
 from accounts.permissions import get_staff_member_for_user, require_admin, staff_visible_to
 from common.forms import service_errors_onto
+from common.pagination import page_of
 
 
 def staff_list(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
-    staff = staff_visible_to(request.user).order_by("-is_active", "full_name")
-    enrolled = set(
-        TOTPDevice.objects.filter(user__in=staff, confirmed=True).values_list("user_id", flat=True)
+    page = page_of(
+        request, staff_visible_to(request.user).order_by("-is_active", "full_name", "pk")
     )
-    rows = [(member, member.pk in enrolled) for member in staff]
-    return render(request, "accounts/staff_list.html", {"rows": rows})
+    enrolled = set(
+        TOTPDevice.objects.filter(user__in=list(page), confirmed=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    rows = [(member, member.pk in enrolled) for member in page]
+    return render(request, "accounts/staff_list.html", {"rows": rows, "page": page})
 
 
 def staff_invite(request: HttpRequest) -> HttpResponse:
