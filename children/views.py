@@ -1,11 +1,10 @@
 """Children, guardians, caseloads and the onboarding import."""
 
 import copy
-import re
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,6 +14,7 @@ from accounts.models import Role, User
 from audit import services as audit
 from children import sections as child_sections
 from children import services as caseload
+from children.filters import ChildFilter
 from children.forms import AllocationForm, ChildForm, ChildImportForm, GuardianForm
 from children.importing import COLUMNS, MAX_BYTES, children_import
 from children.models import Allocation, Child, ChildGuardian, active_on
@@ -26,6 +26,8 @@ from children.permissions import (
     manages_children,
     sees_all_children,
 )
+from common.forms import service_errors_onto
+from common.pagination import page_of
 from records import retention
 from records.permissions import manages_records
 
@@ -54,21 +56,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
         counts["unallocated"] = counts["active"] - counts["allocated"]
         return render(request, "children/child_counts.html", {"counts": counts})
 
-    children = children_visible_to(user)
-    status = request.GET.get("status", "active")
-    if status == "active":
-        children = children.active(today)
-    elif status == "discharged":
-        children = children.discharged(today)
-    # Printable characters only: PostgreSQL refuses NUL, and nothing else is a name.
-    query = "".join(ch for ch in request.GET.get("q", "") if ch.isprintable()).strip()[:100]
-    if query:
-        children = children.filter(
-            Q(first_name__icontains=query)
-            | Q(last_name__icontains=query)
-            | Q(preferred_name__icontains=query)
-        )
-    staff_filter = request.GET.get("staff", "")
+    filters = ChildFilter(request.GET, queryset=children_visible_to(user), user=user, today=today)
     staff_choices = []
     if sees_all_children(user):
         staff_choices = list(
@@ -76,22 +64,17 @@ def child_list(request: HttpRequest) -> HttpResponse:
                 "full_name"
             )
         )
-        if staff_filter == "none":
-            children = children.unallocated()
-        elif re.fullmatch(r"[0-9]{1,18}", staff_filter):
-            children = children.allocated(staff_id=int(staff_filter))
-    total = children.count()
-    children = children.prefetch_related(_open_allocations()).distinct()[:PAGE_SIZE]
+    page = page_of(request, filters.qs.prefetch_related(_open_allocations()).distinct(), PAGE_SIZE)
     return render(
         request,
         "children/child_list.html",
         {
-            "children": children,
-            "total": total,
-            "page_size": PAGE_SIZE,
-            "query": query,
-            "status": status,
-            "staff_filter": staff_filter,
+            "children": page,
+            "page": page,
+            "total": page.paginator.count,
+            "query": filters.data["q"],
+            "status": filters.data["status"],
+            "staff_filter": filters.data.get("staff", ""),
             "staff_choices": staff_choices,
             "sees_all": sees_all_children(user),
             "manages": manages_children(user),
@@ -156,7 +139,7 @@ def guardian_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             link = caseload.guardian_add(child=child, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            service_errors_onto(form, error)
         else:
             messages.success(request, f"{link.guardian.full_name} is linked to {child}.")
             return redirect("child_detail", pk=child.pk)
@@ -202,7 +185,7 @@ def allocation_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             caseload.allocation_start(child=child, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            service_errors_onto(form, error)
         else:
             messages.success(
                 request, f"{child} is now on {form.cleaned_data['staff'].full_name}'s caseload."

@@ -36,6 +36,18 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
+def service_errors_onto(form: forms.BaseForm, error: ValidationError) -> None:
+    """Put a service's refusal on the form the person filled in.
+
+    A message about a field the form has goes beside that field; anything else
+    (a field this form does not show, or a message about the whole request)
+    goes above the form, so no refusal is lost and none raises.
+    """
+    by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
+    for field, errors in by_field.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
 def validate_phone(phone: str) -> None:
     if phone and not re.fullmatch(r"\+?[0-9 ()-]{7,30}", phone):
         raise ValidationError("Enter a phone number using digits, spaces and + only.")

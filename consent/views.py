@@ -24,6 +24,7 @@ from accounts.permissions import is_admin
 from audit import services as audit
 from children.models import Child
 from children.permissions import get_child_for_user, manages_children
+from common.forms import service_errors_onto
 from common.pdf import pdf_response
 from consent import records, services
 from consent.forms import (
@@ -99,7 +100,7 @@ def request_new(request: HttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            service_errors_onto(form, error)
         else:
             messages.success(request, f"Consent request sent to {len(sent)} parent(s) or carer(s).")
             return redirect("child_detail", pk=child.pk)
@@ -140,7 +141,7 @@ def verbal_new(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             records.verbal_consent_record(child=child, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            service_errors_onto(form, error)
         else:
             messages.success(
                 request, "Verbal consent recorded for 7 days; a written request was sent."
@@ -208,7 +209,7 @@ def paper_new(request: HttpRequest, pk: int) -> HttpResponse:
                 **data,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            service_errors_onto(form, error)
         else:
             messages.success(request, "Paper consent recorded.")
             return redirect("child_detail", pk=child.pk)
@@ -306,7 +307,7 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
                 signature_png=form.cleaned_data["signature_png"],
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            service_errors_onto(form, error)
         else:
             del request.session[REQUEST_TOKEN]
             request.session["consent_receipt"] = [r.pk for r in signed.records]

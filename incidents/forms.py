@@ -246,32 +246,3 @@ class IncidentSettingsForm(NamedErrorsForm):
         label="Ask a second DSL or deputy to sign off before an incident closes",
         choices=SignoffRule.choices,
     )
-
-
-class IncidentFilterForm(NamedErrorsForm):
-    status = forms.ChoiceField(
-        label="Status",
-        required=False,
-        choices=[
-            ("", "All open"),
-            ("new", "New"),
-            ("triaged", "Triaged"),
-            ("action", "Action under way"),
-            ("referred", "Referred"),
-            ("closed", "Closed"),
-        ],
-    )
-    category = forms.ChoiceField(
-        label="Kind of risk", required=False, choices=_blank(Category.choices, "All")
-    )
-    risk = forms.ChoiceField(label="Risk", required=False, choices=_blank(Risk.choices, "All"))
-    age = forms.ChoiceField(
-        label="Reported",
-        required=False,
-        choices=[
-            ("", "Any time"),
-            ("7", "In the last 7 days"),
-            ("30", "7 to 30 days ago"),
-            ("old", "Over 30 days ago"),
-        ],
-    )

@@ -12,6 +12,7 @@ from django.db.models import Case, Count, Exists, OuterRef, Q, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
@@ -21,9 +22,13 @@ from accounts.permissions import is_admin
 from audit import services as audit
 from children.models import Child
 from children.permissions import children_visible_to, get_child_for_user
+from common.forms import service_errors_onto
+from common.pagination import page_of
 from common.pdf import pdf_response
+from common.views import form_step
 from incidents import forms as incident_forms
 from incidents import services, timeline
+from incidents.filters import IncidentFilter
 from incidents.models import (
     Category,
     Incident,
@@ -63,15 +68,6 @@ def _read(request: HttpRequest, incident: Incident, page: str) -> None:
     )
 
 
-def _add_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's errors beside the fields they concern, or above the form."""
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error)
-
-
 def _step(
     request: HttpRequest,
     incident: Incident,
@@ -83,29 +79,22 @@ def _step(
     done: str,
     page: str,
     button: str = "Save",
-    enctype: bool = False,
 ) -> HttpResponse:
     """One step of the workflow: a form, one service call, back to the incident."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            call(form.cleaned_data)
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, done)
-            return redirect("incident_detail", pk=incident.pk)
-    _read(request, incident, page)  # the page shows the incident again
-    return render(
+    here = reverse("incident_detail", args=[incident.pk])
+    return form_step(
         request,
-        "incidents/step_form.html",
-        {
-            "incident": incident,
-            "form": form,
-            "title": title,
-            "intro": intro,
-            "button": button,
-            "multipart": enctype,
-        },
+        form,
+        call=call,
+        then=here,
+        title=title,
+        intro=intro,
+        done=done,
+        button=button,
+        back=here,
+        back_label=f"Back to {incident.reference}",
+        caption=incident.reference,
+        shown=lambda: _read(request, incident, page),  # the page shows the incident again
     )
 
 
@@ -135,37 +124,23 @@ def incident_list(request: HttpRequest) -> HttpResponse:
                 "shared": incidents_visible_to(user).order_by("-reported_at"),
             },
         )
-    form = incident_forms.IncidentFilterForm(request.GET or None)
-    incidents = incidents_visible_to(user).annotate(overdue=_overdue(today))
-    filters = form.cleaned_data if form.is_valid() else {}
-    status = filters.get("status")
-    incidents = incidents.filter(status=status) if status else incidents.open()
-    if filters.get("category"):
-        incidents = incidents.filter(category=filters["category"])
-    if filters.get("risk"):
-        incidents = incidents.filter(risk=filters["risk"])
-    now = timezone.now()
-    age = filters.get("age")
-    if age == "7":
-        incidents = incidents.filter(reported_at__gte=now - dt.timedelta(days=7))
-    elif age == "30":
-        incidents = incidents.filter(
-            reported_at__lt=now - dt.timedelta(days=7), reported_at__gte=now - dt.timedelta(days=30)
-        )
-    elif age == "old":
-        incidents = incidents.filter(reported_at__lt=now - dt.timedelta(days=30))
-    incidents = incidents.order_by("-overdue", "-reported_at").prefetch_related("children")
+    filters = IncidentFilter(
+        request.GET, queryset=incidents_visible_to(user).annotate(overdue=_overdue(today))
+    )
+    incidents = filters.qs.order_by("-overdue", "-reported_at", "-pk").prefetch_related("children")
+    page = page_of(request, incidents)
     audit.record(
         action="incident.list_viewed",
         actor=user,
-        details={key: value for key, value in filters.items() if value},
+        details={key: value for key, value in filters.form.cleaned_data.items() if value},
     )
     return render(
         request,
         "incidents/incident_list.html",
         {
-            "form": form,
-            "incidents": incidents,
+            "form": filters.form,
+            "incidents": page,
+            "page": page,
             "today": today,
         },
     )
@@ -235,7 +210,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
                 **data,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            service_errors_onto(form, error)
         else:
             return redirect("incident_raised", pk=incident.pk)
     return render(request, "incidents/incident_new.html", {"form": form})
@@ -487,7 +462,6 @@ def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
         "children: describe them instead.",
         call=save,
         done="Evidence added.",
-        enctype=True,
     )
 
 
@@ -619,4 +593,5 @@ def child_section(request: HttpRequest, child: Child) -> SafeString:
     return render_to_string(
         "incidents/child_section.html",
         {"child": child, "incidents": incidents},
+        request=request,
     )

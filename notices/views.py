@@ -7,15 +7,17 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from common.pagination import page_of
 from notices.permissions import get_notice_for_user, notices_visible_to
 
 
 def notice_list(request: HttpRequest) -> HttpResponse:
     # Unread first on every database (PostgreSQL sorts NULLs last by default).
     notices = notices_visible_to(request.user).order_by(
-        F("read_at").asc(nulls_first=True), "-created_at"
-    )[:200]
-    return render(request, "notices/notice_list.html", {"notices": notices})
+        F("read_at").asc(nulls_first=True), "-created_at", "-pk"
+    )
+    page = page_of(request, notices)
+    return render(request, "notices/notice_list.html", {"notices": page, "page": page})
 
 
 @require_POST

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from audit import services as audit
+from common.forms import service_errors_onto
+from common.pagination import page_of
 from common.pdf import pdf_response
 from policies import pdf, services
 from policies.forms import (
@@ -49,6 +51,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     policies = list(policies_visible_to(user).select_related("owner").prefetch_related(*_history()))
     today = timezone.localdate()
     rows = [(policy, services.policy_state(policy, today)) for policy in policies]
+    page = page_of(request, rows)
     read = set(Acknowledgement.objects.filter(user=user).values_list("version_id", flat=True))
     to_read = [
         (policy, state)
@@ -58,7 +61,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "policies/policy_list.html",
-        {"rows": rows, "to_read": to_read, "manages": manages_policies(user)},
+        {"rows": page, "page": page, "to_read": to_read, "manages": manages_policies(user)},
     )
 
 
@@ -134,7 +137,7 @@ def version_approve(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.version_approve(draft=draft, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            service_errors_onto(form, error)
         else:
             messages.success(
                 request, f"{draft.policy.title} {draft.label} is approved and published."
@@ -152,7 +155,7 @@ def policy_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
                 policy=policy, by=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            service_errors_onto(form, error)
         else:
             messages.success(
                 request, f"Review recorded. Next review due {review.next_review_due:%-d %B %Y}."
@@ -347,7 +350,7 @@ def _import_confirm(request: HttpRequest) -> HttpResponse:
         )
     except ValidationError as error:
         claimed.rename(path)  # give the upload back so the form can be corrected
-        form.add_error(None, error)
+        service_errors_onto(form, error)
         return render(
             request,
             "policies/policy_import_confirm.html",

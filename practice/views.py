@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from common.views import form_step
 from practice import services
 from practice.forms import (
     AccountForm,
@@ -29,28 +30,6 @@ from practice.permissions import (
     platforms_visible_to,
     tasks_visible_to,
 )
-
-
-def _errors(form: object, error: ValidationError) -> None:
-    by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.messages}
-    for field, errors in by_field.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
-def _form_page(
-    request: HttpRequest, form: object, title: str, intro: str, back: str, button: str = "Save"
-) -> HttpResponse:
-    return render(
-        request,
-        "practice/form.html",
-        {
-            "form": form,
-            "title": title,
-            "intro": intro,
-            "back": back,
-            "button": button,
-        },
-    )
 
 
 def practice_home(request: HttpRequest) -> HttpResponse:
@@ -80,25 +59,17 @@ def practice_home(request: HttpRequest) -> HttpResponse:
 def platform_add(request: HttpRequest) -> HttpResponse:
     if not keeps_registers(request.user):
         raise PermissionDenied
-    form = PlatformForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.platform_add(
-                organisation=request.user.organisation,
-                by=request.user,
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            _errors(form, error)
-        else:
-            messages.success(request, "Platform added. Record its risk assessment to approve it.")
-            return redirect("practice_home")
-    return _form_page(
+    return form_step(
         request,
-        form,
-        "Add a platform",
-        "A platform is not approved until it has a current risk assessment.",
-        "practice_home",
+        PlatformForm(request.POST or None),
+        call=lambda data: services.platform_add(
+            organisation=request.user.organisation, by=request.user, **data
+        ),
+        then="practice_home",
+        done="Platform added. Record its risk assessment to approve it.",
+        title="Add a platform",
+        intro="A platform is not approved until it has a current risk assessment.",
+        back="practice_home",
     )
 
 
@@ -106,22 +77,16 @@ def platform_assess(request: HttpRequest, pk: int) -> HttpResponse:
     platform = get_platform_for_user(request.user, pk)
     if not keeps_registers(request.user):
         raise PermissionDenied
-    form = AssessmentForm(request.POST or None, initial={"assessed_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.platform_assess(platform=platform, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            _errors(form, error)
-        else:
-            messages.success(request, f"Risk assessment of {platform.name} recorded.")
-            return redirect("practice_home")
-    return _form_page(
+    return form_step(
         request,
-        form,
-        f"Risk assessment: {platform.name}",
-        "Assessed yearly: who can join, how links are shared, recording, chat, "
+        AssessmentForm(request.POST or None, initial={"assessed_on": timezone.localdate()}),
+        call=lambda data: services.platform_assess(platform=platform, by=request.user, **data),
+        then="practice_home",
+        done=f"Risk assessment of {platform.name} recorded.",
+        title=f"Risk assessment: {platform.name}",
+        intro="Assessed yearly: who can join, how links are shared, recording, chat, "
         "and how the platform keeps children safe.",
-        "practice_home",
+        back="practice_home",
     )
 
 
@@ -141,41 +106,30 @@ def platform_approval(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def device_add(request: HttpRequest) -> HttpResponse:
-    form = DeviceForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.device_register(staff=request.user, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            _errors(form, error)
-        else:
-            messages.success(request, "Device registered. Attest it before using it.")
-            return redirect("practice_home")
-    return _form_page(
+    return form_step(
         request,
-        form,
-        "Register a work device",
-        "Only the work phone or device the organisation gave you; describe it, nothing is tracked.",
-        "practice_home",
+        DeviceForm(request.POST or None),
+        call=lambda data: services.device_register(staff=request.user, by=request.user, **data),
+        then="practice_home",
+        done="Device registered. Attest it before using it.",
+        title="Register a work device",
+        intro="Only the work phone or device the organisation gave you; describe it, "
+        "nothing is tracked.",
+        back="practice_home",
     )
 
 
 def device_attest(request: HttpRequest, pk: int) -> HttpResponse:
     device = get_device_for_user(request.user, pk)
-    form = AttestationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.device_attest(device=device, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            _errors(form, error)
-        else:
-            messages.success(request, f"{device.description} attested for a year.")
-            return redirect("practice_home")
-    return _form_page(
+    return form_step(
         request,
-        form,
-        f"Attest: {device.description}",
-        "Each year, confirm the device is protected and kept from others.",
-        "practice_home",
+        AttestationForm(request.POST or None),
+        call=lambda data: services.device_attest(device=device, by=request.user, **data),
+        then="practice_home",
+        done=f"{device.description} attested for a year.",
+        title=f"Attest: {device.description}",
+        intro="Each year, confirm the device is protected and kept from others.",
+        back="practice_home",
         button="Attest",
     )
 
@@ -188,21 +142,18 @@ def practice_settings(request: HttpRequest) -> HttpResponse:
     form = SettingsForm(
         request.POST or None, initial={name: getattr(current, name) for name in names}
     )
-    if request.method == "POST" and form.is_valid():
-        services.practice_settings_update(
-            organisation=request.user.organisation,
-            by=request.user,
-            **form.cleaned_data,
-        )
-        messages.success(request, "Contact log rules saved.")
-        return redirect("practice_home")
-    return _form_page(
+    return form_step(
         request,
         form,
-        "Contact log rules",
-        "Each rule is on unless you turn it off. Contact outside the working day "
+        call=lambda data: services.practice_settings_update(
+            organisation=request.user.organisation, by=request.user, **data
+        ),
+        then="practice_home",
+        done="Contact log rules saved.",
+        title="Contact log rules",
+        intro="Each rule is on unless you turn it off. Contact outside the working day "
         "(Monday to Friday) is flagged to the DSL.",
-        "practice_home",
+        back="practice_home",
     )
 
 
@@ -224,53 +175,41 @@ def account_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     form = AccountForm(
         request.POST or None, organisation=request.user.organisation, initial=initial
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.account_save(
-                organisation=request.user.organisation,
-                by=request.user,
-                account=account,
-                platform=data["platform"],
-                handle=data["handle"],
-                privacy=data["privacy"],
-                holders=list(data["holders"]),
-                monitors=list(data["monitors"]),
-                advice_on=data["advice_on"],
-            )
-        except ValidationError as error:
-            _errors(form, error)
-        else:
-            messages.success(request, "Online account saved.")
-            return redirect("practice_home")
     title = f"Change {account}" if account else "Add an online account"
-    return _form_page(
+    return form_step(
         request,
         form,
-        title,
-        "At least two members of staff hold access and at least two monitor it; "
+        call=lambda data: services.account_save(
+            organisation=request.user.organisation,
+            by=request.user,
+            account=account,
+            platform=data["platform"],
+            handle=data["handle"],
+            privacy=data["privacy"],
+            holders=list(data["holders"]),
+            monitors=list(data["monitors"]),
+            advice_on=data["advice_on"],
+        ),
+        then="practice_home",
+        done="Online account saved.",
+        title=title,
+        intro="At least two members of staff hold access and at least two monitor it; "
         "the DSL advises on safeguarding each year.",
-        "practice_home",
+        back="practice_home",
     )
 
 
 def task_done(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_task_for_user(request.user, pk)
-    form = TaskDoneForm(request.POST or None, initial={"done_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.task_complete(task=task, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            _errors(form, error)
-        else:
-            messages.success(request, f"{task.title} recorded as done.")
-            return redirect("practice_home")
-    return _form_page(
+    return form_step(
         request,
-        form,
-        f"Done: {task.title}",
-        f"Next due {task.next_due:%-d %B %Y}; recording it moves the next one on "
+        TaskDoneForm(request.POST or None, initial={"done_on": timezone.localdate()}),
+        call=lambda data: services.task_complete(task=task, by=request.user, **data),
+        then="practice_home",
+        done=f"{task.title} recorded as done.",
+        title=f"Done: {task.title}",
+        intro=f"Next due {task.next_due:%-d %B %Y}; recording it moves the next one on "
         f"{task.cycle_months} months.",
-        "practice_home",
+        back="practice_home",
         button="Record as done",
     )

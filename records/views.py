@@ -1,17 +1,22 @@
 """Retention rules and reviews, legal holds and subject access requests: for
 admins, and the DSL and deputies (who alone decide safeguarding records)."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import LEAD_ROLES
+from accounts.models import Role
 from accounts.permissions import is_admin
 from audit import services as audit
 from children.permissions import children_visible_to, guardians_visible_to
+from common.forms import service_errors_onto
+from common.pagination import page_of
+from common.views import form_step
 from records import retention, subject_access
 from records.forms import HoldForm, KeepForm, ReasonForm, RuleForm, SarForm
 from records.models import HoldScope
@@ -33,14 +38,6 @@ def _require(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-def _add_errors(form: object, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def retention_home(request: HttpRequest) -> HttpResponse:
     _require(request)
     user = request.user
@@ -49,12 +46,14 @@ def retention_home(request: HttpRequest) -> HttpResponse:
         kind = retention.kind_or_none(review.kind)
         if kind is not None and retention.may_review(user, kind):
             reviews.append((review, kind))
+    page = page_of(request, reviews)
     return render(
         request,
         "records/retention_home.html",
         {
             "rules": retention.rules_for(user.organisation),
-            "reviews": reviews,
+            "reviews": page,
+            "page": page,
             "holds": legal_holds_visible_to(user).select_related("child", "placed_by"),
             "can_change_rules": is_admin(user),
             "today": timezone.localdate(),
@@ -71,22 +70,21 @@ def retention_rule(request: HttpRequest, kind: str) -> HttpResponse:
         raise Http404 from None
     months = retention.months_for(request.user.organisation, record_kind)
     form = RuleForm(request.POST or None, initial={"months": months})
-    if request.method == "POST" and form.is_valid():
-        try:
-            retention.retention_rule_set(
-                organisation=request.user.organisation,
-                kind=kind,
-                by=request.user,
-                months=form.cleaned_data["months"],
-            )
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(
-                request, f"{record_kind.label}: kept for {form.cleaned_data['months']} months."
-            )
-            return redirect("retention_home")
-    return render(request, "records/retention_rule.html", {"form": form, "kind": record_kind})
+    return form_step(
+        request,
+        form,
+        call=lambda data: retention.retention_rule_set(
+            organisation=request.user.organisation,
+            kind=kind,
+            by=request.user,
+            months=data["months"],
+        ),
+        then="retention_home",
+        done=lambda _: f"{record_kind.label}: kept for {form.cleaned_data['months']} months.",
+        title=f"{record_kind.label}: how long to keep",
+        intro=f"{record_kind.basis} The period runs {record_kind.period}.",
+        back="retention_home",
+    )
 
 
 def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
@@ -113,7 +111,7 @@ def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services[action](review=review, by=request.user, **forms[action].cleaned_data)
         except ValidationError as error:
-            _add_errors(forms[action], error)
+            service_errors_onto(forms[action], error)
         else:
             review.refresh_from_db()
             messages.success(
@@ -154,48 +152,55 @@ def retention_review_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 def legal_hold_new(request: HttpRequest) -> HttpResponse:
     _require(request)
     user = request.user
-    form = HoldForm(request.POST or None, children=children_visible_to(user))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def place(data: dict[str, Any]) -> object:
         incident_id, reference = None, data["incident"].strip().upper()
         if data["scope"] == HoldScope.INCIDENT:
             incident_id = retention.incident_id_for(user, reference)
             if incident_id is None:
-                form.add_error("incident", "No incident of yours has that reference.")
-        if not form.errors:
-            try:
-                retention.legal_hold_place(
-                    organisation=user.organisation,
-                    scope=data["scope"],
-                    reason=data["reason"],
-                    by=user,
-                    child=data["child"],
-                    incident_id=incident_id,
-                    incident_reference=reference,
-                    until=data["until"],
-                )
-            except ValidationError as error:
-                _add_errors(form, error)
-            else:
-                messages.success(request, "Legal hold placed.")
-                return redirect("retention_home")
-    return render(request, "records/legal_hold_form.html", {"form": form})
+                raise ValidationError({"incident": "No incident of yours has that reference."})
+        return retention.legal_hold_place(
+            organisation=user.organisation,
+            scope=data["scope"],
+            reason=data["reason"],
+            by=user,
+            child=data["child"],
+            incident_id=incident_id,
+            incident_reference=reference,
+            until=data["until"],
+        )
+
+    return form_step(
+        request,
+        HoldForm(request.POST or None, children=children_visible_to(user)),
+        call=place,
+        then="retention_home",
+        done="Legal hold placed.",
+        title="Place a legal hold",
+        intro="While a hold applies, nothing it covers can be anonymised or deleted, "
+        "whatever its retention period.",
+        back="retention_home",
+        button="Place the hold",
+    )
 
 
 def legal_hold_release(request: HttpRequest, pk: int) -> HttpResponse:
     hold = get_legal_hold_for_user(request.user, pk)
     if not retention.may_release(request.user, hold):
         raise PermissionDenied
-    form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            retention.legal_hold_release(hold=hold, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, "Legal hold released.")
-            return redirect("retention_home")
-    return render(request, "records/legal_hold_release.html", {"form": form, "hold": hold})
+    placed_on = dateformat.format(timezone.localtime(hold.placed_at), "j F Y")
+    return form_step(
+        request,
+        ReasonForm(request.POST or None),
+        call=lambda data: retention.legal_hold_release(hold=hold, by=request.user, **data),
+        then="retention_home",
+        done="Legal hold released.",
+        title=f"Release the hold on {hold.covers}",
+        intro=f"Placed {placed_on} by {hold.placed_by.full_name}: {hold.reason}",
+        back="retention_home",
+        button="Release the hold",
+        warning=True,
+    )
 
 
 def sar_list(request: HttpRequest) -> HttpResponse:
@@ -213,16 +218,21 @@ def sar_list(request: HttpRequest) -> HttpResponse:
                 organisation=user.organisation, by=user, **form.cleaned_data
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            service_errors_onto(form, error)
         else:
             messages.success(request, f"Request recorded; the reply is due {sar.due_on:%-d %B %Y}.")
             return redirect("sar_detail", pk=sar.pk)
+    page = page_of(
+        request,
+        sars_visible_to(user).select_related("child", "guardian"),
+    )
     return render(
         request,
         "records/sar_list.html",
         {
             "form": form,
-            "sars": sars_visible_to(user).select_related("child", "guardian"),
+            "sars": page,
+            "page": page,
             "today": timezone.localdate(),
         },
     )
@@ -237,7 +247,7 @@ def sar_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def sar_export(request: HttpRequest, pk: int) -> HttpResponse:
     sar = get_sar_for_user(request.user, pk)
     # Safeguarding records go only to those who may read them: the DSL and deputies.
-    complete = request.user.role in LEAD_ROLES
+    complete = request.user.role in {Role.DSL, Role.DEPUTY_DSL}
     content = subject_access.export_zip(sar, include_safeguarding=complete)
     audit.record(
         action="sar.exported",

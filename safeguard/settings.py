@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "two_factor",
     "axes",
     "guardian",
+    "django_filters",
     "simple_history",
     "pgtrigger",
 ]

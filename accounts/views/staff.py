@@ -11,15 +11,24 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.forms import InviteForm, RoleForm
+from accounts.models import User
 from accounts.permissions import get_staff_member_for_user, require_admin, staff_visible_to
+from common.forms import service_errors_onto
+from common.pagination import page_of
 
 
 def staff_list(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
-    staff = staff_visible_to(request.user).order_by("-is_active", "full_name")
-    enrolled = set(staff.with_second_factor().values_list("pk", flat=True))
-    rows = [(member, member.pk in enrolled) for member in staff]
-    return render(request, "accounts/staff_list.html", {"rows": rows})
+    page = page_of(
+        request, staff_visible_to(request.user).order_by("-is_active", "full_name", "pk")
+    )
+    enrolled = set(
+        User.objects.filter(pk__in=[member.pk for member in page])
+        .with_second_factor()
+        .values_list("pk", flat=True)
+    )
+    rows = [(member, member.pk in enrolled) for member in page]
+    return render(request, "accounts/staff_list.html", {"rows": rows, "page": page})
 
 
 def staff_invite(request: HttpRequest) -> HttpResponse:
@@ -33,7 +42,7 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            service_errors_onto(form, error)
         else:
             messages.success(request, f"Invitation sent to {member.email}.")
             return redirect("staff_detail", pk=member.pk)
