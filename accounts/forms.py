@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -100,7 +102,7 @@ class SecondFactorForm(_AuditedSecondFactorMixin, AuthenticationTokenForm):
         user: User,
         initial_device: object,
         request: HttpRequest | None = None,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
         super().__init__(user, initial_device, **kwargs)
         self.request = request
@@ -154,7 +156,7 @@ class BackupCodeForm(_AuditedSecondFactorMixin, BackupTokenForm):
         user: User,
         initial_device: object,
         request: HttpRequest | None = None,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
         super().__init__(user, initial_device, **kwargs)
         self.request = request

@@ -1,12 +1,14 @@
 """The audit log's rows: append-only, hash-chained (see audit.services)."""
 
+from typing import Any
+
 from django.db import models
 
 from accounts.models import Organisation, User
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
-    def update(self, **kwargs: object) -> int:
+    def update(self, **kwargs: Any) -> int:
         raise AuditLogImmutableError("Audit events are never updated.")
 
     def delete(self) -> tuple[int, dict[str, int]]:
@@ -54,12 +56,12 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AuditLogImmutableError("Audit events are never updated.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditLogImmutableError("Audit events are never deleted.")
 
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -74,7 +76,7 @@ class AllocationForm(forms.Form):
     staff = forms.ModelChoiceField(label="Member of staff", queryset=User.objects.none())
     starts_on = forms.DateField(label="Start date", widget=DateInput())
 
-    def __init__(self, *args: object, organisation: Organisation, **kwargs: object) -> None:
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["staff"].queryset = User.objects.filter(
             organisation=organisation, is_active=True, is_superuser=False

@@ -6,6 +6,7 @@ revoking that permission happens here and nowhere else.
 """
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -41,7 +42,7 @@ def _changes(instance: object, data: dict[str, object]) -> dict[str, list[object
 
 @transaction.atomic
 def child_create(
-    *, organisation: Organisation, by: User, request: HttpRequest | None = None, **fields: object
+    *, organisation: Organisation, by: User, request: HttpRequest | None = None, **fields: Any
 ) -> Child:
     child = Child(organisation=organisation, **fields)
     child._history_user = by
@@ -53,7 +54,7 @@ def child_create(
 
 @transaction.atomic
 def child_update(
-    *, child: Child, by: User, request: HttpRequest | None = None, **fields: object
+    *, child: Child, by: User, request: HttpRequest | None = None, **fields: Any
 ) -> Child:
     changed = _changes(child, fields)
     if not changed:

@@ -5,6 +5,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -19,7 +20,7 @@ from notices.engine import DueItem, local_midnight, stage_for
 
 @transaction.atomic
 def dbs_check_record(
-    *, staff: User, by: User, request: HttpRequest | None = None, **fields: object
+    *, staff: User, by: User, request: HttpRequest | None = None, **fields: Any
 ) -> DBSCheck:
     check = DBSCheck(organisation_id=staff.organisation_id, staff=staff, recorded_by=by, **fields)
     check.full_clean()
@@ -36,7 +37,7 @@ def dbs_check_record(
 
 @transaction.atomic
 def training_record(
-    *, staff: User, by: User, request: HttpRequest | None = None, **fields: object
+    *, staff: User, by: User, request: HttpRequest | None = None, **fields: Any
 ) -> TrainingRecord:
     record = TrainingRecord(
         organisation_id=staff.organisation_id, staff=staff, recorded_by=by, **fields

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.utils import timezone
 
@@ -28,7 +30,7 @@ class ConsentAnswersForm(forms.Form):
         max_length=SIGNATURE_MAX,
     )
 
-    def __init__(self, *args: object, items: list, policy_versions: list, **kwargs: object) -> None:
+    def __init__(self, *args: Any, items: list, policy_versions: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.items = items
         for version in items:
@@ -71,7 +73,7 @@ class ConsentRequestForm(forms.Form):
         error_messages={"required": "Choose at least one kind of consent."},
     )
 
-    def __init__(self, *args: object, child: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, child: object, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["guardians"].queryset = guardians_with_responsibility(child).exclude(email="")
         self.fields["consent_types"].queryset = ConsentType.objects.filter(
@@ -84,7 +86,7 @@ class VerbalConsentForm(forms.Form):
     consent_type = forms.ModelChoiceField(label="Consent to", queryset=ConsentType.objects.none())
     notes = forms.CharField(label="How and when it was given", max_length=500)
 
-    def __init__(self, *args: object, child: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, child: object, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["guardian"].queryset = guardians_with_responsibility(child)
         self.fields["consent_type"].queryset = ConsentType.objects.filter(
@@ -167,7 +169,7 @@ class ContactForm(forms.Form):
         help_text="Only if needed. The Designated Safeguarding Lead is told.",
     )
 
-    def __init__(self, *args: object, staff: User, **kwargs: object) -> None:
+    def __init__(self, *args: Any, staff: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         from practice import services as practice
 
@@ -207,7 +209,7 @@ class PaperConsentForm(forms.Form):
         label="Scan or photo of the signed form", help_text="PDF, PNG or JPEG, up to 5 MB."
     )
 
-    def __init__(self, *args: object, child: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, child: object, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["guardian"].queryset = guardians_with_responsibility(child)
         self.fields["consent_types"].queryset = ConsentType.objects.filter(

@@ -6,6 +6,7 @@ derived from them, never stored, and nothing is ever updated or deleted.
 """
 
 import hashlib
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
@@ -136,7 +137,7 @@ class Method(models.TextChoices):
 
 
 class ConsentRecordQuerySet(models.QuerySet["ConsentRecord"]):
-    def update(self, **kwargs: object) -> int:
+    def update(self, **kwargs: Any) -> int:
         if not erasure_allowed():
             raise ConsentRecordImmutableError("Consent records are never changed.")
         return super().update(**kwargs)
@@ -191,13 +192,13 @@ class ConsentRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.get_decision_display()} {self.consent_type} for {self.child}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Only a retention decision a person recorded may change a record.
         if not self._state.adding and not erasure_allowed():
             raise ConsentRecordImmutableError("Consent records are never changed.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         if not erasure_allowed():
             raise ConsentRecordImmutableError("Consent records are never deleted.")
         return super().delete(*args, **kwargs)

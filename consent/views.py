@@ -7,6 +7,7 @@ records.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -58,7 +59,7 @@ def token_link(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     site's same-origin policy: with no-referrer browsers send "Origin: null" on
     a form POST, which Django's CSRF protection rightly refuses.)"""
 
-    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
         response["Referrer-Policy"] = "no-referrer"
         return response

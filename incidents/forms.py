@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.utils import timezone
 
@@ -48,7 +50,7 @@ def text_field(
 class NamedErrorsForm(forms.Form):
     """A required field left empty says which field, in the error summary too."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         default = forms.Field.default_error_messages["required"]
         for field in self.fields.values():
@@ -123,7 +125,7 @@ class ConcernForm(NamedErrorsForm):
     def clean_evidence(self) -> object:
         return _small_enough(self.cleaned_data["evidence"])
 
-    def __init__(self, *args: object, children: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, children: object, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if children.exists():
             self.fields["children"].queryset = children
@@ -158,7 +160,7 @@ class EntryForm(NamedErrorsForm):
         help_text="The earlier entry is kept; both are shown together.",
     )
 
-    def __init__(self, *args: object, incident: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, incident: object, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["corrects"].queryset = incident.chronology.filter(corrects__isnull=True)
         self.fields["corrects"].label_from_instance = lambda entry: (
@@ -236,7 +238,7 @@ class EvidenceForm(NamedErrorsForm):
 class AccessForm(NamedErrorsForm):
     staff = forms.ModelChoiceField(label="Member of staff", queryset=User.objects.none())
 
-    def __init__(self, *args: object, staff: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, staff: object, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["staff"].queryset = staff
 

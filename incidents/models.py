@@ -7,6 +7,7 @@ are never updated or deleted (and on PostgreSQL a trigger refuses it too).
 """
 
 import datetime as dt
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
@@ -209,7 +210,7 @@ class AppendOnlyError(Exception):
 
 
 class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs: object) -> int:
+    def update(self, **kwargs: Any) -> int:
         if not erasure_allowed():
             raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} are never changed.")
         return super().update(**kwargs)
@@ -229,12 +230,12 @@ class AppendOnly(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding and not erasure_allowed():
             raise AppendOnlyError(f"{self._meta.verbose_name_plural} are never changed.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         if not erasure_allowed():
             raise AppendOnlyError(f"{self._meta.verbose_name_plural} are never deleted.")
         return super().delete(*args, **kwargs)

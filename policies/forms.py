@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.utils import timezone
 
@@ -42,7 +44,7 @@ class PolicyForm(forms.Form):
         help_text="Plain text or Markdown: # for headings, - for lists.",
     )
 
-    def __init__(self, *args: object, organisation: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, organisation: object, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"] = _staff(organisation)
         self.fields["owner"].label = "Owner (who keeps it up to date)"
@@ -79,7 +81,7 @@ class ApproveForm(forms.Form):
     )
     shown_sha256 = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["approved_on"].initial = timezone.localdate()
 

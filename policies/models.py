@@ -6,6 +6,7 @@ from its versions and reviews, never stored.
 """
 
 import hashlib
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
@@ -97,14 +98,14 @@ class PolicyVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.policy} {self.label}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk and (
             PolicyVersion.objects.filter(pk=self.pk, status=VersionStatus.APPROVED).exists()
         ):
             raise ApprovedVersionImmutableError("An approved policy version never changes.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         # A superseded version may go once its retention review decides so.
         if self.status == VersionStatus.APPROVED and not erasure_allowed():
             raise ApprovedVersionImmutableError("An approved policy version is never deleted.")

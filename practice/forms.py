@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 
 from accounts.models import User
@@ -120,7 +122,7 @@ class AccountForm(forms.Form):
         label="Last safeguarding advice from the DSL", required=False, widget=DateInput()
     )
 
-    def __init__(self, *args: object, organisation: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, organisation: object, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         staff = User.objects.filter(organisation=organisation, is_active=True, is_superuser=False)
         self.fields["holders"].queryset = staff

@@ -2,6 +2,7 @@
 asks of them (consent.gate calls these; this app never imports consent)."""
 
 import datetime as dt
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
@@ -186,7 +187,7 @@ def practice_settings_update(
     organisation: Organisation,
     by: User,
     request: HttpRequest | None = None,
-    **fields: object,
+    **fields: Any,
 ) -> PracticeSettings:
     settings, _ = PracticeSettings.objects.get_or_create(organisation=organisation)
     for name, value in fields.items():

@@ -1,5 +1,7 @@
 """Forms for retention reviews, legal holds and subject access requests."""
 
+from typing import Any
+
 from django import forms
 
 from children.models import Child, Guardian
@@ -61,7 +63,7 @@ class HoldForm(forms.Form):
         label="Until (leave empty: until released)", required=False, widget=DateInput()
     )
 
-    def __init__(self, *args: object, children: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, children: object, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["child"].queryset = children
 
@@ -89,7 +91,7 @@ class SarForm(forms.Form):
         label="Notes", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args: object, children: object, guardians: object, **kwargs: object):
+    def __init__(self, *args: Any, children: object, guardians: object, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["child"].queryset = children
         self.fields["guardian"].queryset = guardians

@@ -2,6 +2,7 @@
 
 from base64 import b32encode
 from binascii import unhexlify
+from typing import Any
 
 import django_otp
 from django.conf import settings
@@ -88,7 +89,7 @@ class SignInView(LoginView):
         url = super().get_redirect_url()
         return url if url.startswith("/") and not url.startswith("//") else ""
 
-    def get_form(self, step: str | None = None, **kwargs: object) -> object:
+    def get_form(self, step: str | None = None, **kwargs: Any) -> object:
         # Skip LoginView.get_form: it swaps in the library's own token form by
         # device type, and we have one kind of device and our own form for it.
         form = super(LoginView, self).get_form(step=step, **kwargs)
@@ -110,12 +111,12 @@ class SignInView(LoginView):
             self.device_cache = device
         return device
 
-    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated and request.user.is_verified():
             return redirect(settings.LOGIN_REDIRECT_URL)
         return super().dispatch(request, *args, **kwargs)
 
-    def get_context_data(self, form: object, **kwargs: object) -> dict[str, object]:
+    def get_context_data(self, form: object, **kwargs: Any) -> dict[str, object]:
         context = super().get_context_data(form, **kwargs)
         user = self.get_user()
         context["has_backup_codes"] = (

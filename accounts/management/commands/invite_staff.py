@@ -1,6 +1,8 @@
 """Invite a member of staff from the command line: how a platform operator creates
 an organisation's first admin, who then invites everyone else from the portal."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -17,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help="their full name")
         parser.add_argument("--role", default=Role.ADMIN, choices=Role.values)
 
-    def handle(self, *args: object, **options: str) -> None:
+    def handle(self, *args: Any, **options: str) -> None:
         organisation = Organisation.objects.filter(slug=options["organisation"]).first()
         if organisation is None:
             raise CommandError(f"No organisation with the slug {options['organisation']!r}.")

@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import statistics
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -62,7 +63,7 @@ class Command(BaseCommand):
             help="also time the dashboard for one organisation of 2,000 children",
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("bench builds throwaway data and never runs in production.")
         try:
