@@ -35,6 +35,7 @@ from accounts.forms import (
     SignInForm,
     authenticator_label,
 )
+from accounts.http import AuthedRequest
 from accounts.middleware import second_factor_not_required
 from accounts.models import User
 from accounts.tokens import invitation_tokens
@@ -149,7 +150,7 @@ def _pending_secret(request: HttpRequest) -> str:
     return request.session[PENDING_SECRET]
 
 
-def _authenticator_page(request: HttpRequest, *, first: bool) -> HttpResponse:
+def _authenticator_page(request: AuthedRequest, *, first: bool) -> HttpResponse:
     """Show a new secret as a QR code and as text; save it once a code proves it."""
     user = request.user
     key = _pending_secret(request)
@@ -196,7 +197,7 @@ def _authenticator_page(request: HttpRequest, *, first: bool) -> HttpResponse:
 
 @second_factor_not_required
 @never_cache
-def two_factor_setup(request: HttpRequest) -> HttpResponse:
+def two_factor_setup(request: AuthedRequest) -> HttpResponse:
     """First enrolment, straight after the password: nothing else is reachable until done."""
     if any(devices_for_user(request.user, confirmed=True)):
         # Already enrolled: adding another device needs a verified session.
@@ -205,11 +206,11 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-def authenticator_add(request: HttpRequest) -> HttpResponse:
+def authenticator_add(request: AuthedRequest) -> HttpResponse:
     return _authenticator_page(request, first=False)
 
 
-def account_security(request: HttpRequest) -> HttpResponse:
+def account_security(request: AuthedRequest) -> HttpResponse:
     user = request.user
     backup = StaticDevice.objects.filter(user=user, name="backup").first()
     return render(
@@ -225,7 +226,7 @@ def account_security(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def authenticator_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def authenticator_remove(request: AuthedRequest, pk: int) -> HttpResponse:
     # Only the user's own devices: someone else's id is simply not found.
     device = TOTPDevice.objects.filter(user=request.user, pk=pk, confirmed=True).first()
     if device is None:
@@ -245,7 +246,7 @@ def authenticator_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @never_cache
-def backup_codes(request: HttpRequest) -> HttpResponse:
+def backup_codes(request: AuthedRequest) -> HttpResponse:
     """Create codes on POST; show them on the GET that follows, and never again."""
     if request.method == "POST":
         codes = services.backup_codes_generate(
@@ -269,6 +270,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 class AuditedPasswordChangeView(PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("profile")
+    request: AuthedRequest
 
     def form_valid(self, form: object) -> HttpResponse:
         response = super().form_valid(form)

@@ -4,17 +4,18 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.forms import InviteForm, RoleForm
+from accounts.http import AuthedRequest
 from accounts.permissions import get_staff_member_for_user, require_admin, staff_visible_to
 
 
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: AuthedRequest) -> HttpResponse:
     require_admin(request.user)
     staff = staff_visible_to(request.user).order_by("-is_active", "full_name")
     enrolled = set(
@@ -24,7 +25,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/staff_list.html", {"rows": rows})
 
 
-def staff_invite(request: HttpRequest) -> HttpResponse:
+def staff_invite(request: AuthedRequest) -> HttpResponse:
     require_admin(request.user)
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -43,7 +44,7 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/staff_invite.html", {"form": form})
 
 
-def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     member = get_staff_member_for_user(request.user, pk, "view")
     return render(
         request,
@@ -57,7 +58,7 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _staff_action(
-    request: HttpRequest, pk: int, action: Callable[..., object], done: str
+    request: AuthedRequest, pk: int, action: Callable[..., object], done: str
 ) -> HttpResponse:
     member = get_staff_member_for_user(request.user, pk, "change")
     try:
@@ -70,7 +71,7 @@ def _staff_action(
 
 
 @require_POST
-def staff_role(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_role(request: AuthedRequest, pk: int) -> HttpResponse:
     member = get_staff_member_for_user(request.user, pk, "change")
     form = RoleForm(request.POST)
     if not form.is_valid():
@@ -88,7 +89,7 @@ def staff_role(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_deactivate(request: AuthedRequest, pk: int) -> HttpResponse:
     return _staff_action(
         request,
         pk,
@@ -98,12 +99,12 @@ def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_reactivate(request: AuthedRequest, pk: int) -> HttpResponse:
     return _staff_action(request, pk, services.staff_reactivate, "{name} can sign in again.")
 
 
 @require_POST
-def staff_two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_two_factor_reset(request: AuthedRequest, pk: int) -> HttpResponse:
     member = get_staff_member_for_user(request.user, pk, "change")
     if member.pk == request.user.pk:
         messages.error(request, "Manage your own authenticators from your security page.")
@@ -118,7 +119,7 @@ def staff_two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def staff_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_invitation_resend(request: AuthedRequest, pk: int) -> HttpResponse:
     return _staff_action(
         request, pk, services.staff_invitation_resend, "A new invitation was sent to {name}."
     )
