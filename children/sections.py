@@ -6,12 +6,12 @@ its section for a child and the person looking, or None to show nothing.
 
 from collections.abc import Callable
 
-from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
+from accounts.http import AuthedRequest
 from children.models import Child
 
-Section = Callable[[HttpRequest, Child], SafeString | None]
+Section = Callable[[AuthedRequest, Child], SafeString | None]
 _sections: list[Section] = []
 
 
@@ -21,5 +21,5 @@ def register(section: Section) -> Section:
     return section
 
 
-def render(request: HttpRequest, child: Child) -> list[SafeString]:
+def render(request: AuthedRequest, child: Child) -> list[SafeString]:
     return [html for section in _sections if (html := section(request, child))]

@@ -6,11 +6,12 @@ import re
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthedRequest
 from accounts.models import Role, User
 from audit import services as audit
 from children import sections as child_sections
@@ -40,7 +41,7 @@ def _open_allocations() -> Prefetch:
     )
 
 
-def child_list(request: HttpRequest) -> HttpResponse:
+def child_list(request: AuthedRequest) -> HttpResponse:
     """My caseload for staff; every child, searchable, for leads; counts for directors."""
     user = request.user
     today = timezone.localdate()
@@ -99,7 +100,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def child_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "view")
     audit.record(action="child.viewed", actor=request.user, obj=child, request=request)
     links = ChildGuardian.objects.filter(child=child).select_related("guardian")
@@ -119,12 +120,12 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _require_manager(request: HttpRequest) -> None:
+def _require_manager(request: AuthedRequest) -> None:
     if not manages_children(request.user):
         raise PermissionDenied
 
 
-def child_create(request: HttpRequest) -> HttpResponse:
+def child_create(request: AuthedRequest) -> HttpResponse:
     _require_manager(request)
     form = ChildForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -139,7 +140,7 @@ def child_create(request: HttpRequest) -> HttpResponse:
     return render(request, "children/child_form.html", {"form": form, "child": None})
 
 
-def child_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def child_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "change")
     # The form edits a copy, so the service can still see what the child was.
     form = ChildForm(request.POST or None, instance=copy.copy(child))
@@ -150,7 +151,7 @@ def child_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "children/child_form.html", {"form": form, "child": child})
 
 
-def guardian_add(request: HttpRequest, pk: int) -> HttpResponse:
+def guardian_add(request: AuthedRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "change")
     form = GuardianForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -168,7 +169,7 @@ def guardian_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def guardian_edit(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
+def guardian_edit(request: AuthedRequest, pk: int, link_pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "change")
     link = get_guardian_link_for_user(request.user, child, link_pk)
     guardian = link.guardian
@@ -199,7 +200,7 @@ def guardian_edit(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
     )
 
 
-def allocation_add(request: HttpRequest, pk: int) -> HttpResponse:
+def allocation_add(request: AuthedRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "change")
     form = AllocationForm(request.POST or None, organisation=request.user.organisation)
     if request.method == "POST" and form.is_valid():
@@ -218,7 +219,7 @@ def allocation_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def allocation_end(request: HttpRequest, pk: int) -> HttpResponse:
+def allocation_end(request: AuthedRequest, pk: int) -> HttpResponse:
     allocation = get_allocation_for_user(request.user, pk)
     try:
         caseload.allocation_end(allocation=allocation, by=request.user, request=request)
@@ -232,7 +233,7 @@ def allocation_end(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("child_detail", pk=allocation.child_id)
 
 
-def child_import(request: HttpRequest) -> HttpResponse:
+def child_import(request: AuthedRequest) -> HttpResponse:
     _require_manager(request)
     form = ChildImportForm(request.POST or None, request.FILES or None)
     result = None
