@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthedRequest
 from accounts.permissions import is_admin
 from audit import services as audit
 from children.models import Child
@@ -72,7 +73,7 @@ def token_link(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 # --- the child's page section ---------------------------------------------------------------
 
 
-def child_section(request: HttpRequest, child: Child) -> SafeString:
+def child_section(request: AuthedRequest, child: Child) -> SafeString:
     context = {
         "child": child,
         "matrix": services.consent_matrix(child),
@@ -87,7 +88,7 @@ def child_section(request: HttpRequest, child: Child) -> SafeString:
 # --- staff ------------------------------------------------------------------------------------
 
 
-def request_new(request: HttpRequest, pk: int) -> HttpResponse:
+def request_new(request: AuthedRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "view")
     services.consent_types_ensure(organisation=child.organisation)
     form = ConsentRequestForm(request.POST or None, child=child)
@@ -109,7 +110,7 @@ def request_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def request_resend(request: AuthedRequest, pk: int) -> HttpResponse:
     consent_request = get_consent_request_for_user(request.user, pk)
     try:
         services.consent_request_resend(
@@ -123,7 +124,7 @@ def request_resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def request_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
     consent_request = get_consent_request_for_user(request.user, pk)
     try:
         services.consent_request_cancel(
@@ -136,7 +137,7 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("child_detail", pk=consent_request.child_id)
 
 
-def verbal_new(request: HttpRequest, pk: int) -> HttpResponse:
+def verbal_new(request: AuthedRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "view")
     if not manages_children(request.user):
         raise PermissionDenied
@@ -157,7 +158,7 @@ def verbal_new(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "consent/verbal_form.html", {"form": form, "child": child})
 
 
-def contact_new(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_new(request: AuthedRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "view")
     services.consent_types_ensure(organisation=child.organisation)
     form = ContactForm(request.POST or None, staff=request.user)
@@ -199,7 +200,7 @@ def contact_new(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "consent/contact_form.html", {"form": form, "child": child})
 
 
-def paper_new(request: HttpRequest, pk: int) -> HttpResponse:
+def paper_new(request: AuthedRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "view")
     if not manages_children(request.user):
         raise PermissionDenied
@@ -226,7 +227,7 @@ def paper_new(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "consent/paper_form.html", {"form": form, "child": child})
 
 
-def child_consent_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def child_consent_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
     """The consent matrix and every record behind it, for a file or a meeting."""
     child = get_child_for_user(request.user, pk, "view")
     from consent.pdf import render_child_summary_pdf
@@ -245,14 +246,14 @@ def child_consent_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def consent_types(request: HttpRequest) -> HttpResponse:
+def consent_types(request: AuthedRequest) -> HttpResponse:
     if not is_admin(request.user):
         raise PermissionDenied
     types = services.consent_types_ensure(organisation=request.user.organisation)
     return render(request, "consent/type_list.html", {"types": types})
 
 
-def consent_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def consent_type_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     consent_type = get_consent_type_for_user(request.user, pk, "change")
     current = consent_type.current_version()
     form = ConsentTypeForm(
@@ -273,7 +274,7 @@ def consent_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def takedown_done(request: HttpRequest, pk: int) -> HttpResponse:
+def takedown_done(request: AuthedRequest, pk: int) -> HttpResponse:
     task = get_takedown_for_user(request.user, pk)
     try:
         services.takedown_done(task=task, by=request.user, request=request)
