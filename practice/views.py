@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthedRequest
 from practice import services
 from practice.forms import (
     AccountForm,
@@ -53,7 +54,7 @@ def _form_page(
     )
 
 
-def practice_home(request: HttpRequest) -> HttpResponse:
+def practice_home(request: AuthedRequest) -> HttpResponse:
     user = request.user
     today = timezone.localdate()
     platforms = list(platforms_visible_to(user).prefetch_related("assessments__assessed_by"))
@@ -77,7 +78,7 @@ def practice_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def platform_add(request: HttpRequest) -> HttpResponse:
+def platform_add(request: AuthedRequest) -> HttpResponse:
     if not keeps_registers(request.user):
         raise PermissionDenied
     form = PlatformForm(request.POST or None)
@@ -103,7 +104,7 @@ def platform_add(request: HttpRequest) -> HttpResponse:
     )
 
 
-def platform_assess(request: HttpRequest, pk: int) -> HttpResponse:
+def platform_assess(request: AuthedRequest, pk: int) -> HttpResponse:
     platform = get_platform_for_user(request.user, pk)
     if not keeps_registers(request.user):
         raise PermissionDenied
@@ -129,7 +130,7 @@ def platform_assess(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def platform_approval(request: HttpRequest, pk: int) -> HttpResponse:
+def platform_approval(request: AuthedRequest, pk: int) -> HttpResponse:
     platform = get_platform_for_user(request.user, pk)
     if not keeps_registers(request.user):
         raise PermissionDenied
@@ -145,7 +146,7 @@ def platform_approval(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("practice_home")
 
 
-def device_add(request: HttpRequest) -> HttpResponse:
+def device_add(request: AuthedRequest) -> HttpResponse:
     form = DeviceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -166,7 +167,7 @@ def device_add(request: HttpRequest) -> HttpResponse:
     )
 
 
-def device_attest(request: HttpRequest, pk: int) -> HttpResponse:
+def device_attest(request: AuthedRequest, pk: int) -> HttpResponse:
     device = get_device_for_user(request.user, pk)
     form = AttestationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -189,7 +190,7 @@ def device_attest(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def practice_settings(request: HttpRequest) -> HttpResponse:
+def practice_settings(request: AuthedRequest) -> HttpResponse:
     if not keeps_registers(request.user):
         raise PermissionDenied
     current = services.settings_for(request.user.organisation)
@@ -216,7 +217,7 @@ def practice_settings(request: HttpRequest) -> HttpResponse:
     )
 
 
-def account_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def account_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     # The account first: another organisation's is a 404 whoever asks.
     account = get_account_for_user(request.user, pk) if pk is not None else None
     if not keeps_registers(request.user):
@@ -265,7 +266,7 @@ def account_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     )
 
 
-def task_done(request: HttpRequest, pk: int) -> HttpResponse:
+def task_done(request: AuthedRequest, pk: int) -> HttpResponse:
     task = get_task_for_user(request.user, pk)
     form = TaskDoneForm(request.POST or None, initial={"done_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
