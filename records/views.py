@@ -3,11 +3,12 @@ admins, and the DSL and deputies (who alone decide safeguarding records)."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthedRequest
 from accounts.models import Role
 from accounts.permissions import is_admin
 from audit import services as audit
@@ -26,7 +27,7 @@ from records.permissions import (
 )
 
 
-def _require(request: HttpRequest) -> None:
+def _require(request: AuthedRequest) -> None:
     """For pages with no object; those with one fetch it through a permission
     helper, which gives anyone else (and any other organisation) a 404."""
     if not manages_records(request.user):
@@ -41,7 +42,7 @@ def _add_errors(form: object, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def retention_home(request: HttpRequest) -> HttpResponse:
+def retention_home(request: AuthedRequest) -> HttpResponse:
     _require(request)
     user = request.user
     reviews = []
@@ -62,7 +63,7 @@ def retention_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def retention_rule(request: HttpRequest, kind: str) -> HttpResponse:
+def retention_rule(request: AuthedRequest, kind: str) -> HttpResponse:
     if not is_admin(request.user):
         raise PermissionDenied
     try:
@@ -90,7 +91,7 @@ def retention_rule(request: HttpRequest, kind: str) -> HttpResponse:
     return render(request, "records/retention_rule.html", {"form": form, "kind": record_kind})
 
 
-def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
+def retention_review(request: AuthedRequest, pk: int) -> HttpResponse:
     review = get_retention_review_for_user(request.user, pk)
     kind = retention.kind_or_none(review.kind)
     if kind is None:
@@ -143,7 +144,7 @@ def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def retention_review_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def retention_review_confirm(request: AuthedRequest, pk: int) -> HttpResponse:
     review = get_retention_review_for_user(request.user, pk)
     try:
         retention.review_delete_confirm(review=review, by=request.user, request=request)
@@ -154,7 +155,7 @@ def retention_review_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("retention_home")
 
 
-def legal_hold_new(request: HttpRequest) -> HttpResponse:
+def legal_hold_new(request: AuthedRequest) -> HttpResponse:
     _require(request)
     user = request.user
     form = HoldForm(request.POST or None, children=children_visible_to(user))
@@ -186,7 +187,7 @@ def legal_hold_new(request: HttpRequest) -> HttpResponse:
     return render(request, "records/legal_hold_form.html", {"form": form})
 
 
-def legal_hold_release(request: HttpRequest, pk: int) -> HttpResponse:
+def legal_hold_release(request: AuthedRequest, pk: int) -> HttpResponse:
     hold = get_legal_hold_for_user(request.user, pk)
     if not retention.may_release(request.user, hold):
         raise PermissionDenied
@@ -204,7 +205,7 @@ def legal_hold_release(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "records/legal_hold_release.html", {"form": form, "hold": hold})
 
 
-def sar_list(request: HttpRequest) -> HttpResponse:
+def sar_list(request: AuthedRequest) -> HttpResponse:
     _require(request)
     user = request.user
     form = SarForm(
@@ -234,13 +235,13 @@ def sar_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def sar_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def sar_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     sar = get_sar_for_user(request.user, pk)
     audit.record(action="sar.viewed", actor=request.user, obj=sar, request=request)
     return render(request, "records/sar_detail.html", {"sar": sar})
 
 
-def sar_export(request: HttpRequest, pk: int) -> HttpResponse:
+def sar_export(request: AuthedRequest, pk: int) -> HttpResponse:
     sar = get_sar_for_user(request.user, pk)
     # Safeguarding records go only to those who may read them: the DSL and deputies.
     complete = request.user.role in {Role.DSL, Role.DEPUTY_DSL}
@@ -260,7 +261,7 @@ def sar_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def sar_complete(request: HttpRequest, pk: int) -> HttpResponse:
+def sar_complete(request: AuthedRequest, pk: int) -> HttpResponse:
     sar = get_sar_for_user(request.user, pk)
     try:
         subject_access.sar_complete(sar=sar, by=request.user, request=request)
