@@ -48,7 +48,8 @@ def _marked_canvas(marking: str, footer: str) -> type[Canvas]:
 
         def showPage(self) -> None:  # reportlab calls it by this name
             self._pages.append(dict(self.__dict__))
-            self._startPage()
+            # What Canvas.showPage itself calls; types-reportlab omits private names.
+            self._startPage()  # type: ignore[attr-defined]
 
         def save(self) -> None:
             total = len(self._pages)
