@@ -13,6 +13,7 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.views import LogoutView, PasswordChangeView
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.encoding import force_str
@@ -113,7 +114,8 @@ class SignInView(LoginView):
         return device
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.is_authenticated and request.user.is_verified():
+        # OTPMiddleware adds is_verified() to request.user; django-otp has no types.
+        if request.user.is_authenticated and request.user.is_verified():  # type: ignore[attr-defined]
             return redirect(settings.LOGIN_REDIRECT_URL)
         return super().dispatch(request, *args, **kwargs)
 
@@ -132,7 +134,7 @@ sign_in = login_not_required(SignInView.as_view())
 
 @second_factor_not_required
 @require_POST
-def sign_out(request: HttpRequest) -> HttpResponse:
+def sign_out(request: HttpRequest) -> HttpResponseBase:
     return LogoutView.as_view()(request)
 
 
@@ -235,7 +237,8 @@ def authenticator_remove(request: AuthedRequest, pk: int) -> HttpResponse:
         services.two_factor_device_remove(
             user=request.user,
             device=device,
-            signed_in_with=request.user.otp_device,
+            # Set on request.user by OTPMiddleware; django-otp has no types.
+            signed_in_with=request.user.otp_device,  # type: ignore[attr-defined]
             request=request,
         )
     except ValidationError as error:

@@ -4,7 +4,7 @@ an organisation's first admin, who then invites everyone else from the portal.""
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts import services
 from accounts.models import Organisation, Role
@@ -13,7 +13,7 @@ from accounts.models import Organisation, Role
 class Command(BaseCommand):
     help = "Invite someone to an organisation by email (they choose a password, then set up 2FA)."
 
-    def add_arguments(self, parser: object) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--organisation", required=True, help="the organisation's slug")
         parser.add_argument("--email", required=True)
         parser.add_argument("--name", required=True, help="their full name")
