@@ -32,6 +32,14 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)  # type: ignore[misc]
 
 
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """The form's own copy of a model choice field, typed so its queryset can be narrowed."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{name} is not a model choice field")
+    return field
+
+
 class DateInput(forms.DateInput):
     """A browser date picker; its value must be ISO 8601 whatever the locale."""
 
