@@ -9,6 +9,7 @@ problem nothing is saved and every problem is reported by row and column.
 import csv
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -70,8 +71,9 @@ class ImportRowForm(forms.Form):
         "relationship",
     )
 
-    def clean(self) -> dict[str, object]:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for column in self.TEXT_COLUMNS:
             value = data.get(column)
             if isinstance(value, str) and value.startswith(self.FORMULA_START):
@@ -167,13 +169,13 @@ def children_import(
         result.errors.append(RowError(row=1, column="file", message=error.messages[0]))
         return result
 
-    cleaned: list[tuple[int, dict[str, object]]] = []
+    cleaned: list[tuple[int, dict[str, Any]]] = []
     for number, row in rows:
         form = ImportRowForm(row)
         if not form.is_valid():
             for column, messages in form.errors.items():
                 for message in messages:
-                    result.errors.append(RowError(number, column, message))
+                    result.errors.append(RowError(number, column, str(message)))
             continue
         cleaned.append((number, form.cleaned_data))
 
@@ -186,7 +188,7 @@ def children_import(
                 "first_name", "last_name", "date_of_birth"
             )
         )
-        children: dict[tuple, dict[str, object]] = {}
+        children: dict[tuple, dict[str, Any]] = {}
         for number, data in cleaned:
             key = (data["child_first_name"], data["child_last_name"], data["date_of_birth"])
             if key in existing:
@@ -209,7 +211,7 @@ def children_import(
 def _save(
     *,
     organisation: Organisation,
-    cleaned: list[tuple[int, dict[str, object]]],
+    cleaned: list[tuple[int, dict[str, Any]]],
     by: User,
     request: HttpRequest | None,
     result: ImportResult,
@@ -234,7 +236,7 @@ def _save(
             )
             if data["active_from"]:
                 child.active_from = data["active_from"]
-            child._history_user = by  # django-simple-history's hook for who made it
+            child._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
             child.save()
             made[key] = child
         email = data["guardian_email"].lower()
@@ -247,7 +249,7 @@ def _save(
                 phone=data["guardian_phone"],
                 preferred_contact=data["preferred_contact"],
             )
-            guardian._history_user = by
+            guardian._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
             guardian.save()
             new_guardians.append(guardian.pk)
             if email:

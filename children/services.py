@@ -45,7 +45,7 @@ def child_create(
     *, organisation: Organisation, by: User, request: HttpRequest | None = None, **fields: Any
 ) -> Child:
     child = Child(organisation=organisation, **fields)
-    child._history_user = by
+    child._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     child.full_clean()
     child.save()
     audit.record(action="child.created", actor=by, obj=child, request=request)
@@ -61,7 +61,7 @@ def child_update(
         return child
     for name, value in fields.items():
         setattr(child, name, value)
-    child._history_user = by
+    child._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     child.full_clean()
     child.save()
     audit.record(
@@ -98,7 +98,7 @@ def guardian_add(
             phone=phone,
             preferred_contact=preferred_contact,
         )
-        guardian._history_user = by
+        guardian._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
         guardian.full_clean()
         guardian.save()
         audit.record(action="guardian.created", actor=by, obj=guardian, request=request)
@@ -110,7 +110,7 @@ def guardian_add(
         relationship=relationship,
         parental_responsibility=parental_responsibility,
     )
-    link._history_user = by
+    link._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     try:
         with transaction.atomic():
             link.save()
@@ -148,7 +148,7 @@ def guardian_update(
     if guardian_changed:
         for name, value in guardian_fields.items():
             setattr(guardian, name, value)
-        guardian._history_user = by
+        guardian._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
         guardian.full_clean()
         guardian.save()
         audit.record(
@@ -161,7 +161,7 @@ def guardian_update(
     if link_changed:
         for name, value in link_fields.items():
             setattr(link, name, value)
-        link._history_user = by
+        link._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
         link.save()
         audit.record(
             action="guardian.link_changed",
