@@ -85,7 +85,7 @@ class StaffCompliance:
 
 # What each role must have done; apps add requirements that follow from what a
 # person does (holding an online account: managing online presence).
-ROLE_TRAINING = {
+ROLE_TRAINING: dict[str, set[str]] = {
     Role.STAFF: {
         TrainingKind.SAFEGUARDING,
         TrainingKind.ONLINE_SAFETY,
@@ -124,8 +124,8 @@ def compliance_for(staff: list[User], organisation: Organisation) -> list[StaffC
     in a fixed number of queries whatever the headcount."""
     ids = [member.pk for member in staff]
     latest_dbs: dict[int, DBSCheck] = {}
-    for check in DBSCheck.objects.filter(staff_id__in=ids).order_by("staff_id", "-issued_on"):
-        latest_dbs.setdefault(check.staff_id, check)
+    for issued in DBSCheck.objects.filter(staff_id__in=ids).order_by("staff_id", "-issued_on"):
+        latest_dbs.setdefault(issued.staff_id, issued)
     latest_training: dict[tuple[int, str], TrainingRecord] = {}
     for record in TrainingRecord.objects.filter(staff_id__in=ids).order_by(
         "staff_id", "kind", "-completed_on"
