@@ -1,8 +1,11 @@
 """Retention rules and reviews, legal holds and subject access requests: for
 admins, and the DSL and deputies (who alone decide safeguarding records)."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import BaseForm
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,7 +18,7 @@ from audit import services as audit
 from children.permissions import children_visible_to, guardians_visible_to
 from records import retention, subject_access
 from records.forms import HoldForm, KeepForm, ReasonForm, RuleForm, SarForm
-from records.models import HoldScope
+from records.models import HoldScope, RetentionReview
 from records.permissions import (
     get_legal_hold_for_user,
     get_retention_review_for_user,
@@ -34,7 +37,7 @@ def _require(request: AuthedRequest) -> None:
         raise PermissionDenied
 
 
-def _add_errors(form: object, error: ValidationError) -> None:
+def _add_errors(form: BaseForm, error: ValidationError) -> None:
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -105,7 +108,7 @@ def retention_review(request: AuthedRequest, pk: int) -> HttpResponse:
         "delete": ReasonForm(request.POST if action == "delete" else None, prefix="delete"),
         "decline": ReasonForm(request.POST if action == "decline" else None, prefix="decline"),
     }
-    services = {
+    services: dict[str, Callable[..., RetentionReview]] = {
         "keep": retention.review_keep,
         "anonymise": retention.review_anonymise,
         "delete": retention.review_delete,
