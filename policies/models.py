@@ -118,7 +118,7 @@ class PolicyVersion(models.Model):
 
     @property
     def approver(self) -> str:
-        if self.approved_by_id:
+        if self.approved_by is not None:
             return self.approved_by.full_name
         return self.approved_by_name
 

@@ -1,5 +1,6 @@
 """Policy pages: read and acknowledge; write, approve and review; import; PDFs."""
 
+import datetime as dt
 import time
 import uuid
 from pathlib import Path
@@ -184,7 +185,7 @@ def version_acknowledge(request: AuthedRequest, pk: int) -> HttpResponse:
     return redirect("policy_detail", pk=version.policy_id)
 
 
-def _coverage(policy: Policy) -> tuple[PolicyVersion | None, list[tuple[User, object]]]:
+def _coverage(policy: Policy) -> tuple[PolicyVersion | None, list[tuple[User, dt.datetime | None]]]:
     current = services.policy_state(policy).current
     staff = list(
         User.objects.filter(
