@@ -11,6 +11,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
+from functools import partial
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -20,7 +21,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import Organisation, Role, User
 from audit import services as audit
 from children.models import Child, ChildGuardian, Guardian
 from children.services import allocated_staff
@@ -50,6 +51,7 @@ from consent.models import (
     TakedownTask,
 )
 from notices import engine as reminders
+from policies.models import PolicyVersion
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +153,7 @@ def token_hash(token: str) -> str:
 # --- consent types ---------------------------------------------------------------------------
 
 
-def _current_online_policy(organisation: object) -> object:
+def _current_online_policy(organisation: Organisation) -> PolicyVersion | None:
     from policies.models import Policy
     from policies.services import policy_state
 
@@ -164,7 +166,7 @@ def _current_online_policy(organisation: object) -> object:
 
 
 @transaction.atomic
-def consent_types_ensure(*, organisation: object) -> list[ConsentType]:
+def consent_types_ensure(*, organisation: Organisation) -> list[ConsentType]:
     """The organisation's consent types, creating the defaults the first time.
 
     get_or_create per code, so two first page views at once cannot collide.
@@ -274,7 +276,7 @@ def consent_request_send(
             organisation=child.organisation,
             details={"guardian": guardian.pk, "types": [t.code for t in consent_types]},
         )
-        transaction.on_commit(lambda r=consent_request, t=token: _send_request_email(r, t))
+        transaction.on_commit(partial(_send_request_email, consent_request, token))
         sent.append(consent_request)
     return sent
 

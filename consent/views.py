@@ -37,7 +37,7 @@ from consent.forms import (
     PaperConsentForm,
     VerbalConsentForm,
 )
-from consent.models import ConsentRecord, ConsentRequest, ContactLog
+from consent.models import ConsentRecord, ConsentRequest, ContactLog, GuardianAccess
 from consent.permissions import (
     get_consent_request_for_user,
     get_consent_type_for_user,
@@ -168,9 +168,11 @@ def contact_new(request: AuthedRequest, pk: int) -> HttpResponse:
                 child=child, staff=request.user, request=request, **form.cleaned_data
             )
         except ValidationError as error:
-            by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.messages}
-            for field, errors in by_field.items():
-                form.add_error(field if field in form.fields else None, errors)
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, error.messages)
         else:
             told = [
                 text
@@ -357,7 +359,7 @@ def manage_open(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("consent_manage")
 
 
-def _access(request: HttpRequest) -> object:
+def _access(request: HttpRequest) -> GuardianAccess | None:
     digest = request.session.get(ACCESS_TOKEN, "")
     return services.access_for_hash(digest) if digest else None
 
