@@ -3,6 +3,7 @@ devices and their yearly attestations, and the contact log's rules."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -32,14 +33,16 @@ from practice.permissions import (
 )
 
 
-def _errors(form: object, error: ValidationError) -> None:
-    by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.messages}
-    for field, errors in by_field.items():
-        form.add_error(field if field in form.fields else None, errors)
+def _errors(form: BaseForm, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
 
 
 def _form_page(
-    request: HttpRequest, form: object, title: str, intro: str, back: str, button: str = "Save"
+    request: HttpRequest, form: BaseForm, title: str, intro: str, back: str, button: str = "Save"
 ) -> HttpResponse:
     return render(
         request,
