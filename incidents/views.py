@@ -291,7 +291,9 @@ def incident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
                 incidentuserobjectpermission__content_object=incident
             ).distinct(),
             "ico_hours_left": (
-                (incident.ico_deadline - now) / dt.timedelta(hours=1) if incident.ico_open else None
+                (incident.ico_deadline - now) / dt.timedelta(hours=1)
+                if incident.ico_open and incident.ico_deadline is not None
+                else None
             ),
             "today": timezone.localdate(),
             "holds": retention.holds_covering(
@@ -513,7 +515,7 @@ def evidence_add(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
-def evidence_download(request: AuthedRequest, pk: int) -> HttpResponse:
+def evidence_download(request: AuthedRequest, pk: int) -> FileResponse:
     evidence = get_evidence_for_user(request.user, pk)
     audit.record(
         action="incident.evidence_downloaded",
