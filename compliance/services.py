@@ -3,7 +3,7 @@ reminders that keep them from lapsing."""
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,7 +101,7 @@ ROLE_TRAINING: dict[str, set[str]] = {
     Role.ADMIN: {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY},
 }
 BASE_TRAINING = {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY}
-Requirement = Callable[[list[User]], dict[int, set[str]]]
+Requirement = Callable[[Sequence[User]], dict[int, set[str]]]
 _requirements: list[Requirement] = []
 
 
@@ -111,7 +111,7 @@ def register_requirement(requirement: Requirement) -> None:
         _requirements.append(requirement)
 
 
-def required_training(staff: list[User]) -> dict[int, set[str]]:
+def required_training(staff: Sequence[User]) -> dict[int, set[str]]:
     needed = {member.pk: set(ROLE_TRAINING.get(member.role, ())) for member in staff}
     for requirement in _requirements:
         for user_id, kinds in requirement(staff).items():
@@ -119,7 +119,7 @@ def required_training(staff: list[User]) -> dict[int, set[str]]:
     return needed
 
 
-def compliance_for(staff: list[User], organisation: Organisation) -> list[StaffCompliance]:
+def compliance_for(staff: Sequence[User], organisation: Organisation) -> list[StaffCompliance]:
     """Each person's latest DBS check and training, and what training they lack,
     in a fixed number of queries whatever the headcount."""
     ids = [member.pk for member in staff]
