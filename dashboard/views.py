@@ -3,6 +3,7 @@ figures (HTML and CSV), and the board report PDF."""
 
 import csv
 import datetime as dt
+from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -34,8 +35,9 @@ class PeriodForm(forms.Form):
     start = forms.DateField(label="From", widget=DateInput())
     end = forms.DateField(label="To", widget=DateInput())
 
-    def clean(self) -> dict[str, object]:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for name in ("start", "end"):
             if data.get(name) and not dt.date(2000, 1, 1) <= data[name] <= dt.date(2100, 12, 31):
                 self.add_error(name, "Choose a date between 2000 and 2100.")  # drops it from data
