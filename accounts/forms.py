@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING, Any, TypeAlias
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -53,13 +55,21 @@ class SignInForm(AuthenticationForm):
             raise ValidationError(self.error_messages["no_authenticator"], code="no_authenticator")
 
 
-class _AuditedSecondFactorMixin:
+if TYPE_CHECKING:
+    # Mixed only into two_factor's token forms, whose clean() it calls on into.
+    _TokenFormBase: TypeAlias = AuthenticationTokenForm
+else:
+    _TokenFormBase = object
+
+
+class _AuditedSecondFactorMixin(_TokenFormBase):
     """Record every failed second-factor attempt: a stolen password being tried."""
 
     request: HttpRequest | None
     user: User
+    step_name: str
 
-    def clean(self) -> dict[str, object]:
+    def clean(self) -> dict[str, Any] | None:
         try:
             return super().clean()
         except ValidationError as error:
@@ -99,7 +109,7 @@ class SecondFactorForm(_AuditedSecondFactorMixin, AuthenticationTokenForm):
         user: User,
         initial_device: object,
         request: HttpRequest | None = None,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
         super().__init__(user, initial_device, **kwargs)
         self.request = request
@@ -153,7 +163,7 @@ class BackupCodeForm(_AuditedSecondFactorMixin, BackupTokenForm):
         user: User,
         initial_device: object,
         request: HttpRequest | None = None,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
         super().__init__(user, initial_device, **kwargs)
         self.request = request

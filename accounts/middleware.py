@@ -9,17 +9,20 @@ the view is one of the few that enrolment itself needs.
 import time
 import zoneinfo
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils import timezone
 from django_otp import devices_for_user
 
 from accounts import services
+from accounts.models import User
 from audit import services as audit
 
 # Safeguard never needs the camera, microphone or location of whoever is viewing
@@ -30,14 +33,18 @@ SESSION_SIGNED_IN_AT = "safeguard_signed_in_at"
 SESSION_LAST_SEEN_AT = "safeguard_last_seen_at"
 SESSION_REMEMBERED_KEY = "safeguard_remembered_key"
 
+V = TypeVar("V", bound=Callable[..., HttpResponseBase])
 
-def second_factor_not_required(view: Callable) -> Callable:
+
+def second_factor_not_required(view: V) -> V:
     """Mark a view that a signed-in user may reach before verifying a second factor.
 
     Only for the enrolment journey (set up an authenticator, see its QR code) and
     signing out; never for a page that shows records.
     """
-    view.second_factor_required = False
+    # A mark on the function, as Django's login_not_required makes; mypy cannot
+    # declare attributes on a callable.
+    view.second_factor_required = False  # type: ignore[attr-defined]
     return view
 
 
@@ -54,7 +61,8 @@ class SecondFactorRequiredMiddleware:
         if not getattr(view_func, "login_required", True):
             return None  # public: sign-in, health check, parents' links
         user = request.user
-        if not user.is_authenticated or user.is_verified():
+        # OTPMiddleware adds is_verified() to request.user; django-otp has no types.
+        if not user.is_authenticated or user.is_verified():  # type: ignore[attr-defined]
             return None
         if not getattr(view_func, "second_factor_required", True):
             return None
@@ -68,7 +76,7 @@ class SecondFactorRequiredMiddleware:
         return redirect_to_login(request.get_full_path())
 
 
-def remember_session(request: HttpRequest, user: object) -> None:
+def remember_session(request: HttpRequest, user: User) -> None:
     """Record the session's key against its user, once per key.
 
     Keys change (sign-in, second factor, password change, the admin's password

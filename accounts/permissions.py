@@ -29,7 +29,7 @@ def staff_visible_to(user: User) -> UserQuerySet:
     return staff if user.is_superuser else staff.exclude(is_superuser=True)
 
 
-def get_staff_member_for_user(user: User, pk: object, perm: str = "view") -> User:
+def get_staff_member_for_user(user: User, pk: int | str, perm: str = "view") -> User:
     """One member of staff, for an admin of the same organisation; 404 for anyone else.
 
     Only admins manage staff, and for them "view" and "change" coincide; the

@@ -1,6 +1,7 @@
 """Sign-in events: remembered for session control and written to the audit log."""
 
 import time
+from typing import Any
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -14,7 +15,7 @@ from common.requests import sign_in_email
 
 
 @receiver(user_logged_in)
-def on_logged_in(sender: object, request: HttpRequest, user: User, **kwargs: object) -> None:
+def on_logged_in(sender: object, request: HttpRequest, user: User, **kwargs: Any) -> None:
     now = time.time()
     request.session[SESSION_SIGNED_IN_AT] = now
     request.session[SESSION_LAST_SEEN_AT] = now
@@ -29,9 +30,7 @@ def on_logged_in(sender: object, request: HttpRequest, user: User, **kwargs: obj
 
 
 @receiver(user_logged_out)
-def on_logged_out(
-    sender: object, request: HttpRequest, user: User | None, **kwargs: object
-) -> None:
+def on_logged_out(sender: object, request: HttpRequest, user: User | None, **kwargs: Any) -> None:
     if user is None:
         return
     StaffSession.objects.filter(session_key=request.session.session_key).delete()
@@ -40,7 +39,7 @@ def on_logged_out(
 
 @receiver(user_login_failed)
 def on_login_failed(
-    sender: object, credentials: dict[str, object], request: HttpRequest | None, **kwargs: object
+    sender: object, credentials: dict[str, object], request: HttpRequest | None, **kwargs: Any
 ) -> None:
     email = sign_in_email(request, credentials)
     account = User.objects.filter(email=email).select_related("organisation").first()
@@ -55,7 +54,7 @@ def on_login_failed(
 
 @receiver(user_locked_out)
 def on_locked_out(
-    sender: object, request: HttpRequest, username: str | None, ip_address: str | None, **kw: object
+    sender: object, request: HttpRequest, username: str | None, ip_address: str | None, **kw: Any
 ) -> None:
     email = (username or "").strip().lower()
     account = User.objects.filter(email=email).select_related("organisation").first()

@@ -1,16 +1,14 @@
 """The audit log's rows: append-only, hash-chained (see audit.services)."""
 
+from typing import ClassVar
+
 from django.db import models
 
 from accounts.models import Organisation, User
-from common.models import AppendOnly, AppendOnlyError, AppendOnlyQuerySet, append_only
+from common.models import AppendOnly, AppendOnlyError, append_only
 
 # The one append-only refusal, under the name the audit log's callers know.
 AuditLogImmutableError = AppendOnlyError
-
-
-class AuditEventQuerySet(AppendOnlyQuerySet):
-    pass
 
 
 class AuditEvent(AppendOnly):
@@ -41,10 +39,8 @@ class AuditEvent(AppendOnly):
     hash = models.CharField(max_length=64, unique=True)
 
     # Not even a retention decision: the chain spans every organisation.
-    erasable = False
-    sealed_name = "Audit events"
-
-    objects = AuditEventQuerySet.as_manager()
+    erasable: ClassVar[bool] = False
+    sealed_name: ClassVar[str] = "Audit events"
 
     class Meta:
         db_table = "safeguard_auditevent"

@@ -1,10 +1,12 @@
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import Organisation, User
 from children.models import Child, ContactPreference
-from common.forms import DateInput, require_contact_details, validate_phone
+from common.forms import DateInput, model_choice_field, require_contact_details, validate_phone
 
 
 class ChildForm(forms.ModelForm):
@@ -27,8 +29,9 @@ class ChildForm(forms.ModelForm):
         }
         labels = {"discharged_on": "Discharged on (leave empty while still seen)"}
 
-    def clean(self) -> dict[str, object]:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         born, active, discharged = (
             data.get("date_of_birth"),
             data.get("active_from"),
@@ -64,8 +67,9 @@ class GuardianForm(forms.Form):
         validate_phone(phone)
         return phone
 
-    def clean(self) -> dict[str, object]:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         require_contact_details(self, email_field="email", phone_field="phone")
         return data
 
@@ -74,9 +78,9 @@ class AllocationForm(forms.Form):
     staff = forms.ModelChoiceField(label="Member of staff", queryset=User.objects.none())
     starts_on = forms.DateField(label="Start date", widget=DateInput())
 
-    def __init__(self, *args: object, organisation: Organisation, **kwargs: object) -> None:
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["staff"].queryset = User.objects.filter(
+        model_choice_field(self, "staff").queryset = User.objects.filter(
             organisation=organisation, is_active=True, is_superuser=False
         ).order_by("full_name")
         self.fields["starts_on"].initial = timezone.localdate()

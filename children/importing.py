@@ -9,6 +9,7 @@ problem nothing is saved and every problem is reported by row and column.
 import csv
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -69,8 +70,9 @@ class ImportRowForm(forms.Form):
         "relationship",
     )
 
-    def clean(self) -> dict[str, object]:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for column in self.TEXT_COLUMNS:
             value = data.get(column)
             if isinstance(value, str) and value.startswith(self.FORMULA_START):
@@ -164,13 +166,13 @@ def children_import(*, organisation: Organisation, upload: bytes, by: User) -> I
         result.errors.append(RowError(row=1, column="file", message=error.messages[0]))
         return result
 
-    cleaned: list[tuple[int, dict[str, object]]] = []
+    cleaned: list[tuple[int, dict[str, Any]]] = []
     for number, row in rows:
         form = ImportRowForm(row)
         if not form.is_valid():
             for column, messages in form.errors.items():
                 for message in messages:
-                    result.errors.append(RowError(number, column, message))
+                    result.errors.append(RowError(number, column, str(message)))
             continue
         cleaned.append((number, form.cleaned_data))
 
@@ -183,7 +185,7 @@ def children_import(*, organisation: Organisation, upload: bytes, by: User) -> I
                 "first_name", "last_name", "date_of_birth"
             )
         )
-        children: dict[tuple, dict[str, object]] = {}
+        children: dict[tuple, dict[str, Any]] = {}
         for number, data in cleaned:
             key = (data["child_first_name"], data["child_last_name"], data["date_of_birth"])
             if key in existing:
@@ -206,7 +208,7 @@ def children_import(*, organisation: Organisation, upload: bytes, by: User) -> I
 def _save(
     *,
     organisation: Organisation,
-    cleaned: list[tuple[int, dict[str, object]]],
+    cleaned: list[tuple[int, dict[str, Any]]],
     by: User,
     result: ImportResult,
 ) -> None:
@@ -230,7 +232,7 @@ def _save(
             )
             if data["active_from"]:
                 child.active_from = data["active_from"]
-            child._history_user = by  # django-simple-history's hook for who made it
+            child._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
             child.save()
             made[key] = child
         email = data["guardian_email"].lower()
@@ -243,7 +245,7 @@ def _save(
                 phone=data["guardian_phone"],
                 preferred_contact=data["preferred_contact"],
             )
-            guardian._history_user = by
+            guardian._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
             guardian.save()
             new_guardians.append(guardian.pk)
             if email:

@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import LEAD_ROLES, Role, User
-from children.models import Allocation, Child, ChildGuardian, Guardian
+from children.models import Allocation, Child, ChildGuardian, ChildQuerySet, Guardian
 
 CHILD_LEADS = frozenset({*LEAD_ROLES, Role.ADMIN})
 
@@ -18,7 +18,7 @@ def manages_children(user: User) -> bool:
     return sees_all_children(user)
 
 
-def children_visible_to(user: User) -> QuerySet[Child]:
+def children_visible_to(user: User) -> ChildQuerySet:
     """The children a user may open: all of the organisation's for leads, the
     ones allocated to them (an object permission) for other staff, none for
     directors, who see counts."""
@@ -34,7 +34,7 @@ def children_visible_to(user: User) -> QuerySet[Child]:
     return Child.objects.none()
 
 
-def get_child_for_user(user: User, pk: object, perm: str = "view") -> Child:
+def get_child_for_user(user: User, pk: int | str, perm: str = "view") -> Child:
     """One child: 404 unless visible; 403 when visible but not changeable."""
     if perm not in {"view", "change"}:
         raise ValueError(f"unknown permission {perm!r}")
@@ -54,7 +54,7 @@ def guardians_visible_to(user: User) -> QuerySet[Guardian]:
     ).distinct()
 
 
-def get_guardian_link_for_user(user: User, child: Child, pk: object) -> ChildGuardian:
+def get_guardian_link_for_user(user: User, child: Child, pk: int | str) -> ChildGuardian:
     """A guardian link of a child the user may change."""
     if not manages_children(user):
         raise PermissionDenied
@@ -64,7 +64,7 @@ def get_guardian_link_for_user(user: User, child: Child, pk: object) -> ChildGua
         raise Http404 from None
 
 
-def get_allocation_for_user(user: User, pk: object) -> Allocation:
+def get_allocation_for_user(user: User, pk: int | str) -> Allocation:
     if not manages_children(user):
         raise Http404
     try:

@@ -41,7 +41,7 @@ def _changes(instance: object, data: dict[str, object]) -> dict[str, list[object
 @transaction.atomic
 def child_create(*, organisation: Organisation, by: User, **fields: object) -> Child:
     child = Child(organisation=organisation, **fields)
-    child._history_user = by
+    child._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     child.full_clean()
     child.save()
     audit.record(action="child.created", actor=by, obj=child)
@@ -55,7 +55,7 @@ def child_update(*, child: Child, by: User, **fields: object) -> Child:
         return child
     for name, value in fields.items():
         setattr(child, name, value)
-    child._history_user = by
+    child._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     child.full_clean()
     child.save()
     audit.record(action="child.changed", actor=by, obj=child, details={"fields": changed})
@@ -89,7 +89,7 @@ def guardian_add(
             phone=phone,
             preferred_contact=preferred_contact,
         )
-        guardian._history_user = by
+        guardian._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
         guardian.full_clean()
         guardian.save()
         audit.record(action="guardian.created", actor=by, obj=guardian)
@@ -101,7 +101,7 @@ def guardian_add(
         relationship=relationship,
         parental_responsibility=parental_responsibility,
     )
-    link._history_user = by
+    link._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     try:
         with transaction.atomic():
             link.save()
@@ -137,7 +137,7 @@ def guardian_update(
     if guardian_changed:
         for name, value in guardian_fields.items():
             setattr(guardian, name, value)
-        guardian._history_user = by
+        guardian._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
         guardian.full_clean()
         guardian.save()
         audit.record(
@@ -149,7 +149,7 @@ def guardian_update(
     if link_changed:
         for name, value in link_fields.items():
             setattr(link, name, value)
-        link._history_user = by
+        link._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
         link.save()
         audit.record(
             action="guardian.link_changed",

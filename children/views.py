@@ -5,11 +5,12 @@ import copy
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthedRequest
 from accounts.models import Role, User
 from audit import services as audit
 from children import sections as child_sections
@@ -42,7 +43,7 @@ def _open_allocations() -> Prefetch:
     )
 
 
-def child_list(request: HttpRequest) -> HttpResponse:
+def child_list(request: AuthedRequest) -> HttpResponse:
     """My caseload for staff; every child, searchable, for leads; counts for directors."""
     user = request.user
     today = timezone.localdate()
@@ -65,6 +66,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
             )
         )
     page = page_of(request, filters.qs.prefetch_related(_open_allocations()).distinct(), PAGE_SIZE)
+    form_data = filters.data or {}
     return render(
         request,
         "children/child_list.html",
@@ -72,9 +74,9 @@ def child_list(request: HttpRequest) -> HttpResponse:
             "children": page,
             "page": page,
             "total": page.paginator.count,
-            "query": filters.data["q"],
-            "status": filters.data["status"],
-            "staff_filter": filters.data.get("staff", ""),
+            "query": form_data["q"],
+            "status": form_data["status"],
+            "staff_filter": form_data.get("staff", ""),
             "staff_choices": staff_choices,
             "sees_all": sees_all_children(user),
             "manages": manages_children(user),
@@ -82,7 +84,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def child_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "view")
     audit.record(action="child.viewed", actor=request.user, obj=child)
     links = ChildGuardian.objects.filter(child=child).select_related("guardian")
@@ -102,12 +104,12 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _require_manager(request: HttpRequest) -> None:
+def _require_manager(request: AuthedRequest) -> None:
     if not manages_children(request.user):
         raise PermissionDenied
 
 
-def child_create(request: HttpRequest) -> HttpResponse:
+def child_create(request: AuthedRequest) -> HttpResponse:
     _require_manager(request)
     form = ChildForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -121,7 +123,7 @@ def child_create(request: HttpRequest) -> HttpResponse:
     return render(request, "children/child_form.html", {"form": form, "child": None})
 
 
-def child_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def child_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "change")
     # The form edits a copy, so the service can still see what the child was.
     form = ChildForm(request.POST or None, instance=copy.copy(child))
@@ -132,7 +134,7 @@ def child_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "children/child_form.html", {"form": form, "child": child})
 
 
-def guardian_add(request: HttpRequest, pk: int) -> HttpResponse:
+def guardian_add(request: AuthedRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "change")
     form = GuardianForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -148,7 +150,7 @@ def guardian_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def guardian_edit(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
+def guardian_edit(request: AuthedRequest, pk: int, link_pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "change")
     link = get_guardian_link_for_user(request.user, child, link_pk)
     guardian = link.guardian
@@ -178,7 +180,7 @@ def guardian_edit(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
     )
 
 
-def allocation_add(request: HttpRequest, pk: int) -> HttpResponse:
+def allocation_add(request: AuthedRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "change")
     form = AllocationForm(request.POST or None, organisation=request.user.organisation)
     if request.method == "POST" and form.is_valid():
@@ -195,7 +197,7 @@ def allocation_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def allocation_end(request: HttpRequest, pk: int) -> HttpResponse:
+def allocation_end(request: AuthedRequest, pk: int) -> HttpResponse:
     allocation = get_allocation_for_user(request.user, pk)
     try:
         caseload.allocation_end(allocation=allocation, by=request.user)
@@ -209,7 +211,7 @@ def allocation_end(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("child_detail", pk=allocation.child_id)
 
 
-def child_import(request: HttpRequest) -> HttpResponse:
+def child_import(request: AuthedRequest) -> HttpResponse:
     _require_manager(request)
     form = ChildImportForm(request.POST or None, request.FILES or None)
     result = None

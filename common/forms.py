@@ -1,7 +1,11 @@
+import datetime as dt
 import re
+from collections.abc import Iterable
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from children.models import ContactPreference
@@ -11,7 +15,7 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     """Django's field, refusing an id no database column could hold before it
     reaches the query (SQLite raises OverflowError on pk__in with 2**63)."""
 
-    def _check_values(self, value: object) -> object:
+    def _check_values(self, value: Iterable[object] | None) -> QuerySet[Any]:
         if self.to_field_name in (None, "pk", "id"):
             for item in value or ():
                 try:
@@ -24,7 +28,16 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
                         code="invalid_pk_value",
                         params={"pk": item},
                     )
-        return super()._check_values(value)
+        # A private method of Django's, so django-stubs does not declare it.
+        return super()._check_values(value)  # type: ignore[misc]
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """The form's own copy of a model choice field, typed so its queryset can be narrowed."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{name} is not a model choice field")
+    return field
 
 
 class DateInput(forms.DateInput):
@@ -43,8 +56,10 @@ def service_errors_onto(form: forms.BaseForm, error: ValidationError) -> None:
     (a field this form does not show, or a message about the whole request)
     goes above the form, so no refusal is lost and none raises.
     """
-    by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
-    for field, errors in by_field.items():
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.error_list)
+        return
+    for field, errors in error.error_dict.items():
         form.add_error(field if field in form.fields else None, errors)
 
 
@@ -53,7 +68,7 @@ def validate_phone(phone: str) -> None:
         raise ValidationError("Enter a phone number using digits, spaces and + only.")
 
 
-def not_in_future(value: object) -> None:
+def not_in_future(value: dt.date | None) -> None:
     if value is not None and value > timezone.localdate():
         raise ValidationError("The date cannot be in the future.")
 

@@ -12,7 +12,7 @@ common has no concrete models: this module holds only the abstract base and
 the trigger helpers each app's models use.
 """
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pgtrigger
 from django.db import models
@@ -31,7 +31,7 @@ class AppendOnlyError(Exception):
 
 
 def _what(model: type[models.Model]) -> str:
-    return capfirst(getattr(model, "sealed_name", "") or model._meta.verbose_name_plural)
+    return str(capfirst(getattr(model, "sealed_name", "") or model._meta.verbose_name_plural))
 
 
 def _sealed_when(model: type[models.Model]) -> models.Q | None:
@@ -107,7 +107,10 @@ def _on_old_row(condition: models.Q) -> pgtrigger.Q:
     old = pgtrigger.Q()
     old.connector, old.negated = condition.connector, condition.negated
     old.children = [
-        _on_old_row(child) if isinstance(child, models.Q) else (f"old__{child[0]}", child[1])
+        _on_old_row(child)
+        if isinstance(child, models.Q)
+        # Outside a nested Q, a child is a (lookup, value) pair.
+        else (f"old__{cast(tuple[str, Any], child)[0]}", cast(tuple[str, Any], child)[1])
         for child in condition.children
     ]
     return old
@@ -139,7 +142,7 @@ class _Refuse(pgtrigger.Protect):
         self.sealed_when = sealed_when
         super().__init__(**kwargs)
 
-    def get_func(self, model: type[models.Model]) -> str:
+    def get_func(self, model: Any) -> str:
         return self.format_sql(
             f"RAISE EXCEPTION {self.refusal} USING ERRCODE = 'insufficient_privilege';"
         )

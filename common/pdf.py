@@ -5,6 +5,7 @@ functions; they build their story with these pieces.
 """
 
 import io
+from typing import Any
 from xml.sax.saxutils import escape
 
 from django.http import HttpResponse
@@ -41,13 +42,14 @@ def _marked_canvas(marking: str, footer: str) -> type[Canvas]:
     out, so pages are held until the document is saved."""
 
     class MarkedCanvas(Canvas):
-        def __init__(self, *args: object, **kwargs: object) -> None:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict] = []
 
         def showPage(self) -> None:  # reportlab calls it by this name
             self._pages.append(dict(self.__dict__))
-            self._startPage()
+            # What Canvas.showPage itself calls; types-reportlab omits private names.
+            self._startPage()  # type: ignore[attr-defined]
 
         def save(self) -> None:
             total = len(self._pages)

@@ -7,6 +7,7 @@ for a sweep (an invitation email, say) runs in the request instead.
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from celery import Task
 from django.db import transaction
@@ -26,7 +27,7 @@ def _publish(task: Task, args: tuple[object, ...], run_here_if_broker_down: bool
 
 
 def enqueue_on_commit(
-    task: Task, *args: object, run_here_if_broker_down: bool = False
+    task: Task, *args: Any, run_here_if_broker_down: bool = False
 ) -> Callable[[], None]:
     """Queue ``task(*args)`` once the current transaction commits."""
 

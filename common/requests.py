@@ -28,7 +28,7 @@ def client_ip(request: HttpRequest) -> str | None:
         return None
 
 
-def sign_in_email(request: HttpRequest, credentials: dict[str, object] | None = None) -> str:
+def sign_in_email(request: HttpRequest | None, credentials: dict[str, object] | None = None) -> str:
     """The email being tried at sign-in, normalised as the login normalises it.
 
     Lower-cased so that ALICE@ and alice@ count towards one lockout, not two.

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 
 from common.forms import DateInput, not_in_future
@@ -11,7 +13,7 @@ class DBSCheckForm(forms.ModelForm):
         widgets = {"issued_on": DateInput()}
         labels = {"level": "Level of check", "issued_on": "Certificate issue date"}
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["issued_on"].validators.append(not_in_future)
 
@@ -23,6 +25,6 @@ class TrainingForm(forms.ModelForm):
         widgets = {"completed_on": DateInput()}
         labels = {"kind": "Training", "completed_on": "Date completed"}
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["completed_on"].validators.append(not_in_future)

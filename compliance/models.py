@@ -47,7 +47,7 @@ class TrainingKind(models.TextChoices):
 
 # How long each kind of training lasts before it must be refreshed: safeguarding
 # every three years; the rest every year, as the policies require.
-TRAINING_VALID_MONTHS = {
+TRAINING_VALID_MONTHS: dict[str, int] = {
     TrainingKind.SAFEGUARDING: 36,
     TrainingKind.ONLINE_SAFETY: 12,
     TrainingKind.ONLINE_RISKS_THERAPY: 12,

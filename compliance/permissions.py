@@ -20,7 +20,7 @@ def compliance_staff_visible_to(user: User) -> QuerySet[User]:
     return User.objects.filter(organisation_id=user.organisation_id, is_superuser=False)
 
 
-def get_compliance_staff_for_user(user: User, pk: object, perm: str = "view") -> User:
+def get_compliance_staff_for_user(user: User, pk: int | str, perm: str = "view") -> User:
     """A member of staff's DBS and training: viewed by themselves, admins and
     directors; recorded by admins only."""
     if perm not in {"view", "change"}:

@@ -31,7 +31,10 @@ def sign_in_not_set_up(*, organisation: Organisation, now: dt.datetime) -> Itera
     )
     admins = None
     for member in pending:
-        due_at = member.invited_at + ENROLMENT_GRACE
+        invited_at = member.invited_at
+        if invited_at is None:  # excluded by the query; says so to the type checker
+            continue
+        due_at = invited_at + ENROLMENT_GRACE
         stage = stage_for(due_at=due_at, now=now, tz=tz, lead_days=())
         if stage is None:
             continue
@@ -45,7 +48,7 @@ def sign_in_not_set_up(*, organisation: Organisation, now: dt.datetime) -> Itera
             recipients=admins,
             due_at=due_at,
             title=f"{member.full_name} has not finished setting up their sign-in "
-            f"(invited {member.invited_at.astimezone(tz):%-d %B})",
+            f"(invited {invited_at.astimezone(tz):%-d %B})",
             url=reverse("staff_detail", args=[member.pk]),
         )
 

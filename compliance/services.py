@@ -3,7 +3,7 @@ reminders that keep them from lapsing."""
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -78,7 +78,7 @@ class StaffCompliance:
 
 # What each role must have done; apps add requirements that follow from what a
 # person does (holding an online account: managing online presence).
-ROLE_TRAINING = {
+ROLE_TRAINING: dict[str, set[str]] = {
     Role.STAFF: {
         TrainingKind.SAFEGUARDING,
         TrainingKind.ONLINE_SAFETY,
@@ -96,7 +96,7 @@ ROLE_TRAINING = {
 BASE_TRAINING = {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY}
 
 
-def required_training(staff: list[User]) -> dict[int, set[str]]:
+def required_training(staff: Sequence[User]) -> dict[int, set[str]]:
     needed = {member.pk: set(ROLE_TRAINING.get(member.role, ())) for member in staff}
     # Other apps' requirements (from their training.py), each for everyone at once.
     for requirement in TRAINING_REQUIREMENTS.items():
@@ -105,13 +105,13 @@ def required_training(staff: list[User]) -> dict[int, set[str]]:
     return needed
 
 
-def compliance_for(staff: list[User], organisation: Organisation) -> list[StaffCompliance]:
+def compliance_for(staff: Sequence[User], organisation: Organisation) -> list[StaffCompliance]:
     """Each person's latest DBS check and training, and what training they lack,
     in a fixed number of queries whatever the headcount."""
     ids = [member.pk for member in staff]
     latest_dbs: dict[int, DBSCheck] = {}
-    for check in DBSCheck.objects.filter(staff_id__in=ids).order_by("staff_id", "-issued_on"):
-        latest_dbs.setdefault(check.staff_id, check)
+    for issued in DBSCheck.objects.filter(staff_id__in=ids).order_by("staff_id", "-issued_on"):
+        latest_dbs.setdefault(issued.staff_id, issued)
     latest_training: dict[tuple[int, str], TrainingRecord] = {}
     for record in TrainingRecord.objects.filter(staff_id__in=ids).order_by(
         "staff_id", "kind", "-completed_on"

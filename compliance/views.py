@@ -2,10 +2,11 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from accounts.http import AuthedRequest
 from audit import services as audit
 from compliance import services as compliance
 from compliance.forms import DBSCheckForm, TrainingForm
@@ -18,7 +19,7 @@ from compliance.permissions import (
 )
 
 
-def staff_compliance(request: HttpRequest) -> HttpResponse:
+def staff_compliance(request: AuthedRequest) -> HttpResponse:
     if not sees_compliance(request.user):
         raise PermissionDenied
     staff = list(compliance_staff_visible_to(request.user).filter(is_active=True))
@@ -30,7 +31,7 @@ def staff_compliance(request: HttpRequest) -> HttpResponse:
     )
 
 
-def staff_compliance_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_compliance_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     member = get_compliance_staff_for_user(request.user, pk, "view")
     if request.method == "GET":
         audit.record(action="compliance.viewed", actor=request.user, obj=member)

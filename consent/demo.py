@@ -16,6 +16,8 @@ def seed_consent(organisation: Organisation, recorded_by: User) -> None:
     if maya is None or ConsentRecord.objects.filter(child=maya).exists():
         return
     link = ChildGuardian.objects.filter(child=maya, parental_responsibility=True).first()
+    if link is None:
+        return  # nobody who could have signed the form
     today = timezone.localdate()
     for code, decision in (
         ("online_sessions", Decision.GRANTED),
@@ -24,6 +26,8 @@ def seed_consent(organisation: Organisation, recorded_by: User) -> None:
     ):
         consent_type = ConsentType.objects.get(organisation=organisation, code=code)
         version = consent_type.current_version()
+        if version is None:
+            raise LookupError(f"{consent_type.name} has no wording; consent_types_ensure gives it")
         ConsentRecord(
             organisation=organisation,
             child=maya,

@@ -1,10 +1,13 @@
+import datetime as dt
+from typing import Any
+
 from django import forms
 from django.utils import timezone
 
 from accounts.models import User
-from children.models import Guardian
+from children.models import Child, Guardian
 from children.services import guardians_with_responsibility
-from common.forms import DateInput, ModelMultipleChoiceField
+from common.forms import DateInput, ModelMultipleChoiceField, model_choice_field
 from consent.models import Channel, ConsentType
 from practice.models import Platform, WorkDevice
 
@@ -28,7 +31,7 @@ class ConsentAnswersForm(forms.Form):
         max_length=SIGNATURE_MAX,
     )
 
-    def __init__(self, *args: object, items: list, policy_versions: list, **kwargs: object) -> None:
+    def __init__(self, *args: Any, items: list, policy_versions: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.items = items
         for version in items:
@@ -71,10 +74,11 @@ class ConsentRequestForm(forms.Form):
         error_messages={"required": "Choose at least one kind of consent."},
     )
 
-    def __init__(self, *args: object, child: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, child: Child, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["guardians"].queryset = guardians_with_responsibility(child).exclude(email="")
-        self.fields["consent_types"].queryset = ConsentType.objects.filter(
+        guardians = model_choice_field(self, "guardians")
+        guardians.queryset = guardians_with_responsibility(child).exclude(email="")
+        model_choice_field(self, "consent_types").queryset = ConsentType.objects.filter(
             organisation=child.organisation, active=True
         )
 
@@ -84,10 +88,10 @@ class VerbalConsentForm(forms.Form):
     consent_type = forms.ModelChoiceField(label="Consent to", queryset=ConsentType.objects.none())
     notes = forms.CharField(label="How and when it was given", max_length=500)
 
-    def __init__(self, *args: object, child: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, child: Child, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["guardian"].queryset = guardians_with_responsibility(child)
-        self.fields["consent_type"].queryset = ConsentType.objects.filter(
+        model_choice_field(self, "guardian").queryset = guardians_with_responsibility(child)
+        model_choice_field(self, "consent_type").queryset = ConsentType.objects.filter(
             organisation=child.organisation, active=True
         )
 
@@ -167,25 +171,25 @@ class ContactForm(forms.Form):
         help_text="Only if needed. The Designated Safeguarding Lead is told.",
     )
 
-    def __init__(self, *args: object, staff: User, **kwargs: object) -> None:
+    def __init__(self, *args: Any, staff: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         from practice import services as practice
 
         self.fields["happened_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
         usable = practice.usable_platforms(staff.organisation)
-        self.fields["approved_platform"].queryset = Platform.objects.filter(
+        model_choice_field(self, "approved_platform").queryset = Platform.objects.filter(
             pk__in=[p.pk for p in usable]
         )
-        self.fields["device"].queryset = WorkDevice.objects.filter(
+        model_choice_field(self, "device").queryset = WorkDevice.objects.filter(
             pk__in=[d.pk for d in practice.devices_for(staff)]
         )
-        self.fields["second_staff"].queryset = User.objects.filter(
+        model_choice_field(self, "second_staff").queryset = User.objects.filter(
             organisation_id=staff.organisation_id, is_active=True, is_superuser=False
         ).exclude(pk=staff.pk)
 
-    def clean_happened_at(self) -> object:
+    def clean_happened_at(self) -> dt.datetime:
         value = self.cleaned_data["happened_at"]
-        if value > timezone.now() + timezone.timedelta(minutes=5):
+        if value > timezone.now() + dt.timedelta(minutes=5):
             raise forms.ValidationError("A contact cannot be in the future.")
         return value
 
@@ -207,10 +211,10 @@ class PaperConsentForm(forms.Form):
         label="Scan or photo of the signed form", help_text="PDF, PNG or JPEG, up to 5 MB."
     )
 
-    def __init__(self, *args: object, child: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, child: Child, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["guardian"].queryset = guardians_with_responsibility(child)
-        self.fields["consent_types"].queryset = ConsentType.objects.filter(
+        model_choice_field(self, "guardian").queryset = guardians_with_responsibility(child)
+        model_choice_field(self, "consent_types").queryset = ConsentType.objects.filter(
             organisation=child.organisation, active=True
         )
 

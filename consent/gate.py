@@ -7,6 +7,7 @@ records, and the check every contact with a child passes when it is logged.
 import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -27,8 +28,11 @@ from consent.models import (
 )
 from notices import engine as reminders
 
+if TYPE_CHECKING:  # practice sits above consent: named for the type checker only
+    from practice.models import Platform, WorkDevice
+
 # Which consent a kind of contact needs.
-CHANNEL_CONSENT = {
+CHANNEL_CONSENT: dict[str, str] = {
     Channel.VIDEO: "online_sessions",
     Channel.CHAT: "messaging",
     Channel.VOICE: "voice_messages",
@@ -143,8 +147,8 @@ def consent_check(
     records = ConsentRecord.objects.filter(child=child, consent_type=consent_type)
     if at is not None:
         records = records.filter(recorded_at__lte=at)
-    records = list(records.order_by("recorded_at", "pk"))
-    state = state_from_records(records, _guardians_with_pr(child), on)
+    history = list(records.order_by("recorded_at", "pk"))
+    state = state_from_records(history, _guardians_with_pr(child), on)
     if state.state == "granted":
         return GateAnswer(True, f"{consent_type.name}: {state.label.lower()}.", state.record)
     reasons = {
@@ -174,8 +178,8 @@ def contact_log(
     notes: str = "",
     override_reason: str = "",
     purpose: str = "",
-    approved_platform: object = None,
-    device: object = None,
+    approved_platform: "Platform | None" = None,
+    device: "WorkDevice | None" = None,
     copied_to: str = "",
     parent_contacted_start: bool = False,
     parent_contacted_end: bool = False,

@@ -47,7 +47,7 @@ class ConsentType(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def current_version(self) -> "ConsentTypeVersion":
+    def current_version(self) -> "ConsentTypeVersion | None":
         return self.versions.order_by("-pk").first()
 
 

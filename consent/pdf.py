@@ -4,6 +4,7 @@ from django.utils import timezone
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table
 
+from children.models import Child
 from common.pdf import HEADED_TABLE, STYLES, build_pdf
 from common.pdf import text as escape
 from consent.models import ConsentRecord
@@ -57,7 +58,7 @@ def render_receipt_pdf(records: list[ConsentRecord]) -> bytes:
     return build_pdf("Consent receipt", story)
 
 
-def render_child_summary_pdf(child: object, matrix: list, history: list[ConsentRecord]) -> bytes:
+def render_child_summary_pdf(child: Child, matrix: list, history: list[ConsentRecord]) -> bytes:
     """A child's consent now (the matrix) and every record behind it (the history)."""
     today = timezone.localdate().strftime("%-d %B %Y")
     state_rows = [["Consent", "State"]] + [[t.name, s.label] for t, s in matrix]

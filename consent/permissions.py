@@ -11,7 +11,7 @@ from children.permissions import children_visible_to, manages_children
 from consent.models import ConsentRequest, ConsentType, TakedownTask
 
 
-def get_consent_request_for_user(user: User, pk: object) -> ConsentRequest:
+def get_consent_request_for_user(user: User, pk: int | str) -> ConsentRequest:
     try:
         return ConsentRequest.objects.select_related("child").get(
             pk=pk, child__in=children_visible_to(user)
@@ -20,7 +20,7 @@ def get_consent_request_for_user(user: User, pk: object) -> ConsentRequest:
         raise Http404 from None
 
 
-def get_takedown_for_user(user: User, pk: object) -> TakedownTask:
+def get_takedown_for_user(user: User, pk: int | str) -> TakedownTask:
     try:
         task = TakedownTask.objects.select_related("child").get(
             pk=pk, child__in=children_visible_to(user)
@@ -32,7 +32,7 @@ def get_takedown_for_user(user: User, pk: object) -> TakedownTask:
     return task
 
 
-def get_consent_type_for_user(user: User, pk: object, perm: str = "view") -> ConsentType:
+def get_consent_type_for_user(user: User, pk: int | str, perm: str = "view") -> ConsentType:
     """The organisation's own consent types; only admins change them."""
     try:
         consent_type = ConsentType.objects.get(pk=pk, organisation_id=user.organisation_id)

@@ -7,6 +7,7 @@ itself, and fresh manage links for parents who lost theirs.
 import datetime as dt
 import hashlib
 import logging
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -197,7 +198,7 @@ def manage_link_resend(*, email: str) -> None:
             actor_label=f"guardian:{guardian.pk}",
             obj=guardian,
         )
-        transaction.on_commit(lambda g=guardian, t=token: _send_manage_link(g, t))
+        transaction.on_commit(partial(_send_manage_link, guardian, token))
 
 
 def manage_link_used(access: GuardianAccess) -> None:
@@ -228,7 +229,7 @@ def renewal_requests_send(*, today: dt.date | None = None) -> int:
             .order_by("recorded_at", "pk")
             .last()
         )
-        if latest.pk != grant.pk or not grant.guardian.email:
+        if latest is None or latest.pk != grant.pk or not grant.guardian.email:
             continue  # superseded by a later answer, or no way to ask
         if grant.child.discharged_on:
             continue

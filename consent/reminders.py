@@ -37,7 +37,7 @@ def consent_expiring(*, organisation: Organisation, now: dt.datetime) -> Iterato
         )
         child = records[0].child
         state = state_from_records(records, _guardians_with_pr(child), today)
-        if state.state != "granted" or state.valid_until is None:
+        if state.state != "granted" or state.valid_until is None or state.record is None:
             continue
         due_at = local_midnight(state.valid_until, tz)
         stage = stage_for(due_at=due_at, now=now, tz=tz, lead_days=(30,))

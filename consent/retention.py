@@ -5,9 +5,9 @@ import datetime as dt
 from collections.abc import Iterator
 
 from dateutil.relativedelta import relativedelta
-from django.db import models
 
 from accounts.models import Organisation
+from children.models import Child, Guardian
 from common.registry import RECORD_KINDS, SUBJECT_ACCESS_SOURCES
 from consent.models import ConsentRecord, ContactLog, TakedownTask
 from records.retention import Due, RecordKind, delete_file_after_commit, object_locator
@@ -29,13 +29,13 @@ def _contact_logs_due(organisation: Organisation, months: int, today: dt.date) -
         )
 
 
-def _contact_log_anonymise(log: models.Model) -> None:
+def _contact_log_anonymise(log: ContactLog) -> None:
     log.notes = log.platform = ""
     log.override_reason = ANONYMISED if log.override_reason else ""
     log.save(update_fields=["notes", "platform", "override_reason"])
 
 
-def _contact_log_delete(log: models.Model) -> str:
+def _contact_log_delete(log: ContactLog) -> str:
     what = f"contact log #{log.pk}"
     log.delete()
     return what
@@ -50,7 +50,10 @@ def _consent_records_due(organisation: Organisation, months: int, today: dt.date
         child__discharged_on__lte=today - relativedelta(months=months),
     ).select_related("child", "consent_type")
     for record in records:
-        ended = max(record.child.discharged_on, record.valid_until or record.child.discharged_on)
+        discharged_on = record.child.discharged_on
+        if discharged_on is None:  # the query excludes it
+            continue
+        ended = max(discharged_on, record.valid_until or discharged_on)
         due_on = ended + relativedelta(months=months)
         if due_on <= today:
             yield Due(
@@ -62,7 +65,7 @@ def _consent_records_due(organisation: Organisation, months: int, today: dt.date
             )
 
 
-def _consent_record_anonymise(record: models.Model) -> None:
+def _consent_record_anonymise(record: ConsentRecord) -> None:
     if record.evidence_file:
         delete_file_after_commit(record.evidence_file)
         record.evidence_file = ""
@@ -72,7 +75,7 @@ def _consent_record_anonymise(record: models.Model) -> None:
     record.save()
 
 
-def _consent_record_delete(record: models.Model) -> str:
+def _consent_record_delete(record: ConsentRecord) -> str:
     what = f"consent record #{record.pk}"
     TakedownTask.objects.filter(record=record).delete()
     if record.evidence_file:
@@ -81,7 +84,7 @@ def _consent_record_delete(record: models.Model) -> str:
     return what
 
 
-def _child_of(obj: models.Model) -> tuple[list[int], int | None]:
+def _child_of(obj: ContactLog | ConsentRecord) -> tuple[list[int], int | None]:
     return [obj.child_id], None
 
 
@@ -116,7 +119,9 @@ CONSENT_RECORDS = RecordKind(
 )
 
 
-def subject_access_documents(*, child: object = None, guardian: object = None) -> list:
+def subject_access_documents(
+    *, child: Child | None = None, guardian: Guardian | None = None
+) -> list[tuple[str, bytes]]:
     """For a subject access export: the child's consent summary, and a receipt
     for every online consent the person gave or that was given for the child."""
     from consent.gate import consent_matrix

@@ -11,6 +11,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
+from functools import partial
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -19,7 +20,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Organisation, User
 from audit import context as audit_context
 from audit import services as audit
 from children.models import Child, ChildGuardian, Guardian
@@ -49,6 +50,7 @@ from consent.models import (
     TakedownTask,
 )
 from notices import engine as reminders
+from policies.models import PolicyVersion
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +152,7 @@ def token_hash(token: str) -> str:
 # --- consent types ---------------------------------------------------------------------------
 
 
-def _current_online_policy(organisation: object) -> object:
+def _current_online_policy(organisation: Organisation) -> PolicyVersion | None:
     from policies.models import Policy
     from policies.services import policy_state
 
@@ -163,7 +165,7 @@ def _current_online_policy(organisation: object) -> object:
 
 
 @transaction.atomic
-def consent_types_ensure(*, organisation: object) -> list[ConsentType]:
+def consent_types_ensure(*, organisation: Organisation) -> list[ConsentType]:
     """The organisation's consent types, creating the defaults the first time.
 
     get_or_create per code, so two first page views at once cannot collide.
@@ -271,7 +273,7 @@ def consent_request_send(
             organisation=child.organisation,
             details={"guardian": guardian.pk, "types": [t.code for t in consent_types]},
         )
-        transaction.on_commit(lambda r=consent_request, t=token: _send_request_email(r, t))
+        transaction.on_commit(partial(_send_request_email, consent_request, token))
         sent.append(consent_request)
     return sent
 

@@ -7,6 +7,7 @@ records.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -20,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthedRequest
 from accounts.permissions import is_admin
 from audit import services as audit
 from children.models import Child
@@ -36,7 +38,7 @@ from consent.forms import (
     PaperConsentForm,
     VerbalConsentForm,
 )
-from consent.models import ConsentRecord, ConsentRequest, ContactLog
+from consent.models import ConsentRecord, ConsentRequest, ContactLog, GuardianAccess
 from consent.permissions import (
     get_consent_request_for_user,
     get_consent_type_for_user,
@@ -59,7 +61,7 @@ def token_link(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     site's same-origin policy: with no-referrer browsers send "Origin: null" on
     a form POST, which Django's CSRF protection rightly refuses.)"""
 
-    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
         response["Referrer-Policy"] = "no-referrer"
         return response
@@ -72,7 +74,7 @@ def token_link(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 # --- the child's page section ---------------------------------------------------------------
 
 
-def child_section(request: HttpRequest, child: Child) -> SafeString:
+def child_section(request: AuthedRequest, child: Child) -> SafeString:
     context = {
         "child": child,
         "matrix": services.consent_matrix(child),
@@ -87,7 +89,7 @@ def child_section(request: HttpRequest, child: Child) -> SafeString:
 # --- staff ------------------------------------------------------------------------------------
 
 
-def request_new(request: HttpRequest, pk: int) -> HttpResponse:
+def request_new(request: AuthedRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "view")
     services.consent_types_ensure(organisation=child.organisation)
     form = ConsentRequestForm(request.POST or None, child=child)
@@ -108,7 +110,7 @@ def request_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def request_resend(request: AuthedRequest, pk: int) -> HttpResponse:
     consent_request = get_consent_request_for_user(request.user, pk)
     try:
         services.consent_request_resend(consent_request=consent_request, by=request.user)
@@ -120,7 +122,7 @@ def request_resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def request_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
     consent_request = get_consent_request_for_user(request.user, pk)
     try:
         services.consent_request_cancel(consent_request=consent_request, by=request.user)
@@ -131,7 +133,7 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("child_detail", pk=consent_request.child_id)
 
 
-def verbal_new(request: HttpRequest, pk: int) -> HttpResponse:
+def verbal_new(request: AuthedRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "view")
     if not manages_children(request.user):
         raise PermissionDenied
@@ -150,7 +152,7 @@ def verbal_new(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "consent/verbal_form.html", {"form": form, "child": child})
 
 
-def contact_new(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_new(request: AuthedRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "view")
     services.consent_types_ensure(organisation=child.organisation)
     form = ContactForm(request.POST or None, staff=request.user)
@@ -158,9 +160,11 @@ def contact_new(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             contact = services.contact_log(child=child, staff=request.user, **form.cleaned_data)
         except ValidationError as error:
-            by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.messages}
-            for field, errors in by_field.items():
-                form.add_error(field if field in form.fields else None, errors)
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, error.messages)
         else:
             told = [
                 text
@@ -190,7 +194,7 @@ def contact_new(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "consent/contact_form.html", {"form": form, "child": child})
 
 
-def paper_new(request: HttpRequest, pk: int) -> HttpResponse:
+def paper_new(request: AuthedRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "view")
     if not manages_children(request.user):
         raise PermissionDenied
@@ -216,7 +220,7 @@ def paper_new(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "consent/paper_form.html", {"form": form, "child": child})
 
 
-def child_consent_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def child_consent_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
     """The consent matrix and every record behind it, for a file or a meeting."""
     child = get_child_for_user(request.user, pk, "view")
     from consent.pdf import render_child_summary_pdf
@@ -233,14 +237,14 @@ def child_consent_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def consent_types(request: HttpRequest) -> HttpResponse:
+def consent_types(request: AuthedRequest) -> HttpResponse:
     if not is_admin(request.user):
         raise PermissionDenied
     types = services.consent_types_ensure(organisation=request.user.organisation)
     return render(request, "consent/type_list.html", {"types": types})
 
 
-def consent_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def consent_type_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     consent_type = get_consent_type_for_user(request.user, pk, "change")
     current = consent_type.current_version()
     form = ConsentTypeForm(
@@ -259,7 +263,7 @@ def consent_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def takedown_done(request: HttpRequest, pk: int) -> HttpResponse:
+def takedown_done(request: AuthedRequest, pk: int) -> HttpResponse:
     task = get_takedown_for_user(request.user, pk)
     try:
         services.takedown_done(task=task, by=request.user)
@@ -341,7 +345,7 @@ def manage_open(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("consent_manage")
 
 
-def _access(request: HttpRequest) -> object:
+def _access(request: HttpRequest) -> GuardianAccess | None:
     digest = request.session.get(ACCESS_TOKEN, "")
     return services.access_for_hash(digest) if digest else None
 

@@ -33,7 +33,8 @@ def _table(caption: str, headers: list[str], rows: list[list[object]]) -> KeepTo
 def _chart(board: Dashboard) -> Drawing:
     drawing = Drawing(170 * mm, 75 * mm)
     chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 10 * mm, 15 * mm, 120 * mm, 55 * mm
+    # types-reportlab declares these int; reportlab takes any number of points.
+    chart.x, chart.y, chart.width, chart.height = 10 * mm, 15 * mm, 120 * mm, 55 * mm  # type: ignore[assignment]
     chart.data = [tuple(values) for values in board.monthly.values()]
     chart.categoryAxis.categoryNames = [f"{month:%b}" for month in board.months]
     chart.categoryAxis.style = "stacked"
@@ -41,7 +42,7 @@ def _chart(board: Dashboard) -> Drawing:
     for n, colour in enumerate(COLOURS[: len(chart.data)]):
         chart.bars[n].fillColor = colors.HexColor(colour)
     legend = Legend()
-    legend.x, legend.y = 135 * mm, 60 * mm
+    legend.x, legend.y = 135 * mm, 60 * mm  # type: ignore[assignment]  # as above
     legend.colorNamePairs = [
         (colors.HexColor(colour), name)
         for colour, name in zip(COLOURS, board.monthly.keys(), strict=False)

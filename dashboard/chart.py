@@ -41,7 +41,7 @@ def stacked_bars(months: list[dt.date], series: dict[str, list[int]]) -> Chart:
     slot = (WIDTH - LEFT) / max(len(months), 1)
     bars = []
     for n, month in enumerate(months):
-        base = HEIGHT - BOTTOM
+        base: float = HEIGHT - BOTTOM
         for colour, (name, values) in zip(COLOURS, series.items(), strict=False):
             if not values[n]:
                 continue

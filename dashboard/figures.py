@@ -96,7 +96,7 @@ def _policies(organisation: Organisation, today: dt.date) -> Section:
     overdue = due_30 = due_60 = drafts = 0
     for policy, state in states:
         drafts += state.draft is not None
-        if state.current is None:
+        if state.current is None or state.review_due is None:  # a current version has one
             continue
         if state.review_due < today:
             overdue += 1
@@ -245,7 +245,11 @@ def _consent_states(organisation: Organisation, today: dt.date) -> tuple[dict[in
         link=ChildGuardian._meta.db_table,
         child=Child._meta.db_table,
     )
-    params = {"org": organisation.pk, "today": today, "soon": today + dt.timedelta(days=30)}
+    params: dict[str, int | dt.date] = {
+        "org": organisation.pk,
+        "today": today,
+        "soon": today + dt.timedelta(days=30),
+    }
     covered: dict[int, int] = {}
     conflicts = expiring = 0
     with connection.cursor() as cursor:
@@ -325,16 +329,16 @@ def _incidents(
     organisation: Organisation, today: dt.date, now: dt.datetime
 ) -> tuple[Section, list[dt.date], dict[str, list[int]]]:
     incidents = Incident.objects.filter(organisation=organisation)
-    week, month = now - dt.timedelta(days=7), now - dt.timedelta(days=30)
+    week_ago, month_ago = now - dt.timedelta(days=7), now - dt.timedelta(days=30)
     ages = {
         row["risk"]: row
         for row in incidents.open()
         .order_by()
         .values("risk")
         .annotate(
-            recent=Count("pk", filter=Q(reported_at__gte=week)),
-            middle=Count("pk", filter=Q(reported_at__lt=week, reported_at__gte=month)),
-            older=Count("pk", filter=Q(reported_at__lt=month)),
+            recent=Count("pk", filter=Q(reported_at__gte=week_ago)),
+            middle=Count("pk", filter=Q(reported_at__lt=week_ago, reported_at__gte=month_ago)),
+            older=Count("pk", filter=Q(reported_at__lt=month_ago)),
         )
     }
     open_table = Table(
@@ -378,6 +382,7 @@ def _incidents(
         for reported, triaged in incidents.filter(
             triaged_at__isnull=False, reported_at__gte=now - relativedelta(years=1)
         ).values_list("reported_at", "triaged_at")
+        if triaged is not None  # the query excludes None
     ]
     average = f"{sum(triage_times) / len(triage_times):.1f} hours" if triage_times else "None yet"
     breaches = Table(
@@ -570,7 +575,8 @@ class Period:
     start: dt.date
     end: dt.date
     raised: dict[str, int]  # kind of risk -> incidents raised in the period
-    policy_changes: list[tuple[str, str, dt.date, str]]  # title, label, approved on, summary
+    # title, label, approved on (never None: the query asks for a range), summary
+    policy_changes: list[tuple[str, str, dt.date | None, str]]
 
 
 def period_for(organisation: Organisation, start: dt.date, end: dt.date) -> Period:

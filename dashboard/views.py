@@ -3,6 +3,7 @@ figures (HTML and CSV), and the board report PDF."""
 
 import csv
 import datetime as dt
+from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -10,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.http import AuthedRequest
 from accounts.models import LEAD_ROLES, Role
 from accounts.permissions import is_admin, staff_visible_to
 from audit import services as audit
@@ -33,8 +35,9 @@ class PeriodForm(forms.Form):
     start = forms.DateField(label="From", widget=DateInput())
     end = forms.DateField(label="To", widget=DateInput())
 
-    def clean(self) -> dict[str, object]:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for name in ("start", "end"):
             if data.get(name) and not dt.date(2000, 1, 1) <= data[name] <= dt.date(2100, 12, 31):
                 self.add_error(name, "Choose a date between 2000 and 2100.")  # drops it from data
@@ -46,7 +49,7 @@ class PeriodForm(forms.Form):
         return data
 
 
-def dashboard_view(request: HttpRequest) -> HttpResponse:
+def dashboard_view(request: AuthedRequest) -> HttpResponse:
     _require(request)
     board = dashboard.dashboard_for(request.user.organisation)
     start, end = dashboard.quarter_of(board.today)
@@ -61,7 +64,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def dashboard_table(request: HttpRequest, slug: str) -> HttpResponse:
+def dashboard_table(request: AuthedRequest, slug: str) -> HttpResponse:
     """The list behind a figure: an aggregate table, never the cases themselves."""
     _require(request)
     table = dashboard.dashboard_for(request.user.organisation).table(slug)
@@ -70,7 +73,7 @@ def dashboard_table(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "dashboard/dashboard_table.html", {"table": table})
 
 
-def dashboard_csv(request: HttpRequest, slug: str) -> HttpResponse:
+def dashboard_csv(request: AuthedRequest, slug: str) -> HttpResponse:
     _require(request)
     table = dashboard.dashboard_for(request.user.organisation).table(slug)
     if table is None:
@@ -87,7 +90,7 @@ def dashboard_csv(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-def board_report(request: HttpRequest) -> HttpResponse:
+def board_report(request: AuthedRequest) -> HttpResponse:
     _require(request)
     board = dashboard.dashboard_for(request.user.organisation)
     form = PeriodForm(request.GET or None)
@@ -118,7 +121,7 @@ def board_report(request: HttpRequest) -> HttpResponse:
     return pdf_response(content, f"board-report-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     """Where to start: what is waiting for this person, in their own words."""
     user = request.user
     visible = children_visible_to(user).active(timezone.localdate())

@@ -2,12 +2,14 @@
 so a filter can only narrow what the user may already see."""
 
 import datetime as dt
+from typing import cast
 
 import django_filters
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from incidents.forms import NamedErrorsForm
-from incidents.models import Category, IncidentQuerySet, Risk
+from incidents.models import Category, Incident, IncidentQuerySet, Risk
 
 AGES = (("7", "In the last 7 days"), ("30", "7 to 30 days ago"), ("old", "Over 30 days ago"))
 
@@ -36,9 +38,10 @@ class IncidentFilter(django_filters.FilterSet):
         form = NamedErrorsForm
         fields = ()
 
-    def filter_queryset(self, queryset: IncidentQuerySet) -> IncidentQuerySet:
+    def filter_queryset(self, queryset: QuerySet[Incident]) -> QuerySet[Incident]:
         if not self.form.cleaned_data.get("status"):
-            queryset = queryset.open()  # closed incidents only when asked for
+            # Closed incidents only when asked for; the base is always an IncidentQuerySet.
+            queryset = cast(IncidentQuerySet, queryset).open()
         return super().filter_queryset(queryset)
 
     def reported(self, incidents: IncidentQuerySet, name: str, value: str) -> IncidentQuerySet:

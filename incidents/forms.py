@@ -1,9 +1,13 @@
+from typing import Any
+
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from children.models import Child
-from common.forms import DateInput, ModelMultipleChoiceField
+from common.forms import DateInput, ModelMultipleChoiceField, model_choice_field
 from incidents.models import (
     EVIDENCE_MAX_BYTES,
     Agency,
@@ -11,6 +15,7 @@ from incidents.models import (
     ChronologyEntry,
     EntryKind,
     IcoDecision,
+    Incident,
     IncidentType,
     Risk,
     SignoffRule,
@@ -48,7 +53,7 @@ def text_field(
 class NamedErrorsForm(forms.Form):
     """A required field left empty says which field, in the error summary too."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         default = forms.Field.default_error_messages["required"]
         for field in self.fields.values():
@@ -63,9 +68,9 @@ class NamedErrorsForm(forms.Form):
             field.error_messages["required"] = f"{verb} {label}."
 
 
-def _small_enough(upload: object) -> object:
+def _small_enough(upload: UploadedFile | None) -> UploadedFile | None:
     """Refused from its declared size, before it is read into memory."""
-    if upload is not None and upload.size > EVIDENCE_MAX_BYTES:
+    if upload is not None and upload.size is not None and upload.size > EVIDENCE_MAX_BYTES:
         raise forms.ValidationError("The file is larger than 10 MB.")
     return upload
 
@@ -120,13 +125,13 @@ class ConcernForm(NamedErrorsForm):
         help_text="PNG, JPEG, GIF, WebP or PDF, up to 10 MB. Stored privately.",
     )
 
-    def clean_evidence(self) -> object:
+    def clean_evidence(self) -> UploadedFile | None:
         return _small_enough(self.cleaned_data["evidence"])
 
-    def __init__(self, *args: object, children: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, children: QuerySet[Child], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if children.exists():
-            self.fields["children"].queryset = children
+            model_choice_field(self, "children").queryset = children
         else:
             del self.fields["children"]  # someone with no caseload describes them instead
         now = timezone.localtime().replace(second=0, microsecond=0)
@@ -147,22 +152,26 @@ class ActionForm(NamedErrorsForm):
     risk = forms.ChoiceField(label="Risk as it stands now", choices=Risk.choices)
 
 
+class _EntryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: ChronologyEntry) -> str:
+        return f"{timezone.localtime(obj.happened_at):%-d %b %Y %H:%M}: {obj.text[:60]}"
+
+
 class EntryForm(NamedErrorsForm):
     kind = forms.ChoiceField(label="Kind of entry", choices=_blank(EntryKind.choices))
     happened_at = when_field("When it happened")
     text = text_field("Entry", rows=5)
-    corrects = forms.ModelChoiceField(
+    corrects = _EntryChoiceField(
         label="Corrects an earlier entry",
         queryset=ChronologyEntry.objects.none(),
         required=False,
         help_text="The earlier entry is kept; both are shown together.",
     )
 
-    def __init__(self, *args: object, incident: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["corrects"].queryset = incident.chronology.filter(corrects__isnull=True)
-        self.fields["corrects"].label_from_instance = lambda entry: (
-            f"{timezone.localtime(entry.happened_at):%-d %b %Y %H:%M}: {entry.text[:60]}"
+        model_choice_field(self, "corrects").queryset = incident.chronology.filter(
+            corrects__isnull=True
         )
         self.fields["happened_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
@@ -229,16 +238,16 @@ class EvidenceForm(NamedErrorsForm):
     )
     description = forms.CharField(label="What it shows", max_length=300, required=False)
 
-    def clean_evidence(self) -> object:
+    def clean_evidence(self) -> UploadedFile | None:
         return _small_enough(self.cleaned_data["evidence"])
 
 
 class AccessForm(NamedErrorsForm):
     staff = forms.ModelChoiceField(label="Member of staff", queryset=User.objects.none())
 
-    def __init__(self, *args: object, staff: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, staff: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["staff"].queryset = staff
+        model_choice_field(self, "staff").queryset = staff
 
 
 class IncidentSettingsForm(NamedErrorsForm):

@@ -27,7 +27,7 @@ def render_child_chronology_pdf(
     *, child: Child, items: list[TimelineItem], exported_by: str, exported_at: dt.datetime
 ) -> bytes:
     exported = f"Exported by {exported_by} on {_when(exported_at)}"
-    rows = [["When", "What", "Entry", "By"]]
+    rows: list[list[str | Paragraph]] = [["When", "What", "Entry", "By"]]
     for item in items:
         rows.append(
             [

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import LEAD_ROLES, Role, User
-from incidents.models import Evidence, Incident, Referral
+from incidents.models import Evidence, Incident, IncidentQuerySet, Referral
 
 INCIDENT_PERMS = frozenset({"view", "contribute", "manage"})
 
@@ -31,7 +31,7 @@ def sees_incident_counts(user: User) -> bool:
     return _active(user) and user.role in {*LEAD_ROLES, Role.DIRECTOR, Role.ADMIN}
 
 
-def incidents_counted_for(user: User) -> QuerySet[Incident]:
+def incidents_counted_for(user: User) -> IncidentQuerySet:
     """The incidents a user may count (never open): their organisation's, for
     those who see counts."""
     if not sees_incident_counts(user):
@@ -39,7 +39,7 @@ def incidents_counted_for(user: User) -> QuerySet[Incident]:
     return Incident.objects.filter(organisation_id=user.organisation_id)
 
 
-def incidents_visible_to(user: User) -> QuerySet[Incident]:
+def incidents_visible_to(user: User) -> IncidentQuerySet:
     """Incidents whose whole record the user may read."""
     if not _active(user):
         return Incident.objects.none()
@@ -59,7 +59,7 @@ def reported_by(user: User) -> QuerySet[Incident]:
     return Incident.objects.filter(organisation_id=user.organisation_id, reporter_id=user.pk)
 
 
-def get_incident_for_user(user: User, pk: object, perm: str = "view") -> Incident:
+def get_incident_for_user(user: User, pk: int | str, perm: str = "view") -> Incident:
     """One whole incident. "view" and "contribute" (add chronology entries and
     evidence) for leads and named staff; "manage" (triage, refer, close) for
     leads only: 404 when not visible, 403 when visible but not manageable."""
@@ -74,7 +74,7 @@ def get_incident_for_user(user: User, pk: object, perm: str = "view") -> Inciden
     return incident
 
 
-def get_reported_incident_for_user(user: User, pk: object) -> Incident:
+def get_reported_incident_for_user(user: User, pk: int | str) -> Incident:
     """The reporter's own report, for the summary page."""
     try:
         return reported_by(user).get(pk=pk)
@@ -82,7 +82,7 @@ def get_reported_incident_for_user(user: User, pk: object) -> Incident:
         raise Http404 from None
 
 
-def get_referral_for_user(user: User, pk: object) -> Referral:
+def get_referral_for_user(user: User, pk: int | str) -> Referral:
     """A referral, to record its outcome or a chase: leads only."""
     if not leads_incidents(user):
         raise Http404
@@ -94,7 +94,7 @@ def get_referral_for_user(user: User, pk: object) -> Referral:
         raise Http404 from None
 
 
-def get_evidence_for_user(user: User, pk: object) -> Evidence:
+def get_evidence_for_user(user: User, pk: int | str) -> Evidence:
     """A stored file, for whoever may read its incident's whole record."""
     try:
         return Evidence.objects.select_related("incident").get(

@@ -33,9 +33,10 @@ def ico_deadlines(*, organisation: Organisation, now: dt.datetime) -> Iterator[D
     leads = list(User.objects.of(organisation).leads())
     for incident in breaches:
         hours = ico_stage(aware_at=incident.disclosed_at, now=now)
-        if hours is None:
+        deadline = incident.ico_deadline
+        if hours is None or deadline is None:  # every data breach has a deadline
             continue
-        left = incident.ico_deadline - now
+        left = deadline - now
         title = (
             f"{incident.reference}: the 72 hours to report this data breach to the ICO have passed"
             if hours >= 72
@@ -47,7 +48,7 @@ def ico_deadlines(*, organisation: Organisation, now: dt.datetime) -> Iterator[D
             obj=incident,
             stage=f"{hours}h",
             recipients=leads,
-            due_at=incident.ico_deadline,
+            due_at=deadline,
             title=title,
             urgent=True,
             url=reverse("incident_detail", args=[incident.pk]),
@@ -66,6 +67,8 @@ def referral_chases(*, organisation: Organisation, now: dt.datetime) -> Iterator
         .select_related("incident", "made_by")
     )
     for referral in waiting:
+        if referral.chase_on is None:  # the query excludes it
+            continue
         due_at = local_midnight(referral.chase_on, tz)
         stage = stage_for(due_at=due_at, now=now, tz=tz, lead_days=())
         if stage is None:
@@ -87,6 +90,8 @@ def next_actions(*, organisation: Organisation, now: dt.datetime) -> Iterator[Du
     leads = list(User.objects.of(organisation).leads())
     due = Incident.objects.open().filter(organisation=organisation, next_action_due__isnull=False)
     for incident in due:
+        if incident.next_action_due is None:  # the query excludes it
+            continue
         due_at = local_midnight(incident.next_action_due, tz)
         stage = stage_for(due_at=due_at, now=now, tz=tz, lead_days=(1,))
         if stage is None:

@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Iterator
 
 from dateutil.relativedelta import relativedelta
-from django.db import models
 
 from accounts.models import Organisation
+from children.models import Child, Guardian
 from common.registry import RECORD_KINDS, SUBJECT_ACCESS_SOURCES
 from incidents.models import ChronologyEntry, Evidence, Incident, Referral
 from records.retention import Due, RecordKind, delete_file_after_commit, object_locator
@@ -54,7 +54,7 @@ def _incidents_due(organisation: Organisation, months: int, today: dt.date) -> I
             )
 
 
-def _anonymise(incident: models.Model) -> None:
+def _anonymise(incident: Incident) -> None:
     """Names, words and files go; the kind, risk, dates and outcome category stay
     for the statistics."""
     blank = {field: ANONYMISED for field in INCIDENT_TEXT if getattr(incident, field)}
@@ -71,7 +71,7 @@ def _anonymise(incident: models.Model) -> None:
     _delete_evidence(incident)
 
 
-def _delete_evidence(incident: models.Model) -> int:
+def _delete_evidence(incident: Incident) -> int:
     files = list(Evidence.objects.filter(incident=incident))
     for evidence in files:
         delete_file_after_commit(evidence.file)
@@ -79,7 +79,7 @@ def _delete_evidence(incident: models.Model) -> int:
     return len(files)
 
 
-def _delete(incident: models.Model) -> str:
+def _delete(incident: Incident) -> str:
     files = _delete_evidence(incident)
     entries = ChronologyEntry.objects.filter(incident=incident)
     count = entries.count()
@@ -103,7 +103,7 @@ def _delete(incident: models.Model) -> str:
     return what
 
 
-def _subjects(incident: models.Model) -> tuple[list[int], int | None]:
+def _subjects(incident: Incident) -> tuple[list[int], int | None]:
     return list(incident.children.values_list("pk", flat=True)), incident.pk
 
 
@@ -123,7 +123,9 @@ INCIDENTS = RecordKind(
 )
 
 
-def subject_access_documents(*, child: object = None, guardian: object = None) -> list:
+def subject_access_documents(
+    *, child: Child | None = None, guardian: Guardian | None = None
+) -> list[tuple[str, bytes]]:
     """For a subject access export about a child: their chronology as a PDF."""
     if child is None:
         return []

@@ -61,7 +61,7 @@ def incident_settings_update(
 ) -> IncidentSettings:
     settings, _ = IncidentSettings.objects.get_or_create(organisation=organisation)
     settings.second_signoff = second_signoff
-    settings._history_user = by
+    settings._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     settings.save()
     audit.record(
         action="incident.settings_changed",
@@ -210,7 +210,7 @@ def incident_raise(
         initial_risk=initial_risk,
         risk=initial_risk,
     )
-    incident._history_user = reporter
+    incident._history_user = reporter  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     incident.save()
     incident.children.set(children)
     _entry(
@@ -300,7 +300,7 @@ def incident_triage(
     incident.triaged_by = by
     incident.next_action = next_action
     incident.next_action_due = next_action_due
-    incident._history_user = by
+    incident._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     incident.save()
     text = f"Triaged. Risk: {incident.get_risk_display()}. Decision: {decision}"
     if next_action:
@@ -338,7 +338,7 @@ def incident_action_set(
         next_action_due,
         risk,
     )
-    incident._history_user = by
+    incident._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     incident.save()
     _entry(incident, kind=EntryKind.ACTION, text=text, by=by)
     audit.record(
@@ -431,10 +431,10 @@ def referral_add(
         chase_on=chase_on,
         made_by=by,
     )
-    referral._history_user = by
+    referral._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     referral.save()
     incident.status = Status.REFERRED
-    incident._history_user = by
+    incident._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     incident.save()
     text = f"Referred to {referral.agency_name} on {referred_on:%-d %B %Y}"
     text += f", reference {reference}" if reference else ", no reference given"
@@ -472,7 +472,7 @@ def referral_outcome_record(
     if outcome_on < referral.referred_on:
         raise ValidationError({"outcome_on": "The outcome cannot come before the referral."})
     referral.outcome, referral.outcome_on = outcome, outcome_on
-    referral._history_user = by
+    referral._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     referral.save()
     text = f"Outcome from {referral.agency_name} ({outcome_on:%-d %B %Y}): {outcome}"
     _entry(referral.incident, kind=EntryKind.REFERRAL, by=by, text=text)
@@ -500,7 +500,7 @@ def referral_chased(
     if chase_on <= timezone.localdate():
         raise ValidationError({"chase_on": "The next chase date must be after today."})
     referral.chase_on = chase_on
-    referral._history_user = by
+    referral._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     referral.save()
     text = f"Chased {referral.agency_name}: {note} Next chase on {chase_on:%-d %B %Y}."
     _entry(referral.incident, kind=EntryKind.ACTION, by=by, text=text)
@@ -538,14 +538,15 @@ def ico_decision_record(
     incident.ico_reason = reason
     incident.ico_decided_at = timezone.now()
     incident.ico_decided_by = by
-    incident._history_user = by
+    incident._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     incident.save()
     text = (
         f"Reported to the ICO, reference {reference}."
         if decision == IcoDecision.REPORTED
         else f"Not reportable to the ICO: {reason}"
     )
-    late = incident.ico_decided_at > incident.ico_deadline
+    deadline = incident.ico_deadline
+    late = deadline is not None and incident.ico_decided_at > deadline  # a breach has one
     if late:
         text += " (decided after the 72-hour deadline)"
     _entry(incident, kind=EntryKind.DECISION, text=text, by=by)
@@ -636,7 +637,7 @@ def incident_close(
         incident.status, incident.closed_at = Status.CLOSED, now
         text = "Closed. " + text
         action = "incident.closed"
-    incident._history_user = by
+    incident._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     incident.save()
     _entry(incident, kind=EntryKind.DECISION, text=text, by=by)
     audit.record(action=action, actor=by, obj=incident)
@@ -654,7 +655,7 @@ def incident_signoff(*, incident: Incident, by: User) -> None:
     if by.role not in LEAD_ROLES:
         raise ValidationError("Only a DSL or deputy can sign off a closure.")
     incident.status, incident.closed_at, incident.signed_off_by = Status.CLOSED, timezone.now(), by
-    incident._history_user = by
+    incident._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     incident.save()
     _entry(
         incident,
@@ -676,7 +677,7 @@ def incident_signoff_decline(*, incident: Incident, by: User, reason: str) -> No
         raise ValidationError({"reason": "Say why the incident should stay open."})
     withdrawn = by.pk == incident.close_proposed_by_id
     incident.close_proposed_at, incident.close_proposed_by = None, None
-    incident._history_user = by
+    incident._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     incident.save()
     verb = "withdrawn" if withdrawn else "not signed off"
     _entry(

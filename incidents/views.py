@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, Exists, OuterRef, Q, Value, When
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthedRequest
 from accounts.models import Role, User
 from accounts.permissions import is_admin
 from audit import services as audit
@@ -59,7 +60,7 @@ EVIDENCE_CONTENT_TYPES = {
 }
 
 
-def _read(request: HttpRequest, incident: Incident, page: str) -> None:
+def _read(request: AuthedRequest, incident: Incident, page: str) -> None:
     audit.record(
         action="incident.viewed",
         actor=request.user,
@@ -69,7 +70,7 @@ def _read(request: HttpRequest, incident: Incident, page: str) -> None:
 
 
 def _step(
-    request: HttpRequest,
+    request: AuthedRequest,
     incident: Incident,
     form: forms.Form,
     *,
@@ -110,7 +111,7 @@ def _overdue(today: dt.date) -> Case:
     return Case(When(Q(late) & ~Q(status=Status.CLOSED), then=Value(True)), default=Value(False))
 
 
-def incident_list(request: HttpRequest) -> HttpResponse:
+def incident_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     today = timezone.localdate()
     if not leads_incidents(user):
@@ -146,7 +147,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def incident_counts(request: HttpRequest) -> HttpResponse:
+def incident_counts(request: AuthedRequest) -> HttpResponse:
     """How many, of what kind, how old: for directors, who never see cases."""
     if not sees_incident_counts(request.user):
         raise PermissionDenied
@@ -188,7 +189,7 @@ def incident_counts(request: HttpRequest) -> HttpResponse:
 # --- raising a concern ---------------------------------------------------------------------
 
 
-def incident_new(request: HttpRequest) -> HttpResponse:
+def incident_new(request: AuthedRequest) -> HttpResponse:
     """Any member of staff, about any child they can see (or described in words)."""
     children = children_visible_to(request.user).order_by("first_name", "last_name")
     initial = {}
@@ -216,7 +217,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     return render(request, "incidents/incident_new.html", {"form": form})
 
 
-def incident_raised(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_raised(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = get_reported_incident_for_user(request.user, pk)
     audit.record(
         action="incident.summary_viewed",
@@ -230,7 +231,7 @@ def incident_raised(request: HttpRequest, pk: int) -> HttpResponse:
 # --- one incident ----------------------------------------------------------------------------
 
 
-def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """The whole record for leads and named staff; the report as submitted for
     whoever raised it; 404 for everyone else."""
     user = request.user
@@ -259,7 +260,9 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 incidentuserobjectpermission__content_object=incident
             ).distinct(),
             "ico_hours_left": (
-                (incident.ico_deadline - now) / dt.timedelta(hours=1) if incident.ico_open else None
+                (incident.ico_deadline - now) / dt.timedelta(hours=1)
+                if incident.ico_open and incident.ico_deadline is not None
+                else None
             ),
             "today": timezone.localdate(),
             "holds": retention.holds_covering(
@@ -272,7 +275,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def incident_triage(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_triage(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, pk, "manage")
     form = incident_forms.TriageForm(request.POST or None, initial={"risk": incident.risk})
     return _step(
@@ -287,7 +290,7 @@ def incident_triage(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def incident_action(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_action(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, pk, "manage")
     form = incident_forms.ActionForm(
         request.POST or None,
@@ -309,7 +312,7 @@ def incident_action(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def entry_add(request: HttpRequest, pk: int) -> HttpResponse:
+def entry_add(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, pk, "contribute")
     initial = {"corrects": request.GET.get("corrects")} if request.GET.get("corrects") else {}
     form = incident_forms.EntryForm(request.POST or None, incident=incident, initial=initial)
@@ -326,7 +329,7 @@ def entry_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def referral_add(request: HttpRequest, pk: int) -> HttpResponse:
+def referral_add(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, pk, "manage")
     form = incident_forms.ReferralForm(
         request.POST or None, initial={"referred_on": timezone.localdate()}
@@ -343,7 +346,7 @@ def referral_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def referral_outcome(request: HttpRequest, pk: int) -> HttpResponse:
+def referral_outcome(request: AuthedRequest, pk: int) -> HttpResponse:
     referral = get_referral_for_user(request.user, pk)
     initial = {"outcome_on": timezone.localdate()}
     form = incident_forms.ReferralOutcomeForm(request.POST or None, initial=initial)
@@ -361,7 +364,7 @@ def referral_outcome(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def referral_chase(request: HttpRequest, pk: int) -> HttpResponse:
+def referral_chase(request: AuthedRequest, pk: int) -> HttpResponse:
     referral = get_referral_for_user(request.user, pk)
     form = incident_forms.ReferralChaseForm(request.POST or None)
     return _step(
@@ -376,7 +379,7 @@ def referral_chase(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def incident_close(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_close(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, pk, "manage")
     form = incident_forms.CloseForm(request.POST or None)
     return _step(
@@ -393,7 +396,7 @@ def incident_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def incident_signoff(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_signoff(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, pk, "manage")
     try:
         services.incident_signoff(incident=incident, by=request.user)
@@ -404,7 +407,7 @@ def incident_signoff(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("incident_detail", pk=incident.pk)
 
 
-def incident_signoff_decline(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_signoff_decline(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, pk, "manage")
     form = incident_forms.SignoffDeclineForm(request.POST or None)
     return _step(
@@ -421,7 +424,7 @@ def incident_signoff_decline(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def ico_record(request: HttpRequest, pk: int) -> HttpResponse:
+def ico_record(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, pk, "manage")
     form = incident_forms.IcoForm(request.POST or None)
     return _step(
@@ -437,7 +440,7 @@ def ico_record(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_add(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, pk, "contribute")
     form = incident_forms.EvidenceForm(request.POST or None, request.FILES or None)
 
@@ -465,7 +468,7 @@ def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_download(request: AuthedRequest, pk: int) -> FileResponse:
     evidence = get_evidence_for_user(request.user, pk)
     audit.record(
         action="incident.evidence_downloaded",
@@ -483,7 +486,7 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def incident_access(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_access(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, pk, "manage")
     staff = User.objects.filter(
         organisation_id=incident.organisation_id,
@@ -509,7 +512,7 @@ def incident_access(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def incident_access_revoke(request: HttpRequest, pk: int, staff_pk: int) -> HttpResponse:
+def incident_access_revoke(request: AuthedRequest, pk: int, staff_pk: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, pk, "manage")
     staff = User.objects.filter(organisation_id=incident.organisation_id, pk=staff_pk).first()
     if staff is None:
@@ -523,7 +526,7 @@ def incident_access_revoke(request: HttpRequest, pk: int, staff_pk: int) -> Http
     return redirect("incident_detail", pk=incident.pk)
 
 
-def incident_settings(request: HttpRequest) -> HttpResponse:
+def incident_settings(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if not (leads_incidents(user) or is_admin(user)):
         raise PermissionDenied
@@ -543,7 +546,7 @@ def incident_settings(request: HttpRequest) -> HttpResponse:
 # --- a child's chronology --------------------------------------------------------------------
 
 
-def _child_for_chronology(request: HttpRequest, pk: int) -> Child:
+def _child_for_chronology(request: AuthedRequest, pk: int) -> Child:
     # The child first: another organisation's child is a 404 whoever asks.
     child = get_child_for_user(request.user, pk, "view")
     if not leads_incidents(request.user):
@@ -551,7 +554,7 @@ def _child_for_chronology(request: HttpRequest, pk: int) -> Child:
     return child
 
 
-def child_chronology(request: HttpRequest, pk: int) -> HttpResponse:
+def child_chronology(request: AuthedRequest, pk: int) -> HttpResponse:
     child = _child_for_chronology(request, pk)
     audit.record(action="child.chronology_viewed", actor=request.user, obj=child)
     return render(
@@ -564,7 +567,7 @@ def child_chronology(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def child_chronology_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def child_chronology_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
     child = _child_for_chronology(request, pk)
     items = timeline.child_timeline(child)
     exported_at = timezone.now()
@@ -583,7 +586,7 @@ def child_chronology_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the child's page section ---------------------------------------------------------------
 
 
-def child_section(request: HttpRequest, child: Child) -> SafeString:
+def child_section(request: AuthedRequest, child: Child) -> SafeString:
     """A lead sees the child's incidents; anyone who sees the child can raise a concern."""
     incidents = None
     if leads_incidents(request.user):

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 
+from accounts.models import User
 from accounts.permissions import is_admin
 from common.version import app_version
 from notices.permissions import notices_visible_to
@@ -8,15 +9,19 @@ from notices.permissions import notices_visible_to
 
 def portal(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
-    organisation = user.organisation if user is not None and user.is_authenticated else None
-    verified = organisation is not None and user.is_verified()
+    staff: User | None = user if user is not None and user.is_authenticated else None
+    organisation = staff.organisation if staff is not None else None
+    # OTPMiddleware adds is_verified() to request.user; django-otp has no types.
+    verified = staff is not None and staff.is_verified()  # type: ignore[attr-defined]
     return {
         "unread_notices": (
-            notices_visible_to(user).filter(read_at__isnull=True).count() if verified else 0
+            notices_visible_to(staff).filter(read_at__isnull=True).count()
+            if staff is not None and verified
+            else 0
         ),
         "service_name": "Safeguard",
         "app_version": app_version(),
         "current_organisation": organisation,
-        "is_org_admin": organisation is not None and is_admin(user),
+        "is_org_admin": staff is not None and is_admin(staff),
         "show_demo_banner": not settings.PRODUCTION,
     }

@@ -10,7 +10,7 @@ def notices_visible_to(user: User) -> QuerySet[Notice]:
     return Notice.objects.filter(recipient_id=user.pk, organisation_id=user.organisation_id)
 
 
-def get_notice_for_user(user: User, pk: object) -> Notice:
+def get_notice_for_user(user: User, pk: int | str) -> Notice:
     try:
         return notices_visible_to(user).get(pk=pk)
     except (Notice.DoesNotExist, ValueError, TypeError):

@@ -1,14 +1,24 @@
 import datetime as dt
 import smtplib
+from typing import TypedDict
 
 from celery import shared_task
 
 from notices import engine as reminders
 
+
 # Sending email fails transiently (SMTP down, DNS, timeouts): retry with backoff.
 # The ledger keeps the notice unsent meanwhile, and the hourly sweep re-queues it
 # even if every retry fails.
-EMAIL_RETRY = {
+class RetryOptions(TypedDict):
+    autoretry_for: tuple[type[BaseException], ...]
+    retry_backoff: int
+    retry_backoff_max: int
+    retry_jitter: bool
+    max_retries: int
+
+
+EMAIL_RETRY: RetryOptions = {
     "autoretry_for": (smtplib.SMTPException, OSError),
     "retry_backoff": 30,
     "retry_backoff_max": 1800,

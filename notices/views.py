@@ -1,17 +1,18 @@
 """In-app notices: every reminder a person has been sent, with a link to act on it."""
 
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthedRequest
 from common.pagination import page_of
 from notices.permissions import get_notice_for_user, notices_visible_to
 
 
-def notice_list(request: HttpRequest) -> HttpResponse:
+def notice_list(request: AuthedRequest) -> HttpResponse:
     # Unread first on every database (PostgreSQL sorts NULLs last by default).
     notices = notices_visible_to(request.user).order_by(
         F("read_at").asc(nulls_first=True), "-created_at", "-pk"
@@ -21,7 +22,7 @@ def notice_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def notice_open(request: HttpRequest, pk: int) -> HttpResponse:
+def notice_open(request: AuthedRequest, pk: int) -> HttpResponse:
     """Mark a notice read and go to what it is about."""
     notice = get_notice_for_user(request.user, pk)
     if notice.read_at is None:
@@ -34,6 +35,6 @@ def notice_open(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def notice_read_all(request: HttpRequest) -> HttpResponse:
+def notice_read_all(request: AuthedRequest) -> HttpResponse:
     notices_visible_to(request.user).filter(read_at__isnull=True).update(read_at=timezone.now())
     return redirect("notice_list")

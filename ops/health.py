@@ -37,7 +37,7 @@ def broker_status() -> str:
         # The filesystem transport "connects" to anything; what matters is that
         # the shared folder is there and we can write messages into it.
         if broker.transport_cls == "filesystem":
-            folder = Path(options["data_folder_out"])
+            folder = Path(str(options["data_folder_out"]))
             if not (folder.is_dir() and os.access(folder, os.W_OK)):
                 return "error"
     except Exception:  # refused, timed out, bad credentials: all "down"

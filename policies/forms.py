@@ -1,13 +1,15 @@
+from typing import Any
+
 from django import forms
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import Organisation, Role, User
 from common.forms import DateInput, not_in_future
 from policies.importing import SUPPORTED
 from policies.models import PolicyCategory
 
 
-def _staff(organisation: object) -> forms.ModelChoiceField:
+def _staff(organisation: Organisation) -> forms.ModelChoiceField:
     return forms.ModelChoiceField(
         queryset=User.objects.filter(organisation=organisation, is_active=True).order_by(
             "full_name"
@@ -42,7 +44,7 @@ class PolicyForm(forms.Form):
         help_text="Plain text or Markdown: # for headings, - for lists.",
     )
 
-    def __init__(self, *args: object, organisation: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"] = _staff(organisation)
         self.fields["owner"].label = "Owner (who keeps it up to date)"
@@ -79,7 +81,7 @@ class ApproveForm(forms.Form):
     )
     shown_sha256 = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["approved_on"].initial = timezone.localdate()
 
@@ -123,8 +125,9 @@ class ImportConfirmForm(forms.Form):
     )
     token = forms.CharField(widget=forms.HiddenInput)
 
-    def clean(self) -> dict[str, object]:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         approved, due = data.get("approved_on"), data.get("review_due")
         if approved and due and due <= approved:
             self.add_error("review_due", "The review date must be after the approval date.")

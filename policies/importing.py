@@ -74,7 +74,8 @@ def split_page_furniture(text: str) -> tuple[str, list[str]]:
 
     counts = Counter(normal(line) for page in pages for line in set(page.splitlines()))
     repeated = {key for key, n in counts.items() if n == len(pages) and key}
-    body, furniture = [], {}
+    body: list[str] = []
+    furniture: dict[str, str] = {}
     for page in pages:
         for line in page.splitlines():
             if normal(line) in repeated:

@@ -105,7 +105,7 @@ class PolicyVersion(AppendOnly):
 
     @property
     def approver(self) -> str:
-        if self.approved_by_id:
+        if self.approved_by is not None:
             return self.approved_by.full_name
         return self.approved_by_name
 

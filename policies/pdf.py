@@ -1,5 +1,7 @@
 """PDFs of a policy version and of who has acknowledged it (reportlab Platypus)."""
 
+import datetime as dt
+
 from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.units import mm
@@ -46,7 +48,7 @@ def render_policy_version_pdf(version: PolicyVersion) -> bytes:
 
 
 def render_acknowledgement_report_pdf(
-    version: PolicyVersion, staff: list[tuple[User, object]]
+    version: PolicyVersion, staff: list[tuple[User, dt.datetime | None]]
 ) -> bytes:
     """Who has read this version, and when: ``staff`` is (user, acknowledged_at or None)."""
     read = sum(1 for _user, when in staff if when)

@@ -26,7 +26,7 @@ def policies_visible_to(user: User) -> QuerySet[Policy]:
     return Policy.objects.filter(organisation_id=user.organisation_id)
 
 
-def get_policy_for_user(user: User, pk: object, perm: str = "view") -> Policy:
+def get_policy_for_user(user: User, pk: int | str, perm: str = "view") -> Policy:
     """404 outside the organisation; 403 when visible but not changeable."""
     if perm not in {"view", "change"}:
         raise ValueError(f"unknown permission {perm!r}")
@@ -39,7 +39,7 @@ def get_policy_for_user(user: User, pk: object, perm: str = "view") -> Policy:
     return policy
 
 
-def get_version_for_user(user: User, pk: object, perm: str = "view") -> PolicyVersion:
+def get_version_for_user(user: User, pk: int | str, perm: str = "view") -> PolicyVersion:
     """Staff see approved versions; drafts only those who write policies."""
     try:
         version = PolicyVersion.objects.select_related("policy", "policy__organisation").get(

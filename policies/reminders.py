@@ -59,7 +59,7 @@ def unread(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]
         if not policy.audience_roles:
             continue
         current = policy_state(policy).current
-        if current is None:
+        if current is None or current.effective_from is None:  # approval sets it
             continue
         due_at = local_midnight(current.effective_from, tz) + READ_WITHIN
         stage = stage_for(due_at=due_at, now=now, tz=tz, lead_days=())

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.db.models.deletion import ProtectedError
 
 from accounts.models import Organisation
@@ -28,7 +27,11 @@ def _superseded_due(organisation: Organisation, months: int, today: dt.date) -> 
     )
     previous: PolicyVersion | None = None
     for version in approved:
-        if previous is not None and previous.policy_id == version.policy_id:
+        if (
+            previous is not None
+            and previous.policy_id == version.policy_id
+            and version.approved_on is not None  # the query excludes None
+        ):
             due_on = version.approved_on + relativedelta(months=months)
             if due_on <= today:
                 yield Due(
@@ -40,13 +43,13 @@ def _superseded_due(organisation: Organisation, months: int, today: dt.date) -> 
         previous = version
 
 
-def _delete(version: models.Model) -> str:
+def _delete(version: PolicyVersion) -> str:
     what = f"{version.policy.title} {version.label}"
     try:
         version.acknowledgements.all().delete()
         version.delete()
     except ProtectedError as error:
-        kinds = sorted({obj._meta.verbose_name_plural for obj in error.protected_objects})
+        kinds = sorted({str(obj._meta.verbose_name_plural) for obj in error.protected_objects})
         raise ValidationError(
             f"{what} cannot be deleted: records still refer to it ({', '.join(kinds)}). Keep it."
         ) from None

@@ -58,8 +58,14 @@ def policy_state(policy: Policy, today: dt.date | None = None) -> PolicyState:
     if current is None:
         return PolicyState(None, draft, None, "no approved version")
     due = current.review_due
+    if due is None:  # approval sets it; comparing None below would fail the same way
+        raise TypeError(f"{current} is approved without a review date")
     for review in policy.reviews.all():
-        if review.reviewed_on >= current.approved_on and review.next_review_due > due:
+        if (
+            current.approved_on is not None  # approval sets it too
+            and review.reviewed_on >= current.approved_on
+            and review.next_review_due > due
+        ):
             due = review.next_review_due
     if due < today:
         status = "overdue"
@@ -186,7 +192,7 @@ def version_approve(
     if approved_on > timezone.localdate() or approved_on.year < 2000:
         raise ValidationError({"approved_on": "Enter the real date it was approved."})
     previous = policy_state(draft.policy).current
-    if previous and approved_on < previous.approved_on:
+    if previous and previous.approved_on and approved_on < previous.approved_on:
         raise ValidationError(
             {
                 "approved_on": f"It must be on or after {previous.label}'s approval, "

@@ -1,5 +1,6 @@
 """Policy pages: read and acknowledge; write, approve and review; import; PDFs."""
 
+import datetime as dt
 import time
 import uuid
 from pathlib import Path
@@ -14,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthedRequest
 from accounts.models import User
 from audit import services as audit
 from common.forms import service_errors_onto
@@ -46,7 +48,7 @@ def _history() -> list[Prefetch]:
     return services.history_prefetch()
 
 
-def policy_list(request: HttpRequest) -> HttpResponse:
+def policy_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     policies = list(policies_visible_to(user).select_related("owner").prefetch_related(*_history()))
     today = timezone.localdate()
@@ -65,7 +67,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def policy_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     policy = get_policy_for_user(request.user, pk, "view")
     prefetch_related_objects([policy], *_history())
     state = services.policy_state(policy)
@@ -88,7 +90,7 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def policy_create(request: HttpRequest) -> HttpResponse:
+def policy_create(request: AuthedRequest) -> HttpResponse:
     if not manages_policies(request.user):
         raise PermissionDenied
     form = PolicyForm(request.POST or None, organisation=request.user.organisation)
@@ -104,7 +106,7 @@ def policy_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def draft_start(request: HttpRequest, pk: int) -> HttpResponse:
+def draft_start(request: AuthedRequest, pk: int) -> HttpResponse:
     policy = get_policy_for_user(request.user, pk, "change")
     try:
         draft = services.draft_start(policy=policy, by=request.user)
@@ -114,7 +116,7 @@ def draft_start(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("draft_edit", pk=draft.pk)
 
 
-def draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def draft_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     draft = get_version_for_user(request.user, pk, "change")
     if draft.status != "draft":
         raise Http404
@@ -128,7 +130,7 @@ def draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "policies/draft_form.html", {"form": form, "draft": draft})
 
 
-def version_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def version_approve(request: AuthedRequest, pk: int) -> HttpResponse:
     draft = get_version_for_user(request.user, pk, "change")
     if draft.status != "draft":
         raise Http404
@@ -146,7 +148,7 @@ def version_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "policies/version_approve.html", {"form": form, "draft": draft})
 
 
-def policy_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
+def policy_reviewed(request: AuthedRequest, pk: int) -> HttpResponse:
     policy = get_policy_for_user(request.user, pk, "change")
     form = ReviewedForm(request.POST or None, initial={"reviewed_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
@@ -164,13 +166,13 @@ def policy_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "policies/policy_reviewed.html", {"form": form, "policy": policy})
 
 
-def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def version_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     version = get_version_for_user(request.user, pk, "view")
     return render(request, "policies/version_detail.html", {"version": version})
 
 
 @require_POST
-def version_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+def version_acknowledge(request: AuthedRequest, pk: int) -> HttpResponse:
     version = get_version_for_user(request.user, pk, "view")
     try:
         services.acknowledge(version=version, user=request.user)
@@ -183,7 +185,7 @@ def version_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("policy_detail", pk=version.policy_id)
 
 
-def _coverage(policy: Policy) -> tuple[PolicyVersion | None, list[tuple[User, object]]]:
+def _coverage(policy: Policy) -> tuple[PolicyVersion | None, list[tuple[User, dt.datetime | None]]]:
     current = services.policy_state(policy).current
     staff = list(
         User.objects.filter(
@@ -205,7 +207,7 @@ def _coverage(policy: Policy) -> tuple[PolicyVersion | None, list[tuple[User, ob
     return current, [(member, read.get(member.pk)) for member in staff]
 
 
-def policy_coverage(request: HttpRequest, pk: int) -> HttpResponse:
+def policy_coverage(request: AuthedRequest, pk: int) -> HttpResponse:
     policy = get_policy_for_user(request.user, pk, "view")
     if not sees_coverage(request.user):
         raise PermissionDenied
@@ -222,7 +224,7 @@ def policy_coverage(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def version_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def version_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
     version = get_version_for_user(request.user, pk, "view")
     audit.record(
         action="policy.pdf_downloaded",
@@ -235,7 +237,7 @@ def version_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def coverage_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def coverage_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
     policy = get_policy_for_user(request.user, pk, "view")
     if not sees_coverage(request.user):
         raise PermissionDenied
@@ -260,7 +262,7 @@ def _forget_stale_uploads(folder: Path) -> None:
             stale.unlink(missing_ok=True)
 
 
-def policy_import(request: HttpRequest) -> HttpResponse:
+def policy_import(request: AuthedRequest) -> HttpResponse:
     """Upload a document; show what was read from it; save only once confirmed."""
     if not manages_policies(request.user):
         raise PermissionDenied

@@ -1,7 +1,9 @@
+from typing import Any
+
 from django import forms
 
-from accounts.models import User
-from common.forms import DateInput, ModelMultipleChoiceField
+from accounts.models import Organisation, User
+from common.forms import DateInput, ModelMultipleChoiceField, model_choice_field
 from practice.models import PlatformKind
 
 
@@ -79,8 +81,9 @@ class SettingsForm(forms.Form):
         label="No online contact without a current DBS check", required=False
     )
 
-    def clean(self) -> dict[str, object]:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if (
             data.get("working_day_starts")
             and data.get("working_day_ends")
@@ -120,11 +123,11 @@ class AccountForm(forms.Form):
         label="Last safeguarding advice from the DSL", required=False, widget=DateInput()
     )
 
-    def __init__(self, *args: object, organisation: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         staff = User.objects.filter(organisation=organisation, is_active=True, is_superuser=False)
-        self.fields["holders"].queryset = staff
-        self.fields["monitors"].queryset = staff
+        model_choice_field(self, "holders").queryset = staff
+        model_choice_field(self, "monitors").queryset = staff
 
 
 class TaskDoneForm(forms.Form):

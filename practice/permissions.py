@@ -22,7 +22,7 @@ def platforms_visible_to(user: User) -> QuerySet[Platform]:
     return Platform.objects.filter(organisation_id=user.organisation_id)
 
 
-def get_platform_for_user(user: User, pk: object) -> Platform:
+def get_platform_for_user(user: User, pk: int | str) -> Platform:
     try:
         return platforms_visible_to(user).get(pk=pk)
     except (Platform.DoesNotExist, ValueError, TypeError):
@@ -37,7 +37,7 @@ def devices_visible_to(user: User) -> QuerySet[WorkDevice]:
     return devices if user.role == Role.ADMIN else devices.filter(staff_id=user.pk)
 
 
-def get_device_for_user(user: User, pk: object) -> WorkDevice:
+def get_device_for_user(user: User, pk: int | str) -> WorkDevice:
     try:
         return devices_visible_to(user).select_related("staff").get(pk=pk)
     except (WorkDevice.DoesNotExist, ValueError, TypeError):
@@ -50,7 +50,7 @@ def accounts_visible_to(user: User) -> QuerySet[OnlineAccount]:
     return OnlineAccount.objects.filter(organisation_id=user.organisation_id)
 
 
-def get_account_for_user(user: User, pk: object) -> OnlineAccount:
+def get_account_for_user(user: User, pk: int | str) -> OnlineAccount:
     try:
         return accounts_visible_to(user).get(pk=pk)
     except (OnlineAccount.DoesNotExist, ValueError, TypeError):
@@ -65,7 +65,7 @@ def tasks_visible_to(user: User) -> QuerySet[RecurringTask]:
     return tasks if keeps_registers(user) else tasks.filter(owner_id=user.pk)
 
 
-def get_task_for_user(user: User, pk: object) -> RecurringTask:
+def get_task_for_user(user: User, pk: int | str) -> RecurringTask:
     try:
         return tasks_visible_to(user).get(pk=pk)
     except (RecurringTask.DoesNotExist, ValueError, TypeError):

@@ -3,7 +3,7 @@ devices to attest, online accounts out of order, and recurring tasks."""
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from django.urls import reverse
 
@@ -87,7 +87,7 @@ def practice_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[Du
             )
 
 
-def online_presence_training(staff: list[User]) -> dict[int, set[str]]:
+def online_presence_training(staff: Sequence[User]) -> dict[int, set[str]]:
     """Whoever holds access to one of the organisation's online accounts manages
     its online presence, and needs that training (one query for everyone)."""
     holders = OnlineAccount.holders.through.objects.filter(user_id__in=[m.pk for m in staff])

@@ -52,7 +52,7 @@ def platform_add(
     platform = Platform(
         organisation=organisation, name=name.strip(), kind=kind, approved=approved, notes=notes
     )
-    platform._history_user = by
+    platform._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     platform.save()
     audit.record(
         action="practice.platform_added",
@@ -68,7 +68,7 @@ def platform_approval_set(*, platform: Platform, approved: bool, by: User) -> Pl
     if approved and platform.current_assessment() is None:
         raise ValidationError("Record a current risk assessment before approving the platform.")
     platform.approved = approved
-    platform._history_user = by
+    platform._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     platform.save()
     audit.record(
         action="practice.platform_approval",
@@ -178,7 +178,7 @@ def practice_settings_update(
     settings, _ = PracticeSettings.objects.get_or_create(organisation=organisation)
     for name, value in fields.items():
         setattr(settings, name, value)
-    settings._history_user = by
+    settings._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     settings.save()
     audit.record(
         action="practice.settings_changed",
@@ -215,7 +215,7 @@ def account_save(
     account = account or OnlineAccount(organisation=organisation)
     account.platform, account.handle, account.privacy = platform, handle, privacy
     account.advice_on = advice_on
-    account._history_user = by
+    account._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     account.save()
     account.holders.set(holders)
     account.monitors.set(monitors)
@@ -282,7 +282,7 @@ def task_complete(
         raise ValidationError({"evidence": "Say what was done and where the evidence is."})
     completion = TaskCompletion.objects.create(task=task, done_on=done_on, by=by, evidence=evidence)
     task.next_due = done_on + relativedelta(months=task.cycle_months)
-    task._history_user = by
+    task._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     task.save()
     audit.record(
         action="practice.task_done",

@@ -3,11 +3,12 @@ devices and their yearly attestations, and the contact log's rules."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthedRequest
 from common.views import form_step
 from practice import services
 from practice.forms import (
@@ -32,7 +33,7 @@ from practice.permissions import (
 )
 
 
-def practice_home(request: HttpRequest) -> HttpResponse:
+def practice_home(request: AuthedRequest) -> HttpResponse:
     user = request.user
     today = timezone.localdate()
     platforms = list(platforms_visible_to(user).prefetch_related("assessments__assessed_by"))
@@ -56,7 +57,7 @@ def practice_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def platform_add(request: HttpRequest) -> HttpResponse:
+def platform_add(request: AuthedRequest) -> HttpResponse:
     if not keeps_registers(request.user):
         raise PermissionDenied
     return form_step(
@@ -73,7 +74,7 @@ def platform_add(request: HttpRequest) -> HttpResponse:
     )
 
 
-def platform_assess(request: HttpRequest, pk: int) -> HttpResponse:
+def platform_assess(request: AuthedRequest, pk: int) -> HttpResponse:
     platform = get_platform_for_user(request.user, pk)
     if not keeps_registers(request.user):
         raise PermissionDenied
@@ -91,7 +92,7 @@ def platform_assess(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def platform_approval(request: HttpRequest, pk: int) -> HttpResponse:
+def platform_approval(request: AuthedRequest, pk: int) -> HttpResponse:
     platform = get_platform_for_user(request.user, pk)
     if not keeps_registers(request.user):
         raise PermissionDenied
@@ -105,7 +106,7 @@ def platform_approval(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("practice_home")
 
 
-def device_add(request: HttpRequest) -> HttpResponse:
+def device_add(request: AuthedRequest) -> HttpResponse:
     return form_step(
         request,
         DeviceForm(request.POST or None),
@@ -119,7 +120,7 @@ def device_add(request: HttpRequest) -> HttpResponse:
     )
 
 
-def device_attest(request: HttpRequest, pk: int) -> HttpResponse:
+def device_attest(request: AuthedRequest, pk: int) -> HttpResponse:
     device = get_device_for_user(request.user, pk)
     return form_step(
         request,
@@ -134,7 +135,7 @@ def device_attest(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def practice_settings(request: HttpRequest) -> HttpResponse:
+def practice_settings(request: AuthedRequest) -> HttpResponse:
     if not keeps_registers(request.user):
         raise PermissionDenied
     current = services.settings_for(request.user.organisation)
@@ -157,7 +158,7 @@ def practice_settings(request: HttpRequest) -> HttpResponse:
     )
 
 
-def account_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def account_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     # The account first: another organisation's is a 404 whoever asks.
     account = get_account_for_user(request.user, pk) if pk is not None else None
     if not keeps_registers(request.user):
@@ -199,7 +200,7 @@ def account_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     )
 
 
-def task_done(request: HttpRequest, pk: int) -> HttpResponse:
+def task_done(request: AuthedRequest, pk: int) -> HttpResponse:
     task = get_task_for_user(request.user, pk)
     return form_step(
         request,

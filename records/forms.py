@@ -1,9 +1,12 @@
 """Forms for retention reviews, legal holds and subject access requests."""
 
+from typing import Any
+
 from django import forms
+from django.db.models import QuerySet
 
 from children.models import Child, Guardian
-from common.forms import DateInput
+from common.forms import DateInput, model_choice_field
 from records.models import HoldScope
 
 
@@ -61,9 +64,9 @@ class HoldForm(forms.Form):
         label="Until (leave empty: until released)", required=False, widget=DateInput()
     )
 
-    def __init__(self, *args: object, children: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, children: QuerySet[Child], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["child"].queryset = children
+        model_choice_field(self, "child").queryset = children
 
 
 class SarForm(forms.Form):
@@ -89,7 +92,9 @@ class SarForm(forms.Form):
         label="Notes", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args: object, children: object, guardians: object, **kwargs: object):
+    def __init__(
+        self, *args: Any, children: QuerySet[Child], guardians: QuerySet[Guardian], **kwargs: Any
+    ):
         super().__init__(*args, **kwargs)
-        self.fields["child"].queryset = children
-        self.fields["guardian"].queryset = guardians
+        model_choice_field(self, "child").queryset = children
+        model_choice_field(self, "guardian").queryset = guardians

@@ -6,6 +6,8 @@ Nothing here deletes anything by itself: a sweep only queues a review, and a
 person decides.
 """
 
+import datetime as dt
+
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -134,7 +136,7 @@ class LegalHold(models.Model):
             return f"incident {self.incident_reference}"
         return "everything the organisation holds"
 
-    def is_active(self, today: object = None) -> bool:
+    def is_active(self, today: dt.date | None = None) -> bool:
         today = today or timezone.localdate()
         return self.released_at is None and (self.until is None or self.until >= today)
 

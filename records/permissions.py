@@ -25,7 +25,7 @@ def retention_reviews_visible_to(user: User) -> QuerySet[RetentionReview]:
     return RetentionReview.objects.filter(organisation_id=user.organisation_id)
 
 
-def get_retention_review_for_user(user: User, pk: object) -> RetentionReview:
+def get_retention_review_for_user(user: User, pk: int | str) -> RetentionReview:
     try:
         return retention_reviews_visible_to(user).select_related("organisation", "child").get(pk=pk)
     except (RetentionReview.DoesNotExist, ValueError, TypeError):
@@ -38,7 +38,7 @@ def legal_holds_visible_to(user: User) -> QuerySet[LegalHold]:
     return LegalHold.objects.filter(organisation_id=user.organisation_id)
 
 
-def get_legal_hold_for_user(user: User, pk: object) -> LegalHold:
+def get_legal_hold_for_user(user: User, pk: int | str) -> LegalHold:
     try:
         return legal_holds_visible_to(user).get(pk=pk)
     except (LegalHold.DoesNotExist, ValueError, TypeError):
@@ -51,7 +51,7 @@ def sars_visible_to(user: User) -> QuerySet[SubjectAccessRequest]:
     return SubjectAccessRequest.objects.filter(organisation_id=user.organisation_id)
 
 
-def get_sar_for_user(user: User, pk: object) -> SubjectAccessRequest:
+def get_sar_for_user(user: User, pk: int | str) -> SubjectAccessRequest:
     try:
         return sars_visible_to(user).select_related("child", "guardian", "organisation").get(pk=pk)
     except (SubjectAccessRequest.DoesNotExist, ValueError, TypeError):

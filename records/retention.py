@@ -17,6 +17,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
@@ -70,8 +71,13 @@ class Due:
     child: Child | None = None
 
 
+M = TypeVar("M", bound=models.Model)
+
+
 @dataclass(frozen=True)
-class RecordKind:
+class RecordKind(Generic[M]):
+    """``M`` is the model the kind's callbacks are given."""
+
     code: str
     label: str
     basis: str  # one sentence: why this long
@@ -79,11 +85,11 @@ class RecordKind:
     default_months: int
     safeguarding: bool  # reviewed by the DSL; deleting needs a second person
     due: Callable[[Organisation, int, dt.date], Iterable[Due]]
-    anonymise: Callable[[models.Model], None] | None = None
-    delete: Callable[[models.Model], str] | None = None  # returns what was deleted
-    locate: Callable[[RetentionReview], models.Model | None] | None = None
+    anonymise: Callable[[M], None] | None = None
+    delete: Callable[[M], str] | None = None  # returns what was deleted
+    locate: Callable[[RetentionReview], M | None] | None = None
     # The children and the incident a record belongs to, for legal holds.
-    subjects: Callable[[models.Model], tuple[list[int], int | None]] = lambda obj: ([], None)
+    subjects: Callable[[M], tuple[list[int], int | None]] = lambda obj: ([], None)
 
 
 def kinds() -> list[RecordKind]:
@@ -130,7 +136,7 @@ def retention_rule_set(
     )
     before = rule.months
     rule.months = months
-    rule._history_user = by
+    rule._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     rule.save()
     audit.record(
         action="retention.rule_changed",
@@ -371,7 +377,7 @@ def review_keep(
     review.decision, review.reason, review.keep_until = Decision.KEEP, reason, keep_until
     review.decided_by = review.confirmed_by = by
     review.decided_at = review.done_at = timezone.now()
-    review._history_user = by
+    review._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     review.save()
     audit.record(
         action="retention.kept",
@@ -411,7 +417,7 @@ def review_anonymise(*, review: RetentionReview, by: User, reason: str) -> Reten
     review.decision, review.reason = Decision.ANONYMISE, reason
     review.decided_by = review.confirmed_by = by
     review.decided_at = review.done_at = timezone.now()
-    review._history_user = by
+    review._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     review.save()
     audit.record(
         action="retention.anonymised",
@@ -437,7 +443,7 @@ def review_delete(*, review: RetentionReview, by: User, reason: str) -> Retentio
     _refuse_if_held(review, kind)
     review.decision, review.reason = Decision.DELETE, reason
     review.decided_by, review.decided_at = by, timezone.now()
-    review._history_user = by
+    review._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     if kind.safeguarding:
         review.save()
         audit.record(
@@ -497,7 +503,7 @@ def review_delete_decline(*, review: RetentionReview, by: User, reason: str) -> 
         },
     )
     review.decision, review.reason, review.decided_by, review.decided_at = "", "", None, None
-    review._history_user = by
+    review._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     review.save()
     return review
 
@@ -505,11 +511,11 @@ def review_delete_decline(*, review: RetentionReview, by: User, reason: str) -> 
 def _delete_now(review: RetentionReview, kind: RecordKind, by: User) -> RetentionReview:
     obj = _locate(review, kind)
     deleted = "nothing: the record was gone already"
-    if obj is not None:
+    if obj is not None and kind.delete is not None:
         with _erasure():
             deleted = kind.delete(obj)
     review.confirmed_by, review.done_at = by, timezone.now()
-    review._history_user = by
+    review._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     review.save()
     # Names what was deleted, never what it said.
     audit.record(
@@ -533,8 +539,8 @@ def delete_file_after_commit(stored: models.fields.files.FieldFile) -> None:
         transaction.on_commit(lambda: storage.delete(name))
 
 
-def object_locator(model: type[models.Model]) -> Callable[[RetentionReview], models.Model | None]:
-    def locate(review: RetentionReview) -> models.Model | None:
-        return model.objects.filter(pk=review.object_id).first()
+def object_locator(model: type[M]) -> Callable[[RetentionReview], M | None]:
+    def locate(review: RetentionReview) -> M | None:
+        return model._default_manager.filter(pk=review.object_id).first()
 
     return locate

@@ -73,9 +73,9 @@ def sar_record(
     guardian: Guardian | None = None,
     notes: str = "",
 ) -> SubjectAccessRequest:
-    if (child is None) == (guardian is None):
-        raise ValidationError("Choose the child or the parent or carer the request is about.")
     subject = child or guardian
+    if subject is None or (child is not None and guardian is not None):
+        raise ValidationError("Choose the child or the parent or carer the request is about.")
     if subject.organisation_id != organisation.pk:
         raise ValidationError("Choose someone of your own organisation.")
     if received_on > timezone.localdate():
@@ -163,7 +163,7 @@ def _links(model: type[models.Model]) -> Iterator[tuple[str, type[models.Model]]
         if (
             field.is_relation
             and field.concrete
-            and field.related_model is not None
+            and isinstance(field.related_model, type)  # not None, nor an unresolved "self"
             and (field.many_to_one or field.one_to_one or field.many_to_many)
         ):
             yield f"{field.name}__in", field.related_model
@@ -178,6 +178,8 @@ def collect(
     """Every row about the person: rows that refer to them, then rows that refer
     to those (an incident's chronology), until nothing new is found."""
     start = child or guardian
+    if start is None:
+        raise TypeError("collect() needs a child or a guardian")
     found: dict[type[models.Model], dict[object, models.Model]] = {type(start): {start.pk: start}}
     for _ in range(6):
         grew = False

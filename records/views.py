@@ -1,15 +1,17 @@
 """Retention rules and reviews, legal holds and subject access requests: for
 admins, and the DSL and deputies (who alone decide safeguarding records)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import dateformat, timezone
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthedRequest
 from accounts.models import Role
 from accounts.permissions import is_admin
 from audit import services as audit
@@ -19,7 +21,7 @@ from common.pagination import page_of
 from common.views import form_step
 from records import retention, subject_access
 from records.forms import HoldForm, KeepForm, ReasonForm, RuleForm, SarForm
-from records.models import HoldScope
+from records.models import HoldScope, RetentionReview
 from records.permissions import (
     get_legal_hold_for_user,
     get_retention_review_for_user,
@@ -31,14 +33,14 @@ from records.permissions import (
 )
 
 
-def _require(request: HttpRequest) -> None:
+def _require(request: AuthedRequest) -> None:
     """For pages with no object; those with one fetch it through a permission
     helper, which gives anyone else (and any other organisation) a 404."""
     if not manages_records(request.user):
         raise PermissionDenied
 
 
-def retention_home(request: HttpRequest) -> HttpResponse:
+def retention_home(request: AuthedRequest) -> HttpResponse:
     _require(request)
     user = request.user
     reviews = []
@@ -61,7 +63,7 @@ def retention_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def retention_rule(request: HttpRequest, kind: str) -> HttpResponse:
+def retention_rule(request: AuthedRequest, kind: str) -> HttpResponse:
     if not is_admin(request.user):
         raise PermissionDenied
     try:
@@ -87,7 +89,7 @@ def retention_rule(request: HttpRequest, kind: str) -> HttpResponse:
     )
 
 
-def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
+def retention_review(request: AuthedRequest, pk: int) -> HttpResponse:
     review = get_retention_review_for_user(request.user, pk)
     kind = retention.kind_or_none(review.kind)
     if kind is None:
@@ -101,7 +103,7 @@ def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
         "delete": ReasonForm(request.POST if action == "delete" else None, prefix="delete"),
         "decline": ReasonForm(request.POST if action == "decline" else None, prefix="decline"),
     }
-    services = {
+    services: dict[str, Callable[..., RetentionReview]] = {
         "keep": retention.review_keep,
         "anonymise": retention.review_anonymise,
         "delete": retention.review_delete,
@@ -138,7 +140,7 @@ def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def retention_review_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def retention_review_confirm(request: AuthedRequest, pk: int) -> HttpResponse:
     review = get_retention_review_for_user(request.user, pk)
     try:
         retention.review_delete_confirm(review=review, by=request.user)
@@ -149,7 +151,7 @@ def retention_review_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("retention_home")
 
 
-def legal_hold_new(request: HttpRequest) -> HttpResponse:
+def legal_hold_new(request: AuthedRequest) -> HttpResponse:
     _require(request)
     user = request.user
 
@@ -184,7 +186,7 @@ def legal_hold_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def legal_hold_release(request: HttpRequest, pk: int) -> HttpResponse:
+def legal_hold_release(request: AuthedRequest, pk: int) -> HttpResponse:
     hold = get_legal_hold_for_user(request.user, pk)
     if not retention.may_release(request.user, hold):
         raise PermissionDenied
@@ -203,7 +205,7 @@ def legal_hold_release(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def sar_list(request: HttpRequest) -> HttpResponse:
+def sar_list(request: AuthedRequest) -> HttpResponse:
     _require(request)
     user = request.user
     form = SarForm(
@@ -238,13 +240,13 @@ def sar_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def sar_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def sar_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     sar = get_sar_for_user(request.user, pk)
     audit.record(action="sar.viewed", actor=request.user, obj=sar)
     return render(request, "records/sar_detail.html", {"sar": sar})
 
 
-def sar_export(request: HttpRequest, pk: int) -> HttpResponse:
+def sar_export(request: AuthedRequest, pk: int) -> HttpResponse:
     sar = get_sar_for_user(request.user, pk)
     # Safeguarding records go only to those who may read them: the DSL and deputies.
     complete = request.user.role in {Role.DSL, Role.DEPUTY_DSL}
@@ -263,7 +265,7 @@ def sar_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def sar_complete(request: HttpRequest, pk: int) -> HttpResponse:
+def sar_complete(request: AuthedRequest, pk: int) -> HttpResponse:
     sar = get_sar_for_user(request.user, pk)
     try:
         subject_access.sar_complete(sar=sar, by=request.user)

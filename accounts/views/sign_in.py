@@ -2,6 +2,7 @@
 
 from base64 import b32encode
 from binascii import unhexlify
+from typing import Any
 
 import django_otp
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.views import LogoutView, PasswordChangeView
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.encoding import force_str
@@ -34,6 +36,7 @@ from accounts.forms import (
     SignInForm,
     authenticator_label,
 )
+from accounts.http import AuthedRequest
 from accounts.middleware import second_factor_not_required
 from accounts.models import User
 from accounts.tokens import invitation_tokens
@@ -88,7 +91,7 @@ class SignInView(LoginView):
         url = super().get_redirect_url()
         return url if url.startswith("/") and not url.startswith("//") else ""
 
-    def get_form(self, step: str | None = None, **kwargs: object) -> object:
+    def get_form(self, step: str | None = None, **kwargs: Any) -> object:
         # Skip LoginView.get_form: it swaps in the library's own token form by
         # device type, and we have one kind of device and our own form for it.
         form = super(LoginView, self).get_form(step=step, **kwargs)
@@ -110,12 +113,13 @@ class SignInView(LoginView):
             self.device_cache = device
         return device
 
-    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        if request.user.is_authenticated and request.user.is_verified():
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # OTPMiddleware adds is_verified() to request.user; django-otp has no types.
+        if request.user.is_authenticated and request.user.is_verified():  # type: ignore[attr-defined]
             return redirect(settings.LOGIN_REDIRECT_URL)
         return super().dispatch(request, *args, **kwargs)
 
-    def get_context_data(self, form: object, **kwargs: object) -> dict[str, object]:
+    def get_context_data(self, form: object, **kwargs: Any) -> dict[str, object]:
         context = super().get_context_data(form, **kwargs)
         user = self.get_user()
         context["has_backup_codes"] = (
@@ -130,7 +134,7 @@ sign_in = login_not_required(SignInView.as_view())
 
 @second_factor_not_required
 @require_POST
-def sign_out(request: HttpRequest) -> HttpResponse:
+def sign_out(request: HttpRequest) -> HttpResponseBase:
     return LogoutView.as_view()(request)
 
 
@@ -148,7 +152,7 @@ def _pending_secret(request: HttpRequest) -> str:
     return request.session[PENDING_SECRET]
 
 
-def _authenticator_page(request: HttpRequest, *, first: bool) -> HttpResponse:
+def _authenticator_page(request: AuthedRequest, *, first: bool) -> HttpResponse:
     """Show a new secret as a QR code and as text; save it once a code proves it."""
     user = request.user
     key = _pending_secret(request)
@@ -194,7 +198,7 @@ def _authenticator_page(request: HttpRequest, *, first: bool) -> HttpResponse:
 
 @second_factor_not_required
 @never_cache
-def two_factor_setup(request: HttpRequest) -> HttpResponse:
+def two_factor_setup(request: AuthedRequest) -> HttpResponse:
     """First enrolment, straight after the password: nothing else is reachable until done."""
     if any(devices_for_user(request.user, confirmed=True)):
         # Already enrolled: adding another device needs a verified session.
@@ -203,11 +207,11 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-def authenticator_add(request: HttpRequest) -> HttpResponse:
+def authenticator_add(request: AuthedRequest) -> HttpResponse:
     return _authenticator_page(request, first=False)
 
 
-def account_security(request: HttpRequest) -> HttpResponse:
+def account_security(request: AuthedRequest) -> HttpResponse:
     user = request.user
     backup = StaticDevice.objects.filter(user=user, name="backup").first()
     return render(
@@ -223,7 +227,7 @@ def account_security(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def authenticator_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def authenticator_remove(request: AuthedRequest, pk: int) -> HttpResponse:
     # Only the user's own devices: someone else's id is simply not found.
     device = TOTPDevice.objects.filter(user=request.user, pk=pk, confirmed=True).first()
     if device is None:
@@ -232,7 +236,8 @@ def authenticator_remove(request: HttpRequest, pk: int) -> HttpResponse:
         services.two_factor_device_remove(
             user=request.user,
             device=device,
-            signed_in_with=request.user.otp_device,
+            # Set on request.user by OTPMiddleware; django-otp has no types.
+            signed_in_with=request.user.otp_device,  # type: ignore[attr-defined]
         )
     except ValidationError as error:
         messages.error(request, error.messages[0])
@@ -242,7 +247,7 @@ def authenticator_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @never_cache
-def backup_codes(request: HttpRequest) -> HttpResponse:
+def backup_codes(request: AuthedRequest) -> HttpResponse:
     """Create codes on POST; show them on the GET that follows, and never again."""
     if request.method == "POST":
         codes = services.backup_codes_generate(user=request.user, count=settings.BACKUP_CODE_COUNT)
@@ -264,6 +269,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 class AuditedPasswordChangeView(PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("profile")
+    request: AuthedRequest
 
     def form_valid(self, form: object) -> HttpResponse:
         response = super().form_valid(form)

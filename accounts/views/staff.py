@@ -4,20 +4,21 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.forms import InviteForm, RoleForm
+from accounts.http import AuthedRequest
 from accounts.models import User
 from accounts.permissions import get_staff_member_for_user, require_admin, staff_visible_to
 from common.forms import service_errors_onto
 from common.pagination import page_of
 
 
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: AuthedRequest) -> HttpResponse:
     require_admin(request.user)
     page = page_of(
         request, staff_visible_to(request.user).order_by("-is_active", "full_name", "pk")
@@ -31,7 +32,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/staff_list.html", {"rows": rows, "page": page})
 
 
-def staff_invite(request: HttpRequest) -> HttpResponse:
+def staff_invite(request: AuthedRequest) -> HttpResponse:
     require_admin(request.user)
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -49,7 +50,7 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/staff_invite.html", {"form": form})
 
 
-def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     member = get_staff_member_for_user(request.user, pk, "view")
     return render(
         request,
@@ -63,7 +64,7 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _staff_action(
-    request: HttpRequest, pk: int, action: Callable[..., object], done: str
+    request: AuthedRequest, pk: int, action: Callable[..., object], done: str
 ) -> HttpResponse:
     member = get_staff_member_for_user(request.user, pk, "change")
     try:
@@ -76,7 +77,7 @@ def _staff_action(
 
 
 @require_POST
-def staff_role(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_role(request: AuthedRequest, pk: int) -> HttpResponse:
     member = get_staff_member_for_user(request.user, pk, "change")
     form = RoleForm(request.POST)
     if not form.is_valid():
@@ -92,7 +93,7 @@ def staff_role(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_deactivate(request: AuthedRequest, pk: int) -> HttpResponse:
     return _staff_action(
         request,
         pk,
@@ -102,12 +103,12 @@ def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_reactivate(request: AuthedRequest, pk: int) -> HttpResponse:
     return _staff_action(request, pk, services.staff_reactivate, "{name} can sign in again.")
 
 
 @require_POST
-def staff_two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_two_factor_reset(request: AuthedRequest, pk: int) -> HttpResponse:
     member = get_staff_member_for_user(request.user, pk, "change")
     if member.pk == request.user.pk:
         messages.error(request, "Manage your own authenticators from your security page.")
@@ -122,7 +123,7 @@ def staff_two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def staff_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_invitation_resend(request: AuthedRequest, pk: int) -> HttpResponse:
     return _staff_action(
         request, pk, services.staff_invitation_resend, "A new invitation was sent to {name}."
     )

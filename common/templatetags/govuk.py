@@ -26,12 +26,14 @@ def widget_class(field: BoundField) -> str:
 @register.filter
 def govuk_widget(field: BoundField) -> SafeString:
     css = widget_class(field)
-    attrs = {"class": " ".join(filter(None, [field.field.widget.attrs.get("class"), css]))}
+    attrs: dict[str, str | bool] = {
+        "class": " ".join(filter(None, [field.field.widget.attrs.get("class"), css]))
+    }
     described_by = []
     if field.help_text:
         described_by.append(f"{field.id_for_label}-hint")
     if field.errors:
-        attrs["class"] += f" {css}--error"
+        attrs["class"] = f"{attrs['class']} {css}--error"
         attrs["aria-invalid"] = "true"
         described_by += [f"{field.id_for_label}-error-{i}" for i in range(1, len(field.errors) + 1)]
     if described_by:

@@ -5,6 +5,8 @@
 Then invite its first admin with `manage.py invite_staff --organisation riverside ...`.
 """
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -20,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--slug", required=True, help="short name used in commands")
         parser.add_argument("--timezone", default="Europe/London")
 
-    def handle(self, *args: object, **options: str) -> None:
+    def handle(self, *args: Any, **options: str) -> None:
         organisation = Organisation(
             name=options["name"], slug=options["slug"], timezone=options["timezone"]
         )

@@ -1,8 +1,10 @@
 """Invite a member of staff from the command line: how a platform operator creates
 an organisation's first admin, who then invites everyone else from the portal."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts import services
 from accounts.models import Organisation, Role
@@ -11,13 +13,13 @@ from accounts.models import Organisation, Role
 class Command(BaseCommand):
     help = "Invite someone to an organisation by email (they choose a password, then set up 2FA)."
 
-    def add_arguments(self, parser: object) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--organisation", required=True, help="the organisation's slug")
         parser.add_argument("--email", required=True)
         parser.add_argument("--name", required=True, help="their full name")
         parser.add_argument("--role", default=Role.ADMIN, choices=Role.values)
 
-    def handle(self, *args: object, **options: str) -> None:
+    def handle(self, *args: Any, **options: str) -> None:
         organisation = Organisation.objects.filter(slug=options["organisation"]).first()
         if organisation is None:
             raise CommandError(f"No organisation with the slug {options['organisation']!r}.")

@@ -6,6 +6,7 @@ to catch up by hand, or with --now to see what a given moment would send.
 
 import datetime as dt
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -25,7 +26,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="report what is due; claim and send nothing"
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
         if options["now"]:
             try:

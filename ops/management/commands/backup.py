@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -91,7 +92,7 @@ class Command(BaseCommand):
             "--media", metavar="DIR", help="also copy MEDIA_ROOT into DIR (must not exist yet)"
         )
 
-    def handle(self, *args: object, **options: str) -> None:
+    def handle(self, *args: Any, **options: str) -> None:
         output = Path(options["output"])
         media = Path(options["media"]) if options["media"] else None
         for path in (output, media):

@@ -22,10 +22,13 @@ import datetime as dt
 import json
 import statistics
 import time
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.test import Client
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -62,7 +65,7 @@ class Command(BaseCommand):
             help="also time the dashboard for one organisation of 2,000 children",
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("bench builds throwaway data and never runs in production.")
         try:
@@ -72,7 +75,7 @@ class Command(BaseCommand):
         if not sizes or min(sizes) < 1 or max(sizes) > 50:
             raise CommandError("Sizes run from 1 to 50.")
         repeat = max(3, int(options["repeat"]))
-        result: dict[str, object] = {"pages": [], "sweep": [], "pdf": []}
+        result: dict[str, Any] = {"pages": [], "sweep": [], "pdf": []}
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         try:
             with transaction.atomic():
@@ -190,7 +193,7 @@ class Command(BaseCommand):
             )
 
     def _incidents(
-        self, organisation: Organisation, reporter: User, count: int, children: object
+        self, organisation: Organisation, reporter: User, count: int, children: QuerySet[Child]
     ) -> None:
         """Incidents of every kind, status and age, written in bulk: the pages
         read them, so how they were made does not matter here."""
@@ -344,7 +347,9 @@ class Command(BaseCommand):
         client.get(url)  # warm caches
         executed = 0
 
-        def count(execute: object, sql: str, params: object, many: bool, context: object) -> object:
+        def count(
+            execute: Callable[..., Any], sql: str, params: object, many: bool, context: object
+        ) -> Any:
             nonlocal executed
             executed += 1
             return execute(sql, params, many, context)
@@ -361,7 +366,7 @@ class Command(BaseCommand):
             timings.append((time.perf_counter() - start) * 1000)
         return executed, timings
 
-    def _measure(self, size: int, repeat: int, result: dict[str, list]) -> None:
+    def _measure(self, size: int, repeat: int, result: dict[str, Any]) -> None:
         from consent.models import ConsentRecord
         from consent.pdf import render_receipt_pdf
         from policies.models import PolicyVersion
@@ -372,6 +377,8 @@ class Command(BaseCommand):
         dsl = User.objects.get(email="dsl0@bench.test")
         director = User.objects.get(email="director0@bench.test")
         child = Child.objects.filter(organisation=admin.organisation).first()
+        if child is None:
+            raise CommandError("The bench organisation has no children; _build makes them.")
         pages = [
             ("home", admin, "/"),
             ("healthz", admin, "/healthz"),
@@ -418,6 +425,8 @@ class Command(BaseCommand):
 
         if not result["pdf"]:  # PDFs do not grow with the organisation: once is enough
             version = PolicyVersion.objects.filter(status="approved").first()
+            if version is None:
+                raise CommandError("The bench has no approved policy; _build approves them.")
             records = list(ConsentRecord.objects.filter(child=child)[:8])
             for label, render, items in (
                 ("policy version", lambda: render_policy_version_pdf(version), 1),
@@ -462,21 +471,28 @@ class Command(BaseCommand):
             for i in range(entries)
         ]
         child = Child.objects.first()
+        if child is None:
+            raise CommandError("The bench has no children; _build makes them.")
         return render_child_chronology_pdf(
             child=child, items=items, exported_by="Bench", exported_at=now
         )
 
     def _parent_signing(
-        self, size: int, repeat: int, child: Child, admin: User, result: dict[str, list]
+        self, size: int, repeat: int, child: Child, admin: User, result: dict[str, Any]
     ) -> None:
         """The parent's page: GET shows the form, POST records the answers. Each
         POST needs a link of its own, so one is made per signing."""
         from consent import services as consent_services
         from consent.models import ConsentRequest
 
-        guardian = child.guardian_links.first().guardian
+        link = child.guardian_links.first()
+        if link is None:
+            raise CommandError(f"{child} has no guardian; _build gives every child one.")
+        guardian = link.guardian
         types = consent_services.consent_types_ensure(organisation=child.organisation)[:3]
-        get_times, post_times, queries = [], [], {"GET": 0, "POST": 0}
+        get_times: list[float] = []
+        post_times: list[float] = []
+        queries = {"GET": 0, "POST": 0}
         for n in range(repeat + 1):
             token, digest = consent_services._token()
             request = ConsentRequest.objects.create(
@@ -502,8 +518,12 @@ class Command(BaseCommand):
                 executed = 0
 
                 def count(
-                    execute: object, sql: str, params: object, many: bool, context: object
-                ) -> object:
+                    execute: Callable[..., Any],
+                    sql: str,
+                    params: object,
+                    many: bool,
+                    context: object,
+                ) -> Any:
                     nonlocal executed
                     executed += 1
                     return execute(sql, params, many, context)

@@ -10,6 +10,7 @@ Never in production: it writes session keys and consent tokens to a file.
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--directors", type=int, default=5)
         parser.add_argument("--out", default=str(Path(settings.VAR_DIR) / "loadtest.json"))
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("loadtest_prepare writes session keys and never runs in production.")
         from consent import services as consent_services

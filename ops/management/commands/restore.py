@@ -13,6 +13,7 @@ the steps in docs/operations.md.
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -62,7 +63,7 @@ class Command(BaseCommand):
             "never the live one",
         )
 
-    def handle(self, *args: object, **options: str) -> None:
+    def handle(self, *args: Any, **options: str) -> None:
         backup = Path(options["backup"])
         if not backup.is_file():
             raise CommandError(f"There is no backup file at {backup}.")

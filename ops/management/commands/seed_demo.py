@@ -8,6 +8,7 @@ production, where known passwords would be a way in.
 import datetime as dt
 from base64 import b32encode
 from binascii import unhexlify
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -72,7 +73,7 @@ def totp_secret_base32(device: TOTPDevice) -> str:
 class Command(BaseCommand):
     help = "Create (or refresh) the demo organisation and its staff sign-ins."
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("seed_demo creates known passwords and never runs in production.")
         with transaction.atomic():

@@ -9,6 +9,7 @@ not saved: use the upload form, which asks for it.
 
 import json
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -30,7 +31,7 @@ class Command(BaseCommand):
             "--category", default=PolicyCategory.ONLINE_SAFETY, choices=PolicyCategory.values
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         organisation = Organisation.objects.filter(slug=options["org"]).first()
         if organisation is None:
             raise CommandError(f"No organisation with the slug {options['org']!r}.")
