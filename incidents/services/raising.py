@@ -1,0 +1,203 @@
+"""Raising a concern: the reference, the report, its evidence."""
+
+import datetime as dt
+import hashlib
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Organisation, User
+from audit import services as audit
+from children.models import Child
+from incidents.models import (
+    EVIDENCE_MAX_BYTES,
+    URGENT_RISKS,
+    EntryKind,
+    Evidence,
+    Incident,
+    ReferenceCounter,
+)
+from incidents.services._shared import EVIDENCE_TYPES, _entry, _not_future
+from notices import engine as reminders
+
+
+def _next_reference(organisation: Organisation, year: int) -> str:
+    """OS-2026-0042: numbered per organisation and year, with no gaps or repeats.
+
+    The UPDATE takes the counter row's lock, so two concerns raised at once get
+    different numbers; the first concern of a year creates the row.
+    """
+    counters = ReferenceCounter.objects.filter(organisation=organisation, year=year)
+    if not counters.update(last=F("last") + 1):
+        try:
+            with transaction.atomic():
+                ReferenceCounter.objects.create(organisation=organisation, year=year, last=0)
+        except IntegrityError:
+            pass  # someone else created it first; their row is there now
+        counters.update(last=F("last") + 1)
+    return f"OS-{year}-{counters.get().last:04d}"
+
+
+def _evidence_kind(data: bytes) -> str | None:
+    """What a file really is, from its first bytes, whatever its name says."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return next((kind for magic, kind in EVIDENCE_TYPES.items() if data.startswith(magic)), None)
+
+
+def _evidence_save(
+    incident: Incident, *, name: str, data: bytes, description: str, by: User
+) -> Evidence:
+    kind = _evidence_kind(data)
+    if kind is None:
+        raise ValidationError(
+            {"evidence": "Upload a screenshot or file as PNG, JPEG, GIF, WebP or PDF."}
+        )
+    if len(data) > EVIDENCE_MAX_BYTES:
+        raise ValidationError({"evidence": "The file is larger than 10 MB."})
+    digest = hashlib.sha256(data).hexdigest()
+    evidence = Evidence(
+        organisation_id=incident.organisation_id,
+        incident=incident,
+        original_name=name[:200],
+        kind=kind,
+        size=len(data),
+        sha256=digest,
+        description=description[:300],
+        uploaded_by=by,
+    )
+    # The stored name says nothing about the content; the original is kept as data.
+    evidence.file.save(f"{incident.pk}-{digest[:20]}.{kind}", ContentFile(data), save=False)
+    evidence.save()
+    _entry(
+        incident,
+        kind=EntryKind.INFORMATION,
+        by=by,
+        text=f"Evidence added: {evidence.original_name} ({kind}, SHA-256 {digest[:16]}…)"
+        + (f". {description}" if description else ""),
+    )
+    return evidence
+
+
+@transaction.atomic
+def incident_raise(
+    *,
+    reporter: User,
+    children: list[Child],
+    others_involved: str = "",
+    occurred_at: dt.datetime,
+    disclosed_at: dt.datetime,
+    category: str,
+    incident_type: str,
+    platform: str = "",
+    what_happened: str,
+    childs_words: str = "",
+    immediate_action: str = "",
+    online_identifiers: str = "",
+    initial_risk: str,
+    evidence: tuple[str, bytes] | None = None,
+) -> Incident:
+    """A concern, as its reporter tells it. The DSL and deputies hear at once;
+    a high risk or immediate danger is emailed to them straight away."""
+    organisation = reporter.organisation
+    if any(child.organisation_id != organisation.pk for child in children):
+        raise ValidationError({"children": "Choose children of your own organisation."})
+    if not children and not others_involved.strip():
+        raise ValidationError(
+            {"others_involved": "Choose the children involved, or describe who was involved."}
+        )
+    _not_future(occurred_at, "occurred_at", "When it happened")
+    _not_future(disclosed_at, "disclosed_at", "When it was disclosed")
+    if disclosed_at < occurred_at:
+        raise ValidationError({"disclosed_at": "It cannot have been disclosed before it happened."})
+    now = timezone.now()
+    incident = Incident(
+        organisation=organisation,
+        reporter=reporter,
+        reported_at=now,
+        reference=_next_reference(organisation, timezone.localtime(now).year),
+        others_involved=others_involved,
+        occurred_at=occurred_at,
+        disclosed_at=disclosed_at,
+        category=category,
+        incident_type=incident_type,
+        platform=platform,
+        what_happened=what_happened,
+        childs_words=childs_words,
+        immediate_action=immediate_action,
+        online_identifiers=online_identifiers,
+        initial_risk=initial_risk,
+        risk=initial_risk,
+    )
+    incident._history_user = reporter  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
+    incident.save()
+    incident.children.set(children)
+    _entry(
+        incident,
+        kind=EntryKind.INFORMATION,
+        by=reporter,
+        happened_at=now,
+        text=f"Concern raised by {reporter.full_name}: {incident.get_incident_type_display()} "
+        f"({incident.get_category_display()}). Initial risk: "
+        f"{incident.get_initial_risk_display()}.",
+    )
+    if evidence is not None:
+        _evidence_save(incident, name=evidence[0], data=evidence[1], description="", by=reporter)
+    audit.record(
+        action="incident.raised",
+        actor=reporter,
+        obj=incident,
+        details={
+            "reference": incident.reference,
+            "risk": initial_risk,
+            "children": [child.pk for child in children],
+        },
+    )
+    urgent = initial_risk in URGENT_RISKS
+    # The title travels by email: the reference and the risk, never a child's name.
+    title = (
+        f"{'URGENT: ' if urgent else ''}New online-safety concern {incident.reference} "
+        f"({incident.get_initial_risk_display().lower()} risk)"
+    )
+    url = reverse("incident_detail", args=[incident.pk])
+    if not User.objects.of(organisation).dsl_and_deputies().exists():
+        # Admins hear of it but cannot open it: they must appoint someone who can.
+        title += ": nobody is DSL or deputy yet; appoint one to triage it"
+        url = reverse("staff_list")
+    reminders.notify_now(
+        organisation=organisation,
+        item=reminders.DueItem(
+            kind="incidents.raised",
+            obj=incident,
+            stage="raised",
+            recipients=list(User.objects.of(organisation).leads()),
+            due_at=now,
+            urgent=urgent,
+            title=title,
+            url=url,
+        ),
+    )
+    return incident
+
+
+@transaction.atomic
+def evidence_add(
+    *,
+    incident: Incident,
+    by: User,
+    name: str,
+    data: bytes,
+    description: str = "",
+) -> Evidence:
+    evidence = _evidence_save(incident, name=name, data=data, description=description, by=by)
+    audit.record(
+        action="incident.evidence_added",
+        actor=by,
+        obj=incident,
+        details={"evidence": evidence.pk, "sha256": evidence.sha256},
+    )
+    return evidence
