@@ -20,7 +20,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Organisation, User
+from accounts.models import User
 from audit import context as audit_context
 from audit import services as audit
 from children.models import Child, ChildGuardian, Guardian
@@ -44,94 +44,27 @@ from consent.models import (
     ConsentTypeVersion,
     Decision,
     GuardianAccess,
-    MediaKind,
     Method,
     RequestStatus,
     TakedownTask,
 )
+from consent.wording import (  # noqa: F401 - callers ask services for these too
+    DEFAULT_TYPES,
+    consent_types_ensure,
+    current_wording,
+)
 from notices import engine as reminders
-from policies.models import PolicyVersion
 
 log = logging.getLogger(__name__)
 
-REQUEST_VALID_DAYS = 14
-VERBAL_VALID_DAYS = 7
-TAKEDOWN_DAYS = 7
 
-# Plain words a parent can follow. The organisation can change them; a change
-# makes a new version of the wording.
-DEFAULT_TYPES = [
-    (
-        "online_sessions",
-        "Online sessions and video calls",
-        "",
-        (
-            "Your child may have therapy sessions by video call on the organisation's own "
-            "licensed account. You or another adult you trust stays at home and within reach "
-            "for the whole session."
-        ),
-    ),
-    (
-        "messaging",
-        "Chat and messaging apps",
-        "",
-        (
-            "Your child's therapist may use a phone-based chat or messaging app with your "
-            "child, for example when talking is hard. Messages are about sessions only."
-        ),
-    ),
-    (
-        "voice_messages",
-        "Voice messages",
-        "",
-        ("Your child's therapist may send or receive short voice messages about sessions."),
-    ),
-    (
-        "direct_contact",
-        "Direct contact with your child",
-        "",
-        (
-            "Staff may phone, email or message your child directly. You are copied into "
-            "every written message, and contact happens in working hours."
-        ),
-    ),
-    (
-        "photos_internal",
-        "Photos and videos for our records",
-        MediaKind.PHOTOS_VIDEO,
-        (
-            "We may take photos or short videos of your child's work in sessions, kept on "
-            "work devices only, to track progress."
-        ),
-    ),
-    (
-        "photos_print",
-        "Photos in printed material",
-        MediaKind.PHOTOS_VIDEO,
-        (
-            "We may use a photo of your child in printed leaflets or displays. We never "
-            "print your child's full name beside it."
-        ),
-    ),
-    (
-        "photos_online",
-        "Photos online and on social media",
-        MediaKind.ONLINE_POSTS,
-        (
-            "We may post a photo or video of your child on our website or social media "
-            "accounts. We never post your child's full name or school."
-        ),
-    ),
-    (
-        "recording",
-        "Recording sessions",
-        MediaKind.RECORDING,
-        (
-            "A session may be recorded for supervision or your child's records. Recordings "
-            "are stored securely and deleted when no longer needed."
-        ),
-    ),
-]
+REQUEST_VALID_DAYS = 14
+
+
+VERBAL_VALID_DAYS = 7
+
+
+TAKEDOWN_DAYS = 7
 
 
 def _sha256(value: object) -> str:
@@ -147,69 +80,6 @@ def _token() -> tuple[str, str]:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-# --- consent types ---------------------------------------------------------------------------
-
-
-def _current_online_policy(organisation: Organisation) -> PolicyVersion | None:
-    from policies.models import Policy
-    from policies.services import policy_state
-
-    policy = (
-        Policy.objects.filter(organisation=organisation, category="online_safety")
-        .order_by("pk")
-        .first()
-    )
-    return policy_state(policy).current if policy else None
-
-
-@transaction.atomic
-def consent_types_ensure(*, organisation: Organisation) -> list[ConsentType]:
-    """The organisation's consent types, creating the defaults the first time.
-
-    get_or_create per code, so two first page views at once cannot collide.
-    """
-    if ConsentType.objects.filter(organisation=organisation).exists():
-        return list(ConsentType.objects.filter(organisation=organisation))
-    policy_version = _current_online_policy(organisation)
-    for code, name, media, explanation in DEFAULT_TYPES:
-        consent_type, created = ConsentType.objects.get_or_create(
-            organisation=organisation,
-            code=code,
-            defaults={"name": name, "validity_months": 12, "media": media},
-        )
-        if created:
-            ConsentTypeVersion.objects.get_or_create(
-                consent_type=consent_type,
-                number=1,
-                defaults={"explanation": explanation, "policy_version": policy_version},
-            )
-    return list(ConsentType.objects.filter(organisation=organisation))
-
-
-def current_wording(consent_type: ConsentType) -> ConsentTypeVersion:
-    """The wording to show now: a new version when the policy it rests on has a
-    newer approved version, so parents and the evidence always name the current one."""
-    version = consent_type.current_version()
-    if version is None:
-        raise ValidationError(f"{consent_type.name} has no wording yet.")
-    policy_version = _current_online_policy(consent_type.organisation)
-    if (
-        version.policy_version_id
-        and policy_version
-        and version.policy_version_id != policy_version.pk
-    ):
-        version = ConsentTypeVersion.objects.create(
-            consent_type=consent_type,
-            number=version.number + 1,
-            explanation=version.explanation,
-            policy_version=policy_version,
-        )
-    return version
-
-
-# --- requests --------------------------------------------------------------------------------
 
 
 def _send_request_email(consent_request: ConsentRequest, token: str) -> None:
@@ -522,9 +392,6 @@ def _send_receipt(records: list[ConsentRecord], receipt_sha256: str, access_toke
         )
     except Exception:
         log.exception("Consent receipt for %s not sent", first.child_id)
-
-
-# --- managing and withdrawing ----------------------------------------------------------------
 
 
 def access_for_token(token: str) -> GuardianAccess | None:
