@@ -21,6 +21,8 @@ FORMER_LABELS: dict[str, str] = {
     }.items()
     for model in names
 }
+# The contact log moved from consent to practice at the same time.
+FORMER_LABELS["practice.contactlog"] = "consent.contactlog"
 
 
 def labels_for(model: type[models.Model]) -> list[str]:

@@ -1,15 +1,11 @@
-import datetime as dt
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 
-from accounts.models import User
 from children.models import Child, Guardian
 from children.services import guardians_with_responsibility
 from common.forms import DateInput, ModelMultipleChoiceField, model_choice_field
-from consent.models import Channel, ConsentType
-from practice.models import Platform, WorkDevice
+from consent.models import ConsentType
 
 SIGNATURE_MAX = 200_000
 
@@ -94,104 +90,6 @@ class VerbalConsentForm(forms.Form):
         model_choice_field(self, "consent_type").queryset = ConsentType.objects.filter(
             organisation=child.organisation, active=True
         )
-
-
-class ContactForm(forms.Form):
-    """A session or contact with a child, with what the organisation's online
-    practice rules ask of it (see consent.contact_rules)."""
-
-    happened_at = forms.DateTimeField(
-        label="When",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M"],
-    )
-    channel = forms.ChoiceField(label="Kind of contact", choices=Channel.choices)
-    purpose = forms.CharField(
-        label="Purpose of the contact",
-        max_length=300,
-        required=False,
-        help_text="For example: weekly music therapy session.",
-    )
-    unsolicited = forms.BooleanField(
-        label="The child contacted me without being asked (unsolicited)",
-        required=False,
-        help_text="Log it, do not reply from a personal account; the DSL is told.",
-    )
-    approved_platform = forms.ModelChoiceField(
-        label="Platform",
-        queryset=Platform.objects.none(),
-        required=False,
-        help_text="Only approved platforms with a current risk assessment are listed.",
-    )
-    device = forms.ModelChoiceField(
-        label="Work device used",
-        queryset=WorkDevice.objects.none(),
-        required=False,
-        help_text="For phone calls and voice messages: your registered work device.",
-    )
-    copied_to = forms.CharField(
-        label="Who was copied in",
-        max_length=200,
-        required=False,
-        help_text="For email and messages: another member of staff or a parent.",
-    )
-    parent_contacted_start = forms.BooleanField(
-        label="Video: a parent was contacted at the start", required=False
-    )
-    parent_contacted_end = forms.BooleanField(
-        label="Video: a parent was contacted at the end", required=False
-    )
-    parent_present_start = forms.BooleanField(label="A parent was present", required=False)
-    parent_present_end = forms.BooleanField(label="A parent was present at the end", required=False)
-    second_staff = forms.ModelChoiceField(
-        label="Second member of staff present", queryset=User.objects.none(), required=False
-    )
-    single_use_link = forms.BooleanField(
-        label="Video: the meeting link was used only once", required=False
-    )
-    camera_verified = forms.BooleanField(
-        label="Video: everyone's camera was checked at introductions", required=False
-    )
-    participant_removed = forms.BooleanField(label="A participant was removed", required=False)
-    removal_reason = forms.CharField(
-        label="Why the participant was removed",
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Removing someone opens a draft incident for the DSL.",
-    )
-    notes = forms.CharField(
-        label="Notes", widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000
-    )
-    override_reason = forms.CharField(
-        label="If consent was not in place: why the contact was necessary",
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        max_length=2000,
-        help_text="Only if needed. The Designated Safeguarding Lead is told.",
-    )
-
-    def __init__(self, *args: Any, staff: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        from practice import services as practice
-
-        self.fields["happened_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
-        usable = practice.usable_platforms(staff.organisation)
-        model_choice_field(self, "approved_platform").queryset = Platform.objects.filter(
-            pk__in=[p.pk for p in usable]
-        )
-        model_choice_field(self, "device").queryset = WorkDevice.objects.filter(
-            pk__in=[d.pk for d in practice.devices_for(staff)]
-        )
-        model_choice_field(self, "second_staff").queryset = User.objects.filter(
-            organisation_id=staff.organisation_id, is_active=True, is_superuser=False
-        ).exclude(pk=staff.pk)
-
-    def clean_happened_at(self) -> dt.datetime:
-        value = self.cleaned_data["happened_at"]
-        if value > timezone.now() + dt.timedelta(minutes=5):
-            raise forms.ValidationError("A contact cannot be in the future.")
-        return value
 
 
 class ManageLinkForm(forms.Form):

@@ -1,4 +1,4 @@
-"""How long consent records and contact logs are kept, and how a reviewer's
+"""How long consent records are kept, and how a reviewer's
 decision anonymises or deletes one (see records.retention)."""
 
 import datetime as dt
@@ -9,36 +9,11 @@ from dateutil.relativedelta import relativedelta
 from accounts.models import Organisation
 from children.models import Child, Guardian
 from common.registry import RECORD_KINDS, SUBJECT_ACCESS_SOURCES
-from consent.models import ConsentRecord, ContactLog, TakedownTask
+from consent.models import ConsentRecord, TakedownTask
 from records.retention import Due, RecordKind, delete_file_after_commit, object_locator
 from records.subject_access import Source
 
 ANONYMISED = "[anonymised]"
-
-
-def _contact_logs_due(organisation: Organisation, months: int, today: dt.date) -> Iterator[Due]:
-    cutoff = today - relativedelta(months=months)
-    logs = ContactLog.objects.filter(organisation=organisation, happened_at__date__lte=cutoff)
-    for log in logs.select_related("child"):
-        yield Due(
-            obj=log,
-            due_on=log.happened_at.date() + relativedelta(months=months),
-            child=log.child,
-            description=f"Contact log #{log.pk}: {log.get_channel_display().lower()} on "
-            f"{log.happened_at:%-d %b %Y}",
-        )
-
-
-def _contact_log_anonymise(log: ContactLog) -> None:
-    log.notes = log.platform = ""
-    log.override_reason = ANONYMISED if log.override_reason else ""
-    log.save(update_fields=["notes", "platform", "override_reason"])
-
-
-def _contact_log_delete(log: ContactLog) -> str:
-    what = f"contact log #{log.pk}"
-    log.delete()
-    return what
 
 
 def _consent_records_due(organisation: Organisation, months: int, today: dt.date) -> Iterator[Due]:
@@ -84,24 +59,9 @@ def _consent_record_delete(record: ConsentRecord) -> str:
     return what
 
 
-def _child_of(obj: ContactLog | ConsentRecord) -> tuple[list[int], int | None]:
+def _child_of(obj: ConsentRecord) -> tuple[list[int], int | None]:
     return [obj.child_id], None
 
-
-CONTACT_LOGS = RecordKind(
-    code="contact_logs",
-    label="Contact logs and messages",
-    basis="Copies of contacts and messages with children are kept for three years from the "
-    "contact, so that any concern raised later can be checked against them.",
-    period="from the contact",
-    default_months=36,
-    safeguarding=False,
-    due=_contact_logs_due,
-    anonymise=_contact_log_anonymise,
-    delete=_contact_log_delete,
-    locate=object_locator(ContactLog),
-    subjects=_child_of,
-)
 
 CONSENT_RECORDS = RecordKind(
     code="consent_records",
@@ -144,6 +104,5 @@ def subject_access_documents(
     return documents
 
 
-RECORD_KINDS.register(CONTACT_LOGS)
 RECORD_KINDS.register(CONSENT_RECORDS)
 SUBJECT_ACCESS_SOURCES.register(Source("consent", documents=subject_access_documents))

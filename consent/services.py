@@ -34,7 +34,6 @@ from consent.gate import (  # noqa: F401 - the consent gate's public names live 
     child_consent_history,
     consent_check,
     consent_matrix,
-    contact_log,
     state_from_records,
 )
 from consent.models import (

@@ -24,7 +24,6 @@ staff_urlpatterns = [
     path(
         "children/<int:pk>/consent/summary.pdf", views.child_consent_pdf, name="consent_summary_pdf"
     ),
-    path("children/<int:pk>/contacts/new/", views.contact_new, name="contact_new"),
     path("consent/requests/<int:pk>/resend/", views.request_resend, name="consent_request_resend"),
     path("consent/requests/<int:pk>/cancel/", views.request_cancel, name="consent_request_cancel"),
     path("consent/takedowns/<int:pk>/done/", views.takedown_done, name="takedown_done"),

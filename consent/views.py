@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
@@ -33,12 +32,11 @@ from consent.forms import (
     ConsentAnswersForm,
     ConsentRequestForm,
     ConsentTypeForm,
-    ContactForm,
     ManageLinkForm,
     PaperConsentForm,
     VerbalConsentForm,
 )
-from consent.models import ConsentRecord, ConsentRequest, ContactLog, GuardianAccess
+from consent.models import ConsentRecord, ConsentRequest, GuardianAccess
 from consent.permissions import (
     get_consent_request_for_user,
     get_consent_type_for_user,
@@ -80,7 +78,6 @@ def child_section(request: AuthedRequest, child: Child) -> SafeString:
         "matrix": services.consent_matrix(child),
         "requests": ConsentRequest.objects.filter(child=child).select_related("guardian")[:20],
         "takedowns": child.takedown_tasks.select_related("assigned_to").order_by("done_at", "pk"),
-        "contacts": ContactLog.objects.filter(child=child).select_related("staff")[:10],
         "manages": manages_children(request.user),
     }
     return mark_safe(render_to_string("consent/child_section.html", context, request=request))  # noqa: S308 - a template we render
@@ -150,48 +147,6 @@ def verbal_new(request: AuthedRequest, pk: int) -> HttpResponse:
             )
             return redirect("child_detail", pk=child.pk)
     return render(request, "consent/verbal_form.html", {"form": form, "child": child})
-
-
-def contact_new(request: AuthedRequest, pk: int) -> HttpResponse:
-    child = get_child_for_user(request.user, pk, "view")
-    services.consent_types_ensure(organisation=child.organisation)
-    form = ContactForm(request.POST or None, staff=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            contact = services.contact_log(child=child, staff=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error.messages)
-        else:
-            told = [
-                text
-                for flagged, text in (
-                    (not contact.consent_allowed, "without consent"),
-                    (contact.out_of_hours, "outside working hours"),
-                    (contact.unsolicited, "unsolicited"),
-                )
-                if flagged
-            ]
-            if contact.incident_reference:
-                reference = contact.incident_reference
-                messages.success(
-                    request,
-                    f"Contact logged. Incident {reference} was opened "
-                    "for the DSL about the removed participant.",
-                )
-            elif told:
-                flagged = ", ".join(told)
-                messages.success(request, f"Contact logged ({flagged}); the DSL has been told.")
-            else:
-                messages.success(request, "Contact logged.")
-            if contact.unsolicited:
-                # One step from here to a concern, if the contact worried them.
-                return redirect(f"{reverse('incident_new')}?child={child.pk}")
-            return redirect("child_detail", pk=child.pk)
-    return render(request, "consent/contact_form.html", {"form": form, "child": child})
 
 
 def paper_new(request: AuthedRequest, pk: int) -> HttpResponse:

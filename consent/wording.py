@@ -5,17 +5,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Organisation
-from consent.gate import (  # noqa: F401 - the consent gate's public names live here too
-    CHANNEL_CONSENT,
-    ConsentState,
-    GateAnswer,
-    _guardians_with_pr,
-    child_consent_history,
-    consent_check,
-    consent_matrix,
-    contact_log,
-    state_from_records,
-)
 from consent.models import (
     ConsentType,
     ConsentTypeVersion,

@@ -19,11 +19,11 @@ from django.utils import timezone
 from accounts.models import Organisation, User, has_second_factor
 from children.models import Child, ChildGuardian, active_on
 from compliance.services import compliance_for
-from consent.models import ConsentRecord, ConsentType, ContactLog, TakedownTask
+from consent.models import ConsentRecord, ConsentType, TakedownTask
 from incidents.models import Category, Incident, IncidentType, Risk, Status
 from policies.models import Acknowledgement, Policy, PolicyVersion, VersionStatus
 from policies.services import history_prefetch, policy_state
-from practice.models import OnlineAccount, Platform, RecurringTask, WorkDevice
+from practice.models import ContactLog, OnlineAccount, Platform, RecurringTask, WorkDevice
 from records.models import RetentionReview, SubjectAccessRequest
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from children.models import Child
 from consent.services import child_consent_history
 from incidents.models import ChronologyEntry, Incident
+from practice.contact_log import child_contact_history
 
 
 @dataclass
@@ -58,7 +59,8 @@ def child_timeline(child: Child) -> list[TimelineItem]:
                 recorded_at=incident.reported_at,
             )
         )
-    records, contacts = child_consent_history(child=child)
+    records = child_consent_history(child=child)
+    contacts = child_contact_history(child=child)
     for record in records:
         items.append(
             TimelineItem(

@@ -1,8 +1,8 @@
 """Online practice: the platforms an organisation has approved and risk
 assessed, the rules its contact log applies, and the work devices staff use.
 
-Contacts themselves live in the consent app (ContactLog); it asks this app's
-services whether a platform, a device and the hour of a contact are allowed.
+The contact log lives here too (ContactLog, practice.contact_log): each contact
+is checked against consent (the consent app) and against these rules.
 """
 
 import datetime as dt
@@ -13,7 +13,9 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organisation, User
+from children.models import Child
 from common.models import AppendOnly, append_only
+from consent.models import Channel, ConsentType
 
 ASSESSMENT_VALID_MONTHS = 12
 ATTESTATION_VALID_MONTHS = 12
@@ -236,3 +238,53 @@ class TaskCompletion(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.task} done {self.done_on}"
+
+
+class ContactLog(models.Model):
+    """An online session or contact with a child, checked against consent and the
+    organisation's practice rules when saved (practice.contact_log)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="contacts")
+    staff = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    happened_at = models.DateTimeField()
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    platform = models.CharField(max_length=100, blank=True)
+    parent_present_start = models.BooleanField(default=False)
+    parent_present_end = models.BooleanField(default=False)
+    second_staff_present = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    consent_type = models.ForeignKey(ConsentType, on_delete=models.PROTECT, related_name="+")
+    consent_allowed = models.BooleanField()
+    consent_reason = models.CharField(max_length=300)
+    override_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # What the organisation's online-practice rules ask of a contact (practice app).
+    purpose = models.CharField(max_length=300, blank=True)
+    approved_platform = models.ForeignKey(
+        Platform, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    device = models.ForeignKey(
+        WorkDevice, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    copied_to = models.CharField(max_length=200, blank=True)
+    parent_contacted_start = models.BooleanField(default=False)
+    parent_contacted_end = models.BooleanField(default=False)
+    second_staff = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    single_use_link = models.BooleanField(default=False)
+    camera_verified = models.BooleanField(default=False)
+    participant_removed = models.BooleanField(default=False)
+    removal_reason = models.TextField(blank=True)
+    unsolicited = models.BooleanField(default=False)
+    out_of_hours = models.BooleanField(default=False)
+    incident_reference = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        # The table kept its name when the contact log moved here from consent.
+        db_table = "consent_contactlog"
+        ordering = ["-happened_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} with {self.child}"

@@ -5,21 +5,31 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthedRequest
+from children.models import Child
+from children.permissions import get_child_for_user
+from common.forms import service_errors_onto
 from common.views import form_step
+from consent.wording import consent_types_ensure
 from practice import services
+from practice.contact_log import contact_log
 from practice.forms import (
     AccountForm,
     AssessmentForm,
     AttestationForm,
+    ContactForm,
     DeviceForm,
     PlatformForm,
     SettingsForm,
     TaskDoneForm,
 )
+from practice.models import ContactLog
 from practice.permissions import (
     accounts_visible_to,
     devices_visible_to,
@@ -213,4 +223,53 @@ def task_done(request: AuthedRequest, pk: int) -> HttpResponse:
         f"{task.cycle_months} months.",
         back="practice_home",
         button="Record as done",
+    )
+
+
+# --- the contact log ------------------------------------------------------------------
+
+
+def contact_new(request: AuthedRequest, pk: int) -> HttpResponse:
+    child = get_child_for_user(request.user, pk, "view")
+    consent_types_ensure(organisation=child.organisation)
+    form = ContactForm(request.POST or None, staff=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = contact_log(child=child, staff=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            service_errors_onto(form, error)
+        else:
+            told = [
+                text
+                for flagged, text in (
+                    (not contact.consent_allowed, "without consent"),
+                    (contact.out_of_hours, "outside working hours"),
+                    (contact.unsolicited, "unsolicited"),
+                )
+                if flagged
+            ]
+            if contact.incident_reference:
+                reference = contact.incident_reference
+                messages.success(
+                    request,
+                    f"Contact logged. Incident {reference} was opened "
+                    "for the DSL about the removed participant.",
+                )
+            elif told:
+                flagged = ", ".join(told)
+                messages.success(request, f"Contact logged ({flagged}); the DSL has been told.")
+            else:
+                messages.success(request, "Contact logged.")
+            if contact.unsolicited:
+                # One step from here to a concern, if the contact worried them.
+                return redirect(f"{reverse('incident_new')}?child={child.pk}")
+            return redirect("child_detail", pk=child.pk)
+    return render(request, "practice/contact_form.html", {"form": form, "child": child})
+
+
+def child_section(request: AuthedRequest, child: Child) -> SafeString:
+    """The child's recent sessions and contacts, and where to log one."""
+    contacts = ContactLog.objects.filter(child=child).select_related("staff")[:10]
+    return render_to_string(
+        "practice/child_section.html", {"child": child, "contacts": contacts}, request=request
     )

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("compliance.urls")),
     path("", include("records.urls")),
     path("", include("consent.urls")),
+    path("", include("practice.contact_urls")),
     path("policies/", include("policies.urls")),
     path("incidents/", include("incidents.urls")),
     path("practice/", include("practice.urls")),

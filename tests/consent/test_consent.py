@@ -23,12 +23,13 @@ from consent.models import (
     ConsentRequest,
     ConsentType,
     ConsentTypeVersion,
-    ContactLog,
     GuardianAccess,
     TakedownTask,
 )
 from consent.reminders import takedowns_open
 from notices.models import Notice
+from practice.contact_log import contact_log
+from practice.models import ContactLog
 from tests.factories import ChildFactory, ConsentRecordFactory, UserFactory, practice_rules_off
 
 pytestmark = pytest.mark.django_db
@@ -388,8 +389,8 @@ def test_a_contact_is_judged_by_the_consent_in_place_when_it_happened(
         capture=capture,
     )
     with pytest.raises(ValidationError, match="no parent has given consent"):
-        services.contact_log(child=child, staff=alice, channel="video", happened_at=before)
-    assert services.contact_log(
+        contact_log(child=child, staff=alice, channel="video", happened_at=before)
+    assert contact_log(
         child=child, staff=alice, channel="video", happened_at=timezone.now()
     ).consent_allowed
 

@@ -14,10 +14,11 @@ from pypdf import PdfReader
 from accounts.models import Role
 from compliance import services as compliance
 from consent import services as consent_services
-from consent.models import ConsentRecord, ConsentType, ContactLog, TakedownTask
+from consent.models import ConsentRecord, ConsentType, TakedownTask
 from dashboard import figures as dashboard
 from policies import services as policy_services
 from policies.models import Acknowledgement
+from practice.models import ContactLog
 from records import subject_access
 from records.models import RetentionReview
 from tests.factories import (

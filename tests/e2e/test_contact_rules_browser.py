@@ -13,9 +13,10 @@ from accounts.models import Role
 from children import services as caseload
 from compliance import services as compliance
 from consent import services as consent_services
-from consent.models import ConsentRecord, ConsentType, ContactLog
+from consent.models import ConsentRecord, ConsentType
 from notices.models import Notice
 from practice import services as practice
+from practice.models import ContactLog
 from tests.e2e.test_consent_browser import no_serious_violations
 from tests.e2e.test_incidents_browser import signed_in
 from tests.factories import ChildFactory, UserFactory

@@ -21,11 +21,11 @@ from pypdf import PdfReader
 from accounts.models import Organisation, User
 from children.models import ChildGuardian
 from compliance.models import DBSCheck, TrainingKind, TrainingRecord
-from consent.models import ConsentRecord, ContactLog, TakedownTask
+from consent.models import ConsentRecord, TakedownTask
 from incidents.models import Incident, IncidentType, Status
 from ops.management.commands.seed_demo import DEMO_ORGANISATION, DEMO_PASSWORD
 from policies.models import Policy, PolicyVersion, VersionStatus
-from practice.models import OnlineAccount, Platform, RecurringTask, WorkDevice
+from practice.models import ContactLog, OnlineAccount, Platform, RecurringTask, WorkDevice
 from records.models import RetentionReview, SubjectAccessRequest
 from tests.auth import secret_base32, totp
 from tests.e2e.test_consent_browser import no_serious_violations

@@ -12,11 +12,12 @@ from accounts.models import Role
 from children import services as caseload
 from compliance import services as compliance
 from consent import services as consent_services
-from consent.models import ConsentType, ContactLog
+from consent.models import ConsentType
 from incidents.models import Incident
 from notices.models import Notice
 from practice import services as practice
-from practice.models import DeviceAttestation, PracticeSettings
+from practice.contact_log import contact_log
+from practice.models import ContactLog, DeviceAttestation, PracticeSettings
 from tests.auth import force_verified_login
 from tests.factories import ChildFactory, ConsentRecordFactory, UserFactory
 
@@ -97,7 +98,7 @@ def video(world, alice, **overrides):
         "camera_verified": True,
     }
     fields.update(overrides)
-    return consent_services.contact_log(**fields)
+    return contact_log(**fields)
 
 
 def refused(world, alice, field, **overrides):

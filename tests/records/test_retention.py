@@ -13,13 +13,14 @@ from audit.models import AuditEvent
 from children import services as caseload
 from common.models import AppendOnlyError
 from consent import services as consent_services
-from consent.models import ConsentRecord, ConsentType, ContactLog
+from consent.models import ConsentRecord, ConsentType
 from incidents import services as incident_services
 from incidents.models import ChronologyEntry, Evidence, Incident, Referral
 from notices import engine as reminders
 from notices.models import Notice
 from policies import services as policy_services
 from policies.models import PolicyVersion
+from practice.models import ContactLog
 from records import retention
 from records.models import LegalHold, RetentionReview
 from tests.factories import ChildFactory, UserFactory

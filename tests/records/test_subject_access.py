@@ -24,6 +24,7 @@ from notices import engine as reminders
 from notices.models import Notice
 from policies import services as policy_services
 from policies.models import Acknowledgement
+from practice.contact_log import contact_log
 from records import retention, subject_access
 from records.models import SubjectAccessRequest
 from tests.factories import ChildFactory, UserFactory, practice_rules_off
@@ -80,7 +81,7 @@ def world(organisation, alice, bob, dana):
         child=child, guardian=guardian, consent_type=online, by=dana
     )
     practice_rules_off(organisation)
-    consent_services.contact_log(
+    contact_log(
         child=child,
         staff=alice,
         happened_at=timezone.now(),
