@@ -79,6 +79,7 @@ def _populate(apps):
     # post_migrate is muted here, so make the content types a live database has.
     for model in MOVED_MODELS:
         ContentType.objects.get_or_create(app_label="safeguard", model=model)
+    ContentType.objects.get_or_create(app_label="consent", model="contactlog")
     child_type = ContentType.objects.get(app_label="safeguard", model="child")
     view_child = Permission.objects.create(
         codename="view_child", name="Can view child", content_type=child_type
@@ -201,6 +202,9 @@ def test_the_move_keeps_every_row_permission_reminder_and_audit_event(migrator) 
     ContentType = new_state.apps.get_model("contenttypes", "ContentType")
     assert ContentType.objects.filter(app_label="children", model="child").exists()
     assert not ContentType.objects.filter(app_label="safeguard", model="child").exists()
+    # The contact log moved from consent to practice the same way.
+    assert ContentType.objects.filter(app_label="practice", model="contactlog").exists()
+    assert not ContentType.objects.filter(app_label="consent", model="contactlog").exists()
     from accounts.models import User
     from children.permissions import children_visible_to
 
