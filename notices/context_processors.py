@@ -6,6 +6,17 @@ from accounts.permissions import is_admin
 from common.version import app_version
 from notices.permissions import notices_visible_to
 
+# Where the unread count is kept for the rest of the request.
+_UNREAD = "_safeguard_unread_notices"
+
+
+def _unread(request: HttpRequest, staff: User) -> int:
+    """Counted once per request: every section of a page rendered with the
+    request (a child's page has one per app) runs this processor again."""
+    if not hasattr(request, _UNREAD):
+        setattr(request, _UNREAD, notices_visible_to(staff).filter(read_at__isnull=True).count())
+    return int(getattr(request, _UNREAD))
+
 
 def portal(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
@@ -14,11 +25,7 @@ def portal(request: HttpRequest) -> dict[str, object]:
     # OTPMiddleware adds is_verified() to request.user; django-otp has no types.
     verified = staff is not None and staff.is_verified()  # type: ignore[attr-defined]
     return {
-        "unread_notices": (
-            notices_visible_to(staff).filter(read_at__isnull=True).count()
-            if staff is not None and verified
-            else 0
-        ),
+        "unread_notices": _unread(request, staff) if staff is not None and verified else 0,
         "service_name": "Safeguard",
         "app_version": app_version(),
         "current_organisation": organisation,
