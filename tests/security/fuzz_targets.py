@@ -109,9 +109,7 @@ FORMS: tuple[Target, ...] = (
         route="login",
         page_factory="login_token",
         valid_factory="login_token",
-        # A token from the previous 30-second step (a slow run) is accepted and
-        # moves the authenticator's drift: that is the device keeping in step.
-        changes={"safeguard.user": {"last_login"}, "otp_totp.totpdevice": {"drift", "last_t"}},
+        changes={"safeguard.user": {"last_login"}},
     ),
     _t(
         "login:backup",
