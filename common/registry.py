@@ -4,8 +4,8 @@ A lower app never imports a higher one. Where it needs their contributions (the
 reminders that are due, the kinds of record kept, the sections of a child's
 page, the documents of a subject access export, the training a role needs), it
 declares a hook here, and each app contributes from its own module of the
-hook's name: ``@hooks.REMINDERS.register`` in ``<app>/reminders.py``. A hook
-imports those modules, for every installed app, the first time it is read.
+hook's module: ``@REMINDERS.register`` in ``<app>/reminders.py``. A hook imports
+those modules, for every installed app, the first time it is read.
 """
 
 from collections.abc import Callable, Iterator
@@ -70,7 +70,8 @@ REMINDERS: Hook[Callable[..., Any]] = Hook("reminders", "reminder providers")
 RECORD_KINDS: Hook[Any] = Hook("retention", "kinds of record kept")
 # Sections of a child's page: ``section(request, child) -> SafeString | None``.
 CHILD_PAGE_SECTIONS: Hook[Callable[..., Any]] = Hook("child_page", "sections of a child's page")
-# What a subject access export gathers: records.subject_access.Source.
-SUBJECT_ACCESS_SOURCES: Hook[Any] = Hook("subject_access", "subject access sources")
+# What a subject access export gathers (records.subject_access.Source), declared
+# beside the app's kinds of record in its retention.py.
+SUBJECT_ACCESS_SOURCES: Hook[Any] = Hook("retention", "subject access sources")
 # Training required beyond the role's: ``requirement(staff) -> {user id: kinds}``.
 TRAINING_REQUIREMENTS: Hook[Callable[..., Any]] = Hook("training", "training requirements")

@@ -103,11 +103,13 @@ class LegalHold(models.Model):
     child = models.ForeignKey(
         Child, null=True, blank=True, on_delete=models.PROTECT, related_name="legal_holds"
     )
+    # An active hold blocks deleting its incident (records.retention checks it);
+    # a released one keeps the reference when a decided review deletes the incident.
     incident = models.ForeignKey(
         "incidents.Incident",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="legal_holds",
     )
     incident_reference = models.CharField(max_length=20, blank=True)

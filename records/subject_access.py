@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from dateutil.relativedelta import relativedelta
 from django.apps import apps
 from django.core import serializers
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -50,7 +50,11 @@ class Source:
 
 
 def _safeguarding_apps() -> set[str]:
-    return {source.app_label for source in SUBJECT_ACCESS_SOURCES.items() if source.safeguarding}
+    sources = SUBJECT_ACCESS_SOURCES.items()
+    if not sources:
+        # Fail closed: without them, safeguarding records would leave unreviewed.
+        raise ImproperlyConfigured("No subject access sources are registered.")
+    return {source.app_label for source in sources if source.safeguarding}
 
 
 REVIEW_FOLDER = "safeguarding-review-before-release"

@@ -48,15 +48,56 @@ def _pairs(forwards: bool) -> list[tuple[str, str, str]]:
     ]
 
 
-def relabel(apps, schema_editor, forwards=True):
+def move_content_type(apps, model: str, old: str, new: str) -> None:
+    """Rename old.model's content type to new.model, keeping every permission
+    (and so every object permission an allocation granted) attached to it.
+
+    A fresh database has neither yet (post_migrate makes them). Where both exist
+    (post_migrate ran between two partial migrates), the old one's permissions
+    are moved onto the new one's, then the old content type goes.
+    """
     ContentType = apps.get_model("contenttypes", "ContentType")
+    Permission = apps.get_model("auth", "Permission")
+    old_type = ContentType.objects.filter(app_label=old, model=model).first()
+    if old_type is None:
+        return
+    new_type = ContentType.objects.filter(app_label=new, model=model).first()
+    if new_type is None:
+        ContentType.objects.filter(pk=old_type.pk).update(app_label=new)
+        return
+    for permission in Permission.objects.filter(content_type=old_type):
+        twin = Permission.objects.filter(
+            content_type=new_type, codename=permission.codename
+        ).first()
+        if twin is None:
+            Permission.objects.filter(pk=permission.pk).update(content_type=new_type)
+            continue
+        # Everything that points at the old permission points at its twin.
+        for relation in Permission._meta.related_objects:
+            related = relation.related_model
+            if relation.many_to_many:
+                through = getattr(Permission, relation.get_accessor_name()).through
+                through.objects.filter(permission_id=permission.pk).update(
+                    permission_id=twin.pk
+                )
+            else:
+                related._base_manager.filter(**{relation.field.name: permission.pk}).update(
+                    **{relation.field.name: twin.pk}
+                )
+        Permission.objects.filter(pk=permission.pk).delete()
+    for relation in ContentType._meta.related_objects:
+        if not relation.many_to_many and relation.related_model is not Permission:
+            relation.related_model._base_manager.filter(
+                **{relation.field.name: old_type.pk}
+            ).update(**{relation.field.name: new_type.pk})
+    ContentType.objects.filter(pk=old_type.pk).delete()
+
+
+def relabel(apps, schema_editor, forwards=True):
     ReminderLedger = apps.get_model("notices", "ReminderLedger")
     RetentionReview = apps.get_model("records", "RetentionReview")
     for model, old, new in _pairs(forwards):
-        # A fresh database has no content types yet (post_migrate makes them);
-        # one that somehow has both keeps the one permissions point at.
-        if not ContentType.objects.filter(app_label=new, model=model).exists():
-            ContentType.objects.filter(app_label=old, model=model).update(app_label=new)
+        move_content_type(apps, model, old, new)
         ReminderLedger.objects.filter(object_type=f"{old}.{model}").update(
             object_type=f"{new}.{model}"
         )

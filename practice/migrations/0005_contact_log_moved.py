@@ -10,13 +10,15 @@ events keep their old label (audit/labels.py maps it).
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
+from importlib import import_module
+
 from django.db import migrations, models
 
 
 def _relabel(apps, old: str, new: str) -> None:
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    if not ContentType.objects.filter(app_label=new, model="contactlog").exists():
-        ContentType.objects.filter(app_label=old, model="contactlog").update(app_label=new)
+    import_module("accounts.migrations.0009_relabel_moved_models").move_content_type(
+        apps, "contactlog", old, new
+    )
     for model in (apps.get_model("notices", "ReminderLedger"), apps.get_model("records", "RetentionReview")):
         model.objects.filter(object_type=f"{old}.contactlog").update(object_type=f"{new}.contactlog")
 

@@ -13,11 +13,18 @@ from django.db import migrations, models
 def clear_dangling(apps, schema_editor):
     LegalHold = apps.get_model("records", "LegalHold")
     Incident = apps.get_model("incidents", "Incident")
+    crossed = []
     for hold in LegalHold.objects.filter(incident_id__isnull=False):
-        if not Incident.objects.filter(
-            pk=hold.incident_id, organisation_id=hold.organisation_id
-        ).exists():
+        incident = Incident.objects.filter(pk=hold.incident_id).first()
+        if incident is None:
             LegalHold.objects.filter(pk=hold.pk).update(incident_id=None)
+        elif incident.organisation_id != hold.organisation_id:
+            crossed.append(hold.pk)
+    if crossed:
+        raise RuntimeError(
+            f"Legal holds {crossed} name another organisation's incident; "
+            "correct them before migrating."
+        )
 
 
 class Migration(migrations.Migration):
@@ -37,7 +44,7 @@ class Migration(migrations.Migration):
                     field=models.ForeignKey(
                         blank=True,
                         null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
+                        on_delete=django.db.models.deletion.SET_NULL,
                         related_name="legal_holds",
                         to="incidents.incident",
                     ),
@@ -52,7 +59,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         null=True,
                         db_column="incident_id",
-                        on_delete=django.db.models.deletion.PROTECT,
+                        on_delete=django.db.models.deletion.SET_NULL,
                         related_name="legal_holds",
                         to="incidents.incident",
                     ),

@@ -58,3 +58,28 @@ def test_a_test_can_replace_or_add_for_one_block_only() -> None:
     assert hook.items() == ("kept",)
     assert hook.register("kept") == "kept"
     assert hook.items() == ("kept",)
+
+
+def test_each_hook_is_complete_the_first_time_a_fresh_process_reads_it() -> None:
+    """A worker that has read no other hook yet must still see every source: a
+    subject access export made first thing after a restart keeps the incidents
+    in the review folder."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import django; django.setup()\n"
+        "from common import registry\n"
+        "print(sorted(s.app_label for s in registry.SUBJECT_ACCESS_SOURCES.items()))\n"
+        "print(len(registry.TRAINING_REQUIREMENTS.items()))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "safeguard.settings"},
+    ).stdout.split("\n")
+    assert out[0] == "['consent', 'incidents']"
+    assert out[1] == "1"

@@ -331,6 +331,28 @@ def test_a_hold_placed_after_the_request_still_stops_the_deletion(incident_revie
     assert not Incident.objects.filter(pk=incident.pk).exists()
 
 
+def test_a_released_incident_hold_keeps_its_reference_when_the_incident_goes(
+    incident_review, dana, deputy
+):
+    """The hold's foreign key must not stop a decided deletion once released."""
+    review, incident = incident_review
+    hold = retention.legal_hold_place(
+        organisation=incident.organisation,
+        scope="incident",
+        reason="Inquiry.",
+        by=dana,
+        incident_id=incident.pk,
+        incident_reference=incident.reference,
+    )
+    retention.legal_hold_release(hold=hold, reason="Inquiry closed.", by=deputy)
+    retention.review_delete(review=review, by=dana, reason="Child is 25; nothing open.")
+    retention.review_delete_confirm(review=review, by=deputy)
+    assert not Incident.objects.filter(pk=incident.pk).exists()
+    hold.refresh_from_db()
+    assert hold.incident_id is None
+    assert hold.incident_reference == incident.reference
+
+
 def test_holds_are_placed_and_released_through_the_pages(
     organisation, child, dana, alice, client_for
 ):
