@@ -10,10 +10,8 @@ from accounts.models import Organisation
 from children.models import Child, Guardian
 from common.registry import RECORD_KINDS, SUBJECT_ACCESS_SOURCES
 from consent.models import ConsentRecord, TakedownTask
-from records.retention import Due, RecordKind, delete_file_after_commit, object_locator
+from records.retention import ANONYMISED, Due, RecordKind, delete_file_after_commit, object_locator
 from records.subject_access import Source
-
-ANONYMISED = "[anonymised]"
 
 
 def _consent_records_due(organisation: Organisation, months: int, today: dt.date) -> Iterator[Due]:

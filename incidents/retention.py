@@ -11,10 +11,9 @@ from accounts.models import Organisation
 from children.models import Child, Guardian
 from common.registry import RECORD_KINDS, SUBJECT_ACCESS_SOURCES
 from incidents.models import ChronologyEntry, Evidence, Incident, Referral
-from records.retention import Due, RecordKind, delete_file_after_commit, object_locator
+from records.retention import ANONYMISED, Due, RecordKind, delete_file_after_commit, object_locator
 from records.subject_access import Source
 
-ANONYMISED = "[anonymised]"
 INCIDENT_TEXT = [
     "others_involved",
     "platform",

@@ -9,9 +9,7 @@ from dateutil.relativedelta import relativedelta
 from accounts.models import Organisation
 from common.registry import RECORD_KINDS
 from practice.models import ContactLog
-from records.retention import Due, RecordKind, object_locator
-
-ANONYMISED = "[anonymised]"
+from records.retention import ANONYMISED, Due, RecordKind, object_locator
 
 
 def _contact_logs_due(organisation: Organisation, months: int, today: dt.date) -> Iterator[Due]:

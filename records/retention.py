@@ -34,6 +34,9 @@ from incidents.models import Incident
 from notices.engine import DueItem, local_midnight, notify_now, stage_for
 from records.models import Decision, HoldScope, LegalHold, RetentionReview, RetentionRule
 
+# What an anonymised text field reads, in every kind of record.
+ANONYMISED = "[anonymised]"
+
 # --- the one door for changing append-only records ---------------------------------------
 
 
