@@ -1,4 +1,5 @@
-"""Reminders about staff accounts, the core app's own provider for the engine."""
+"""What the compliance app reminds: sign-in not set up, and DBS checks and
+training falling due or never recorded."""
 
 import datetime as dt
 import zoneinfo
@@ -8,8 +9,9 @@ from django.urls import reverse
 
 from accounts.models import Organisation, User
 from common.registry import REMINDERS
-from compliance.services import checks_falling_due
-from notices.engine import DueItem, stage_for
+from compliance.models import TrainingKind
+from compliance.services import compliance_for
+from notices.engine import DueItem, local_midnight, stage_for
 
 ENROLMENT_GRACE = dt.timedelta(days=3)
 
@@ -53,5 +55,72 @@ def sign_in_not_set_up(*, organisation: Organisation, now: dt.datetime) -> Itera
         )
 
 
-# DBS checks and training falling due (compliance.services computes them).
-REMINDERS.register(checks_falling_due)
+# How long after someone joins their DBS check and training may go unrecorded.
+RECORDING_GRACE = dt.timedelta(days=14)
+
+
+def _missing(
+    member: User,
+    kind: str,
+    label: str,
+    organisation: Organisation,
+    tz: zoneinfo.ZoneInfo,
+    now: dt.datetime,
+) -> Iterator[DueItem]:
+    """Nothing recorded at all two weeks after joining: the admins are told weekly."""
+    due_at = local_midnight((member.date_joined + RECORDING_GRACE).astimezone(tz).date(), tz)
+    stage = stage_for(due_at=due_at, now=now, tz=tz, lead_days=())
+    if stage is None:
+        return
+    yield DueItem(
+        kind=kind.replace("_due", "_missing"),
+        obj=member,
+        stage=stage,
+        recipients=list(User.objects.of(organisation).admins()),
+        due_at=due_at,
+        title=f"No {label} is recorded for {member.full_name}",
+        url=reverse("staff_compliance_detail", args=[member.pk]),
+    )
+
+
+@REMINDERS.register
+def checks_falling_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
+    """DBS re-checks and training refreshes: to the person and the admins, 30
+    days before, 7 days before, on the day and weekly while overdue."""
+    tz = zoneinfo.ZoneInfo(organisation.timezone)
+    horizon = now.astimezone(tz).date() + dt.timedelta(days=31)
+    staff = list(User.objects.filter(organisation=organisation, is_active=True, is_superuser=False))
+    admins = None
+    for row in compliance_for(staff, organisation):
+        labels = dict(TrainingKind.choices)
+        for kind, label, due in (
+            ("compliance.dbs_due", "DBS check", row.dbs),
+            ("compliance.safeguarding_due", "safeguarding training", row.safeguarding),
+            ("compliance.online_safety_due", "online-safety training", row.online_safety),
+            # What the role (or holding an online account) adds.
+            *(
+                (f"compliance.{kind}_due", f"{labels[kind].lower()} training", due)
+                for kind, due in row.other_training
+            ),
+        ):
+            if due.on is None:
+                yield from _missing(row.member, kind, label, organisation, tz, now)
+                continue
+            if due.on > horizon:
+                continue
+            due_at = local_midnight(due.on, tz)
+            stage = stage_for(due_at=due_at, now=now, tz=tz)
+            if stage is None:
+                continue
+            if admins is None:
+                admins = list(User.objects.of(organisation).admins())
+            when = "was due" if stage.startswith("overdue") or stage == "due" else "is due"
+            yield DueItem(
+                kind=kind,
+                obj=row.member,
+                stage=stage,
+                recipients=[row.member, *admins],
+                due_at=due_at,
+                title=f"{row.member.full_name}'s {label} {when} on {due.on:%-d %B %Y}",
+                url=reverse("staff_compliance_detail", args=[row.member.pk]),
+            )

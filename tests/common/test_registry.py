@@ -18,7 +18,7 @@ def test_reminder_providers_come_from_every_apps_reminders_module() -> None:
     names = _names(REMINDERS.items())
     for expected in (
         "compliance.reminders.sign_in_not_set_up",
-        "compliance.services.checks_falling_due",
+        "compliance.reminders.checks_falling_due",
         "records.retention.reviews_due",
         "records.subject_access.sars_due",
         "policies.reminders.reviews_due",
