@@ -571,14 +571,15 @@ def child_chronology_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
     child = _child_for_chronology(request, pk)
     items = timeline.child_timeline(child)
     exported_at = timezone.now()
+    content = render_child_chronology_pdf(
+        child=child, items=items, exported_by=request.user.full_name, exported_at=exported_at
+    )
+    # Recorded once the PDF exists: an export that failed exported nothing.
     audit.record(
         action="child.chronology_exported",
         actor=request.user,
         obj=child,
         details={"items": len(items)},
-    )
-    content = render_child_chronology_pdf(
-        child=child, items=items, exported_by=request.user.full_name, exported_at=exported_at
     )
     return pdf_response(content, f"chronology-{child.pk}-{exported_at:%Y%m%d}.pdf")
 
