@@ -65,6 +65,9 @@ HEADED_TABLE = TableStyle(
     ]
 )
 
+# A4 less our margins: what a table spreads its columns over when not told.
+FRAME_WIDTH = A4[0] - 40 * mm
+
 _LINE_BREAK = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
 
 
@@ -112,11 +115,18 @@ def table(
     **kwargs: Any,
 ) -> LongTable:
     """Rows of cells (text or flowables), every cell wrapped, and a row taller
-    than a page split across pages (splitInRow) instead of refusing the PDF."""
+    than a page split across pages (splitInRow) instead of refusing the PDF.
+
+    Without widths the columns share the page equally: left to reportlab, one
+    long word in a cell squeezes the other columns below zero and the PDF fails.
+    """
     body = [
         [cell(value, STYLES["TableHeader"] if header and n == 0 else None) for value in row]
         for n, row in enumerate(rows)
     ]
+    if col_widths is None:
+        columns = max((len(row) for row in rows), default=1)
+        col_widths = [FRAME_WIDTH / columns] * columns
     return LongTable(
         body,
         colWidths=col_widths,

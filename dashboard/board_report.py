@@ -17,12 +17,14 @@ from dashboard.chart import COLOURS
 from dashboard.figures import Dashboard, Period
 
 
-def _table(caption: str, headers: list[str], rows: list[list[object]]) -> KeepTogether:
+def _table(
+    caption: str, headers: list[str], rows: list[list[object]], widths: list[float] | None = None
+) -> KeepTogether:
     # Kept on one page when it fits; a longer table (or a long "what changed") runs on.
     return KeepTogether(
         [
             Paragraph(_text(caption), STYLES["Heading3"]),
-            table([headers, *rows], hAlign="LEFT"),
+            table([headers, *rows], col_widths=widths, hAlign="LEFT"),
             Spacer(1, 4 * mm),
         ]
     )
@@ -92,6 +94,7 @@ def render_board_report_pdf(*, board: Dashboard, period: Period, by: str, at: dt
                     [t, label, f"{on:%-d %b %Y}", summary or "Not recorded"]
                     for t, label, on, summary in period.policy_changes
                 ],
+                widths=[50 * mm, 20 * mm, 25 * mm, 75 * mm],
             )
         )
     else:
