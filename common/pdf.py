@@ -51,9 +51,12 @@ for _style in STYLES.byName.values():
             _style.fontName = BOLD_FONT
         else:
             _style.fontName = BODY_FONT
+BODY = ParagraphStyle("Body", parent=STYLES["BodyText"])
 # One line of what someone wrote: lines follow each other without a paragraph's gap.
-STYLES.add(ParagraphStyle("Line", parent=STYLES["BodyText"], spaceBefore=0))
-STYLES.add(ParagraphStyle("TableHeader", parent=STYLES["BodyText"], fontName=BOLD_FONT))
+LINE = ParagraphStyle("Line", parent=BODY, spaceBefore=0)
+TABLE_HEADER = ParagraphStyle("TableHeader", parent=BODY, fontName=BOLD_FONT)
+STYLES.add(LINE)
+STYLES.add(TABLE_HEADER)
 
 # A table with a bold header row and a rule under every row.
 HEADED_TABLE = TableStyle(
@@ -86,7 +89,7 @@ def paragraphs(value: object, style: ParagraphStyle | None = None) -> list[Flowa
     one that reportlab splits again on every page; a line of any length wraps
     (a long word is broken) and splits between pages. A blank line keeps its gap.
     """
-    style = style or STYLES["Line"]
+    style = style or LINE
     story: list[Flowable] = []
     for line in _LINE_BREAK.split(str(value)):
         if line.strip():
@@ -101,9 +104,9 @@ def cell(value: object, style: ParagraphStyle | None = None) -> Flowable | list[
     if isinstance(value, Flowable):
         return value
     value = str(value)
-    if _LINE_BREAK.search(value):
+    if _LINE_BREAK.search(value) and value.strip():
         return paragraphs(value, style)
-    return Paragraph(text(value), style or STYLES["BodyText"])
+    return Paragraph(text(value), style or BODY)
 
 
 def table(
@@ -121,7 +124,7 @@ def table(
     long word in a cell squeezes the other columns below zero and the PDF fails.
     """
     body = [
-        [cell(value, STYLES["TableHeader"] if header and n == 0 else None) for value in row]
+        [cell(value, TABLE_HEADER if header and n == 0 else None) for value in row]
         for n, row in enumerate(rows)
     ]
     if col_widths is None:

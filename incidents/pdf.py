@@ -7,22 +7,25 @@ not a table row: an account of any length runs on to the next page."""
 import datetime as dt
 
 from django.utils import timezone
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from children.models import Child
-from common.pdf import BOLD_FONT, STYLES, build_pdf, paragraphs
+from common.pdf import BODY, BOLD_FONT, LINE, STYLES, build_pdf, paragraphs
 from common.pdf import text as _text
 from incidents.timeline import TimelineItem
 
 MARKING = "Confidential: safeguarding"
 
-_HEADING = STYLES["BodyText"].clone(
-    "ChronologyHeading", fontName=BOLD_FONT, spaceBefore=10, keepWithNext=1
+_HEADING = ParagraphStyle(
+    "ChronologyHeading", parent=BODY, fontName=BOLD_FONT, spaceBefore=10, keepWithNext=1
 )
-_BODY = STYLES["Line"].clone("ChronologyText", leftIndent=6 * mm)
-_CORRECTION_HEADING = _HEADING.clone("CorrectionHeading", leftIndent=6 * mm, spaceBefore=6)
-_CORRECTION_BODY = _BODY.clone("CorrectionText", leftIndent=12 * mm)
+_BODY = ParagraphStyle("ChronologyText", parent=LINE, leftIndent=6 * mm)
+_CORRECTION_HEADING = ParagraphStyle(
+    "CorrectionHeading", parent=_HEADING, leftIndent=6 * mm, spaceBefore=6
+)
+_CORRECTION_BODY = ParagraphStyle("CorrectionText", parent=_BODY, leftIndent=12 * mm)
 
 
 def _when(value: dt.datetime) -> str:

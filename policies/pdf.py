@@ -7,7 +7,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from accounts.models import User
-from common.pdf import STYLES, build_pdf, paragraphs, table
+from common.pdf import STYLES, TABLE_HEADER, build_pdf, paragraphs, table
 from common.pdf import text as _text
 from policies.models import PolicyVersion
 
@@ -26,7 +26,7 @@ def render_policy_version_pdf(version: PolicyVersion) -> bytes:
     story: list[Flowable] = [
         Paragraph(_text(policy.title), STYLES["Title"]),
         table(
-            [[Paragraph(label, STYLES["TableHeader"]), value] for label, value in facts],
+            [[Paragraph(label, TABLE_HEADER), value] for label, value in facts],
             col_widths=[35 * mm, 135 * mm],
             header=False,
         ),
