@@ -38,6 +38,7 @@ def test_bench_prints_the_documented_json_and_rolls_back() -> None:
         "consent receipt",
         "consent summary",
         "chronology (500 entries)",
+        "chronology (a 20,000-character entry)",
     }
     assert not Organisation.objects.filter(slug__startswith="bench").exists()
     assert not Child.objects.exists()

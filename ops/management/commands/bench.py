@@ -433,6 +433,8 @@ class Command(BaseCommand):
                 ("consent receipt", lambda: render_receipt_pdf(records), len(records)),
                 ("consent summary", lambda: self._summary(child), len(records)),
                 ("chronology (500 entries)", lambda: self._chronology(500), 500),
+                # One account as long as a concern can grow: it runs over several pages.
+                ("chronology (a 20,000-character entry)", lambda: self._chronology(1, 20_000), 1),
             ):
                 timings = []
                 for _ in range(5):
@@ -453,7 +455,7 @@ class Command(BaseCommand):
         )
         return render_child_summary_pdf(child, consent_services.consent_matrix(child), history)
 
-    def _chronology(self, entries: int) -> bytes:
+    def _chronology(self, entries: int, length: int = 0) -> bytes:
         from incidents.pdf import render_child_chronology_pdf
         from incidents.timeline import TimelineItem
 
@@ -463,8 +465,11 @@ class Command(BaseCommand):
                 when=now - dt.timedelta(hours=entries - i),
                 source="Incident OS-B-1",
                 kind="Note",
-                text=f"Entry {i}: a note of a few sentences about what "
-                "was said and done, as a chronology entry usually is.",
+                text=(
+                    f"Entry {i}: a note of a few sentences about what "
+                    "was said and done, as a chronology entry usually is. "
+                )
+                * max(1, length // 100),
                 who="Bench DSL",
                 recorded_at=now,
             )
