@@ -164,7 +164,9 @@ def checkpoint_write(*, send: bool = True) -> str:
     content = checkpoint_render(checkpoint)
     taken = checkpoint.taken_at.astimezone(dt.UTC)
     filename = f"audit-checkpoint-{taken:%Y%m%dT%H%M%SZ}-{checkpoint.seq}.json"
-    name = checkpoint_storage().save(f"audit-checkpoints/{taken:%Y/%m}/{filename}", ContentFile(content))
+    name = checkpoint_storage().save(
+        f"audit-checkpoints/{taken:%Y/%m}/{filename}", ContentFile(content)
+    )
     if send:
         recipients = operators()
         if not recipients:

@@ -119,9 +119,9 @@ class AuditChainHead(models.Model):
                 when=pgtrigger.After,
                 operation=pgtrigger.Truncate,
                 func=(
-                    f"IF EXISTS (SELECT 1 FROM {AuditEvent._meta.db_table}) THEN "
-                    + _refusal("the audit chain head is never emptied: % refused")
-                    + " END IF; RETURN NULL;"
+                    "IF EXISTS (SELECT 1 FROM safeguard_auditevent) THEN RAISE EXCEPTION"
+                    " 'the audit chain head is never emptied: % refused', TG_OP"
+                    " USING ERRCODE = 'insufficient_privilege'; END IF; RETURN NULL;"
                 ),
             ),
         ]

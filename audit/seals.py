@@ -91,9 +91,7 @@ def _columns(model: type[models.Model]) -> list[str]:
     return [field.attname for field in model._meta.concrete_fields]
 
 
-def _seal(
-    instance: models.Model, *, action: str, organisation: Organisation | None = None
-) -> None:
+def _seal(instance: models.Model, *, action: str, organisation: Organisation | None = None) -> None:
     # The row as the database holds it, not as it sits in memory: what verify reads back.
     model = type(instance)
     fields = _columns(model)
@@ -135,7 +133,8 @@ def seal_unsealed(model: type[models.Model]) -> int:
     count = 0
     for instance in model._base_manager.order_by("pk").iterator():
         if str(instance.pk) not in done:
-            organisation = organisations.get(getattr(instance, "organisation_id", None))
+            organisation_id = getattr(instance, "organisation_id", None)
+            organisation = organisations.get(organisation_id) if organisation_id else None
             _seal(instance, action=SEALED_ACTION, organisation=organisation)
             count += 1
     return count

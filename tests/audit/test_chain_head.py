@@ -73,9 +73,7 @@ def test_a_cut_tail_with_the_head_moved_back_is_caught_by_its_mac(alice) -> None
     assert "the chain head (#4): its MAC does not verify" in message
 
 
-def test_a_cut_tail_with_an_old_head_put_back_is_caught_by_the_checkpoint(
-    alice, tmp_path
-) -> None:
+def test_a_cut_tail_with_an_old_head_put_back_is_caught_by_the_checkpoint(alice, tmp_path) -> None:
     write_events(alice, 4)
     saved_mac = head().mac  # a head saved earlier, say from an old backup
     write_events(alice, 2)
@@ -149,11 +147,11 @@ def test_truncate_and_a_reset_head_are_caught(postgres, alice, tmp_path) -> None
 def test_postgres_refuses_every_head_change_but_an_advance(postgres, alice, sql, params) -> None:
     write_events(alice, 3)
     before = head()
+    with connection.cursor() as cursor:
+        # Else TRUNCATE stops at the test's own pending FK checks, not at the trigger.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     with pytest.raises(DatabaseError, match="refused"), transaction.atomic():
-        with connection.cursor() as cursor:
-            # Else TRUNCATE stops at the test's own pending FK checks, not at the trigger.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(sql, params)
+        connection.cursor().execute(sql, params)
     after = head()
     assert (after.seq, after.hash, after.mac) == (before.seq, before.hash, before.mac)
     audit.record(action="test.after", actor=alice)  # the application still advances it
@@ -163,9 +161,11 @@ def test_postgres_refuses_every_head_change_but_an_advance(postgres, alice, sql,
 
 def test_postgres_names_the_refusal(postgres, alice) -> None:
     write_events(alice, 2)
-    with pytest.raises(DatabaseError, match="only advances one event at a time"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("UPDATE safeguard_auditchainhead SET seq = 1")
+    with (
+        pytest.raises(DatabaseError, match="only advances one event at a time"),
+        transaction.atomic(),
+    ):
+        connection.cursor().execute("UPDATE safeguard_auditchainhead SET seq = 1")
 
 
 def test_a_second_head_row_is_refused(alice) -> None:

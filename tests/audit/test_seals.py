@@ -44,7 +44,10 @@ def entry(dana) -> ChronologyEntry:
 
 
 def test_writing_a_record_seals_it_in_the_chain(consent_record, entry) -> None:
-    for obj, label in ((consent_record, "consent.consentrecord"), (entry, "incidents.chronologyentry")):
+    for obj, label in (
+        (consent_record, "consent.consentrecord"),
+        (entry, "incidents.chronologyentry"),
+    ):
         seal = AuditEvent.objects.get(action=SEALED_ACTION, object_type=label, object_id=obj.pk)
         assert len(seal.details["sha256"]) == 64
         assert "decision" in seal.details["fields"] or "text" in seal.details["fields"]
@@ -56,7 +59,10 @@ def test_a_rewritten_consent_record_is_caught(consent_record) -> None:
     raw("UPDATE consent_consentrecord SET decision = 'refused' WHERE id = %s", [consent_record.pk])
     code, message = verify()
     assert code == 1
-    assert f"consent record #{consent_record.pk} (consent.consentrecord): does not match its seal" in message
+    assert (
+        f"consent record #{consent_record.pk} (consent.consentrecord): does not match its seal"
+        in message
+    )
 
 
 def test_a_rewritten_chronology_entry_is_caught(entry) -> None:
@@ -66,7 +72,10 @@ def test_a_rewritten_chronology_entry_is_caught(entry) -> None:
     )
     code, message = verify()
     assert code == 1
-    assert f"chronology entry #{entry.pk} (incidents.chronologyentry): does not match its seal" in message
+    assert (
+        f"chronology entry #{entry.pk} (incidents.chronologyentry): does not match its seal"
+        in message
+    )
 
 
 def test_a_backdated_chronology_entry_is_caught(entry) -> None:
@@ -121,7 +130,4 @@ def test_a_retention_decision_reseals_what_it_changes(consent_record, entry) -> 
     assert entry.text == "[anonymised]"
     code, message = verify()
     assert code == 0, message
-    assert AuditEvent.objects.filter(
-        action="record.erased", object_id=str(erased_pk)
-    ).exists()
-
+    assert AuditEvent.objects.filter(action="record.erased", object_id=str(erased_pk)).exists()

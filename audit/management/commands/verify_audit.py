@@ -31,7 +31,9 @@ class Command(BaseCommand):
             try:
                 checkpoint = checkpoint_read(path.read_bytes())
             except OSError as error:
-                raise CommandError(f"Cannot read the checkpoint {path}: {error.strerror}.") from error
+                raise CommandError(
+                    f"Cannot read the checkpoint {path}: {error.strerror}."
+                ) from error
             except CheckpointError as error:
                 raise CommandError(f"Checkpoint {path} refused: {error}") from error
         report = verify_chain()
