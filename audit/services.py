@@ -19,7 +19,6 @@ from accounts.models import Organisation, User
 from audit import context
 from audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 
-__all__ = ["GENESIS_HASH", "SYSTEM", "ChainReport", "event_hash", "head_mac", "record"]
 SYSTEM = "system"
 
 

@@ -179,7 +179,8 @@ def _sweep_as_before(organisation_id: int, apps) -> int:
 def _audit_as_before(apps, children) -> None:
     """Events written before the move name the child as safeguard.child, chained
     as the code then did: the head held seq and hash, with no MAC yet."""
-    from audit.services import GENESIS_HASH, event_hash
+    from audit.models import GENESIS_HASH
+    from audit.services import event_hash
 
     AuditEvent = apps.get_model("safeguard", "AuditEvent")
     AuditChainHead = apps.get_model("safeguard", "AuditChainHead")
