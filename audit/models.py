@@ -110,9 +110,10 @@ class AuditChainHead(models.Model):
                 func=_refusal("the audit chain head starts before the first event: % refused"),
             ),
             # Emptying the head while events remain would make the next append
-            # restart the chain. Emptying both at once is refused by the events'
-            # own TRUNCATE refusal; what is left is emptying a database with no
-            # events at all, which is what a test run's flush does.
+            # restart the chain, so that is refused. Emptying both in one statement
+            # is left to the events table's own TRUNCATE refusal (the append-only
+            # triggers, common.models), so that a test run's flush, which empties
+            # every table at once, still works here; a checkpoint catches it anyway.
             pgtrigger.Trigger(
                 name="head_not_truncated",
                 level=pgtrigger.Statement,
