@@ -2,7 +2,12 @@
 the refusal of a checkpoint file that was altered."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import uuid
 from email import message_from_bytes
 from pathlib import Path
 
@@ -17,7 +22,9 @@ from audit.tasks import write_checkpoint
 from safeguard.celery import app as celery_app
 from tests.audit.test_audit import raw, write_events
 from tests.audit.test_chain_head import verify
-from tests.real_services import free_port
+from tests.real_services import database_url, free_port, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.django_db
 
@@ -158,3 +165,58 @@ def test_no_checkpoint_vouches_for_a_head_that_does_not_verify(alice, checkpoint
     assert [message.subject for message in mail.outbox] == [
         "Safeguard: audit checkpoint NOT taken"
     ] * 2
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_writes_and_emails_the_checkpoint(
+    postgres, redis_broker, alice, monkeypatch, tmp_path
+) -> None:
+    """From Redis to a Celery worker in its own process, with the file email backend."""
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    write_events(alice, 3)
+    queue = f"test-{uuid.uuid4().hex}"
+    stored, mailbox = tmp_path / "checkpoints", tmp_path / "mail"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": redis_broker,
+        "AUDIT_CHECKPOINT_DIR": str(stored),
+        "EMAIL_URL": f"filemail://{mailbox}",
+        "OPERATORS": "ops@safeguard.test",
+    }
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "safeguard",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        write_checkpoint.apply_async(kwargs={"send": True}, queue=queue)
+        wait_until(lambda: any(mailbox.glob("*.log")), 90, "the checkpoint email")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+    (checkpoint,) = stored.rglob("*.json")
+    assert json.loads(checkpoint.read_bytes())["seq"] == 3
+    code, message = verify(checkpoint)
+    assert code == 0, message
+    email = next(mailbox.glob("*.log")).read_text()
+    assert "To: ops@safeguard.test" in email
+    assert checkpoint.name in email
