@@ -223,20 +223,16 @@ def _object_ids(reader: PdfReader) -> list[tuple[int, int]]:
 
 
 def _active_in(reader: PdfReader, objects: list[tuple[int, int]]) -> str | None:
+    """What active content any object holds. An object pypdf cannot read raises,
+    and the file is refused: a more forgiving viewer might read it, and run it."""
     started = time.monotonic()
-    roots: list[PdfObject] = [reader.trailer]
     for number, generation in objects:
         if time.monotonic() - started > PDF_MAX_SECONDS:
             raise UploadRefused(f"The PDF took too long to check. {TRY_AGAIN_PDF}")
-        try:
-            roots.append(IndirectObject(number, generation, reader).get_object())
-        except Exception:  # noqa: S112 - an object pypdf cannot read cannot run in it either
-            continue
-    for root in roots:
-        reason = _active_object(root)
+        reason = _active_object(IndirectObject(number, generation, reader).get_object())
         if reason:
             return reason
-    return None
+    return _active_object(reader.trailer)
 
 
 def _active_object(root: PdfObject | None) -> str | None:

@@ -4,7 +4,6 @@ The hostile ones are made with the same libraries (python-docx, pypdf) or by
 hand where no library would write them (a compressed object stream)."""
 
 import io
-import zipfile
 import zlib
 
 import docx
@@ -19,6 +18,10 @@ from pypdf.generic import (
 )
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
+
+from ops.bench_uploads import docx_bomb
+
+__all__ = ["HOSTILE_PDFS", "docx_bomb", "plain_docx", "plain_pdf"]
 
 
 def plain_pdf(lines: tuple[str, ...] = ("Consent form", "Signed: Huda Hassan")) -> bytes:
@@ -146,19 +149,3 @@ HOSTILE_PDFS = {
     "page open JavaScript (/AA)": pdf_with_page_aa,
     "JavaScript in an object stream": pdf_with_js_in_object_stream,
 }
-
-
-def docx_bomb(megabytes: int = 21) -> bytes:
-    """A real .docx whose document.xml is `megabytes` MB of paragraphs, about
-    60 KB in all: long runs of one letter deflate about a thousand times."""
-    source = zipfile.ZipFile(io.BytesIO(plain_docx()))
-    paragraph = b"<w:p><w:r><w:t>" + b"a" * 2500 + b"</w:t></w:r></w:p>"
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as bomb:
-        for part in source.infolist():
-            data = source.read(part.filename)
-            if part.filename == "word/document.xml":
-                body = paragraph * (megabytes * 1_000_000 // len(paragraph))
-                data = data.replace(b"<w:body>", b"<w:body>" + body, 1)
-            bomb.writestr(part.filename, data)
-    return out.getvalue()

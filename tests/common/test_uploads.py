@@ -41,9 +41,10 @@ def test_a_docx_of_many_small_paragraphs_is_refused_by_count() -> None:
 def test_one_highly_compressed_part_is_refused_by_ratio() -> None:
     """A part past the text limit's reach (not .xml) that inflates like a bomb."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(plain_docx())) as source, zipfile.ZipFile(
-        out, "w", zipfile.ZIP_DEFLATED
-    ) as archive:
+    with (
+        zipfile.ZipFile(io.BytesIO(plain_docx())) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
         for part in source.infolist():
             archive.writestr(part.filename, source.read(part.filename))
         archive.writestr("word/media/image1.bmp", b"\x00" * 5_000_000)
