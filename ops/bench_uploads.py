@@ -104,7 +104,7 @@ def measure_uploads(repeat: int) -> list[dict[str, object]]:
                 "name": name,
                 "bytes": len(data),
                 "p50_ms": round(statistics.median(timings), 2),
-                "peak_kb": round(peak / 1024),
+                "python_peak_kb": round(peak / 1024),
             }
         )
     return results

@@ -9,10 +9,11 @@ Prints one JSON object:
 
     {"pages": [{"name", "size", "queries", "p50_ms", "p95_ms"}], "floor_p50_ms",
      "sweep": [{"size", "rows", "due", "seconds"}], "pdf": [{"name", "items", "p50_ms"}],
-     "uploads": [{"name", "bytes", "p50_ms", "peak_kb"}]}
+     "uploads": [{"name", "bytes", "p50_ms", "python_peak_kb"}]}
 
 "uploads" times refusing a .docx bomb and a PDF with JavaScript, and reading the
-largest .docx a policy import accepts (ops/bench_uploads.py).
+largest .docx a policy import accepts (ops/bench_uploads.py); python_peak_kb is
+tracemalloc's peak, which leaves out lxml's own (C) memory.
 
 With --large it also builds one organisation of 2,000 children, 20,000 consent
 records and 5,000 incidents and times the directors' dashboard there, as
