@@ -24,7 +24,7 @@ MAX_BYTES = 10_000_000
 # A policy, not a manual: reading a page's text takes pypdf up to a tenth of a
 # second, so this keeps the upload's answer to seconds.
 MAX_PDF_PAGES = 150
-MAX_PDF_SECONDS = 15.0
+MAX_PDF_SECONDS = 8.0
 
 
 class UnreadableDocument(Exception):

@@ -100,6 +100,22 @@ def pdf_with_page_aa() -> bytes:
     return _rewritten(add)
 
 
+def pdf_with_xfa_form() -> bytes:
+    """An XFA form: scriptable, and read by some viewers in place of the pages."""
+
+    def add(writer: PdfWriter) -> None:
+        writer._root_object[NameObject("/AcroForm")] = DictionaryObject(
+            {
+                NameObject("/Fields"): ArrayObject(),
+                NameObject("/XFA"): ArrayObject(
+                    [TextStringObject("template"), TextStringObject("<template/>")]
+                ),
+            }
+        )
+
+    return _rewritten(add)
+
+
 def pdf_with_js_in_object_stream() -> bytes:
     """The JavaScript action lives in a compressed object stream, so its bytes
     appear nowhere in the file: only reading the objects finds it."""
@@ -148,4 +164,5 @@ HOSTILE_PDFS = {
     "launch link, #-escaped": pdf_with_launch_link,
     "page open JavaScript (/AA)": pdf_with_page_aa,
     "JavaScript in an object stream": pdf_with_js_in_object_stream,
+    "XFA form": pdf_with_xfa_form,
 }

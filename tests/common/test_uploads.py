@@ -14,6 +14,7 @@ from common.uploads import (
 from tests.hostile_files import (
     HOSTILE_PDFS,
     docx_bomb,
+    pdf_with_js_in_object_stream,
     plain_docx,
     plain_pdf,
 )
@@ -70,6 +71,15 @@ def test_an_ordinary_docx_and_pdf_pass() -> None:
 def test_a_pdf_with_active_content_is_refused(kind: str) -> None:
     with pytest.raises(UploadRefused, match="could run on the computer of whoever opens it"):
         pdf_check(HOSTILE_PDFS[kind]())
+
+
+def test_javascript_whose_bytes_appear_nowhere_in_the_file_is_still_found() -> None:
+    """Compressed in an object stream: only reading the objects finds it."""
+    data = pdf_with_js_in_object_stream()
+    assert b"JavaScript" not in data
+    assert b"/JS" not in data
+    with pytest.raises(UploadRefused, match="contains JavaScript"):
+        pdf_check(data)
 
 
 def test_a_pdf_past_the_page_limit_is_refused() -> None:
