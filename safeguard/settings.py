@@ -236,7 +236,10 @@ USE_TZ = True
 # --- Static files -------------------------------------------------------------------
 STATIC_URL = "static/"
 # Only production collects static files; development serves them from the finders.
-STATIC_ROOT = BASE_DIR / "staticfiles" if PRODUCTION else None
+# STATIC_ROOT moves it elsewhere (a test collects into a temporary folder).
+STATIC_ROOT = (
+    Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))) if PRODUCTION else None
+)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -34,10 +34,11 @@ from consent import services as consent
 from consent.models import ConsentRecord, ConsentType
 from incidents import services as incidents
 from incidents.models import ChronologyEntry, Evidence
+from tests.hostile_files import plain_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-PDF = b"%PDF-1.4\n% a scanned paper consent form\n"
+PDF = plain_pdf(("A scanned paper consent form",))
 
 # Each writes its own rows, so a copy without them cannot pass for complete.
 MUST_HAVE_ROWS = [
