@@ -247,13 +247,20 @@ KEPT_AS_SUBMITTED = "kept_as_submitted"
 
 def kept_as_submitted(*fields: str, what: str) -> list[pgtrigger.Trigger]:
     """For a record that changes as work goes on but part of which is evidence:
-    an UPDATE that changes any of ``fields`` is refused outside a retention
-    decision, and TRUNCATE always. ``what`` names that part in the refusal."""
+    an UPDATE that changes any of ``fields``, or a DELETE, is refused outside a
+    retention decision, and TRUNCATE always. ``what`` names that part in the refusal."""
     return [
         _Refuse(
             name=KEPT_AS_SUBMITTED,
             operation=pgtrigger.Update,
             condition=_Refusable(also=pgtrigger.AnyChange(*fields)),
+            refusal=f"'{what} is kept as submitted: % refused', TG_OP",
+        ),
+        # Deleting the record would take the evidence with it.
+        _Refuse(
+            name=KEPT_AS_SUBMITTED + "_delete",
+            operation=pgtrigger.Delete,
+            condition=_Refusable(),
             refusal=f"'{what} is kept as submitted: % refused', TG_OP",
         ),
         _NeverTruncated(),

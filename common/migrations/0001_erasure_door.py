@@ -1,9 +1,11 @@
 """The erasure door in PostgreSQL: the one way past the append-only triggers.
 
-A NOLOGIN role, ``safeguard_erasure``, owns a table of openings and the
-SECURITY DEFINER functions that read and write it. The application's role may
-call the functions but never write the table, so a plain SQL statement cannot
-forge an opening the way ``SET LOCAL safeguard.erasure = 'on'`` could:
+A NOLOGIN role, ``safeguard_erasure``, owns a schema of its own holding a
+table of openings, and the SECURITY DEFINER functions that read and write it.
+The application's role may call the functions but cannot reach the table (not
+even after a blanket ``GRANT ... ON ALL TABLES IN SCHEMA public``), so a plain
+SQL statement cannot forge an opening the way
+``SET LOCAL safeguard.erasure = 'on'`` could:
 
 - ``safeguard_erasure_open(review)`` opens the door for this transaction only
   when the retention review is decided (anonymise, or a confirmed delete) and
@@ -49,23 +51,24 @@ def _install(apps, schema_editor) -> None:
     )
     schema_editor.execute(
         f"""
-        CREATE TABLE IF NOT EXISTS {schema}.safeguard_erasure_opening (
+        CREATE SCHEMA IF NOT EXISTS {ROLE} AUTHORIZATION {ROLE};
+        REVOKE ALL ON SCHEMA {ROLE} FROM PUBLIC;
+        CREATE TABLE IF NOT EXISTS {ROLE}.opening (
             review_id bigint PRIMARY KEY,
             xact xid8 NOT NULL,
             opened_at timestamptz NOT NULL DEFAULT now(),
             opened_by name NOT NULL DEFAULT session_user,
             closed boolean NOT NULL DEFAULT false
         );
-        CREATE INDEX IF NOT EXISTS safeguard_erasure_opening_xact
-            ON {schema}.safeguard_erasure_opening (xact);
-        ALTER TABLE {schema}.safeguard_erasure_opening OWNER TO {ROLE};
-        REVOKE ALL ON {schema}.safeguard_erasure_opening FROM PUBLIC;
+        CREATE INDEX IF NOT EXISTS opening_xact ON {ROLE}.opening (xact);
+        ALTER TABLE {ROLE}.opening OWNER TO {ROLE};
+        REVOKE ALL ON {ROLE}.opening FROM PUBLIC;
 
         CREATE OR REPLACE FUNCTION {schema}.safeguard_erasing() RETURNS boolean
         LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
         AS $fn$
             SELECT EXISTS (
-                SELECT FROM {schema}.safeguard_erasure_opening
+                SELECT FROM {ROLE}.opening
                 WHERE xact = pg_current_xact_id_if_assigned() AND NOT closed
             )
         $fn$;
@@ -92,7 +95,7 @@ def _install(apps, schema_editor) -> None:
                 USING ERRCODE = 'insufficient_privilege';
             END IF;
             -- Once per review: opening again is allowed only within the same transaction.
-            INSERT INTO {schema}.safeguard_erasure_opening AS opening (review_id, xact)
+            INSERT INTO {ROLE}.opening AS opening (review_id, xact)
             VALUES (review, pg_current_xact_id())
             ON CONFLICT (review_id) DO UPDATE SET closed = false
             WHERE opening.xact = pg_current_xact_id();
@@ -109,7 +112,7 @@ def _install(apps, schema_editor) -> None:
         CREATE OR REPLACE FUNCTION {schema}.safeguard_erasure_close() RETURNS void
         LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
         AS $fn$
-            UPDATE {schema}.safeguard_erasure_opening SET closed = true
+            UPDATE {ROLE}.opening SET closed = true
             WHERE xact = pg_current_xact_id_if_assigned()
         $fn$;
 
@@ -130,7 +133,7 @@ def _uninstall(apps, schema_editor) -> None:
         DROP FUNCTION IF EXISTS safeguard_erasure_close();
         DROP FUNCTION IF EXISTS safeguard_erasure_open(bigint);
         DROP FUNCTION IF EXISTS safeguard_erasing();
-        DROP TABLE IF EXISTS safeguard_erasure_opening;
+        DROP SCHEMA IF EXISTS safeguard_erasure CASCADE;
         """,
         params=None,
     )
