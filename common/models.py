@@ -271,7 +271,7 @@ def refusing_triggers(model: type[models.Model]) -> list[str]:
     """The names of the triggers by which the database refuses to change the
     model's rows (empty for a model that may change freely)."""
     return [
-        trigger.name
+        str(trigger.name)
         for trigger in getattr(model._meta, "triggers", [])
         if isinstance(trigger, _WithoutIgnoreSwitch)
     ]
