@@ -25,8 +25,9 @@ from django.utils.text import capfirst
 from common.erasure import erasure_allowed
 
 # A trigger refuses unless this transaction carries out a decided retention
-# review. The function reads a table only the erasure role can write; a session
-# setting (which any session may SET) would be a side door.
+# review (of the row's own organisation, where the row names one). The function
+# reads a table only the erasure role can write; a session setting (which any
+# session may SET) would be a side door.
 _NOT_ERASING = "NOT safeguard_erasing()"
 
 # TRUNCATE skips row triggers, so each append-only table refuses it too. A
@@ -137,10 +138,15 @@ class _Refusable(pgtrigger.Condition):
         if not self.erasable:
             # Always refuse; pgtrigger needs a condition, so one that always holds.
             return "TRUE" if self.also is None else f"({self.also.resolve(model)})"
+        not_erasing = _NOT_ERASING
+        owner = next((f for f in model._meta.concrete_fields if f.name == "organisation"), None)
+        if owner is not None:
+            # A decision in one organisation never opens another's records.
+            not_erasing = f'NOT safeguard_erasing(OLD."{owner.column}")'
         if self.also is None:
-            return _NOT_ERASING
+            return not_erasing
         # WHEN takes one parenthesised expression.
-        return f"(({_NOT_ERASING}) AND ({self.also.resolve(model)}))"
+        return f"(({not_erasing}) AND ({self.also.resolve(model)}))"
 
 
 class RefusalSql(pgtrigger.compiler.UpsertTriggerSql):

@@ -12,7 +12,9 @@ SQL statement cannot forge an opening the way
   not yet carried out, and only once per review; each opening stays on record
   with the login that asked for it.
 - ``safeguard_erasure_close()`` shuts it again before the transaction goes on.
-- ``safeguard_erasing()`` is what the triggers' WHEN clauses ask.
+- ``safeguard_erasing()`` is what the triggers' WHEN clauses ask;
+  ``safeguard_erasing(organisation)``, for a table whose rows name their
+  organisation, lets through only a decision of that organisation.
 
 The review table belongs to the records app, whose migration grants the role
 SELECT on it (PL/pgSQL resolves the name when the function runs, so the
@@ -55,6 +57,7 @@ def _install(apps, schema_editor) -> None:
         REVOKE ALL ON SCHEMA {ROLE} FROM PUBLIC;
         CREATE TABLE IF NOT EXISTS {ROLE}.opening (
             review_id bigint PRIMARY KEY,
+            organisation_id bigint NOT NULL,
             xact xid8 NOT NULL,
             opened_at timestamptz NOT NULL DEFAULT now(),
             opened_by name NOT NULL DEFAULT session_user,
@@ -73,6 +76,18 @@ def _install(apps, schema_editor) -> None:
             )
         $fn$;
 
+        -- For a row that names its organisation: only a decision of that organisation.
+        CREATE OR REPLACE FUNCTION {schema}.safeguard_erasing(organisation bigint)
+        RETURNS boolean
+        LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+        AS $fn$
+            SELECT EXISTS (
+                SELECT FROM {ROLE}.opening
+                WHERE xact = pg_current_xact_id_if_assigned() AND NOT closed
+                AND organisation_id = organisation
+            )
+        $fn$;
+
         CREATE OR REPLACE FUNCTION {schema}.safeguard_erasure_open(review bigint) RETURNS void
         LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
         AS $fn$
@@ -80,7 +95,8 @@ def _install(apps, schema_editor) -> None:
             decided record;
             opened integer;
         BEGIN
-            SELECT decision, decided_by_id, decided_at, confirmed_by_id, done_at INTO decided
+            SELECT organisation_id, decision, decided_by_id, decided_at, confirmed_by_id, done_at
+            INTO decided
             FROM {schema}.safeguard_retentionreview WHERE id = review;
             IF NOT FOUND THEN
                 RAISE EXCEPTION 'No retention review %: the erasure door stays shut', review
@@ -95,8 +111,8 @@ def _install(apps, schema_editor) -> None:
                 USING ERRCODE = 'insufficient_privilege';
             END IF;
             -- Once per review: opening again is allowed only within the same transaction.
-            INSERT INTO {ROLE}.opening AS opening (review_id, xact)
-            VALUES (review, pg_current_xact_id())
+            INSERT INTO {ROLE}.opening AS opening (review_id, organisation_id, xact)
+            VALUES (review, decided.organisation_id, pg_current_xact_id())
             ON CONFLICT (review_id) DO UPDATE SET closed = false
             WHERE opening.xact = pg_current_xact_id();
             GET DIAGNOSTICS opened = ROW_COUNT;
@@ -117,6 +133,7 @@ def _install(apps, schema_editor) -> None:
         $fn$;
 
         ALTER FUNCTION {schema}.safeguard_erasing() OWNER TO {ROLE};
+        ALTER FUNCTION {schema}.safeguard_erasing(bigint) OWNER TO {ROLE};
         ALTER FUNCTION {schema}.safeguard_erasure_open(bigint) OWNER TO {ROLE};
         ALTER FUNCTION {schema}.safeguard_erasure_close() OWNER TO {ROLE};
         """,
@@ -132,6 +149,7 @@ def _uninstall(apps, schema_editor) -> None:
         """
         DROP FUNCTION IF EXISTS safeguard_erasure_close();
         DROP FUNCTION IF EXISTS safeguard_erasure_open(bigint);
+        DROP FUNCTION IF EXISTS safeguard_erasing(bigint);
         DROP FUNCTION IF EXISTS safeguard_erasing();
         DROP SCHEMA IF EXISTS safeguard_erasure CASCADE;
         """,

@@ -369,3 +369,31 @@ def test_the_audit_log_has_no_door_at_all(app_role: str, organisation, dana, bob
             ("DELETE FROM safeguard_auditevent WHERE id = %s", [event.pk]),
         )
     assert APPEND_ONLY in refusing_triggers(type(event))
+
+
+def test_a_decision_opens_only_its_own_organisations_records(
+    app_role: str, organisation, other_organisation, dana, charlie, bob
+) -> None:
+    """Where a row names its organisation, another organisation's decision
+    leaves it shut: no erasure crosses organisations."""
+    ours = consent_record(organisation, dana)
+    theirs = consent_record(other_organisation, charlie)
+    review = RetentionReview.objects.create(
+        organisation=organisation,
+        kind="consent_records",
+        object_type="consent.consentrecord",
+        object_id=str(ours.pk),
+        description="A consent record",
+        due_on=timezone.localdate(),
+        decision="anonymise",
+        decided_by=bob,
+        decided_at=timezone.now(),
+        confirmed_by=bob,
+    )
+    open_door = ("SELECT safeguard_erasure_open(%s)", [review.pk])
+    blank = "UPDATE consent_consentrecord SET notes = '' WHERE id = %s"
+    with acting_as(app_role):
+        append_only_refusal(open_door, (blank, [theirs.pk]))
+        run((open_door, (blank, [ours.pk])))
+    assert ConsentRecord.objects.get(pk=theirs.pk).notes == "Signed at the first session"
+    assert ConsentRecord.objects.get(pk=ours.pk).notes == ""
