@@ -183,7 +183,7 @@ class Incident(models.Model):
             models.UniqueConstraint(fields=["organisation", "reference"], name="incident_reference")
         ]
         indexes = [models.Index(fields=["organisation", "status", "reported_at"])]
-        triggers = [kept_as_submitted(*REPORTED, what="what a reporter submitted")]
+        triggers = kept_as_submitted(*REPORTED, what="what a reporter submitted")
 
     def __str__(self) -> str:
         return self.reference
