@@ -6,7 +6,7 @@ import pgtrigger
 from django.db import models
 
 from accounts.models import Organisation, User
-from common.models import AppendOnly, AppendOnlyError, append_only
+from common.models import AppendOnly, AppendOnlyError, TriggerWithoutIgnoreSwitch, append_only
 
 # The one append-only refusal, under the name the audit log's callers know.
 AuditLogImmutableError = AppendOnlyError
@@ -85,7 +85,7 @@ class AuditChainHead(models.Model):
         db_table = "safeguard_auditchainhead"
         constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="audit_head_one_row")]
         triggers = [
-            pgtrigger.Trigger(
+            TriggerWithoutIgnoreSwitch(
                 name="head_only_advances",
                 when=pgtrigger.Before,
                 operation=pgtrigger.Update,
@@ -96,13 +96,13 @@ class AuditChainHead(models.Model):
                 ),
                 func=_refusal("the audit chain head only advances one event at a time: % refused"),
             ),
-            pgtrigger.Trigger(
+            TriggerWithoutIgnoreSwitch(
                 name="head_kept",
                 when=pgtrigger.Before,
                 operation=pgtrigger.Delete,
                 func=_refusal("the audit chain head is never removed: % refused"),
             ),
-            pgtrigger.Trigger(
+            TriggerWithoutIgnoreSwitch(
                 name="head_starts_at_genesis",
                 when=pgtrigger.Before,
                 operation=pgtrigger.Insert,
@@ -114,7 +114,7 @@ class AuditChainHead(models.Model):
             # is left to the events table's own TRUNCATE refusal (the append-only
             # triggers, common.models), so that a test run's flush, which empties
             # every table at once, still works here; a checkpoint catches it anyway.
-            pgtrigger.Trigger(
+            TriggerWithoutIgnoreSwitch(
                 name="head_not_truncated",
                 level=pgtrigger.Statement,
                 when=pgtrigger.After,

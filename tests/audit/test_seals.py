@@ -116,18 +116,29 @@ def test_each_mismatch_is_named(consent_record, entry) -> None:
     assert f"chronology entry #{entry.pk}" in message
 
 
-def test_a_retention_decision_reseals_what_it_changes(consent_record, entry) -> None:
+def test_a_retention_decision_reseals_what_it_changes(consent_record, entry, dana, bob) -> None:
     """Anonymising and deleting through a recorded decision is not tampering."""
-    from consent.retention import CONSENT_RECORDS
-    from incidents.retention import INCIDENTS
-    from records.retention import _erasure
+    from records.models import RetentionReview
+    from records.retention import review_anonymise, review_delete
+
+    def review(obj, kind: str) -> RetentionReview:
+        return RetentionReview.objects.create(
+            organisation=dana.organisation,
+            kind=kind,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            description="Due for review",
+            due_on=timezone.localdate() - dt.timedelta(days=RetentionReview.objects.count()),
+        )
 
     erased_pk = consent_record.pk
-    with _erasure():
-        INCIDENTS.anonymise(entry.incident)  # type: ignore[misc]
-        CONSENT_RECORDS.delete(consent_record)  # type: ignore[misc]
+    review_anonymise(review=review(entry.incident, "incidents"), by=dana, reason="Held 25 years.")
+    review_delete(
+        review=review(consent_record, "consent_records"), by=bob, reason="Three years on."
+    )
     entry.refresh_from_db()
     assert entry.text == "[anonymised]"
+    assert not ConsentRecord.objects.filter(pk=erased_pk).exists()
     code, message = verify()
     assert code == 0, message
     assert AuditEvent.objects.filter(action="record.erased", object_id=str(erased_pk)).exists()

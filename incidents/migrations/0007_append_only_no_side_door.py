@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
     dependencies = [
         # safeguard_erasing(), which the triggers' WHEN clauses call.
         ('common', '0001_erasure_door'),
-        ('incidents', '0005_append_only_pgtrigger'),
+        ('incidents', '0006_seal_chronology'),
     ]
 
     operations = [

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
     dependencies = [
         # safeguard_erasing(), which the triggers' WHEN clauses call.
         ('common', '0001_erasure_door'),
-        ('consent', '0005_contact_log_moved'),
+        ('consent', '0006_seal_consent_records'),
     ]
 
     operations = [
