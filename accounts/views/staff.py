@@ -118,8 +118,8 @@ def staff_two_factor_reset(request: AuthedRequest, pk: int) -> HttpResponse:
         request,
         pk,
         services.two_factor_reset,
-        "{name}'s sign-in was reset. They have been emailed a link to choose a new password "
-        "and set up a new authenticator.",
+        "{name}'s sign-in was reset. An email with a link to choose a new password and set "
+        "up a new authenticator is queued; the staff list shows whether it was sent.",
     )
 
 

@@ -18,5 +18,9 @@ def delivery(context: template.Context, purpose: models.Model) -> dict[str, Any]
     may_resend = False
     if message is not None and message.awaiting_resend:
         composer = composer_for(message.kind)
-        may_resend = composer is not None and composer.may_resend(user, purpose)
+        may_resend = (
+            composer is not None
+            and composer.still_wanted(purpose)
+            and composer.may_resend(user, purpose)
+        )
     return {"message": message, "may_resend": may_resend, "csrf_token": context.get("csrf_token")}
