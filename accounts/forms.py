@@ -11,6 +11,7 @@ from two_factor.forms import AuthenticationTokenForm, BackupTokenForm, TOTPDevic
 
 from accounts.models import Role, User
 from audit import services as audit
+from common.validators import validate_person_name
 
 
 def authenticator_label(device: TOTPDevice) -> str:
@@ -204,7 +205,9 @@ class AuthenticatorForm(TOTPDeviceForm):
 
 
 class InviteForm(forms.Form):
-    full_name = forms.CharField(label="Full name", max_length=200)
+    full_name = forms.CharField(
+        label="Full name", max_length=200, validators=[validate_person_name]
+    )
     email = forms.EmailField(
         label="Email address",
         max_length=254,

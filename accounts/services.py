@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import Organisation, Role, StaffSession, User
 from audit import services as audit
 from common.queue import enqueue_on_commit
+from outbox.services import email_queue, mark_resent
 
 
 def security_notice_queue(*, user: User, change: str) -> None:
@@ -28,10 +29,12 @@ def security_notice_queue(*, user: User, change: str) -> None:
     enqueue_on_commit(send_security_notice, user.pk, change, run_here_if_broker_down=True)
 
 
-def _queue_invitation_email(user: User) -> None:
-    from accounts.tasks import send_invitation_email
+def _queue_invitation_email(user: User, by: User | None) -> None:
+    from accounts.emails import KIND
 
-    enqueue_on_commit(send_invitation_email, user.pk, run_here_if_broker_down=True)
+    message = email_queue(to=user.email, purpose=user, kind=KIND, requested_by=by)
+    # A new invitation answers any that failed before it.
+    mark_resent(purpose=user, new=message)
 
 
 def staff_invite(
@@ -76,7 +79,7 @@ def staff_invite(
     except IntegrityError:
         # Two admins inviting the same address at the same moment.
         raise taken from None
-    _queue_invitation_email(user)
+    _queue_invitation_email(user, invited_by)
     return user
 
 
@@ -91,7 +94,7 @@ def staff_invitation_resend(*, user: User, by: User) -> None:
         raise ValidationError("This person has already set up their sign-in.")
     _restart_onboarding(user)
     audit.record(action="staff.invitation_resent", actor=by, obj=user)
-    _queue_invitation_email(user)
+    _queue_invitation_email(user, by)
 
 
 def _restart_onboarding(user: User) -> None:
@@ -197,7 +200,7 @@ def two_factor_reset(*, user: User, by: User) -> int:
         obj=user,
         details={"devices_removed": removed, "sessions_ended": ended},
     )
-    _queue_invitation_email(user)
+    _queue_invitation_email(user, by)
     return removed
 
 

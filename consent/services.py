@@ -11,7 +11,6 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from functools import partial
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -53,6 +52,7 @@ from consent.wording import (  # noqa: F401 - callers ask services for these too
     current_wording,
 )
 from notices import engine as reminders
+from outbox.services import email_queue, mark_resent, messages_for
 
 log = logging.getLogger(__name__)
 
@@ -81,28 +81,17 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _send_request_email(consent_request: ConsentRequest, token: str) -> None:
-    """Sent from this process after the commit: the token must never sit in a
-    broker or a database, so it is not handed to a Celery task."""
-    link = settings.SITE_URL + reverse("consent_open", args=[token])
-    context = {
-        "guardian": consent_request.guardian,
-        "child": consent_request.child,
-        "organisation": consent_request.organisation,
-        "link": link,
-        "days": REQUEST_VALID_DAYS,
-        "items": consent_request.items.select_related("consent_type"),
-    }
-    try:
-        send_email(
-            to=consent_request.guardian.email,
-            subject=f"Please answer: consent for {consent_request.child.first_name} "
-            f"at {consent_request.organisation.name}",
-            template="consent_request",
-            context=context,
-        )
-    except Exception:  # the request stands; staff can resend it
-        log.exception("Consent request %s email not sent", consent_request.pk)
+def _queue_request_email(consent_request: ConsentRequest, by: User | None) -> None:
+    """The email is written by consent.emails when it is sent, with a link of its
+    own: no token ever sits in the broker or the database."""
+    from consent.emails import KIND
+
+    email_queue(
+        to=consent_request.guardian.email,
+        purpose=consent_request,
+        kind=KIND,
+        requested_by=by,
+    )
 
 
 @transaction.atomic
@@ -125,7 +114,8 @@ def consent_request_send(
             )
         if not guardian.email:
             raise ValidationError({"guardians": f"{guardian.full_name} has no email address."})
-        token, digest = _token()
+        # A placeholder until the email is written with the real link's hash.
+        _, digest = _token()
         consent_request = ConsentRequest.objects.create(
             organisation=child.organisation,
             child=child,
@@ -142,7 +132,7 @@ def consent_request_send(
             organisation=child.organisation,
             details={"guardian": guardian.pk, "types": [t.code for t in consent_types]},
         )
-        transaction.on_commit(partial(_send_request_email, consent_request, token))
+        _queue_request_email(consent_request, by)
         sent.append(consent_request)
     return sent
 
@@ -155,7 +145,7 @@ def consent_request_resend(*, consent_request: ConsentRequest, by: User) -> Cons
         raise ValidationError("This request can no longer be resent.")
     old.status = RequestStatus.SUPERSEDED
     old.save(update_fields=["status"])
-    token, digest = _token()
+    _, digest = _token()  # replaced by the link's own when the email is written
     new = ConsentRequest.objects.create(
         organisation=old.organisation,
         child=old.child,
@@ -171,7 +161,10 @@ def consent_request_resend(*, consent_request: ConsentRequest, by: User) -> Cons
         obj=old.child,
         details={"old": old.pk, "new": new.pk},
     )
-    transaction.on_commit(lambda: _send_request_email(new, token))
+    _queue_request_email(new, by)
+    # The old request's failed emails are answered by this one: no more reminders.
+    new_message = messages_for(new).get()
+    mark_resent(purpose=old, new=new_message)
     return new
 
 

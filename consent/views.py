@@ -101,7 +101,12 @@ def request_new(request: AuthedRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             service_errors_onto(form, error)
         else:
-            messages.success(request, f"Consent request sent to {len(sent)} parent(s) or carer(s).")
+            # Queued, not sent: the child's page shows whether each email went.
+            messages.success(
+                request,
+                f"Consent request queued for {len(sent)} parent(s) or carer(s). "
+                "Whether each email was sent shows under Consent requests.",
+            )
             return redirect("child_detail", pk=child.pk)
     return render(request, "consent/request_form.html", {"form": form, "child": child})
 
@@ -114,7 +119,9 @@ def request_resend(request: AuthedRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, "A new link was sent; the old one no longer works.")
+        messages.success(
+            request, "A new link is queued to be emailed; the old one no longer works."
+        )
     return redirect("child_detail", pk=consent_request.child_id)
 
 

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     # "safeguard" so the user model and its tables need no move.
     "common",
     "audit",
+    "outbox",
     "accounts",
     "notices",
     "children",

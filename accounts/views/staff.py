@@ -45,7 +45,8 @@ def staff_invite(request: AuthedRequest) -> HttpResponse:
         except ValidationError as error:
             service_errors_onto(form, error)
         else:
-            messages.success(request, f"Invitation sent to {member.email}.")
+            # Queued, not sent: the staff list shows whether it went.
+            messages.success(request, f"Invitation to {member.email} queued to be emailed.")
             return redirect("staff_detail", pk=member.pk)
     return render(request, "accounts/staff_invite.html", {"form": form})
 
@@ -117,13 +118,16 @@ def staff_two_factor_reset(request: AuthedRequest, pk: int) -> HttpResponse:
         request,
         pk,
         services.two_factor_reset,
-        "{name}'s sign-in was reset. They have been emailed a link to choose a new password "
-        "and set up a new authenticator.",
+        "{name}'s sign-in was reset. An email with a link to choose a new password and set "
+        "up a new authenticator is queued; the staff list shows whether it was sent.",
     )
 
 
 @require_POST
 def staff_invitation_resend(request: AuthedRequest, pk: int) -> HttpResponse:
     return _staff_action(
-        request, pk, services.staff_invitation_resend, "A new invitation was sent to {name}."
+        request,
+        pk,
+        services.staff_invitation_resend,
+        "A new invitation to {name} is queued to be emailed.",
     )

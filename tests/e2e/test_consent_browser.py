@@ -54,7 +54,9 @@ def test_ask_answer_withdraw(
     page.get_by_label("Online sessions and video calls").check()
     page.get_by_label("Photos online and on social media").check()
     page.get_by_role("button", name="Send").click()
-    expect(page.get_by_text("Consent request sent")).to_be_visible()
+    expect(page.get_by_text("Consent request queued")).to_be_visible()
+    # Sent after the commit, before the redirect's page was drawn: it says so.
+    expect(page.get_by_text("Email sent")).to_be_visible()
 
     # The parent opens the link from the email on a small phone.
     link = re.search(r"(http://\S+/c/\S+/)", mail.outbox[-1].body).group(1)

@@ -292,6 +292,7 @@ ACTIONS: dict[str, Action] = {
     "staff_reactivate": _a("admin", safeguard__user={"is_active", "deactivated_at"}),
     "staff_two_factor_reset": _a("admin", safeguard__user=ANY, otp_totp__totpdevice=ANY),
     "staff_invitation_resend": _a("admin", safeguard__user=ANY),
+    "email_resend": _a("admin", outbox__outboundmessage={"resent_as_id"}),
 }
 
 # Pages with no form of their own, and who opens each.

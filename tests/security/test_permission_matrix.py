@@ -48,6 +48,7 @@ from consent.views import ACCESS_TOKEN
 from incidents import retention as incidents_retention
 from incidents import services as incident_services
 from notices.models import Notice
+from outbox.models import Delivery, OutboundMessage
 from policies import services as policy_services
 from practice import services as practice_services
 from records import retention, subject_access
@@ -133,6 +134,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "staff_reactivate": {"pk": "target"},
     "staff_two_factor_reset": {"pk": "target"},
     "staff_invitation_resend": {"pk": "target"},
+    "email_resend": {"pk": "failed_email"},
 }
 # The Django admin's URLs, by argument name. No persona may use the admin (it is
 # for platform operators), so any well-formed value will do.
@@ -293,6 +295,11 @@ def build_world(capture: Callable[..., object]) -> World:
         role=Role.STAFF,
     )
     w.invitee_uidb64, w.invitee_token = invitation_path_args(w.invitee)
+    # Its email, as a mail server that refused it leaves it.
+    w.failed_email = OutboundMessage.objects.get(to="invitee@alder.test")
+    OutboundMessage.objects.filter(pk=w.failed_email.pk).update(
+        state=Delivery.FAILED, failure_reason="550 5.7.1 Refused", failed_at=now
+    )
 
     everyone = [Role.STAFF, Role.DSL, Role.DEPUTY_DSL, Role.DIRECTOR, Role.ADMIN]
     first_draft = policy_services.policy_create(
