@@ -197,6 +197,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 OTP_TOTP_ISSUER = "Safeguard"
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
+# Belt and braces: accounts/admin.py replaces django-otp's admin with read-only
+# pages that never show a key or a backup code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 TWO_FACTOR_REMEMBER_COOKIE_AGE = None  # never skip the second factor
 TWO_FACTOR_LOGIN_TIMEOUT = 600
 BACKUP_CODE_COUNT = 10
