@@ -203,6 +203,9 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 TWO_FACTOR_REMEMBER_COOKIE_AGE = None  # never skip the second factor
 TWO_FACTOR_LOGIN_TIMEOUT = 600
 BACKUP_CODE_COUNT = 10
+# How long a password or code given at sign-in, or asked for again, lets someone
+# change how they sign in (accounts.recent_auth).
+RECENT_AUTH_SECONDS = 5 * 60
 
 # Brute force (django-axes): 5 failed passwords for one email from one address
 # lock that pair for 30 minutes; so do 20 for any emails from one address (one
