@@ -11,14 +11,17 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Organisation, Role, StaffSession, User
+from accounts.models import LEAD_ROLES, Organisation, Role, StaffSession, User
 from audit import services as audit
+from audit.models import AuditEvent
 from common.queue import enqueue_on_commit
+from common.registry import ANNOUNCEMENTS
 
 
 def security_notice_queue(*, user: User, change: str) -> None:
@@ -26,6 +29,38 @@ def security_notice_queue(*, user: User, change: str) -> None:
     from accounts.tasks import send_security_notice
 
     enqueue_on_commit(send_security_notice, user.pk, change, run_here_if_broker_down=True)
+
+
+def _leads_to_tell(user: User, by: User | None) -> list[User]:
+    """Who must hear that someone can now open every concern and case file: the
+    DSL and deputies already in post, or, where there are none yet, the other admins."""
+    colleagues = User.objects.of(user.organisation).exclude(pk=user.pk)
+    told = list(colleagues.dsl_and_deputies())
+    if not told and by is not None:
+        told = list(colleagues.admins().exclude(pk=by.pk))
+    return told
+
+
+def _tell_leads_of_new_lead(
+    *, user: User, role: str, by: User | None, event: AuditEvent, told: list[User]
+) -> None:
+    """An admin alone can make anyone a lead, so the leads hear of it at once, in
+    the portal and by email: a lead they did not expect is theirs to question."""
+    appointer = by.full_name if by is not None else "a platform operator"
+    title = (
+        f"{user.full_name} ({user.email}) is now {Role(role).label}, made so by {appointer}. "
+        "They can open every concern and case file. If you did not expect this, "
+        "raise it with your director."
+    )
+    for announce in ANNOUNCEMENTS.items():
+        announce(
+            organisation=user.organisation,
+            kind="accounts.lead_appointed",
+            obj=event,
+            recipients=told,
+            title=title,
+            url=reverse("notice_list"),
+        )
 
 
 def _queue_invitation_email(user: User) -> None:
@@ -65,14 +100,21 @@ def staff_invite(
                 invited_at=timezone.now(),
                 invited_by=invited_by,
             )
-            audit.record(
+            told = _leads_to_tell(user, invited_by) if role in LEAD_ROLES else []
+            event = audit.record(
                 action="staff.invited",
                 actor=invited_by,
                 organisation=organisation,
                 actor_label=None if invited_by else "manage.py",
                 obj=user,
-                details={"email": user.email, "role": role},
+                details={
+                    "email": user.email,
+                    "role": role,
+                    **({"leads_told": [lead.email for lead in told]} if told else {}),
+                },
             )
+            if told:
+                _tell_leads_of_new_lead(user=user, role=role, by=invited_by, event=event, told=told)
     except IntegrityError:
         # Two admins inviting the same address at the same moment.
         raise taken from None
@@ -141,12 +183,19 @@ def staff_role_change(*, user: User, role: str, by: User) -> None:
         raise ValidationError({"role": "The organisation must keep at least one active admin."})
     user.role = role
     user.save(update_fields=["role"])
-    audit.record(
+    told = _leads_to_tell(user, by) if role in LEAD_ROLES else []
+    event = audit.record(
         action="staff.role_changed",
         actor=by,
         obj=user,
-        details={"from": previous, "to": role},
+        details={
+            "from": previous,
+            "to": role,
+            **({"leads_told": [lead.email for lead in told]} if told else {}),
+        },
     )
+    if told:
+        _tell_leads_of_new_lead(user=user, role=role, by=by, event=event, told=told)
 
 
 @transaction.atomic
@@ -174,7 +223,16 @@ def staff_reactivate(*, user: User, by: User) -> None:
     user.is_active = True
     user.deactivated_at = None
     user.save(update_fields=["is_active", "deactivated_at"])
-    audit.record(action="staff.reactivated", actor=by, obj=user)
+    # A lead let back in opens every case file again, as a new one would.
+    told = _leads_to_tell(user, by) if user.role in LEAD_ROLES else []
+    event = audit.record(
+        action="staff.reactivated",
+        actor=by,
+        obj=user,
+        details={"leads_told": [lead.email for lead in told]} if told else {},
+    )
+    if told:
+        _tell_leads_of_new_lead(user=user, role=user.role, by=by, event=event, told=told)
 
 
 @transaction.atomic
