@@ -76,18 +76,26 @@ def staff_invite(
     email: str,
     full_name: str,
     role: str,
-) -> User:
+) -> User | None:
     """Create an account with no usable password and email its invitation link.
 
     ``invited_by`` is None only when a platform operator invites from the command line.
+    An address that already has an account with another organisation gets no new
+    account and no link, only an email saying so; the caller is told nothing more
+    than for any invitation sent (None instead of the account), so an admin cannot
+    use this form to learn who works elsewhere.
     """
     email = get_user_model().objects.normalize_email(email).strip().lower()
-    # The same words whatever organisation the address belongs to, so an admin
-    # cannot use this form to learn who works elsewhere.
     taken = ValidationError(
         {"email": "This email address cannot be invited. Check it, or ask which address to use."}
     )
-    if User.objects.filter(email__iexact=email).exists():
+    existing = User.objects.filter(email__iexact=email).select_related("organisation").first()
+    if existing is not None and existing.organisation_id != organisation.pk:
+        _invitation_to_another_organisations_member(
+            member=existing, organisation=organisation, invited_by=invited_by, role=role
+        )
+        return None
+    if existing is not None:
         raise taken
     try:
         with transaction.atomic():
@@ -120,6 +128,31 @@ def staff_invite(
         raise taken from None
     _queue_invitation_email(user)
     return user
+
+
+@transaction.atomic
+def _invitation_to_another_organisations_member(
+    *, member: User, organisation: Organisation, invited_by: User | None, role: str
+) -> None:
+    """Recorded in the member's own organisation's log, where it concerns their
+    account, and the address is told that no second account was made."""
+    from accounts.tasks import send_invitation_elsewhere_email
+
+    audit.record(
+        action="staff.invited_while_member_elsewhere",
+        actor=invited_by,
+        organisation=member.organisation,
+        actor_label=None if invited_by else "manage.py",
+        obj=member,
+        details={"invited_to": organisation.slug, "role": role},
+    )
+    enqueue_on_commit(
+        send_invitation_elsewhere_email,
+        member.pk,
+        organisation.pk,
+        invited_by.pk if invited_by else None,
+        run_here_if_broker_down=True,
+    )
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@ from celery import shared_task
 from django.conf import settings
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import Organisation, User
 from accounts.tokens import invitation_path_args
 from common.emails import send_email
 
@@ -38,6 +38,33 @@ def send_invitation_email(user_id: int) -> None:
         ),
         template="invitation",
         context=context,
+    )
+
+
+@shared_task(name="safeguard.tasks.send_invitation_elsewhere_email")
+def send_invitation_elsewhere_email(
+    user_id: int, organisation_id: int, invited_by_id: int | None
+) -> None:
+    """Tell someone who already has an account that another organisation tried to
+    invite the same address, and that no second account was made.
+
+    Their address is all it goes to: the organisation that invited learns nothing.
+    Safe to run twice: a second identical email misleads nobody.
+    """
+    user = User.objects.filter(pk=user_id).first()
+    organisation = Organisation.objects.filter(pk=organisation_id).first()
+    if user is None or organisation is None:
+        return
+    send_email(
+        to=user.email,
+        subject=f"{organisation.name} tried to invite you to Safeguard",
+        template="invitation_elsewhere",
+        context={
+            "user": user,
+            "organisation": organisation,
+            "invited_by": User.objects.filter(pk=invited_by_id).first() if invited_by_id else None,
+            "site_url": settings.SITE_URL,
+        },
     )
 
 

@@ -37,7 +37,7 @@ def staff_invite(request: AuthedRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            member = services.staff_invite(
+            services.staff_invite(
                 organisation=request.user.organisation,
                 invited_by=request.user,
                 **form.cleaned_data,
@@ -45,8 +45,12 @@ def staff_invite(request: AuthedRequest) -> HttpResponse:
         except ValidationError as error:
             service_errors_onto(form, error)
         else:
-            messages.success(request, f"Invitation sent to {member.email}.")
-            return redirect("staff_detail", pk=member.pk)
+            # The same page and words whether or not an account was made (none is
+            # when the address has one with another organisation), so nobody learns
+            # who works elsewhere from this form.
+            email = form.cleaned_data["email"].strip().lower()
+            messages.success(request, f"Invitation sent to {email}.")
+            return redirect("staff_list")
     return render(request, "accounts/staff_invite.html", {"form": form})
 
 

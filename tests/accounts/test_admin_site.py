@@ -148,3 +148,15 @@ def test_backup_codes_are_never_shown_or_changed_in_the_admin(
         client.post(f"/admin/otp_static/staticdevice/{device.pk}/delete/", {"post": "yes"})
     ).status_code == 403
     assert StaticToken.objects.filter(device=device).count() == 3
+
+
+def test_invite_staff_command_makes_no_second_account_for_another_organisations_member(
+    organisation, charlie, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(CommandError, match="already has an account with another organisation"):
+            call_command(
+                "invite_staff", "--organisation=alder", "--email=charlie@birch.test", "--name=C"
+            )
+    assert User.objects.filter(email="charlie@birch.test").get() == charlie
+    assert mail.outbox[-1].to == ["charlie@birch.test"]
