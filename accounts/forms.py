@@ -269,7 +269,11 @@ class ConfirmIdentityForm(forms.Form):
             device: TOTPDevice | StaticDevice | None = self._authenticator()
             self.confirmed_with = "authenticator"
         else:
-            device = StaticDevice.objects.select_for_update().filter(user=self.user).first()
+            device = (
+                StaticDevice.objects.select_for_update()
+                .filter(user=self.user, confirmed=True)
+                .first()
+            )
             self.confirmed_with = "backup code"
         if device is None:
             return False
