@@ -1,8 +1,36 @@
 from celery import shared_task
 from django.conf import settings
 
-from accounts.models import User
+from accounts.models import Organisation, User
 from common.emails import send_email
+
+
+@shared_task(name="safeguard.tasks.send_invitation_elsewhere_email")
+def send_invitation_elsewhere_email(
+    user_id: int, organisation_id: int, invited_by_id: int | None
+) -> None:
+    """Tell someone who already has an account that another organisation tried to
+    invite the same address, and that no second account was made.
+
+    Their address is all it goes to: the organisation that invited learns nothing.
+    Safe to run twice: a second identical email misleads nobody.
+    """
+    user = User.objects.filter(pk=user_id).first()
+    organisation = Organisation.objects.filter(pk=organisation_id).first()
+    if user is None or organisation is None:
+        return
+    send_email(
+        to=user.email,
+        subject=f"{organisation.name} tried to invite you to Safeguard",
+        template="invitation_elsewhere",
+        context={
+            "user": user,
+            "organisation": organisation,
+            "invited_by": User.objects.filter(pk=invited_by_id).first() if invited_by_id else None,
+            "site_url": settings.SITE_URL,
+        },
+    )
+
 
 SECURITY_NOTICES = {
     "authenticator_added": "A new authenticator app was added to your Safeguard sign-in.",

@@ -202,15 +202,25 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 OTP_TOTP_ISSUER = "Safeguard"
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
+# Belt and braces: accounts/admin.py replaces django-otp's admin with read-only
+# pages that never show a key or a backup code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 TWO_FACTOR_REMEMBER_COOKIE_AGE = None  # never skip the second factor
 TWO_FACTOR_LOGIN_TIMEOUT = 600
 BACKUP_CODE_COUNT = 10
+# How long a password or code given at sign-in, or asked for again, lets someone
+# change how they sign in (accounts.recent_auth).
+RECENT_AUTH_SECONDS = 5 * 60
 
 # Brute force (django-axes): 5 failed passwords for one email from one address
-# lock that pair for 30 minutes.
+# lock that pair for 30 minutes; so do 20 for any emails from one address (one
+# password tried against many accounts). Axes has one failure limit; the handler
+# (accounts.lockout) gives the address its own.
+AXES_HANDLER = "accounts.lockout.SignInLockoutHandler"
 AXES_FAILURE_LIMIT = 5
+SIGN_IN_ADDRESS_FAILURE_LIMIT = 20
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_CALLABLE = "common.requests.sign_in_email"

@@ -37,7 +37,7 @@ def staff_invite(request: AuthedRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            member = services.staff_invite(
+            services.staff_invite(
                 organisation=request.user.organisation,
                 invited_by=request.user,
                 **form.cleaned_data,
@@ -45,9 +45,13 @@ def staff_invite(request: AuthedRequest) -> HttpResponse:
         except ValidationError as error:
             service_errors_onto(form, error)
         else:
+            # The same page and words whether or not an account was made (none is
+            # when the address has one with another organisation), so nobody learns
+            # who works elsewhere from this form.
+            email = form.cleaned_data["email"].strip().lower()
             # Queued, not sent: the staff list shows whether it went.
-            messages.success(request, f"Invitation to {member.email} queued to be emailed.")
-            return redirect("staff_detail", pk=member.pk)
+            messages.success(request, f"Invitation to {email} queued to be emailed.")
+            return redirect("staff_list")
     return render(request, "accounts/staff_invite.html", {"form": form})
 
 

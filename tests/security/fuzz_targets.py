@@ -121,6 +121,7 @@ FORMS: tuple[Target, ...] = (
     ),
     _t("two_factor_setup", "unenrolled", valid_factory="new_authenticator"),
     _t("authenticator_add", "dsl", valid_factory="new_authenticator"),
+    _t("reauthenticate", "dsl", valid={"password": ("correct horse battery staple",)}),
     _t(
         "password_change",
         "dsl",
