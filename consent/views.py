@@ -39,12 +39,12 @@ from consent.forms import (
     VerbalConsentForm,
 )
 from consent.models import ConsentRecord, ConsentRequest, GuardianAccess
-from consent.tasks import send_manage_link
 from consent.permissions import (
     get_consent_request_for_user,
     get_consent_type_for_user,
     get_takedown_for_user,
 )
+from consent.tasks import send_manage_link
 
 # Session keys (names, not secrets) under which a link's token is kept.
 REQUEST_TOKEN = "consent_request_token"  # noqa: S105

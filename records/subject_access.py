@@ -16,13 +16,14 @@ full record. Token hashes are credentials, not information about anyone: they
 are in neither.
 """
 
+import dataclasses
 import datetime as dt
 import io
 import json
 import zipfile
 import zoneinfo
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.apps import apps
@@ -56,7 +57,7 @@ class Source:
     safeguarding: bool = False
     # Fields of its other records that reveal a safeguarding event (model label ->
     # field names): kept out of the release copy, shown in full for review.
-    review_fields: Mapping[str, Collection[str]] = field(default_factory=dict)
+    review_fields: Mapping[str, Collection[str]] = dataclasses.field(default_factory=dict)
 
 
 def _sources() -> list[Source]:
@@ -280,8 +281,10 @@ class _Split:
 
 
 def _split(model: type[models.Model]) -> _Split:
-    concrete = model._meta.concrete_model._meta
-    fields = [f for f in [*concrete.local_fields, *concrete.local_many_to_many] if f.serialize]
+    concrete = (model._meta.concrete_model or model)._meta
+    fields: list[models.Field] = [
+        f for f in [*concrete.local_fields, *concrete.local_many_to_many] if not f.primary_key
+    ]
     withheld = [f.name for f in fields if _is_credential(f)]
     kept = [f for f in fields if f.name not in withheld]
     review = [f.name for f in kept if _is_review_field(model, f)]

@@ -15,8 +15,13 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from consent import services
 from consent.models import ConsentRecord, ConsentType, GuardianAccess
-from consent.tasks import send_manage_link
-from tests.consent.test_consent import answer, ask, child, consent_only, site  # noqa: F401
+from tests.consent import test_consent
+from tests.consent.test_consent import answer, ask
+
+# The consent tests' world: their child with two parents, and their autouse settings.
+child = test_consent.child
+site = test_consent.site
+consent_only = test_consent.consent_only
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +39,10 @@ def signed(child, alice, django_capture_on_commit_callbacks):
         capture=capture,
     )
     path, token = MANAGE_LINK.search(mail.outbox[-1].body).groups()
-    return {"path": path, "access": GuardianAccess.objects.get(token_sha256=services.token_hash(token))}
+    return {
+        "path": path,
+        "access": GuardianAccess.objects.get(token_sha256=services.token_hash(token)),
+    }
 
 
 def continue_from(link: str) -> Client:
@@ -181,6 +189,8 @@ def test_known_and_unknown_addresses_get_the_same_answer_from_the_same_work(
 def test_the_task_sends_a_working_link_and_is_safe_to_run_twice(
     signed, django_capture_on_commit_callbacks
 ):
+    from consent.tasks import send_manage_link
+
     GuardianAccess.objects.update(created_at=timezone.now() - dt.timedelta(hours=1))
     sent = len(mail.outbox)
     with django_capture_on_commit_callbacks(execute=True):

@@ -349,7 +349,9 @@ def sensitive(world, alice):
             relationship="mother",
             signature_png="",
         )
-    access = GuardianAccess.objects.get(token_sha256=consent_services.token_hash(signed.manage_token))
+    access = GuardianAccess.objects.get(
+        token_sha256=consent_services.token_hash(signed.manage_token)
+    )
     assert removed.incident_reference
     return {
         "incident_reference": removed.incident_reference,
