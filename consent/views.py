@@ -316,11 +316,19 @@ def manage_open(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _manage_expired(request: HttpRequest) -> HttpResponse:
+    # A page of its own, not one at the link's address: that one is served with
+    # no-referrer, and the form for a new link would then be refused (Origin: null).
+    return redirect("consent_manage_expired")
+
+
+@parent_page
+def manage_expired(request: HttpRequest) -> HttpResponse:
+    """Says a link expired from disuse (which the link's own page redirects here
+    to say) and offers a new one. It tells nobody anything about any link."""
     return render(
         request,
         "consent/manage_expired.html",
         {"form": ManageLinkForm(), "days": settings.CONSENT_MANAGE_LINK_IDLE_DAYS},
-        status=410,
     )
 
 

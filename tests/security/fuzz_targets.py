@@ -309,6 +309,8 @@ PAGES: dict[str, str] = {
     "consent_receipt": "parent",
     "consent_manage_open": "anonymous",
     "consent_manage": "parent",
+    # Its form posts to consent_manage_link, fuzzed there.
+    "consent_manage_expired": "anonymous",
     "consent_summary_pdf": "dsl",
     "consent_types": "admin",
     "policy_detail": "admin",
