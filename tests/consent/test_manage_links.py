@@ -3,7 +3,13 @@
 address, and one client cannot ask or guess without limit."""
 
 import datetime as dt
+import os
 import re
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -251,3 +257,56 @@ def test_one_ipv6_client_is_counted_across_its_whole_64(signed, settings):
         assert Client(REMOTE_ADDR=host).get(f"/m/guess-{n}/").status_code == 404
     assert Client(REMOTE_ADDR="2001:db8:1:2::c").get("/m/guess-3/").status_code == 429
     assert Client(REMOTE_ADDR="2001:db8:1:3::a").get("/m/guess-4/").status_code == 404
+
+
+# --- a real worker ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sends_the_link_the_page_only_queued(
+    postgres, redis_broker, monkeypatch, tmp_path, organisation
+):
+    """Through Redis to a Celery worker of its own: the page returns before anything
+    is looked up; the worker sends to the known address and to no other."""
+    from safeguard.celery import app
+    from tests.factories import GuardianFactory
+    from tests.real_services import database_url, wait_until
+
+    GuardianFactory(organisation=organisation, email="pat@example.test")
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    monkeypatch.setitem(app.conf, "task_default_queue", queue := f"test-{uuid.uuid4().hex}")
+    outbox = tmp_path / "mail"
+    outbox.mkdir()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": redis_broker,
+        "CELERY_QUEUE": queue,
+        "EMAIL_URL": f"filemail://{outbox}",
+    }
+    worker = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "celery", "-A", "safeguard", "worker", "--pool=solo"),
+            *("-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat"),
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for email in ("nobody@example.test", "pat@example.test"):
+            page = Client().post("/consent/manage/new-link/", {"email": email})
+            assert "Check your email" in page.content.decode()
+        # One worker takes its queue in order: the unknown address's task ran first.
+        wait_until(lambda: list(outbox.iterdir()), timeout=90, what="the worker's email")
+        sent = [path.read_text() for path in outbox.iterdir()]
+        assert len(sent) == 1
+        assert "To: pat@example.test" in sent[0]
+        assert "/m/" in sent[0]
+        assert GuardianAccess.objects.count() == 1
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
