@@ -386,18 +386,23 @@ def _send_receipt(records: list[ConsentRecord], receipt_sha256: str, access_toke
         log.exception("Consent receipt for %s not sent", first.child_id)
 
 
-def access_for_token(token: str) -> GuardianAccess | None:
+def access_for_token(token: str, *, expired_too: bool = False) -> GuardianAccess | None:
     if not token or len(token) > 100:
         return None
-    return access_for_hash(token_hash(token))
+    return access_for_hash(token_hash(token), expired_too=expired_too)
 
 
-def access_for_hash(digest: str) -> GuardianAccess | None:
-    return (
+def access_for_hash(digest: str, *, expired_too: bool = False) -> GuardianAccess | None:
+    """The live manage link behind a token hash; with ``expired_too`` also one
+    that has expired from disuse (to say so), never one that was revoked."""
+    access = (
         GuardianAccess.objects.filter(token_sha256=digest, revoked_at__isnull=True)
         .select_related("guardian")
         .first()
     )
+    if access is None or (access.is_expired and not expired_too):
+        return None
+    return access
 
 
 def guardian_consents(
@@ -461,6 +466,8 @@ def consent_withdraw(
         policy_version=last.policy_version,
     )
     record.save()
+    # A withdrawal is a use of the link: its idle clock starts again.
+    GuardianAccess.objects.filter(pk=access.pk).update(last_used_at=timezone.now())
     audit.record(
         action="consent.withdrawn",
         organisation=child.organisation,

@@ -188,6 +188,12 @@ AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="")
 OPERATORS = env.list("OPERATORS", default=[])
 # Consent that runs out within this many days is asked for again automatically.
 CONSENT_RENEWAL_DAYS = env.int("CONSENT_RENEWAL_DAYS", default=21)
+# A parent's link to see and withdraw consent stops working after this many days unused.
+CONSENT_MANAGE_LINK_IDLE_DAYS = env.int("CONSENT_MANAGE_LINK_IDLE_DAYS", default=90)
+# Per client address (django-ratelimit, in the cache below): asking for a new
+# manage link, and opening a parent's link whose token matches nothing (guessing).
+CONSENT_LINK_REQUEST_RATE = env.str("CONSENT_LINK_REQUEST_RATE", default="5/h")
+CONSENT_LINK_GUESS_RATE = env.str("CONSENT_LINK_GUESS_RATE", default="20/h")
 # Invitation links expire after 72 hours (the invitation token generator's timeout).
 INVITATION_TIMEOUT_SECONDS = 72 * 3600
 
@@ -331,6 +337,23 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
+
+# --- Cache -----------------------------------------------------------------------
+# Rate-limit counters live here, so every web process must share it: Redis in
+# production (the broker's server unless CACHE_URL says otherwise; Django's own
+# backend, whose increments are atomic). The embedded default is one process,
+# so its memory does. (django_ratelimit is not an installed app: its system check
+# would call both of these unsupported, only because they are not on its list.)
+_cache_url = env.str("CACHE_URL", default="")
+if not _cache_url and PRODUCTION and CELERY_BROKER_URL.startswith("redis://"):
+    _cache_url = CELERY_BROKER_URL
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # --- Security ----------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -156,12 +156,8 @@ FORMS: tuple[Target, ...] = (
         valid_factory="consent_sign",
         changes={"consent.consentrequest": ANY},
     ),
-    _t(
-        "consent_manage_link",
-        "anonymous",
-        valid={"email": ("pat@example.test",)},
-        changes={"consent.guardianaccess": ANY},
-    ),
+    # Only queues a task: the page changes nothing, whether or not the address is known.
+    _t("consent_manage_link", "anonymous", valid={"email": ("pat@example.test",)}),
     # --- consent: staff
     _t("consent_request_new", "therapist", changes={"consent.consentrequest": ANY}),
     _t("consent_verbal_new", "dsl", changes={"consent.consentrequest": ANY}),
@@ -279,7 +275,13 @@ ACTIONS: dict[str, Action] = {
     "notice_open": _a("dsl", notices__notice=ANY),
     "notice_read_all": _a("dsl", notices__notice=ANY),
     "allocation_end": _a("dsl", children__allocation=ANY, children__childuserobjectpermission=ANY),
-    "consent_withdraw": _a("parent", consent__consentrecord=ANY, consent__takedowntask=ANY),
+    "consent_withdraw": _a(
+        "parent",
+        consent__consentrecord=ANY,
+        consent__takedowntask=ANY,
+        consent__guardianaccess={"last_used_at"},
+    ),
+    "consent_manage_continue": _a("parent", consent__guardianaccess={"last_used_at", "revoked_at"}),
     "consent_request_resend": _a("therapist", consent__consentrequest=ANY),
     "consent_request_cancel": _a("therapist", consent__consentrequest=ANY),
     "takedown_done": _a("therapist", consent__takedowntask=ANY),
@@ -309,6 +311,8 @@ PAGES: dict[str, str] = {
     "consent_receipt": "parent",
     "consent_manage_open": "anonymous",
     "consent_manage": "parent",
+    # Its form posts to consent_manage_link, fuzzed there.
+    "consent_manage_expired": "anonymous",
     "consent_summary_pdf": "dsl",
     "consent_types": "admin",
     "policy_detail": "admin",

@@ -933,8 +933,13 @@ def shared(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Ctx
     media = tmp_path_factory.mktemp("fuzz-media")
     # The personas' sessions are made once for the module, which runs for longer than
     # the few minutes a sign-in counts as confirming who someone is: here it lasts.
+    # Rate limits off: the fuzzer sends hundreds of requests from one address, which
+    # would turn most examples into a 429 (the limits are tested in tests/consent).
     overrides = override_settings(
-        SITE_URL="http://testserver", MEDIA_ROOT=media, RECENT_AUTH_SECONDS=24 * 3600
+        SITE_URL="http://testserver",
+        MEDIA_ROOT=media,
+        RECENT_AUTH_SECONDS=24 * 3600,
+        RATELIMIT_ENABLE=False,
     )
     overrides.enable()
     with django_db_blocker.unblock():
