@@ -92,43 +92,96 @@ def record(
     details: dict[str, object] | None = None,
     actor_label: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain.
+    """Append one event to the chain, as the transaction it belongs to commits.
 
     Runs inside the caller's transaction when there is one, so an action that
     rolls back leaves no event behind, and an event is never missing for an
     action that committed. The client's address is the request's being served
     (audit.context), unless given; outside a request there is none.
+
+    The event is chained (its sequence number, time and hashes set) just before
+    COMMIT, not here: the chain's head is the one row every audited transaction
+    locks, so it is claimed last, after every other lock (audit.backends says
+    why and how). Called outside a transaction, the event is chained before
+    this returns; inside one, once the transaction commits.
     """
     if organisation is None:
         organisation = getattr(actor, "organisation", None) or getattr(obj, "organisation", None)
     if actor_label is None:
         actor_label = actor.email if actor is not None else SYSTEM
+    event = AuditEvent(
+        organisation=organisation,
+        actor=actor,
+        actor_label=str(_escape_controls(actor_label))[:254],
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        ip_address=ip_address or context.current().ip_address,
+        details=_escape_controls(details or {}),
+    )
     with transaction.atomic():
-        # Claim the next sequence number first: the UPDATE takes the head row's
-        # write lock (PostgreSQL) or the database write lock (SQLite), so the read
-        # below sees the true newest event and no two writers fork the chain.
-        if not AuditChainHead.objects.filter(pk=1).update(seq=F("seq") + 1):
-            # The very first event in this database starts the chain.
-            AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS_HASH})
-            AuditChainHead.objects.filter(pk=1).update(seq=F("seq") + 1)
-        head = AuditChainHead.objects.get(pk=1)
-        event = AuditEvent(
-            seq=head.seq,
-            organisation=organisation,
-            actor=actor,
-            actor_label=str(_escape_controls(actor_label))[:254],
-            action=action,
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None else "",
-            occurred_at=timezone.now(),
-            ip_address=ip_address or context.current().ip_address,
-            details=_escape_controls(details or {}),
-            previous_hash=head.hash,
-        )
-        event.hash = event_hash(event)
-        event.save()
-        AuditChainHead.objects.filter(pk=1).update(hash=event.hash)
+        connection = transaction.get_connection()
+        pending = getattr(connection, "audit_pending", None)
+        if pending is None:
+            # A connection without the pre-commit hook (another backend
+            # configured by hand): chain now, holding the head until COMMIT.
+            append_to_chain([event])
+        else:
+            pending.add(event, connection.savepoint_ids)
     return event
+
+
+def append_to_chain(events: list[AuditEvent]) -> None:
+    """Chain ``events`` on, in order: the last statements of their transaction.
+
+    Takes, first, the rows the events' foreign keys will be checked against at
+    COMMIT (KEY SHARE, which only a delete or FOR UPDATE would wait for), so that
+    once the head is held the transaction waits for nothing else.
+    """
+    if not events:
+        return
+    _hold_referenced_rows(events)
+    for event in events:
+        _chain(event)
+
+
+def _hold_referenced_rows(events: list[AuditEvent]) -> None:
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return  # SQLite: one writer at a time, holding the whole database
+    quote = connection.ops.quote_name
+    for model, ids in (
+        (Organisation, {event.organisation_id for event in events}),
+        (User, {event.actor_id for event in events}),
+    ):
+        wanted = sorted(pk for pk in ids if pk is not None)
+        if not wanted:
+            continue
+        table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {table} WHERE {pk} = ANY(%s) ORDER BY {pk} FOR KEY SHARE",  # noqa: S608 - quoted names of our own tables
+                [wanted],
+            )
+
+
+def _chain(event: AuditEvent) -> None:
+    # Claim the next sequence number first: the UPDATE takes the head row's
+    # write lock (PostgreSQL) or the database write lock (SQLite), so the read
+    # below sees the true newest event and no two writers fork the chain.
+    if not AuditChainHead.objects.filter(pk=1).update(seq=F("seq") + 1):
+        # The very first event in this database starts the chain.
+        AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS_HASH})
+        AuditChainHead.objects.filter(pk=1).update(seq=F("seq") + 1)
+    head = AuditChainHead.objects.get(pk=1)
+    event.seq = head.seq
+    # The time it took effect, taken under the head's lock like the sequence
+    # number, so the chain's order is also the order in time.
+    event.occurred_at = timezone.now()
+    event.previous_hash = head.hash
+    event.hash = event_hash(event)
+    event.save()
+    AuditChainHead.objects.filter(pk=1).update(hash=event.hash)
 
 
 @dataclass(frozen=True)
