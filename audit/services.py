@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import unicodedata
 from dataclasses import dataclass
+from typing import Literal
 
 from django.conf import settings
 from django.db import models, transaction
@@ -134,15 +135,50 @@ def record(
 def append_to_chain(events: list[AuditEvent]) -> None:
     """Chain ``events`` on, in order: the last statements of their transaction.
 
-    Takes, first, the rows the events' foreign keys will be checked against at
-    COMMIT (KEY SHARE, which only a delete or FOR UPDATE would wait for), so that
-    once the head is held the transaction waits for nothing else.
+    Before the head is claimed, everything COMMIT would otherwise wait for is
+    done: the transaction's deferred foreign-key checks (each a KEY SHARE lock
+    on the row referred to, which waits for anyone holding that row FOR UPDATE;
+    PostgreSQL takes FOR UPDATE for a plain UPDATE that names a unique column
+    when the table has a BEFORE UPDATE trigger), and the rows the events
+    themselves refer to. Once the head is held the transaction waits for
+    nothing, so no one waiting for the head can be waiting in a circle.
     """
     if not events:
         return
+    set_foreign_key_checks("IMMEDIATE")
     _hold_referenced_rows(events)
     for event in events:
         _chain(event)
+
+
+_SET_FOREIGN_KEYS_SQL = """
+DO $$
+DECLARE names text;
+BEGIN
+    SELECT string_agg(format('%I.%I', n.nspname, c.conname), ', ') INTO names
+    FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+    WHERE c.contype = 'f' AND c.condeferrable AND c.condeferred
+        AND n.nspname = current_schema();
+    IF names IS NOT NULL THEN
+        EXECUTE 'SET CONSTRAINTS ' || names || ' WHEN';
+    END IF;
+END $$
+"""
+_SET_FOREIGN_KEYS = {
+    when: _SET_FOREIGN_KEYS_SQL.replace("WHEN", when) for when in ("IMMEDIATE", "DEFERRED")
+}
+
+
+def set_foreign_key_checks(when: Literal["IMMEDIATE", "DEFERRED"]) -> None:
+    """Make this transaction's foreign-key checks (Django declares them
+    DEFERRABLE INITIALLY DEFERRED) run now, and those still to come as each row
+    is written; or defer them to COMMIT again. Only foreign keys: a deferred
+    trigger keeps its timing."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_SET_FOREIGN_KEYS[when])
 
 
 def _hold_referenced_rows(events: list[AuditEvent]) -> None:

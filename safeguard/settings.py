@@ -119,6 +119,8 @@ MIDDLEWARE = [
     "accounts.middleware.SecondFactorRequiredMiddleware",
     # Records who made each change kept in a child's or guardian's field history.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A read chosen as a deadlock's victim is served again, never a 500.
+    "common.middleware.RetryDeadlockedReadsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.SecurityHeadersMiddleware",

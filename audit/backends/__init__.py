@@ -94,6 +94,10 @@ class ChainsAuditOnCommit(BaseDatabaseWrapper):
     def savepoint_commit(self, sid: str) -> None:
         if self.audit_pending and self.atomic_blocks and self._only_test_blocks_left():
             self._append_audit_events()
+            # The test's transaction goes on: foreign keys deferred again, as before.
+            from audit.services import set_foreign_key_checks
+
+            set_foreign_key_checks("DEFERRED")
         super().savepoint_commit(sid)
 
     def _only_test_blocks_left(self) -> bool:

@@ -224,3 +224,41 @@ def test_record_returns_the_chained_event_outside_a_transaction(db, dana) -> Non
     assert event.pk is not None
     assert event.seq == 1
     assert AuditEvent.objects.get(pk=event.pk).hash == event.hash
+
+
+@pytest.mark.django_db(transaction=True)
+def test_colleagues_add_to_an_incident_while_a_step_on_it_is_still_open(
+    postgres, incident, dana, deputy
+) -> None:
+    """A step that has changed the incident (and recorded its event) holds the
+    incident row, but not in a way that stops others referring to it: a
+    colleague's chronology entry and page read go through without waiting."""
+    errors: list[BaseException] = []
+    step_done = threading.Event()
+    commit = threading.Event()
+
+    def step() -> None:
+        with transaction.atomic():
+            services.incident_triage(incident=incident, by=dana, decision="Seen.", risk="high")
+            step_done.set()
+            if not commit.wait(60):
+                raise Failed("the test never let the step commit")
+
+    stepping = in_thread(step, errors)
+    assert step_done.wait(30)
+
+    def colleague() -> None:
+        _entry(incident, deputy)()
+        _page_read(incident, deputy)()
+
+    writing = in_thread(colleague, errors)
+    try:
+        wait_until(lambda: not writing.is_alive(), 30, "the colleague, while the step is open")
+    finally:
+        commit.set()
+    stepping.join(60)
+
+    assert errors == []
+    actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
+    assert actions == ["incident.entry_added", "incident.viewed", "incident.triaged"]
+    assert audit.verify_chain().intact
