@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from audit.seals import sealed
 from children.models import Child, Guardian
 from common.models import AppendOnly, append_only
 from policies.models import PolicyVersion
@@ -138,6 +139,7 @@ class Method(models.TextChoices):
     VERBAL = "verbal", "Verbal, to be confirmed in writing"
 
 
+@sealed
 class ConsentRecord(AppendOnly):
     """One decision by one guardian about one child and one consent type."""
 

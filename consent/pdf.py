@@ -2,10 +2,10 @@
 
 from django.utils import timezone
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, Spacer, Table
+from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from children.models import Child
-from common.pdf import HEADED_TABLE, STYLES, build_pdf
+from common.pdf import STYLES, build_pdf, paragraphs, table
 from common.pdf import text as escape
 from consent.models import ConsentRecord
 
@@ -15,13 +15,13 @@ def render_receipt_pdf(records: list[ConsentRecord]) -> bytes:
     when = timezone.localtime(first.recorded_at).strftime("%-d %B %Y at %H:%M")
     rows = [["Consent", "Your answer", "Valid until"]] + [
         [
-            Paragraph(escape(r.consent_type.name), STYLES["BodyText"]),
+            r.consent_type.name,
             r.get_decision_display(),
             r.valid_until.strftime("%-d %b %Y") if r.valid_until else "-",
         ]
         for r in records
     ]
-    story = [
+    story: list[Flowable] = [
         Paragraph("Consent receipt", STYLES["Title"]),
         Paragraph(
             escape(f"{first.organisation.name}, for {first.child.display_name}"), STYLES["Heading2"]
@@ -31,18 +31,13 @@ def render_receipt_pdf(records: list[ConsentRecord]) -> bytes:
             STYLES["BodyText"],
         ),
         Spacer(1, 5 * mm),
-        Table(rows, colWidths=[85 * mm, 40 * mm, 40 * mm], repeatRows=1, style=HEADED_TABLE),
+        table(rows, col_widths=[85 * mm, 40 * mm, 40 * mm]),
         Spacer(1, 5 * mm),
         Paragraph("What you were shown", STYLES["Heading3"]),
     ]
     for record in records:
-        story.append(
-            Paragraph(
-                f"<b>{escape(record.consent_type.name)}</b>: "
-                f"{escape(record.type_version.explanation)}",
-                STYLES["BodyText"],
-            )
-        )
+        story.append(Paragraph(f"<b>{escape(record.consent_type.name)}</b>", STYLES["BodyText"]))
+        story += paragraphs(record.type_version.explanation)
     story += [
         Spacer(1, 5 * mm),
         Paragraph("Evidence", STYLES["Heading3"]),
@@ -65,9 +60,9 @@ def render_child_summary_pdf(child: Child, matrix: list, history: list[ConsentRe
     history_rows = [["When", "Consent", "Decision", "Who", "How"]] + [
         [
             timezone.localtime(r.recorded_at).strftime("%-d %b %Y"),
-            Paragraph(escape(r.consent_type.name), STYLES["BodyText"]),
+            r.consent_type.name,
             r.get_decision_display(),
-            Paragraph(escape(r.guardian.full_name), STYLES["BodyText"]),
+            r.guardian.full_name,
             r.get_method_display().split(",")[0],
         ]
         for r in history
@@ -76,14 +71,9 @@ def render_child_summary_pdf(child: Child, matrix: list, history: list[ConsentRe
         Paragraph(escape(f"Consent summary: {child.display_name}"), STYLES["Title"]),
         Paragraph(escape(f"{child.organisation.name}, {today}"), STYLES["BodyText"]),
         Spacer(1, 5 * mm),
-        Table(state_rows, colWidths=[90 * mm, 80 * mm], repeatRows=1, style=HEADED_TABLE),
+        table(state_rows, col_widths=[90 * mm, 80 * mm]),
         Spacer(1, 6 * mm),
         Paragraph("History", STYLES["Heading2"]),
-        Table(
-            history_rows,
-            colWidths=[25 * mm, 50 * mm, 25 * mm, 40 * mm, 30 * mm],
-            repeatRows=1,
-            style=HEADED_TABLE,
-        ),
+        table(history_rows, col_widths=[25 * mm, 50 * mm, 25 * mm, 40 * mm, 30 * mm]),
     ]
     return build_pdf("Consent summary", story)

@@ -20,6 +20,7 @@ from accounts.models import User
 from audit import services as audit
 from children.models import Child, Guardian
 from common.emails import send_email
+from common.uploads import UploadRefused, pdf_check
 from consent.gate import _guardians_with_pr
 from consent.models import (
     ConsentRecord,
@@ -90,6 +91,7 @@ def verbal_consent_record(
 
 PAPER_TYPES = {b"%PDF": "pdf", b"\x89PNG": "png", b"\xff\xd8\xff": "jpg"}
 PAPER_MAX_BYTES = 5_000_000
+PAPER_MAX_PAGES = 50
 
 
 def _paper_kind(data: bytes) -> str | None:
@@ -119,6 +121,11 @@ def paper_consent_record(
         raise ValidationError({"scan": "Upload the scan as a PDF, PNG or JPEG file."})
     if len(scan) > PAPER_MAX_BYTES:
         raise ValidationError({"scan": "The scan is larger than 5 MB."})
+    if kind == "pdf":
+        try:
+            pdf_check(scan, max_pages=PAPER_MAX_PAGES)
+        except UploadRefused as error:
+            raise ValidationError({"scan": str(error)}) from error
     if signed_on > timezone.localdate():
         raise ValidationError({"signed_on": "The date signed cannot be in the future."})
     scan_sha256 = hashlib.sha256(scan).hexdigest()

@@ -185,11 +185,10 @@ def child_consent_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
         .select_related("consent_type", "guardian")
         .order_by("recorded_at", "pk")
     )
+    content = render_child_summary_pdf(child, services.consent_matrix(child), history)
+    # Recorded once the PDF exists: a download that failed gave nobody anything.
     audit.record(action="consent.summary_downloaded", actor=request.user, obj=child)
-    return pdf_response(
-        render_child_summary_pdf(child, services.consent_matrix(child), history),
-        f"consent-summary-{child.pk}.pdf",
-    )
+    return pdf_response(content, f"consent-summary-{child.pk}.pdf")
 
 
 def consent_types(request: AuthedRequest) -> HttpResponse:

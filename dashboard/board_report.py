@@ -9,22 +9,22 @@ from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table
+from reportlab.platypus import KeepTogether, Paragraph, Spacer
 
-from common.pdf import HEADED_TABLE, STYLES, build_pdf
+from common.pdf import STYLES, build_pdf, table
 from common.pdf import text as _text
 from dashboard.chart import COLOURS
 from dashboard.figures import Dashboard, Period
 
 
-def _table(caption: str, headers: list[str], rows: list[list[object]]) -> KeepTogether:
-    body = [[Paragraph(_text(h), STYLES["BodyText"]) for h in headers]] + [
-        [Paragraph(_text(cell), STYLES["BodyText"]) for cell in row] for row in rows
-    ]
+def _table(
+    caption: str, headers: list[str], rows: list[list[object]], widths: list[float] | None = None
+) -> KeepTogether:
+    # Kept on one page when it fits; a longer table (or a long "what changed") runs on.
     return KeepTogether(
         [
             Paragraph(_text(caption), STYLES["Heading3"]),
-            Table(body, repeatRows=1, style=HEADED_TABLE, hAlign="LEFT"),
+            table([headers, *rows], col_widths=widths, hAlign="LEFT"),
             Spacer(1, 4 * mm),
         ]
     )
@@ -82,8 +82,8 @@ def render_board_report_pdf(*, board: Dashboard, period: Period, by: str, at: dt
                 [[f.label, f.value] for f in section.figures],
             )
         )
-        for table in section.tables:
-            story.append(_table(table.caption, table.headers, table.rows))
+        for figures in section.tables:
+            story.append(_table(figures.caption, figures.headers, figures.rows))
     story.append(Paragraph("Policy changes approved in the period", STYLES["Heading2"]))
     if period.policy_changes:
         story.append(
@@ -94,6 +94,7 @@ def render_board_report_pdf(*, board: Dashboard, period: Period, by: str, at: dt
                     [t, label, f"{on:%-d %b %Y}", summary or "Not recorded"]
                     for t, label, on, summary in period.policy_changes
                 ],
+                widths=[50 * mm, 20 * mm, 25 * mm, 75 * mm],
             )
         )
     else:

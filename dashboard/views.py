@@ -110,13 +110,14 @@ def board_report(request: AuthedRequest) -> HttpResponse:
     else:
         start, end = dashboard.quarter_of(board.today)
     period = dashboard.period_for(request.user.organisation, start, end)
+    content = render_board_report_pdf(
+        board=board, period=period, by=request.user.full_name, at=timezone.now()
+    )
+    # Recorded once the PDF exists: a report that failed was given to nobody.
     audit.record(
         action="dashboard.board_report",
         actor=request.user,
         details={"start": str(start), "end": str(end)},
-    )
-    content = render_board_report_pdf(
-        board=board, period=period, by=request.user.full_name, at=timezone.now()
     )
     return pdf_response(content, f"board-report-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
 

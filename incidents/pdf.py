@@ -1,63 +1,68 @@
 """A child's chronology as a PDF for a case conference: every page marked
-"Confidential: safeguarding", numbered, and saying who exported it and when."""
+"Confidential: safeguarding", numbered, and saying who exported it and when.
+
+Each entry is a heading line (when, what, who) and its text flowing beneath,
+not a table row: an account of any length runs on to the next page."""
 
 import datetime as dt
 
 from django.utils import timezone
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, Spacer, Table
+from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from children.models import Child
-from common.pdf import HEADED_TABLE, STYLES, build_pdf
+from common.pdf import BODY, BOLD_FONT, LINE, STYLES, build_pdf, paragraphs
 from common.pdf import text as _text
 from incidents.timeline import TimelineItem
 
 MARKING = "Confidential: safeguarding"
+
+_HEADING = ParagraphStyle(
+    "ChronologyHeading", parent=BODY, fontName=BOLD_FONT, spaceBefore=10, keepWithNext=1
+)
+_BODY = ParagraphStyle("ChronologyText", parent=LINE, leftIndent=6 * mm)
+_CORRECTION_HEADING = ParagraphStyle(
+    "CorrectionHeading", parent=_HEADING, leftIndent=6 * mm, spaceBefore=6
+)
+_CORRECTION_BODY = ParagraphStyle("CorrectionText", parent=_BODY, leftIndent=12 * mm)
 
 
 def _when(value: dt.datetime) -> str:
     return timezone.localtime(value).strftime("%-d %b %Y %H:%M")
 
 
-def _cell(value: str) -> Paragraph:
-    return Paragraph(_text(value).replace("\n", "<br/>"), STYLES["BodyText"])
+def _entry(item: TimelineItem) -> list[Flowable]:
+    heading = f"{_when(item.when)} · {item.source}: {item.kind} · {item.who}"
+    story: list[Flowable] = [Paragraph(_text(heading), _HEADING)]
+    story += paragraphs(item.text, _BODY)
+    for correction in item.corrections:
+        heading = (
+            f"Correction to the entry above, {_when(correction.when)} ({correction.kind}) · "
+            f"{correction.who} · recorded {_when(correction.recorded_at)}"
+        )
+        story.append(Paragraph(_text(heading), _CORRECTION_HEADING))
+        story += paragraphs(correction.text, _CORRECTION_BODY)
+    return story
 
 
 def render_child_chronology_pdf(
     *, child: Child, items: list[TimelineItem], exported_by: str, exported_at: dt.datetime
 ) -> bytes:
     exported = f"Exported by {exported_by} on {_when(exported_at)}"
-    rows: list[list[str | Paragraph]] = [["When", "What", "Entry", "By"]]
-    for item in items:
-        rows.append(
-            [
-                _when(item.when),
-                _cell(f"{item.source}: {item.kind}"),
-                _cell(item.text),
-                _cell(item.who),
-            ]
-        )
-        for correction in item.corrections:
-            rows.append(
-                [
-                    _when(correction.when),
-                    _cell(f"Correction to the entry above ({correction.kind})"),
-                    _cell(f"{correction.text} (recorded {_when(correction.recorded_at)})"),
-                    _cell(correction.who),
-                ]
-            )
     about = (
         f"Date of birth {child.date_of_birth:%-d %B %Y}. {child.organisation.name}. {exported}. "
-        f"{len(items)} entries, oldest first. Corrections are shown under the entry they "
-        "correct; nothing has been removed."
+        f"{len(items)} entries, oldest first, each headed by when it happened, what it is and "
+        "who recorded it. Corrections are shown under the entry they correct; nothing has "
+        "been removed."
     )
-    widths = [28 * mm, 37 * mm, 80 * mm, 25 * mm]
-    story = [
+    story: list[Flowable] = [
         Paragraph(_text(f"Chronology: {child.first_name} {child.last_name}"), STYLES["Title"]),
         Paragraph(_text(about), STYLES["BodyText"]),
         Spacer(1, 4 * mm),
-        Table(rows, colWidths=widths, repeatRows=1, style=HEADED_TABLE),
     ]
+    for item in items:
+        story += _entry(item)
     return build_pdf(
         f"Chronology of {child.first_name} {child.last_name}",
         story,

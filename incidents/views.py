@@ -2,6 +2,7 @@
 a file writes an audit event first, so the log says who read what and when."""
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -571,14 +572,16 @@ def child_chronology_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
     child = _child_for_chronology(request, pk)
     items = timeline.child_timeline(child)
     exported_at = timezone.now()
+    content = render_child_chronology_pdf(
+        child=child, items=items, exported_by=request.user.full_name, exported_at=exported_at
+    )
+    # Recorded once the PDF exists (an export that failed exported nothing), with
+    # the digest of exactly what was handed out.
     audit.record(
         action="child.chronology_exported",
         actor=request.user,
         obj=child,
-        details={"items": len(items)},
-    )
-    content = render_child_chronology_pdf(
-        child=child, items=items, exported_by=request.user.full_name, exported_at=exported_at
+        details={"items": len(items), "sha256": hashlib.sha256(content).hexdigest()},
     )
     return pdf_response(content, f"chronology-{child.pk}-{exported_at:%Y%m%d}.pdf")
 

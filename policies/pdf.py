@@ -3,12 +3,11 @@
 import datetime as dt
 
 from django.utils import timezone
-from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from accounts.models import User
-from common.pdf import HEADED_TABLE, STYLES, build_pdf
+from common.pdf import STYLES, TABLE_HEADER, build_pdf, paragraphs, table
 from common.pdf import text as _text
 from policies.models import PolicyVersion
 
@@ -16,34 +15,24 @@ from policies.models import PolicyVersion
 def render_policy_version_pdf(version: PolicyVersion) -> bytes:
     """The version exactly as approved, with its content hash, for print or file."""
     policy = version.policy
-    story = [
+    facts = [
+        ("Organisation", policy.organisation.name),
+        ("Version", version.label),
+        ("Approved by", version.approver or "not yet approved"),
+        ("Approved on", str(version.approved_on or "not yet approved")),
+        ("Review due", str(version.review_due or "")),
+        ("SHA-256", Paragraph(_text(version.content_sha256 or "draft"), STYLES["Code"])),
+    ]
+    story: list[Flowable] = [
         Paragraph(_text(policy.title), STYLES["Title"]),
-        Table(
-            [
-                # Plain cells are drawn as given; only Paragraphs need escaping.
-                ["Organisation", policy.organisation.name],
-                ["Version", version.label],
-                ["Approved by", version.approver or "not yet approved"],
-                ["Approved on", str(version.approved_on or "not yet approved")],
-                ["Review due", str(version.review_due or "")],
-                ["SHA-256", Paragraph(_text(version.content_sha256 or "draft"), STYLES["Code"])],
-            ],
-            colWidths=[35 * mm, 135 * mm],
-            style=TableStyle(
-                [
-                    ("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.grey),
-                ]
-            ),
+        table(
+            [[Paragraph(label, TABLE_HEADER), value] for label, value in facts],
+            col_widths=[35 * mm, 135 * mm],
+            header=False,
         ),
         Spacer(1, 8 * mm),
     ]
-    for paragraph in version.body.split("\n\n"):
-        if paragraph.strip():
-            story.append(
-                Paragraph(_text(paragraph.strip()).replace("\n", "<br/>"), STYLES["BodyText"])
-            )
+    story += paragraphs(version.body)
     return build_pdf(f"{policy.title} {version.label}", story)
 
 
@@ -68,11 +57,6 @@ def render_acknowledgement_report_pdf(
             _text(f"{read} of {len(staff)} have acknowledged this version."), STYLES["BodyText"]
         ),
         Spacer(1, 6 * mm),
-        Table(
-            rows,
-            colWidths=[70 * mm, 50 * mm, 50 * mm],
-            repeatRows=1,
-            style=HEADED_TABLE,
-        ),
+        table(rows, col_widths=[70 * mm, 50 * mm, 50 * mm]),
     ]
     return build_pdf(f"{version.policy.title} acknowledgements", story)

@@ -226,15 +226,15 @@ def policy_coverage(request: AuthedRequest, pk: int) -> HttpResponse:
 
 def version_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
     version = get_version_for_user(request.user, pk, "view")
+    content = pdf.render_policy_version_pdf(version)
+    # Recorded once the PDF exists: a download that failed gave nobody anything.
     audit.record(
         action="policy.pdf_downloaded",
         actor=request.user,
         obj=version.policy,
         details={"version": version.label},
     )
-    return pdf_response(
-        pdf.render_policy_version_pdf(version), f"policy-{version.policy_id}-{version.label}.pdf"
-    )
+    return pdf_response(content, f"policy-{version.policy_id}-{version.label}.pdf")
 
 
 def coverage_pdf(request: AuthedRequest, pk: int) -> HttpResponse:

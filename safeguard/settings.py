@@ -189,6 +189,10 @@ LOGOUT_REDIRECT_URL = "login"
 # Keep it stable: a new key makes older events fail verification. Defaults to a
 # key derived from SECRET_KEY.
 AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="")
+# Who receives the audit chain's signed checkpoints (audit.checkpoints) by email;
+# ADMINS when empty. Keep the emails: they are a copy of the chain's head that
+# nobody with the database alone can change.
+OPERATORS = env.list("OPERATORS", default=[])
 # Consent that runs out within this many days is asked for again automatically.
 CONSENT_RENEWAL_DAYS = env.int("CONSENT_RENEWAL_DAYS", default=21)
 # Invitation links expire after 72 hours (the invitation token generator's timeout).
@@ -240,7 +244,10 @@ USE_TZ = True
 # --- Static files -------------------------------------------------------------------
 STATIC_URL = "static/"
 # Only production collects static files; development serves them from the finders.
-STATIC_ROOT = BASE_DIR / "staticfiles" if PRODUCTION else None
+# STATIC_ROOT moves it elsewhere (a test collects into a temporary folder).
+STATIC_ROOT = (
+    Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))) if PRODUCTION else None
+)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -250,6 +257,14 @@ STORAGES = {
             if PRODUCTION
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
+    },
+    # The audit chain's signed checkpoints: point AUDIT_CHECKPOINT_DIR at storage
+    # that is not on the database's disk (docs/operations.md).
+    "audit_checkpoints": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env.str("AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit-checkpoints"))
+        },
     },
 }
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))

@@ -515,7 +515,9 @@ def test_a_paper_form_is_recorded_with_its_scan(child, dana, client_for) -> None
 
     huda = child.guardian_links.get(guardian__email="huda@example.test").guardian
     sessions = ConsentType.objects.get(code="online_sessions")
-    scan = b"%PDF-1.4 a scanned consent form"
+    from tests.hostile_files import plain_pdf
+
+    scan = plain_pdf()
     response = client_for(dana).post(
         f"/children/{child.pk}/consent/paper/",
         {

@@ -358,3 +358,18 @@ def route_persona(route: str) -> str:
 
 def classified_routes() -> set[str]:
     return set(PAGES) | set(ACTIONS) | {target.route for target in FORMS}
+
+
+# The documents the portal hands out, and who downloads each. test_fuzz_forms.py
+# writes long generated text (any Unicode, Welsh, Hebrew, Arabic, words with no
+# space, thousands of lines) into the records each shows and downloads it again:
+# a document that cannot hold what its records hold is a record nobody can export.
+# A route whose name or URL says PDF, and is not here, fails that file.
+EXPORTS: dict[str, str] = {
+    "child_chronology_pdf": "dsl",
+    "consent_summary_pdf": "dsl",
+    "version_pdf": "admin",
+    "policy_coverage_pdf": "admin",
+    "board_report": "director",
+    "sar_export": "dsl",
+}

@@ -49,6 +49,7 @@ import datetime as dt
 import io
 import os
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -66,7 +67,7 @@ from django.core import mail, signing
 from django.db import connection, models, transaction
 from django.http import HttpResponse
 from django.test import Client, TestCase, override_settings
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -74,6 +75,7 @@ from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra.django import from_field
+from pypdf import PdfReader
 
 from accounts.views.sign_in import PENDING_SECRET
 from children.forms import IMPORT_MAX_BYTES
@@ -81,14 +83,16 @@ from children.importing import COLUMNS
 from consent.records import PAPER_MAX_BYTES
 from incidents import services as incident_services
 from incidents.models import EVIDENCE_MAX_BYTES, Incident
+from policies import services as policy_services
 from policies.importing import MAX_BYTES as POLICY_MAX_BYTES
 from policies.views import IMPORT_SALT, PENDING_DIR
 from tests.auth import WIZARD, secret_base32, totp
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, ConsentRecordFactory, GuardianFactory, UserFactory
 from tests.security.fuzz_targets import (
     ACTIONS,
     ANY,
     CRAWL_PERSONAS,
+    EXPORTS,
     FORMS,
     PAGES,
     Target,
@@ -1943,3 +1947,131 @@ def test_fuzz_query_strings(ctx: Ctx) -> None:
 
     open_page()
     assert len(runs) >= EXAMPLES * 2
+
+
+# --- long text in every document the portal exports -------------------------------------------
+
+PDF_EXAMPLES = int(os.environ.get("FUZZ_PDF_EXAMPLES", str(max(5, EXAMPLES // 20))))
+# Letters the PDF standard fonts never had: Welsh, Hebrew, Arabic.
+SCRIPTS = "ŵŷâêîôûŴŶ" + "אבגדהוזחטיכלמנסעפצקרשת" + "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
+# A piece of any text but NUL (which no form keeps and PostgreSQL refuses) repeated
+# with spaces (prose), without (one long word) or with newlines (many short lines).
+_piece = st.tuples(
+    st.text(
+        alphabet=st.one_of(
+            st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+            st.sampled_from(SCRIPTS),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.integers(min_value=1, max_value=700),
+    st.sampled_from([" ", "", "\n"]),
+)
+long_texts = st.lists(_piece, min_size=1, max_size=4).map(
+    lambda pieces: "\n".join(sep.join([piece] * times) for piece, times, sep in pieces)[:20_000]
+)
+
+
+def _chronology_entry(ctx: Ctx, text: str) -> None:
+    incident_services.chronology_add(
+        incident=ctx.world.incident,
+        by=ctx.world.dsl,
+        kind="note",
+        text=text,
+        happened_at=timezone.now(),
+    )
+
+
+def _guardian_named(ctx: Ctx, text: str) -> None:
+    w = ctx.world
+    guardian = GuardianFactory(organisation=w.alder, full_name=text[:200])
+    ConsentRecordFactory(child=w.child, guardian=guardian, consent_type=w.granted_type)
+
+
+def _draft_body(ctx: Ctx, text: str) -> str:
+    w = ctx.world
+    policy_services.draft_update(
+        draft=w.draft_version, by=w.admin, body=text, change_summary=text[:500]
+    )
+    return reverse("version_pdf", args=[w.draft_version.pk])
+
+
+def _staff_named(ctx: Ctx, text: str) -> None:
+    UserFactory(organisation=ctx.world.alder, full_name=text[:200])
+
+
+def _policy_changed(ctx: Ctx, text: str) -> None:
+    w = ctx.world
+    draft = policy_services.policy_create(
+        organisation=w.alder, by=w.admin, title=text[:200], category="online_safety", body="x"
+    )
+    policy_services.version_approve(
+        draft=draft, by=w.admin, approved_by_name=text[:200], approved_on=timezone.localdate()
+    )
+    second = policy_services.draft_start(policy=draft.policy, by=w.admin)
+    policy_services.draft_update(draft=second, by=w.admin, body="y", change_summary=text[:500])
+    policy_services.version_approve(
+        draft=second, by=w.admin, approved_by_name="The trustees", approved_on=timezone.localdate()
+    )
+
+
+# route -> (what writes the text where the document shows it, returning the path to
+# download when it is not the route's own; whether the whole text is shown, so its
+# first and last lines are read back in order, or only a name's worth of it).
+EXPORT_TEXT: dict[str, tuple[Callable[[Ctx, str], str | None], bool]] = {
+    "child_chronology_pdf": (_chronology_entry, True),
+    "sar_export": (_chronology_entry, True),
+    "version_pdf": (_draft_body, True),
+    "consent_summary_pdf": (_guardian_named, False),
+    "policy_coverage_pdf": (_staff_named, False),
+    "board_report": (_policy_changed, False),
+}
+
+
+def test_every_export_is_fuzzed_with_long_text(ctx: Ctx) -> None:
+    looks_like_pdf = {key for key, route in ctx.routes.items() if "pdf" in f"{key} {route.route}"}
+    assert looks_like_pdf <= set(EXPORTS), f"add to EXPORTS: {looks_like_pdf - set(EXPORTS)}"
+    assert set(EXPORT_TEXT) == set(EXPORTS)
+
+
+def _documents(response: HttpResponse) -> list[bytes]:
+    if response["Content-Type"] == "application/zip":
+        archive = zipfile.ZipFile(io.BytesIO(response.content))
+        return [archive.read(name) for name in archive.namelist() if name.endswith(".pdf")]
+    assert response["Content-Type"] == "application/pdf"
+    return [response.content]
+
+
+@pytest.mark.slow  # 20-40 s each: PDFs of 20,000 characters, built and read back
+@pytest.mark.parametrize("route", sorted(EXPORTS))
+def test_long_text_in_every_export(ctx: Ctx, route: str) -> None:
+    """Generated text of up to 20,000 characters in the records behind each document:
+    it downloads, it is a PDF pypdf reads, and the whole text is there in order."""
+    write, whole = EXPORT_TEXT[route]
+    client = ctx.client(ctx.sessions[EXPORTS[route]])
+    runs = []
+
+    @settings(FUZZ, max_examples=PDF_EXAMPLES)
+    @given(text=long_texts)
+    @example(text="Gŵyl ŷd â שלום مرحبا\n" + "x" * 10_000 + "\n" + "line\n" * 2_500)
+    def download(text: str) -> None:
+        runs.append(1)
+        with transaction.atomic():
+            path = write(ctx, f"fuzzstart\n{text}\nfuzzend") or ctx.path(route)
+            response = client.get(path)
+            assert response.status_code == 200, f"{response.status_code} from {path}"
+            documents = _documents(response)
+            transaction.set_rollback(True)
+        assert documents, f"no PDF from {path}"
+        texts = []
+        for document in documents:
+            reader = PdfReader(io.BytesIO(document))
+            texts.append("".join("".join(page.extract_text().split()) for page in reader.pages))
+        if whole:
+            assert any(
+                0 <= t.find("fuzzstart") < t.find("fuzzend", t.find("fuzzstart")) for t in texts
+            ), "the text's first and last lines were not read back in order"
+
+    download()
+    assert len(runs) >= PDF_EXAMPLES

@@ -8,7 +8,12 @@ transaction that is rolled back at the end, so the database is left as it was.
 Prints one JSON object:
 
     {"pages": [{"name", "size", "queries", "p50_ms", "p95_ms"}], "floor_p50_ms",
-     "sweep": [{"size", "rows", "due", "seconds"}], "pdf": [{"name", "items", "p50_ms"}]}
+     "sweep": [{"size", "rows", "due", "seconds"}], "pdf": [{"name", "items", "p50_ms"}],
+     "uploads": [{"name", "bytes", "p50_ms", "python_peak_kb"}]}
+
+"uploads" times refusing a .docx bomb and a PDF with JavaScript, and reading the
+largest .docx a policy import accepts (ops/bench_uploads.py); python_peak_kb is
+tracemalloc's peak, which leaves out lxml's own (C) memory.
 
 With --large it also builds one organisation of 2,000 children, 20,000 consent
 records and 5,000 incidents and times the directors' dashboard there, as
@@ -38,6 +43,7 @@ from accounts.models import Organisation, Role, User
 from children import services as caseload
 from children.models import Child
 from notices import engine as reminders
+from ops.bench_uploads import measure_uploads
 
 CHILDREN, STAFF, RECORDS_PER_CHILD, POLICIES, INCIDENTS = 50, 10, 10, 10, 50
 LARGE = {"children": 2000, "records": 20000, "incidents": 5000}
@@ -90,6 +96,7 @@ class Command(BaseCommand):
                 raise Rollback
         except Rollback:
             pass
+        result["uploads"] = measure_uploads(repeat)
         self.stdout.write(json.dumps(result))
 
     # --- data ----------------------------------------------------------------------
@@ -433,6 +440,8 @@ class Command(BaseCommand):
                 ("consent receipt", lambda: render_receipt_pdf(records), len(records)),
                 ("consent summary", lambda: self._summary(child), len(records)),
                 ("chronology (500 entries)", lambda: self._chronology(500), 500),
+                # One account as long as a concern can grow: it runs over several pages.
+                ("chronology (a 20,000-character entry)", lambda: self._chronology(1, 20_000), 1),
             ):
                 timings = []
                 for _ in range(5):
@@ -453,7 +462,7 @@ class Command(BaseCommand):
         )
         return render_child_summary_pdf(child, consent_services.consent_matrix(child), history)
 
-    def _chronology(self, entries: int) -> bytes:
+    def _chronology(self, entries: int, length: int = 0) -> bytes:
         from incidents.pdf import render_child_chronology_pdf
         from incidents.timeline import TimelineItem
 
@@ -463,8 +472,11 @@ class Command(BaseCommand):
                 when=now - dt.timedelta(hours=entries - i),
                 source="Incident OS-B-1",
                 kind="Note",
-                text=f"Entry {i}: a note of a few sentences about what "
-                "was said and done, as a chronology entry usually is.",
+                text=(
+                    f"Entry {i}: a note of a few sentences about what "
+                    "was said and done, as a chronology entry usually is. "
+                )
+                * max(1, length // 100),
                 who="Bench DSL",
                 recorded_at=now,
             )
