@@ -158,7 +158,7 @@ def test_an_open_transaction_holds_the_audit_head_only_while_it_commits(
     assert errors == []
     # ...and the step's event followed the first, with its change.
     triaged = AuditEvent.objects.get(action="incident.triaged")
-    assert triaged.seq == 2
+    assert triaged.seq > AuditEvent.objects.get(action="test.first").seq
     assert Incident.objects.get(pk=incident.pk).triaged_at is not None
     assert audit.verify_chain().intact
 
@@ -213,7 +213,8 @@ def test_events_of_one_transaction_are_chained_in_the_order_recorded(incident, d
             text="Called the parent.",
             happened_at=timezone.now() - dt.timedelta(minutes=1),
         )
-    events = list(AuditEvent.objects.order_by("seq"))
+    # (Other events, such as the chronology entry's seal, may come between.)
+    events = list(AuditEvent.objects.filter(action__startswith="incident.").order_by("seq"))
     assert [event.action for event in events] == ["incident.triaged", "incident.entry_added"]
     assert events[0].occurred_at <= events[1].occurred_at
     assert audit.verify_chain().intact
@@ -259,6 +260,10 @@ def test_colleagues_add_to_an_incident_while_a_step_on_it_is_still_open(
     stepping.join(60)
 
     assert errors == []
-    actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="incident.")
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )
     assert actions == ["incident.entry_added", "incident.viewed", "incident.triaged"]
     assert audit.verify_chain().intact
