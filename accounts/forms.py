@@ -141,7 +141,9 @@ class SecondFactorForm(_AuditedSecondFactorMixin, AuthenticationTokenForm):
         # behind each other, each sees the throttle count the last one left, and a
         # code cannot be accepted twice.
         return (
-            TOTPDevice.objects.select_for_update().filter(pk=device.pk).first() if device else None
+            TOTPDevice.objects.select_for_update(no_key=True).filter(pk=device.pk).first()
+            if device
+            else None
         )
 
 
@@ -172,7 +174,11 @@ class BackupCodeForm(_AuditedSecondFactorMixin, BackupTokenForm):
 
     def _chosen_device(self, user: User) -> StaticDevice | None:
         # Locked, so one backup code cannot sign in two browsers at the same moment.
-        return StaticDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+        return (
+            StaticDevice.objects.select_for_update(no_key=True)
+            .filter(user=user, confirmed=True)
+            .first()
+        )
 
 
 class AuthenticatorForm(TOTPDeviceForm):

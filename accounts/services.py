@@ -197,7 +197,7 @@ def _other_working_admins(user: User) -> bool:
     not one whose invitation is still pending. The organisation row is locked so two
     admins demoting each other at the same moment cannot both succeed.
     """
-    Organisation.objects.select_for_update().filter(pk=user.organisation_id).first()
+    Organisation.objects.select_for_update(no_key=True).filter(pk=user.organisation_id).first()
     return (
         User.objects.filter(organisation_id=user.organisation_id)
         .admins()
@@ -300,7 +300,7 @@ def two_factor_device_remove(*, user: User, device: TOTPDevice, signed_in_with: 
     """Remove one of the user's own authenticators: never the last one, and never
     the one this session was verified with (sign in with another one first)."""
     # Lock the user, so two removals at once cannot leave them with none.
-    User.objects.select_for_update().filter(pk=user.pk).first()
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
     authenticators = TOTPDevice.objects.filter(user=user, confirmed=True)
     if device.user_id != user.pk:
         raise ValidationError("That is not one of your authenticators.")
@@ -327,7 +327,7 @@ def two_factor_device_remove(*, user: User, device: TOTPDevice, signed_in_with: 
 def backup_codes_generate(*, user: User, count: int) -> list[str]:
     """Replace the user's backup codes with ``count`` new single-use ones."""
     # Lock the user: a double-submitted form must not make two sets of codes.
-    User.objects.select_for_update().filter(pk=user.pk).first()
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name="backup")
     codes = [StaticToken.random_token() for _ in range(count)]

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import unicodedata
 from dataclasses import dataclass
+from typing import Literal
 
 from django.conf import settings
 from django.db import models, transaction
@@ -103,50 +104,138 @@ def record(
     details: dict[str, object] | None = None,
     actor_label: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain.
+    """Append one event to the chain, as the transaction it belongs to commits.
 
     Runs inside the caller's transaction when there is one, so an action that
     rolls back leaves no event behind, and an event is never missing for an
     action that committed. The client's address is the request's being served
     (audit.context), unless given; outside a request there is none.
+
+    The event is chained (its sequence number, time and hashes set) just before
+    COMMIT, not here: the chain's head is the one row every audited transaction
+    locks, so it is claimed last, after every other lock (audit.backends says
+    why and how). Called outside a transaction, the event is chained before
+    this returns; inside one, once the transaction commits.
     """
     if organisation is None:
         organisation = getattr(actor, "organisation", None) or getattr(obj, "organisation", None)
     if actor_label is None:
         actor_label = actor.email if actor is not None else SYSTEM
+    event = AuditEvent(
+        organisation=organisation,
+        actor=actor,
+        actor_label=str(_escape_controls(actor_label))[:254],
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        ip_address=ip_address or context.current().ip_address,
+        details=_escape_controls(details or {}),
+    )
     with transaction.atomic():
-        # Claim the head first: the UPDATE (which changes nothing, so the head's
-        # trigger lets it through) takes the head row's write lock (PostgreSQL) or
-        # the database write lock (SQLite), so the read below sees the true newest
-        # event and no two writers fork the chain.
-        if not AuditChainHead.objects.filter(pk=1).update(seq=F("seq")):
-            # The very first event in this database starts the chain.
-            AuditChainHead.objects.get_or_create(
-                pk=1,
-                defaults={"seq": 0, "hash": GENESIS_HASH, "mac": head_mac(0, GENESIS_HASH)},
-            )
-            AuditChainHead.objects.filter(pk=1).update(seq=F("seq"))
-        head = AuditChainHead.objects.get(pk=1)
-        event = AuditEvent(
-            seq=head.seq + 1,
-            organisation=organisation,
-            actor=actor,
-            actor_label=str(_escape_controls(actor_label))[:254],
-            action=action,
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None else "",
-            occurred_at=timezone.now(),
-            ip_address=ip_address or context.current().ip_address,
-            details=_escape_controls(details or {}),
-            previous_hash=head.hash,
-        )
-        event.hash = event_hash(event)
-        event.save()
-        # One step, as the head's trigger requires: the next seq, its hash, its MAC.
-        AuditChainHead.objects.filter(pk=1).update(
-            seq=event.seq, hash=event.hash, mac=head_mac(event.seq, event.hash)
-        )
+        connection = transaction.get_connection()
+        pending = getattr(connection, "audit_pending", None)
+        if pending is None:
+            # A connection without the pre-commit hook (another backend
+            # configured by hand): chain now, holding the head until COMMIT.
+            append_to_chain([event])
+        else:
+            pending.add(event, connection.savepoint_ids)
     return event
+
+
+def append_to_chain(events: list[AuditEvent]) -> None:
+    """Chain ``events`` on, in order: the last statements of their transaction.
+
+    Before the head is claimed, everything COMMIT would otherwise wait for is
+    done: the transaction's deferred foreign-key checks (each a KEY SHARE lock
+    on the row referred to, which waits for anyone holding that row FOR UPDATE;
+    PostgreSQL takes FOR UPDATE for a plain UPDATE that names a unique column
+    when the table has a BEFORE UPDATE trigger), and the rows the events
+    themselves refer to. Once the head is held the transaction waits for
+    nothing, so no one waiting for the head can be waiting in a circle.
+    """
+    if not events:
+        return
+    set_foreign_key_checks("IMMEDIATE")
+    _hold_referenced_rows(events)
+    for event in events:
+        _chain(event)
+
+
+_SET_FOREIGN_KEYS_SQL = """
+DO $$
+DECLARE names text;
+BEGIN
+    SELECT string_agg(format('%I.%I', n.nspname, c.conname), ', ') INTO names
+    FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+    WHERE c.contype = 'f' AND c.condeferrable AND c.condeferred
+        AND n.nspname = current_schema();
+    IF names IS NOT NULL THEN
+        EXECUTE 'SET CONSTRAINTS ' || names || ' WHEN';
+    END IF;
+END $$
+"""
+_SET_FOREIGN_KEYS = {
+    when: _SET_FOREIGN_KEYS_SQL.replace("WHEN", when) for when in ("IMMEDIATE", "DEFERRED")
+}
+
+
+def set_foreign_key_checks(when: Literal["IMMEDIATE", "DEFERRED"]) -> None:
+    """Make this transaction's foreign-key checks (Django declares them
+    DEFERRABLE INITIALLY DEFERRED) run now, and those still to come as each row
+    is written; or defer them to COMMIT again. Only foreign keys: a deferred
+    trigger keeps its timing."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_SET_FOREIGN_KEYS[when])
+
+
+def _hold_referenced_rows(events: list[AuditEvent]) -> None:
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return  # SQLite: one writer at a time, holding the whole database
+    quote = connection.ops.quote_name
+    for model, ids in (
+        (Organisation, {event.organisation_id for event in events}),
+        (User, {event.actor_id for event in events}),
+    ):
+        wanted = sorted(pk for pk in ids if pk is not None)
+        if not wanted:
+            continue
+        table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {table} WHERE {pk} = ANY(%s) ORDER BY {pk} FOR KEY SHARE",  # noqa: S608 - quoted names of our own tables
+                [wanted],
+            )
+
+
+def _chain(event: AuditEvent) -> None:
+    # Claim the head first: the UPDATE (which changes nothing, so the head's
+    # trigger lets it through) takes the head row's write lock (PostgreSQL) or
+    # the database write lock (SQLite), so the read below sees the true newest
+    # event and no two writers fork the chain.
+    if not AuditChainHead.objects.filter(pk=1).update(seq=F("seq")):
+        # The very first event in this database starts the chain.
+        AuditChainHead.objects.get_or_create(
+            pk=1,
+            defaults={"seq": 0, "hash": GENESIS_HASH, "mac": head_mac(0, GENESIS_HASH)},
+        )
+        AuditChainHead.objects.filter(pk=1).update(seq=F("seq"))
+    head = AuditChainHead.objects.get(pk=1)
+    event.seq = head.seq + 1
+    # The time it took effect, taken under the head's lock like the sequence
+    # number, so the chain's order is also the order in time.
+    event.occurred_at = timezone.now()
+    event.previous_hash = head.hash
+    event.hash = event_hash(event)
+    event.save()
+    # One step, as the head's trigger requires: the next seq, its hash, its MAC.
+    AuditChainHead.objects.filter(pk=1).update(
+        seq=event.seq, hash=event.hash, mac=head_mac(event.seq, event.hash)
+    )
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,7 @@ def children_import(*, organisation: Organisation, upload: bytes, by: User) -> I
     with transaction.atomic():
         # Lock the organisation: a second upload of the same file (a double
         # click) waits here and then finds these children already in.
-        Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+        Organisation.objects.select_for_update(no_key=True).filter(pk=organisation.pk).first()
         existing = set(
             Child.objects.filter(organisation=organisation).values_list(
                 "first_name", "last_name", "date_of_birth"

@@ -174,7 +174,7 @@ def allocation_start(
     if starts_on > timezone.localdate():
         raise ValidationError({"starts_on": "The start date cannot be in the future."})
     # Lock the child so two admins allocating at once cannot both pass the check.
-    Child.objects.select_for_update().filter(pk=child.pk).first()
+    Child.objects.select_for_update(no_key=True).filter(pk=child.pk).first()
     if Allocation.objects.filter(child=child, staff=staff, ends_on__isnull=True).exists():
         raise ValidationError({"staff": f"{child} is already allocated to {staff.full_name}."})
     allocation = Allocation.objects.create(
@@ -197,7 +197,7 @@ def allocation_start(
 @transaction.atomic
 def allocation_end(*, allocation: Allocation, by: User) -> Allocation:
     """Take a child off a caseload; the member of staff loses sight of the child at once."""
-    allocation = Allocation.objects.select_for_update().get(pk=allocation.pk)
+    allocation = Allocation.objects.select_for_update(no_key=True).get(pk=allocation.pk)
     if allocation.ends_on is not None:
         raise ValidationError("This allocation has already ended.")
     allocation.ends_on = timezone.localdate()

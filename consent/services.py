@@ -140,7 +140,7 @@ def consent_request_send(
 @transaction.atomic
 def consent_request_resend(*, consent_request: ConsentRequest, by: User) -> ConsentRequest:
     """A new link for the same questions; the old link stops working."""
-    old = ConsentRequest.objects.select_for_update().get(pk=consent_request.pk)
+    old = ConsentRequest.objects.select_for_update(no_key=True).get(pk=consent_request.pk)
     if old.status in {RequestStatus.SIGNED, RequestStatus.CANCELLED, RequestStatus.SUPERSEDED}:
         raise ValidationError("This request can no longer be resent.")
     old.status = RequestStatus.SUPERSEDED
@@ -170,7 +170,7 @@ def consent_request_resend(*, consent_request: ConsentRequest, by: User) -> Cons
 
 @transaction.atomic
 def consent_request_cancel(*, consent_request: ConsentRequest, by: User) -> None:
-    locked = ConsentRequest.objects.select_for_update().get(pk=consent_request.pk)
+    locked = ConsentRequest.objects.select_for_update(no_key=True).get(pk=consent_request.pk)
     if locked.status not in {RequestStatus.SENT, RequestStatus.OPENED}:
         raise ValidationError("Only a request still waiting for an answer can be cancelled.")
     locked.status = RequestStatus.CANCELLED
@@ -282,7 +282,7 @@ def consent_sign(
 ) -> SignedConsent:
     """Record every answer of one request, in one transaction, once."""
     consent_request = (
-        ConsentRequest.objects.select_for_update(of=("self",))
+        ConsentRequest.objects.select_for_update(no_key=True, of=("self",))
         .select_related("child", "guardian", "organisation")
         .filter(token_sha256=token_digest)
         .first()
@@ -438,7 +438,7 @@ def consent_withdraw(
     # Lock the guardian's link to the child: a double tap waits here, then finds
     # the consent already withdrawn.
     if (
-        not ChildGuardian.objects.select_for_update()
+        not ChildGuardian.objects.select_for_update(no_key=True)
         .filter(child=child, guardian=guardian, parental_responsibility=True)
         .exists()
     ):
@@ -505,7 +505,7 @@ def consent_withdraw(
 
 @transaction.atomic
 def takedown_done(*, task: TakedownTask, by: User) -> None:
-    locked = TakedownTask.objects.select_for_update().get(pk=task.pk)
+    locked = TakedownTask.objects.select_for_update(no_key=True).get(pk=task.pk)
     if locked.done_at:
         raise ValidationError("This takedown is already marked done.")
     locked.done_at = timezone.now()

@@ -8,6 +8,7 @@ deleted (common.models.AppendOnly, and its trigger on PostgreSQL).
 """
 
 import datetime as dt
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
@@ -187,6 +188,21 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The organisation and reference (the unique key) are fixed when the
+        # concern is raised, so a later save leaves them out of its UPDATE. With
+        # a BEFORE UPDATE trigger on the table (kept_as_submitted), PostgreSQL
+        # locks a row FOR UPDATE, not FOR NO KEY UPDATE, when the UPDATE names a
+        # key column even unchanged, and every colleague adding a chronology
+        # entry to the incident would wait for the step to commit (issue 22).
+        if not self._state.adding and not args and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in {"organisation", "reference"}
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def is_data_breach(self) -> bool:

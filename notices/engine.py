@@ -341,7 +341,7 @@ def _locked(queryset: models.QuerySet) -> models.QuerySet:
     if connection.features.has_select_for_update_skip_locked:
         # of=self: lock only these rows, not the recipient and organisation rows
         # joined in, or one send would make every other send for that person skip.
-        return queryset.select_for_update(skip_locked=True, of=("self",))
+        return queryset.select_for_update(skip_locked=True, no_key=True, of=("self",))
     return queryset  # SQLite: IMMEDIATE transactions already serialise writers
 
 

@@ -89,7 +89,11 @@ def _next_label(policy: Policy) -> str:
 def _locked_draft(draft: PolicyVersion) -> PolicyVersion:
     """Re-read the draft under a row lock: an edit and an approval (or two
     approvals from a double click) at the same moment must not both pass."""
-    locked = PolicyVersion.objects.select_for_update().select_related("policy").get(pk=draft.pk)
+    locked = (
+        PolicyVersion.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("policy")
+        .get(pk=draft.pk)
+    )
     if locked.status != VersionStatus.DRAFT:
         raise ValidationError("This version has already been approved; start a new review.")
     return locked

@@ -268,7 +268,7 @@ def task_complete(
     evidence: str,
 ) -> TaskCompletion:
     """Done, with what shows it; the next one falls due a cycle later."""
-    task = RecurringTask.objects.select_for_update().get(pk=task.pk)
+    task = RecurringTask.objects.select_for_update(no_key=True).get(pk=task.pk)
     if done_on > timezone.localdate():
         raise ValidationError({"done_on": "The date done cannot be in the future."})
     last = task.completions.order_by("-done_on").values_list("done_on", flat=True).first()

@@ -351,7 +351,9 @@ def _open_review(review: RetentionReview) -> tuple[RetentionReview, RecordKind]:
     """The review as it is now, locked until the decision commits: two people
     confirming at once, or a decision racing another, act one after the other."""
     review = (
-        RetentionReview.objects.select_for_update().select_related("organisation").get(pk=review.pk)
+        RetentionReview.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("organisation")
+        .get(pk=review.pk)
     )
     if review.done_at is not None:
         raise ValidationError("This review has been decided already.")
@@ -361,7 +363,7 @@ def _open_review(review: RetentionReview) -> tuple[RetentionReview, RecordKind]:
 def _lock_holds(organisation_id: int) -> None:
     """Checking for holds and placing one take the same lock (the organisation's
     row), so a hold placed while a deletion runs is either seen or waits."""
-    Organisation.objects.select_for_update().filter(pk=organisation_id).exists()
+    Organisation.objects.select_for_update(no_key=True).filter(pk=organisation_id).exists()
 
 
 @transaction.atomic

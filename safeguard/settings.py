@@ -120,6 +120,8 @@ MIDDLEWARE = [
     "accounts.middleware.SecondFactorRequiredMiddleware",
     # Records who made each change kept in a child's or guardian's field history.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A read chosen as a deadlock's victim is served again, never a 500.
+    "common.middleware.RetryDeadlockedReadsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.SecurityHeadersMiddleware",
@@ -160,6 +162,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The same backends, with one hook: a transaction's audit events are chained just
+# before it commits, so the chain's head is the last lock it takes (audit.backends).
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.postgresql": "audit.backends.postgresql",
+    "django.db.backends.sqlite3": "audit.backends.sqlite3",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ---------------------------------------------------------------------

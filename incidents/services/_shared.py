@@ -65,8 +65,16 @@ def _open(incident: Incident) -> None:
 def _locked(incident: Incident) -> Incident:
     """The incident as it is now, locked until this transaction ends: two people
     (or one double click) acting at once see each other's change, not a stale copy."""
-    return Incident.objects.select_for_update().select_related("organisation").get(pk=incident.pk)
+    return (
+        Incident.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("organisation")
+        .get(pk=incident.pk)
+    )
 
 
 def _locked_referral(referral: Referral) -> Referral:
-    return Referral.objects.select_for_update().select_related("incident").get(pk=referral.pk)
+    return (
+        Referral.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("incident")
+        .get(pk=referral.pk)
+    )

@@ -74,7 +74,8 @@ def test_embedded_default_uses_sqlite_and_creates_the_broker_folders(tmp_path: P
     result = run_django({"VAR_DIR": str(tmp_path)}, "shell", "-v", "0", "-c", script)
     assert result.returncode == 0, result.stderr
     engine, broker, debug, email = result.stdout.split()
-    assert engine == "django.db.backends.sqlite3"
+    # SQLite, through the backend that chains audit events as a transaction commits.
+    assert engine == "audit.backends.sqlite3"
     assert broker == "filesystem://"
     assert debug == "True"
     assert email == "django.core.mail.backends.console.EmailBackend"
