@@ -268,7 +268,9 @@ class ConfirmIdentityForm(forms.Form):
     def _authenticator(self) -> TOTPDevice | None:
         """The authenticator this session signed in with, else the first one; locked,
         so parallel guesses queue behind each other and see the throttle count."""
-        devices = TOTPDevice.objects.select_for_update().filter(user=self.user, confirmed=True)
+        devices = TOTPDevice.objects.select_for_update(no_key=True).filter(
+            user=self.user, confirmed=True
+        )
         persistent_id = getattr(self.signed_in_with, "persistent_id", None)
         chosen = next((d for d in devices.order_by("pk") if d.persistent_id == persistent_id), None)
         return chosen or devices.order_by("pk").first()
@@ -279,7 +281,7 @@ class ConfirmIdentityForm(forms.Form):
             self.confirmed_with = "authenticator"
         else:
             device = (
-                StaticDevice.objects.select_for_update()
+                StaticDevice.objects.select_for_update(no_key=True)
                 .filter(user=self.user, confirmed=True)
                 .first()
             )

@@ -214,7 +214,7 @@ def manage_link_open(*, access: GuardianAccess) -> GuardianAccess:
     """A parent continues from their manage link (a POST, never a mail scanner's
     GET): its idle clock restarts, and every older link of the same guardian is
     retired, so an earlier email stops working once the newest one is used."""
-    locked = GuardianAccess.objects.select_for_update().get(pk=access.pk)
+    locked = GuardianAccess.objects.select_for_update(no_key=True).get(pk=access.pk)
     if locked.revoked_at is not None or locked.is_expired:
         raise ValidationError("This link no longer works.")
     now = timezone.now()

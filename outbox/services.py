@@ -113,7 +113,7 @@ def failure_of(error: Exception) -> tuple[bool, str]:
 def _locked(queryset: models.QuerySet[OutboundMessage]) -> models.QuerySet[OutboundMessage]:
     if connection.features.has_select_for_update_skip_locked:
         # Another worker sending this row right now: skip it, do not send twice.
-        return queryset.select_for_update(skip_locked=True, of=("self",))
+        return queryset.select_for_update(skip_locked=True, of=("self",), no_key=True)
     return queryset
 
 
@@ -182,7 +182,7 @@ def message_send(*, message_id: int, last_try: bool) -> Attempt:
 def message_resend(*, message: OutboundMessage, by: User) -> OutboundMessage:
     """Send a failed email again, as a new message; the failed one stays as it was."""
     with transaction.atomic():
-        locked = OutboundMessage.objects.select_for_update().get(pk=message.pk)
+        locked = OutboundMessage.objects.select_for_update(no_key=True).get(pk=message.pk)
         if not locked.awaiting_resend:
             raise ValidationError("This email is not waiting to be sent again.")
         composer = composer_for(locked.kind)
