@@ -21,6 +21,17 @@ from accounts.models import User
 
 SESSION_CHALLENGE = "safeguard_passkey_challenge"
 
+# What a wrong, tampered or malformed answer from a browser can raise, from the
+# library, py_webauthn, or parsing JSON of the wrong shape.
+ANSWER_ERRORS = (
+    OTPWebAuthnApiError,
+    WebAuthnException,
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+)
+
 NOT_ACCEPTED = (
     "Your passkey was not accepted. Try again, or use a code from your authenticator app."
 )
@@ -62,7 +73,7 @@ def passkey_answer_verify(
         credential = helper.authenticate_complete(
             user=user, state=state, data=json.loads(assertion)
         )
-    except (OTPWebAuthnApiError, WebAuthnException, ValueError, TypeError, KeyError) as error:
+    except ANSWER_ERRORS as error:
         # Malformed JSON, another person's passkey, an unknown passkey, a bad
         # signature or a replayed counter: all the same to the person signing in.
         raise ValidationError(NOT_ACCEPTED, code="passkey_invalid") from error

@@ -22,24 +22,33 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django.views.i18n import JavaScriptCatalog
 from django_otp_webauthn import views as webauthn_views
+from django_otp_webauthn.exceptions import OTPWebAuthnApiError, UnprocessableEntity
 from django_otp_webauthn.utils import rewrite_exceptions
 
 from accounts import services
 from accounts.http import AuthedRequest
-from accounts.passkeys import passkey_label, passkeys_of
+from accounts.passkeys import ANSWER_ERRORS, passkey_label, passkeys_of
+
+NOT_REGISTERED = "The passkey could not be added. Try again."
 
 
 class PasskeyRegisterCompleteView(webauthn_views.CompleteCredentialRegistrationView):
     def post(self, *args: Any, **kwargs: Any) -> JsonResponse:
-        user = self.request.user
         state = self.get_state()
-        with rewrite_exceptions(logger=webauthn_views._get_pywebauthn_logger()):
-            credential = services.passkey_register(
-                user=user,
-                helper=self.get_helper(),
-                state=state,
-                data=self.request.data,
-            )
+        try:
+            with rewrite_exceptions(logger=webauthn_views._get_pywebauthn_logger()):
+                credential = services.passkey_register(
+                    user=self.request.user,
+                    helper=self.get_helper(),
+                    state=state,
+                    data=self.request.data,
+                )
+        except OTPWebAuthnApiError:
+            raise
+        except ANSWER_ERRORS as error:
+            # The library lets some malformed answers through as a 500; a wrong
+            # answer is the browser's mistake, not the server's.
+            raise UnprocessableEntity(detail=NOT_REGISTERED) from error
         messages.success(self.request, f"{passkey_label(credential)} has been added.")
         return JsonResponse({"id": credential.pk})
 
