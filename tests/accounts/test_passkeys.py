@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp_webauthn.models import WebAuthnCredential
@@ -232,3 +233,24 @@ def test_passkeys_are_read_only_in_the_admin(
     credential.refresh_from_db()
     assert credential.name != "renamed"
     assert credential.confirmed
+
+
+def test_adding_and_removing_a_passkey_is_emailed(
+    client: Client, alice, django_capture_on_commit_callbacks
+) -> None:
+    force_verified_login(client, alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        credential = register(client, soft_passkey())
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/account/security/passkeys/{credential.pk}/remove/")
+    assert [m.to for m in mail.outbox] == [[alice.email], [alice.email]]
+    assert "A new passkey was added" in mail.outbox[0].body
+    assert "A passkey was removed" in mail.outbox[1].body
+
+
+def test_an_admins_two_factor_reset_removes_passkeys_too(
+    client_for, alice, bob, alice_passkey: SoftPasskey
+) -> None:
+    client_for(bob).post(f"/staff/{alice.pk}/reset-two-factor/")
+    assert not WebAuthnCredential.objects.filter(user=alice).exists()
+    assert AuditEvent.objects.get(action="two_factor.reset").details["devices_removed"] == 2
