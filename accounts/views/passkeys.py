@@ -11,18 +11,23 @@ places a passkey is added or taken away); the complete step needs no separate
 gate, as it only finishes a ceremony begin started.
 """
 
+import json
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django.views.i18n import JavaScriptCatalog
 from django_otp_webauthn import views as webauthn_views
-from django_otp_webauthn.exceptions import OTPWebAuthnApiError, UnprocessableEntity
+from django_otp_webauthn.exceptions import (
+    MalformedRequest,
+    OTPWebAuthnApiError,
+    UnprocessableEntity,
+)
 from django_otp_webauthn.utils import rewrite_exceptions
 
 from accounts import services
@@ -32,7 +37,25 @@ from accounts.passkeys import ANSWER_ERRORS, passkey_label, passkeys_of
 NOT_REGISTERED = "The passkey could not be added. Try again."
 
 
-class PasskeyRegisterCompleteView(webauthn_views.CompleteCredentialRegistrationView):
+class _JSONBodyOnly:
+    """The library's script sends JSON and nothing else. The library would parse
+    any other body as a form, and a body that is not UTF-8 escapes its checks as
+    a 500; here both are the client's mistake, a 400."""
+
+    def _parse_request_data(self, request: HttpRequest) -> object:
+        if request.content_type != "application/json":
+            return {}
+        try:
+            return json.loads(request.body) if request.body else {}
+        except ValueError as error:  # not JSON, or not UTF-8
+            raise MalformedRequest() from error
+
+
+class PasskeyRegisterBeginView(_JSONBodyOnly, webauthn_views.BeginCredentialRegistrationView):
+    pass
+
+
+class PasskeyRegisterCompleteView(_JSONBodyOnly, webauthn_views.CompleteCredentialRegistrationView):
     def post(self, *args: Any, **kwargs: Any) -> JsonResponse:
         state = self.get_state()
         try:
@@ -53,7 +76,7 @@ class PasskeyRegisterCompleteView(webauthn_views.CompleteCredentialRegistrationV
         return JsonResponse({"id": credential.pk})
 
 
-passkey_register_begin = webauthn_views.BeginCredentialRegistrationView.as_view()
+passkey_register_begin = PasskeyRegisterBeginView.as_view()
 passkey_register_complete = PasskeyRegisterCompleteView.as_view()
 # The library's script reads its messages through Django's gettext catalog.
 passkey_script_messages = JavaScriptCatalog.as_view(packages=["django_otp_webauthn"])

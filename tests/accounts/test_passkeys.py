@@ -254,3 +254,11 @@ def test_an_admins_two_factor_reset_removes_passkeys_too(
     client_for(bob).post(f"/staff/{alice.pk}/reset-two-factor/")
     assert not WebAuthnCredential.objects.filter(user=alice).exists()
     assert AuditEvent.objects.get(action="two_factor.reset").details["devices_removed"] == 2
+
+
+@pytest.mark.parametrize("url", [BEGIN, COMPLETE])
+def test_a_body_that_is_not_utf8_json_is_a_400_not_a_500(client: Client, alice, url: str) -> None:
+    """Found by the fuzzer: the library decoded any body as UTF-8 and raised."""
+    force_verified_login(client, alice)
+    response = client.post(url, b"\x80", content_type="application/json")
+    assert response.status_code == 400

@@ -1115,7 +1115,8 @@ def succeeded(response: HttpResponse) -> bool:
     if response.status_code != 200:
         return False
     for context in response.context or []:
-        for value in context.flatten().values():
+        # A template rendered outside a request (Django's JavaScript catalog) has a plain dict.
+        for value in (context if isinstance(context, dict) else context.flatten()).values():
             if isinstance(value, forms.BaseForm) and value.is_bound and value.errors:
                 return False
     return True
