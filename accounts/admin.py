@@ -1,5 +1,9 @@
 from django.contrib import admin
 from django.http import HttpRequest
+from django_otp.plugins.otp_static import admin as otp_static_admin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp import admin as otp_totp_admin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.models import Organisation, User
@@ -22,6 +26,46 @@ class UserAdmin(ReadOnlyAdmin):
     list_filter = ["organisation", "role", "is_active"]
     search_fields = ["email", "full_name"]
     exclude = ["password", "user_permissions", "groups"]
+
+
+# django-otp's own admin shows an authenticator's secret key (and its QR code) and
+# the backup codes, and lets an operator add a device to anyone's account: whoever
+# holds the admin could then sign in as any member of staff, unseen. Its modules
+# are imported above so that they have registered before being replaced here,
+# whatever the order of INSTALLED_APPS. Authenticators are added, removed and reset
+# only through Safeguard's own pages, which audit each change and tell the person.
+for model in (otp_totp_admin.TOTPDevice, otp_static_admin.StaticDevice):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+
+
+@admin.register(TOTPDevice)
+class AuthenticatorAdmin(ReadOnlyAdmin):
+    """Which authenticators exist, never their secret keys."""
+
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__email", "user__full_name"]
+    # Listed explicitly: a read-only admin shows every model field unless told
+    # otherwise, and "key" is the secret.
+    fields = [
+        "user",
+        "name",
+        "confirmed",
+        "created_at",
+        "last_used_at",
+        "throttling_failure_timestamp",
+        "throttling_failure_count",
+    ]
+
+
+@admin.register(StaticDevice)
+class BackupCodesAdmin(ReadOnlyAdmin):
+    """Who has backup codes, never the codes."""
+
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    search_fields = ["user__email", "user__full_name"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
 
 
 @admin.register(WebAuthnCredential)

@@ -1,6 +1,7 @@
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django import forms
+from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -12,6 +13,7 @@ from two_factor.forms import AuthenticationTokenForm, BackupTokenForm, TOTPDevic
 from accounts.models import Role, User
 from accounts.passkeys import passkey_answer_verify
 from audit import services as audit
+from common.validators import validate_person_name
 
 
 def authenticator_label(device: TOTPDevice) -> str:
@@ -205,7 +207,9 @@ class AuthenticatorForm(TOTPDeviceForm):
 
 
 class InviteForm(forms.Form):
-    full_name = forms.CharField(label="Full name", max_length=200)
+    full_name = forms.CharField(
+        label="Full name", max_length=200, validators=[validate_person_name]
+    )
     email = forms.EmailField(
         label="Email address",
         max_length=254,
@@ -216,6 +220,101 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+class ConfirmIdentityForm(forms.Form):
+    """The password, or a code from an authenticator app or a backup code, asked again.
+
+    The password goes through authenticate(), so wrong ones count towards the
+    sign-in lockout exactly as at sign-in; a code goes through the device, with
+    its own throttle, and a backup code is used up.
+    """
+
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    code = forms.CharField(
+        label="Or a code from your authenticator app, or a backup code",
+        help_text="Enter your password or a code. One of them is enough.",
+        max_length=16,
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "spellcheck": "false",
+                "class": "govuk-input--width-10",
+            }
+        ),
+    )
+
+    def __init__(
+        self, *args: Any, user: User, request: HttpRequest, signed_in_with: object, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.request = request
+        self.signed_in_with = signed_in_with
+        self.confirmed_with = ""
+        self.throttled = False
+
+    def _authenticator(self) -> TOTPDevice | None:
+        """The authenticator this session signed in with, else the first one; locked,
+        so parallel guesses queue behind each other and see the throttle count."""
+        devices = TOTPDevice.objects.select_for_update().filter(user=self.user, confirmed=True)
+        persistent_id = getattr(self.signed_in_with, "persistent_id", None)
+        chosen = next((d for d in devices.order_by("pk") if d.persistent_id == persistent_id), None)
+        return chosen or devices.order_by("pk").first()
+
+    def _code_is_right(self, code: str) -> bool:
+        if code.isdigit() and len(code) == 6:
+            device: TOTPDevice | StaticDevice | None = self._authenticator()
+            self.confirmed_with = "authenticator"
+        else:
+            device = (
+                StaticDevice.objects.select_for_update()
+                .filter(user=self.user, confirmed=True)
+                .first()
+            )
+            self.confirmed_with = "backup code"
+        if device is None:
+            return False
+        allowed, _ = device.verify_is_allowed()
+        if not allowed:
+            self.throttled = True
+            return False
+        return bool(device.verify_token(code))
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean() or {}
+        password = cleaned.get("password") or ""
+        code = "".join((cleaned.get("code") or "").split())
+        if not password and not code:
+            raise ValidationError(
+                {"password": "Enter your password, or a code from your authenticator app."}
+            )
+        if password:
+            signed_in = authenticate(self.request, username=self.user.email, password=password)
+            if signed_in is None or signed_in.pk != self.user.pk:
+                self.add_error("password", "That password is not right.")
+            else:
+                self.confirmed_with = "password"
+        if code and not self._code_is_right(code):
+            audit.record(
+                action="auth.identity_confirmation_failed",
+                actor=self.user,
+                obj=self.user,
+                details={"with": self.confirmed_with},
+            )
+            self.add_error(
+                "code",
+                "Too many wrong codes. Wait a minute, then try again."
+                if self.throttled
+                else "That code is not right, or it has been used already.",
+            )
+        return cleaned
 
 
 class PasskeyForm(forms.Form):

@@ -17,6 +17,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone as django_timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from common.validators import validate_person_name
+
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -137,7 +139,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A member of staff. Parents never have accounts; they use emailed links."""
 
     email = models.EmailField("email address", max_length=254, unique=True)
-    full_name = models.CharField(max_length=200)
+    full_name = models.CharField(max_length=200, validators=[validate_person_name])
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="users")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAFF)
     is_active = models.BooleanField(default=True)

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -19,9 +20,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.helpers import WebAuthnHelper
 from django_otp_webauthn.models import WebAuthnCredential
 
-from accounts.models import Organisation, Role, StaffSession, User
+from accounts.models import LEAD_ROLES, Organisation, Role, StaffSession, User
 from audit import services as audit
+from audit.models import AuditEvent
 from common.queue import enqueue_on_commit
+from common.registry import ANNOUNCEMENTS
+from outbox.services import email_queue, mark_resent
 
 
 def security_notice_queue(*, user: User, change: str) -> None:
@@ -31,10 +35,44 @@ def security_notice_queue(*, user: User, change: str) -> None:
     enqueue_on_commit(send_security_notice, user.pk, change, run_here_if_broker_down=True)
 
 
-def _queue_invitation_email(user: User) -> None:
-    from accounts.tasks import send_invitation_email
+def _leads_to_tell(user: User, by: User | None) -> list[User]:
+    """Who must hear that someone can now open every concern and case file: the
+    DSL and deputies already in post, or, where there are none yet, the other admins."""
+    colleagues = User.objects.of(user.organisation).exclude(pk=user.pk)
+    told = list(colleagues.dsl_and_deputies())
+    if not told and by is not None:
+        told = list(colleagues.admins().exclude(pk=by.pk))
+    return told
 
-    enqueue_on_commit(send_invitation_email, user.pk, run_here_if_broker_down=True)
+
+def _tell_leads_of_new_lead(
+    *, user: User, role: str, by: User | None, event: AuditEvent, told: list[User]
+) -> None:
+    """An admin alone can make anyone a lead, so the leads hear of it at once, in
+    the portal and by email: a lead they did not expect is theirs to question."""
+    appointer = by.full_name if by is not None else "a platform operator"
+    title = (
+        f"{user.full_name} ({user.email}) is now {Role(role).label}, made so by {appointer}. "
+        "They can open every concern and case file. If you did not expect this, "
+        "raise it with your director."
+    )
+    for announce in ANNOUNCEMENTS.items():
+        announce(
+            organisation=user.organisation,
+            kind="accounts.lead_appointed",
+            obj=event,
+            recipients=told,
+            title=title,
+            url=reverse("notice_list"),
+        )
+
+
+def _queue_invitation_email(user: User, by: User | None) -> None:
+    from accounts.emails import KIND
+
+    message = email_queue(to=user.email, purpose=user, kind=KIND, requested_by=by)
+    # A new invitation answers any that failed before it.
+    mark_resent(purpose=user, new=message)
 
 
 def staff_invite(
@@ -44,18 +82,26 @@ def staff_invite(
     email: str,
     full_name: str,
     role: str,
-) -> User:
+) -> User | None:
     """Create an account with no usable password and email its invitation link.
 
     ``invited_by`` is None only when a platform operator invites from the command line.
+    An address that already has an account with another organisation gets no new
+    account and no link, only an email saying so; the caller is told nothing more
+    than for any invitation sent (None instead of the account), so an admin cannot
+    use this form to learn who works elsewhere.
     """
     email = get_user_model().objects.normalize_email(email).strip().lower()
-    # The same words whatever organisation the address belongs to, so an admin
-    # cannot use this form to learn who works elsewhere.
     taken = ValidationError(
         {"email": "This email address cannot be invited. Check it, or ask which address to use."}
     )
-    if User.objects.filter(email__iexact=email).exists():
+    existing = User.objects.filter(email__iexact=email).select_related("organisation").first()
+    if existing is not None and existing.organisation_id != organisation.pk:
+        _invitation_to_another_organisations_member(
+            member=existing, organisation=organisation, invited_by=invited_by, role=role
+        )
+        return None
+    if existing is not None:
         raise taken
     try:
         with transaction.atomic():
@@ -68,19 +114,51 @@ def staff_invite(
                 invited_at=timezone.now(),
                 invited_by=invited_by,
             )
-            audit.record(
+            told = _leads_to_tell(user, invited_by) if role in LEAD_ROLES else []
+            event = audit.record(
                 action="staff.invited",
                 actor=invited_by,
                 organisation=organisation,
                 actor_label=None if invited_by else "manage.py",
                 obj=user,
-                details={"email": user.email, "role": role},
+                details={
+                    "email": user.email,
+                    "role": role,
+                    **({"leads_told": [lead.email for lead in told]} if told else {}),
+                },
             )
+            if told:
+                _tell_leads_of_new_lead(user=user, role=role, by=invited_by, event=event, told=told)
     except IntegrityError:
         # Two admins inviting the same address at the same moment.
         raise taken from None
-    _queue_invitation_email(user)
+    _queue_invitation_email(user, invited_by)
     return user
+
+
+@transaction.atomic
+def _invitation_to_another_organisations_member(
+    *, member: User, organisation: Organisation, invited_by: User | None, role: str
+) -> None:
+    """Recorded in the member's own organisation's log, where it concerns their
+    account, and the address is told that no second account was made."""
+    from accounts.tasks import send_invitation_elsewhere_email
+
+    audit.record(
+        action="staff.invited_while_member_elsewhere",
+        actor=invited_by,
+        organisation=member.organisation,
+        actor_label=None if invited_by else "manage.py",
+        obj=member,
+        details={"invited_to": organisation.slug, "role": role},
+    )
+    enqueue_on_commit(
+        send_invitation_elsewhere_email,
+        member.pk,
+        organisation.pk,
+        invited_by.pk if invited_by else None,
+        run_here_if_broker_down=True,
+    )
 
 
 @transaction.atomic
@@ -94,7 +172,7 @@ def staff_invitation_resend(*, user: User, by: User) -> None:
         raise ValidationError("This person has already set up their sign-in.")
     _restart_onboarding(user)
     audit.record(action="staff.invitation_resent", actor=by, obj=user)
-    _queue_invitation_email(user)
+    _queue_invitation_email(user, by)
 
 
 def _restart_onboarding(user: User) -> None:
@@ -144,12 +222,19 @@ def staff_role_change(*, user: User, role: str, by: User) -> None:
         raise ValidationError({"role": "The organisation must keep at least one active admin."})
     user.role = role
     user.save(update_fields=["role"])
-    audit.record(
+    told = _leads_to_tell(user, by) if role in LEAD_ROLES else []
+    event = audit.record(
         action="staff.role_changed",
         actor=by,
         obj=user,
-        details={"from": previous, "to": role},
+        details={
+            "from": previous,
+            "to": role,
+            **({"leads_told": [lead.email for lead in told]} if told else {}),
+        },
     )
+    if told:
+        _tell_leads_of_new_lead(user=user, role=role, by=by, event=event, told=told)
 
 
 @transaction.atomic
@@ -177,7 +262,16 @@ def staff_reactivate(*, user: User, by: User) -> None:
     user.is_active = True
     user.deactivated_at = None
     user.save(update_fields=["is_active", "deactivated_at"])
-    audit.record(action="staff.reactivated", actor=by, obj=user)
+    # A lead let back in opens every case file again, as a new one would.
+    told = _leads_to_tell(user, by) if user.role in LEAD_ROLES else []
+    event = audit.record(
+        action="staff.reactivated",
+        actor=by,
+        obj=user,
+        details={"leads_told": [lead.email for lead in told]} if told else {},
+    )
+    if told:
+        _tell_leads_of_new_lead(user=user, role=user.role, by=by, event=event, told=told)
 
 
 @transaction.atomic
@@ -200,7 +294,7 @@ def two_factor_reset(*, user: User, by: User) -> int:
         obj=user,
         details={"devices_removed": removed, "sessions_ended": ended},
     )
-    _queue_invitation_email(user)
+    _queue_invitation_email(user, by)
     return removed
 
 

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from accounts.middleware import SESSION_LAST_SEEN_AT, SESSION_SIGNED_IN_AT, remember_session
 from accounts.models import StaffSession, User
+from accounts.recent_auth import identity_confirmed
 from audit import services as audit
 from common.requests import sign_in_email
 
@@ -19,6 +20,8 @@ def on_logged_in(sender: object, request: HttpRequest, user: User, **kwargs: Any
     now = time.time()
     request.session[SESSION_SIGNED_IN_AT] = now
     request.session[SESSION_LAST_SEEN_AT] = now
+    # The password and code just given count as confirming it is them, for a while.
+    identity_confirmed(request)
     remember_session(request, user)
     device = getattr(user, "otp_device", None)
     audit.record(

@@ -1,43 +1,34 @@
 from celery import shared_task
 from django.conf import settings
-from django.urls import reverse
 
-from accounts.models import User
-from accounts.tokens import invitation_path_args
+from accounts.models import Organisation, User
 from common.emails import send_email
 
 
-@shared_task(name="safeguard.tasks.send_invitation_email")
-def send_invitation_email(user_id: int) -> None:
-    """Email an invited (or reset) member of staff their link to set a password.
+@shared_task(name="safeguard.tasks.send_invitation_elsewhere_email")
+def send_invitation_elsewhere_email(
+    user_id: int, organisation_id: int, invited_by_id: int | None
+) -> None:
+    """Tell someone who already has an account that another organisation tried to
+    invite the same address, and that no second account was made.
 
-    The link is made here, not passed in, so no token ever sits in the broker.
-    Safe to run twice: both links work and both stop working once a password
-    is set, so a duplicate email gives nobody anything more.
+    Their address is all it goes to: the organisation that invited learns nothing.
+    Safe to run twice: a second identical email misleads nobody.
     """
-    user = User.objects.filter(pk=user_id, is_active=True).select_related("organisation").first()
-    if user is None or not user.invitation_pending:
+    user = User.objects.filter(pk=user_id).first()
+    organisation = Organisation.objects.filter(pk=organisation_id).first()
+    if user is None or organisation is None:
         return
-    uidb64, token = invitation_path_args(user)
-    # Someone who has signed in before is here because their sign-in was reset.
-    returning = user.last_login is not None
-    context = {
-        "returning": returning,
-        "user": user,
-        "organisation": user.organisation,
-        "invited_by": user.invited_by,
-        "link": settings.SITE_URL + reverse("invitation_accept", args=[uidb64, token]),
-        "hours": settings.INVITATION_TIMEOUT_SECONDS // 3600,
-    }
     send_email(
         to=user.email,
-        subject=(
-            f"Set up your Safeguard sign-in again for {user.organisation.name}"
-            if returning
-            else f"You have been invited to Safeguard for {user.organisation.name}"
-        ),
-        template="invitation",
-        context=context,
+        subject=f"{organisation.name} tried to invite you to Safeguard",
+        template="invitation_elsewhere",
+        context={
+            "user": user,
+            "organisation": organisation,
+            "invited_by": User.objects.filter(pk=invited_by_id).first() if invited_by_id else None,
+            "site_url": settings.SITE_URL,
+        },
     )
 
 

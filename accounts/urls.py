@@ -39,6 +39,7 @@ urlpatterns = [
         name="passkey_remove",
     ),
     path("account/security/backup-codes/", sign_in.backup_codes, name="backup_codes"),
+    path("account/confirm/", sign_in.reauthenticate, name="reauthenticate"),
     path("account/", sign_in.profile, name="profile"),
     path("account/password/", sign_in.password_change, name="password_change"),
     path(

@@ -17,9 +17,8 @@ from django.utils.crypto import salted_hmac
 
 from accounts.models import Organisation, User
 from audit import context
-from audit.models import AuditChainHead, AuditEvent
+from audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 
-GENESIS_HASH = "0" * 64
 SYSTEM = "system"
 
 
@@ -77,8 +76,20 @@ def event_hash(event: AuditEvent) -> str:
         # Pinned to the module's old path: the salt is part of every stored hash.
         "safeguard.audit.chain",
         canonical,
-        secret=settings.AUDIT_CHAIN_KEY or settings.SECRET_KEY,
+        secret=audit_key(),
         algorithm="sha256",
+    ).hexdigest()
+
+
+def audit_key() -> str:
+    """The audit log's key: kept apart from SECRET_KEY when AUDIT_CHAIN_KEY is set."""
+    return str(settings.AUDIT_CHAIN_KEY or settings.SECRET_KEY)
+
+
+def head_mac(seq: int, hash: str) -> str:
+    """The chain head's MAC: only someone holding the audit key can move the head."""
+    return salted_hmac(
+        "safeguard.audit.head", f"{seq}:{hash}", secret=audit_key(), algorithm="sha256"
     ).hexdigest()
 
 
@@ -104,16 +115,20 @@ def record(
     if actor_label is None:
         actor_label = actor.email if actor is not None else SYSTEM
     with transaction.atomic():
-        # Claim the next sequence number first: the UPDATE takes the head row's
-        # write lock (PostgreSQL) or the database write lock (SQLite), so the read
-        # below sees the true newest event and no two writers fork the chain.
-        if not AuditChainHead.objects.filter(pk=1).update(seq=F("seq") + 1):
+        # Claim the head first: the UPDATE (which changes nothing, so the head's
+        # trigger lets it through) takes the head row's write lock (PostgreSQL) or
+        # the database write lock (SQLite), so the read below sees the true newest
+        # event and no two writers fork the chain.
+        if not AuditChainHead.objects.filter(pk=1).update(seq=F("seq")):
             # The very first event in this database starts the chain.
-            AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS_HASH})
-            AuditChainHead.objects.filter(pk=1).update(seq=F("seq") + 1)
+            AuditChainHead.objects.get_or_create(
+                pk=1,
+                defaults={"seq": 0, "hash": GENESIS_HASH, "mac": head_mac(0, GENESIS_HASH)},
+            )
+            AuditChainHead.objects.filter(pk=1).update(seq=F("seq"))
         head = AuditChainHead.objects.get(pk=1)
         event = AuditEvent(
-            seq=head.seq,
+            seq=head.seq + 1,
             organisation=organisation,
             actor=actor,
             actor_label=str(_escape_controls(actor_label))[:254],
@@ -127,7 +142,10 @@ def record(
         )
         event.hash = event_hash(event)
         event.save()
-        AuditChainHead.objects.filter(pk=1).update(hash=event.hash)
+        # One step, as the head's trigger requires: the next seq, its hash, its MAC.
+        AuditChainHead.objects.filter(pk=1).update(
+            seq=event.seq, hash=event.hash, mac=head_mac(event.seq, event.hash)
+        )
     return event
 
 
@@ -136,13 +154,19 @@ class ChainReport:
     intact: bool
     checked: int
     problem: str = ""
+    # Sealed records (audit.seals) that differ from their seals, by kind and id.
+    records: tuple[str, ...] = ()
 
 
 def verify_chain(batch_size: int = 2000) -> ChainReport:
-    """Walk every event in order and name the first one that does not fit."""
+    """Walk every event in order and name the first one that does not fit; then
+    check the head's MAC, and every sealed record against its newest seal."""
+    from audit import seals  # seals records through this module
+
     expected_seq = 1
     previous = GENESIS_HASH
     checked = 0
+    newest_seals: dict[tuple[str, str], seals.Seal] = {}
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size):
         where = f"event #{event.seq} (id {event.pk}, {event.action})"
         if event.seq != expected_seq:
@@ -153,6 +177,10 @@ def verify_chain(batch_size: int = 2000) -> ChainReport:
             return ChainReport(False, checked, f"{where}: does not follow the event before it")
         if event_hash(event) != event.hash:
             return ChainReport(False, checked, f"{where}: contents do not match its hash")
+        if event.action in seals.SEAL_ACTIONS:
+            newest_seals[(event.object_type, event.object_id)] = seals.seal_from(
+                event.action, event.seq, event.details
+            )
         previous = event.hash
         expected_seq += 1
         checked += 1
@@ -166,4 +194,14 @@ def verify_chain(batch_size: int = 2000) -> ChainReport:
             f"event #{checked + 1}: the chain ends at #{checked} but #{last} was written; "
             "the newest events are missing",
         )
+    if head is not None and head.mac != head_mac(head.seq, head.hash):
+        return ChainReport(
+            False,
+            checked,
+            f"the chain head (#{head.seq}): its MAC does not verify; the head was set outside "
+            "Safeguard, so the newest events may have been cut off",
+        )
+    problems = seals.check_seals(newest_seals)
+    if problems:
+        return ChainReport(False, checked, "sealed records", tuple(problems))
     return ChainReport(True, checked)

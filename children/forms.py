@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from children.models import Child, ContactPreference
 from common.forms import DateInput, model_choice_field, require_contact_details, validate_phone
+from common.validators import validate_person_name
 
 
 class ChildForm(forms.ModelForm):
@@ -45,7 +46,9 @@ class ChildForm(forms.ModelForm):
 
 
 class GuardianForm(forms.Form):
-    full_name = forms.CharField(label="Full name", max_length=200)
+    full_name = forms.CharField(
+        label="Full name", max_length=200, validators=[validate_person_name]
+    )
     email = forms.EmailField(label="Email address", max_length=254, required=False)
     phone = forms.CharField(label="Phone number", max_length=30, required=False)
     preferred_contact = forms.ChoiceField(

@@ -20,6 +20,7 @@ from audit import services as audit
 from children.forms import IMPORT_MAX_BYTES as MAX_BYTES
 from children.models import Child, ChildGuardian, ContactPreference, Guardian
 from common.forms import not_in_future, require_contact_details, validate_phone
+from common.validators import validate_person_name
 
 MAX_ROWS = 2000
 COLUMNS = [
@@ -45,13 +46,15 @@ NO = {"no", "n", "false", "0", ""}
 class ImportRowForm(forms.Form):
     """One row, validated with the same rules as the pages use."""
 
-    child_first_name = forms.CharField(max_length=100)
-    child_last_name = forms.CharField(max_length=100)
-    preferred_name = forms.CharField(max_length=100, required=False)
+    child_first_name = forms.CharField(max_length=100, validators=[validate_person_name])
+    child_last_name = forms.CharField(max_length=100, validators=[validate_person_name])
+    preferred_name = forms.CharField(
+        max_length=100, required=False, validators=[validate_person_name]
+    )
     date_of_birth = forms.DateField(input_formats=DATE_FORMATS, validators=[not_in_future])
     active_from = forms.DateField(input_formats=DATE_FORMATS, required=False)
     communication_needs = forms.CharField(max_length=2000, required=False)
-    guardian_name = forms.CharField(max_length=200)
+    guardian_name = forms.CharField(max_length=200, validators=[validate_person_name])
     guardian_email = forms.EmailField(max_length=254, required=False)
     guardian_phone = forms.CharField(max_length=30, required=False, validators=[validate_phone])
     relationship = forms.CharField(max_length=60)

@@ -9,6 +9,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organisation, User
+from common.validators import validate_person_name
 
 
 def active_on(day: dt.date) -> models.Q:
@@ -42,9 +43,9 @@ class Child(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="children"
     )
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
-    preferred_name = models.CharField(max_length=100, blank=True)
+    first_name = models.CharField(max_length=100, validators=[validate_person_name])
+    last_name = models.CharField(max_length=100, validators=[validate_person_name])
+    preferred_name = models.CharField(max_length=100, blank=True, validators=[validate_person_name])
     date_of_birth = models.DateField()
     active_from = models.DateField(default=dt.date.today)
     discharged_on = models.DateField(null=True, blank=True)
@@ -94,7 +95,7 @@ class Guardian(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="guardians"
     )
-    full_name = models.CharField(max_length=200)
+    full_name = models.CharField(max_length=200, validators=[validate_person_name])
     email = models.EmailField(max_length=254, blank=True)
     phone = models.CharField(max_length=30, blank=True)
     preferred_contact = models.CharField(

@@ -5,8 +5,11 @@ Two locks, one rule. ``AppendOnly`` refuses the change in Python, where a
 service would otherwise make it; ``append_only()`` declares a PostgreSQL
 trigger beside the model, which refuses it whatever code or person tries.
 Both let through only a retention decision a person recorded
-(``records.retention``), which opens ``common.erasure`` in Python and sets
-``safeguard.erasure`` for its one transaction in PostgreSQL.
+(``records.retention``), which opens ``common.erasure`` in Python and, in
+PostgreSQL, calls ``safeguard_erasure_open(review)``: a SECURITY DEFINER
+function (common/migrations/0001_erasure_door.py) that opens the door for its
+one transaction only for a review that is decided and not yet carried out. No
+session setting opens it, and TRUNCATE is refused outright.
 
 common has no concrete models: this module holds only the abstract base and
 the trigger helpers each app's models use.
@@ -15,15 +18,23 @@ the trigger helpers each app's models use.
 from typing import Any, ClassVar, cast
 
 import pgtrigger
+import pgtrigger.compiler
 from django.db import models
 from django.utils.text import capfirst
 
 from common.erasure import erasure_allowed
 
 # A trigger refuses unless this transaction carries out a decided retention
-# review. The setting is NULL in a session that never set it, and a WHEN clause
-# that is NULL does not fire: hence IS DISTINCT FROM, not <>.
-_NOT_ERASING = "current_setting('safeguard.erasure', true) IS DISTINCT FROM 'on'"
+# review (of the row's own organisation, where the row names one). The function
+# reads a table only the erasure role can write; a session setting (which any
+# session may SET) would be a side door.
+_NOT_ERASING = "NOT safeguard_erasing()"
+
+# TRUNCATE skips row triggers, so each append-only table refuses it too. A
+# superuser is let through because it can switch any trigger off anyway
+# (session_replication_role) and the test runner empties tables with TRUNCATE;
+# the application's own role is never one (docs/operations.md).
+_SUPERUSER = "current_setting('is_superuser') = 'on'"
 
 
 class AppendOnlyError(Exception):
@@ -127,15 +138,59 @@ class _Refusable(pgtrigger.Condition):
         if not self.erasable:
             # Always refuse; pgtrigger needs a condition, so one that always holds.
             return "TRUE" if self.also is None else f"({self.also.resolve(model)})"
+        not_erasing = _NOT_ERASING
+        owner = next((f for f in model._meta.concrete_fields if f.name == "organisation"), None)
+        if owner is not None:
+            # A decision in one organisation never opens another's records.
+            not_erasing = f'NOT safeguard_erasing(OLD."{owner.column}")'
         if self.also is None:
-            return _NOT_ERASING
+            return not_erasing
         # WHEN takes one parenthesised expression.
-        return f"(({_NOT_ERASING}) AND ({self.also.resolve(model)}))"
+        return f"(({not_erasing}) AND ({self.also.resolve(model)}))"
 
 
-class _Refuse(pgtrigger.Protect):
+class RefusalSql(pgtrigger.compiler.UpsertTriggerSql):
+    """pgtrigger's installation SQL without its ignore switch.
+
+    pgtrigger lets any session skip a trigger with ``SET pgtrigger.ignore``
+    (its function begins by reading that setting): for a record that must never
+    change that is the same side door as any other session setting."""
+
+    def get_template(self) -> str:
+        return """
+            CREATE OR REPLACE FUNCTION {pgid}()
+            RETURNS TRIGGER AS $$
+                {declare}
+                BEGIN
+                    {func}
+                END;
+            $$ LANGUAGE plpgsql;
+
+            DROP TRIGGER IF EXISTS {pgid} ON {table};
+            CREATE {constraint} TRIGGER {pgid}
+                {when} {operation} ON {table}
+                {timing}
+                {referencing}
+                FOR EACH {level} {condition}
+                EXECUTE PROCEDURE {execute};
+
+            COMMENT ON TRIGGER {pgid} ON {table} IS '{hash}';
+        """
+
+
+class TriggerWithoutIgnoreSwitch(pgtrigger.Trigger):
+    """A pgtrigger.Trigger installed by RefusalSql: no session setting skips it."""
+
+    def compile(self, model: Any) -> pgtrigger.compiler.Trigger:
+        compiled = super().compile(model)
+        return pgtrigger.compiler.Trigger(
+            name=compiled.name, sql=RefusalSql(**cast(dict[str, Any], compiled.sql.kwargs))
+        )
+
+
+class _Refuse(TriggerWithoutIgnoreSwitch, pgtrigger.Protect):
     """pgtrigger's Protect, raising a message that says why, with the SQLSTATE
-    the hand-written triggers used (insufficient_privilege)."""
+    the hand-written triggers used (insufficient_privilege), and no ignore switch."""
 
     def __init__(self, *, refusal: str, sealed_when: models.Q | None = None, **kwargs: Any) -> None:
         self.refusal = refusal  # a format string and its arguments, in PL/pgSQL
@@ -148,6 +203,26 @@ class _Refuse(pgtrigger.Protect):
         )
 
 
+class _NeverTruncated(TriggerWithoutIgnoreSwitch):
+    """TRUNCATE empties a table without firing its row triggers."""
+
+    name = "append_only_truncate"
+    when = pgtrigger.Before
+    level = pgtrigger.Statement
+    operation = pgtrigger.Truncate
+
+    def get_func(self, model: Any) -> str:
+        # A statement trigger's WHEN cannot carry this (pgtrigger drops it), so
+        # the function asks.
+        return self.format_sql(
+            f"""
+            IF {_SUPERUSER} THEN RETURN NULL; END IF;
+            RAISE EXCEPTION '% rows are append-only: TRUNCATE refused', TG_TABLE_NAME
+            USING ERRCODE = 'insufficient_privilege';
+            """
+        )
+
+
 APPEND_ONLY = "append_only"
 
 
@@ -155,7 +230,8 @@ def append_only(
     *, sealed_when: models.Q | None = None, erasable: bool = True
 ) -> list[pgtrigger.Trigger]:
     """The database's half of AppendOnly, for the model's Meta.triggers: UPDATE
-    and DELETE of a sealed row are refused outside a retention decision.
+    and DELETE of a sealed row are refused outside a retention decision, and
+    TRUNCATE always.
 
     ``sealed_when`` filters the stored row (``Q(status="approved")``); without
     it a row is sealed as soon as it is written. ``erasable=False``: not even a
@@ -169,17 +245,43 @@ def append_only(
             ),
             refusal="'% rows are append-only: % refused', TG_TABLE_NAME, TG_OP",
             sealed_when=sealed_when,
-        )
+        ),
+        _NeverTruncated(),
     ]
 
 
-def kept_as_submitted(*fields: str, what: str) -> pgtrigger.Trigger:
+KEPT_AS_SUBMITTED = "kept_as_submitted"
+
+
+def kept_as_submitted(*fields: str, what: str) -> list[pgtrigger.Trigger]:
     """For a record that changes as work goes on but part of which is evidence:
-    an UPDATE that changes any of ``fields`` is refused outside a retention
-    decision. ``what`` names that part in the refusal."""
-    return _Refuse(
-        name="kept_as_submitted",
-        operation=pgtrigger.Update,
-        condition=_Refusable(also=pgtrigger.AnyChange(*fields)),
-        refusal=f"'{what} is kept as submitted: % refused', TG_OP",
-    )
+    an UPDATE that changes any of ``fields``, or a DELETE, is refused outside a
+    retention decision, and TRUNCATE always. ``what`` names that part in the refusal."""
+    return [
+        _Refuse(
+            name=KEPT_AS_SUBMITTED,
+            operation=pgtrigger.Update,
+            condition=_Refusable(also=pgtrigger.AnyChange(*fields)),
+            refusal=f"'{what} is kept as submitted: % refused', TG_OP",
+        ),
+        # Deleting the record would take the evidence with it.
+        _Refuse(
+            name=KEPT_AS_SUBMITTED + "_delete",
+            operation=pgtrigger.Delete,
+            condition=_Refusable(),
+            refusal=f"'{what} is kept as submitted: % refused', TG_OP",
+        ),
+        _NeverTruncated(),
+    ]
+
+
+def refusing_triggers(model: type[models.Model]) -> list[str]:
+    """The names of the triggers by which the database refuses to change the
+    model's rows (empty for a model that may change freely)."""
+    return [
+        str(trigger.name)
+        for trigger in getattr(model._meta, "triggers", [])
+        # The audit head's own triggers are not append-only rules (the head
+        # advances); tests/audit/test_chain_head.py tries those.
+        if isinstance(trigger, _Refuse | _NeverTruncated)
+    ]

@@ -75,3 +75,8 @@ CHILD_PAGE_SECTIONS: Hook[Callable[..., Any]] = Hook("child_page", "sections of 
 SUBJECT_ACCESS_SOURCES: Hook[Any] = Hook("retention", "subject access sources")
 # Training required beyond the role's: ``requirement(staff) -> {user id: kinds}``.
 TRAINING_REQUIREMENTS: Hook[Callable[..., Any]] = Hook("training", "training requirements")
+# How each kind of queued email is written at send time: outbox.composers.Composer.
+EMAIL_COMPOSERS: Hook[Any] = Hook("emails", "email composers")
+# Notices raised the moment something happens, by an app below notices:
+# ``announce(*, organisation, kind, obj, recipients, title, url) -> None``.
+ANNOUNCEMENTS: Hook[Callable[..., Any]] = Hook("announcements", "notices raised at once")

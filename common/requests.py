@@ -33,7 +33,9 @@ def sign_in_email(request: HttpRequest | None, credentials: dict[str, object] | 
 
     Lower-cased so that ALICE@ and alice@ count towards one lockout, not two.
     """
-    value = (credentials or {}).get("username")
+    # Django's sign-in failure signal names it "username"; axes' own check before
+    # authenticating names it by the user model's USERNAME_FIELD, "email".
+    value = (credentials or {}).get("username") or (credentials or {}).get("email")
     if not value and request is not None and hasattr(request, "POST"):
         value = request.POST.get("auth-username") or request.POST.get("username")
     return str(value or "").strip().lower()[:254]

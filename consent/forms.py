@@ -93,7 +93,11 @@ class VerbalConsentForm(forms.Form):
 
 
 class ManageLinkForm(forms.Form):
-    email = forms.EmailField(label="Your email address", max_length=254)
+    email = forms.EmailField(
+        label="Your email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
 
 
 class PaperConsentForm(forms.Form):

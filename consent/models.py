@@ -6,12 +6,15 @@ derived from them, never stored, and nothing is ever updated or deleted (the
 legal evidence: common.models.AppendOnly, and its trigger on PostgreSQL).
 """
 
+import datetime as dt
 import hashlib
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from audit.seals import sealed
 from children.models import Child, Guardian
 from common.models import AppendOnly, append_only
 from policies.models import PolicyVersion
@@ -138,6 +141,7 @@ class Method(models.TextChoices):
     VERBAL = "verbal", "Verbal, to be confirmed in writing"
 
 
+@sealed
 class ConsentRecord(AppendOnly):
     """One decision by one guardian about one child and one consent type."""
 
@@ -179,15 +183,31 @@ class ConsentRecord(AppendOnly):
 
 
 class GuardianAccess(models.Model):
-    """A guardian's link to see and withdraw their consents; revocable, re-sendable."""
+    """A guardian's link to see and withdraw their consents; revocable, re-sendable.
+
+    It stops working after CONSENT_MANAGE_LINK_IDLE_DAYS without use (derived,
+    not stored): an old email found in a shared or stolen mailbox should not
+    open a child's consents. Use is a POST (continuing from the link, a
+    withdrawal), never a GET, which a mail scanner makes too.
+    """
 
     guardian = models.ForeignKey(Guardian, on_delete=models.PROTECT, related_name="accesses")
     token_sha256 = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"manage link for {self.guardian}"
+
+    @property
+    def expires_at(self) -> dt.datetime:
+        idle = dt.timedelta(days=settings.CONSENT_MANAGE_LINK_IDLE_DAYS)
+        return (self.last_used_at or self.created_at) + idle
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
 
 
 class TakedownTask(models.Model):

@@ -10,7 +10,9 @@ from common.pdf import text as escape
 from consent.models import ConsentRecord
 
 
-def render_receipt_pdf(records: list[ConsentRecord]) -> bytes:
+def render_receipt_pdf(records: list[ConsentRecord], *, show_address: bool = True) -> bytes:
+    """``show_address`` False for a copy that may go to someone else (a subject
+    access export): the address the parent signed from is theirs alone."""
     first = records[0]
     when = timezone.localtime(first.recorded_at).strftime("%-d %B %Y at %H:%M")
     rows = [["Consent", "Your answer", "Valid until"]] + [
@@ -42,7 +44,14 @@ def render_receipt_pdf(records: list[ConsentRecord]) -> bytes:
         Spacer(1, 5 * mm),
         Paragraph("Evidence", STYLES["Heading3"]),
         Paragraph(escape(f"Time (UTC): {first.recorded_at.isoformat()}"), STYLES["BodyText"]),
-        Paragraph(escape(f"Address: {first.ip_address or 'not known'}"), STYLES["BodyText"]),
+        Paragraph(
+            escape(
+                f"Address: {first.ip_address or 'not known'}"
+                if show_address
+                else "Address: left out of this copy"
+            ),
+            STYLES["BodyText"],
+        ),
         Paragraph(escape(f"Request reference: {first.request_sha256}"), STYLES["Code"]),
         Paragraph(escape(f"Receipt SHA-256: {first.receipt_sha256}"), STYLES["Code"]),
         Paragraph(

@@ -20,6 +20,7 @@ from accounts.models import User
 from audit import services as audit
 from children.models import Child, Guardian
 from common.emails import send_email
+from common.uploads import UploadRefused, pdf_check
 from consent.gate import _guardians_with_pr
 from consent.models import (
     ConsentRecord,
@@ -90,6 +91,7 @@ def verbal_consent_record(
 
 PAPER_TYPES = {b"%PDF": "pdf", b"\x89PNG": "png", b"\xff\xd8\xff": "jpg"}
 PAPER_MAX_BYTES = 5_000_000
+PAPER_MAX_PAGES = 50
 
 
 def _paper_kind(data: bytes) -> str | None:
@@ -119,6 +121,11 @@ def paper_consent_record(
         raise ValidationError({"scan": "Upload the scan as a PDF, PNG or JPEG file."})
     if len(scan) > PAPER_MAX_BYTES:
         raise ValidationError({"scan": "The scan is larger than 5 MB."})
+    if kind == "pdf":
+        try:
+            pdf_check(scan, max_pages=PAPER_MAX_PAGES)
+        except UploadRefused as error:
+            raise ValidationError({"scan": str(error)}) from error
     if signed_on > timezone.localdate():
         raise ValidationError({"signed_on": "The date signed cannot be in the future."})
     scan_sha256 = hashlib.sha256(scan).hexdigest()
@@ -179,7 +186,8 @@ MANAGE_LINK_INTERVAL = dt.timedelta(minutes=10)
 def manage_link_resend(*, email: str) -> None:
     """Email every guardian with this address a fresh manage link.
 
-    Says nothing to the caller about whether the address is known. At most one
+    Runs in a worker (consent.tasks.send_manage_link), never in the page that
+    asked, which says the same whether or not the address is known. At most one
     email per guardian every 10 minutes, and older links keep working until the
     new one is used, so a stranger who knows the address can neither flood the
     parent nor break their link.
@@ -201,11 +209,21 @@ def manage_link_resend(*, email: str) -> None:
         transaction.on_commit(partial(_send_manage_link, guardian, token))
 
 
-def manage_link_used(access: GuardianAccess) -> None:
-    """The first use of a link retires every older link of the same guardian."""
+@transaction.atomic
+def manage_link_open(*, access: GuardianAccess) -> GuardianAccess:
+    """A parent continues from their manage link (a POST, never a mail scanner's
+    GET): its idle clock restarts, and every older link of the same guardian is
+    retired, so an earlier email stops working once the newest one is used."""
+    locked = GuardianAccess.objects.select_for_update().get(pk=access.pk)
+    if locked.revoked_at is not None or locked.is_expired:
+        raise ValidationError("This link no longer works.")
+    now = timezone.now()
+    locked.last_used_at = now
+    locked.save(update_fields=["last_used_at"])
     GuardianAccess.objects.filter(
-        guardian=access.guardian, revoked_at__isnull=True, created_at__lt=access.created_at
-    ).update(revoked_at=timezone.now())
+        guardian=locked.guardian_id, revoked_at__isnull=True, created_at__lt=locked.created_at
+    ).update(revoked_at=now)
+    return locked
 
 
 def renewal_requests_send(*, today: dt.date | None = None) -> int:

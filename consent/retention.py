@@ -81,7 +81,8 @@ def subject_access_documents(
     *, child: Child | None = None, guardian: Guardian | None = None
 ) -> list[tuple[str, bytes]]:
     """For a subject access export: the child's consent summary, and a receipt
-    for every online consent the person gave or that was given for the child."""
+    for every online consent the person gave or that was given for the child
+    (without the address it was signed from: that goes for review, not release)."""
     from consent.gate import consent_matrix
     from consent.pdf import render_child_summary_pdf, render_receipt_pdf
 
@@ -98,7 +99,8 @@ def subject_access_documents(
         if record.receipt_sha256:
             receipts.setdefault(record.receipt_sha256, []).append(record)
     for digest, signed in receipts.items():
-        documents.append((f"consent-receipt-{digest[:12]}.pdf", render_receipt_pdf(signed)))
+        receipt = render_receipt_pdf(signed, show_address=False)
+        documents.append((f"consent-receipt-{digest[:12]}.pdf", receipt))
     return documents
 
 

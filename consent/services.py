@@ -11,7 +11,6 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from functools import partial
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -53,6 +52,7 @@ from consent.wording import (  # noqa: F401 - callers ask services for these too
     current_wording,
 )
 from notices import engine as reminders
+from outbox.services import email_queue, mark_resent, messages_for
 
 log = logging.getLogger(__name__)
 
@@ -81,28 +81,17 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _send_request_email(consent_request: ConsentRequest, token: str) -> None:
-    """Sent from this process after the commit: the token must never sit in a
-    broker or a database, so it is not handed to a Celery task."""
-    link = settings.SITE_URL + reverse("consent_open", args=[token])
-    context = {
-        "guardian": consent_request.guardian,
-        "child": consent_request.child,
-        "organisation": consent_request.organisation,
-        "link": link,
-        "days": REQUEST_VALID_DAYS,
-        "items": consent_request.items.select_related("consent_type"),
-    }
-    try:
-        send_email(
-            to=consent_request.guardian.email,
-            subject=f"Please answer: consent for {consent_request.child.first_name} "
-            f"at {consent_request.organisation.name}",
-            template="consent_request",
-            context=context,
-        )
-    except Exception:  # the request stands; staff can resend it
-        log.exception("Consent request %s email not sent", consent_request.pk)
+def _queue_request_email(consent_request: ConsentRequest, by: User | None) -> None:
+    """The email is written by consent.emails when it is sent, with a link of its
+    own: no token ever sits in the broker or the database."""
+    from consent.emails import KIND
+
+    email_queue(
+        to=consent_request.guardian.email,
+        purpose=consent_request,
+        kind=KIND,
+        requested_by=by,
+    )
 
 
 @transaction.atomic
@@ -125,7 +114,8 @@ def consent_request_send(
             )
         if not guardian.email:
             raise ValidationError({"guardians": f"{guardian.full_name} has no email address."})
-        token, digest = _token()
+        # A placeholder until the email is written with the real link's hash.
+        _, digest = _token()
         consent_request = ConsentRequest.objects.create(
             organisation=child.organisation,
             child=child,
@@ -142,7 +132,7 @@ def consent_request_send(
             organisation=child.organisation,
             details={"guardian": guardian.pk, "types": [t.code for t in consent_types]},
         )
-        transaction.on_commit(partial(_send_request_email, consent_request, token))
+        _queue_request_email(consent_request, by)
         sent.append(consent_request)
     return sent
 
@@ -155,7 +145,7 @@ def consent_request_resend(*, consent_request: ConsentRequest, by: User) -> Cons
         raise ValidationError("This request can no longer be resent.")
     old.status = RequestStatus.SUPERSEDED
     old.save(update_fields=["status"])
-    token, digest = _token()
+    _, digest = _token()  # replaced by the link's own when the email is written
     new = ConsentRequest.objects.create(
         organisation=old.organisation,
         child=old.child,
@@ -171,7 +161,10 @@ def consent_request_resend(*, consent_request: ConsentRequest, by: User) -> Cons
         obj=old.child,
         details={"old": old.pk, "new": new.pk},
     )
-    transaction.on_commit(lambda: _send_request_email(new, token))
+    _queue_request_email(new, by)
+    # The old request's failed emails are answered by this one: no more reminders.
+    new_message = messages_for(new).get()
+    mark_resent(purpose=old, new=new_message)
     return new
 
 
@@ -393,18 +386,23 @@ def _send_receipt(records: list[ConsentRecord], receipt_sha256: str, access_toke
         log.exception("Consent receipt for %s not sent", first.child_id)
 
 
-def access_for_token(token: str) -> GuardianAccess | None:
+def access_for_token(token: str, *, expired_too: bool = False) -> GuardianAccess | None:
     if not token or len(token) > 100:
         return None
-    return access_for_hash(token_hash(token))
+    return access_for_hash(token_hash(token), expired_too=expired_too)
 
 
-def access_for_hash(digest: str) -> GuardianAccess | None:
-    return (
+def access_for_hash(digest: str, *, expired_too: bool = False) -> GuardianAccess | None:
+    """The live manage link behind a token hash; with ``expired_too`` also one
+    that has expired from disuse (to say so), never one that was revoked."""
+    access = (
         GuardianAccess.objects.filter(token_sha256=digest, revoked_at__isnull=True)
         .select_related("guardian")
         .first()
     )
+    if access is None or (access.is_expired and not expired_too):
+        return None
+    return access
 
 
 def guardian_consents(
@@ -468,6 +466,8 @@ def consent_withdraw(
         policy_version=last.policy_version,
     )
     record.save()
+    # A withdrawal is a use of the link: its idle clock starts again.
+    GuardianAccess.objects.filter(pk=access.pk).update(last_used_at=timezone.now())
     audit.record(
         action="consent.withdrawn",
         organisation=child.organisation,

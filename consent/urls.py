@@ -9,6 +9,8 @@ parent_urlpatterns = [
     path("consent/receipt/", views.consent_receipt, name="consent_receipt"),
     path("m/<str:token>/", views.manage_open, name="consent_manage_open"),
     path("consent/manage/", views.manage, name="consent_manage"),
+    path("consent/manage/continue/", views.manage_continue, name="consent_manage_continue"),
+    path("consent/manage/expired/", views.manage_expired, name="consent_manage_expired"),
     path("consent/manage/new-link/", views.manage_link_request, name="consent_manage_link"),
     path(
         "consent/manage/withdraw/<int:child_pk>/<int:type_pk>/",

@@ -9,6 +9,7 @@ records.
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,7 +28,8 @@ from children.models import Child
 from children.permissions import get_child_for_user, manages_children
 from common.forms import service_errors_onto
 from common.pdf import pdf_response
-from consent import records, services
+from common.queue import enqueue_on_commit
+from consent import records, services, throttle
 from consent.forms import (
     ConsentAnswersForm,
     ConsentRequestForm,
@@ -42,10 +44,13 @@ from consent.permissions import (
     get_consent_type_for_user,
     get_takedown_for_user,
 )
+from consent.tasks import send_manage_link
 
 # Session keys (names, not secrets) under which a link's token is kept.
 REQUEST_TOKEN = "consent_request_token"  # noqa: S105
 ACCESS_TOKEN = "consent_access_token"  # noqa: S105
+# A manage link opened but not yet continued from.
+PENDING_ACCESS_TOKEN = "consent_access_pending"  # noqa: S105
 
 
 def parent_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -101,7 +106,12 @@ def request_new(request: AuthedRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             service_errors_onto(form, error)
         else:
-            messages.success(request, f"Consent request sent to {len(sent)} parent(s) or carer(s).")
+            # Queued, not sent: the child's page shows whether each email went.
+            messages.success(
+                request,
+                f"Consent request queued for {len(sent)} parent(s) or carer(s). "
+                "Whether each email was sent shows under Consent requests.",
+            )
             return redirect("child_detail", pk=child.pk)
     return render(request, "consent/request_form.html", {"form": form, "child": child})
 
@@ -114,7 +124,9 @@ def request_resend(request: AuthedRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, "A new link was sent; the old one no longer works.")
+        messages.success(
+            request, "A new link is queued to be emailed; the old one no longer works."
+        )
     return redirect("child_detail", pk=consent_request.child_id)
 
 
@@ -237,7 +249,11 @@ def _link_gone(request: HttpRequest) -> HttpResponse:
 
 @token_link
 def consent_open(request: HttpRequest, token: str) -> HttpResponse:
+    if throttle.exceeded(request, "link_guess"):
+        return throttle.too_many(request, "link_guess")
     if services.request_for_token(token) is None:
+        # Used and expired links count too: from here they cannot be told from guesses.
+        throttle.count(request, "link_guess")
         return _link_gone(request)
     # Only the hash is kept: a session store is a database too.
     request.session[REQUEST_TOKEN] = services.token_hash(token)
@@ -291,12 +307,61 @@ def consent_receipt(request: HttpRequest) -> HttpResponse:
 
 @token_link
 def manage_open(request: HttpRequest, token: str) -> HttpResponse:
-    access = services.access_for_token(token)
+    """Opening the link changes nothing (a mail scanner opens it too): the token
+    goes into the session, and the parent continues with a button (a POST)."""
+    if throttle.exceeded(request, "link_guess"):
+        return throttle.too_many(request, "link_guess")
+    access = services.access_for_token(token, expired_too=True)
     if access is None:
+        throttle.count(request, "link_guess")
         return _link_gone(request)
-    records.manage_link_used(access)
-    request.session[ACCESS_TOKEN] = services.token_hash(token)
-    return redirect("consent_manage")
+    if access.is_expired:
+        return _manage_expired(request)
+    request.session[PENDING_ACCESS_TOKEN] = services.token_hash(token)
+    return redirect("consent_manage_continue")
+
+
+def _manage_expired(request: HttpRequest) -> HttpResponse:
+    # A page of its own, not one at the link's address: that one is served with
+    # no-referrer, and the form for a new link would then be refused (Origin: null).
+    return redirect("consent_manage_expired")
+
+
+@parent_page
+def manage_expired(request: HttpRequest) -> HttpResponse:
+    """Says a link expired from disuse (which the link's own page redirects here
+    to say) and offers a new one. It tells nobody anything about any link."""
+    return render(
+        request,
+        "consent/manage_expired.html",
+        {"form": ManageLinkForm(), "days": settings.CONSENT_MANAGE_LINK_IDLE_DAYS},
+    )
+
+
+@parent_page
+def manage_continue(request: HttpRequest) -> HttpResponse:
+    """The one step from a link to the consents: pressing Continue is what uses
+    the link (it retires the parent's older links and restarts its idle clock)."""
+    digest = request.session.get(PENDING_ACCESS_TOKEN, "")
+    access = services.access_for_hash(digest, expired_too=True) if digest else None
+    if access is None:
+        if _access(request) is not None:
+            return redirect("consent_manage")  # a second press of Continue
+        return _link_gone(request)
+    if access.is_expired:
+        return _manage_expired(request)
+    if request.method == "GET" and request.session.get(ACCESS_TOKEN) == digest:
+        del request.session[PENDING_ACCESS_TOKEN]
+        return redirect("consent_manage")  # this browser continued from this link already
+    if request.method == "POST":
+        try:
+            records.manage_link_open(access=access)
+        except ValidationError:
+            return _link_gone(request)
+        del request.session[PENDING_ACCESS_TOKEN]
+        request.session[ACCESS_TOKEN] = digest
+        return redirect("consent_manage")
+    return render(request, "consent/manage_continue.html", {"guardian": access.guardian})
 
 
 def _access(request: HttpRequest) -> GuardianAccess | None:
@@ -304,14 +369,30 @@ def _access(request: HttpRequest) -> GuardianAccess | None:
     return services.access_for_hash(digest) if digest else None
 
 
+def _no_access(request: HttpRequest) -> HttpResponse:
+    """The page for a session whose link no longer works: expired, or gone."""
+    digest = request.session.get(ACCESS_TOKEN, "")
+    access = services.access_for_hash(digest, expired_too=True) if digest else None
+    return _manage_expired(request) if access is not None else _link_gone(request)
+
+
 @parent_page
 def manage_link_request(request: HttpRequest) -> HttpResponse:
-    """A parent who lost their link asks for a new one by email address."""
+    """A parent who lost their link asks for a new one by email address.
+
+    The page does the same for every address, known or not: it queues a task
+    (which looks the address up and sends, or does nothing) and answers with the
+    same words, so neither the answer nor its timing tells anyone whether an
+    address belongs to a parent here.
+    """
     form = ManageLinkForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        records.manage_link_resend(email=form.cleaned_data["email"])
-        # The same words whether or not the address is known.
-        return render(request, "consent/manage_link_sent.html")
+    if request.method == "POST":
+        if throttle.exceeded(request, "link_request"):
+            return throttle.too_many(request, "link_request")
+        throttle.count(request, "link_request")
+        if form.is_valid():
+            enqueue_on_commit(send_manage_link, form.cleaned_data["email"])
+            return render(request, "consent/manage_link_sent.html")
     return render(request, "consent/manage_link_request.html", {"form": form})
 
 
@@ -319,7 +400,7 @@ def manage_link_request(request: HttpRequest) -> HttpResponse:
 def manage(request: HttpRequest) -> HttpResponse:
     access = _access(request)
     if access is None:
-        return _link_gone(request)
+        return _no_access(request)
     return render(
         request,
         "consent/manage.html",
@@ -332,7 +413,7 @@ def withdraw(request: HttpRequest, child_pk: int, type_pk: int) -> HttpResponse:
     """The second of two clicks: confirm, then it is withdrawn at once."""
     access = _access(request)
     if access is None:
-        return _link_gone(request)
+        return _no_access(request)
     found = {
         (child.pk, consent_type.pk): (child, consent_type)
         for child, granted in services.guardian_consents(access.guardian)

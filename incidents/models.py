@@ -15,6 +15,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organisation, User
+from audit.seals import sealed
 from children.models import Child
 from common.models import AppendOnly, append_only, kept_as_submitted
 
@@ -182,7 +183,7 @@ class Incident(models.Model):
             models.UniqueConstraint(fields=["organisation", "reference"], name="incident_reference")
         ]
         indexes = [models.Index(fields=["organisation", "status", "reported_at"])]
-        triggers = [kept_as_submitted(*REPORTED, what="what a reporter submitted")]
+        triggers = kept_as_submitted(*REPORTED, what="what a reporter submitted")
 
     def __str__(self) -> str:
         return self.reference
@@ -234,6 +235,7 @@ class EntryKind(models.TextChoices):
     INFORMATION = "information", "Information received"
 
 
+@sealed
 class ChronologyEntry(AppendOnly):
     """One dated line of what happened and who did what. A correction is a new
     entry pointing at the one it corrects; both are kept and shown together."""

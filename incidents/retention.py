@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dateutil.relativedelta import relativedelta
 
 from accounts.models import Organisation
+from audit.seals import reseal
 from children.models import Child, Guardian
 from common.registry import RECORD_KINDS, SUBJECT_ACCESS_SOURCES
 from incidents.models import ChronologyEntry, Evidence, Incident, Referral
@@ -62,7 +63,9 @@ def _anonymise(incident: Incident) -> None:
     incident.save(update_fields=list(blank))
     incident.history.filter().update(**dict.fromkeys(INCIDENT_TEXT, ANONYMISED))
     incident.children.clear()
-    ChronologyEntry.objects.filter(incident=incident).update(text=ANONYMISED)
+    entries = ChronologyEntry.objects.filter(incident=incident)
+    entries.update(text=ANONYMISED)
+    reseal(entries)  # a bulk update sends no signal to seal them again
     referrals = Referral.objects.filter(incident=incident)
     for referral in referrals:
         referral.history.filter().update(reference="", contact="", outcome=ANONYMISED)

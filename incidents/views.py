@@ -50,6 +50,7 @@ from incidents.permissions import (
     reported_by,
     sees_incident_counts,
 )
+from notices.engine import urgent_notices_about
 from records import retention
 
 EVIDENCE_CONTENT_TYPES = {
@@ -241,7 +242,12 @@ def incident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     except Http404:
         incident = get_reported_incident_for_user(user, pk)  # 404 when not theirs either
         audit.record(action="incident.summary_viewed", actor=user, obj=incident)
-        return render(request, "incidents/incident_summary.html", {"incident": incident})
+        return render(
+            request,
+            "incidents/incident_summary.html",
+            # Whoever raised a high-risk concern sees whether the leads were emailed.
+            {"incident": incident, "urgent_notices": urgent_notices_about(incident)},
+        )
     _read(request, incident, "detail")
     entries = list(
         incident.chronology.select_related("author").prefetch_related("corrections__author")
@@ -272,6 +278,7 @@ def incident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
                 child_ids=[child.pk for child in incident.children.all()],
             ),
             "sees_hold_reasons": True,  # leads, and staff the DSL chose to share it with
+            "urgent_notices": urgent_notices_about(incident),
         },
     )
 

@@ -27,7 +27,9 @@ def portal(request: HttpRequest) -> dict[str, object]:
     return {
         "unread_notices": _unread(request, staff) if staff is not None and verified else 0,
         "service_name": "Safeguard",
-        "app_version": app_version(),
+        # Only for verified staff: anonymous pages (sign-in, a parent's link) must
+        # not tell a stranger which version, and so which known flaws, it runs.
+        "app_version": app_version() if verified else "",
         "current_organisation": organisation,
         "is_org_admin": staff is not None and is_admin(staff),
         "show_demo_banner": not settings.PRODUCTION,

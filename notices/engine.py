@@ -22,12 +22,16 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.models import Organisation, User
 from common.emails import send_email
 from common.registry import REMINDERS
+from notices.emails import KIND as URGENT_EMAIL
 from notices.models import DigestLedger, Notice, ReminderLedger
+from outbox.models import OutboundMessage
+from outbox.services import email_queue
 
 log = logging.getLogger(__name__)
 
@@ -183,9 +187,6 @@ def notify_now(*, organisation: Organisation, item: DueItem) -> list[Notice]:
     Returns no notices when the same reminder was already raised, or when it has
     nobody to go to.
     """
-    from common.queue import enqueue_on_commit
-    from notices.tasks import send_urgent_notice
-
     recipients = _recipients(item, organisation)
     if not recipients:
         log.warning("Reminder %s has no active recipient; not claimed", item.kind)
@@ -197,8 +198,13 @@ def notify_now(*, organisation: Organisation, item: DueItem) -> list[Notice]:
         notices = _notify(ledger, item, recipients)
         if item.urgent:
             for notice in notices:
-                # Urgent means now: with the broker down, send from this process.
-                enqueue_on_commit(send_urgent_notice, notice.pk, run_here_if_broker_down=True)
+                # Through the outbox, so whoever raised it can see whether it went.
+                email_queue(
+                    to=notice.recipient.email,
+                    purpose=notice,
+                    kind=URGENT_EMAIL,
+                    organisation=organisation,
+                )
     return notices
 
 
@@ -277,10 +283,30 @@ def sweep(*, now: dt.datetime | None = None, dry_run: bool = False) -> SweepResu
             | set(
                 Notice.objects.filter(
                     urgent=True, emailed_at__isnull=True, recipient__is_active=True
-                ).values_list("pk", flat=True)
+                )
+                # Those raised through the outbox are retried, and reported, there.
+                .exclude(pk__in=_in_outbox())
+                .values_list("pk", flat=True)
             )
         )
     return result
+
+
+def _in_outbox() -> models.QuerySet:
+    return (
+        OutboundMessage.objects.filter(
+            purpose_type__app_label="notices", purpose_type__model="notice"
+        )
+        .annotate(notice_id=Cast("purpose_id", models.BigIntegerField()))
+        .values("notice_id")
+    )
+
+
+def urgent_notices_about(obj: models.Model) -> models.QuerySet[Notice]:
+    """The urgent notices raised about ``obj`` (a concern), to show whether each was emailed."""
+    return Notice.objects.filter(
+        urgent=True, ledger__object_type=obj._meta.label_lower, ledger__object_id=str(obj.pk)
+    ).select_related("recipient")
 
 
 def digests_claim(*, now: dt.datetime) -> list[int]:

@@ -11,13 +11,20 @@ day means the first of that month.
 import datetime as dt
 import io
 import re
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from dateutil.relativedelta import relativedelta
 
+from common.uploads import UploadRefused, docx_check, pdf_check, pdf_limits
+
 SUPPORTED = (".txt", ".md", ".docx", ".pdf")
 MAX_BYTES = 10_000_000
+# A policy, not a manual: reading a page's text takes pypdf up to a tenth of a
+# second, so this keeps the upload's answer to seconds.
+MAX_PDF_PAGES = 150
+MAX_PDF_SECONDS = 8.0
 
 
 class UnreadableDocument(Exception):
@@ -30,6 +37,10 @@ class UnreadableDocument(Exception):
 def _text_from_docx(data: bytes) -> str:
     import docx  # python-docx
 
+    try:
+        docx_check(data)  # from the zip's directory, before python-docx inflates anything
+    except UploadRefused as error:
+        raise UnreadableDocument(str(error)) from error
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as error:  # python-docx raises several types for a bad file
@@ -46,11 +57,22 @@ def _text_from_docx(data: bytes) -> str:
 
 
 def _text_from_pdf(data: bytes) -> str:
-    from pypdf import PdfReader
-
     try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
+        reader = pdf_check(data, max_pages=MAX_PDF_PAGES)
+    except UploadRefused as error:
+        raise UnreadableDocument(str(error)) from error
+    started = time.monotonic()
+    pages = []
+    try:
+        with pdf_limits():
+            for page in reader.pages:
+                if time.monotonic() - started > MAX_PDF_SECONDS:
+                    raise UnreadableDocument(
+                        "The PDF took too long to read. Save it as a .docx or .txt and try again."
+                    )
+                pages.append(page.extract_text() or "")
+    except UnreadableDocument:
+        raise
     except Exception as error:  # pypdf raises many types for a damaged or odd file
         raise UnreadableDocument("The file is not a PDF we can read.") from error
     # Every page's text, as it is: this is what will be approved and hashed.

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from dateutil.relativedelta import relativedelta
 
 from accounts.models import Organisation
-from common.registry import RECORD_KINDS
+from common.registry import RECORD_KINDS, SUBJECT_ACCESS_SOURCES
 from practice.models import ContactLog
 from records.retention import ANONYMISED, Due, RecordKind, object_locator
+from records.subject_access import Source
 
 
 def _contact_logs_due(organisation: Organisation, months: int, today: dt.date) -> Iterator[Due]:
@@ -58,3 +59,19 @@ CONTACT_LOGS = RecordKind(
 
 
 RECORD_KINDS.register(CONTACT_LOGS)
+# A contact log may be released; what it says about a safeguarding event may not
+# without review: removing a participant opens an incident (its reference is
+# stored here), and a reason for contact without consent is for the DSL.
+SUBJECT_ACCESS_SOURCES.register(
+    Source(
+        "practice",
+        review_fields={
+            "practice.contactlog": (
+                "participant_removed",
+                "removal_reason",
+                "incident_reference",
+                "override_reason",
+            )
+        },
+    )
+)

@@ -9,7 +9,8 @@ safeguarding record is deleted only once a second person confirms.
 
 Append-only records (consent, chronology, evidence) refuse changes everywhere
 else; ``erasure`` is the one door through which a decided review may change
-them, and it is opened only inside this module's services.
+them, and it is opened only inside this module's services, for a review saved
+as decided (in PostgreSQL, by a function that checks the review itself).
 """
 
 import contextlib
@@ -41,22 +42,25 @@ ANONYMISED = "[anonymised]"
 
 
 @contextlib.contextmanager
-def _erasure() -> Iterator[None]:
-    """Let a decided review change append-only rows, in this transaction only.
+def _erasure(review: RetentionReview) -> Iterator[None]:
+    """Let this decided review change append-only rows, in this transaction only.
 
-    On PostgreSQL the append-only triggers read a setting that SET LOCAL scopes
-    to the transaction, so nothing outside it is let through.
+    The review must be saved as decided (and, for a deletion, confirmed) and
+    not yet done: on PostgreSQL ``safeguard_erasure_open`` checks that itself,
+    owned by a role the application's cannot act as, so no statement the
+    application could send opens the door without such a review, and each
+    review opens it once (common/migrations/0001_erasure_door.py).
     """
     token = erasure.allow()
     try:
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL safeguard.erasure = 'on'")
+                    cursor.execute("SELECT safeguard_erasure_open(%s)", [review.pk])
             yield
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL safeguard.erasure = 'off'")
+                    cursor.execute("SELECT safeguard_erasure_close()")
     finally:
         erasure.close(token)
 
@@ -413,14 +417,18 @@ def review_anonymise(*, review: RetentionReview, by: User, reason: str) -> Reten
     if not reason.strip():
         raise ValidationError({"reason": "Say why the record is anonymised."})
     _refuse_if_held(review, kind)
-    obj = _locate(review, kind)
-    if obj is not None:
-        with _erasure():
-            kind.anonymise(obj)
     review.decision, review.reason = Decision.ANONYMISE, reason
     review.decided_by = review.confirmed_by = by
-    review.decided_at = review.done_at = timezone.now()
+    review.decided_at = timezone.now()
     review._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
+    # Recorded before the record changes: the database opens the door only
+    # for a decision it can read.
+    review.save()
+    obj = _locate(review, kind)
+    if obj is not None:
+        with _erasure(review):
+            kind.anonymise(obj)
+    review.done_at = timezone.now()
     review.save()
     audit.record(
         action="retention.anonymised",
@@ -512,13 +520,17 @@ def review_delete_decline(*, review: RetentionReview, by: User, reason: str) -> 
 
 
 def _delete_now(review: RetentionReview, kind: RecordKind, by: User) -> RetentionReview:
+    review.confirmed_by = by
+    review._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
+    # Recorded before the record goes: the database opens the door only for
+    # a confirmed deletion it can read.
+    review.save()
     obj = _locate(review, kind)
     deleted = "nothing: the record was gone already"
     if obj is not None and kind.delete is not None:
-        with _erasure():
+        with _erasure(review):
             deleted = kind.delete(obj)
-    review.confirmed_by, review.done_at = by, timezone.now()
-    review._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
+    review.done_at = timezone.now()
     review.save()
     # Names what was deleted, never what it said.
     audit.record(

@@ -7,14 +7,22 @@ an incident's chronology) is included, so a model added later cannot be
 forgotten. Safeguarding records go in a separate folder marked for review,
 because third parties' information in them must be redacted by a person
 before anything is released.
+
+The same holds field by field: a record that may be released (a contact log)
+can carry something that reveals a safeguarding event (why a participant was
+removed, which incident that opened). Such fields, and the address and browser
+a person used, leave the release copy and go to the review folder with the
+full record. Token hashes are credentials, not information about anyone: they
+are in neither.
 """
 
+import dataclasses
 import datetime as dt
 import io
 import json
 import zipfile
 import zoneinfo
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
@@ -47,14 +55,21 @@ class Source:
     documents: Documents | None = None
     # Its records are safeguarding records: reviewed and redacted before release.
     safeguarding: bool = False
+    # Fields of its other records that reveal a safeguarding event (model label ->
+    # field names): kept out of the release copy, shown in full for review.
+    review_fields: Mapping[str, Collection[str]] = dataclasses.field(default_factory=dict)
 
 
-def _safeguarding_apps() -> set[str]:
-    sources = SUBJECT_ACCESS_SOURCES.items()
+def _sources() -> list[Source]:
+    sources = list(SUBJECT_ACCESS_SOURCES.items())
     if not sources:
         # Fail closed: without them, safeguarding records would leave unreviewed.
         raise ImproperlyConfigured("No subject access sources are registered.")
-    return {source.app_label for source in sources if source.safeguarding}
+    return sources
+
+
+def _safeguarding_apps() -> set[str]:
+    return {source.app_label for source in _sources() if source.safeguarding}
 
 
 REVIEW_FOLDER = "safeguarding-review-before-release"
@@ -221,6 +236,65 @@ def _is_safeguarding(model: type[models.Model]) -> bool:
     return False
 
 
+def _record_model(model: type[models.Model]) -> type[models.Model]:
+    """The model whose rules apply: a history table follows the record it keeps."""
+    return getattr(model, "instance_type", None) or model
+
+
+def _is_credential(field: models.Field) -> bool:
+    """A link's token hash: it opens nothing by itself, but it is a credential
+    and tells the person nothing, so no copy carries it."""
+    return "token" in field.name
+
+
+def _is_review_field(model: type[models.Model], field: models.Field) -> bool:
+    """A field that may not go out without a person's review, though its record may.
+
+    Declared by the app that owns the model (Source.review_fields), with a safety
+    net for a field added later: a link to a safeguarding record, a field that
+    names an incident, and the address and browser someone used (theirs or a
+    third party's, and evidence of where they were).
+    """
+    record = _record_model(model)
+    declared = {
+        name
+        for source in _sources()
+        for name in source.review_fields.get(record._meta.label_lower, ())
+    }
+    related = field.related_model if field.is_relation else None
+    return (
+        field.name in declared
+        or "incident" in field.name
+        or isinstance(field, models.GenericIPAddressField)
+        or field.name == "user_agent"
+        or (isinstance(related, type) and related._meta.app_label in _safeguarding_apps())
+    )
+
+
+@dataclass(frozen=True)
+class _Split:
+    """Which of a model's fields each copy of its rows carries."""
+
+    release: list[str]
+    review: list[str]
+    withheld: list[str]
+
+
+def _split(model: type[models.Model]) -> _Split:
+    concrete = (model._meta.concrete_model or model)._meta
+    fields: list[models.Field] = [
+        f for f in [*concrete.local_fields, *concrete.local_many_to_many] if not f.primary_key
+    ]
+    withheld = [f.name for f in fields if _is_credential(f)]
+    kept = [f for f in fields if f.name not in withheld]
+    review = [f.name for f in kept if _is_review_field(model, f)]
+    return _Split(
+        release=[f.name for f in kept if f.name not in review],
+        review=review,
+        withheld=withheld,
+    )
+
+
 def export_zip(sar: SubjectAccessRequest, *, include_safeguarding: bool) -> bytes:
     """A ZIP of every record about the subject: JSON per kind of record, the
     documents apps add (receipts, summaries), and safeguarding records apart.
@@ -242,17 +316,30 @@ def export_zip(sar: SubjectAccessRequest, *, include_safeguarding: bool) -> byte
                     }
                 )
                 continue
-            folder = REVIEW_FOLDER if review else "records"
-            path = f"{folder}/{model._meta.label_lower}.json"
-            archive.writestr(path, serializers.serialize("json", rows, indent=2))
-            index.append(
-                {
-                    "model": model._meta.label_lower,
-                    "rows": len(rows),
-                    "file": path,
-                    "review_before_release": review,
-                }
-            )
+            label = model._meta.label_lower
+            split = _split(model)
+            entry: dict[str, object] = {"model": label, "rows": len(rows)}
+            if review:
+                folder = REVIEW_FOLDER
+                entry |= {"file": f"{folder}/{label}.json", "review_before_release": True}
+                full = split.release + split.review
+                archive.writestr(str(entry["file"]), _serialize(rows, full))
+            else:
+                folder = "records"
+                entry |= {"file": f"{folder}/{label}.json", "review_before_release": False}
+                archive.writestr(str(entry["file"]), _serialize(rows, split.release))
+                if split.review:
+                    # Every row, in full, so the reviewer sees each field in its record.
+                    entry["fields_for_review"] = split.review
+                    if include_safeguarding:
+                        entry["review_file"] = f"{REVIEW_FOLDER}/{label}.json"
+                        full = split.release + split.review
+                        archive.writestr(str(entry["review_file"]), _serialize(rows, full))
+                    else:
+                        entry["fields_left_out"] = True
+            if split.withheld:
+                entry["withheld"] = split.withheld
+            index.append(entry)
             for row in rows:
                 for field in model._meta.fields:
                     if isinstance(field, models.FileField) and getattr(row, field.name):
@@ -289,18 +376,31 @@ def export_zip(sar: SubjectAccessRequest, *, include_safeguarding: bool) -> byte
     return buffer.getvalue()
 
 
+def _serialize(rows: list[models.Model], fields: list[str]) -> str:
+    return serializers.serialize("json", rows, indent=2, fields=fields)
+
+
 README = """Subject access export: records about {subject}
 
 records/ and documents/ hold every record Safeguard keeps about this person,
 as JSON (one file per kind of record) and PDFs. Check them for other people's
 details (another parent's answers, say) before release.
 
+Left out of records/ and documents/: anything that reveals a safeguarding
+event (why a participant was removed from a session, a reason given for a
+contact without consent, an incident's reference) and the address and browser
+someone used. index.json names these fields for each kind of record
+("fields_for_review"). Link token hashes are security credentials, not
+information about the person, and are in no folder ("withheld").
+
 {folder}/ holds safeguarding records (incidents, their chronology, referrals
-and evidence) and how the organisation handled the records (legal holds,
-retention reviews, access requests). They may name other people or an
-investigation. A person must
-review them and redact third parties' information before anything in that
-folder is released.
+and evidence), the full copy of every record that had fields left out of
+records/, and how the organisation handled the records (legal holds, retention
+reviews, access requests). They may name other people or an investigation. A
+person must review them and redact third parties' information before anything
+in that folder is released.
+
+index.json and this README are for the person handling the request.
 """
 
 LEFT_OUT = """

@@ -40,6 +40,21 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=40, hour=5),
         "options": {"expires": 3600},
     },
+    # The audit chain's head, signed, copied outside the database: stored hourly,
+    # so a cut tail is caught back to the last hour, and emailed to the operators
+    # daily (audit.checkpoints).
+    "audit-checkpoint": {
+        "task": "audit.tasks.write_checkpoint",
+        "schedule": crontab(minute=50),
+        "kwargs": {"send": False},
+        "options": {"expires": 50 * 60},
+    },
+    "audit-checkpoint-email": {
+        "task": "audit.tasks.write_checkpoint",
+        "schedule": crontab(minute=55, hour=5),
+        "kwargs": {"send": True},
+        "options": {"expires": 3600},
+    },
     # Lets /healthz say when a worker last ran a scheduled task, which proves
     # beat, broker and worker are all alive, not just reachable.
     "worker-heartbeat": {

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     # "safeguard" so the user model and its tables need no move.
     "common",
     "audit",
+    "outbox",
     "accounts",
     "notices",
     "children",
@@ -183,8 +184,18 @@ LOGOUT_REDIRECT_URL = "login"
 # Keep it stable: a new key makes older events fail verification. Defaults to a
 # key derived from SECRET_KEY.
 AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="")
+# Who receives the audit chain's signed checkpoints (audit.checkpoints) by email;
+# ADMINS when empty. Keep the emails: they are a copy of the chain's head that
+# nobody with the database alone can change.
+OPERATORS = env.list("OPERATORS", default=[])
 # Consent that runs out within this many days is asked for again automatically.
 CONSENT_RENEWAL_DAYS = env.int("CONSENT_RENEWAL_DAYS", default=21)
+# A parent's link to see and withdraw consent stops working after this many days unused.
+CONSENT_MANAGE_LINK_IDLE_DAYS = env.int("CONSENT_MANAGE_LINK_IDLE_DAYS", default=90)
+# Per client address (django-ratelimit, in the cache below): asking for a new
+# manage link, and opening a parent's link whose token matches nothing (guessing).
+CONSENT_LINK_REQUEST_RATE = env.str("CONSENT_LINK_REQUEST_RATE", default="5/h")
+CONSENT_LINK_GUESS_RATE = env.str("CONSENT_LINK_GUESS_RATE", default="20/h")
 # Invitation links expire after 72 hours (the invitation token generator's timeout).
 INVITATION_TIMEOUT_SECONDS = 72 * 3600
 
@@ -199,9 +210,15 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 OTP_TOTP_ISSUER = "Safeguard"
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
+# Belt and braces: accounts/admin.py replaces django-otp's admin with read-only
+# pages that never show a key or a backup code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 TWO_FACTOR_REMEMBER_COOKIE_AGE = None  # never skip the second factor
 TWO_FACTOR_LOGIN_TIMEOUT = 600
 BACKUP_CODE_COUNT = 10
+# How long a password or code given at sign-in, or asked for again, lets someone
+# change how they sign in (accounts.recent_auth).
+RECENT_AUTH_SECONDS = 5 * 60
 # Passkeys (django-otp-webauthn) are a second factor only, beside the authenticator
 # app: a passkey never replaces the password. The relying party ID is the bare
 # host name browsers scope a passkey to; changing it orphans every passkey.
@@ -216,10 +233,14 @@ OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
 )
 
 # Brute force (django-axes): 5 failed passwords for one email from one address
-# lock that pair for 30 minutes.
+# lock that pair for 30 minutes; so do 20 for any emails from one address (one
+# password tried against many accounts). Axes has one failure limit; the handler
+# (accounts.lockout) gives the address its own.
+AXES_HANDLER = "accounts.lockout.SignInLockoutHandler"
 AXES_FAILURE_LIMIT = 5
+SIGN_IN_ADDRESS_FAILURE_LIMIT = 20
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_CALLABLE = "common.requests.sign_in_email"
@@ -246,7 +267,10 @@ USE_TZ = True
 # --- Static files -------------------------------------------------------------------
 STATIC_URL = "static/"
 # Only production collects static files; development serves them from the finders.
-STATIC_ROOT = BASE_DIR / "staticfiles" if PRODUCTION else None
+# STATIC_ROOT moves it elsewhere (a test collects into a temporary folder).
+STATIC_ROOT = (
+    Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))) if PRODUCTION else None
+)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -256,6 +280,14 @@ STORAGES = {
             if PRODUCTION
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
+    },
+    # The audit chain's signed checkpoints: point AUDIT_CHECKPOINT_DIR at storage
+    # that is not on the database's disk (docs/operations.md).
+    "audit_checkpoints": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env.str("AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit-checkpoints"))
+        },
     },
 }
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
@@ -319,6 +351,23 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
+
+# --- Cache -----------------------------------------------------------------------
+# Rate-limit counters live here, so every web process must share it: Redis in
+# production (the broker's server unless CACHE_URL says otherwise; Django's own
+# backend, whose increments are atomic). The embedded default is one process,
+# so its memory does. (django_ratelimit is not an installed app: its system check
+# would call both of these unsupported, only because they are not on its list.)
+_cache_url = env.str("CACHE_URL", default="")
+if not _cache_url and PRODUCTION and CELERY_BROKER_URL.startswith("redis://"):
+    _cache_url = CELERY_BROKER_URL
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # --- Security ----------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("ops.urls")),
     path("", include("accounts.urls")),
     path("", include("notices.urls")),
+    path("", include("outbox.urls")),
     path("", include("children.urls")),
     path("", include("compliance.urls")),
     path("", include("records.urls")),

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import pytest
 import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
@@ -36,6 +37,12 @@ def pytest_configure(config: pytest.Config) -> None:
     # worker takes the same tasks from Redis.
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> None:
+    """Rate-limit counters live in the cache (memory, in tests): none carry over."""
+    cache.clear()
 
 
 @pytest.fixture

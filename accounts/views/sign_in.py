@@ -12,12 +12,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.views import LogoutView, PasswordChangeView
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.encoding import force_str
-from django.utils.http import urlsafe_base64_decode
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -32,6 +33,7 @@ from accounts import services
 from accounts.forms import (
     AuthenticatorForm,
     BackupCodeForm,
+    ConfirmIdentityForm,
     PasskeyForm,
     SecondFactorForm,
     SignInForm,
@@ -41,6 +43,7 @@ from accounts.http import AuthedRequest
 from accounts.middleware import second_factor_not_required
 from accounts.models import User
 from accounts.passkeys import passkey_challenge_start, passkey_label, passkeys_of
+from accounts.recent_auth import identity_confirmed, recent_auth_required
 from accounts.tokens import invitation_tokens
 from accounts.views.passkeys import passkey_script_config
 from audit import services as audit
@@ -196,6 +199,9 @@ def _authenticator_page(request: AuthedRequest, *, first: bool) -> HttpResponse:
             # The session now carries more privilege than before: give it a new
             # key, so a key seen before verification is worth nothing after.
             request.session.cycle_key()
+            # They have just chosen a password and proved a code: their backup
+            # codes, next, need no third proof.
+            identity_confirmed(request)
             messages.success(request, "Your authenticator is set up.")
             return redirect("backup_codes")
         messages.success(request, f"{authenticator_label(device)} has been added.")
@@ -225,6 +231,7 @@ def two_factor_setup(request: AuthedRequest) -> HttpResponse:
 
 
 @never_cache
+@recent_auth_required
 def authenticator_add(request: AuthedRequest) -> HttpResponse:
     return _authenticator_page(request, first=False)
 
@@ -267,6 +274,7 @@ def authenticator_remove(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @never_cache
+@recent_auth_required
 def backup_codes(request: AuthedRequest) -> HttpResponse:
     """Create codes on POST; show them on the GET that follows, and never again."""
     if request.method == "POST":
@@ -305,7 +313,44 @@ class AuditedPasswordChangeView(PasswordChangeView):
         return response
 
 
-password_change = AuditedPasswordChangeView.as_view()
+password_change = recent_auth_required(AuditedPasswordChangeView.as_view())
+
+
+def _next_page(request: HttpRequest) -> str:
+    """Only a path on this site; anything else goes to one's security page."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts=None) and target.startswith("/"):
+        return target
+    return reverse("account_security")
+
+
+@sensitive_post_parameters("password", "code")
+@never_cache
+def reauthenticate(request: AuthedRequest) -> HttpResponse:
+    """Confirm it is still you: the password, or a code, before changing how you sign in."""
+    form = ConfirmIdentityForm(
+        data=request.POST or None,
+        user=request.user,
+        request=request,
+        # Set on request.user by OTPMiddleware; django-otp has no types.
+        signed_in_with=request.user.otp_device,  # type: ignore[attr-defined]
+    )
+    if request.method == "POST":
+        # Devices are locked while a code is checked (see the form).
+        with transaction.atomic():
+            confirmed = form.is_valid()
+        if confirmed:
+            identity_confirmed(request)
+            audit.record(
+                action="auth.identity_confirmed",
+                actor=request.user,
+                obj=request.user,
+                details={"with": form.confirmed_with},
+            )
+            return redirect(_next_page(request))
+    return render(
+        request, "accounts/reauthenticate.html", {"form": form, "next": _next_page(request)}
+    )
 
 
 def _invited_user(uidb64: str, token: str) -> User | None:

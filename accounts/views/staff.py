@@ -37,7 +37,7 @@ def staff_invite(request: AuthedRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            member = services.staff_invite(
+            services.staff_invite(
                 organisation=request.user.organisation,
                 invited_by=request.user,
                 **form.cleaned_data,
@@ -45,8 +45,13 @@ def staff_invite(request: AuthedRequest) -> HttpResponse:
         except ValidationError as error:
             service_errors_onto(form, error)
         else:
-            messages.success(request, f"Invitation sent to {member.email}.")
-            return redirect("staff_detail", pk=member.pk)
+            # The same page and words whether or not an account was made (none is
+            # when the address has one with another organisation), so nobody learns
+            # who works elsewhere from this form.
+            email = form.cleaned_data["email"].strip().lower()
+            # Queued, not sent: the staff list shows whether it went.
+            messages.success(request, f"Invitation to {email} queued to be emailed.")
+            return redirect("staff_list")
     return render(request, "accounts/staff_invite.html", {"form": form})
 
 
@@ -117,13 +122,16 @@ def staff_two_factor_reset(request: AuthedRequest, pk: int) -> HttpResponse:
         request,
         pk,
         services.two_factor_reset,
-        "{name}'s sign-in was reset. They have been emailed a link to choose a new password "
-        "and set up a new authenticator.",
+        "{name}'s sign-in was reset. An email with a link to choose a new password and set "
+        "up a new authenticator is queued; the staff list shows whether it was sent.",
     )
 
 
 @require_POST
 def staff_invitation_resend(request: AuthedRequest, pk: int) -> HttpResponse:
     return _staff_action(
-        request, pk, services.staff_invitation_resend, "A new invitation was sent to {name}."
+        request,
+        pk,
+        services.staff_invitation_resend,
+        "A new invitation to {name} is queued to be emailed.",
     )

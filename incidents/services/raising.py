@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from audit import services as audit
 from children.models import Child
+from common.uploads import UploadRefused, pdf_check
 from incidents.models import (
     EVIDENCE_MAX_BYTES,
     URGENT_RISKS,
@@ -49,9 +50,9 @@ def _evidence_kind(data: bytes) -> str | None:
     return next((kind for magic, kind in EVIDENCE_TYPES.items() if data.startswith(magic)), None)
 
 
-def _evidence_save(
-    incident: Incident, *, name: str, data: bytes, description: str, by: User
-) -> Evidence:
+def _evidence_checked(data: bytes) -> str:
+    """The evidence's kind, once it is known to be one we keep and, for a PDF,
+    to carry nothing that would run when the DSL opens it."""
     kind = _evidence_kind(data)
     if kind is None:
         raise ValidationError(
@@ -59,6 +60,24 @@ def _evidence_save(
         )
     if len(data) > EVIDENCE_MAX_BYTES:
         raise ValidationError({"evidence": "The file is larger than 10 MB."})
+    if kind == "pdf":
+        try:
+            pdf_check(data)
+        except UploadRefused as error:
+            raise ValidationError({"evidence": str(error)}) from error
+    return kind
+
+
+def _evidence_save(
+    incident: Incident,
+    *,
+    name: str,
+    data: bytes,
+    description: str,
+    by: User,
+    kind: str | None = None,
+) -> Evidence:
+    kind = kind or _evidence_checked(data)
     digest = hashlib.sha256(data).hexdigest()
     evidence = Evidence(
         organisation_id=incident.organisation_id,
@@ -114,6 +133,8 @@ def incident_raise(
     _not_future(disclosed_at, "disclosed_at", "When it was disclosed")
     if disclosed_at < occurred_at:
         raise ValidationError({"disclosed_at": "It cannot have been disclosed before it happened."})
+    # Before the incident takes a reference: a refused file leaves nothing behind.
+    evidence_kind = _evidence_checked(evidence[1]) if evidence is not None else None
     now = timezone.now()
     incident = Incident(
         organisation=organisation,
@@ -146,7 +167,14 @@ def incident_raise(
         f"{incident.get_initial_risk_display()}.",
     )
     if evidence is not None:
-        _evidence_save(incident, name=evidence[0], data=evidence[1], description="", by=reporter)
+        _evidence_save(
+            incident,
+            name=evidence[0],
+            data=evidence[1],
+            description="",
+            by=reporter,
+            kind=evidence_kind,
+        )
     audit.record(
         action="incident.raised",
         actor=reporter,

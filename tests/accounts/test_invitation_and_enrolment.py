@@ -4,6 +4,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core import mail
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -220,3 +221,44 @@ def test_new_backup_codes_replace_the_old_ones(client: Client, alice) -> None:
     assert sorted(alice.staticdevice_set.get().token_set.values_list("token", flat=True)) == sorted(
         second
     )
+
+
+def test_inviting_someone_from_another_organisation_looks_like_any_invitation(
+    client: Client, bob, charlie, site_url, invite
+) -> None:
+    """Before, the form refused an address with an account elsewhere, so an admin
+    could learn who works at other organisations. Now the admin sees exactly what a
+    fresh invitation shows; no account is made, and only the address is told."""
+    elsewhere = invite(Client(), bob, email="Charlie@Birch.test")
+    elsewhere_messages = [str(m) for m in get_messages(elsewhere.wsgi_request)]
+    fresh = invite(Client(), bob, email="Newcomer@Alder.test")
+    fresh_messages = [str(m) for m in get_messages(fresh.wsgi_request)]
+
+    assert elsewhere.status_code == fresh.status_code == 302
+    assert elsewhere["Location"] == fresh["Location"] == "/staff/"
+    assert elsewhere.content == fresh.content
+    assert elsewhere_messages == ["Invitation to charlie@birch.test queued to be emailed."]
+    assert fresh_messages == ["Invitation to newcomer@alder.test queued to be emailed."]
+
+    # No second account, and Charlie's own is untouched.
+    assert list(User.objects.filter(email__iexact="charlie@birch.test")) == [charlie]
+    charlie.refresh_from_db()
+    assert charlie.organisation.slug == "birch"
+    assert charlie.has_usable_password()
+    # Charlie is told, with no link to set anything up.
+    (to_charlie,) = [m for m in mail.outbox if m.to == ["charlie@birch.test"]]
+    assert "Bob Bennett at Alder Play Therapy tried to invite this email address" in (
+        to_charlie.body
+    )
+    assert "/account/invitation/" not in to_charlie.body
+    # Recorded in Birch's log, where it concerns Birch's account; nothing in Alder's names it.
+    event = AuditEvent.objects.get(action="staff.invited_while_member_elsewhere")
+    assert (event.organisation, event.actor, event.object_id) == (
+        charlie.organisation,
+        bob,
+        str(charlie.pk),
+    )
+    alder_events = AuditEvent.objects.filter(organisation=bob.organisation)
+    assert not [e for e in alder_events if "charlie" in str(e.details).lower()]
+    force_verified_login(client, bob)
+    assert "charlie@birch.test" not in client.get("/staff/").content.decode()

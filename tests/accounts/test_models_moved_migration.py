@@ -176,15 +176,32 @@ def _sweep_as_before(organisation_id: int, apps) -> int:
     return claimed
 
 
-def _audit_as_before(children) -> None:
-    """Events written before the move name the child as safeguard.child."""
-    from accounts.models import Organisation
-    from audit import services as audit
+def _audit_as_before(apps, children) -> None:
+    """Events written before the move name the child as safeguard.child, chained
+    as the code then did: the head held seq and hash, with no MAC yet."""
+    from audit.models import GENESIS_HASH
+    from audit.services import event_hash
 
-    organisation = Organisation.objects.get(pk=children[0].organisation_id)
+    AuditEvent = apps.get_model("safeguard", "AuditEvent")
+    AuditChainHead = apps.get_model("safeguard", "AuditChainHead")
+    head, _ = AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS_HASH})
     for child in children:
         for action in ("child.created", "child.viewed"):
-            audit.record(action=action, obj=child, organisation=organisation, actor_label="import")
+            event = AuditEvent(
+                seq=head.seq + 1,
+                organisation_id=child.organisation_id,
+                actor_label="import",
+                action=action,
+                object_type=child._meta.label_lower,
+                object_id=str(child.pk),
+                occurred_at=NOW,
+                details={},
+                previous_hash=head.hash,
+            )
+            event.hash = event_hash(event)
+            event.save()
+            head.seq, head.hash = event.seq, event.hash
+            head.save()
 
 
 def test_the_move_keeps_every_row_permission_reminder_and_audit_event(migrator) -> None:
@@ -201,7 +218,7 @@ def test_the_move_keeps_every_row_permission_reminder_and_audit_event(migrator) 
     assert not move & set(MigrationRecorder(connection).applied_migrations())
     org, therapist, children = _populate(old_state.apps)
     assert children[0]._meta.label_lower == "safeguard.child"
-    _audit_as_before(children)
+    _audit_as_before(old_state.apps, children)
     claimed_before = _sweep_as_before(org.pk, old_state.apps)
     assert claimed_before >= 1, "the subject access reminder should be due"
     before = _row_counts()

@@ -21,6 +21,7 @@ from incidents.models import ChronologyEntry
 from policies import services as policy_services
 from policies.models import Acknowledgement, PolicyVersion
 from records import retention
+from records.models import RetentionReview
 from tests.factories import ChildFactory
 
 pytestmark = pytest.mark.django_db
@@ -176,10 +177,28 @@ def test_the_database_refuses_a_raw_update_and_delete(postgres, record) -> None:
     assert stored(obj, column) == before
 
 
+def decided_review(obj: AppendOnly, dana, decision: str = "anonymise") -> RetentionReview:
+    """A review of ``obj`` as a person decided it, not yet carried out (one
+    review per decision: each is due on its own day)."""
+    return RetentionReview.objects.create(
+        organisation=dana.organisation,
+        kind="consent_record",
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        description="A consent record",
+        due_on=timezone.localdate() + dt.timedelta(days=RetentionReview.objects.count()),
+        decision=decision,
+        reason="Three years after discharge.",
+        decided_by=dana,
+        decided_at=timezone.now(),
+        confirmed_by=dana,
+    )
+
+
 def test_a_retention_decision_is_the_one_door_and_it_closes_behind_it(organisation, dana) -> None:
     obj = consent_record(organisation, dana)
     rows = ConsentRecord.objects.filter(pk=obj.pk)
-    with retention._erasure():
+    with retention._erasure(decided_review(obj, dana)):
         rows.update(notes="")
     assert stored(obj, "notes") == ""
     with pytest.raises(AppendOnlyError):
@@ -189,7 +208,7 @@ def test_a_retention_decision_is_the_one_door_and_it_closes_behind_it(organisati
             "UPDATE consent_consentrecord SET notes = 'after' WHERE id = %s", [obj.pk]
         )
         assert "append-only" in str(refusal)
-    with retention._erasure():
+    with retention._erasure(decided_review(obj, dana, decision="delete")):
         rows.delete()
     assert not ConsentRecord.objects.filter(pk=obj.pk).exists()
 

@@ -2,6 +2,7 @@
 
 from common.registry import (
     CHILD_PAGE_SECTIONS,
+    EMAIL_COMPOSERS,
     RECORD_KINDS,
     REMINDERS,
     SUBJECT_ACCESS_SOURCES,
@@ -25,6 +26,7 @@ def test_reminder_providers_come_from_every_apps_reminders_module() -> None:
         "consent.reminders.consent_expiring",
         "incidents.reminders.ico_deadlines",
         "practice.reminders.practice_due",
+        "notices.reminders.emails_failed",
     ):
         assert expected in names
     assert len(names) == len(set(names)), "a provider registered twice would remind twice"
@@ -45,6 +47,11 @@ def test_other_hooks_find_their_contributions() -> None:
     sources = {source.app_label: source.safeguarding for source in SUBJECT_ACCESS_SOURCES.items()}
     assert sources == {"consent": False, "incidents": True}
     assert _names(TRAINING_REQUIREMENTS.items()) == ["practice.reminders.online_presence_training"]
+    assert sorted(composer.kind for composer in EMAIL_COMPOSERS.items()) == [
+        "accounts.invitation",
+        "consent.request",
+        "notices.urgent",
+    ]
 
 
 def test_a_test_can_replace_or_add_for_one_block_only() -> None:
@@ -73,6 +80,7 @@ def test_each_hook_is_complete_the_first_time_a_fresh_process_reads_it() -> None
         "from common import registry\n"
         "print(sorted(s.app_label for s in registry.SUBJECT_ACCESS_SOURCES.items()))\n"
         "print(len(registry.TRAINING_REQUIREMENTS.items()))\n"
+        "print(sorted(c.kind for c in registry.EMAIL_COMPOSERS.items()))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", script],
@@ -83,3 +91,5 @@ def test_each_hook_is_complete_the_first_time_a_fresh_process_reads_it() -> None
     ).stdout.split("\n")
     assert out[0] == "['consent', 'incidents']"
     assert out[1] == "1"
+    # A worker sending its first email finds the composer of every kind.
+    assert out[2] == "['accounts.invitation', 'consent.request', 'notices.urgent']"

@@ -1,6 +1,7 @@
 """The consent journey in Chromium: staff ask, a parent answers on a small phone,
 then withdraws one item; staff see each change. axe checks the parent's pages."""
 
+import datetime as dt
 import re
 
 import pytest
@@ -54,7 +55,9 @@ def test_ask_answer_withdraw(
     page.get_by_label("Online sessions and video calls").check()
     page.get_by_label("Photos online and on social media").check()
     page.get_by_role("button", name="Send").click()
-    expect(page.get_by_text("Consent request sent")).to_be_visible()
+    expect(page.get_by_text("Consent request queued")).to_be_visible()
+    # Sent after the commit, before the redirect's page was drawn: it says so.
+    expect(page.get_by_text("Email sent")).to_be_visible()
 
     # The parent opens the link from the email on a small phone.
     link = re.search(r"(http://\S+/c/\S+/)", mail.outbox[-1].body).group(1)
@@ -114,3 +117,77 @@ def test_ask_answer_withdraw(
     expect(
         page.get_by_text("Remove Photos online and on social media of Noor Hassan")
     ).to_be_visible()
+
+
+def fits_the_phone(page: Page) -> None:
+    """Nothing wider than the 360 px screen: no sideways scrolling to read or press."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than the phone"
+
+
+def test_manage_link_pages_on_a_phone(
+    browser: Browser, live_server, settings, organisation, dana, alice
+) -> None:
+    """Continue from a manage link, an expired link, and too many tries: each on a
+    360 px phone, readable without sideways scrolling and without axe violations."""
+    from consent.models import ConsentType, GuardianAccess
+
+    settings.SITE_URL = live_server.url
+    child = ChildFactory(organisation=organisation, first_name="Noor", last_name="Hassan")
+    guardian = caseload.guardian_add(
+        child=child,
+        by=dana,
+        full_name="Huda Hassan",
+        email="huda@example.test",
+        phone="",
+        preferred_contact="email",
+        relationship="mother",
+        parental_responsibility=True,
+    ).guardian
+    services.consent_types_ensure(organisation=organisation)
+    photos = ConsentType.objects.get(organisation=organisation, code="photos_online")
+    (request,) = services.consent_request_send(
+        child=child, guardians=[guardian], consent_types=[photos], by=alice
+    )
+    signed = services.consent_sign(
+        token_digest=request.token_sha256,
+        answers={version.pk: "granted" for version in request.items.all()},
+        typed_name="Huda Hassan",
+        relationship="mother",
+        signature_png="",
+    )
+    link = f"{live_server.url}/m/{signed.manage_token}/"
+
+    phone = browser.new_context(**PHONE).new_page()
+    phone.set_default_timeout(20_000)
+    phone.goto(link)
+    expect(phone).to_have_url(f"{live_server.url}/consent/manage/continue/")
+    expect(phone.get_by_role("heading", level=1)).to_have_text("See your consents")
+    fits_the_phone(phone)
+    no_serious_violations(phone)
+    phone.get_by_role("button", name="Continue").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Your consents")
+    fits_the_phone(phone)
+
+    # Unused for longer than the idle period: the link says so and offers a new one.
+    long_ago = timezone.now() - dt.timedelta(days=settings.CONSENT_MANAGE_LINK_IDLE_DAYS + 1)
+    GuardianAccess.objects.update(created_at=long_ago, last_used_at=long_ago)
+    expired = browser.new_context(**PHONE).new_page()
+    expired.goto(link)
+    expect(expired.get_by_role("heading", level=1)).to_have_text("This link has expired")
+    fits_the_phone(expired)
+    no_serious_violations(expired)
+    expired.get_by_label("Your email address").fill("huda@example.test")
+    expired.get_by_role("button", name="Email me a new link").click()
+    expect(expired.get_by_role("heading", level=1)).to_have_text("Check your email")
+
+    # Too many guesses from one connection.
+    settings.CONSENT_LINK_GUESS_RATE = "1/h"
+    guesser = browser.new_context(**PHONE).new_page()
+    guesser.goto(f"{live_server.url}/m/not-a-real-link/")
+    response = guesser.goto(f"{live_server.url}/m/still-not-real/")
+    assert response is not None
+    assert response.status == 429
+    expect(guesser.get_by_role("heading", level=1)).to_have_text("Too many tries")
+    fits_the_phone(guesser)
+    no_serious_violations(guesser)

@@ -77,6 +77,7 @@ def test_sign_in_with_the_keyboard_alone(page: Page, live_server, alice) -> None
         "/account/security/backup-codes/",
         "/account/security/authenticators/add/",
         "/account/password/",
+        "/account/confirm/",
         "/staff/",
         "/staff/invite/",
         "/notices/",

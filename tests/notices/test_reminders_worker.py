@@ -161,7 +161,7 @@ def test_with_the_broker_unreachable_pages_work_and_the_next_sweep_sends(tmp_pat
             env=env,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=600,
             check=False,
         )
         assert result.returncode == 0, result.stdout + result.stderr

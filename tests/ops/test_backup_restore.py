@@ -34,10 +34,11 @@ from consent import services as consent
 from consent.models import ConsentRecord, ConsentType
 from incidents import services as incidents
 from incidents.models import ChronologyEntry, Evidence
+from tests.hostile_files import plain_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-PDF = b"%PDF-1.4\n% a scanned paper consent form\n"
+PDF = plain_pdf(("A scanned paper consent form",))
 
 # Each writes its own rows, so a copy without them cannot pass for complete.
 MUST_HAVE_ROWS = [
@@ -66,6 +67,19 @@ APPEND_ONLY_TRIGGERS = {
     ("practice_deviceattestation", "pgtrigger_append_only_45283"),
     ("practice_platformassessment", "pgtrigger_append_only_3fa95"),
     ("practice_taskcompletion", "pgtrigger_append_only_5fcbe"),
+    ("incidents_incident", "pgtrigger_kept_as_submitted_delete_ceb36"),
+    # TRUNCATE fires no row trigger: each table has a statement trigger too.
+    ("safeguard_auditevent", "pgtrigger_append_only_truncate_bfdc5"),
+    ("consent_consentrecord", "pgtrigger_append_only_truncate_59fa8"),
+    ("consent_consenttypeversion", "pgtrigger_append_only_truncate_0023c"),
+    ("incidents_chronologyentry", "pgtrigger_append_only_truncate_a4b86"),
+    ("incidents_evidence", "pgtrigger_append_only_truncate_f7941"),
+    ("incidents_incident", "pgtrigger_append_only_truncate_5f7f8"),
+    ("policies_acknowledgement", "pgtrigger_append_only_truncate_62910"),
+    ("policies_policyversion", "pgtrigger_append_only_truncate_b12b0"),
+    ("practice_deviceattestation", "pgtrigger_append_only_truncate_b5f05"),
+    ("practice_platformassessment", "pgtrigger_append_only_truncate_4b1fd"),
+    ("practice_taskcompletion", "pgtrigger_append_only_truncate_402a9"),
 }
 
 pytestmark = pytest.mark.slow
@@ -91,7 +105,7 @@ def manage(
         env=environment,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
         check=False,
     )
 

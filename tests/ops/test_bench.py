@@ -16,7 +16,12 @@ def test_bench_prints_the_documented_json_and_rolls_back() -> None:
     out = StringIO()
     call_command("bench", "--sizes", "1", "--repeat", "3", stdout=out)
     result = json.loads(out.getvalue())
-    assert set(result) == {"pages", "floor_p50_ms", "sweep", "pdf"}
+    assert set(result) == {"pages", "floor_p50_ms", "sweep", "pdf", "uploads"}
+    assert [upload["name"] for upload in result["uploads"]] == [
+        "docx bomb refused",
+        "pdf with JavaScript refused",
+        "largest docx read (~5,000 paragraphs)",
+    ]
     names = {page["name"] for page in result["pages"]}
     assert {
         "home",

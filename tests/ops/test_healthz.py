@@ -17,9 +17,23 @@ def test_healthy_when_database_and_broker_answer(client: Client) -> None:
     body = response.json()
     assert body["status"] == "ok"
     assert body["checks"] == {"database": "ok", "broker": "ok"}
-    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
-    assert body["version"] == pyproject["project"]["version"]
     assert response["Cache-Control"].startswith("max-age=0")
+
+
+def _version() -> str:
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    return pyproject["project"]["version"]
+
+
+def test_healthz_does_not_tell_anyone_the_version(client: Client) -> None:
+    response = client.get("/healthz")
+    assert "version" not in response.json()
+    assert _version() not in response.content.decode()
+
+
+def test_only_verified_staff_see_the_version_in_the_footer(client: Client, client_for, alice):
+    assert f"Safeguard {_version()}" not in client.get("/account/login/").content.decode()
+    assert f"Safeguard {_version()}" in client_for(alice).get("/").content.decode()
 
 
 def test_unreachable_broker_makes_it_unhealthy(client: Client, settings) -> None:

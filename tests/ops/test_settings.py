@@ -28,7 +28,7 @@ def run_django(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
         env={**base, **env},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
         check=False,
     )
 

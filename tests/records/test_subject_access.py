@@ -11,14 +11,16 @@ from django.apps import apps
 from django.test import Client
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from pypdf import PdfReader
 
 from accounts.models import Role
+from audit import context as audit_context
 from audit.models import AuditEvent
 from children import services as caseload
 from children.models import Child, Guardian
 from consent import records as consent_records
 from consent import services as consent_services
-from consent.models import ConsentType, TakedownTask
+from consent.models import ConsentRequest, ConsentType, GuardianAccess, TakedownTask
 from incidents import services as incident_services
 from notices import engine as reminders
 from notices.models import Notice
@@ -297,3 +299,122 @@ def test_how_records_were_handled_goes_for_review_and_a_lost_file_is_noted(world
     ):
         assert index[label]["file"].startswith(subject_access.REVIEW_FOLDER), label
     assert any(name.endswith(".missing.txt") for name in archive.namelist())
+
+
+# --- what may be released --------------------------------------------------------------------
+
+REMOVAL_REASON = "An adult no one knew joined the call and messaged Noor privately."
+OVERRIDE_REASON = "Mum asked for an urgent call; the DSL agreed."
+SIGNED_FROM = ("203.0.113.77", "Mozilla/5.0 (Linux; Android 14) FamilyPhone/9")
+
+
+def _released_text(archive: zipfile.ZipFile) -> str:
+    """Everything in the folders meant for release, PDFs read back as text."""
+    parts = []
+    for name in archive.namelist():
+        if not name.startswith(("records/", "documents/")):
+            continue
+        data = archive.read(name)
+        if name.endswith(".pdf"):
+            reader = PdfReader(io.BytesIO(data))
+            parts.append("\n".join(page.extract_text() for page in reader.pages))
+        else:
+            parts.append(data.decode())
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def sensitive(world, alice):
+    """A session a participant was removed from (which opens an incident), a
+    contact without consent and its reason, and consent signed online from a
+    known address and browser."""
+    child, guardian = world["child"], world["guardian"]
+    removed = contact_log(
+        child=child,
+        staff=alice,
+        happened_at=timezone.now(),
+        channel="video",
+        platform="Zoom",
+        notes="Weekly session.",
+        participant_removed=True,
+        removal_reason=REMOVAL_REASON,
+        override_reason=OVERRIDE_REASON,
+    )
+    consent_request = ConsentRequest.objects.filter(guardian=guardian).first()
+    with audit_context.bound(audit_context.RequestContext(*SIGNED_FROM)):
+        signed = consent_services.consent_sign(
+            token_digest=consent_request.token_sha256,
+            answers={version.pk: "granted" for version in consent_request.items.all()},
+            typed_name="Huda Hassan",
+            relationship="mother",
+            signature_png="",
+        )
+    access = GuardianAccess.objects.get(
+        token_sha256=consent_services.token_hash(signed.manage_token)
+    )
+    assert removed.incident_reference
+    return {
+        "incident_reference": removed.incident_reference,
+        "token_hashes": [consent_request.token_sha256, access.token_sha256, "0" * 64],
+    }
+
+
+@pytest.mark.parametrize("persona", ["bob", "dana"])
+def test_the_release_folders_carry_no_safeguarding_event_address_browser_or_token(
+    world, sensitive, persona, request, client_for
+):
+    user = request.getfixturevalue(persona)
+    child_sar = world["sar"]
+    guardian_sar = SubjectAccessRequest.objects.get(guardian=world["guardian"])
+    for sar in (child_sar, guardian_sar):
+        archive = export(client_for(user), sar)
+        released = _released_text(archive)
+        assert "records/consent.consentrecord.json" in archive.namelist()
+        assert "Huda Hassan" in released  # the export is not empty: the check means something
+        assert REMOVAL_REASON not in released
+        assert OVERRIDE_REASON not in released
+        assert sensitive["incident_reference"] not in released
+        assert "participant_removed" not in released
+        for value in SIGNED_FROM:
+            assert value not in released
+        for digest in sensitive["token_hashes"]:
+            assert digest not in archive.read("index.json").decode() + released
+        # The token hashes are in no folder, not even the one for review.
+        everything = b"".join(archive.read(name) for name in archive.namelist()).decode(
+            errors="replace"
+        )
+        for digest in sensitive["token_hashes"]:
+            assert digest not in everything
+    archive = export(client_for(user), child_sar)
+    index = {e["model"]: e for e in json.loads(archive.read("index.json"))["records"]}
+    assert set(index["practice.contactlog"]["fields_for_review"]) >= {
+        "removal_reason",
+        "incident_reference",
+        "override_reason",
+    }
+    assert {"ip_address", "user_agent"} <= set(index["consent.consentrecord"]["fields_for_review"])
+
+
+def test_the_review_folder_has_what_the_release_folder_left_out(world, sensitive, dana, client_for):
+    archive = export(client_for(dana), world["sar"])
+    review = json.loads(archive.read(f"{subject_access.REVIEW_FOLDER}/practice.contactlog.json"))
+    removed = next(row for row in review if row["fields"]["participant_removed"])
+    assert removed["fields"]["removal_reason"] == REMOVAL_REASON
+    assert removed["fields"]["override_reason"] == OVERRIDE_REASON
+    assert removed["fields"]["incident_reference"] == sensitive["incident_reference"]
+    released = json.loads(archive.read("records/practice.contactlog.json"))
+    assert {row["pk"] for row in released} == {row["pk"] for row in review}
+    assert released[0]["fields"]["notes"]  # the rest of the record is released
+    signed = json.loads(archive.read(f"{subject_access.REVIEW_FOLDER}/consent.consentrecord.json"))
+    assert {row["fields"]["ip_address"] for row in signed} >= {SIGNED_FROM[0]}
+
+
+def test_an_admins_export_has_no_removal_reason_anywhere(world, sensitive, bob, client_for):
+    archive = export(client_for(bob), world["sar"])
+    everything = b"".join(archive.read(name) for name in archive.namelist()).decode(
+        errors="replace"
+    )
+    assert REMOVAL_REASON not in everything
+    assert SIGNED_FROM[0] not in everything
+    index = {e["model"]: e for e in json.loads(archive.read("index.json"))["records"]}
+    assert index["practice.contactlog"]["fields_left_out"] is True

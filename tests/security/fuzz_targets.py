@@ -128,6 +128,7 @@ FORMS: tuple[Target, ...] = (
     ),
     _t("two_factor_setup", "unenrolled", valid_factory="new_authenticator"),
     _t("authenticator_add", "dsl", valid_factory="new_authenticator"),
+    _t("reauthenticate", "dsl", valid={"password": ("correct horse battery staple",)}),
     _t(
         "password_change",
         "dsl",
@@ -162,12 +163,8 @@ FORMS: tuple[Target, ...] = (
         valid_factory="consent_sign",
         changes={"consent.consentrequest": ANY},
     ),
-    _t(
-        "consent_manage_link",
-        "anonymous",
-        valid={"email": ("pat@example.test",)},
-        changes={"consent.guardianaccess": ANY},
-    ),
+    # Only queues a task: the page changes nothing, whether or not the address is known.
+    _t("consent_manage_link", "anonymous", valid={"email": ("pat@example.test",)}),
     # --- consent: staff
     _t("consent_request_new", "therapist", changes={"consent.consentrequest": ANY}),
     _t("consent_verbal_new", "dsl", changes={"consent.consentrequest": ANY}),
@@ -289,7 +286,13 @@ ACTIONS: dict[str, Action] = {
     "notice_open": _a("dsl", notices__notice=ANY),
     "notice_read_all": _a("dsl", notices__notice=ANY),
     "allocation_end": _a("dsl", children__allocation=ANY, children__childuserobjectpermission=ANY),
-    "consent_withdraw": _a("parent", consent__consentrecord=ANY, consent__takedowntask=ANY),
+    "consent_withdraw": _a(
+        "parent",
+        consent__consentrecord=ANY,
+        consent__takedowntask=ANY,
+        consent__guardianaccess={"last_used_at"},
+    ),
+    "consent_manage_continue": _a("parent", consent__guardianaccess={"last_used_at", "revoked_at"}),
     "consent_request_resend": _a("therapist", consent__consentrequest=ANY),
     "consent_request_cancel": _a("therapist", consent__consentrequest=ANY),
     "takedown_done": _a("therapist", consent__takedowntask=ANY),
@@ -303,6 +306,7 @@ ACTIONS: dict[str, Action] = {
     "staff_reactivate": _a("admin", safeguard__user={"is_active", "deactivated_at"}),
     "staff_two_factor_reset": _a("admin", safeguard__user=ANY, otp_totp__totpdevice=ANY),
     "staff_invitation_resend": _a("admin", safeguard__user=ANY),
+    "email_resend": _a("admin", outbox__outboundmessage={"resent_as_id"}),
 }
 
 # Pages with no form of their own, and who opens each.
@@ -319,6 +323,8 @@ PAGES: dict[str, str] = {
     "consent_receipt": "parent",
     "consent_manage_open": "anonymous",
     "consent_manage": "parent",
+    # Its form posts to consent_manage_link, fuzzed there.
+    "consent_manage_expired": "anonymous",
     "consent_summary_pdf": "dsl",
     "consent_types": "admin",
     "policy_detail": "admin",

@@ -931,7 +931,16 @@ def shared(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Ctx
     """One world for the module, in a transaction rolled back at its end; each test
     runs in a savepoint of it (the db fixture), and each example in another."""
     media = tmp_path_factory.mktemp("fuzz-media")
-    overrides = override_settings(SITE_URL="http://testserver", MEDIA_ROOT=media)
+    # The personas' sessions are made once for the module, which runs for longer than
+    # the few minutes a sign-in counts as confirming who someone is: here it lasts.
+    # Rate limits off: the fuzzer sends hundreds of requests from one address, which
+    # would turn most examples into a 429 (the limits are tested in tests/consent).
+    overrides = override_settings(
+        SITE_URL="http://testserver",
+        MEDIA_ROOT=media,
+        RECENT_AUTH_SECONDS=24 * 3600,
+        RATELIMIT_ENABLE=False,
+    )
     overrides.enable()
     with django_db_blocker.unblock():
         outer = transaction.atomic()

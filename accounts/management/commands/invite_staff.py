@@ -33,4 +33,9 @@ class Command(BaseCommand):
             )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
+        if user is None:
+            raise CommandError(
+                f"{options['email']} already has an account with another organisation; "
+                "no account was made, and the address was emailed to say so."
+            )
         self.stdout.write(f"Invitation emailed to {user.email} for {organisation.name}.")

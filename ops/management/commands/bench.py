@@ -8,7 +8,12 @@ transaction that is rolled back at the end, so the database is left as it was.
 Prints one JSON object:
 
     {"pages": [{"name", "size", "queries", "p50_ms", "p95_ms"}], "floor_p50_ms",
-     "sweep": [{"size", "rows", "due", "seconds"}], "pdf": [{"name", "items", "p50_ms"}]}
+     "sweep": [{"size", "rows", "due", "seconds"}], "pdf": [{"name", "items", "p50_ms"}],
+     "uploads": [{"name", "bytes", "p50_ms", "python_peak_kb"}]}
+
+"uploads" times refusing a .docx bomb and a PDF with JavaScript, and reading the
+largest .docx a policy import accepts (ops/bench_uploads.py); python_peak_kb is
+tracemalloc's peak, which leaves out lxml's own (C) memory.
 
 With --large it also builds one organisation of 2,000 children, 20,000 consent
 records and 5,000 incidents and times the directors' dashboard there, as
@@ -38,6 +43,7 @@ from accounts.models import Organisation, Role, User
 from children import services as caseload
 from children.models import Child
 from notices import engine as reminders
+from ops.bench_uploads import measure_uploads
 
 CHILDREN, STAFF, RECORDS_PER_CHILD, POLICIES, INCIDENTS = 50, 10, 10, 10, 50
 LARGE = {"children": 2000, "records": 20000, "incidents": 5000}
@@ -90,6 +96,7 @@ class Command(BaseCommand):
                 raise Rollback
         except Rollback:
             pass
+        result["uploads"] = measure_uploads(repeat)
         self.stdout.write(json.dumps(result))
 
     # --- data ----------------------------------------------------------------------
