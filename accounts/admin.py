@@ -4,6 +4,7 @@ from django_otp.plugins.otp_static import admin as otp_static_admin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp import admin as otp_totp_admin
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.models import Organisation, User
 from common.admin import ReadOnlyAdmin
@@ -65,3 +66,15 @@ class BackupCodesAdmin(ReadOnlyAdmin):
     list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
     search_fields = ["user__email", "user__full_name"]
     fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+
+
+@admin.register(WebAuthnCredential)
+class PasskeyAdmin(ReadOnlyAdmin):
+    """Passkeys are added and removed only by their owner, from their own
+    security page, where each change is audited; an admin resets a lost sign-in
+    from the staff pages. Key material is not shown."""
+
+    list_display = ["user", "name", "created_at", "last_used_at", "confirmed"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__email", "name"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at", "backup_state"]

@@ -11,6 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from two_factor.forms import AuthenticationTokenForm, BackupTokenForm, TOTPDeviceForm
 
 from accounts.models import Role, User
+from accounts.passkeys import passkey_answer_verify
 from audit import services as audit
 from common.validators import validate_person_name
 
@@ -322,3 +323,49 @@ class ConfirmIdentityForm(forms.Form):
                 else "That code is not right, or it has been used already.",
             )
         return cleaned
+
+
+class PasskeyForm(forms.Form):
+    """The browser's signed answer to the passkey challenge its page was given.
+
+    The challenge lives in the session (set when the page is shown, taken back
+    here), so an answer counts once and only for the challenge this browser saw.
+    """
+
+    step_name = "passkey"
+    # The wizard checks each step again when it finishes; a passkey answer is
+    # good once, so, like django-two-factor's token forms, check it only once.
+    idempotent = False
+    assertion = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(
+        self,
+        user: User,
+        initial_device: object = None,
+        request: HttpRequest | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.user = user
+        self.request = request
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned_data = super().clean()
+        try:
+            credential = passkey_answer_verify(
+                user=self.user,
+                request=self.request,
+                assertion=self.cleaned_data.get("assertion") or "",
+            )
+        except ValidationError:
+            audit.record(
+                action="auth.second_factor_failed",
+                actor=self.user,
+                obj=self.user,
+                details={"step": self.step_name},
+            )
+            raise
+        # What django_otp.login reads when the wizard signs the user in, exactly
+        # as for a code from an authenticator app.
+        self.user.otp_device = credential  # type: ignore[attr-defined]
+        return cleaned_data

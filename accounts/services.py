@@ -5,6 +5,7 @@ event and, where mail must go out, queues it for after the commit.
 """
 
 from importlib import import_module
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,6 +17,8 @@ from django.utils import timezone
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.helpers import WebAuthnHelper
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.models import LEAD_ROLES, Organisation, Role, StaffSession, User
 from audit import services as audit
@@ -321,6 +324,47 @@ def two_factor_device_remove(*, user: User, device: TOTPDevice, signed_in_with: 
         details={"device": name},
     )
     security_notice_queue(user=user, change="authenticator_removed")
+
+
+@transaction.atomic
+def passkey_register(
+    *, user: User, helper: WebAuthnHelper, state: dict[str, Any], data: dict[str, Any]
+) -> WebAuthnCredential:
+    """Save a passkey from the browser's answer to the registration challenge.
+
+    The library checks the answer; a passkey it rejects raises its own errors
+    and nothing is saved or recorded.
+    """
+    credential = helper.register_complete(user=user, state=state, data=data)
+    audit.record(
+        action="two_factor.passkey_added",
+        actor=user,
+        obj=user,
+        details={"passkey": credential.name, "passkey_id": credential.pk},
+    )
+    security_notice_queue(user=user, change="passkey_added")
+    return credential
+
+
+@transaction.atomic
+def passkey_remove(*, user: User, credential: WebAuthnCredential, signed_in_with: object) -> None:
+    """Remove one of the user's own passkeys, never the one this session was
+    verified with. The authenticator app stays, so none is ever the last."""
+    if credential.user_id != user.pk:
+        raise ValidationError("That is not one of your passkeys.")
+    if getattr(signed_in_with, "persistent_id", None) == credential.persistent_id:
+        raise ValidationError(
+            "You signed in with this passkey. To remove it, sign in another way first."
+        )
+    name, pk = credential.name, credential.pk
+    credential.delete()
+    audit.record(
+        action="two_factor.passkey_removed",
+        actor=user,
+        obj=user,
+        details={"passkey": name, "passkey_id": pk},
+    )
+    security_notice_queue(user=user, change="passkey_removed")
 
 
 @transaction.atomic

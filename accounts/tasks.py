@@ -38,6 +38,8 @@ SECURITY_NOTICES = {
     "backup_codes_generated": "New backup codes were created for your Safeguard sign-in; "
     "any older codes no longer work.",
     "password_changed": "Your Safeguard password was changed.",
+    "passkey_added": "A new passkey was added to your Safeguard sign-in.",
+    "passkey_removed": "A passkey was removed from your Safeguard sign-in.",
 }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.views import sign_in, staff
+from accounts.views import passkeys, sign_in, staff
 
 urlpatterns = [
     path("account/login/", sign_in.sign_in, name="login"),
@@ -17,6 +17,26 @@ urlpatterns = [
         "account/security/authenticators/<int:pk>/remove/",
         sign_in.authenticator_remove,
         name="authenticator_remove",
+    ),
+    path(
+        "account/security/passkeys/register/begin/",
+        passkeys.passkey_register_begin,
+        name="passkey_register_begin",
+    ),
+    path(
+        "account/security/passkeys/register/complete/",
+        passkeys.passkey_register_complete,
+        name="passkey_register_complete",
+    ),
+    path(
+        "account/security/passkeys/messages.js",
+        passkeys.passkey_script_messages,
+        name="passkey_script_messages",
+    ),
+    path(
+        "account/security/passkeys/<int:pk>/remove/",
+        passkeys.passkey_remove,
+        name="passkey_remove",
     ),
     path("account/security/backup-codes/", sign_in.backup_codes, name="backup_codes"),
     path("account/confirm/", sign_in.reauthenticate, name="reauthenticate"),

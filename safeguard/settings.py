@@ -12,6 +12,7 @@ falling back to something insecure. See ``.env.example`` and the README.
 
 import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -93,6 +94,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "two_factor",
     "axes",
     "guardian",
@@ -225,6 +227,18 @@ BACKUP_CODE_COUNT = 10
 # How long a password or code given at sign-in, or asked for again, lets someone
 # change how they sign in (accounts.recent_auth).
 RECENT_AUTH_SECONDS = 5 * 60
+# Passkeys (django-otp-webauthn) are a second factor only, beside the authenticator
+# app: a passkey never replaces the password. The relying party ID is the bare
+# host name browsers scope a passkey to; changing it orphans every passkey.
+# Browsers refuse an IP address as one, so development uses localhost.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = "Safeguard"
+OTP_WEBAUTHN_RP_ID = env.str(
+    "WEBAUTHN_RP_ID", default=urlsplit(SITE_URL).hostname if PRODUCTION else "localhost"
+)
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "WEBAUTHN_ORIGINS", default=[SITE_URL] if PRODUCTION else ["http://localhost:8000"]
+)
 
 # Brute force (django-axes): 5 failed passwords for one email from one address
 # lock that pair for 30 minutes; so do 20 for any emails from one address (one

@@ -34,6 +34,7 @@ from accounts.forms import (
     AuthenticatorForm,
     BackupCodeForm,
     ConfirmIdentityForm,
+    PasskeyForm,
     SecondFactorForm,
     SignInForm,
     authenticator_label,
@@ -41,8 +42,10 @@ from accounts.forms import (
 from accounts.http import AuthedRequest
 from accounts.middleware import second_factor_not_required
 from accounts.models import User
+from accounts.passkeys import passkey_challenge_start, passkey_label, passkeys_of
 from accounts.recent_auth import identity_confirmed, recent_auth_required
 from accounts.tokens import invitation_tokens
+from accounts.views.passkeys import passkey_script_config
 from audit import services as audit
 
 # The session key django-two-factor-auth's QR view reads the pending secret from.
@@ -63,21 +66,34 @@ class SignInView(LoginView):
     """
 
     template_name = "accounts/signin.html"
+    PASSKEY_STEP = "passkey"
+    # Someone with a passkey is offered it first; the code and backup steps
+    # stay one button away, and drop out once the passkey has been accepted.
     form_list = (
         (LoginView.AUTH_STEP, SignInForm),
+        (PASSKEY_STEP, PasskeyForm),
         (LoginView.TOKEN_STEP, SecondFactorForm),
         (LoginView.BACKUP_STEP, BackupCodeForm),
     )
 
+    def has_passkey_step(self) -> bool:
+        user = self.get_user()
+        return bool(user) and passkeys_of(user).exists()
+
     def has_token_step(self) -> bool:
         # Any confirmed authenticator counts, not only the one named "default".
         user = self.get_user()
-        return bool(user) and TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        return (
+            bool(user)
+            and self.PASSKEY_STEP not in self.storage.validated_step_data
+            and TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        )
 
     def has_backup_step(self) -> bool:
         return self.has_token_step() and self.TOKEN_STEP not in self.storage.validated_step_data
 
     condition_dict = {
+        PASSKEY_STEP: has_passkey_step,
         LoginView.TOKEN_STEP: has_token_step,
         LoginView.BACKUP_STEP: has_backup_step,
     }
@@ -129,6 +145,8 @@ class SignInView(LoginView):
             bool(user)
             and StaticToken.objects.filter(device__user=user, device__confirmed=True).exists()
         )
+        if self.steps.current == self.PASSKEY_STEP and user:
+            context["passkey_options"] = passkey_challenge_start(request=self.request, user=user)
         return context
 
 
@@ -229,6 +247,8 @@ def account_security(request: AuthedRequest) -> HttpResponse:
                 (device, authenticator_label(device)) for device in _confirmed_authenticators(user)
             ],
             "backup_codes_left": backup.token_set.count() if backup else 0,
+            "passkeys": [(c, passkey_label(c)) for c in passkeys_of(user)],
+            "passkey_script_config": passkey_script_config(request),
         },
     )
 

@@ -119,6 +119,13 @@ FORMS: tuple[Target, ...] = (
         valid_factory="login_backup",
         changes={"safeguard.user": {"last_login"}, "otp_static.statictoken": ANY},
     ),
+    _t(
+        # No generated answer is signed by the director's passkey: every one is refused.
+        "login:passkey",
+        "anonymous",
+        route="login",
+        page_factory="login_passkey",
+    ),
     _t("two_factor_setup", "unenrolled", valid_factory="new_authenticator"),
     _t("authenticator_add", "dsl", valid_factory="new_authenticator"),
     _t("reauthenticate", "dsl", valid={"password": ("correct horse battery staple",)}),
@@ -271,6 +278,10 @@ def _a(persona: str, **changes: str) -> Action:
 ACTIONS: dict[str, Action] = {
     "logout": _a("dsl"),
     "authenticator_remove": _a("dsl", otp_totp__totpdevice=ANY),
+    "passkey_remove": _a("director", django_otp_webauthn__webauthncredential=ANY),
+    # Answers with the options for a new passkey; the user's WebAuthn handle is made once.
+    "passkey_register_begin": _a("dsl", django_otp_webauthn__webauthnuserhandle=ANY),
+    "passkey_register_complete": _a("dsl"),
     "backup_codes": _a("dsl", otp_static__staticdevice=ANY, otp_static__statictoken=ANY),
     "notice_open": _a("dsl", notices__notice=ANY),
     "notice_read_all": _a("dsl", notices__notice=ANY),
@@ -304,6 +315,7 @@ PAGES: dict[str, str] = {
     "healthz": "anonymous",
     "two_factor_qr": "unenrolled",
     "account_security": "dsl",
+    "passkey_script_messages": "dsl",
     "profile": "dsl",
     "notice_list": "dsl",
     "child_detail": "dsl",

@@ -1124,7 +1124,8 @@ def succeeded(response: HttpResponse) -> bool:
     if response.status_code != 200:
         return False
     for context in response.context or []:
-        for value in context.flatten().values():
+        # A template rendered outside a request (Django's JavaScript catalog) has a plain dict.
+        for value in (context if isinstance(context, dict) else context.flatten()).values():
             if isinstance(value, forms.BaseForm) and value.is_bound and value.errors:
                 return False
     return True
@@ -1264,11 +1265,13 @@ def action_route(page_path: str, action: str | None) -> str | None:
     return ":".join([*match.namespaces, match.url_name]) if match.url_name else match.route
 
 
-def _sign_in_step(ctx: Ctx, *extra_steps: dict[str, str]) -> tuple[dict[str, object], HttpResponse]:
+def _sign_in_step(
+    ctx: Ctx, *extra_steps: dict[str, str], email: str | None = None
+) -> tuple[dict[str, object], HttpResponse]:
     client = client_with(None)
     response = client.post(
         LOGIN_PATH,
-        {WIZARD: "auth", "auth-username": ctx.world.dsl.email, "auth-password": PASSWORD},
+        {WIZARD: "auth", "auth-username": email or ctx.world.dsl.email, "auth-password": PASSWORD},
     )
     for step in extra_steps:
         response = client.post(LOGIN_PATH, step)
@@ -1295,6 +1298,7 @@ def _policy_import_page(ctx: Ctx) -> tuple[dict[str, object], HttpResponse]:
 PAGE_FACTORIES: dict[str, Callable[[Ctx], tuple[dict[str, object] | None, HttpResponse]]] = {
     "login_token": lambda ctx: _sign_in_step(ctx),
     "login_backup": lambda ctx: _sign_in_step(ctx, {WIZARD: "token", "wizard_goto_step": "backup"}),
+    "login_passkey": lambda ctx: _sign_in_step(ctx, email=ctx.world.director.email),
     "policy_import": _policy_import_page,
 }
 

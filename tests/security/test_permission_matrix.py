@@ -37,6 +37,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts import services as staff_services
 from accounts.models import Role, User
@@ -65,6 +66,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 # Which object of the world fills each URL argument (attribute names of World).
 ARGUMENTS: dict[str, dict[str, str]] = {
     "authenticator_remove": {"pk": "dsl_spare_device"},
+    "passkey_remove": {"pk": "director_passkey"},
     "invitation_accept": {"uidb64": "invitee_uidb64", "token": "invitee_token"},
     "notice_open": {"pk": "dsl_notice"},
     "child_detail": {"pk": "child"},
@@ -287,6 +289,15 @@ def build_world(capture: Callable[..., object]) -> World:
     w.other_admin = staff("admin", w.birch, Role.ADMIN)
     # Not the device the DSL signs in with (the first one), so removing it is allowed.
     w.dsl_spare_device = TOTPDevice.objects.create(user=w.dsl, name="spare", confirmed=True)
+    # The director's, not the DSL's: the DSL signs in through the wizard in the
+    # fuzzer's code steps, which a passkey would put a step in front of.
+    w.director_passkey = WebAuthnCredential.objects.create(
+        user=w.director,
+        name="Work laptop",
+        credential_id=b"director-passkey",
+        public_key=b"not used: nothing signs with it here",
+        confirmed=True,
+    )
     w.invitee = staff_services.staff_invite(
         organisation=w.alder,
         invited_by=w.admin,
