@@ -35,6 +35,11 @@ def identity_confirmed_recently(request: HttpRequest) -> bool:
     return 0 <= time.time() - at < settings.RECENT_AUTH_SECONDS
 
 
+def _confirm_first(back_to: str) -> HttpResponseBase:
+    query = urlencode({"next": back_to})
+    return redirect(f"{reverse('reauthenticate')}?{query}")
+
+
 def recent_auth_required(view: V) -> V:
     """Send the person to confirm it is them first, then back to this page.
 
@@ -46,7 +51,23 @@ def recent_auth_required(view: V) -> V:
     def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
         if identity_confirmed_recently(request):
             return view(request, *args, **kwargs)
-        query = urlencode({"next": request.path})
-        return redirect(f"{reverse('reauthenticate')}?{query}")
+        return _confirm_first(request.path)
 
     return wrapped  # type: ignore[return-value]
+
+
+def recent_auth_required_then(back_to: str) -> Callable[[V], V]:
+    """recent_auth_required for a button that posts from another page (a
+    "remove" on the security page): its own address answers POST only, so the
+    person comes back to the page named ``back_to`` and presses it again."""
+
+    def decorate(view: V) -> V:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
+            if identity_confirmed_recently(request):
+                return view(request, *args, **kwargs)
+            return _confirm_first(reverse(back_to))
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate

@@ -5,10 +5,10 @@ only the final save goes through our service so it is audited. Every view here
 needs a verified second factor (the middleware's default), which is also what
 the library demands before registering.
 
-Re-authentication: when "confirm your password before changing a sign-in
-method" lands, it gates passkey_register_begin and passkey_remove (the two
-places a passkey is added or taken away); the complete step needs no separate
-gate, as it only finishes a ceremony begin started.
+Adding or removing a passkey needs the person to have confirmed who they are
+within the last few minutes (accounts.recent_auth), as adding an authenticator
+does: begin refuses without it, and remove sends them to confirm first. The
+complete step needs no separate gate, as it only finishes a ceremony begin started.
 """
 
 import json
@@ -33,8 +33,10 @@ from django_otp_webauthn.utils import rewrite_exceptions
 from accounts import services
 from accounts.http import AuthedRequest
 from accounts.passkeys import ANSWER_ERRORS, passkey_label, passkeys_of
+from accounts.recent_auth import identity_confirmed_recently, recent_auth_required_then
 
 NOT_REGISTERED = "The passkey could not be added. Try again."
+CONFIRM_FIRST = "Confirm it is you before adding a passkey."
 
 
 class _JSONBodyOnly:
@@ -52,7 +54,12 @@ class _JSONBodyOnly:
 
 
 class PasskeyRegisterBeginView(_JSONBodyOnly, webauthn_views.BeginCredentialRegistrationView):
-    pass
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The script asks for JSON, so a redirect to the confirmation page
+        # would be lost on it; the page links there itself (passkeys_section).
+        if not identity_confirmed_recently(self.request):
+            return JsonResponse({"detail": CONFIRM_FIRST}, status=403)
+        return super().post(*args, **kwargs)
 
 
 class PasskeyRegisterCompleteView(_JSONBodyOnly, webauthn_views.CompleteCredentialRegistrationView):
@@ -94,6 +101,7 @@ def passkey_script_config(request: AuthedRequest) -> dict[str, object]:
 
 
 @require_POST
+@recent_auth_required_then("account_security")
 def passkey_remove(request: AuthedRequest, pk: int) -> HttpResponse:
     # Only the user's own passkeys: someone else's id is simply not found.
     credential = passkeys_of(request.user).filter(pk=pk).first()

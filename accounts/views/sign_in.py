@@ -43,7 +43,12 @@ from accounts.http import AuthedRequest
 from accounts.middleware import second_factor_not_required
 from accounts.models import User
 from accounts.passkeys import passkey_challenge_start, passkey_label, passkeys_of
-from accounts.recent_auth import identity_confirmed, recent_auth_required
+from accounts.recent_auth import (
+    identity_confirmed,
+    identity_confirmed_recently,
+    recent_auth_required,
+    recent_auth_required_then,
+)
 from accounts.tokens import invitation_tokens
 from accounts.views.passkeys import passkey_script_config
 from audit import services as audit
@@ -249,11 +254,15 @@ def account_security(request: AuthedRequest) -> HttpResponse:
             "backup_codes_left": backup.token_set.count() if backup else 0,
             "passkeys": [(c, passkey_label(c)) for c in passkeys_of(user)],
             "passkey_script_config": passkey_script_config(request),
+            # Adding a passkey needs a recent confirmation, as adding an
+            # authenticator does; without one the page offers that first.
+            "identity_confirmed_recently": identity_confirmed_recently(request),
         },
     )
 
 
 @require_POST
+@recent_auth_required_then("account_security")
 def authenticator_remove(request: AuthedRequest, pk: int) -> HttpResponse:
     # Only the user's own devices: someone else's id is simply not found.
     device = TOTPDevice.objects.filter(user=request.user, pk=pk, confirmed=True).first()

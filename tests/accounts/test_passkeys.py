@@ -16,6 +16,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from accounts.models import User
 from accounts.passkeys import SESSION_CHALLENGE
 from audit.models import AuditEvent
+from tests.accounts.test_recent_auth import left_signed_in, sent_to_confirm
 from tests.auth import (
     LOGIN_URL,
     WIZARD,
@@ -262,3 +263,29 @@ def test_a_body_that_is_not_utf8_json_is_a_400_not_a_500(client: Client, alice, 
     force_verified_login(client, alice)
     response = client.post(url, b"\x80", content_type="application/json")
     assert response.status_code == 400
+
+
+def test_adding_or_removing_a_passkey_needs_a_recent_confirmation(
+    alice, alice_passkey: SoftPasskey
+) -> None:
+    """As for a new authenticator: a session left open must not be enough to add a
+    passkey of one's own to someone's account, or take theirs away."""
+    client = left_signed_in(Client(), alice)
+    page = client.get("/account/security/").content.decode()
+    assert "Confirm it is you to add a passkey" in page
+    assert "passkey-registration-placeholder" not in page
+
+    refused = client.post(BEGIN, "{}", content_type="application/json")
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "Confirm it is you before adding a passkey."}
+
+    credential = WebAuthnCredential.objects.get(user=alice)
+    response = client.post(f"/account/security/passkeys/{credential.pk}/remove/")
+    sent_to_confirm(response, "/account/security/")
+    assert WebAuthnCredential.objects.filter(pk=credential.pk).exists()
+    assert not AuditEvent.objects.filter(action="two_factor.passkey_removed").exists()
+
+    # Confirmed again, the same session may.
+    client.post("/account/confirm/", {"password": PASSWORD, "next": "/account/security/"})
+    assert "passkey-registration-placeholder" in client.get("/account/security/").content.decode()
+    assert client.post(BEGIN, "{}", content_type="application/json").status_code == 200

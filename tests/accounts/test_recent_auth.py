@@ -165,3 +165,15 @@ def test_confirming_never_sends_anyone_off_the_site(client: Client, alice, targe
     left_signed_in(client, alice)
     response = client.post(CONFIRM, {"password": PASSWORD, "next": target})
     assert response["Location"] == "/account/security/"
+
+
+def test_removing_an_authenticator_needs_the_password_again(client: Client, alice) -> None:
+    """Removing is a change to how someone signs in, as adding is; its button posts
+    from the security page, so that is where the person comes back to."""
+    device = TOTPDevice.objects.get(user=alice)
+    spare = TOTPDevice.objects.create(user=alice, name="Second phone", confirmed=True)
+    left_signed_in(client, alice)
+    response = client.post(f"/account/security/authenticators/{spare.pk}/remove/")
+    sent_to_confirm(response, "/account/security/")
+    assert TOTPDevice.objects.filter(pk=spare.pk).exists()
+    assert TOTPDevice.objects.filter(pk=device.pk).exists()
