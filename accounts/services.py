@@ -22,7 +22,6 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.models import LEAD_ROLES, Organisation, Role, StaffSession, User
 from audit import services as audit
-from audit.models import AuditEvent
 from common.queue import enqueue_on_commit
 from common.registry import ANNOUNCEMENTS
 from outbox.services import email_queue, mark_resent
@@ -45,9 +44,7 @@ def _leads_to_tell(user: User, by: User | None) -> list[User]:
     return told
 
 
-def _tell_leads_of_new_lead(
-    *, user: User, role: str, by: User | None, event: AuditEvent, told: list[User]
-) -> None:
+def _tell_leads_of_new_lead(*, user: User, role: str, by: User | None, told: list[User]) -> None:
     """An admin alone can make anyone a lead, so the leads hear of it at once, in
     the portal and by email: a lead they did not expect is theirs to question."""
     appointer = by.full_name if by is not None else "a platform operator"
@@ -60,7 +57,10 @@ def _tell_leads_of_new_lead(
         announce(
             organisation=user.organisation,
             kind="accounts.lead_appointed",
-            obj=event,
+            # The person appointed, and the moment: each appointment is its own
+            # notice, however many there are in a day (the ledger keeps one per key).
+            obj=user,
+            stage=f"appointed-{timezone.now():%Y%m%d%H%M%S%f}",
             recipients=told,
             title=title,
             url=reverse("notice_list"),
@@ -115,7 +115,7 @@ def staff_invite(
                 invited_by=invited_by,
             )
             told = _leads_to_tell(user, invited_by) if role in LEAD_ROLES else []
-            event = audit.record(
+            audit.record(
                 action="staff.invited",
                 actor=invited_by,
                 organisation=organisation,
@@ -128,7 +128,7 @@ def staff_invite(
                 },
             )
             if told:
-                _tell_leads_of_new_lead(user=user, role=role, by=invited_by, event=event, told=told)
+                _tell_leads_of_new_lead(user=user, role=role, by=invited_by, told=told)
     except IntegrityError:
         # Two admins inviting the same address at the same moment.
         raise taken from None
@@ -223,7 +223,7 @@ def staff_role_change(*, user: User, role: str, by: User) -> None:
     user.role = role
     user.save(update_fields=["role"])
     told = _leads_to_tell(user, by) if role in LEAD_ROLES else []
-    event = audit.record(
+    audit.record(
         action="staff.role_changed",
         actor=by,
         obj=user,
@@ -234,7 +234,7 @@ def staff_role_change(*, user: User, role: str, by: User) -> None:
         },
     )
     if told:
-        _tell_leads_of_new_lead(user=user, role=role, by=by, event=event, told=told)
+        _tell_leads_of_new_lead(user=user, role=role, by=by, told=told)
 
 
 @transaction.atomic
@@ -264,14 +264,14 @@ def staff_reactivate(*, user: User, by: User) -> None:
     user.save(update_fields=["is_active", "deactivated_at"])
     # A lead let back in opens every case file again, as a new one would.
     told = _leads_to_tell(user, by) if user.role in LEAD_ROLES else []
-    event = audit.record(
+    audit.record(
         action="staff.reactivated",
         actor=by,
         obj=user,
         details={"leads_told": [lead.email for lead in told]} if told else {},
     )
     if told:
-        _tell_leads_of_new_lead(user=user, role=user.role, by=by, event=event, told=told)
+        _tell_leads_of_new_lead(user=user, role=user.role, by=by, told=told)
 
 
 @transaction.atomic

@@ -78,5 +78,5 @@ TRAINING_REQUIREMENTS: Hook[Callable[..., Any]] = Hook("training", "training req
 # How each kind of queued email is written at send time: outbox.composers.Composer.
 EMAIL_COMPOSERS: Hook[Any] = Hook("emails", "email composers")
 # Notices raised the moment something happens, by an app below notices:
-# ``announce(*, organisation, kind, obj, recipients, title, url) -> None``.
+# ``announce(*, organisation, kind, obj, stage, recipients, title, url) -> None``.
 ANNOUNCEMENTS: Hook[Callable[..., Any]] = Hook("announcements", "notices raised at once")

@@ -20,6 +20,7 @@ def notice_now(
     organisation: Organisation,
     kind: str,
     obj: models.Model,
+    stage: str,
     recipients: Sequence[User],
     title: str,
     url: str,
@@ -29,7 +30,7 @@ def notice_now(
         item=engine.DueItem(
             kind=kind,
             obj=obj,
-            stage="announced",
+            stage=stage,
             recipients=recipients,
             due_at=timezone.now(),
             title=title,

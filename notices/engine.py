@@ -110,6 +110,10 @@ class SweepResult:
 
 
 def _key(item: DueItem, tz: zoneinfo.ZoneInfo) -> tuple[str, str, str, str, dt.date]:
+    if item.obj.pk is None:
+        # An unsaved object (an audit event still buffered for the commit) would
+        # key every such notice as "None", and only the first would ever be sent.
+        raise ValueError(f"a notice needs a saved object, not an unsaved {item.obj!r}")
     return (
         item.kind,
         item.obj._meta.label_lower,

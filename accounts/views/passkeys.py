@@ -7,8 +7,8 @@ the library demands before registering.
 
 Adding or removing a passkey needs the person to have confirmed who they are
 within the last few minutes (accounts.recent_auth), as adding an authenticator
-does: begin refuses without it, and remove sends them to confirm first. The
-complete step needs no separate gate, as it only finishes a ceremony begin started.
+does: begin refuses without it, and remove sends them to confirm first. Complete
+asks again, as the window may have closed since begin.
 """
 
 import json
@@ -64,6 +64,9 @@ class PasskeyRegisterBeginView(_JSONBodyOnly, webauthn_views.BeginCredentialRegi
 
 class PasskeyRegisterCompleteView(_JSONBodyOnly, webauthn_views.CompleteCredentialRegistrationView):
     def post(self, *args: Any, **kwargs: Any) -> JsonResponse:
+        # Begun inside the confirmation window is not enough: it may have lapsed since.
+        if not identity_confirmed_recently(self.request):
+            return JsonResponse({"detail": CONFIRM_FIRST}, status=403)
         state = self.get_state()
         try:
             with rewrite_exceptions(logger=webauthn_views._get_pywebauthn_logger()):

@@ -104,3 +104,23 @@ def test_other_roles_tell_nobody(
     assert mail.outbox == []
     event = AuditEvent.objects.get(action="staff.role_changed")
     assert "leads_told" not in event.details
+
+
+def test_every_appointment_is_announced_however_many_in_a_day(
+    client: Client, bob, alice, dana, charlie, django_capture_on_commit_callbacks
+) -> None:
+    """Each announcement was keyed on the audit event before it had an id, so the
+    ledger took the first appointment of the day, anywhere, and silently dropped
+    every later one."""
+    other_lead = UserFactory(organisation=charlie.organisation, role=Role.DSL)
+    other_member = UserFactory(organisation=charlie.organisation, role=Role.STAFF)
+    force_verified_login(client, bob)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/staff/{alice.pk}/role/", {"role": "deputy_dsl"})
+    from accounts import services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.staff_role_change(user=other_member, role=Role.DEPUTY_DSL, by=charlie)
+    assert len(notices_for(dana)) == 1
+    assert len(notices_for(other_lead)) == 1
+    assert "is now Deputy DSL" in notices_for(other_lead)[0].title

@@ -289,3 +289,16 @@ def test_adding_or_removing_a_passkey_needs_a_recent_confirmation(
     client.post("/account/confirm/", {"password": PASSWORD, "next": "/account/security/"})
     assert "passkey-registration-placeholder" in client.get("/account/security/").content.decode()
     assert client.post(BEGIN, "{}", content_type="application/json").status_code == 200
+
+
+def test_a_registration_finished_after_the_window_closed_is_refused(client: Client, alice) -> None:
+    """Begun while confirmed is not enough: the confirmation may lapse before the
+    browser answers, and the passkey would then be added on a stale session."""
+    force_verified_login(client, alice)
+    options = client.post(BEGIN).json()
+    left_signed_in(client, alice)
+    response = client.post(
+        COMPLETE, json.dumps(soft_passkey().register(options)), content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert not WebAuthnCredential.objects.filter(user=alice).exists()

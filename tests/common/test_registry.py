@@ -45,7 +45,7 @@ def test_other_hooks_find_their_contributions() -> None:
         "incidents.views.child_section",
     ]
     sources = {source.app_label: source.safeguarding for source in SUBJECT_ACCESS_SOURCES.items()}
-    assert sources == {"consent": False, "incidents": True}
+    assert sources == {"consent": False, "incidents": True, "practice": False}
     assert _names(TRAINING_REQUIREMENTS.items()) == ["practice.reminders.online_presence_training"]
     assert sorted(composer.kind for composer in EMAIL_COMPOSERS.items()) == [
         "accounts.invitation",
@@ -89,7 +89,7 @@ def test_each_hook_is_complete_the_first_time_a_fresh_process_reads_it() -> None
         check=True,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "safeguard.settings"},
     ).stdout.split("\n")
-    assert out[0] == "['consent', 'incidents']"
+    assert out[0] == "['consent', 'incidents', 'practice']"
     assert out[1] == "1"
     # A worker sending its first email finds the composer of every kind.
     assert out[2] == "['accounts.invitation', 'consent.request', 'notices.urgent']"

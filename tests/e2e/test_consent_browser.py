@@ -149,6 +149,8 @@ def test_manage_link_pages_on_a_phone(
     (request,) = services.consent_request_send(
         child=child, guardians=[guardian], consent_types=[photos], by=alice
     )
+    # Sending the email makes the link (outbox): the request now holds its hash.
+    request.refresh_from_db()
     signed = services.consent_sign(
         token_digest=request.token_sha256,
         answers={version.pk: "granted" for version in request.items.all()},
