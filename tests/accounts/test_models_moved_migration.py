@@ -160,6 +160,9 @@ def _sweep_as_before(organisation_id: int, apps) -> int:
     tz = zoneinfo.ZoneInfo(organisation.timezone)
     claimed = 0
     for provider in engine.providers():
+        if provider.__module__.startswith("notices.reminders"):
+            # Failed-email reminders read the outbox, which came after the move.
+            continue
         for item in provider(organisation=organisation, now=NOW):
             kind, label, object_id, stage, due_on = engine._key(item, tz)
             model = label.split(".")[1]
@@ -228,6 +231,9 @@ def test_the_move_keeps_every_row_permission_reminder_and_audit_event(migrator) 
     # Not a row gained or lost in any table, but for the duplicate content type
     # and its permission, merged into their twins.
     after = _row_counts()
+    # Apps added since (the outbox) bring tables of their own, empty.
+    added = {table: after.pop(table) for table in set(after) - set(before)}
+    assert added == dict.fromkeys(added, 0)
     assert after["django_content_type"] == before["django_content_type"] - 1
     assert after["auth_permission"] == before["auth_permission"] - 1
     assert {**after, "django_content_type": 0, "auth_permission": 0} == {

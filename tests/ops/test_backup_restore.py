@@ -145,6 +145,8 @@ def build_records(organisation, dana, alice) -> None:
         consent_types=[types["online_sessions"], types["recording"]],
         by=alice,
     )
+    # Sending the email makes the link (outbox): the request now holds its hash.
+    request.refresh_from_db()
     answers = {version.pk: "granted" for version in request.items.all()}
     answers[request.items.get(consent_type=types["recording"]).pk] = "refused"
     # Signed from the parent's browser, so the evidence carries an address to restore.
