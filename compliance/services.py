@@ -169,3 +169,11 @@ def dbs_current(staff: User, today: dt.date | None = None) -> bool:
     check = DBSCheck.objects.filter(staff=staff).order_by("-issued_on", "-pk").first()
     months = staff.organisation.dbs_recheck_months
     return check is not None and check.next_check_due(months) > today
+
+
+def online_work_blockers(staff: User, today: dt.date | None = None) -> list[str]:
+    """Why this member of staff may not work online with children; empty when
+    nothing stands in the way."""
+    if dbs_current(staff, today):
+        return []
+    return ["the DBS check is missing or lapsed."]

@@ -240,5 +240,5 @@ class Channel(models.TextChoices):
     VOICE = "voice", "Voice message"
     PHOTO = "photo", "Photo or video taken"
     RECORDING = "recording", "Session recording"
-    PHONE = "phone", "Phone call with the child"
-    EMAIL = "email", "Email to the child"
+    PHONE = "phone", "Phone call"
+    EMAIL = "email", "Email"

@@ -45,8 +45,9 @@ DEFAULT_TYPES = [
         "Direct contact with your child",
         "",
         (
-            "Staff may phone, email or message your child directly. You are copied into "
-            "every written message, and contact happens in working hours."
+            "Staff may email your child about their sessions, in working hours, and you are "
+            "copied into every email. Staff never phone or text your child: calls and "
+            "messages come to you, a parent or carer."
         ),
     ),
     (

@@ -1,133 +1,352 @@
-"""The organisation's online-practice rules for a contact with a child, checked
-when it is logged (beside the consent gate): what is refused, with the reason
-beside the field, and what is allowed but flagged to the DSL.
+"""The organisation's online-practice rules, asked before a session and applied
+after it. One judgement serves both:
 
-The rules and their settings live in the practice app; each can be turned off
-per organisation, and all are on by default, as the seed policies ask.
+- "may I?" (practice.planning) answers no to a planned session that would break
+  a rule, with every reason at once, consent first;
+- the contact log (practice.contact_log) records what happened whatever it broke,
+  naming each breach, and tells the DSL.
+
+A rule never refuses to record a contact. Only input that cannot be true (a
+second member of staff who is the therapist herself, a parent who is not the
+child's) is sent back to be corrected.
 """
 
 import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
-
 from accounts.models import User
-from compliance.services import dbs_current
-from consent.models import Channel
+from children.models import Child, Guardian
+from children.services import guardians_with_responsibility
+from compliance.services import online_work_blockers
+from consent.gate import CHANNEL_CONSENT, GateAnswer, consent_check
+from consent.models import Channel, ConsentType
 from practice import services as practice
-from practice.models import Platform, WorkDevice
+from practice.models import Platform, PracticeSettings, With, WorkDevice
 
 # Contacts made through a platform, which must be approved and risk assessed.
 THROUGH_A_PLATFORM = {Channel.VIDEO, Channel.CHAT, Channel.VOICE}
 # Contacts made from a phone, which must be a registered work device.
 FROM_A_PHONE = {Channel.PHONE, Channel.VOICE}
-# Written messages to a child, which another adult must be copied into.
-MESSAGES = {Channel.CHAT, Channel.EMAIL}
+# Messages, which copy in another adult.
+MESSAGES = {Channel.CHAT, Channel.EMAIL, Channel.VOICE}
+# "Never phone or text a child directly."
+PHONE_OR_TEXT = {Channel.PHONE, Channel.CHAT}
+# Live contact with a child, during which a parent or carer is close by.
+LIVE = {Channel.VIDEO, Channel.CHAT, Channel.VOICE, Channel.PHONE}
 
 
-# What an unsolicited contact broke, said to the DSL instead of refused.
-UNSOLICITED_FLAGS = {
-    "channel": "the member of staff has no current DBS check",
-    "purpose": "no purpose given",
-    "approved_platform": "on a platform that is not approved",
-    "device": "not on a registered work device",
-}
+@dataclass(frozen=True)
+class Breach:
+    code: str  # stable: stored with the contact, counted on the dashboard
+    message: str  # what the member of staff and the DSL read
+    field: str  # the form field it sits beside
+
+    def as_record(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
 
 
 @dataclass
-class Verdict:
-    flags: list[str] = field(default_factory=list)  # allowed, but the DSL is told why
+class Situation:
+    """A session or contact, planned or as it happened."""
+
+    child: Child
+    staff: User
+    channel: str
+    when: dt.datetime
+    with_whom: str = With.CHILD
+    guardian: Guardian | None = None
+    purpose: str = ""
+    approved_platform: Platform | None = None
+    device: WorkDevice | None = None
+    second_staff: User | None = None
+    parent_present: Guardian | None = None
+    permission_from: Guardian | None = None
+    permission_at: dt.datetime | None = None
+    permission_for: str = ""
+    # Known only once it has happened.
+    copied: bool = False
+    parent_contacted_start: bool = False
+    parent_contacted_end: bool = False
+    single_use_link: bool = False
+    passcode: bool = False
+    waiting_room: bool = False
+    camera_verified: bool = False
+    camera_refused: bool = False
+    unsolicited: bool = False
+    in_a_planned_session: bool = True
+
+
+@dataclass
+class Judgement:
+    breaches: list[Breach] = field(default_factory=list)
+    # What a planned session will need on the day, which cannot be known before.
+    on_the_day: list[str] = field(default_factory=list)
+    consent_type: ConsentType | None = None
+    consent: GateAnswer | None = None
     out_of_hours: bool = False
+    # Input that cannot be true, by form field: corrected, not recorded.
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def allowed(self) -> bool:
+        return not self.breaches and not self.errors
+
+    @property
+    def codes(self) -> list[str]:
+        return [breach.code for breach in self.breaches]
 
 
-def check(
-    *,
-    staff: User,
-    channel: str,
-    happened_at: dt.datetime,
-    purpose: str,
-    approved_platform: Platform | None,
-    device: WorkDevice | None,
-    copied_to: str,
-    parent_contacted_start: bool,
-    parent_contacted_end: bool,
-    parent_present: bool,
-    second_staff: User | None,
-    single_use_link: bool,
-    camera_verified: bool,
-    participant_removed: bool,
-    removal_reason: str,
-    unsolicited: bool,
-) -> Verdict:
-    """Raise ValidationError (field by field) for a contact the rules refuse;
-    otherwise return what to flag."""
-    rules = practice.settings_for(staff.organisation)
-    errors: dict[str, str] = {}
-    verdict = Verdict()
-    if rules.require_dbs and not dbs_current(staff):
-        errors["channel"] = (
-            "Your DBS check is missing or overdue, so you cannot log online contact with a "
-            "child. Ask your admin to record a current check."
+def local(moment: dt.datetime, child: Child) -> dt.datetime:
+    """The organisation's clock, whoever (a request, a task, an import) is asking."""
+    return moment.astimezone(zoneinfo.ZoneInfo(child.organisation.timezone))
+
+
+def judge(situation: Situation, *, planning: bool) -> Judgement:
+    """Every rule the session breaks (planning) or broke (logging), consent
+    first, then the organisation's rules, then the member of staff's own checks,
+    the device and platform, and the second member of staff's checks."""
+    s = situation
+    rules = practice.settings_for(s.staff.organisation)
+    judgement = Judgement()
+    _input_errors(s, judgement)
+    with_child = s.with_whom == With.CHILD
+    if with_child:
+        _consent(s, judgement, planning=planning)
+    add = judgement.breaches.append
+    staff_set_it_up = not s.unsolicited
+
+    # --- the organisation's rules --------------------------------------------------
+    if with_child and rules.never_phone_or_text_child and s.channel in PHONE_OR_TEXT:
+        add(
+            Breach(
+                "direct_child_contact",
+                "The organisation never phones or texts a child directly: phone or message "
+                "a parent or carer instead.",
+                "channel",
+            )
         )
-    if rules.require_purpose and not purpose.strip():
-        errors["purpose"] = "Say what the contact was for."
-    if channel in THROUGH_A_PLATFORM and rules.approved_platforms_only:
-        usable = {p.pk for p in practice.usable_platforms(staff.organisation)}
-        if approved_platform is None or approved_platform.pk not in usable:
-            errors["approved_platform"] = (
-                "Choose an approved platform with a current risk assessment. If the one you "
-                "used is not listed, it is not approved for work with children."
-            )
-    if channel in FROM_A_PHONE and rules.registered_devices_only:
-        mine = {d.pk for d in practice.devices_for(staff)}
-        if device is None or device.pk not in mine:
-            errors["device"] = (
-                "Choose your registered work device (attested this year). Personal phones are "
-                "never used to contact children."
-            )
-    if channel in MESSAGES and rules.require_copy and not unsolicited and not copied_to.strip():
-        errors["copied_to"] = "Say who was copied in: another member of staff or a parent."
-    if channel == Channel.VIDEO and rules.video_safeguards and not unsolicited:
-        missing = [
-            label
-            for ok, label in (
-                (parent_contacted_start, "a parent contacted at the start"),
-                (parent_contacted_end, "a parent contacted at the end"),
-                (parent_present, "a parent present"),
-                (second_staff is not None, "a second member of staff"),
-                (single_use_link, "a meeting link used only once"),
-                (camera_verified, "cameras checked at introductions"),
-            )
-            if not ok
-        ]
-        if missing:
-            errors["parent_contacted_start"] = (
-                "A video session with a child needs " + ", ".join(missing) + "."
-            )
-    if second_staff is not None and second_staff.pk == staff.pk:
-        errors["second_staff"] = "The second member of staff must be someone else."
-    if second_staff is not None and (
-        second_staff.organisation_id != staff.organisation_id or not second_staff.is_active
+    if (
+        with_child
+        and staff_set_it_up
+        and rules.occasion_permission
+        and s.channel in MESSAGES
+        and not (s.permission_from and s.permission_at and s.permission_for.strip())
     ):
-        errors["second_staff"] = "Choose an active member of your own organisation."
-    if unsolicited:
-        # The child made contact: it happened, so it is recorded whatever it broke,
-        # and what it broke goes to the DSL rather than stopping the record.
-        for name, what in UNSOLICITED_FLAGS.items():
-            if errors.pop(name, None):
-                verdict.flags.append(what)
-    if participant_removed and not removal_reason.strip():
-        errors["removal_reason"] = "Say why the participant was removed."
-    if errors:
-        raise ValidationError(errors)
-    # The organisation's clock, whoever (a request, a task, an import) is asking.
-    local = happened_at.astimezone(zoneinfo.ZoneInfo(staff.organisation.timezone))
-    if rules.flag_out_of_hours and not rules.in_working_hours(local):
-        verdict.out_of_hours = True
-        verdict.flags.append(f"outside working hours ({local:%a %-d %b %H:%M})")
-    if unsolicited:
-        verdict.flags.append("an unsolicited contact from the child")
-    if participant_removed:
-        verdict.flags.append("a participant was removed from the session")
-    return verdict
+        add(
+            Breach(
+                "no_occasion_permission",
+                "A direct message to a child needs a parent's permission for this occasion: "
+                "which parent, when they agreed, and what for.",
+                "permission_from",
+            )
+        )
+    if (
+        with_child
+        and staff_set_it_up
+        and rules.parent_present
+        and s.channel in LIVE
+        and s.parent_present is None
+    ):
+        add(
+            Breach(
+                "no_parent_present",
+                "No parent or carer was named as close by.",
+                "parent_present",
+            )
+        )
+    video = with_child and staff_set_it_up and s.channel == Channel.VIDEO
+    if video and rules.second_staff and s.second_staff is None:
+        add(Breach("no_second_staff", "No second member of staff.", "second_staff"))
+    if video:
+        _on_the_day(s, rules, judgement, planning=planning)
+    if with_child and staff_set_it_up and rules.require_copy and s.channel in MESSAGES:
+        if planning:
+            judgement.on_the_day.append("Copy a colleague or a parent or carer into every message.")
+        elif not s.copied:
+            add(
+                Breach(
+                    "not_copied",
+                    "Nobody was copied in: copy a colleague or a parent or carer with "
+                    "parental responsibility.",
+                    "copied_staff",
+                )
+            )
+    if staff_set_it_up and rules.require_purpose and not s.purpose.strip():
+        add(Breach("no_purpose", "No purpose given.", "purpose"))
+    when = local(s.when, s.child)
+    if rules.flag_out_of_hours and not rules.in_working_hours(when):
+        judgement.out_of_hours = True
+        add(
+            Breach(
+                "out_of_hours",
+                f"Outside working hours ({when:%a %-d %b %H:%M}).",
+                "when",
+            )
+        )
+    if not planning and staff_set_it_up and rules.scheduled_only and not s.in_a_planned_session:
+        add(
+            Breach(
+                "unscheduled",
+                "Outside scheduled appointments: no session was planned.",
+                "plan",
+            )
+        )
+
+    # --- the member of staff, the device and platform, the second member of staff ---
+    if rules.require_dbs:
+        for reason in online_work_blockers(s.staff, when.date()):
+            add(Breach("staff_checks", f"Your checks: {reason}", "channel"))
+    if s.channel in THROUGH_A_PLATFORM and rules.approved_platforms_only:
+        usable = {p.pk for p in practice.usable_platforms(s.staff.organisation, when.date())}
+        if s.approved_platform is None or s.approved_platform.pk not in usable:
+            add(
+                Breach(
+                    "platform_not_approved",
+                    "Not on an approved platform with a current risk assessment.",
+                    "approved_platform",
+                )
+            )
+    needs_device = (s.channel in FROM_A_PHONE and rules.registered_devices_only) or (
+        s.channel == Channel.CHAT and rules.work_device_chat
+    )
+    if needs_device:
+        mine = {d.pk for d in practice.devices_for(s.staff, when.date())}
+        if s.device is None or s.device.pk not in mine:
+            add(
+                Breach(
+                    "not_work_device",
+                    "Not from your registered work device (attested this year).",
+                    "device",
+                )
+            )
+    if s.second_staff is not None and rules.require_dbs and "second_staff" not in judgement.errors:
+        for reason in online_work_blockers(s.second_staff, when.date()):
+            add(
+                Breach(
+                    "second_staff_checks",
+                    f"{s.second_staff.full_name}'s checks: {reason}",
+                    "second_staff",
+                )
+            )
+    return judgement
+
+
+def _consent(s: Situation, judgement: Judgement, *, planning: bool) -> None:
+    code = CHANNEL_CONSENT.get(s.channel)
+    consent_type = (
+        ConsentType.objects.filter(organisation=s.child.organisation, code=code).first()
+        if code
+        else None
+    )
+    if consent_type is None:
+        judgement.breaches.append(
+            Breach(
+                "no_consent",
+                "The organisation has no consent type for this kind of contact.",
+                "channel",
+            )
+        )
+        return
+    judgement.consent_type = consent_type
+    day = local(s.when, s.child).date()
+    # A plan is judged by the consent recorded now; a contact by what had been
+    # recorded when it happened, not by a later answer.
+    answer = consent_check(
+        child=s.child, consent_type=consent_type, on=day, at=None if planning else s.when
+    )
+    judgement.consent = answer
+    if not answer.allowed:
+        judgement.breaches.append(Breach("no_consent", f"Consent: {answer.reason}", "channel"))
+
+
+def _on_the_day(
+    s: Situation, rules: PracticeSettings, judgement: Judgement, *, planning: bool
+) -> None:
+    """The video safeguards only the session itself can show: a plan lists them
+    as things to do, a log names each one missed."""
+    parent = s.parent_present.full_name if s.parent_present else "a parent or carer"
+    steps = [
+        (
+            rules.parent_contacted_start,
+            s.parent_contacted_start,
+            "parent_not_contacted_start",
+            f"Contact {parent} at the start.",
+            "No parent or carer was contacted at the start.",
+            "parent_contacted_start",
+        ),
+        (
+            rules.parent_contacted_end,
+            s.parent_contacted_end,
+            "parent_not_contacted_end",
+            f"Contact {parent} at the end.",
+            "No parent or carer was contacted at the end.",
+            "parent_contacted_end",
+        ),
+        (
+            rules.single_use_link,
+            s.single_use_link,
+            "link_reused",
+            "Send a meeting link made for this session only.",
+            "The meeting link was not single use.",
+            "single_use_link",
+        ),
+        (
+            rules.passcode,
+            s.passcode,
+            "no_passcode",
+            "Set a passcode on the meeting.",
+            "The meeting had no passcode.",
+            "passcode",
+        ),
+        (
+            rules.waiting_room,
+            s.waiting_room,
+            "no_waiting_room",
+            "Turn the waiting room on.",
+            "The meeting had no waiting room.",
+            "waiting_room",
+        ),
+        (
+            rules.camera_check,
+            s.camera_verified or s.camera_refused,
+            "no_camera_check",
+            "Check everyone's camera at introductions.",
+            "Cameras were not checked at introductions.",
+            "camera_verified",
+        ),
+    ]
+    for required, done, code, todo, missed, name in steps:
+        if not required:
+            continue
+        if planning:
+            judgement.on_the_day.append(todo)
+        elif not done:
+            judgement.breaches.append(Breach(code, missed, name))
+
+
+def _input_errors(s: Situation, judgement: Judgement) -> None:
+    errors = judgement.errors
+    if s.second_staff is not None:
+        if s.second_staff.pk == s.staff.pk:
+            errors["second_staff"] = "The second member of staff must be someone else."
+        elif (
+            s.second_staff.organisation_id != s.staff.organisation_id
+            or not s.second_staff.is_active
+        ):
+            errors["second_staff"] = "Choose an active member of your own organisation."
+    linked = set(s.child.guardian_links.values_list("guardian_id", flat=True))
+    with_pr = set(guardians_with_responsibility(s.child).values_list("pk", flat=True))
+    if s.with_whom == With.PARENT and s.guardian is None:
+        errors["guardian"] = "Choose which parent or carer the contact was with."
+    for name, person, allowed in (
+        ("guardian", s.guardian, linked),
+        ("parent_present", s.parent_present, linked),
+        ("permission_from", s.permission_from, with_pr),
+    ):
+        if person is not None and person.pk not in allowed:
+            errors[name] = f"Choose one of {s.child.display_name}'s parents or carers" + (
+                " with parental responsibility." if name == "permission_from" else "."
+            )
+    if s.permission_at is not None and s.permission_at > s.when:
+        errors["permission_at"] = "Permission is given before the contact, not after."
