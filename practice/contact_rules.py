@@ -117,7 +117,12 @@ def judge(situation: Situation, *, planning: bool) -> Judgement:
     staff_set_it_up = not s.unsolicited
 
     # --- the organisation's rules --------------------------------------------------
-    if with_child and rules.never_phone_or_text_child and s.channel in PHONE_OR_TEXT:
+    if (
+        with_child
+        and staff_set_it_up
+        and rules.never_phone_or_text_child
+        and s.channel in PHONE_OR_TEXT
+    ):
         add(
             Breach(
                 "direct_child_contact",
