@@ -25,7 +25,7 @@ from accounts.http import AuthedRequest
 from accounts.permissions import is_admin
 from audit import services as audit
 from children.models import Child
-from children.permissions import get_child_for_user, manages_children
+from children.permissions import get_child_for_user
 from common.forms import service_errors_onto
 from common.pdf import pdf_response
 from common.queue import enqueue_on_commit
@@ -40,9 +40,11 @@ from consent.forms import (
 )
 from consent.models import ConsentRecord, ConsentRequest, GuardianAccess
 from consent.permissions import (
+    get_child_to_record_consent,
     get_consent_request_for_user,
     get_consent_type_for_user,
     get_takedown_for_user,
+    records_consent_for,
 )
 from consent.tasks import send_manage_link
 
@@ -83,7 +85,7 @@ def child_section(request: AuthedRequest, child: Child) -> SafeString:
         "matrix": services.consent_matrix(child),
         "requests": ConsentRequest.objects.filter(child=child).select_related("guardian")[:20],
         "takedowns": child.takedown_tasks.select_related("assigned_to").order_by("done_at", "pk"),
-        "manages": manages_children(request.user),
+        "records_consent": records_consent_for(request.user, child),
     }
     return mark_safe(render_to_string("consent/child_section.html", context, request=request))  # noqa: S308 - a template we render
 
@@ -143,9 +145,7 @@ def request_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def verbal_new(request: AuthedRequest, pk: int) -> HttpResponse:
-    child = get_child_for_user(request.user, pk, "view")
-    if not manages_children(request.user):
-        raise PermissionDenied
+    child = get_child_to_record_consent(request.user, pk)
     services.consent_types_ensure(organisation=child.organisation)
     form = VerbalConsentForm(request.POST or None, child=child)
     if request.method == "POST" and form.is_valid():
@@ -162,9 +162,7 @@ def verbal_new(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def paper_new(request: AuthedRequest, pk: int) -> HttpResponse:
-    child = get_child_for_user(request.user, pk, "view")
-    if not manages_children(request.user):
-        raise PermissionDenied
+    child = get_child_to_record_consent(request.user, pk)
     services.consent_types_ensure(organisation=child.organisation)
     form = PaperConsentForm(request.POST or None, request.FILES or None, child=child)
     if request.method == "POST" and form.is_valid():
