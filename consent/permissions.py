@@ -6,10 +6,15 @@ DSL, deputies and admins close takedown tasks (and the therapist assigned one)."
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.permissions import is_admin
 from children.models import Child
-from children.permissions import children_visible_to, get_child_for_user, manages_children
+from children.permissions import (
+    children_visible_to,
+    get_child_for_user,
+    manages_children,
+    sees_all_children,
+)
 from consent.models import ConsentRequest, ConsentType, TakedownTask
 
 
@@ -60,3 +65,9 @@ def get_consent_type_for_user(user: User, pk: int | str, perm: str = "view") -> 
     if perm == "change" and not is_admin(user):
         raise PermissionDenied
     return consent_type
+
+
+def sees_do_not_use_list(user: User) -> bool:
+    """Staff who work with children: the leads and admins for every child, a
+    therapist for their caseload. Directors see figures, not children."""
+    return sees_all_children(user) or (user.is_active and user.role == Role.STAFF)
