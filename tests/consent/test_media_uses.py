@@ -231,3 +231,21 @@ def test_another_organisations_child_is_404(child, alice, charlie, method, clien
     assert not MediaUse.objects.exists()
     page = client_for(charlie).get("/consent/do-not-use/").content.decode()
     assert "Noor" not in page
+
+
+def test_retention_keeps_a_use_still_up_and_lets_a_removed_one_go(child, alice, client_for) -> None:
+    from consent.retention import MEDIA_USES
+
+    as_alice = client_for(alice)
+    log_use(as_alice, child, where="website", description="Still online", reason_if_not_allowed="x")
+    log_use(as_alice, child, where="print", description="Taken down", reason_if_not_allowed="y")
+    log_use(as_alice, child, kind="name", where="records", description="Session notes")
+    long_ago = timezone.localdate() - dt.timedelta(days=5 * 365)
+    MediaUse.objects.update(used_on=long_ago)
+    MediaUse.objects.filter(description="Taken down").update(removed_on=long_ago)
+    due = list(MEDIA_USES.due(child.organisation, 36, timezone.localdate()))
+    assert sorted(d.obj.description for d in due) == ["Session notes", "Taken down"]
+    taken_down = next(d.obj for d in due if d.obj.description == "Taken down")
+    MEDIA_USES.anonymise(taken_down)
+    taken_down.refresh_from_db()
+    assert "y" not in (taken_down.description, taken_down.reason_if_not_allowed)
