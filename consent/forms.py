@@ -5,7 +5,7 @@ from django import forms
 from children.models import Child, Guardian
 from children.services import guardians_with_responsibility
 from common.forms import DateInput, ModelMultipleChoiceField, model_choice_field
-from consent.models import ConsentType
+from consent.models import ConsentType, MediaUseKind, MediaUsePlace
 
 SIGNATURE_MAX = 200_000
 
@@ -137,3 +137,22 @@ class ConsentTypeForm(forms.Form):
         help_text="Leave empty for: until the child is discharged.",
     )
     active = forms.BooleanField(label="Ask for this consent", required=False)
+
+
+class MediaUseForm(forms.Form):
+    kind = forms.ChoiceField(label="What was used", choices=MediaUseKind.choices)
+    where = forms.ChoiceField(label="Where it was used", choices=MediaUsePlace.choices)
+    description = forms.CharField(
+        label="What and where, exactly",
+        max_length=300,
+        help_text="For example: the spring newsletter, page 2; or the link to the post.",
+    )
+    used_on = forms.DateField(label="Date used", widget=DateInput())
+    reason_if_not_allowed = forms.CharField(
+        label="Why it was used without consent, if consent was not in force that day",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Needed only when consent was not in force: the use is still logged, "
+        "and the DSL is told.",
+    )

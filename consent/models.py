@@ -242,3 +242,52 @@ class Channel(models.TextChoices):
     RECORDING = "recording", "Session recording"
     PHONE = "phone", "Phone call"
     EMAIL = "email", "Email"
+
+
+class MediaUseKind(models.TextChoices):
+    PHOTO = "photo", "Photo"
+    VIDEO = "video", "Video"
+    NAME = "name", "Name"
+
+
+class MediaUsePlace(models.TextChoices):
+    RECORDS = "records", "Our own records"
+    PRINT = "print", "Printed material"
+    WEBSITE = "website", "Our website"
+    SOCIAL = "social", "Social media"
+
+
+class MediaUse(models.Model):
+    """One use of a child's photo, video or name, and the consent in force that day.
+
+    Always saved, whatever the consent said: a use made without consent is what
+    the leads must hear of and what a takedown must remove, so it is flagged,
+    never refused. Only ``removed_on`` and ``removed_by`` change, when it is taken down.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="media_uses")
+    kind = models.CharField(max_length=10, choices=MediaUseKind.choices)
+    where = models.CharField(max_length=10, choices=MediaUsePlace.choices)
+    description = models.CharField(max_length=300)
+    used_on = models.DateField()
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    # None where no consent is needed (a child's name in their own records).
+    consent_type = models.ForeignKey(
+        ConsentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    consent_allowed = models.BooleanField()
+    consent_reason = models.CharField(max_length=300)
+    reason_if_not_allowed = models.TextField(blank=True)
+    removed_on = models.DateField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-used_on", "-pk"]
+        indexes = [models.Index(fields=["child", "consent_type", "removed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.child} in {self.get_where_display().lower()}"

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit import services as audit
 from children.models import Child, Guardian
+from children.permissions import manages_children
 from common.emails import send_email
 from common.uploads import UploadRefused, pdf_check
 from consent.gate import _guardians_with_pr
@@ -38,11 +39,34 @@ from consent.services import (
     consent_request_send,
     current_wording,
 )
+from notices import engine as reminders
 
 log = logging.getLogger(__name__)
 
 
 # --- staff-recorded consent ------------------------------------------------------------------
+
+
+def _tell_leads_of_consent_recorded(*, record: ConsentRecord, what: str, by: User) -> None:
+    """Consent a therapist recorded is the leads' to check at once: it lets
+    contact with the child start on the therapist's word alone. A lead's own
+    record needs no telling."""
+    if manages_children(by):
+        return
+    child = record.child
+    reminders.notify_now(
+        organisation=child.organisation,
+        item=reminders.DueItem(
+            kind="consent.recorded_by_staff",
+            obj=record,
+            stage="recorded",
+            recipients=list(User.objects.of(child.organisation).leads()),
+            due_at=timezone.now(),
+            title=f"{what} recorded by {by.full_name} for {child.display_name}",
+            url=reverse("child_detail", args=[child.pk]),
+            urgent=True,
+        ),
+    )
 
 
 @transaction.atomic
@@ -81,6 +105,9 @@ def verbal_consent_record(
         actor=by,
         obj=child,
         details={"guardian": guardian.pk, "consent": consent_type.code},
+    )
+    _tell_leads_of_consent_recorded(
+        record=record, what=f"Verbal consent to {consent_type.name.lower()}", by=by
     )
     if guardian.email:
         consent_request_send(child=child, guardians=[guardian], consent_types=[consent_type], by=by)
@@ -162,6 +189,11 @@ def paper_consent_record(
             "scan_sha256": scan_sha256,
         },
     )
+    if records:
+        names = ", ".join(t.name.lower() for t in consent_types)
+        _tell_leads_of_consent_recorded(
+            record=records[0], what=f"A paper consent form ({names})", by=by
+        )
     return records
 
 

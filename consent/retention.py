@@ -5,11 +5,12 @@ import datetime as dt
 from collections.abc import Iterator
 
 from dateutil.relativedelta import relativedelta
+from django.db.models import Q
 
 from accounts.models import Organisation
 from children.models import Child, Guardian
 from common.registry import RECORD_KINDS, SUBJECT_ACCESS_SOURCES
-from consent.models import ConsentRecord, TakedownTask
+from consent.models import ConsentRecord, MediaUse, MediaUsePlace, TakedownTask
 from records.retention import ANONYMISED, Due, RecordKind, delete_file_after_commit, object_locator
 from records.subject_access import Source
 
@@ -57,7 +58,38 @@ def _consent_record_delete(record: ConsentRecord) -> str:
     return what
 
 
-def _child_of(obj: ConsentRecord) -> tuple[list[int], int | None]:
+def _media_uses_due(organisation: Organisation, months: int, today: dt.date) -> Iterator[Due]:
+    """A use still in print or online is where a photo is now, so its entry is kept
+    until it comes down; one in the organisation's own records runs from the use."""
+    cutoff = today - relativedelta(months=months)
+    uses = MediaUse.objects.filter(organisation=organisation).filter(
+        Q(removed_on__lte=cutoff)
+        | Q(removed_on__isnull=True, where=MediaUsePlace.RECORDS, used_on__lte=cutoff)
+    )
+    for use in uses.select_related("child"):
+        start = use.removed_on or use.used_on
+        yield Due(
+            obj=use,
+            due_on=start + relativedelta(months=months),
+            child=use.child,
+            description=f"Media use #{use.pk}: {use.get_kind_display().lower()} in "
+            f"{use.get_where_display().lower()}, {use.used_on:%-d %b %Y}",
+        )
+
+
+def _media_use_anonymise(use: MediaUse) -> None:
+    use.description = ANONYMISED
+    use.reason_if_not_allowed = ANONYMISED if use.reason_if_not_allowed else ""
+    use.save(update_fields=["description", "reason_if_not_allowed"])
+
+
+def _media_use_delete(use: MediaUse) -> str:
+    what = f"media use #{use.pk}"
+    use.delete()
+    return what
+
+
+def _child_of(obj: ConsentRecord | MediaUse) -> tuple[list[int], int | None]:
     return [obj.child_id], None
 
 
@@ -73,6 +105,23 @@ CONSENT_RECORDS = RecordKind(
     anonymise=_consent_record_anonymise,
     delete=_consent_record_delete,
     locate=object_locator(ConsentRecord),
+    subjects=_child_of,
+)
+
+
+MEDIA_USES = RecordKind(
+    code="media_uses",
+    label="Uses of children's photos, video and names",
+    basis="Where a child's photo, video or name was used is kept for three years after it "
+    "was taken down (or, in our own records, after the use), to answer a parent's question "
+    "or complaint about it.",
+    period="from the removal, or from the use for our own records",
+    default_months=36,
+    safeguarding=False,
+    due=_media_uses_due,
+    anonymise=_media_use_anonymise,
+    delete=_media_use_delete,
+    locate=object_locator(MediaUse),
     subjects=_child_of,
 )
 
@@ -105,4 +154,13 @@ def subject_access_documents(
 
 
 RECORD_KINDS.register(CONSENT_RECORDS)
-SUBJECT_ACCESS_SOURCES.register(Source("consent", documents=subject_access_documents))
+RECORD_KINDS.register(MEDIA_USES)
+# Every media use is released; why one was made without consent is for the DSL
+# to review first, as a contact log's reason for contact without consent is.
+SUBJECT_ACCESS_SOURCES.register(
+    Source(
+        "consent",
+        documents=subject_access_documents,
+        review_fields={"consent.mediause": ("reason_if_not_allowed",)},
+    )
+)

@@ -35,6 +35,7 @@ from consent.gate import (  # noqa: F401 - the consent gate's public names live 
     consent_matrix,
     state_from_records,
 )
+from consent.media import takedown_uses_removed
 from consent.models import (
     ConsentRecord,
     ConsentRequest,
@@ -511,9 +512,11 @@ def takedown_done(*, task: TakedownTask, by: User) -> None:
     locked.done_at = timezone.now()
     locked.done_by = by
     locked.save(update_fields=["done_at", "done_by"])
+    # Closing the takedown says everything it listed has come down.
+    removed = takedown_uses_removed(task=locked, by=by)
     audit.record(
         action="consent.takedown_done",
         actor=by,
         obj=locked.child,
-        details={"task": locked.pk},
+        details={"task": locked.pk, "uses_removed": removed},
     )

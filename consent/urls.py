@@ -26,6 +26,8 @@ staff_urlpatterns = [
     path(
         "children/<int:pk>/consent/summary.pdf", views.child_consent_pdf, name="consent_summary_pdf"
     ),
+    path("children/<int:pk>/consent/media/", views.media_uses, name="consent_media_uses"),
+    path("consent/do-not-use/", views.do_not_use, name="consent_do_not_use"),
     path("consent/requests/<int:pk>/resend/", views.request_resend, name="consent_request_resend"),
     path("consent/requests/<int:pk>/cancel/", views.request_cancel, name="consent_request_cancel"),
     path("consent/takedowns/<int:pk>/done/", views.takedown_done, name="takedown_done"),

@@ -25,24 +25,28 @@ from accounts.http import AuthedRequest
 from accounts.permissions import is_admin
 from audit import services as audit
 from children.models import Child
-from children.permissions import get_child_for_user, manages_children
+from children.permissions import children_visible_to, get_child_for_user
 from common.forms import service_errors_onto
 from common.pdf import pdf_response
 from common.queue import enqueue_on_commit
-from consent import records, services, throttle
+from consent import media, records, services, throttle
 from consent.forms import (
     ConsentAnswersForm,
     ConsentRequestForm,
     ConsentTypeForm,
     ManageLinkForm,
+    MediaUseForm,
     PaperConsentForm,
     VerbalConsentForm,
 )
 from consent.models import ConsentRecord, ConsentRequest, GuardianAccess
 from consent.permissions import (
+    get_child_to_record_consent,
     get_consent_request_for_user,
     get_consent_type_for_user,
     get_takedown_for_user,
+    records_consent_for,
+    sees_do_not_use_list,
 )
 from consent.tasks import send_manage_link
 
@@ -82,8 +86,13 @@ def child_section(request: AuthedRequest, child: Child) -> SafeString:
         "child": child,
         "matrix": services.consent_matrix(child),
         "requests": ConsentRequest.objects.filter(child=child).select_related("guardian")[:20],
-        "takedowns": child.takedown_tasks.select_related("assigned_to").order_by("done_at", "pk"),
-        "manages": manages_children(request.user),
+        "takedowns": [
+            (task, [] if task.done_at else list(media.takedown_uses(task)))
+            for task in child.takedown_tasks.select_related("assigned_to", "record").order_by(
+                "done_at", "pk"
+            )
+        ],
+        "records_consent": records_consent_for(request.user, child),
     }
     return mark_safe(render_to_string("consent/child_section.html", context, request=request))  # noqa: S308 - a template we render
 
@@ -143,9 +152,7 @@ def request_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def verbal_new(request: AuthedRequest, pk: int) -> HttpResponse:
-    child = get_child_for_user(request.user, pk, "view")
-    if not manages_children(request.user):
-        raise PermissionDenied
+    child = get_child_to_record_consent(request.user, pk)
     services.consent_types_ensure(organisation=child.organisation)
     form = VerbalConsentForm(request.POST or None, child=child)
     if request.method == "POST" and form.is_valid():
@@ -162,9 +169,7 @@ def verbal_new(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def paper_new(request: AuthedRequest, pk: int) -> HttpResponse:
-    child = get_child_for_user(request.user, pk, "view")
-    if not manages_children(request.user):
-        raise PermissionDenied
+    child = get_child_to_record_consent(request.user, pk)
     services.consent_types_ensure(organisation=child.organisation)
     form = PaperConsentForm(request.POST or None, request.FILES or None, child=child)
     if request.method == "POST" and form.is_valid():
@@ -185,6 +190,38 @@ def paper_new(request: AuthedRequest, pk: int) -> HttpResponse:
             messages.success(request, "Paper consent recorded.")
             return redirect("child_detail", pk=child.pk)
     return render(request, "consent/paper_form.html", {"form": form, "child": child})
+
+
+def media_uses(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Log a use of the child's photo, video or name, and list every use logged."""
+    child = get_child_for_user(request.user, pk, "view")
+    form = MediaUseForm(request.POST or None, initial={"used_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            use = media.media_use_record(child=child, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            service_errors_onto(form, error)
+        else:
+            if use.consent_allowed:
+                messages.success(request, "Use logged.")
+            else:
+                messages.warning(
+                    request, "Use logged without consent in force; the DSL has been told."
+                )
+            return redirect("consent_media_uses", pk=child.pk)
+    uses = child.media_uses.select_related("recorded_by", "consent_type", "removed_by")
+    return render(request, "consent/media_uses.html", {"form": form, "child": child, "uses": uses})
+
+
+def do_not_use(request: AuthedRequest) -> HttpResponse:
+    """Whose photos, video or name may not be used today, and where, and since when."""
+    if not sees_do_not_use_list(request.user):
+        raise PermissionDenied
+    rows = media.do_not_use_list(
+        children=children_visible_to(request.user),
+        organisation=request.user.organisation,
+    )
+    return render(request, "consent/do_not_use.html", {"rows": rows})
 
 
 def child_consent_pdf(request: AuthedRequest, pk: int) -> HttpResponse:

@@ -37,6 +37,7 @@ def test_other_hooks_find_their_contributions() -> None:
         "consent_records",
         "contact_logs",
         "incidents",
+        "media_uses",
         "policy_versions",
     ]
     assert _names(CHILD_PAGE_SECTIONS.items()) == [

@@ -99,6 +99,17 @@ def world(organisation, alice, bob, dana):
         where="Website",
         due_on=timezone.localdate(),
     )
+    from consent.media import media_use_record
+
+    media_use_record(
+        child=child,
+        kind="photo",
+        where="website",
+        description="Spring open day post",
+        used_on=timezone.localdate(),
+        reason_if_not_allowed="",
+        by=alice,
+    )
     from consent.models import GuardianAccess
 
     GuardianAccess.objects.create(guardian=guardian, token_sha256="0" * 64)
@@ -393,6 +404,7 @@ def test_the_release_folders_carry_no_safeguarding_event_address_browser_or_toke
         "override_reason",
     }
     assert {"ip_address", "user_agent"} <= set(index["consent.consentrecord"]["fields_for_review"])
+    assert "reason_if_not_allowed" in index["consent.mediause"]["fields_for_review"]
 
 
 def test_the_review_folder_has_what_the_release_folder_left_out(world, sensitive, dana, client_for):

@@ -174,6 +174,8 @@ FORMS: tuple[Target, ...] = (
         uploads={"scan": "paper"},
         changes={"consent.consentrequest": ANY},
     ),
+    # Logs a new use (and, without consent, tells the leads): nothing existing changes.
+    _t("consent_media_uses", "therapist"),
     # A contact where a participant was removed opens a draft incident: a new reference.
     _t("contact_new", "therapist", changes={"incidents.referencecounter": {"last"}}),
     _t("consent_type_edit", "admin", changes={"consent.consenttype": ANY}),
@@ -295,7 +297,9 @@ ACTIONS: dict[str, Action] = {
     "consent_manage_continue": _a("parent", consent__guardianaccess={"last_used_at", "revoked_at"}),
     "consent_request_resend": _a("therapist", consent__consentrequest=ANY),
     "consent_request_cancel": _a("therapist", consent__consentrequest=ANY),
-    "takedown_done": _a("therapist", consent__takedowntask=ANY),
+    "takedown_done": _a(
+        "therapist", consent__takedowntask=ANY, consent__mediause={"removed_on", "removed_by_id"}
+    ),
     "draft_start": _a("admin"),
     "version_acknowledge": _a("therapist"),
     "incident_signoff": _a("dsl", incidents__incident=ANY),
@@ -326,6 +330,7 @@ PAGES: dict[str, str] = {
     # Its form posts to consent_manage_link, fuzzed there.
     "consent_manage_expired": "anonymous",
     "consent_summary_pdf": "dsl",
+    "consent_do_not_use": "dsl",
     "consent_types": "admin",
     "policy_detail": "admin",
     "policy_list": "dsl",

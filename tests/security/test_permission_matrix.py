@@ -82,6 +82,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "consent_verbal_new": {"pk": "child"},
     "consent_paper_new": {"pk": "child"},
     "consent_summary_pdf": {"pk": "child"},
+    "consent_media_uses": {"pk": "child"},
     "contact_new": {"pk": "child"},
     "consent_request_resend": {"pk": "spare_request"},
     "consent_request_cancel": {"pk": "spare_request"},
