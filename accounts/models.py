@@ -60,7 +60,7 @@ class Organisation(models.Model):
         default=OnlineDBSLevel.ENHANCED,
         help_text="The lowest DBS check that lets a member of staff work online with "
         "children. Enhanced is what online-safety policies usually ask for; choose "
-        "\"Enhanced with children's barred list\" where the work is regulated activity "
+        '"Enhanced with children\'s barred list" where the work is regulated activity '
         "with children. A Basic or Standard check, or one past its re-check date, never "
         "counts.",
     )
