@@ -83,10 +83,6 @@ class StaffCompliance:
     def dbs_lapsed(self, today: dt.date) -> bool:
         return self.dbs.on is not None and self.dbs.on <= today
 
-    def dbs_allows_online_work(self, today: dt.date) -> bool:
-        """A check is recorded, has not lapsed and is at the level required."""
-        return self.dbs_check is not None and not self.dbs_lapsed(today) and not self.dbs_shortfall
-
 
 # What each role must have done; apps add requirements that follow from what a
 # person does (holding an online account: managing online presence).
@@ -258,7 +254,7 @@ def blockers_from(row: StaffCompliance, organisation: Organisation, today: dt.da
         )
     else:
         issued = f"{check.get_level_display()}, issued {check.issued_on:%-d %B %Y}"
-        if row.dbs.on is not None and row.dbs.on <= today:
+        if row.dbs_lapsed(today) and row.dbs.on is not None:
             reasons.append(
                 f"The DBS check ({issued}) lapsed on {row.dbs.on:%-d %B %Y}: checks are "
                 f"renewed every {organisation.dbs_recheck_months} months."
