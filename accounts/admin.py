@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django_otp.plugins.otp_static import admin as otp_static_admin
@@ -7,14 +8,40 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.models import Organisation, User
+from audit import services as audit
 from common.admin import ReadOnlyAdmin
 
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "timezone", "default_review_interval_months"]
+    list_display = [
+        "name",
+        "slug",
+        "timezone",
+        "default_review_interval_months",
+        "dbs_recheck_months",
+        "online_dbs_level",
+    ]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def save_model(
+        self, request: HttpRequest, obj: Organisation, form: forms.ModelForm, change: bool
+    ) -> None:
+        # Settings decide who may work online with children and when policies and
+        # checks fall due: each change is on the audit trail, old value beside new.
+        super().save_model(request, obj, form, change)
+        changed = {
+            name: {"from": form.initial.get(name), "to": form.cleaned_data.get(name)}
+            for name in form.changed_data
+        }
+        audit.record(
+            action="organisation.settings_changed" if change else "organisation.created",
+            actor=request.user if request.user.is_authenticated else None,
+            organisation=obj,
+            obj=obj,
+            details={"changed": changed},
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -25,6 +25,16 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a timezone name such as Europe/London.")
 
 
+class OnlineDBSLevel(models.TextChoices):
+    """The DBS levels an organisation may require before staff work online with
+    children. The values are compliance.models.DBSLevel's top two, repeated here
+    because accounts sits below compliance and may not import it; a compliance
+    test keeps the two in step."""
+
+    ENHANCED = "enhanced", "Enhanced"
+    ENHANCED_BARRED = "enhanced_barred", "Enhanced with children's barred list"
+
+
 class Organisation(models.Model):
     """A children's service. Every row that belongs to one carries it."""
 
@@ -42,6 +52,17 @@ class Organisation(models.Model):
         "months between DBS checks",
         default=36,
         validators=[MinValueValidator(1), MaxValueValidator(120)],
+    )
+    online_dbs_level = models.CharField(
+        "DBS level online work with children needs",
+        max_length=20,
+        choices=OnlineDBSLevel.choices,
+        default=OnlineDBSLevel.ENHANCED,
+        help_text="The lowest DBS check that lets a member of staff work online with "
+        "children. Enhanced is what online-safety policies usually ask for; choose "
+        '"Enhanced with children\'s barred list" where the work is regulated activity '
+        "with children. A Basic or Standard check, or one past its re-check date, never "
+        "counts.",
     )
     created_at = models.DateTimeField(default=django_timezone.now, editable=False)
 

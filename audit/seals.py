@@ -129,7 +129,9 @@ def seal_unsealed(model: type[models.Model]) -> int:
             "object_id", flat=True
         )
     )
-    organisations = {o.pk: o for o in Organisation.objects.all()}
+    # Only the key: this runs inside a data migration with today's Organisation
+    # model, whose later columns do not exist yet at that point in the history.
+    organisations = {o.pk: o for o in Organisation.objects.only("pk")}
     count = 0
     for instance in model._base_manager.order_by("pk").iterator():
         if str(instance.pk) not in done:

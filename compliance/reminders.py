@@ -1,5 +1,6 @@
-"""What the compliance app reminds: sign-in not set up, and DBS checks and
-training falling due or never recorded."""
+"""What the compliance app reminds: sign-in not set up, DBS checks and
+training falling due or never recorded, and DBS checks below the level online
+work with children needs."""
 
 import datetime as dt
 import zoneinfo
@@ -10,7 +11,7 @@ from django.urls import reverse
 from accounts.models import Organisation, User
 from common.registry import REMINDERS
 from compliance.models import TrainingKind
-from compliance.services import compliance_for
+from compliance.services import compliance_for, required_online_dbs_label
 from notices.engine import DueItem, local_midnight, stage_for
 
 ENROLMENT_GRACE = dt.timedelta(days=3)
@@ -93,6 +94,28 @@ def checks_falling_due(*, organisation: Organisation, now: dt.datetime) -> Itera
     admins = None
     for row in compliance_for(staff, organisation):
         labels = dict(TrainingKind.choices)
+        if row.dbs_shortfall and row.dbs_check is not None:
+            # Below the required level is as much a bar to online work as a lapsed
+            # check, so it is chased the same way: on the day the check was
+            # recorded (or the sweep after the organisation raised its level),
+            # then weekly until a check at the right level is recorded.
+            check = row.dbs_check
+            due_at = local_midnight(check.recorded_at.astimezone(tz).date(), tz)
+            stage = stage_for(due_at=due_at, now=now, tz=tz, lead_days=())
+            if stage is not None:
+                if admins is None:
+                    admins = list(User.objects.of(organisation).admins())
+                yield DueItem(
+                    kind="compliance.dbs_below_level",
+                    obj=row.member,
+                    stage=stage,
+                    recipients=[row.member, *admins],
+                    due_at=due_at,
+                    title=f"{row.member.full_name}'s DBS check is "
+                    f"{check.get_level_display()}; online work with children needs "
+                    f"{required_online_dbs_label(organisation)}",
+                    url=reverse("staff_compliance_detail", args=[row.member.pk]),
+                )
         for kind, label, due in (
             ("compliance.dbs_due", "DBS check", row.dbs),
             ("compliance.safeguarding_due", "safeguarding training", row.safeguarding),

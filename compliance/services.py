@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Organisation, Role, User
 from audit import services as audit
 from common.registry import TRAINING_REQUIREMENTS
-from compliance.models import DBSCheck, TrainingKind, TrainingRecord
+from compliance.models import DBSCheck, DBSLevel, TrainingKind, TrainingRecord
 
 
 @transaction.atomic
@@ -71,6 +71,17 @@ class StaffCompliance:
     gaps: tuple[str, ...] = ()
     # The required training beyond safeguarding and online safety: (kind, when due).
     other_training: tuple[tuple[str, Due], ...] = ()
+    # Every kind of training required of them, safeguarding and online safety
+    # included: (kind, when due).
+    required: tuple[tuple[str, Due], ...] = ()
+    # Set when the latest DBS check is below the level the organisation requires
+    # for online work with children, e.g. "Standard — online work needs Enhanced".
+    dbs_shortfall: str = ""
+    # The latest DBS check itself, when there is one.
+    dbs_check: DBSCheck | None = None
+
+    def dbs_lapsed(self, today: dt.date) -> bool:
+        return self.dbs.on is not None and self.dbs.on <= today
 
 
 # What each role must have done; apps add requirements that follow from what a
@@ -92,6 +103,40 @@ ROLE_TRAINING: dict[str, set[str]] = {
 }
 BASE_TRAINING = {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY}
 
+# DBS levels from least to most thorough: a check satisfies a requirement for its
+# own level or any below it (an Enhanced check with the children's barred list is
+# also an Enhanced check).
+DBS_LEVEL_ORDER: tuple[str, ...] = (
+    DBSLevel.BASIC,
+    DBSLevel.STANDARD,
+    DBSLevel.ENHANCED,
+    DBSLevel.ENHANCED_BARRED,
+)
+
+
+def dbs_level_meets(level: str, required: str) -> bool:
+    """Whether a check at ``level`` satisfies a requirement for ``required``. An
+    unknown level satisfies nothing: it cannot be shown to be thorough enough."""
+    if level not in DBS_LEVEL_ORDER or required not in DBS_LEVEL_ORDER:
+        return False
+    return DBS_LEVEL_ORDER.index(level) >= DBS_LEVEL_ORDER.index(required)
+
+
+def required_online_dbs_label(organisation: Organisation) -> str:
+    return DBSLevel(organisation.online_dbs_level).label
+
+
+def dbs_shortfall(check: DBSCheck | None, organisation: Organisation) -> str:
+    """How a check falls short of the level online work needs, in a few words;
+    empty when it does not (or when there is no check: that is "missing", not
+    "too low")."""
+    required = organisation.online_dbs_level
+    if check is None or dbs_level_meets(check.level, required):
+        return ""
+    return (
+        f"{check.get_level_display()} — online work needs {required_online_dbs_label(organisation)}"
+    )
+
 
 def required_training(staff: Sequence[User]) -> dict[int, set[str]]:
     needed = {member.pk: set(ROLE_TRAINING.get(member.role, ())) for member in staff}
@@ -102,7 +147,9 @@ def required_training(staff: Sequence[User]) -> dict[int, set[str]]:
     return needed
 
 
-def compliance_for(staff: Sequence[User], organisation: Organisation) -> list[StaffCompliance]:
+def compliance_for(
+    staff: Sequence[User], organisation: Organisation, today: dt.date | None = None
+) -> list[StaffCompliance]:
     """Each person's latest DBS check and training, and what training they lack,
     in a fixed number of queries whatever the headcount."""
     ids = [member.pk for member in staff]
@@ -123,7 +170,7 @@ def compliance_for(staff: Sequence[User], organisation: Organisation) -> list[St
         return Due(record.refresh_due, f"{level}completed {record.completed_on:%-d %b %Y}")
 
     needed = required_training(staff)
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     labels = dict(TrainingKind.choices)
 
     def gaps(member: User) -> tuple[str, ...]:
@@ -158,22 +205,85 @@ def compliance_for(staff: Sequence[User], organisation: Organisation) -> list[St
                     (kind, training(member, kind))
                     for kind in sorted(needed.get(member.pk, set()) - BASE_TRAINING)
                 ),
+                required=tuple(
+                    (kind, training(member, kind)) for kind in sorted(needed.get(member.pk, ()))
+                ),
+                dbs_shortfall=dbs_shortfall(check, organisation),
+                dbs_check=check,
             )
         )
     return rows
 
 
+def _latest_dbs(staff: User) -> DBSCheck | None:
+    return DBSCheck.objects.filter(staff=staff).order_by("-issued_on", "-pk").first()
+
+
 def dbs_current(staff: User, today: dt.date | None = None) -> bool:
-    """A DBS check is recorded and not yet due for renewal."""
+    """A DBS check is recorded and not yet due for renewal, whatever its level
+    (dbs_meets_online_level asks about the level too)."""
     today = today or timezone.localdate()
-    check = DBSCheck.objects.filter(staff=staff).order_by("-issued_on", "-pk").first()
+    check = _latest_dbs(staff)
     months = staff.organisation.dbs_recheck_months
     return check is not None and check.next_check_due(months) > today
 
 
+def dbs_meets_online_level(staff: User, today: dt.date | None = None) -> bool:
+    """The latest DBS check is current and at or above the level the organisation
+    requires for online work with children. One query (two if the organisation
+    is not already loaded)."""
+    today = today or timezone.localdate()
+    check = _latest_dbs(staff)
+    organisation = staff.organisation
+    return (
+        check is not None
+        and check.next_check_due(organisation.dbs_recheck_months) > today
+        and dbs_level_meets(check.level, organisation.online_dbs_level)
+    )
+
+
+def blockers_from(row: StaffCompliance, organisation: Organisation, today: dt.date) -> list[str]:
+    """Why the person in ``row`` may not work online with children, in plain
+    English; empty when nothing stands in the way."""
+    reasons = []
+    check = row.dbs_check
+    required = required_online_dbs_label(organisation)
+    if check is None:
+        reasons.append(
+            f"No DBS check is recorded. Online work with children needs a current {required} check."
+        )
+    else:
+        issued = f"{check.get_level_display()}, issued {check.issued_on:%-d %B %Y}"
+        if row.dbs_lapsed(today) and row.dbs.on is not None:
+            reasons.append(
+                f"The DBS check ({issued}) lapsed on {row.dbs.on:%-d %B %Y}: checks are "
+                f"renewed every {organisation.dbs_recheck_months} months."
+            )
+        if row.dbs_shortfall:
+            reasons.append(
+                f"The DBS check ({issued}) is {check.get_level_display()}; online work with "
+                f"children needs {required}."
+            )
+    labels = dict(TrainingKind.choices)
+    for kind, due in row.required:
+        status = due.status(today)
+        if status == "missing":
+            reasons.append(f"{labels[kind]} training is required and none is recorded.")
+        elif status == "overdue" and due.on is not None:
+            reasons.append(
+                f"{labels[kind]} training was due to be refreshed on {due.on:%-d %B %Y} and "
+                "is overdue."
+            )
+    return reasons
+
+
 def online_work_blockers(staff: User, today: dt.date | None = None) -> list[str]:
-    """Why this member of staff may not work online with children; empty when
-    nothing stands in the way."""
-    if dbs_current(staff, today):
-        return []
-    return ["the DBS check is missing or lapsed."]
+    """Plain-English reasons ``staff`` may not work online with children now: no
+    DBS check, a lapsed one, one below the organisation's required level, or
+    required training missing or overdue. An empty list means nothing stands in
+    the way. A few queries: the latest DBS check, the training records and
+    whatever other apps' training requirements ask."""
+    today = today or timezone.localdate()
+    organisation = staff.organisation
+    row = compliance_for([staff], organisation, today=today)[0]
+    return blockers_from(row, organisation, today)

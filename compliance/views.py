@@ -23,11 +23,20 @@ def staff_compliance(request: AuthedRequest) -> HttpResponse:
     if not sees_compliance(request.user):
         raise PermissionDenied
     staff = list(compliance_staff_visible_to(request.user).filter(is_active=True))
-    rows = compliance.compliance_for(staff, request.user.organisation)
+    today = timezone.localdate()
+    rows = compliance.compliance_for(staff, request.user.organisation, today=today)
     return render(
         request,
         "compliance/staff_compliance.html",
-        {"rows": rows, "today": timezone.localdate()},
+        {
+            "rows": rows,
+            "today": today,
+            "dbs_lapsed_or_missing": sum(
+                row.dbs.status(today) in {"missing", "overdue"} for row in rows
+            ),
+            "dbs_below_level": sum(bool(row.dbs_shortfall) for row in rows),
+            "online_dbs_level": compliance.required_online_dbs_label(request.user.organisation),
+        },
     )
 
 
@@ -54,14 +63,16 @@ def staff_compliance_detail(request: AuthedRequest, pk: int) -> HttpResponse:
                 )
                 messages.success(request, "Training recorded.")
                 return redirect("staff_compliance_detail", pk=member.pk)
-    row = compliance.compliance_for([member], member.organisation)[0]
+    today = timezone.localdate()
+    row = compliance.compliance_for([member], member.organisation, today=today)[0]
     return render(
         request,
         "compliance/staff_compliance_detail.html",
         {
             "member": member,
             "row": row,
-            "today": timezone.localdate(),
+            "today": today,
+            "online_work_blockers": compliance.blockers_from(row, member.organisation, today),
             "dbs_checks": DBSCheck.objects.filter(staff=member).select_related("recorded_by"),
             "training": TrainingRecord.objects.filter(staff=member).select_related("recorded_by"),
             "can_record": can_record,
