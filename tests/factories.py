@@ -1,3 +1,5 @@
+import datetime as dt
+
 import factory
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -158,20 +160,36 @@ class IncidentFactory(factory.django.DjangoModelFactory):
 
 
 def practice_rules_off(organisation: Organisation) -> None:
-    """For tests of something else (the consent gate, exports): the online
-    practice rules off, as an organisation may set them. The rules have their
-    own tests in tests/practice/."""
+    """For tests of something else (the consent gate, exports): every online
+    practice rule off, as an organisation may set them. The rules have their own
+    tests in tests/practice/."""
+    from django.db import models
+
     from practice.models import PracticeSettings
 
     PracticeSettings.objects.update_or_create(
         organisation=organisation,
         defaults={
-            "require_purpose": False,
-            "flag_out_of_hours": False,
-            "require_copy": False,
-            "video_safeguards": False,
-            "approved_platforms_only": False,
-            "registered_devices_only": False,
-            "require_dbs": False,
+            field.name: False
+            for field in PracticeSettings._meta.get_fields()
+            if isinstance(field, models.BooleanField)
         },
     )
+
+
+def cleared_for_online_work(staff: User, *, by: User) -> None:
+    """A current DBS check at the highest level and every training the role
+    asks for: nothing in the way of online work with children."""
+    from compliance import services as compliance
+
+    today = timezone.localdate()
+    compliance.dbs_check_record(
+        staff=staff,
+        by=by,
+        level="enhanced_barred",
+        issued_on=today - dt.timedelta(days=100),
+    )
+    for kind in sorted(compliance.required_training([staff])[staff.pk]):
+        compliance.training_record(
+            staff=staff, by=by, kind=kind, completed_on=today - dt.timedelta(days=30)
+        )
