@@ -29,6 +29,7 @@ def form_step(
     back_label: str = "Back",
     caption: str = "",
     shown: Callable[[], None] | None = None,
+    template: str = "common/form_step.html",
 ) -> HttpResponse:
     """``call`` gets the cleaned data and makes the one service call; ``then``
     is where to go next (a URL or URL name, or a function of what ``call``
@@ -36,7 +37,8 @@ def form_step(
     ``warning`` marks a button that takes something away. ``back`` (a URL or URL name)
     is the back link, ``caption`` names the record the form is about, and
     ``shown`` runs whenever the form is shown, for pages whose reading is
-    audited."""
+    audited. ``template`` extends common/form_step.html to lay out its
+    ``fields`` block (fieldsets), keeping the rest of the step the same."""
     if request.method == "POST" and form.is_valid():
         try:
             result = call(form.cleaned_data)
@@ -51,7 +53,7 @@ def form_step(
         shown()
     return render(
         request,
-        "common/form_step.html",
+        template,
         {
             "form": form,
             "title": title,

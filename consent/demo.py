@@ -1,5 +1,7 @@
 """Demonstration consent for the demo organisation's children (invented data)."""
 
+import datetime as dt
+
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
@@ -42,5 +44,7 @@ def seed_consent(organisation: Organisation, recorded_by: User) -> None:
             shown_sha256=_sha256({"paper": version.explanation}),
             policy_version=version.policy_version,
             recorded_by=recorded_by,
+            # Returned a month ago, so the demo's past sessions were covered when they happened.
+            recorded_at=timezone.now() - dt.timedelta(days=30),
             notes="Demo: signed paper form",
         ).save()

@@ -72,7 +72,20 @@ def render_board_report_pdf(*, board: Dashboard, period: Period, by: str, at: dt
         ),
         Paragraph("New incidents per month (last 12 months)", STYLES["Heading2"]),
         _chart(board),
+        Paragraph("Online contacts that broke a practice rule in the period", STYLES["Heading2"]),
+        Paragraph(
+            _text(
+                f"Contacts that broke a practice rule in the period: {period.contact_breaches}. "
+                "Each was recorded, with the rule it broke and why it went ahead, and the DSL "
+                "was told."
+            ),
+            STYLES["BodyText"],
+        ),
     ]
+    if period.breaches_per_rule:
+        story.append(
+            _table("By rule broken", ["Rule", "Contacts"], period.breaches_per_rule),
+        )
     for section in board.sections:
         story.append(Paragraph(_text(section.title), STYLES["Heading2"]))
         story.append(
@@ -83,6 +96,8 @@ def render_board_report_pdf(*, board: Dashboard, period: Period, by: str, at: dt
             )
         )
         for figures in section.tables:
+            if figures.case_detail:  # the board reads counts, never the cases
+                continue
             story.append(_table(figures.caption, figures.headers, figures.rows))
     story.append(Paragraph("Policy changes approved in the period", STYLES["Heading2"]))
     if period.policy_changes:

@@ -1,5 +1,7 @@
 """The review-due dashboard and the board report: what is overdue, what is due
-and where the gaps are, in figures and aggregate tables, never case detail.
+and where the gaps are, in figures and aggregate tables. The one list of cases
+(contacts that broke a practice rule) is marked ``case_detail``: only those who
+see every child open it, and the board report leaves it out.
 
 Every figure is counted in the database with a fixed number of queries,
 whatever the organisation's size: no query runs once per child, incident or
@@ -23,6 +25,7 @@ from consent.models import ConsentRecord, ConsentType, TakedownTask
 from incidents.models import Category, Incident, IncidentType, Risk, Status
 from policies.models import Acknowledgement, Policy, PolicyVersion, VersionStatus
 from policies.services import history_prefetch, policy_state
+from practice.contact_rules import breach_name
 from practice.models import ContactLog, OnlineAccount, Platform, RecurringTask, WorkDevice
 from records.models import RetentionReview, SubjectAccessRequest
 
@@ -33,6 +36,9 @@ class Table:
     caption: str
     headers: list[str]
     rows: list[list[object]] = field(default_factory=list)
+    # Names children: shown only to those who see every child, never in the
+    # board report, which is counts only.
+    case_detail: bool = False
 
 
 @dataclass
@@ -441,8 +447,77 @@ def _incidents(
 
 # --- online practice ----------------------------------------------------------------------
 
+# Contacts that broke a rule are listed for the last 90 days: recent enough to
+# act on, and few enough to read.
+BREACH_DAYS = 90
 
-def _practice(organisation: Organisation, today: dt.date) -> Section:
+
+def breaches_per_rule(breaches: list[list[dict[str, str]]]) -> list[list[object]]:
+    """Contacts per rule broken, most first; a contact breaking a rule twice
+    (two members of staff without checks) counts once for it."""
+    counts: dict[str, int] = {}
+    for contact in breaches:
+        for code in {breach["code"] for breach in contact}:
+            counts[code] = counts.get(code, 0) + 1
+    return [
+        [breach_name(code), n]
+        for code, n in sorted(counts.items(), key=lambda item: (-item[1], breach_name(item[0])))
+    ]
+
+
+def _breached_contacts(organisation: Organisation, now: dt.datetime) -> tuple[Table, Table]:
+    """One query over the period's breached contacts only, whatever the size of
+    the contact log."""
+    contacts = list(
+        ContactLog.objects.filter(
+            organisation=organisation, happened_at__gte=now - dt.timedelta(days=BREACH_DAYS)
+        )
+        .exclude(breaches=[])
+        .select_related("child", "staff")
+        .only(
+            "happened_at",
+            "breaches",
+            "override_reason",
+            "unsolicited",
+            "child__first_name",
+            "child__preferred_name",
+            "child__last_name",
+            "staff__full_name",
+        )
+        .order_by("-happened_at", "-pk")
+    )
+    listed = Table(
+        "practice-breaches",
+        f"Contacts that broke a practice rule (last {BREACH_DAYS} days)",
+        ["Date", "Child", "Staff", "Rules broken", "Reason given"],
+        case_detail=True,
+    )
+    for contact in contacts:
+        if contact.override_reason:
+            reason = contact.override_reason
+        elif contact.unsolicited:
+            reason = "Unsolicited: the child made contact"
+        else:
+            reason = "None given"
+        listed.rows.append(
+            [
+                f"{timezone.localtime(contact.happened_at):%-d %b %Y %H:%M}",
+                contact.child.display_name,
+                contact.staff.full_name,
+                " ".join(contact.breach_messages),
+                reason,
+            ]
+        )
+    per_rule = Table(
+        "practice-breach-rules",
+        f"Contacts that broke each practice rule (last {BREACH_DAYS} days)",
+        ["Rule", "Contacts"],
+        breaches_per_rule([contact.breaches for contact in contacts]),
+    )
+    return listed, per_rule
+
+
+def _practice(organisation: Organisation, today: dt.date, now: dt.datetime) -> Section:
     platforms = list(
         Platform.objects.filter(organisation=organisation, approved=True).prefetch_related(
             "assessments"
@@ -480,9 +555,17 @@ def _practice(organisation: Organisation, today: dt.date) -> Section:
             ["Recurring tasks due within 30 days", tasks["soon"]],
         ],
     )
+    listed, per_rule = _breached_contacts(organisation, now)
+    breached = len(listed.rows)
     return Section(
         "Online practice",
         [
+            Figure(
+                "Contacts that broke a practice rule",
+                breached,
+                per_rule.slug,
+                warn=breached > 0,
+            ),
             Figure(
                 "Platforms without a current risk assessment",
                 unassessed,
@@ -495,7 +578,7 @@ def _practice(organisation: Organisation, today: dt.date) -> Section:
                 "Recurring tasks overdue", tasks["overdue"], "practice", warn=tasks["overdue"] > 0
             ),
         ],
-        [table],
+        [table, per_rule, listed],
     )
 
 
@@ -556,7 +639,7 @@ def dashboard_for(organisation: Organisation, now: dt.datetime | None = None) ->
             _staff(organisation, today),
             _consent(organisation, today),
             incidents,
-            _practice(organisation, today),
+            _practice(organisation, today, now),
             _records(organisation, today),
         ],
     )
@@ -577,6 +660,8 @@ class Period:
     raised: dict[str, int]  # kind of risk -> incidents raised in the period
     # title, label, approved on (never None: the query asks for a range), summary
     policy_changes: list[tuple[str, str, dt.date | None, str]]
+    contact_breaches: int = 0  # contacts in the period that broke a practice rule
+    breaches_per_rule: list[list[object]] = field(default_factory=list)  # [rule, contacts]
 
 
 def period_for(organisation: Organisation, start: dt.date, end: dt.date) -> Period:
@@ -602,4 +687,11 @@ def period_for(organisation: Organisation, start: dt.date, end: dt.date) -> Peri
         .order_by("approved_on", "pk")
         .values_list("policy__title", "label", "approved_on", "change_summary")
     )
-    return Period(start, end, raised, changes)
+    breaches = list(
+        ContactLog.objects.filter(
+            organisation=organisation, happened_at__gte=since, happened_at__lt=until
+        )
+        .exclude(breaches=[])
+        .values_list("breaches", flat=True)
+    )
+    return Period(start, end, raised, changes, len(breaches), breaches_per_rule(breaches))

@@ -60,24 +60,39 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
             "board": board,
             "chart": stacked_bars(board.months, board.monthly),
             "period_form": PeriodForm(initial={"start": start, "end": end}),
+            "sees_cases": sees_all_children(request.user),
         },
     )
 
 
-def dashboard_table(request: AuthedRequest, slug: str) -> HttpResponse:
-    """The list behind a figure: an aggregate table, never the cases themselves."""
+def _table_for(request: AuthedRequest, slug: str, *, csv: bool) -> dashboard.Table:
+    """The table behind a figure. A table naming children opens only for those
+    who see every child (a director sees the counts per rule), and its reading
+    is audited as a chronology's is."""
     _require(request)
     table = dashboard.dashboard_for(request.user.organisation).table(slug)
     if table is None:
         raise Http404
+    if table.case_detail:
+        if not sees_all_children(request.user):
+            raise PermissionDenied
+        audit.record(
+            action="dashboard.cases_viewed",
+            actor=request.user,
+            details={"table": slug, "csv": csv, "rows": len(table.rows)},
+        )
+    return table
+
+
+def dashboard_table(request: AuthedRequest, slug: str) -> HttpResponse:
+    """The list behind a figure: an aggregate table, or for those who see every
+    child, the contacts that broke a practice rule."""
+    table = _table_for(request, slug, csv=False)
     return render(request, "dashboard/dashboard_table.html", {"table": table})
 
 
 def dashboard_csv(request: AuthedRequest, slug: str) -> HttpResponse:
-    _require(request)
-    table = dashboard.dashboard_for(request.user.organisation).table(slug)
-    if table is None:
-        raise Http404
+    table = _table_for(request, slug, csv=True)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="{slug}-{timezone.localdate():%Y%m%d}.csv"'
@@ -102,6 +117,7 @@ def board_report(request: AuthedRequest) -> HttpResponse:
                 "board": board,
                 "chart": stacked_bars(board.months, board.monthly),
                 "period_form": form,
+                "sees_cases": sees_all_children(request.user),
             },
             status=400,
         )

@@ -8,6 +8,7 @@ from children.models import Child
 from consent.services import child_consent_history
 from incidents.models import ChronologyEntry, Incident
 from practice.contact_log import child_contact_history
+from practice.models import ContactLog, With
 
 
 @dataclass
@@ -30,6 +31,34 @@ def _entry_item(entry: ChronologyEntry) -> TimelineItem:
         who=entry.author.full_name,
         recorded_at=entry.recorded_at,
     )
+
+
+def contact_text(contact: ContactLog) -> str:
+    """A logged contact as a reader of the chronology needs it: with whom, what
+    it broke and why it went ahead, each on its own line."""
+    if contact.with_whom == With.PARENT:
+        parent = contact.guardian.full_name if contact.guardian else "a parent or carer"
+        first = f"{contact.get_channel_display()} with {parent} (parent or carer)"
+    else:
+        consent = (
+            "consent in place"
+            if contact.consent_allowed
+            else f"consent not in place: {contact.consent_reason}"
+        )
+        first = f"{contact.get_channel_display()} with the child ({consent})"
+    if contact.platform:
+        first += f" on {contact.platform}"
+    lines = [first + "."]
+    if contact.parent_present is not None:
+        lines.append(f"{contact.parent_present.full_name} was close by.")
+    if contact.unsolicited:
+        lines.append("Unsolicited: the child made contact.")
+    if contact.camera_refused:
+        lines.append("The child would not switch the camera on.")
+    lines += [f"Broke: {message}" for message in contact.breach_messages]
+    if contact.override_reason:
+        lines.append(f"Went ahead because: {contact.override_reason}")
+    return "\n".join(lines)
 
 
 def child_timeline(child: Child) -> list[TimelineItem]:
@@ -74,19 +103,13 @@ def child_timeline(child: Child) -> list[TimelineItem]:
             )
         )
     for contact in contacts:
-        consent = (
-            "consent in place"
-            if contact.consent_allowed
-            else (f"consent not in place: {contact.consent_reason}")
-        )
         items.append(
             TimelineItem(
                 when=contact.happened_at,
                 source="Contact",
-                kind=contact.get_channel_display(),
-                text=f"{contact.get_channel_display()}"
-                + (f" on {contact.platform}" if contact.platform else "")
-                + f" ({consent})",
+                kind=contact.get_channel_display()
+                + (" (broke a practice rule)" if contact.breaches else ""),
+                text=contact_text(contact),
                 who=contact.staff.full_name,
                 recorded_at=contact.created_at,
             )

@@ -46,6 +46,36 @@ class Breach:
         return {"code": self.code, "message": self.message}
 
 
+# Each breach code as a rule's name, for counting breaches per rule: a message
+# can name a person or a time, the rule it breaks does not.
+BREACH_NAMES = {
+    "no_consent": "No consent in force",
+    "direct_child_contact": "Phoned or texted a child directly",
+    "no_occasion_permission": "No parent's permission for the occasion",
+    "no_parent_present": "No parent or carer close by",
+    "no_second_staff": "No second member of staff",
+    "parent_not_contacted_start": "Parent or carer not contacted at the start",
+    "parent_not_contacted_end": "Parent or carer not contacted at the end",
+    "link_reused": "Meeting link not single use",
+    "no_passcode": "No meeting passcode",
+    "no_waiting_room": "No waiting room",
+    "no_camera_check": "Cameras not checked",
+    "not_copied": "Nobody copied in",
+    "no_purpose": "No purpose given",
+    "out_of_hours": "Outside working hours",
+    "unscheduled": "Outside scheduled appointments",
+    "staff_checks": "Staff DBS check or training not in place",
+    "platform_not_approved": "Platform not approved or assessed",
+    "not_work_device": "Not from a registered work device",
+    "second_staff_checks": "Second member of staff's checks not in place",
+}
+
+
+def breach_name(code: str) -> str:
+    """A code stored before a rule was renamed still reads as something."""
+    return BREACH_NAMES.get(code, code.replace("_", " ").capitalize())
+
+
 @dataclass
 class Situation:
     """A session or contact, planned or as it happened."""

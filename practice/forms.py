@@ -2,12 +2,14 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from accounts.models import Organisation, User
 from common.forms import DateInput, ModelMultipleChoiceField, model_choice_field
 from consent.models import Channel
-from practice.models import Platform, PlatformKind, WorkDevice
+from practice.models import Platform, PlatformKind, PracticeSettings, WorkDevice
 
 
 class PlatformForm(forms.Form):
@@ -55,34 +57,69 @@ class AttestationForm(forms.Form):
     )
 
 
-class SettingsForm(forms.Form):
-    working_day_starts = forms.TimeField(
-        label="Working day starts", widget=forms.TimeInput(attrs={"type": "time"})
-    )
-    working_day_ends = forms.TimeField(
-        label="Working day ends", widget=forms.TimeInput(attrs={"type": "time"})
-    )
-    require_purpose = forms.BooleanField(label="A contact must state its purpose", required=False)
-    flag_out_of_hours = forms.BooleanField(
-        label="Tell the DSL of contact outside working hours", required=False
-    )
-    require_copy = forms.BooleanField(
-        label="Messages to a child must copy in another adult", required=False
-    )
-    video_safeguards = forms.BooleanField(
-        label="Video sessions need a parent at both ends, a second member of staff, a single-use "
-        "link and camera checks",
+# Every safeguard of PracticeSettings, grouped as a practitioner meets them.
+# tests/practice/test_settings_page.py fails on a boolean left out, so a new
+# rule cannot be added without a place on the page.
+SETTING_GROUPS: list[tuple[str, list[str]]] = [
+    ("Before a session", ["scheduled_only", "require_purpose"]),
+    (
+        "During a session",
+        [
+            "parent_present",
+            "parent_contacted_start",
+            "parent_contacted_end",
+            "second_staff",
+            "single_use_link",
+            "passcode",
+            "waiting_room",
+            "camera_check",
+        ],
+    ),
+    (
+        "Phone calls and messages",
+        ["never_phone_or_text_child", "occasion_permission", "require_copy"],
+    ),
+    (
+        "Staff, platforms and devices",
+        ["require_dbs", "approved_platforms_only", "registered_devices_only", "work_device_chat"],
+    ),
+    ("Hours", ["working_day_starts", "working_day_ends", "flag_out_of_hours"]),
+]
+SAFEGUARDS = [
+    name
+    for _, names in SETTING_GROUPS
+    for name in names
+    if isinstance(PracticeSettings._meta.get_field(name), models.BooleanField)
+]
+
+
+def _safeguard_field(name: str) -> forms.Field:
+    """Labelled and explained by the model, so the page and the policy clause
+    each rule carries never drift apart."""
+    model_field = PracticeSettings._meta.get_field(name)
+    if not isinstance(model_field, models.BooleanField):
+        raise TypeError(f"{name} is not one of the practice safeguards")
+    return forms.BooleanField(
+        label=capfirst(str(model_field.verbose_name)),
+        help_text=str(model_field.help_text),
         required=False,
     )
-    approved_platforms_only = forms.BooleanField(
-        label="Only approved, risk-assessed platforms", required=False
+
+
+class SettingsForm(forms.Form):
+    working_day_starts = forms.TimeField(
+        label="Working day starts",
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        error_messages={"required": "Enter when the working day starts."},
     )
-    registered_devices_only = forms.BooleanField(
-        label="Phone-based contact only from a registered work device", required=False
+    working_day_ends = forms.TimeField(
+        label="Working day ends",
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        error_messages={"required": "Enter when the working day ends."},
     )
-    require_dbs = forms.BooleanField(
-        label="No online contact without a current DBS check", required=False
-    )
+
+    def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [(legend, [self[name] for name in names]) for legend, names in SETTING_GROUPS]
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -94,6 +131,13 @@ class SettingsForm(forms.Form):
         ):
             self.add_error("working_day_ends", "The working day must end after it starts.")
         return data
+
+
+SettingsForm.base_fields = {
+    name: SettingsForm.base_fields.get(name) or _safeguard_field(name)
+    for _, names in SETTING_GROUPS
+    for name in names
+}
 
 
 class AccountForm(forms.Form):

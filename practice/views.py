@@ -20,6 +20,8 @@ from consent.wording import consent_types_ensure
 from practice import services
 from practice.contact_log import contact_log
 from practice.forms import (
+    SAFEGUARDS,
+    SETTING_GROUPS,
     AccountForm,
     AssessmentForm,
     AttestationForm,
@@ -29,7 +31,7 @@ from practice.forms import (
     SettingsForm,
     TaskDoneForm,
 )
-from practice.models import ContactLog
+from practice.models import ContactLog, PracticeSettings
 from practice.permissions import (
     accounts_visible_to,
     devices_visible_to,
@@ -41,6 +43,25 @@ from practice.permissions import (
     platforms_visible_to,
     tasks_visible_to,
 )
+
+
+def _rules_in_force(rules: PracticeSettings) -> list[tuple[str, list[tuple[str, bool]]]]:
+    """Each group of safeguards, each named as on the settings page, and
+    whether it is on."""
+    return [
+        (
+            legend,
+            [
+                (
+                    str(SettingsForm.base_fields[name].label),
+                    getattr(rules, name),
+                )
+                for name in names
+                if name in SAFEGUARDS
+            ],
+        )
+        for legend, names in SETTING_GROUPS
+    ]
 
 
 def practice_home(request: AuthedRequest) -> HttpResponse:
@@ -60,7 +81,8 @@ def practice_home(request: AuthedRequest) -> HttpResponse:
             "devices": [(d, d.attested_until()) for d in devices],
             "today": today,
             "keeps": keeps_registers(user),
-            "rules": services.settings_for(user.organisation),
+            "rules": (settings := services.settings_for(user.organisation)),
+            "rules_in_force": _rules_in_force(settings),
             "accounts": [(a, a.problems(today)) for a in accounts],
             "tasks": tasks_visible_to(user).select_related("owner"),
         },
@@ -161,10 +183,13 @@ def practice_settings(request: AuthedRequest) -> HttpResponse:
         ),
         then="practice_home",
         done="Contact log rules saved.",
-        title="Contact log rules",
-        intro="Each rule is on unless you turn it off. Contact outside the working day "
-        "(Monday to Friday) is flagged to the DSL.",
+        title="Online practice rules",
+        intro="Each rule is asked before a session (\u201cmay I?\u201d answers no when a plan "
+        "would break it) and applied to the contact log, which records a contact that broke "
+        "it, names the breach and tells the DSL. Each hint names the policy clause the rule "
+        "carries.",
         back="practice_home",
+        template="practice/practice_settings.html",
     )
 
 

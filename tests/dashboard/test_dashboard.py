@@ -12,6 +12,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import Role
+from audit.models import AuditEvent
 from compliance import services as compliance
 from consent import services as consent_services
 from consent.models import ConsentRecord, ConsentType, TakedownTask
@@ -297,6 +298,7 @@ def test_the_query_count_is_the_same_at_two_sizes(organisation, counted, alice, 
         holders=[bob],
         monitors=[bob],
     )
+    breached(organisation, alice, ChildFactory(organisation=organisation), days_ago=1)
     small = count()
     online = ConsentType.objects.get(organisation=organisation, code="online_sessions")
     for n in range(15):
@@ -312,6 +314,8 @@ def test_the_query_count_is_the_same_at_two_sizes(organisation, counted, alice, 
             consent_type=online,
             consent_allowed=False,
             consent_reason="x",
+            breaches=[{"code": "no_second_staff", "message": "No second member of staff."}],
+            override_reason="Off sick.",
         )
         incident(organisation, alice, days_ago=100 + n, risk="low", category="conduct")
         UserFactory(organisation=organisation)
@@ -389,3 +393,122 @@ def test_a_bad_period_is_explained(counted, client_for):
     assert "The end must be on or after the start." in response.content.decode()
     response = client_for(counted).get("/dashboard/board-report.pdf?start=nonsense&end=")
     assert response.status_code == 400
+
+
+NO_SECOND = {"code": "no_second_staff", "message": "No second member of staff."}
+NO_PASSCODE = {"code": "no_passcode", "message": "The meeting had no passcode."}
+
+
+def breached(organisation, staff, child, *, days_ago, breaches=(NO_SECOND,), **fields):
+    return ContactLog.objects.create(
+        organisation=organisation,
+        child=child,
+        staff=staff,
+        channel="video",
+        happened_at=timezone.now() - dt.timedelta(days=days_ago),
+        consent_allowed=True,
+        consent_reason="Consent in place.",
+        breaches=list(breaches),
+        **fields,
+    )
+
+
+@pytest.fixture
+def breaches(organisation, alice):
+    """Two contacts broke a rule in the last 90 days (three breaches of two rules),
+    one broke a rule 120 days ago, one kept every rule."""
+    noor = ChildFactory(organisation=organisation, first_name="Noor", last_name="Hassan")
+    theo = ChildFactory(organisation=organisation, first_name="Theo", last_name="Brennan")
+    breached(
+        organisation,
+        alice,
+        noor,
+        days_ago=3,
+        breaches=[NO_SECOND, NO_PASSCODE],
+        override_reason="The second therapist was off sick.",
+    )
+    breached(organisation, alice, theo, days_ago=10, unsolicited=True)
+    breached(organisation, alice, theo, days_ago=120, override_reason="Long ago.")
+    breached(organisation, alice, noor, days_ago=1, breaches=[])
+    return noor, theo
+
+
+def test_contacts_that_broke_a_rule_are_counted_per_rule_and_listed(organisation, breaches):
+    board = dashboard.dashboard_for(organisation)
+    figure = board.figure("Contacts that broke a practice rule")
+    assert (figure.value, figure.warn, figure.table) == (2, True, "practice-breach-rules")
+    assert board.table("practice-breach-rules").rows == [
+        ["No second member of staff", 2],
+        ["No meeting passcode", 1],
+    ]
+    listed = board.table("practice-breaches")
+    assert listed.case_detail
+    assert [row[1:] for row in listed.rows] == [
+        [
+            "Noor Hassan",
+            "Alice Adeyemi",
+            "No second member of staff. The meeting had no passcode.",
+            "The second therapist was off sick.",
+        ],
+        [
+            "Theo Brennan",
+            "Alice Adeyemi",
+            "No second member of staff.",
+            "Unsolicited: the child made contact",
+        ],
+    ]
+
+
+def test_no_breaches_is_no_warning(organisation, alice):
+    breached(organisation, alice, ChildFactory(organisation=organisation), days_ago=1, breaches=[])
+    figure = dashboard.dashboard_for(organisation).figure("Contacts that broke a practice rule")
+    assert (figure.value, figure.warn) == (0, False)
+
+
+def test_only_those_who_see_every_child_open_the_contacts_and_it_is_audited(
+    organisation, counted, breaches, dana, client_for
+):
+    director = client_for(counted)
+    page = director.get("/dashboard/").content.decode()
+    assert 'href="/dashboard/tables/practice-breach-rules/"' in page
+    assert "Noor Hassan" not in page
+    assert 'data-case-table="practice-breaches"' not in page
+    assert (
+        "No second member of staff"
+        in director.get("/dashboard/tables/practice-breach-rules/").content.decode()
+    )
+    assert director.get("/dashboard/tables/practice-breaches/").status_code == 403
+    assert director.get("/dashboard/tables/practice-breaches.csv").status_code == 403
+    assert not AuditEvent.objects.filter(action="dashboard.cases_viewed").exists()
+
+    lead = client_for(dana)
+    page = lead.get("/dashboard/").content.decode()
+    assert 'data-case-table="practice-breaches"' in page
+    assert "Noor Hassan" not in page  # a link to the list, not the list
+    table = lead.get("/dashboard/tables/practice-breaches/").content.decode()
+    assert "Noor Hassan" in table
+    assert "The second therapist was off sick." in table
+    csv_text = lead.get("/dashboard/tables/practice-breaches.csv").content.decode()
+    assert csv_text.splitlines()[0] == "Date,Child,Staff,Rules broken,Reason given"
+    assert "Theo Brennan" in csv_text
+    events = AuditEvent.objects.filter(action="dashboard.cases_viewed", actor=dana)
+    assert sorted(event.details["csv"] for event in events) == [False, True]
+
+
+def test_the_board_report_counts_the_periods_breaches_per_rule_without_names(
+    organisation, counted, breaches, client_for
+):
+    end = today()
+    start = end - dt.timedelta(days=30)
+    response = client_for(counted).get(f"/dashboard/board-report.pdf?start={start}&end={end}")
+    reader = PdfReader(io.BytesIO(response.content))
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert "Contacts that broke a practice rule in the period: 2." in text
+    assert "No second member of staff 2" in text
+    assert "No meeting passcode 1" in text
+    assert "Noor Hassan" not in text
+    assert "Theo Brennan" not in text
+    # A period before any of them counts none.
+    old = end - dt.timedelta(days=400)
+    period = dashboard.period_for(organisation, old, old + dt.timedelta(days=30))
+    assert (period.contact_breaches, period.breaches_per_rule) == (0, [])

@@ -226,6 +226,12 @@ def practice_figures(organisation: Organisation, today: dt.date) -> dict[str, in
         "Recurring tasks overdue": RecurringTask.objects.filter(
             organisation=organisation, active=True, next_due__lt=today
         ).count(),
+        "Contacts that broke a practice rule": sum(
+            bool(contact.breaches)
+            for contact in ContactLog.objects.filter(
+                organisation=organisation, happened_at__gte=timezone.now() - dt.timedelta(days=90)
+            )
+        ),
     }
 
 
@@ -284,6 +290,8 @@ def test_director_reads_the_demo_dashboard_and_downloads_the_board_report(
     # The demo's Instagram account has one holder: flagged (practice/demo.py).
     assert expected["Online accounts needing attention"] == 1
     assert expected["Platforms without a current risk assessment"] == 0
+    # One video session without the second member of staff (practice/demo.py).
+    assert expected["Contacts that broke a practice rule"] == 1
 
     base = live_server.url
     sign_in_demo(page, base, User.objects.get(email=DIRECTOR))

@@ -37,6 +37,12 @@ def test_seed_demo_is_idempotent_and_prints_working_logins() -> None:
         "new",
         "referred",
     ]
+    # One contact that broke a practice rule, with its reason, for the dashboard.
+    from practice.models import ContactLog
+
+    (contact,) = ContactLog.objects.all()
+    assert [breach["code"] for breach in contact.breaches] == ["no_second_staff"]
+    assert contact.override_reason
     printed = dict(re.findall(r"(\S+@demo\.safeguard\.test)\s+TOTP ([A-Z2-7]+)", second))
     assert set(printed) == set(enrolled.values_list("email", flat=True))
     for email, secret in printed.items():
