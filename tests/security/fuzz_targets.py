@@ -245,6 +245,8 @@ FORMS: tuple[Target, ...] = (
         },
     ),
     _t("task_done", "dsl", changes={"practice.recurringtask": ANY}),
+    # "Check" saves nothing; "Plan it" adds a plan, and changes none that exists.
+    _t("plan_new", "therapist"),
     # --- staff
     _t("staff_compliance_detail", "admin", forms=("dbs_form", "training_form")),
     _t("staff_invite", "admin"),
@@ -296,6 +298,7 @@ ACTIONS: dict[str, Action] = {
     "consent_request_resend": _a("therapist", consent__consentrequest=ANY),
     "consent_request_cancel": _a("therapist", consent__consentrequest=ANY),
     "takedown_done": _a("therapist", consent__takedowntask=ANY),
+    "plan_cancel": _a("therapist", practice__plannedsession=ANY),
     "draft_start": _a("admin"),
     "version_acknowledge": _a("therapist"),
     "incident_signoff": _a("dsl", incidents__incident=ANY),
@@ -349,6 +352,8 @@ PAGES: dict[str, str] = {
     "staff_list": "admin",
     "staff_detail": "admin",
     "practice_home": "dsl",
+    "my_plans": "therapist",
+    "plan_detail": "therapist",
 }
 
 # Who else opens pages when looking for forms: every role and the parent, so a
