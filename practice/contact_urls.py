@@ -1,9 +1,11 @@
-"""The contact log's page sits under the child it is about, not under practice/."""
+"""The contact log's and the planner's pages sit under the child they are about,
+not under practice/."""
 
 from django.urls import path
 
-from practice import views
+from practice import planning_views, views
 
 urlpatterns = [
     path("children/<int:pk>/contacts/new/", views.contact_new, name="contact_new"),
+    path("children/<int:pk>/sessions/plan/", planning_views.plan_new, name="plan_new"),
 ]

@@ -1,12 +1,14 @@
 """Who may change the online-practice registers: admins and the DSL and
 deputies keep the platforms register and the rules; each member of staff
-registers and attests their own work devices (admins for anyone)."""
+registers and attests their own work devices (admins for anyone). A planned
+session is seen by the member of staff who planned it, the DSL and deputies
+and admins; the planner or the DSL and deputies cancel it."""
 
 from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import LEAD_ROLES, Role, User
-from practice.models import OnlineAccount, Platform, RecurringTask, WorkDevice
+from practice.models import OnlineAccount, PlannedSession, Platform, RecurringTask, WorkDevice
 
 KEEPERS = frozenset({Role.ADMIN, *LEAD_ROLES})
 
@@ -70,3 +72,39 @@ def get_task_for_user(user: User, pk: int | str) -> RecurringTask:
         return tasks_visible_to(user).get(pk=pk)
     except (RecurringTask.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def plans_visible_to(user: User) -> QuerySet[PlannedSession]:
+    """One's own planned sessions; every one of the organisation for the DSL,
+    deputies and admins."""
+    if not (user.is_authenticated and user.is_active):
+        return PlannedSession.objects.none()
+    plans = PlannedSession.objects.filter(organisation_id=user.organisation_id)
+    return plans if user.role in KEEPERS else plans.filter(staff_id=user.pk)
+
+
+def get_plan_for_user(user: User, pk: int | str) -> PlannedSession:
+    try:
+        return (
+            plans_visible_to(user)
+            .select_related(
+                "child__organisation",
+                "staff",
+                "guardian",
+                "approved_platform",
+                "device",
+                "second_staff",
+                "parent_present",
+                "permission_from",
+                "cancelled_by",
+            )
+            .get(pk=pk)
+        )
+    except (PlannedSession.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def may_cancel_plan(user: User, plan: PlannedSession) -> bool:
+    """The planner, or the DSL and deputies, who may stop a session that should
+    not go ahead; an admin sees plans but does not decide about sessions."""
+    return plan.staff_id == user.pk or user.role in LEAD_ROLES

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from practice import views
+from practice import planning_views, views
 
 urlpatterns = [
     path("", views.practice_home, name="practice_home"),
@@ -13,4 +13,7 @@ urlpatterns = [
     path("accounts/new/", views.account_edit, name="account_add"),
     path("accounts/<int:pk>/", views.account_edit, name="account_edit"),
     path("tasks/<int:pk>/done/", views.task_done, name="task_done"),
+    path("sessions/", planning_views.my_plans, name="my_plans"),
+    path("sessions/<int:pk>/", planning_views.plan_detail, name="plan_detail"),
+    path("sessions/<int:pk>/cancel/", planning_views.plan_cancel, name="plan_cancel"),
 ]

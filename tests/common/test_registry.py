@@ -43,6 +43,7 @@ def test_other_hooks_find_their_contributions() -> None:
     assert _names(CHILD_PAGE_SECTIONS.items()) == [
         "consent.views.child_section",
         "practice.views.child_section",
+        "practice.planning_views.planned_sessions_section",
         "incidents.views.child_section",
     ]
     sources = {source.app_label: source.safeguarding for source in SUBJECT_ACCESS_SOURCES.items()}

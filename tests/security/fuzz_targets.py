@@ -247,6 +247,8 @@ FORMS: tuple[Target, ...] = (
         },
     ),
     _t("task_done", "dsl", changes={"practice.recurringtask": ANY}),
+    # "Check" saves nothing; "Plan it" adds a plan, and changes none that exists.
+    _t("plan_new", "therapist"),
     # --- staff
     _t("staff_compliance_detail", "admin", forms=("dbs_form", "training_form")),
     _t("staff_invite", "admin"),
@@ -300,6 +302,7 @@ ACTIONS: dict[str, Action] = {
     "takedown_done": _a(
         "therapist", consent__takedowntask=ANY, consent__mediause={"removed_on", "removed_by_id"}
     ),
+    "plan_cancel": _a("therapist", practice__plannedsession=ANY),
     "draft_start": _a("admin"),
     "version_acknowledge": _a("therapist"),
     "incident_signoff": _a("dsl", incidents__incident=ANY),
@@ -354,6 +357,8 @@ PAGES: dict[str, str] = {
     "staff_list": "admin",
     "staff_detail": "admin",
     "practice_home": "dsl",
+    "my_plans": "therapist",
+    "plan_detail": "therapist",
 }
 
 # Who else opens pages when looking for forms: every role and the parent, so a

@@ -51,6 +51,7 @@ from incidents import services as incident_services
 from notices.models import Notice
 from outbox.models import Delivery, OutboundMessage
 from policies import services as policy_services
+from practice import planning
 from practice import services as practice_services
 from records import retention, subject_access
 from records.models import HoldScope, RetentionReview
@@ -84,6 +85,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "consent_summary_pdf": {"pk": "child"},
     "consent_media_uses": {"pk": "child"},
     "contact_new": {"pk": "child"},
+    "plan_new": {"pk": "child"},
     "consent_request_resend": {"pk": "spare_request"},
     "consent_request_cancel": {"pk": "spare_request"},
     "takedown_done": {"pk": "takedown"},
@@ -130,6 +132,8 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "device_attest": {"pk": "work_device"},
     "account_edit": {"pk": "online_account"},
     "task_done": {"pk": "recurring_task"},
+    "plan_detail": {"pk": "planned_session"},
+    "plan_cancel": {"pk": "planned_session"},
     "dashboard_csv": {"slug": "dashboard_slug"},
     "staff_detail": {"pk": "target"},
     "staff_role": {"pk": "target"},
@@ -428,6 +432,10 @@ def build_world(capture: Callable[..., object]) -> World:
         privacy="Private",
         holders=[w.dsl, w.admin],
         monitors=[w.dsl, w.deputy],
+    )
+    # A session the therapist planned for the child, a week ahead.
+    w.planned_session, _ = planning.session_plan(
+        child=w.child, staff=w.therapist, channel="video", planned_for=now + dt.timedelta(days=7)
     )
     # The DSL owns the organisation's recurring tasks (a therapist owns none).
     w.recurring_task = practice_services.tasks_ensure(organisation=w.alder)[0]
