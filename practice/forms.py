@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from accounts.models import Organisation, User
+from accounts.models import OnlineDBSLevel, Organisation, User
 from common.forms import DateInput, ModelMultipleChoiceField, model_choice_field
 from consent.models import Channel
 from practice.models import Platform, PlatformKind, PracticeSettings, WorkDevice
@@ -81,15 +81,22 @@ SETTING_GROUPS: list[tuple[str, list[str]]] = [
     ),
     (
         "Staff, platforms and devices",
-        ["require_dbs", "approved_platforms_only", "registered_devices_only", "work_device_chat"],
+        [
+            "require_dbs",
+            "online_dbs_level",
+            "approved_platforms_only",
+            "registered_devices_only",
+            "work_device_chat",
+        ],
     ),
     ("Hours", ["working_day_starts", "working_day_ends", "flag_out_of_hours"]),
 ]
+RULE_FIELDS = {field.name: field for field in PracticeSettings._meta.get_fields()}
 SAFEGUARDS = [
     name
     for _, names in SETTING_GROUPS
     for name in names
-    if isinstance(PracticeSettings._meta.get_field(name), models.BooleanField)
+    if isinstance(RULE_FIELDS.get(name), models.BooleanField)
 ]
 
 
@@ -116,6 +123,14 @@ class SettingsForm(forms.Form):
         label="Working day ends",
         widget=forms.TimeInput(attrs={"type": "time"}),
         error_messages={"required": "Enter when the working day ends."},
+    )
+    # The organisation's, not the practice settings': staff compliance reads it too.
+    online_dbs_level = forms.ChoiceField(
+        label=capfirst(str(Organisation._meta.get_field("online_dbs_level").verbose_name)),
+        help_text=str(Organisation._meta.get_field("online_dbs_level").help_text),
+        choices=OnlineDBSLevel.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the DBS level online work needs."},
     )
 
     def groups(self) -> list[tuple[str, list[forms.BoundField]]]:

@@ -176,6 +176,20 @@ def practice_settings_update(
     **fields: object,
 ) -> PracticeSettings:
     settings, _ = PracticeSettings.objects.get_or_create(organisation=organisation)
+    level = fields.pop("online_dbs_level", None)
+    if level is not None and level != organisation.online_dbs_level:
+        audit.record(
+            action="organisation.settings_changed",
+            actor=by,
+            obj=organisation,
+            details={
+                "changed": {
+                    "online_dbs_level": {"from": organisation.online_dbs_level, "to": level}
+                }
+            },
+        )
+        organisation.online_dbs_level = str(level)
+        organisation.save(update_fields=["online_dbs_level"])
     for name, value in fields.items():
         setattr(settings, name, value)
     settings._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped

@@ -171,10 +171,12 @@ def practice_settings(request: AuthedRequest) -> HttpResponse:
     if not keeps_registers(request.user):
         raise PermissionDenied
     current = services.settings_for(request.user.organisation)
-    names = list(SettingsForm.base_fields)
-    form = SettingsForm(
-        request.POST or None, initial={name: getattr(current, name) for name in names}
-    )
+    organisation = request.user.organisation
+    initial = {
+        name: getattr(current, name) if hasattr(current, name) else getattr(organisation, name)
+        for name in SettingsForm.base_fields
+    }
+    form = SettingsForm(request.POST or None, initial=initial)
     return form_step(
         request,
         form,

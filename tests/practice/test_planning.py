@@ -13,14 +13,13 @@ from django.utils import timezone
 from accounts.models import Role
 from audit.models import AuditEvent
 from children import services as caseload
-from compliance import services as compliance
 from consent import services as consent_services
 from consent.models import ConsentType
 from practice import planning
 from practice import services as practice
 from practice.models import PlannedSession
 from tests.auth import force_verified_login
-from tests.factories import ChildFactory, ConsentRecordFactory, UserFactory
+from tests.factories import ChildFactory, ConsentRecordFactory, UserFactory, cleared_for_online_work
 
 pytestmark = pytest.mark.django_db
 
@@ -54,12 +53,7 @@ def world(organisation, alice, bob, dana):
     consent_services.consent_types_ensure(organisation=organisation)
     colleague = UserFactory(organisation=organisation, role=Role.STAFF, full_name="Cal Colleague")
     for member in (alice, colleague):
-        compliance.dbs_check_record(
-            staff=member,
-            by=bob,
-            level="enhanced_barred",
-            issued_on=timezone.localdate() - dt.timedelta(days=100),
-        )
+        cleared_for_online_work(member, by=bob)
     zoom = practice.platform_add(
         organisation=organisation, name="Licensed video", kind="video", by=bob
     )

@@ -57,6 +57,7 @@ def checkbox(page: str, name: str) -> str:
 def test_turning_one_rule_off_is_saved_and_audited(organisation, dana, client_for):
     post = {name: "on" for name in SAFEGUARDS if name != "second_staff"}
     post |= {"working_day_starts": "08:00", "working_day_ends": "18:00"}
+    post["online_dbs_level"] = "enhanced"
     response = client_for(dana).post(URL, post)
     assert response.status_code == 302
     rules = PracticeSettings.objects.get(organisation=organisation)
@@ -78,15 +79,21 @@ def test_a_working_day_that_ends_before_it_starts_is_explained(dana, client_for)
     assert "The working day must end after it starts." in response.content.decode()
 
 
-def test_every_breach_the_rules_can_name_has_a_rule_name_for_counting():
-    import inspect
-
-    from practice import contact_rules
-
-    source = inspect.getsource(contact_rules)
-    codes = set(re.findall(r'Breach\(\s*"(\w+)"', source))
-    codes |= set(
-        re.findall(r'^\s+"(\w+)",\n\s+f?"[^"]*",\n\s+"[^"]*",\n\s+"\w+",\n\s+\),', source, re.M)
-    )
-    assert {"no_second_staff", "no_passcode", "no_consent", "staff_checks"} <= codes
-    assert codes <= set(contact_rules.BREACH_NAMES)
+def test_the_dbs_level_online_work_needs_is_set_here_and_audited(organisation, dana, client_for):
+    post = dict.fromkeys(SAFEGUARDS, "on")
+    post |= {
+        "working_day_starts": "08:00",
+        "working_day_ends": "18:00",
+        "online_dbs_level": "enhanced_barred",
+    }
+    page = client_for(dana).get(URL).content.decode()
+    radios = re.findall(r'<input[^>]*name="online_dbs_level"[^>]*>', page)
+    assert [("checked" in radio) for radio in radios] == [True, False], radios
+    assert client_for(dana).post(URL, post).status_code == 302
+    organisation.refresh_from_db()
+    assert organisation.online_dbs_level == "enhanced_barred"
+    event = AuditEvent.objects.get(action="organisation.settings_changed", actor=dana)
+    assert event.details["changed"]["online_dbs_level"] == {
+        "from": "enhanced",
+        "to": "enhanced_barred",
+    }
