@@ -235,31 +235,27 @@ def log_fields(world, alice, case: Case | None) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.code for case in CASES])
-def test_a_plan_that_breaks_the_rule_gets_no_with_the_reason(case, world, alice, organisation):
+def test_each_rule_is_asked_before_and_applied_after(case, world, alice, dana, organisation):
     assert case.code in BREACH_NAMES, "the dashboard counts each rule by its name"
     rules(organisation, **case.setting)
+
+    # Before: "may I?" says no, with the reason, and the plan keeps the answer.
     fields = plan_fields(world, alice, case)
     answer = planning.may_i(**fields)
     assert not answer.errors
     if case.log_only:
         assert answer.allowed, answer.breaches
         assert answer.on_the_day, "the plan lists what the day needs instead"
-        return
-    # Someone without checks has several reasons (the DBS check, each training).
-    assert set(answer.codes) == {case.code}, answer.breaches
-    plan, judged = planning.session_plan(**fields)
-    assert plan.allowed is False
-    assert {reason["code"] for reason in plan.reasons} == {case.code}
-    assert plan.reasons[0]["message"] == judged.breaches[0].message
+    else:
+        # Someone without checks has several reasons (the DBS check, each training).
+        assert set(answer.codes) == {case.code}, answer.breaches
+        plan, judged = planning.session_plan(**fields)
+        assert plan.allowed is False
+        assert {reason["code"] for reason in plan.reasons} == {case.code}
+        assert plan.reasons[0]["message"] == judged.breaches[0].message
 
-
-@pytest.mark.parametrize("case", CASES, ids=[case.code for case in CASES])
-def test_a_log_that_breaks_the_rule_is_saved_flagged_and_the_dsl_told(
-    case, world, alice, dana, organisation
-):
-    rules(organisation, **case.setting)
+    # After: the contact is saved with the breach named, once a reason is given.
     fields = log_fields(world, alice, case)
-    # A reason is asked for; nothing is refused for the breach itself.
     with pytest.raises(ValidationError) as asked:
         contact_log(**fields)
     assert list(asked.value.error_dict) == ["override_reason"]
@@ -270,7 +266,7 @@ def test_a_log_that_breaks_the_rule_is_saved_flagged_and_the_dsl_told(
     assert contact.breaches[0]["message"] in told(dana).title
 
 
-def test_unscheduled_contact_is_flagged_and_a_plan_cannot_be_unscheduled(world, alice, dana):
+def test_contact_outside_any_planned_session_is_flagged_as_unscheduled(world, alice, dana):
     fields = log_fields(world, alice, None)
     PlannedSession.objects.all().delete()
     contact = contact_log(**fields, override_reason="The child was upset and the parent rang.")
