@@ -6,7 +6,15 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import LEAD_ROLES, Role, User
-from practice.models import OnlineAccount, Platform, RecurringTask, WorkDevice
+from children.permissions import children_visible_to
+from practice.models import (
+    ContactLog,
+    FollowUp,
+    OnlineAccount,
+    Platform,
+    RecurringTask,
+    WorkDevice,
+)
 
 KEEPERS = frozenset({Role.ADMIN, *LEAD_ROLES})
 
@@ -70,3 +78,39 @@ def get_task_for_user(user: User, pk: int | str) -> RecurringTask:
         return tasks_visible_to(user).get(pk=pk)
     except (RecurringTask.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def contacts_visible_to(user: User) -> QuerySet[ContactLog]:
+    """Contacts about the children the person may see."""
+    if not (user.is_authenticated and user.is_active):
+        return ContactLog.objects.none()
+    return ContactLog.objects.filter(
+        organisation_id=user.organisation_id,
+        child__in=children_visible_to(user),
+    )
+
+
+def get_contact_for_user(user: User, pk: int | str) -> ContactLog:
+    try:
+        return contacts_visible_to(user).select_related("child").get(pk=pk)
+    except (ContactLog.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def follow_ups_visible_to(user: User) -> QuerySet[FollowUp]:
+    """A follow-up is its owner's to do; the DSL, deputies and admins see every one."""
+    if not (user.is_authenticated and user.is_active):
+        return FollowUp.objects.none()
+    follow_ups = FollowUp.objects.filter(organisation_id=user.organisation_id)
+    return follow_ups if keeps_registers(user) else follow_ups.filter(owner_id=user.pk)
+
+
+def get_follow_up_for_user(user: User, pk: int | str) -> FollowUp:
+    try:
+        return follow_ups_visible_to(user).select_related("contact__child", "owner").get(pk=pk)
+    except (FollowUp.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def may_close_follow_up(user: User, follow_up: FollowUp) -> bool:
+    return follow_up.owner_id == user.pk or keeps_registers(user)
