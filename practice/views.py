@@ -255,11 +255,7 @@ def contact_new(request: AuthedRequest, pk: int) -> HttpResponse:
                 # One step from here to a concern, if the contact worried them.
                 return redirect(f"{reverse('incident_new')}?child={child.pk}")
             return redirect("child_detail", pk=child.pk)
-    return render(
-        request,
-        "practice/contact_form.html",
-        {"form": form, "child": child, "rules": services.settings_for(child.organisation)},
-    )
+    return render(request, "practice/contact_form.html", {"form": form, "child": child})
 
 
 def _saved_message(contact: ContactLog) -> str:

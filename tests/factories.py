@@ -161,17 +161,12 @@ def practice_rules_off(organisation: Organisation) -> None:
     """For tests of something else (the consent gate, exports): the online
     practice rules off, as an organisation may set them. The rules have their
     own tests in tests/practice/."""
+    from django.db import models
+
     from practice.models import PracticeSettings
 
+    # Every rule, whatever rules are added later: each is a yes/no setting.
+    rules = [f.name for f in PracticeSettings._meta.fields if isinstance(f, models.BooleanField)]
     PracticeSettings.objects.update_or_create(
-        organisation=organisation,
-        defaults={
-            "require_purpose": False,
-            "flag_out_of_hours": False,
-            "require_copy": False,
-            "video_safeguards": False,
-            "approved_platforms_only": False,
-            "registered_devices_only": False,
-            "require_dbs": False,
-        },
+        organisation=organisation, defaults=dict.fromkeys(rules, False)
     )
