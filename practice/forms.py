@@ -157,6 +157,7 @@ MESSAGE_FILE_TYPES = {b"%PDF": "pdf", b"\x89PNG": "png", b"\xff\xd8\xff": "jpg"}
 MESSAGE_FILE_MAX_BYTES = 5_000_000
 MESSAGE_FILE_MAX_PAGES = 50
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+EARLIEST_YEAR = 2000
 
 
 def _when_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateTimeField:
@@ -395,6 +396,15 @@ class ContactForm(forms.Form):
         value = self.cleaned_data["happened_at"]
         if value > timezone.now() + dt.timedelta(minutes=5):
             raise forms.ValidationError("A contact cannot be in the future.")
+        # The rules count days either side of it: a year no calendar reaches would overflow.
+        if value.year < EARLIEST_YEAR:
+            raise forms.ValidationError(f"Enter a date from {EARLIEST_YEAR} onwards.")
+        return value
+
+    def clean_permission_at(self) -> dt.datetime | None:
+        value = self.cleaned_data.get("permission_at")
+        if value is not None and value.year < EARLIEST_YEAR:
+            raise forms.ValidationError(f"Enter a date from {EARLIEST_YEAR} onwards.")
         return value
 
     def clean_message_file(self) -> UploadedFile | None:

@@ -155,7 +155,7 @@ def test_compliant_session_unapproved_platform_and_out_of_hours(
     assert [g.full_name for g in chat.copied_guardians.all()] == ["Huda Hassan"]
     expect(page.locator("#contacts ~ ul .govuk-tag--red").first).to_be_visible()
     notice = Notice.objects.get(recipient=dana, ledger__kind="contact.breach")
-    assert "approved platform" in notice.title
+    assert "never phones or texts a child" in notice.title
 
     # 3. The same session on a Sunday evening: saved with its reason, flagged.
     fill_video_session(last_weekday_at(6, 20))

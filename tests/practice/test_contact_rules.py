@@ -531,3 +531,61 @@ def test_a_contact_with_a_parent_names_which_parent(world, alice):
     )
     assert response.status_code == 200
     assert "guardian" in response.context["form"].errors
+
+
+# --- retention --------------------------------------------------------------------------------
+
+
+def test_anonymising_clears_the_message_copy_and_its_file(world, alice, settings):
+    from practice.retention import CONTACT_LOGS
+
+    contact = video(
+        world,
+        alice,
+        channel="email",
+        approved_platform=None,
+        copied_guardians=[world["huda"]],
+        message_text="Hello Noor.",
+        message_file=SimpleUploadedFile("m.png", PNG, content_type="image/png"),
+        permission_for="Arranging Tuesday",
+        override_reason="Needed.",
+    )
+    stored = settings.MEDIA_ROOT / contact.message_file.name
+    assert stored.exists()
+    CONTACT_LOGS.anonymise(contact)
+    contact.refresh_from_db()
+    assert (contact.message_text, contact.permission_for, contact.message_file.name) == ("", "", "")
+    assert not stored.exists()
+
+
+def test_deleting_a_contact_takes_its_follow_ups_copies_and_file(world, alice, settings):
+    from practice.retention import CONTACT_LOGS
+
+    contact = video(
+        world,
+        alice,
+        camera_verified=False,
+        camera_refused=True,
+        copied_staff=[world["colleague"]],
+        message_file=SimpleUploadedFile("m.png", PNG, content_type="image/png"),
+        override_reason="Needed.",
+    )
+    follow_up = contact.follow_ups.get()
+    stored = settings.MEDIA_ROOT / contact.message_file.name
+    CONTACT_LOGS.delete(contact)
+    assert not ContactLog.objects.filter(pk=contact.pk).exists()
+    assert not FollowUp.objects.filter(pk=follow_up.pk).exists()
+    assert not FollowUp.history.filter(id=follow_up.pk).exists()
+    assert not ContactLog.copied_staff.through.objects.filter(contactlog_id=contact.pk).exists()
+    assert not stored.exists()
+
+
+def test_a_date_no_calendar_reaches_is_refused_beside_its_field(world, alice):
+    url = f"/children/{world['child'].pk}/contacts/new/"
+    response = signed_in(alice).post(
+        url, form_data(world, happened_at="0001-01-01T00:00", permission_at="0001-01-01T00:00")
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "2000 onwards" in errors["happened_at"][0]
+    assert "2000 onwards" in errors["permission_at"][0]

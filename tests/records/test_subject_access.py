@@ -359,7 +359,8 @@ def _released_text(archive: zipfile.ZipFile) -> str:
             reader = PdfReader(io.BytesIO(data))
             parts.append("\n".join(page.extract_text() for page in reader.pages))
         else:
-            parts.append(data.decode())
+            # A message copy may be an image: its bytes are read as far as they are text.
+            parts.append(data.decode(errors="replace"))
     return "\n".join(parts)
 
 
