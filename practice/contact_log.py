@@ -252,6 +252,28 @@ def _draft_incident(contact: ContactLog, staff: User, reason: str) -> str:
     return incident.reference
 
 
+@transaction.atomic
+def follow_up_done(*, follow_up: FollowUp, by: User, outcome: str) -> FollowUp:
+    """Close a follow-up with what came of it; done once, by whoever did it."""
+    follow_up = FollowUp.objects.select_for_update(no_key=True).get(pk=follow_up.pk)
+    if follow_up.done_at is not None:
+        raise ValidationError("This follow-up was marked done already.")
+    if not outcome.strip():
+        raise ValidationError({"outcome": "Say what was done and what was agreed."})
+    follow_up.done_at = timezone.now()
+    follow_up.done_by = by
+    follow_up.outcome = outcome.strip()
+    follow_up._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
+    follow_up.save()
+    audit.record(
+        action="contact.follow_up_done",
+        actor=by,
+        obj=follow_up.contact.child,
+        details={"follow_up": follow_up.pk, "contact": follow_up.contact_id},
+    )
+    return follow_up
+
+
 def child_contact_history(*, child: Child) -> list[ContactLog]:
     """Every logged contact for a child, oldest first, for the child's chronology."""
     return list(

@@ -1,15 +1,27 @@
 import datetime as dt
+import hashlib
 from typing import Any
 
 from django import forms
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import models
 from django.utils import timezone
 from django.utils.text import capfirst
 
 from accounts.models import OnlineDBSLevel, Organisation, User
+from children.models import Child, Guardian
+from children.services import guardians_with_responsibility
 from common.forms import DateInput, ModelMultipleChoiceField, model_choice_field
+from common.uploads import UploadRefused, pdf_check
 from consent.models import Channel
-from practice.models import Platform, PlatformKind, PracticeSettings, WorkDevice
+from practice.models import (
+    PlannedSession,
+    Platform,
+    PlatformKind,
+    PracticeSettings,
+    With,
+    WorkDevice,
+)
 
 
 class PlatformForm(forms.Form):
@@ -206,63 +218,181 @@ class TaskDoneForm(forms.Form):
     )
 
 
-class ContactForm(forms.Form):
-    """A session or contact with a child, with what the organisation's online
-    practice rules ask of it (see practice.contact_rules)."""
+# A copy of a message: what it really is, from its first bytes, whatever its name says.
+MESSAGE_FILE_TYPES = {b"%PDF": "pdf", b"\x89PNG": "png", b"\xff\xd8\xff": "jpg"}
+MESSAGE_FILE_MAX_BYTES = 5_000_000
+MESSAGE_FILE_MAX_PAGES = 50
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+EARLIEST_YEAR = 2000
 
-    happened_at = forms.DateTimeField(
-        label="When",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M"],
+
+def _when_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT),
+        input_formats=[DATETIME_FORMAT],
     )
-    channel = forms.ChoiceField(label="Kind of contact", choices=Channel.choices)
+
+
+def _tick(label: str, help_text: str = "") -> forms.BooleanField:
+    return forms.BooleanField(label=label, required=False, help_text=help_text)
+
+
+class ContactForm(forms.Form):
+    """A session or contact with a child, or with a parent about the child, as it
+    happened. Nothing here refuses a contact for breaking a rule: the contact
+    log saves it with each breach named (practice.contact_log)."""
+
+    # Fieldsets of the page, in order: (legend, field names, channels it is for or None).
+    GROUPS: tuple[tuple[str, tuple[str, ...], tuple[str, ...] | None], ...] = (
+        (
+            "The contact",
+            ("happened_at", "channel", "with_whom", "guardian", "plan", "purpose"),
+            None,
+        ),
+        ("How it was made", ("approved_platform", "device"), None),
+        (
+            "Who else was there",
+            ("parent_present", "parent_contacted_start", "parent_contacted_end", "second_staff"),
+            ("video", "chat", "voice", "phone"),
+        ),
+        (
+            "The video meeting",
+            ("single_use_link", "passcode", "waiting_room", "camera_verified", "camera_refused"),
+            ("video",),
+        ),
+        (
+            "Copied in, and a copy of the message",
+            ("copied_staff", "copied_guardians", "message_text", "message_file"),
+            ("chat", "email", "voice"),
+        ),
+        (
+            "A parent's permission for this occasion",
+            ("permission_from", "permission_at", "permission_for"),
+            ("chat", "email", "voice", "phone"),
+        ),
+        (
+            "What else happened",
+            ("unsolicited", "participant_removed", "removal_reason", "notes", "override_reason"),
+            None,
+        ),
+    )
+
+    happened_at = _when_field("When")
+    channel = forms.ChoiceField(
+        label="Kind of contact",
+        choices=Channel.choices,
+        help_text="Video sessions need a parent or carer close by, a second member of staff and "
+        "the meeting safeguards; messages copy in another adult; phone calls and voice "
+        "messages come from your registered work device.",
+    )
+    with_whom = forms.ChoiceField(
+        label="With whom",
+        choices=With.choices,
+        initial=With.CHILD,
+    )
+    guardian = forms.ModelChoiceField(
+        label="Which parent or carer",
+        queryset=Guardian.objects.none(),
+        required=False,
+        help_text="Only when the contact was with a parent or carer.",
+    )
+    plan = forms.ModelChoiceField(
+        label="The planned session it belongs to",
+        queryset=PlannedSession.objects.none(),
+        required=False,
+        empty_label="Find it for me (the same kind of contact that day)",
+        help_text="Contact outside any planned session is flagged as outside scheduled "
+        "appointments.",
+    )
     purpose = forms.CharField(
         label="Purpose of the contact",
         max_length=300,
         required=False,
         help_text="For example: weekly music therapy session.",
     )
-    unsolicited = forms.BooleanField(
-        label="The child contacted me without being asked (unsolicited)",
-        required=False,
-        help_text="Log it, do not reply from a personal account; the DSL is told.",
-    )
     approved_platform = forms.ModelChoiceField(
         label="Platform",
         queryset=Platform.objects.none(),
         required=False,
-        help_text="Only approved platforms with a current risk assessment are listed.",
+        help_text="Video, chat and voice messages: only approved platforms with a current "
+        "risk assessment are listed.",
     )
     device = forms.ModelChoiceField(
         label="Work device used",
         queryset=WorkDevice.objects.none(),
         required=False,
-        help_text="For phone calls and voice messages: your registered work device.",
+        help_text="Phone calls, voice messages and chat: your registered work device.",
     )
-    copied_to = forms.CharField(
-        label="Who was copied in",
-        max_length=200,
+    parent_present = forms.ModelChoiceField(
+        label="Parent or carer close by",
+        queryset=Guardian.objects.none(),
         required=False,
-        help_text="For email and messages: another member of staff or a parent.",
+        empty_label="Nobody",
+        help_text="Who was physically close by and aware during the contact.",
     )
-    parent_contacted_start = forms.BooleanField(
-        label="Video: a parent was contacted at the start", required=False
-    )
-    parent_contacted_end = forms.BooleanField(
-        label="Video: a parent was contacted at the end", required=False
-    )
-    parent_present_start = forms.BooleanField(label="A parent was present", required=False)
-    parent_present_end = forms.BooleanField(label="A parent was present at the end", required=False)
+    parent_contacted_start = _tick("Video: a parent or carer was contacted at the start")
+    parent_contacted_end = _tick("Video: a parent or carer was contacted at the end")
     second_staff = forms.ModelChoiceField(
-        label="Second member of staff present", queryset=User.objects.none(), required=False
+        label="Second member of staff present",
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Nobody",
     )
-    single_use_link = forms.BooleanField(
-        label="Video: the meeting link was used only once", required=False
+    single_use_link = _tick("The meeting link was made for this session only")
+    passcode = _tick("The meeting had a passcode")
+    waiting_room = _tick("The meeting had a waiting room")
+    camera_verified = _tick("Everyone's camera was checked at introductions")
+    camera_refused = _tick(
+        "The child would not switch the camera on",
+        "It is recorded, and a follow-up is set: talk with the parent or carer before the "
+        "next session.",
     )
-    camera_verified = forms.BooleanField(
-        label="Video: everyone's camera was checked at introductions", required=False
+    copied_staff = ModelMultipleChoiceField(
+        label="Colleagues copied in",
+        queryset=User.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )
-    participant_removed = forms.BooleanField(label="A participant was removed", required=False)
+    copied_guardians = ModelMultipleChoiceField(
+        label="Parents or carers copied in (with parental responsibility)",
+        queryset=Guardian.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    message_text = forms.CharField(
+        label="A copy of the message (paste it)",
+        max_length=20000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Chat and email: the message as sent, kept with this record.",
+    )
+    message_file = forms.FileField(
+        label="Or a file of the message",
+        required=False,
+        help_text="A PDF, PNG, JPEG or plain text file, up to 5 MB. Stored privately.",
+    )
+    permission_from = forms.ModelChoiceField(
+        label="Permission given by",
+        queryset=Guardian.objects.none(),
+        required=False,
+        empty_label="Nobody",
+        help_text="Where the organisation asks for it: the parent or carer with parental "
+        "responsibility who agreed to this direct message.",
+    )
+    permission_at = _when_field("Permission given at", required=False)
+    permission_for = forms.CharField(
+        label="What the permission was for",
+        max_length=300,
+        required=False,
+    )
+    unsolicited = _tick(
+        "The child contacted me without being asked (unsolicited)",
+        "Log it, do not reply from a personal account; the DSL is told.",
+    )
+    participant_removed = _tick("A participant was removed")
     removal_reason = forms.CharField(
         label="Why the participant was removed",
         required=False,
@@ -274,14 +404,15 @@ class ContactForm(forms.Form):
         label="Notes", widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000
     )
     override_reason = forms.CharField(
-        label="If consent was not in place: why the contact was necessary",
+        label="Why it went ahead",
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=2000,
-        help_text="Only if needed. The Designated Safeguarding Lead is told.",
+        help_text="Only if the contact broke one of the organisation's rules (consent "
+        "included). It is saved either way, with each breach named, and the DSL is told.",
     )
 
-    def __init__(self, *args: Any, staff: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, staff: User, child: Child, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         from practice import services as practice
 
@@ -293,12 +424,105 @@ class ContactForm(forms.Form):
         model_choice_field(self, "device").queryset = WorkDevice.objects.filter(
             pk__in=[d.pk for d in practice.devices_for(staff)]
         )
-        model_choice_field(self, "second_staff").queryset = User.objects.filter(
+        colleagues = User.objects.filter(
             organisation_id=staff.organisation_id, is_active=True, is_superuser=False
         ).exclude(pk=staff.pk)
+        model_choice_field(self, "second_staff").queryset = colleagues
+        model_choice_field(self, "copied_staff").queryset = colleagues
+        guardians = Guardian.objects.filter(child_links__child=child).distinct()
+        with_pr = guardians_with_responsibility(child)
+        model_choice_field(self, "guardian").queryset = guardians
+        model_choice_field(self, "parent_present").queryset = guardians
+        model_choice_field(self, "permission_from").queryset = with_pr
+        model_choice_field(self, "copied_guardians").queryset = with_pr
+        # Recent and today's: a session is logged soon after it happens.
+        now = timezone.now()
+        model_choice_field(self, "plan").queryset = PlannedSession.objects.filter(
+            child=child,
+            staff=staff,
+            cancelled_at__isnull=True,
+            planned_for__range=(now - dt.timedelta(days=14), now + dt.timedelta(days=1)),
+        ).order_by("-planned_for")
+
+    def groups(self) -> list[dict[str, Any]]:
+        """The fields in their fieldsets, for the template."""
+        return [
+            {
+                "legend": legend,
+                "fields": [self[name] for name in names],
+                "channels": " ".join(channels) if channels else "",
+                "for_label": ", ".join(Channel(c).label.lower() for c in channels)
+                if channels
+                else "",
+            }
+            for legend, names, channels in self.GROUPS
+        ]
 
     def clean_happened_at(self) -> dt.datetime:
         value = self.cleaned_data["happened_at"]
         if value > timezone.now() + dt.timedelta(minutes=5):
             raise forms.ValidationError("A contact cannot be in the future.")
+        # The rules count days either side of it: a year no calendar reaches would overflow.
+        if value.year < EARLIEST_YEAR:
+            raise forms.ValidationError(f"Enter a date from {EARLIEST_YEAR} onwards.")
         return value
+
+    def clean_permission_at(self) -> dt.datetime | None:
+        value = self.cleaned_data.get("permission_at")
+        if value is not None and value.year < EARLIEST_YEAR:
+            raise forms.ValidationError(f"Enter a date from {EARLIEST_YEAR} onwards.")
+        return value
+
+    def clean_message_file(self) -> UploadedFile | None:
+        """A copy kept for years and opened by the DSL: checked for what it really
+        is, and stored under a name of our making, not the sender's."""
+        upload = self.cleaned_data.get("message_file")
+        if not upload:
+            return None
+        if upload.size is not None and upload.size > MESSAGE_FILE_MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 5 MB.")
+        data = upload.read(MESSAGE_FILE_MAX_BYTES + 1)
+        if len(data) > MESSAGE_FILE_MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 5 MB.")
+        if not data:
+            raise forms.ValidationError("The file is empty.")
+        kind = next((k for magic, k in MESSAGE_FILE_TYPES.items() if data.startswith(magic)), None)
+        if kind is None and _plain_text(data):
+            kind = "txt"
+        if kind is None:
+            raise forms.ValidationError("Upload the message as a PDF, PNG, JPEG or text file.")
+        if kind == "pdf":
+            try:
+                pdf_check(data, max_pages=MESSAGE_FILE_MAX_PAGES)
+            except UploadRefused as error:
+                raise forms.ValidationError(str(error)) from error
+        digest = hashlib.sha256(data).hexdigest()[:16]
+        return SimpleUploadedFile(
+            f"message-{digest}.{kind}", data, content_type=MESSAGE_CONTENT_TYPES[kind]
+        )
+
+
+MESSAGE_CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "txt": "text/plain; charset=utf-8",
+}
+
+
+def _plain_text(data: bytes) -> bool:
+    """UTF-8 text with no control characters but line breaks and tabs."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not any(ord(c) < 32 and c not in "\r\n\t" for c in text)
+
+
+class FollowUpDoneForm(forms.Form):
+    outcome = forms.CharField(
+        label="What was done, and what was agreed",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Say what was done and what was agreed."},
+    )

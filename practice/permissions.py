@@ -8,7 +8,16 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import LEAD_ROLES, Role, User
-from practice.models import OnlineAccount, PlannedSession, Platform, RecurringTask, WorkDevice
+from children.permissions import children_visible_to
+from practice.models import (
+    ContactLog,
+    FollowUp,
+    OnlineAccount,
+    PlannedSession,
+    Platform,
+    RecurringTask,
+    WorkDevice,
+)
 
 KEEPERS = frozenset({Role.ADMIN, *LEAD_ROLES})
 
@@ -108,3 +117,39 @@ def may_cancel_plan(user: User, plan: PlannedSession) -> bool:
     """The planner, or the DSL and deputies, who may stop a session that should
     not go ahead; an admin sees plans but does not decide about sessions."""
     return plan.staff_id == user.pk or user.role in LEAD_ROLES
+
+
+def contacts_visible_to(user: User) -> QuerySet[ContactLog]:
+    """Contacts about the children the person may see."""
+    if not (user.is_authenticated and user.is_active):
+        return ContactLog.objects.none()
+    return ContactLog.objects.filter(
+        organisation_id=user.organisation_id,
+        child__in=children_visible_to(user),
+    )
+
+
+def get_contact_for_user(user: User, pk: int | str) -> ContactLog:
+    try:
+        return contacts_visible_to(user).select_related("child").get(pk=pk)
+    except (ContactLog.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def follow_ups_visible_to(user: User) -> QuerySet[FollowUp]:
+    """A follow-up is its owner's to do; the DSL, deputies and admins see every one."""
+    if not (user.is_authenticated and user.is_active):
+        return FollowUp.objects.none()
+    follow_ups = FollowUp.objects.filter(organisation_id=user.organisation_id)
+    return follow_ups if keeps_registers(user) else follow_ups.filter(owner_id=user.pk)
+
+
+def get_follow_up_for_user(user: User, pk: int | str) -> FollowUp:
+    try:
+        return follow_ups_visible_to(user).select_related("contact__child", "owner").get(pk=pk)
+    except (FollowUp.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def may_close_follow_up(user: User, follow_up: FollowUp) -> bool:
+    return follow_up.owner_id == user.pk or keeps_registers(user)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from accounts.models import Organisation, User
 from common.registry import REMINDERS
 from notices.engine import DueItem, local_midnight, stage_for
-from practice.models import OnlineAccount, Platform, RecurringTask, WorkDevice
+from practice.models import FollowUp, OnlineAccount, Platform, RecurringTask, WorkDevice
 from practice.permissions import KEEPERS
 from practice.services import tasks_ensure
 
@@ -84,6 +84,29 @@ def practice_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[Du
                 due_at=due_at,
                 url=url,
                 title=f"{task.title} is due on {task.next_due:%-d %B %Y}",
+            )
+
+
+@REMINDERS.register
+def follow_ups_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
+    """A contact's follow-up (a camera refusal to talk through with the parent):
+    its owner is reminded the day before, on the day, then weekly until done."""
+    tz = zoneinfo.ZoneInfo(organisation.timezone)
+    open_follow_ups = FollowUp.objects.filter(
+        organisation=organisation, done_at__isnull=True
+    ).select_related("owner", "contact__child")
+    for follow_up in open_follow_ups:
+        due_at = local_midnight(follow_up.due_on, tz)
+        if stage := stage_for(due_at=due_at, now=now, tz=tz, lead_days=(1,)):
+            child = follow_up.contact.child
+            yield DueItem(
+                kind="practice.follow_up",
+                obj=follow_up,
+                stage=stage,
+                recipients=[follow_up.owner],
+                due_at=due_at,
+                url=reverse("follow_up_done", args=[follow_up.pk]),
+                title=f"{follow_up.what} ({child.display_name}, due {follow_up.due_on:%-d %B %Y})",
             )
 
 

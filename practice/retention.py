@@ -8,7 +8,7 @@ from dateutil.relativedelta import relativedelta
 
 from accounts.models import Organisation
 from common.registry import RECORD_KINDS, SUBJECT_ACCESS_SOURCES
-from practice.models import ContactLog
+from practice.models import ContactLog, FollowUp
 from records.retention import ANONYMISED, Due, RecordKind, object_locator
 from records.subject_access import Source
 
@@ -27,13 +27,35 @@ def _contact_logs_due(organisation: Organisation, months: int, today: dt.date) -
 
 
 def _contact_log_anonymise(log: ContactLog) -> None:
-    log.notes = log.platform = ""
+    log.notes = log.platform = log.message_text = log.permission_for = ""
     log.override_reason = ANONYMISED if log.override_reason else ""
-    log.save(update_fields=["notes", "platform", "override_reason"])
+    if log.message_file:
+        # The stored copy goes too: a cleared field over a file left on disk is not anonymised.
+        log.message_file.delete(save=False)
+    FollowUp.objects.filter(contact=log).exclude(outcome="").update(outcome=ANONYMISED)
+    log.save(
+        update_fields=[
+            "notes",
+            "platform",
+            "message_text",
+            "permission_for",
+            "override_reason",
+            "message_file",
+        ]
+    )
 
 
 def _contact_log_delete(log: ContactLog) -> str:
     what = f"contact log #{log.pk}"
+    # Follow-ups hold the contact with PROTECT, and the copies' links go first.
+    follow_up_ids = list(log.follow_ups.values_list("pk", flat=True))
+    FollowUp.objects.filter(pk__in=follow_up_ids).delete()
+    # Deleting writes a final history row holding every field: it goes after them.
+    FollowUp.history.filter(id__in=follow_up_ids).delete()
+    log.copied_staff.clear()
+    log.copied_guardians.clear()
+    if log.message_file:
+        log.message_file.delete(save=False)
     log.delete()
     return what
 

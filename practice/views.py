@@ -3,7 +3,8 @@ devices and their yearly attestations, and the contact log's rules."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -12,14 +13,17 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthedRequest
+from audit import services as audit
 from children.models import Child
 from children.permissions import get_child_for_user
 from common.forms import service_errors_onto
 from common.views import form_step
 from consent.wording import consent_types_ensure
+from practice import contact_log as contact_services
 from practice import services
 from practice.contact_log import contact_log
 from practice.forms import (
+    MESSAGE_CONTENT_TYPES,
     SAFEGUARDS,
     SETTING_GROUPS,
     AccountForm,
@@ -27,19 +31,24 @@ from practice.forms import (
     AttestationForm,
     ContactForm,
     DeviceForm,
+    FollowUpDoneForm,
     PlatformForm,
     SettingsForm,
     TaskDoneForm,
 )
-from practice.models import ContactLog, PracticeSettings
+from practice.models import ContactLog, FollowUp, PracticeSettings
 from practice.permissions import (
     accounts_visible_to,
     devices_visible_to,
     get_account_for_user,
+    get_contact_for_user,
     get_device_for_user,
+    get_follow_up_for_user,
     get_platform_for_user,
     get_task_for_user,
     keeps_registers,
+    may_close_follow_up,
+    plans_visible_to,
     platforms_visible_to,
     tasks_visible_to,
 )
@@ -259,34 +268,23 @@ def task_done(request: AuthedRequest, pk: int) -> HttpResponse:
 def contact_new(request: AuthedRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk, "view")
     consent_types_ensure(organisation=child.organisation)
-    form = ContactForm(request.POST or None, staff=request.user)
+    form = ContactForm(
+        request.POST or None,
+        request.FILES or None,
+        staff=request.user,
+        child=child,
+        initial=_from_the_plan(request, child),
+    )
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["copied_staff"] = list(data["copied_staff"])
+        data["copied_guardians"] = list(data["copied_guardians"])
         try:
-            contact = contact_log(child=child, staff=request.user, **form.cleaned_data)
+            contact = contact_log(child=child, staff=request.user, **data)
         except ValidationError as error:
             service_errors_onto(form, error)
         else:
-            told = [
-                text
-                for flagged, text in (
-                    (not contact.consent_allowed, "without consent"),
-                    (contact.out_of_hours, "outside working hours"),
-                    (contact.unsolicited, "unsolicited"),
-                )
-                if flagged
-            ]
-            if contact.incident_reference:
-                reference = contact.incident_reference
-                messages.success(
-                    request,
-                    f"Contact logged. Incident {reference} was opened "
-                    "for the DSL about the removed participant.",
-                )
-            elif told:
-                flagged = ", ".join(told)
-                messages.success(request, f"Contact logged ({flagged}); the DSL has been told.")
-            else:
-                messages.success(request, "Contact logged.")
+            messages.success(request, _saved_message(contact))
             if contact.unsolicited:
                 # One step from here to a concern, if the contact worried them.
                 return redirect(f"{reverse('incident_new')}?child={child.pk}")
@@ -294,9 +292,134 @@ def contact_new(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "practice/contact_form.html", {"form": form, "child": child})
 
 
+def _from_the_plan(request: AuthedRequest, child: Child) -> dict[str, object]:
+    """ "Log this session" from a plan: the form starts from what was planned."""
+    pk = request.GET.get("plan", "")
+    plan = (
+        plans_visible_to(request.user).filter(child=child, staff=request.user, pk=pk).first()
+        if request.method == "GET" and pk.isdigit()
+        else None
+    )
+    if plan is None:
+        return {}
+    return {
+        "plan": plan,
+        "happened_at": timezone.localtime(plan.planned_for).replace(second=0, microsecond=0),
+        **{
+            name: getattr(plan, name)
+            for name in (
+                "channel",
+                "with_whom",
+                "guardian",
+                "purpose",
+                "approved_platform",
+                "device",
+                "second_staff",
+                "parent_present",
+                "permission_from",
+                "permission_at",
+                "permission_for",
+            )
+        },
+    }
+
+
+def _saved_message(contact: ContactLog) -> str:
+    """What the person who logged it is told: each breach by name, and what follows."""
+    told = list(contact.breach_messages)
+    if contact.unsolicited:
+        told.append("An unsolicited contact from the child.")
+    if contact.camera_refused:
+        told.append("The child would not switch the camera on.")
+    if contact.participant_removed:
+        told.append("A participant was removed.")
+    message = (
+        "Saved and flagged: " + "; ".join(m.rstrip(".") for m in told) + "; the DSL has been told."
+        if told
+        else "Contact logged."
+    )
+    follow_up = contact.follow_ups.first()
+    if follow_up is not None:
+        message += (
+            f" A follow-up is set for you, due {follow_up.due_on:%-d %B %Y}: {follow_up.what}."
+        )
+    if contact.incident_reference:
+        message += (
+            f" Incident {contact.incident_reference} was opened for the DSL about the removed "
+            "participant."
+        )
+    return message
+
+
+def contact_message_download(request: AuthedRequest, pk: int) -> FileResponse:
+    """The copy of a message kept with a contact: only through this check, never a
+    public URL, and every download is in the audit log."""
+    contact = get_contact_for_user(request.user, pk)
+    if not contact.message_file:
+        raise Http404
+    audit.record(
+        action="contact.message_downloaded",
+        actor=request.user,
+        obj=contact.child,
+        details={"contact": contact.pk},
+    )
+    kind = contact.message_file.name.rsplit(".", 1)[-1].lower()
+    response = FileResponse(
+        contact.message_file.open("rb"),
+        as_attachment=True,
+        content_type=MESSAGE_CONTENT_TYPES.get(kind, "application/octet-stream"),
+        filename=f"contact-{contact.pk}-message.{kind if kind in MESSAGE_CONTENT_TYPES else 'bin'}",
+    )
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+def follow_up_done(request: AuthedRequest, pk: int) -> HttpResponse:
+    follow_up = get_follow_up_for_user(request.user, pk)
+    if not may_close_follow_up(request.user, follow_up):
+        raise PermissionDenied
+    child = follow_up.contact.child
+    return form_step(
+        request,
+        FollowUpDoneForm(request.POST or None),
+        call=lambda data: contact_services.follow_up_done(
+            follow_up=follow_up, by=request.user, outcome=data["outcome"]
+        ),
+        then=reverse("child_detail", args=[child.pk]) + "#contacts",
+        done=f"Follow-up marked done: {follow_up.what}.",
+        title="Mark a follow-up done",
+        caption=child.display_name,
+        intro=f"{follow_up.what} (due {follow_up.due_on:%-d %B %Y}, "
+        f"{follow_up.owner.full_name}'s to do).",
+        back=reverse("child_detail", args=[child.pk]),
+        button="Mark done",
+    )
+
+
 def child_section(request: AuthedRequest, child: Child) -> SafeString:
-    """The child's recent sessions and contacts, and where to log one."""
-    contacts = ContactLog.objects.filter(child=child).select_related("staff")[:10]
+    """The child's recent sessions and contacts, each with what it broke, who was
+    copied in and what it leaves to do, and where to log one."""
+    contacts = list(
+        ContactLog.objects.filter(child=child)
+        .select_related("staff", "guardian", "parent_present", "second_staff")
+        .prefetch_related(
+            "copied_staff",
+            "copied_guardians",
+            Prefetch(
+                "follow_ups",
+                queryset=FollowUp.objects.filter(done_at__isnull=True).select_related("owner"),
+                to_attr="open_follow_ups",
+            ),
+        )[:10]
+    )
+    closable = {
+        follow_up.pk
+        for contact in contacts
+        for follow_up in contact.open_follow_ups
+        if may_close_follow_up(request.user, follow_up)
+    }
     return render_to_string(
-        "practice/child_section.html", {"child": child, "contacts": contacts}, request=request
+        "practice/child_section.html",
+        {"child": child, "contacts": contacts, "closable": closable},
+        request=request,
     )

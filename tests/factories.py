@@ -167,13 +167,10 @@ def practice_rules_off(organisation: Organisation) -> None:
 
     from practice.models import PracticeSettings
 
+    # Every rule, whatever rules are added later: each is a yes/no setting.
+    rules = [f.name for f in PracticeSettings._meta.fields if isinstance(f, models.BooleanField)]
     PracticeSettings.objects.update_or_create(
-        organisation=organisation,
-        defaults={
-            field.name: False
-            for field in PracticeSettings._meta.get_fields()
-            if isinstance(field, models.BooleanField)
-        },
+        organisation=organisation, defaults=dict.fromkeys(rules, False)
     )
 
 

@@ -279,12 +279,14 @@ def test_the_gate_refuses_a_contact_without_consent(child, alice, dana, client_f
     form = {
         "happened_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
         "channel": "video",
-        "platform": "Licensed video account",
+        "with_whom": "child",
     }
+    # Saved all the same once a reason is given: the form asks for it beside its field.
     refused = as_alice.post(f"/children/{child.pk}/contacts/new/", form)
     assert refused.status_code == 200
-    assert "Not allowed: Online sessions and video calls: no parent has given consent." in (
-        refused.content.decode()
+    assert (
+        "Consent: Online sessions and video calls: no parent has given consent."
+        in (refused.context["form"].errors["override_reason"][0])
     )
     assert not ContactLog.objects.exists()
 
@@ -821,7 +823,7 @@ def log_without_consent(client, child) -> None:
         {
             "happened_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
             "channel": "video",
-            "platform": "Licensed video account",
+            "with_whom": "child",
             "override_reason": "Child in crisis; parent asked us to call.",
         },
     )

@@ -1,7 +1,8 @@
-"""Online practice in Chromium: a therapist logs a compliant video session, then
-tries a contact on a platform that is not approved (refused, with the reason
-beside the field) and a session outside working hours (saved, and the DSL
-told). axe checks the contact form with its errors."""
+"""Online practice in Chromium: a therapist logs a compliant video session in a
+planned session, then a chat on a platform that is not approved (she is asked
+why it went ahead, every breach listed beside the field; then it is saved,
+flagged and the DSL told) and a session outside working hours (saved and
+flagged). axe checks the contact form with its errors."""
 
 import datetime as dt
 
@@ -16,7 +17,7 @@ from consent import services as consent_services
 from consent.models import ConsentRecord, ConsentType
 from notices.models import Notice
 from practice import services as practice
-from practice.models import ContactLog
+from practice.models import ContactLog, PlannedSession
 from tests.e2e.test_consent_browser import no_serious_violations
 from tests.e2e.test_incidents_browser import signed_in
 from tests.factories import ChildFactory, UserFactory
@@ -81,7 +82,22 @@ def test_compliant_session_unapproved_platform_and_out_of_hours(
     )
     practice.platform_approval_set(platform=video, approved=True, by=bob)
     practice.platform_add(organisation=organisation, name="Unvetted chat app", kind="chat", by=bob)
-    UserFactory(organisation=organisation, role=Role.STAFF, full_name="Cal Colleague")
+    cal = UserFactory(organisation=organisation, role=Role.STAFF, full_name="Cal Colleague")
+    compliance.dbs_check_record(
+        staff=cal,
+        by=bob,
+        level="enhanced_barred",
+        issued_on=timezone.localdate() - dt.timedelta(days=100),
+    )
+    tuesday_ten = dt.datetime.fromisoformat(last_weekday_at(1, 10))
+    PlannedSession.objects.create(
+        organisation=organisation,
+        child=child,
+        staff=alice,
+        planned_for=timezone.make_aware(tuesday_ten),
+        channel="video",
+        allowed=True,
+    )
     base = live_server.url
     form_url = f"{base}/children/{child.pk}/contacts/new/"
 
@@ -91,43 +107,61 @@ def test_compliant_session_unapproved_platform_and_out_of_hours(
         page.get_by_label("Kind of contact").select_option(label="Video session")
         page.get_by_label("Purpose of the contact").fill("Weekly music therapy session")
         page.get_by_label("Platform", exact=True).select_option(label="Licensed video account")
-        page.get_by_label("Video: a parent was contacted at the start").check()
-        page.get_by_label("Video: a parent was contacted at the end").check()
-        page.get_by_label("A parent was present", exact=True).check()
+        page.get_by_label("Parent or carer close by").select_option(label="Huda Hassan")
+        page.get_by_label("Video: a parent or carer was contacted at the start").check()
+        page.get_by_label("Video: a parent or carer was contacted at the end").check()
         page.get_by_label("Second member of staff present").select_option(label="Cal Colleague")
-        page.get_by_label("Video: the meeting link was used only once").check()
-        page.get_by_label("Video: everyone's camera was checked at introductions").check()
+        page.get_by_label("The meeting link was made for this session only").check()
+        page.get_by_label("The meeting had a passcode").check()
+        page.get_by_label("The meeting had a waiting room").check()
+        page.get_by_label("Everyone's camera was checked at introductions").check()
         page.get_by_role("button", name="Save").click()
 
     signed_in(page, base, alice)
 
-    # 1. A compliant session on a Tuesday morning: saved, nothing flagged.
+    # 1. A compliant session on a Tuesday morning, in its planned session: saved,
+    #    nothing flagged.
     fill_video_session(last_weekday_at(1, 10))
     expect(page.get_by_text("Contact logged.", exact=True)).to_be_visible()
-    assert ContactLog.objects.filter(out_of_hours=False, approved_platform=video).count() == 1
+    logged = ContactLog.objects.get()
+    assert logged.breaches == []
+    assert logged.plan is not None
 
-    # 2. A chat on a platform that is not approved: it is not offered, and without an
-    #    approved platform the contact is refused, with the reason beside the field.
+    # 2. A chat on a platform that is not approved: it is not offered; without an
+    #    approved platform the chat broke rules, so she is asked why it went ahead,
+    #    with every breach listed beside the field. The video-only questions are
+    #    hidden for a chat.
     page.goto(form_url)
     offered = page.get_by_label("Platform", exact=True).locator("option").all_inner_texts()
     assert "Unvetted chat app" not in offered
     assert "Licensed video account" in offered
     page.get_by_label("When").fill(last_weekday_at(1, 11))
     page.get_by_label("Kind of contact").select_option(label="Chat or messaging")
+    expect(page.get_by_label("The meeting had a passcode")).to_be_hidden()
     page.get_by_label("Purpose of the contact").fill("Arranging next week's session")
-    page.get_by_label("Who was copied in").fill("Huda Hassan (mother)")
+    page.get_by_label("Huda Hassan", exact=True).check()  # copied in
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("alert")).to_contain_text("Choose an approved platform")
-    expect(page.locator("#id_approved_platform-error-1")).to_contain_text(
-        "not approved for work with children"
+    expect(page.get_by_role("alert")).to_contain_text("say why it went ahead")
+    expect(page.locator("#id_override_reason-error-1")).to_contain_text(
+        "Not on an approved platform with a current risk assessment."
     )
     no_serious_violations(page)
     assert ContactLog.objects.count() == 1
+    page.get_by_label("Why it went ahead").fill("Huda asked me to reply on the app she uses.")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved and flagged:")).to_contain_text("approved platform")
+    chat = ContactLog.objects.get(channel="chat")
+    assert "platform_not_approved" in [breach["code"] for breach in chat.breaches]
+    assert [g.full_name for g in chat.copied_guardians.all()] == ["Huda Hassan"]
+    expect(page.locator("#contacts ~ ul .govuk-tag--red").first).to_be_visible()
+    notice = Notice.objects.get(recipient=dana, ledger__kind="contact.breach")
+    assert "never phones or texts a child" in notice.title
 
-    # 3. The same session on a Sunday evening: saved, and the DSL is told.
+    # 3. The same session on a Sunday evening: saved with its reason, flagged.
     fill_video_session(last_weekday_at(6, 20))
-    expect(page.get_by_text("outside working hours")).to_be_visible()
+    page.get_by_label("Why it went ahead").fill("Noor was in crisis.")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved and flagged:")).to_contain_text("Outside working hours")
     late = ContactLog.objects.get(out_of_hours=True)
     assert late.staff == alice
-    notice = Notice.objects.get(recipient=dana, ledger__kind="contact.flagged")
-    assert "outside working hours" in notice.title
+    assert "out_of_hours" in [breach["code"] for breach in late.breaches]

@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -27,6 +28,7 @@ from notices.models import Notice
 from policies import services as policy_services
 from policies.models import Acknowledgement
 from practice.contact_log import contact_log
+from practice.models import ContactLog, PlannedSession
 from records import retention, subject_access
 from records.models import SubjectAccessRequest
 from tests.factories import ChildFactory, UserFactory, practice_rules_off
@@ -34,6 +36,7 @@ from tests.factories import ChildFactory, UserFactory, practice_rules_off
 pytestmark = pytest.mark.django_db
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+MESSAGE_TEXT = "Dear Huda, Noor's session moves to Thursday."
 
 
 @pytest.mark.parametrize(
@@ -83,6 +86,15 @@ def world(organisation, alice, bob, dana):
         child=child, guardian=guardian, consent_type=online, by=dana
     )
     practice_rules_off(organisation)
+    plan = PlannedSession.objects.create(
+        organisation=organisation,
+        child=child,
+        staff=alice,
+        planned_for=timezone.now(),
+        channel="video",
+        guardian=guardian,
+        allowed=True,
+    )
     contact_log(
         child=child,
         staff=alice,
@@ -90,6 +102,20 @@ def world(organisation, alice, bob, dana):
         channel="video",
         platform="Zoom",
         notes="Session.",
+        plan=plan,
+        parent_present=guardian,
+        camera_refused=True,
+    )
+    contact_log(
+        child=child,
+        staff=alice,
+        happened_at=timezone.now(),
+        channel="email",
+        with_whom="parent",
+        guardian=guardian,
+        copied_guardians=[guardian],
+        message_text=MESSAGE_TEXT,
+        message_file=SimpleUploadedFile("message-copy.png", PNG, content_type="image/png"),
     )
     TakedownTask.objects.create(
         organisation=organisation,
@@ -234,6 +260,20 @@ def test_the_guardians_export_holds_what_refers_to_them(world, bob, client_for):
     assert expected - exported == set()
 
 
+@pytest.mark.parametrize("subject", ["child", "guardian"])
+def test_a_contacts_message_copy_is_released_with_its_file(world, dana, client_for, subject):
+    sar = (
+        world["sar"]
+        if subject == "child"
+        else SubjectAccessRequest.objects.get(guardian=world["guardian"])
+    )
+    archive = export(client_for(dana), sar)
+    released = json.loads(archive.read("records/practice.contactlog.json"))
+    assert MESSAGE_TEXT in [row["fields"]["message_text"] for row in released]
+    stored = ContactLog.objects.get(message_text=MESSAGE_TEXT).message_file.name
+    assert archive.read(f"records/files/{stored}") == PNG
+
+
 def test_exports_are_audited_and_guarded(world, bob, alice, charlie, client_for):
     sar = world["sar"]
     export(client_for(bob), sar)
@@ -330,7 +370,8 @@ def _released_text(archive: zipfile.ZipFile) -> str:
             reader = PdfReader(io.BytesIO(data))
             parts.append("\n".join(page.extract_text() for page in reader.pages))
         else:
-            parts.append(data.decode())
+            # A message copy may be an image: its bytes are read as far as they are text.
+            parts.append(data.decode(errors="replace"))
     return "\n".join(parts)
 
 

@@ -177,7 +177,13 @@ FORMS: tuple[Target, ...] = (
     # Logs a new use (and, without consent, tells the leads): nothing existing changes.
     _t("consent_media_uses", "therapist"),
     # A contact where a participant was removed opens a draft incident: a new reference.
-    _t("contact_new", "therapist", changes={"incidents.referencecounter": {"last"}}),
+    _t(
+        "contact_new",
+        "therapist",
+        uploads={"message_file": "paper"},
+        changes={"incidents.referencecounter": {"last"}},
+    ),
+    _t("follow_up_done", "therapist", changes={"practice.followup": ANY}),
     _t("consent_type_edit", "admin", changes={"consent.consenttype": ANY}),
     # --- policies
     _t("policy_create", "admin"),
@@ -345,6 +351,7 @@ PAGES: dict[str, str] = {
     "incident_detail": "dsl",
     "incident_raised": "therapist",
     "evidence_download": "dsl",
+    "contact_message_download": "dsl",
     "child_chronology": "dsl",
     "child_chronology_pdf": "dsl",
     "dashboard": "director",

@@ -31,6 +31,7 @@ import pytest
 import yaml
 from django.conf import settings
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.http import HttpResponse
 from django.test import Client
@@ -53,6 +54,7 @@ from outbox.models import Delivery, OutboundMessage
 from policies import services as policy_services
 from practice import planning
 from practice import services as practice_services
+from practice.contact_log import contact_log
 from records import retention, subject_access
 from records.models import HoldScope, RetentionReview
 from tests.auth import force_verified_login
@@ -134,6 +136,8 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "task_done": {"pk": "recurring_task"},
     "plan_detail": {"pk": "planned_session"},
     "plan_cancel": {"pk": "planned_session"},
+    "contact_message_download": {"pk": "contact"},
+    "follow_up_done": {"pk": "follow_up"},
     "dashboard_csv": {"slug": "dashboard_slug"},
     "staff_detail": {"pk": "target"},
     "staff_role": {"pk": "target"},
@@ -437,6 +441,18 @@ def build_world(capture: Callable[..., object]) -> World:
     w.planned_session, _ = planning.session_plan(
         child=w.child, staff=w.therapist, channel="video", planned_for=now + dt.timedelta(days=7)
     )
+    # The therapist's session with the child: a copy of a message kept with it, and
+    # the child would not switch the camera on (a follow-up, the therapist's).
+    w.contact = contact_log(
+        child=w.child,
+        staff=w.therapist,
+        happened_at=now - dt.timedelta(hours=1),
+        channel="video",
+        camera_refused=True,
+        message_file=SimpleUploadedFile("message.png", PNG, content_type="image/png"),
+        override_reason="The session went ahead: Noor needed it.",
+    )
+    w.follow_up = w.contact.follow_ups.get()
     # The DSL owns the organisation's recurring tasks (a therapist owns none).
     w.recurring_task = practice_services.tasks_ensure(organisation=w.alder)[0]
     w.retention_review = RetentionReview.objects.create(
