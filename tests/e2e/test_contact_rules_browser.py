@@ -12,7 +12,6 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import Role
 from children import services as caseload
-from compliance import services as compliance
 from consent import services as consent_services
 from consent.models import ConsentRecord, ConsentType
 from notices.models import Notice
@@ -20,7 +19,7 @@ from practice import services as practice
 from practice.models import ContactLog, PlannedSession
 from tests.e2e.test_consent_browser import no_serious_violations
 from tests.e2e.test_incidents_browser import signed_in
-from tests.factories import ChildFactory, UserFactory
+from tests.factories import ChildFactory, UserFactory, cleared_for_online_work
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -65,12 +64,7 @@ def test_compliant_session_unapproved_platform_and_out_of_hours(
             valid_until=timezone.localdate() + dt.timedelta(days=300),
             recorded_at=timezone.now() - dt.timedelta(days=20),
         ).save()
-    compliance.dbs_check_record(
-        staff=alice,
-        by=bob,
-        level="enhanced_barred",
-        issued_on=timezone.localdate() - dt.timedelta(days=100),
-    )
+    cleared_for_online_work(alice, by=bob)
     video = practice.platform_add(
         organisation=organisation, name="Licensed video account", kind="video", by=bob
     )
@@ -83,12 +77,7 @@ def test_compliant_session_unapproved_platform_and_out_of_hours(
     practice.platform_approval_set(platform=video, approved=True, by=bob)
     practice.platform_add(organisation=organisation, name="Unvetted chat app", kind="chat", by=bob)
     cal = UserFactory(organisation=organisation, role=Role.STAFF, full_name="Cal Colleague")
-    compliance.dbs_check_record(
-        staff=cal,
-        by=bob,
-        level="enhanced_barred",
-        issued_on=timezone.localdate() - dt.timedelta(days=100),
-    )
+    cleared_for_online_work(cal, by=bob)
     tuesday_ten = dt.datetime.fromisoformat(last_weekday_at(1, 10))
     PlannedSession.objects.create(
         organisation=organisation,

@@ -13,7 +13,6 @@ from django.utils import timezone
 from accounts.models import Role
 from audit.models import AuditEvent
 from children import services as caseload
-from compliance import services as compliance
 from consent import services as consent_services
 from consent.models import ConsentType
 from incidents.models import Incident
@@ -29,7 +28,7 @@ from practice.models import (
     PracticeSettings,
 )
 from tests.auth import force_verified_login
-from tests.factories import ChildFactory, ConsentRecordFactory, UserFactory
+from tests.factories import ChildFactory, ConsentRecordFactory, UserFactory, cleared_for_online_work
 
 pytestmark = pytest.mark.django_db
 
@@ -69,12 +68,7 @@ def world(organisation, alice, bob, dana):
             valid_until=timezone.localdate() + dt.timedelta(days=300),
             recorded_at=timezone.now() - dt.timedelta(days=20),
         )
-    compliance.dbs_check_record(
-        staff=alice,
-        by=bob,
-        level="enhanced_barred",
-        issued_on=timezone.localdate() - dt.timedelta(days=100),
-    )
+    cleared_for_online_work(alice, by=bob)
     zoom = practice.platform_add(
         organisation=organisation, name="Licensed video", kind="video", by=bob
     )
@@ -91,12 +85,7 @@ def world(organisation, alice, bob, dana):
     phone = practice.device_register(staff=alice, description="Work mobile", by=alice)
     practice.device_attest(device=phone, by=alice, password_protected=True, kept_from_others=True)
     colleague = UserFactory(organisation=organisation, role=Role.STAFF, full_name="Cal Colleague")
-    compliance.dbs_check_record(
-        staff=colleague,
-        by=bob,
-        level="enhanced_barred",
-        issued_on=timezone.localdate() - dt.timedelta(days=100),
-    )
+    cleared_for_online_work(colleague, by=bob)
     return {
         "child": child,
         "zoom": zoom,
