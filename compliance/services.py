@@ -153,11 +153,15 @@ def compliance_for(
     """Each person's latest DBS check and training, and what training they lack,
     in a fixed number of queries whatever the headcount."""
     ids = [member.pk for member in staff]
+    today = today or timezone.localdate()
+    # As things stood that day: a contact logged for last week is judged by the
+    # checks and training in place last week, not by a check recorded since.
     latest_dbs: dict[int, DBSCheck] = {}
-    for issued in DBSCheck.objects.filter(staff_id__in=ids).order_by("staff_id", "-issued_on"):
+    checks = DBSCheck.objects.filter(staff_id__in=ids, issued_on__lte=today)
+    for issued in checks.order_by("staff_id", "-issued_on"):
         latest_dbs.setdefault(issued.staff_id, issued)
     latest_training: dict[tuple[int, str], TrainingRecord] = {}
-    for record in TrainingRecord.objects.filter(staff_id__in=ids).order_by(
+    for record in TrainingRecord.objects.filter(staff_id__in=ids, completed_on__lte=today).order_by(
         "staff_id", "kind", "-completed_on"
     ):
         latest_training.setdefault((record.staff_id, record.kind), record)
@@ -170,7 +174,6 @@ def compliance_for(
         return Due(record.refresh_due, f"{level}completed {record.completed_on:%-d %b %Y}")
 
     needed = required_training(staff)
-    today = today or timezone.localdate()
     labels = dict(TrainingKind.choices)
 
     def gaps(member: User) -> tuple[str, ...]:
@@ -215,15 +218,19 @@ def compliance_for(
     return rows
 
 
-def _latest_dbs(staff: User) -> DBSCheck | None:
-    return DBSCheck.objects.filter(staff=staff).order_by("-issued_on", "-pk").first()
+def _latest_dbs(staff: User, today: dt.date | None = None) -> DBSCheck | None:
+    """The latest check issued by ``today`` (a check recorded since does not
+    count for a day before it)."""
+    today = today or timezone.localdate()
+    checks = DBSCheck.objects.filter(staff=staff, issued_on__lte=today)
+    return checks.order_by("-issued_on", "-pk").first()
 
 
 def dbs_current(staff: User, today: dt.date | None = None) -> bool:
     """A DBS check is recorded and not yet due for renewal, whatever its level
     (dbs_meets_online_level asks about the level too)."""
     today = today or timezone.localdate()
-    check = _latest_dbs(staff)
+    check = _latest_dbs(staff, today)
     months = staff.organisation.dbs_recheck_months
     return check is not None and check.next_check_due(months) > today
 
@@ -233,7 +240,7 @@ def dbs_meets_online_level(staff: User, today: dt.date | None = None) -> bool:
     requires for online work with children. One query (two if the organisation
     is not already loaded)."""
     today = today or timezone.localdate()
-    check = _latest_dbs(staff)
+    check = _latest_dbs(staff, today)
     organisation = staff.organisation
     return (
         check is not None

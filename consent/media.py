@@ -8,6 +8,7 @@ give, and the DSL and deputies are told at once.
 """
 
 import datetime as dt
+import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -66,8 +67,10 @@ REASON_REQUIRED = (
 )
 
 
-def _end_of_day(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.max))
+def _end_of_day(day: dt.date, organisation: Organisation) -> dt.datetime:
+    """The last moment of that day on the organisation's clock."""
+    zone = zoneinfo.ZoneInfo(organisation.timezone)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.max), zone)
 
 
 @transaction.atomic
@@ -102,7 +105,7 @@ def media_use_record(
                 child=child,
                 consent_type=consent_type,
                 on=used_on,
-                at=min(timezone.now(), _end_of_day(used_on)),
+                at=min(timezone.now(), _end_of_day(used_on, child.organisation)),
             )
             allowed, reason = gate.allowed, gate.reason
     reason_if_not_allowed = reason_if_not_allowed.strip()

@@ -13,8 +13,17 @@ from django.utils import timezone
 from accounts.models import User
 from audit import services as audit
 from children.models import Child, Guardian
+from consent.models import Channel
 from notices import engine as reminders
-from practice.contact_rules import Situation, judge, local
+from practice.contact_rules import (
+    FROM_A_PHONE,
+    LIVE,
+    MESSAGES,
+    THROUGH_A_PLATFORM,
+    Situation,
+    judge,
+    local,
+)
 from practice.models import ContactLog, FollowUp, PlannedSession, Platform, With, WorkDevice
 
 # A camera refusal is talked through with the parent before the next session.
@@ -73,8 +82,40 @@ def contact_log(
     never stops the record."""
     copied_staff = list(copied_staff or [])
     copied_guardians = list(copied_guardians or [])
-    if plan is not None and (plan.child_id != child.pk or plan.staff_id != staff.pk):
-        raise ValidationError({"plan": "Choose one of your own planned sessions with this child."})
+    # Answers to questions that do not apply to this kind of contact (left behind
+    # when the kind was changed on the form) are not recorded as having happened.
+    if channel != Channel.VIDEO:
+        parent_contacted_start = parent_contacted_end = single_use_link = False
+        passcode = waiting_room = camera_verified = camera_refused = False
+    if channel not in MESSAGES:
+        copied_staff, copied_guardians = [], []
+        permission_from, permission_at, permission_for = None, None, ""
+    if channel not in LIVE or with_whom == With.PARENT:
+        parent_present = None
+    if channel not in THROUGH_A_PLATFORM:
+        approved_platform = None
+    if channel not in FROM_A_PHONE | {Channel.CHAT}:
+        device = None
+    if with_whom == With.CHILD:
+        guardian = None
+    if plan is not None:
+        if plan.child_id != child.pk or plan.staff_id != staff.pk:
+            raise ValidationError(
+                {"plan": "Choose one of your own planned sessions with this child."}
+            )
+        day = local(happened_at, child).date()
+        if (
+            plan.cancelled_at is not None
+            or plan.channel != channel
+            or local(plan.planned_for, child).date() != day
+        ):
+            raise ValidationError(
+                {
+                    "plan": "That planned session was cancelled, or was another kind of contact "
+                    "or on another day. Choose the one this contact belongs to, or let it be "
+                    "found for you: a contact outside any planned session is recorded as such."
+                }
+            )
     plan = plan or plan_for(child=child, staff=staff, channel=channel, at=happened_at)
     situation = Situation(
         child=child,

@@ -139,7 +139,7 @@ def judge(situation: Situation, *, planning: bool) -> Judgement:
     s = situation
     rules = practice.settings_for(s.staff.organisation)
     judgement = Judgement()
-    _input_errors(s, judgement)
+    _input_errors(s, judgement, planning=planning)
     with_child = s.with_whom == With.CHILD
     if with_child:
         _consent(s, judgement, planning=planning)
@@ -360,14 +360,14 @@ def _on_the_day(
             judgement.breaches.append(Breach(code, missed, name))
 
 
-def _input_errors(s: Situation, judgement: Judgement) -> None:
+def _input_errors(s: Situation, judgement: Judgement, *, planning: bool) -> None:
     errors = judgement.errors
     if s.second_staff is not None:
         if s.second_staff.pk == s.staff.pk:
             errors["second_staff"] = "The second member of staff must be someone else."
-        elif (
-            s.second_staff.organisation_id != s.staff.organisation_id
-            or not s.second_staff.is_active
+        elif s.second_staff.organisation_id != s.staff.organisation_id or (
+            # A session logged late may have had a colleague who has since left.
+            planning and not s.second_staff.is_active
         ):
             errors["second_staff"] = "Choose an active member of your own organisation."
     linked = set(s.child.guardian_links.values_list("guardian_id", flat=True))

@@ -425,10 +425,13 @@ class ContactForm(forms.Form):
             pk__in=[d.pk for d in practice.devices_for(staff)]
         )
         colleagues = User.objects.filter(
-            organisation_id=staff.organisation_id, is_active=True, is_superuser=False
+            organisation_id=staff.organisation_id, is_superuser=False
         ).exclude(pk=staff.pk)
-        model_choice_field(self, "second_staff").queryset = colleagues
-        model_choice_field(self, "copied_staff").queryset = colleagues
+        # A session logged late may have had a colleague who has since left.
+        model_choice_field(self, "second_staff").queryset = colleagues.order_by(
+            "-is_active", "full_name"
+        )
+        model_choice_field(self, "copied_staff").queryset = colleagues.filter(is_active=True)
         guardians = Guardian.objects.filter(child_links__child=child).distinct()
         with_pr = guardians_with_responsibility(child)
         model_choice_field(self, "guardian").queryset = guardians

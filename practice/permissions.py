@@ -84,12 +84,14 @@ def get_task_for_user(user: User, pk: int | str) -> RecurringTask:
 
 
 def plans_visible_to(user: User) -> QuerySet[PlannedSession]:
-    """One's own planned sessions; every one of the organisation for the DSL,
-    deputies and admins."""
+    """One's own planned sessions with the children one still sees; every one of
+    the organisation for the DSL, deputies and admins."""
     if not (user.is_authenticated and user.is_active):
         return PlannedSession.objects.none()
     plans = PlannedSession.objects.filter(organisation_id=user.organisation_id)
-    return plans if user.role in KEEPERS else plans.filter(staff_id=user.pk)
+    if user.role in KEEPERS:
+        return plans
+    return plans.filter(staff_id=user.pk, child__in=children_visible_to(user))
 
 
 def get_plan_for_user(user: User, pk: int | str) -> PlannedSession:

@@ -56,6 +56,10 @@ def answer_of(judgement: Judgement, form: PlanForm | None = None) -> Answer:
         )
         for breach in judgement.breaches
     ]
+    if form is None:
+        # No fields to show them beside (a plan asked again): what no longer
+        # holds, such as a parent since unlinked from the child, is a reason too.
+        reasons += [Reason(message, "") for message in judgement.errors.values()]
     return Answer(judgement.allowed, reasons, list(judgement.on_the_day))
 
 

@@ -95,15 +95,22 @@ def follow_ups_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[
     open_follow_ups = FollowUp.objects.filter(
         organisation=organisation, done_at__isnull=True
     ).select_related("owner", "contact__child")
+    leads: list[User] | None = None
     for follow_up in open_follow_ups:
         due_at = local_midnight(follow_up.due_on, tz)
         if stage := stage_for(due_at=due_at, now=now, tz=tz, lead_days=(1,)):
             child = follow_up.contact.child
+            recipients = [follow_up.owner]
+            if not follow_up.owner.is_active:
+                # Its owner has left: the DSL and deputies take it on.
+                if leads is None:
+                    leads = list(User.objects.of(organisation).leads())
+                recipients = leads
             yield DueItem(
                 kind="practice.follow_up",
                 obj=follow_up,
                 stage=stage,
-                recipients=[follow_up.owner],
+                recipients=recipients,
                 due_at=due_at,
                 url=reverse("follow_up_done", args=[follow_up.pk]),
                 title=f"{follow_up.what} ({child.display_name}, due {follow_up.due_on:%-d %B %Y})",

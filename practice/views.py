@@ -283,6 +283,14 @@ def contact_new(request: AuthedRequest, pk: int) -> HttpResponse:
             contact = contact_log(child=child, staff=request.user, **data)
         except ValidationError as error:
             service_errors_onto(form, error)
+            if data.get("message_file") is not None:
+                # Browsers never refill a file input: say so beside it, rather than
+                # let the copy of the message go missing on the second save.
+                form.add_error(
+                    "message_file",
+                    "Attach the file of the message again: it is kept only once the contact "
+                    "is saved.",
+                )
         else:
             messages.success(request, _saved_message(contact))
             if contact.unsolicited:
@@ -297,7 +305,7 @@ def _from_the_plan(request: AuthedRequest, child: Child) -> dict[str, object]:
     pk = request.GET.get("plan", "")
     plan = (
         plans_visible_to(request.user).filter(child=child, staff=request.user, pk=pk).first()
-        if request.method == "GET" and pk.isdigit()
+        if request.method == "GET" and pk.isascii() and pk.isdigit()
         else None
     )
     if plan is None:

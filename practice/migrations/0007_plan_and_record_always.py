@@ -30,6 +30,33 @@ def split_video_safeguards(apps, schema_editor):
         settings.save(update_fields=list(SPLIT_FROM_VIDEO))
 
 
+def join_video_safeguards(apps, schema_editor):
+    # Back to one switch: on only where every safeguard it covered is on.
+    PracticeSettings = apps.get_model("practice", "PracticeSettings")
+    for settings in PracticeSettings.objects.all():
+        settings.video_safeguards = all(getattr(settings, name) for name in SPLIT_FROM_VIDEO)
+        settings.save(update_fields=["video_safeguards"])
+
+
+def name_earlier_breaches(apps, schema_editor):
+    """Contacts logged before breaches were named kept two of them in their own
+    columns: without consent (saved with a reason) and outside working hours.
+    Named here, they count on the dashboard and read in the chronology like the
+    ones logged since."""
+    ContactLog = apps.get_model("practice", "ContactLog")
+    earlier = ContactLog.objects.filter(breaches=[]).filter(
+        models.Q(consent_allowed=False) | models.Q(out_of_hours=True)
+    )
+    for contact in earlier.iterator():
+        breaches = []
+        if not contact.consent_allowed:
+            breaches.append({"code": "no_consent", "message": f"Consent: {contact.consent_reason}"})
+        if contact.out_of_hours:
+            breaches.append({"code": "out_of_hours", "message": "Outside working hours."})
+        contact.breaches = breaches
+        contact.save(update_fields=["breaches"])
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("children", "0002_alter_child_first_name_alter_child_last_name_and_more"),
@@ -958,7 +985,8 @@ class Migration(migrations.Migration):
                 fields=["child", "staff", "planned_for"], name="practice_pl_child_i_a36b52_idx"
             ),
         ),
-        migrations.RunPython(split_video_safeguards, migrations.RunPython.noop),
+        migrations.RunPython(split_video_safeguards, join_video_safeguards),
+        migrations.RunPython(name_earlier_breaches, migrations.RunPython.noop),
         migrations.RemoveField(
             model_name="historicalpracticesettings",
             name="video_safeguards",

@@ -38,6 +38,7 @@ def test_other_hooks_find_their_contributions() -> None:
         "contact_logs",
         "incidents",
         "media_uses",
+        "planned_sessions",
         "policy_versions",
     ]
     assert _names(CHILD_PAGE_SECTIONS.items()) == [

@@ -525,7 +525,9 @@ def test_a_contact_with_a_parent_names_which_parent(world, alice):
 # --- retention --------------------------------------------------------------------------------
 
 
-def test_anonymising_clears_the_message_copy_and_its_file(world, alice, settings):
+def test_anonymising_clears_the_message_copy_and_its_file(
+    world, alice, settings, django_capture_on_commit_callbacks
+):
     from practice.retention import CONTACT_LOGS
 
     contact = video(
@@ -541,13 +543,18 @@ def test_anonymising_clears_the_message_copy_and_its_file(world, alice, settings
     )
     stored = settings.MEDIA_ROOT / contact.message_file.name
     assert stored.exists()
-    CONTACT_LOGS.anonymise(contact)
+    with django_capture_on_commit_callbacks(execute=True):
+        CONTACT_LOGS.anonymise(contact)
+        # The file goes only once the decision is committed.
+        assert stored.exists()
     contact.refresh_from_db()
     assert (contact.message_text, contact.permission_for, contact.message_file.name) == ("", "", "")
     assert not stored.exists()
 
 
-def test_deleting_a_contact_takes_its_follow_ups_copies_and_file(world, alice, settings):
+def test_deleting_a_contact_takes_its_follow_ups_copies_and_file(
+    world, alice, settings, django_capture_on_commit_callbacks
+):
     from practice.retention import CONTACT_LOGS
 
     contact = video(
@@ -555,17 +562,27 @@ def test_deleting_a_contact_takes_its_follow_ups_copies_and_file(world, alice, s
         alice,
         camera_verified=False,
         camera_refused=True,
-        copied_staff=[world["colleague"]],
         message_file=SimpleUploadedFile("m.png", PNG, content_type="image/png"),
         override_reason="Needed.",
     )
+    email = video(
+        world,
+        alice,
+        channel="email",
+        approved_platform=None,
+        copied_staff=[world["colleague"]],
+        override_reason="Needed.",
+    )
+    assert email.copied_staff.exists()
     follow_up = contact.follow_ups.get()
     stored = settings.MEDIA_ROOT / contact.message_file.name
-    CONTACT_LOGS.delete(contact)
-    assert not ContactLog.objects.filter(pk=contact.pk).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        CONTACT_LOGS.delete(contact)
+        CONTACT_LOGS.delete(email)
+    assert not ContactLog.objects.filter(pk__in=[contact.pk, email.pk]).exists()
     assert not FollowUp.objects.filter(pk=follow_up.pk).exists()
     assert not FollowUp.history.filter(id=follow_up.pk).exists()
-    assert not ContactLog.copied_staff.through.objects.filter(contactlog_id=contact.pk).exists()
+    assert not ContactLog.copied_staff.through.objects.filter(contactlog_id=email.pk).exists()
     assert not stored.exists()
 
 

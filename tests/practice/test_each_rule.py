@@ -9,10 +9,13 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role, User
 from children import services as caseload
+from children.models import Allocation
+from compliance.models import DBSCheck
 from consent import services as consent_services
 from consent.models import ConsentType
 from notices.models import Notice
@@ -21,6 +24,9 @@ from practice import services as practice
 from practice.contact_log import contact_log
 from practice.contact_rules import BREACH_NAMES
 from practice.models import ContactLog, PlannedSession, PracticeSettings
+from practice.permissions import plans_visible_to
+from practice.retention import PLANNED_SESSIONS
+from tests.auth import force_verified_login
 from tests.factories import (
     ChildFactory,
     ConsentRecordFactory,
@@ -354,3 +360,72 @@ def test_impossible_input_is_sent_back_not_recorded(world, alice, other_organisa
         contact_log(**fields, override_reason="anything")
     assert set(error.value.error_dict) == {"parent_present", "second_staff"}
     assert ContactLog.objects.count() == 0
+
+
+# --- what the record says is what happened ----------------------------------------------
+
+
+def test_a_past_contact_is_judged_by_the_checks_in_place_that_day(world, alice, bob, dana):
+    late = UserFactory(organisation=alice.organisation, role=Role.STAFF, full_name="Lee Late")
+    cleared_for_online_work(late, by=bob)
+    # Her only DBS check was issued today; the contact was last week.
+    DBSCheck.objects.filter(staff=late).update(issued_on=timezone.localdate())
+    fields = log_fields(world, alice, Case("late", lambda fields, world: fields.update(staff=late)))
+    contact = contact_log(**fields, override_reason="Cover for a colleague.")
+    assert {breach["code"] for breach in contact.breaches} == {"staff_checks"}
+    assert "No DBS check is recorded" in contact.breaches[0]["message"]
+
+
+def test_answers_that_do_not_apply_to_the_kind_of_contact_are_not_recorded(world, alice):
+    fields = log_fields(world, alice, Case("phone", phone_call))
+    fields.update(camera_refused=True, passcode=True, copied_staff=[world["colleague"]])
+    contact = contact_log(**fields, override_reason="Theo's mother asked for a call.")
+    assert contact.camera_refused is False
+    assert contact.passcode is False
+    assert not contact.follow_ups.exists()
+    assert not contact.copied_staff.exists()
+
+
+def test_a_planned_session_of_another_kind_cannot_take_in_a_contact(world, alice):
+    fields = log_fields(world, alice, None)
+    other = PlannedSession.objects.create(
+        organisation=alice.organisation,
+        child=world["child"],
+        staff=alice,
+        channel="email",
+        planned_for=fields["happened_at"],
+        allowed=True,
+    )
+    with pytest.raises(ValidationError) as error:
+        contact_log(**fields, plan=other)
+    assert list(error.value.error_dict) == ["plan"]
+    assert ContactLog.objects.count() == 0
+
+
+def test_plans_are_seen_only_while_the_child_is_on_the_caseload(world, alice, dana):
+    plan, _ = planning.session_plan(**plan_fields(world, alice, None))
+    assert list(plans_visible_to(alice)) == [plan]
+    allocation = Allocation.objects.get(child=world["child"], staff=alice, ends_on__isnull=True)
+    caseload.allocation_end(allocation=allocation, by=dana)
+    assert list(plans_visible_to(alice)) == []
+    assert list(plans_visible_to(dana)) == [plan]
+
+
+def test_a_plan_number_from_nowhere_is_ignored_not_a_server_error(world, alice):
+    client = Client()
+    force_verified_login(client, alice)
+    for plan in ("²", "x", "99999999999999999999"):
+        response = client.get(f"/children/{world['child'].pk}/contacts/new/?plan={plan}")
+        assert response.status_code == 200, plan
+
+
+def test_deleting_a_planned_session_keeps_the_contact_logged_in_it(world, alice):
+    contact = contact_log(**log_fields(world, alice, None))
+    plan = contact.plan
+    assert plan is not None
+    PLANNED_SESSIONS.delete(plan)
+    contact.refresh_from_db()
+    assert contact.plan is None
+    assert contact.breaches == []
+    assert not PlannedSession.objects.filter(pk=plan.pk).exists()
+    assert not PlannedSession.history.filter(id=plan.pk).exists()

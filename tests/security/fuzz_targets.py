@@ -241,7 +241,11 @@ FORMS: tuple[Target, ...] = (
     ),
     _t("device_add", "therapist"),
     _t("device_attest", "therapist"),
-    _t("practice_settings", "dsl", changes={"practice.practicesettings": ANY}),
+    _t(
+        "practice_settings",
+        "dsl",
+        changes={"practice.practicesettings": ANY, "safeguard.organisation": {"online_dbs_level"}},
+    ),
     _t("account_add", "dsl"),
     _t(
         "account_edit",

@@ -177,3 +177,9 @@ class Command(BaseCommand):
                 issued_on=today - relativedelta(months=organisation.dbs_recheck_months, days=-20),
                 update_service=False,
             )
+            # The therapist's training is in place, so the demo's "may I?" turns on
+            # consent and the session's own safeguards.
+            for kind in sorted(compliance.required_training([therapist])[therapist.pk]):
+                compliance.training_record(
+                    staff=therapist, by=admin, kind=kind, completed_on=today - dt.timedelta(days=40)
+                )
