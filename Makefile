@@ -38,10 +38,13 @@ test: $(VENV)/.installed-test
 	$(BIN)/pytest -n 2 --reuse-db -m "not slow" $(PYTEST_ARGS)
 
 # Slow fault and load runs, kept out of the main suite; .ci/run calls this after `make test`.
-# pytest exits 5 when nothing is marked slow yet; that is not a failure.
+# pytest exits 5 when nothing is marked slow yet; that is not a failure. Then the forms
+# are fuzzed again, three times deeper than `make test` has time for.
 test-slow: $(VENV)/.installed-test
-	$(BIN)/pytest -m slow $(PYTEST_ARGS); status=$$?; \
-	  if [ $$status -eq 5 ]; then echo "No slow tests collected."; exit 0; fi; exit $$status
+	FUZZ_PDF_EXAMPLES=10 $(BIN)/pytest -m slow $(PYTEST_ARGS); status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "No slow tests collected."; status=0; fi; \
+	  [ $$status -eq 0 ] || exit $$status
+	FUZZ_EXAMPLES=300 $(BIN)/pytest -n 2 -m "not slow" tests/security/test_fuzz_forms.py $(PYTEST_ARGS)
 
 # Load test against gunicorn: 20 parents signing and 5 directors reading dashboards.
 # Uses DATABASE_URL if set (PostgreSQL, as in production). See docs/performance.md.
