@@ -193,7 +193,7 @@ def practice_settings(request: AuthedRequest) -> HttpResponse:
             organisation=request.user.organisation, by=request.user, **data
         ),
         then="practice_home",
-        done="Contact log rules saved.",
+        done="Online practice rules saved.",
         title="Online practice rules",
         intro="Each rule is asked before a session (\u201cmay I?\u201d answers no when a plan "
         "would break it) and applied to the contact log, which records a contact that broke "
