@@ -64,6 +64,24 @@ class Organisation(models.Model):
         "with children. A Basic or Standard check, or one past its re-check date, never "
         "counts.",
     )
+    # "Who to tell": shown with the DSL and deputies on every staff and parent
+    # page and email, so a worry never waits for someone to find a name.
+    online_presence_lead = models.ForeignKey(
+        "User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who looks after the organisation's websites and social media accounts.",
+    )
+    urgent_route = models.CharField(
+        "how to raise an urgent worry",
+        max_length=300,
+        blank=True,
+        help_text="Shown to parents and staff beside the DSL's contact, for example "
+        '"Call 01234 567890 (9am to 5pm). Never use social media to tell us about a '
+        'worry." The 999 line is always added.',
+    )
     created_at = models.DateTimeField(default=django_timezone.now, editable=False)
 
     class Meta:
@@ -163,6 +181,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(max_length=200, validators=[validate_person_name])
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="users")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAFF)
+    phone = models.CharField(
+        "work phone",
+        max_length=40,
+        blank=True,
+        help_text="Shown in the who-to-tell directory for the DSL, deputies and the "
+        "online-presence lead.",
+    )
     is_active = models.BooleanField(default=True)
     # Django's own flag for the admin site, not a safeguarding role.
     is_staff = models.BooleanField("may use the Django admin", default=False)

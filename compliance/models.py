@@ -6,7 +6,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import models
 from django.utils import timezone as django_timezone
 
-from accounts.models import Organisation, User
+from accounts.models import Organisation, Role, User
 
 
 class DBSLevel(models.TextChoices):
@@ -43,6 +43,10 @@ class TrainingKind(models.TextChoices):
     ONLINE_RISKS_THERAPY = "online_risks_therapy", "Online risks in therapy"
     ONLINE_PRESENCE = "online_presence", "Managing the organisation's online presence"
     DSL_UPDATE = "dsl_update", "DSL yearly update"
+    AI_RISKS = "ai_risks", "AI risks (generated images, chatbots)"
+    MISINFORMATION = "misinformation", "Misinformation, disinformation and conspiracy theories"
+    # How to use Safeguard itself, confirmed before anyone opens a child's record.
+    SYSTEM = "system", "Using Safeguard (system training)"
 
 
 # How long each kind of training lasts before it must be refreshed: safeguarding
@@ -53,7 +57,15 @@ TRAINING_VALID_MONTHS: dict[str, int] = {
     TrainingKind.ONLINE_RISKS_THERAPY: 12,
     TrainingKind.ONLINE_PRESENCE: 12,
     TrainingKind.DSL_UPDATE: 12,
+    TrainingKind.AI_RISKS: 12,
+    TrainingKind.MISINFORMATION: 12,
+    TrainingKind.SYSTEM: 36,
 }
+
+
+class Delivery(models.TextChoices):
+    INTERNAL = "internal", "Internal"
+    EXTERNAL = "external", "External"
 
 
 class TrainingRecord(models.Model):
@@ -64,6 +76,9 @@ class TrainingRecord(models.Model):
         max_length=60, blank=True, help_text="For safeguarding: for example level 1, 2, 3 or DSL."
     )
     completed_on = models.DateField()
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, blank=True)
+    provider = models.CharField(max_length=200, blank=True)
+    certificate = models.FileField(upload_to="training_certificates/%Y/", blank=True)
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=django_timezone.now, editable=False)
 
@@ -77,3 +92,26 @@ class TrainingRecord(models.Model):
     @property
     def refresh_due(self) -> dt.date:
         return self.completed_on + relativedelta(months=TRAINING_VALID_MONTHS[self.kind])
+
+
+class RoleTrainingRequirement(models.Model):
+    """An organisation's own answer to "does this role need this training?",
+    overriding the default (compliance.services.ROLE_TRAINING) for that pair."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    kind = models.CharField(max_length=20, choices=TrainingKind.choices)
+    required = models.BooleanField()
+    changed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "role", "kind"], name="role_training_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        need = "needs" if self.required else "does not need"
+        return f"{self.get_role_display()} {need} {self.get_kind_display()}"

@@ -98,6 +98,9 @@ class ConsentRequest(models.Model):
         Guardian, on_delete=models.PROTECT, related_name="consent_requests"
     )
     items = models.ManyToManyField(ConsentTypeVersion, related_name="+")
+    # The parent-facing policies current when it was sent, acknowledged on signing,
+    # whatever order the policies and the consent types were created in.
+    policy_versions = models.ManyToManyField(PolicyVersion, blank=True, related_name="+")
     token_sha256 = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=12, choices=RequestStatus.choices, default="sent")
     # None when Safeguard sent it by itself (a renewal before consent runs out).

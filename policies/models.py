@@ -11,17 +11,23 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Organisation, User
-from children.models import Guardian
+from children.models import Child, Guardian
 from common.models import AppendOnly, append_only
 
 
 class PolicyCategory(models.TextChoices):
     ONLINE_SAFETY = "online_safety", "Online safety"
-    SAFEGUARDING = "safeguarding", "Safeguarding"
+    ACCEPTABLE_USE = "acceptable_use", "Acceptable use"
+    CONDUCT_PARENTS = "conduct_parents", "Code of conduct for parents and carers"
+    CONDUCT_STAFF = "conduct_staff", "Code of conduct for staff"
+    ANTI_BULLYING = "anti_bullying", "Anti-bullying"
+    SOCIAL_MEDIA = "social_media", "Social media"
+    MOBILE_PHONES = "mobile_phones", "Mobile phones and devices"
     DATA_PROTECTION = "data_protection", "Data protection"
+    SAFEGUARDING = "safeguarding", "Safeguarding"
     PHOTOGRAPHY = "photography", "Photography and video"
     REMOTE_SESSIONS = "remote_sessions", "Remote sessions"
-    OTHER = "other", "Other"
+    OTHER = "other", "The organisation's own"
 
 
 class Policy(models.Model):
@@ -38,9 +44,21 @@ class Policy(models.Model):
     )
     # Which staff roles must read and acknowledge each new version.
     audience_roles = models.JSONField(default=list, blank=True)
+    # Parent-facing: parents and carers acknowledge the current version with every
+    # consent request, and again on their own link when a substantive version is
+    # published; a session is not planned with a child whose parents have not.
     audience_parents = models.BooleanField(
-        "parents agree to it before services start", default=False
+        "parents and carers agree to it before services start", default=False
     )
+    # An acceptable-use agreement children agree to, written for their age.
+    audience_children = models.BooleanField(
+        "children agree to it (an acceptable-use agreement)", default=False
+    )
+    children_age_from = models.PositiveSmallIntegerField(
+        "for children aged from", null=True, blank=True
+    )
+    children_age_to = models.PositiveSmallIntegerField("to", null=True, blank=True)
+    related = models.ManyToManyField("self", blank=True, symmetrical=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -53,6 +71,13 @@ class Policy(models.Model):
     @property
     def interval_months(self) -> int:
         return self.review_interval_months or self.organisation.default_review_interval_months
+
+
+class ChangeKind(models.TextChoices):
+    """Whether a new version asks everyone to read it again."""
+
+    SUBSTANTIVE = "substantive", "Substantive: everyone it binds reads it again"
+    EDITORIAL = "editorial", "Editorial (typos, contact details): earlier reading still counts"
 
 
 class VersionStatus(models.TextChoices):
@@ -69,6 +94,9 @@ class PolicyVersion(AppendOnly):
     label = models.CharField(max_length=20)
     body = models.TextField(help_text="Plain text or Markdown.")
     change_summary = models.CharField(max_length=500, blank=True)
+    change_kind = models.CharField(
+        max_length=12, choices=ChangeKind.choices, default=ChangeKind.SUBSTANTIVE
+    )
     source_file = models.FileField(upload_to="policy_sources/%Y/", blank=True)
     status = models.CharField(max_length=10, choices=VersionStatus.choices, default="draft")
     approved_by = models.ForeignKey(
@@ -159,3 +187,46 @@ class Acknowledgement(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.user or self.guardian} read {self.version}"
+
+
+class AgreementWay(models.TextChoices):
+    WITH_PARENT = "with_parent", "With a parent or carer, on their link"
+    IN_SESSION = "in_session", "In a session, with the therapist as witness"
+
+
+class ChildAgreement(AppendOnly):
+    """A child agreed to one exact version of an acceptable-use agreement, with a
+    parent or carer on their link or in a session with a member of staff as
+    witness. Evidence, so it never changes."""
+
+    version = models.ForeignKey(
+        PolicyVersion, on_delete=models.PROTECT, related_name="child_agreements"
+    )
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="agreements")
+    way = models.CharField(max_length=12, choices=AgreementWay.choices)
+    guardian = models.ForeignKey(
+        Guardian, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    witnessed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The name the child gave, as they typed or said it.
+    child_name = models.CharField(max_length=200)
+    agreed_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-agreed_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    way="with_parent", guardian__isnull=False, witnessed_by__isnull=True
+                )
+                | models.Q(way="in_session", guardian__isnull=True, witnessed_by__isnull=False),
+                name="agreement_with_parent_or_witness",
+            ),
+            models.UniqueConstraint(fields=["version", "child"], name="child_agrees_once"),
+        ]
+        triggers = append_only()
+
+    def __str__(self) -> str:
+        return f"{self.child} agreed to {self.version}"

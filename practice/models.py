@@ -303,16 +303,28 @@ class RecurringTask(models.Model):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="What the policy asks for, and why.")
+    evidence_expected = models.CharField(
+        "what counts as evidence",
+        max_length=300,
+        blank=True,
+        help_text="For example: the monitoring log for the term, signed by both monitors.",
+    )
     owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     cycle_months = models.PositiveSmallIntegerField(default=12)
     next_due = models.DateField()
+    # Retired tasks keep their history and completions; they stop falling due.
     active = models.BooleanField(default=True)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["next_due", "title"]
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "title"], name="recurring_task_once")
+            models.UniqueConstraint(
+                fields=["organisation", "title"],
+                condition=models.Q(active=True),
+                name="recurring_task_once",
+            )
         ]
 
     def __str__(self) -> str:
@@ -326,6 +338,9 @@ class TaskCompletion(AppendOnly):
     done_on = models.DateField()
     by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     evidence = models.TextField()
+    # Checked by content on upload, stored privately and streamed only through a
+    # permission check.
+    evidence_file = models.FileField(upload_to="task_evidence/%Y/", blank=True)
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
