@@ -2,16 +2,31 @@
 reminders that keep them from lapsing."""
 
 import datetime as dt
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
 from audit import services as audit
+from common.private_files import document_checked, stored_name, upload_bytes
 from common.registry import TRAINING_REQUIREMENTS
-from compliance.models import DBSCheck, DBSLevel, TrainingKind, TrainingRecord
+from common.uploads import UploadRefused
+from compliance.models import (
+    DBSCheck,
+    DBSLevel,
+    RoleTrainingRequirement,
+    TrainingKind,
+    TrainingRecord,
+)
+
+# A certificate is a PDF or a picture of one; a Word document is not a certificate.
+CERTIFICATE_KINDS = frozenset({"pdf", "png", "jpg"})
 
 
 @transaction.atomic
@@ -29,19 +44,89 @@ def dbs_check_record(*, staff: User, by: User, **fields: object) -> DBSCheck:
 
 
 @transaction.atomic
-def training_record(*, staff: User, by: User, **fields: object) -> TrainingRecord:
+def training_record(
+    *, staff: User, by: User, certificate: UploadedFile | None = None, **fields: object
+) -> TrainingRecord:
+    """Training done, with its certificate if there is one: checked by content and
+    stored under a name of our making."""
     record = TrainingRecord(
         organisation_id=staff.organisation_id, staff=staff, recorded_by=by, **fields
     )
     record.full_clean()
+    details: dict[str, object] = {}
+    if certificate is not None:
+        try:
+            data = upload_bytes(certificate)
+            kind = document_checked(data, kinds=CERTIFICATE_KINDS)
+        except UploadRefused as error:
+            raise ValidationError({"certificate": str(error)}) from error
+        # Through the storage API: wherever files are kept, never a path of ours.
+        record.certificate.save(
+            stored_name(f"training-{staff.pk}", data, kind), ContentFile(data), save=False
+        )
+        details = {"certificate": record.certificate.name}
     record.save()
     audit.record(
         action="compliance.training_recorded",
         actor=by,
         obj=staff,
-        details={"kind": record.kind, "completed_on": record.completed_on.isoformat()},
+        details={
+            "kind": record.kind,
+            "completed_on": record.completed_on.isoformat(),
+            "delivery": record.delivery,
+            **details,
+        },
     )
     return record
+
+
+def role_training_effective(organisation: Organisation) -> dict[tuple[str, str], bool]:
+    """Whether each role needs each kind of training in this organisation: its own
+    answer where it gave one, otherwise the default."""
+    answers = {
+        (role, kind): kind in ROLE_TRAINING.get(role, set())
+        for role in Role.values
+        for kind in TrainingKind.values
+    }
+    for role, kind, required in RoleTrainingRequirement.objects.filter(
+        organisation=organisation
+    ).values_list("role", "kind", "required"):
+        answers[(role, kind)] = required
+    return answers
+
+
+@transaction.atomic
+def role_training_set(
+    *, organisation: Organisation, by: User, wanted: Mapping[tuple[str, str], bool]
+) -> list[tuple[str, str, bool]]:
+    """Record the organisation's answer for each role and kind that changed; the
+    audit names each, from and to. Returns the changes."""
+    current = role_training_effective(organisation)
+    changes = [
+        (role, kind, required)
+        for (role, kind), required in sorted(wanted.items())
+        if (role, kind) in current and current[(role, kind)] != required
+    ]
+    for role, kind, required in changes:
+        RoleTrainingRequirement.objects.update_or_create(
+            organisation=organisation,
+            role=role,
+            kind=kind,
+            defaults={"required": required, "changed_by": by, "changed_at": timezone.now()},
+        )
+    if changes:
+        audit.record(
+            action="compliance.role_training_changed",
+            actor=by,
+            obj=organisation,
+            details={
+                "changed": {
+                    f"{role}:{kind}": {"from": not required, "to": required}
+                    for role, kind, required in changes
+                }
+            },
+        )
+    return changes
 
 
 @dataclass(frozen=True)
@@ -139,7 +224,27 @@ def dbs_shortfall(check: DBSCheck | None, organisation: Organisation) -> str:
 
 
 def required_training(staff: Sequence[User]) -> dict[int, set[str]]:
-    needed = {member.pk: set(ROLE_TRAINING.get(member.role, ())) for member in staff}
+    """What each person must have done: their role's training as their
+    organisation sets it (one query for everyone, whichever organisations), and
+    whatever other apps require of what they do."""
+    overrides: dict[tuple[int, str], dict[str, bool]] = defaultdict(dict)
+    organisations = {member.organisation_id for member in staff}
+    if organisations:
+        for organisation_id, role, kind, required in RoleTrainingRequirement.objects.filter(
+            organisation_id__in=organisations
+        ).values_list("organisation_id", "role", "kind", "required"):
+            overrides[(organisation_id, role)][kind] = required
+
+    def for_role(member: User) -> set[str]:
+        kinds = set(ROLE_TRAINING.get(member.role, ()))
+        for kind, required in overrides.get((member.organisation_id, member.role), {}).items():
+            if required:
+                kinds.add(kind)
+            else:
+                kinds.discard(kind)
+        return kinds
+
+    needed = {member.pk: for_role(member) for member in staff}
     # Other apps' requirements (from their training.py), each for everyone at once.
     for requirement in TRAINING_REQUIREMENTS.items():
         for user_id, kinds in requirement(staff).items():

@@ -1,21 +1,26 @@
 """Staff compliance: DBS checks and training, for admins and directors."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from accounts.http import AuthedRequest
 from audit import services as audit
+from common.forms import service_errors_onto
+from common.private_files import private_download
+from common.views import form_step
 from compliance import services as compliance
-from compliance.forms import DBSCheckForm, TrainingForm
+from compliance.forms import DBSCheckForm, RoleTrainingForm, TrainingForm
 from compliance.models import DBSCheck, TrainingRecord
 from compliance.permissions import (
     compliance_staff_visible_to,
     get_compliance_staff_for_user,
+    get_training_record_for_user,
     records_compliance,
     sees_compliance,
+    sets_role_training,
 )
 
 
@@ -36,6 +41,7 @@ def staff_compliance(request: AuthedRequest) -> HttpResponse:
             ),
             "dbs_below_level": sum(bool(row.dbs_shortfall) for row in rows),
             "online_dbs_level": compliance.required_online_dbs_label(request.user.organisation),
+            "sets_role_training": sets_role_training(request.user),
         },
     )
 
@@ -56,13 +62,17 @@ def staff_compliance_detail(request: AuthedRequest, pk: int) -> HttpResponse:
                 messages.success(request, "DBS check recorded.")
                 return redirect("staff_compliance_detail", pk=member.pk)
         else:
-            training_form = TrainingForm(request.POST, prefix="training")
+            training_form = TrainingForm(request.POST, request.FILES, prefix="training")
             if training_form.is_valid():
-                compliance.training_record(
-                    staff=member, by=request.user, **training_form.cleaned_data
-                )
-                messages.success(request, "Training recorded.")
-                return redirect("staff_compliance_detail", pk=member.pk)
+                try:
+                    compliance.training_record(
+                        staff=member, by=request.user, **training_form.cleaned_data
+                    )
+                except ValidationError as error:
+                    service_errors_onto(training_form, error)
+                else:
+                    messages.success(request, "Training recorded.")
+                    return redirect("staff_compliance_detail", pk=member.pk)
     today = timezone.localdate()
     row = compliance.compliance_for([member], member.organisation, today=today)[0]
     return render(
@@ -79,4 +89,53 @@ def staff_compliance_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "dbs_form": dbs_form,
             "training_form": training_form,
         },
+    )
+
+
+def training_certificate_download(request: AuthedRequest, pk: int) -> FileResponse:
+    """A training certificate: the person's own, or for those who see staff
+    compliance; only through this check, and every download audited."""
+    record = get_training_record_for_user(request.user, pk)
+    if not record.certificate:
+        raise Http404
+    audit.record(
+        action="compliance.certificate_viewed",
+        actor=request.user,
+        obj=record.staff,
+        details={"training_record": record.pk},
+    )
+    return private_download(
+        record.certificate, filename=f"training-{record.kind}-certificate-{record.pk}"
+    )
+
+
+def _role_training_saved(changes: object) -> str:
+    count = len(changes) if isinstance(changes, list) else 0
+    if not count:
+        return "Nothing changed."
+    return f"Saved: {count} change{'s' if count != 1 else ''} to the training each role needs."
+
+
+def role_training(request: AuthedRequest) -> HttpResponse:
+    if not sets_role_training(request.user):
+        raise PermissionDenied
+    organisation = request.user.organisation
+    form = RoleTrainingForm(
+        request.POST or None, current=compliance.role_training_effective(organisation)
+    )
+    return form_step(
+        request,
+        form,
+        call=lambda _data: compliance.role_training_set(
+            organisation=organisation, by=request.user, wanted=form.wanted()
+        ),
+        then="role_training",
+        done=_role_training_saved,
+        title="Training each role needs",
+        intro="Tick the training each role must hold. Staff compliance shows whoever lacks "
+        "training their role needs, and the same gaps stop online work with children. "
+        "Training that follows from what someone does (holding one of the organisation's "
+        "online accounts) is added on top.",
+        back="staff_compliance",
+        template="compliance/role_training.html",
     )

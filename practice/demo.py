@@ -1,13 +1,15 @@
 """Demonstration online-practice registers for the demo organisation (invented):
 an approved, assessed video platform and a messaging app not yet approved; the
 therapist's attested work phone; a social media account with only one holder
-(so the dashboard has something to flag); the recurring tasks; and one video
-session with Maya held without the second member of staff, logged with the
-breach and the reason it went ahead (for the dashboard and the chronology)."""
+(so the dashboard has something to flag); the recurring tasks, the policy's
+own among them; and one video session with Maya held without the second member
+of staff, logged with the breach and the reason it went ahead (for the dashboard
+and the chronology)."""
 
 import datetime as dt
 import zoneinfo
 
+from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from accounts.models import Organisation, User
@@ -15,7 +17,7 @@ from children.models import Child
 from consent.models import Channel
 from practice import services
 from practice.contact_log import contact_log
-from practice.models import ContactLog, PlannedSession, Platform
+from practice.models import ContactLog, PlannedSession, Platform, RecurringTask
 from practice.planning import may_i
 
 
@@ -57,7 +59,59 @@ def seed_practice(organisation: Organisation, therapist: User, dsl: User, admin:
         advice_on=today - dt.timedelta(days=100),
     )
     services.tasks_ensure(organisation=organisation)
+    seed_policy_tasks(organisation, dsl=dsl, admin=admin, therapist=therapist)
     seed_breached_contact(organisation, therapist, video)
+
+
+# The tasks the online-safety policy asks for beyond the two every organisation
+# has: (title, months, owner's role, what it is, what shows it was done).
+POLICY_TASKS = (
+    (
+        "Monitoring of adult-only groups",
+        1,
+        "dsl",
+        "The policy keeps children out of the organisation's groups for adults; someone "
+        "checks each month that no child has joined and nothing shared there could reach one.",
+        "The month's membership check and a note of anything removed, initialled by the monitor.",
+    ),
+    (
+        "Online safety workshop or newsletter for parents and carers",
+        6,
+        "admin",
+        "Twice a year parents and carers hear what the service does to keep children safe "
+        "online and what they can do at home.",
+        "The newsletter sent, or the workshop's invitation and a count of who came.",
+    ),
+    (
+        "Teaching online safety in sessions",
+        4,
+        "therapist",
+        "Each term, sessions include online safety at a level right for each child, as the "
+        "policy's section on education asks.",
+        "A note of the sessions and the material used, without children's names.",
+    ),
+)
+
+
+def seed_policy_tasks(
+    organisation: Organisation, *, dsl: User, admin: User, therapist: User
+) -> None:
+    owners = {"dsl": dsl, "admin": admin, "therapist": therapist}
+    today = timezone.localdate()
+    for title, months, owner, description, evidence in POLICY_TASKS:
+        if RecurringTask.objects.filter(organisation=organisation, title=title).exists():
+            continue
+        services.task_create(
+            organisation=organisation,
+            by=admin,
+            title=title,
+            description=description,
+            evidence_expected=evidence,
+            owner=owners[owner],
+            cycle_months=months,
+            # A cycle from about three weeks ago: the monthly one is due within days.
+            next_due=today + relativedelta(months=months) - dt.timedelta(days=24),
+        )
 
 
 def seed_breached_contact(organisation: Organisation, therapist: User, video: Platform) -> None:

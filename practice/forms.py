@@ -12,6 +12,7 @@ from accounts.models import OnlineDBSLevel, Organisation, User
 from children.models import Child, Guardian
 from children.services import guardians_with_responsibility
 from common.forms import DateInput, ModelMultipleChoiceField, model_choice_field
+from common.private_files import DOCUMENT_MAX_BYTES
 from common.uploads import UploadRefused, pdf_check
 from consent.models import Channel
 from practice.models import (
@@ -213,8 +214,71 @@ class TaskDoneForm(forms.Form):
     evidence = forms.CharField(
         label="What was done, and where the evidence is",
         max_length=5000,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": "Say what was done and where the evidence is."},
+    )
+    evidence_file = forms.FileField(
+        label="Evidence file (optional)",
+        required=False,
+        help_text="A PDF, a PNG or JPEG image, or a Word document (.docx), up to 10 MB. "
+        "Kept privately with this record.",
+    )
+
+    def clean_evidence_file(self) -> UploadedFile | None:
+        """Refused from its declared size before anything reads it; its content
+        is checked where it is stored (services.task_complete)."""
+        upload = self.cleaned_data.get("evidence_file")
+        if upload and upload.size is not None and upload.size > DOCUMENT_MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 10 MB.")
+        return upload or None
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label="Task", max_length=200)
+    description = forms.CharField(
+        label="What the policy asks for, and why",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    evidence_expected = forms.CharField(
+        label="What counts as evidence",
+        required=False,
+        max_length=300,
+        help_text="For example: the monitoring log for the month, signed by both monitors.",
+    )
+    owner = forms.ModelChoiceField(
+        label="Owner",
+        queryset=User.objects.none(),
+        help_text="Reminded when it falls due.",
+        error_messages={"required": "Choose who owns the task."},
+    )
+    cycle_months = forms.IntegerField(
+        label="How often, in months",
+        min_value=1,
+        max_value=36,
+        help_text="1 for monthly, 4 for each term, 12 for yearly.",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-3"}),
+    )
+    next_due = forms.DateField(label="First due on", widget=DateInput())
+
+    def __init__(
+        self, *args: Any, organisation: Organisation, editing: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        model_choice_field(self, "owner").queryset = User.objects.filter(
+            organisation=organisation, is_active=True, is_superuser=False
+        ).order_by("full_name")
+        if editing:
+            self.fields["next_due"].label = "Next due on"
+
+
+class TaskRetireForm(forms.Form):
+    reason = forms.CharField(
+        label="Why it is no longer needed (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 

@@ -4,7 +4,7 @@ registers and attests their own work devices (admins for anyone). A planned
 session is seen by the member of staff who planned it, the DSL and deputies
 and admins; the planner or the DSL and deputies cancel it."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.models import LEAD_ROLES, Role, User
@@ -16,6 +16,7 @@ from practice.models import (
     PlannedSession,
     Platform,
     RecurringTask,
+    TaskCompletion,
     WorkDevice,
 )
 
@@ -68,18 +69,44 @@ def get_account_for_user(user: User, pk: int | str) -> OnlineAccount:
         raise Http404 from None
 
 
-def tasks_visible_to(user: User) -> QuerySet[RecurringTask]:
-    """Recurring tasks: the keepers see all; anyone else the ones they own."""
+def tasks_visible_to(user: User, *, retired: bool | None = False) -> QuerySet[RecurringTask]:
+    """Recurring tasks: the keepers see all; anyone else the ones they own.
+    Retired tasks are asked for apart (``retired=True``; None for both)."""
     if not (user.is_authenticated and user.is_active):
         return RecurringTask.objects.none()
-    tasks = RecurringTask.objects.filter(organisation_id=user.organisation_id, active=True)
+    tasks = RecurringTask.objects.filter(organisation_id=user.organisation_id)
+    if retired is not None:
+        tasks = tasks.filter(active=not retired)
     return tasks if keeps_registers(user) else tasks.filter(owner_id=user.pk)
 
 
-def get_task_for_user(user: User, pk: int | str) -> RecurringTask:
+def get_task_for_user(user: User, pk: int | str, *, retired: bool | None = False) -> RecurringTask:
     try:
-        return tasks_visible_to(user).get(pk=pk)
+        return tasks_visible_to(user, retired=retired).select_related("owner").get(pk=pk)
     except (RecurringTask.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def manages_tasks(user: User) -> bool:
+    """Adding, changing and retiring tasks belongs with keeping the registers."""
+    return keeps_registers(user)
+
+
+def task_completions_visible_to(user: User) -> QuerySet[TaskCompletion]:
+    """A completion and its evidence: the task's owner and whoever recorded it,
+    and the keepers; retired tasks' completions too, for they are kept."""
+    if not (user.is_authenticated and user.is_active):
+        return TaskCompletion.objects.none()
+    completions = TaskCompletion.objects.filter(task__organisation_id=user.organisation_id)
+    if keeps_registers(user):
+        return completions
+    return completions.filter(Q(task__owner_id=user.pk) | Q(by_id=user.pk))
+
+
+def get_task_completion_for_user(user: User, pk: int | str) -> TaskCompletion:
+    try:
+        return task_completions_visible_to(user).select_related("task").get(pk=pk)
+    except (TaskCompletion.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 

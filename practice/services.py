@@ -5,11 +5,15 @@ import datetime as dt
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
 from audit import services as audit
+from common.private_files import document_checked, stored_name, upload_bytes
+from common.uploads import UploadRefused
 from practice.models import (
     DeviceAttestation,
     OnlineAccount,
@@ -250,27 +254,197 @@ DEFAULT_TASKS = [
 ]
 
 
+TASK_CYCLE_MONTHS = (1, 36)
+# Far enough either way for any real plan; a year no calendar reaches would overflow
+# when the next cycle is added to it.
+TASK_DUE_WINDOW_YEARS = 5
+
+
 def tasks_ensure(*, organisation: Organisation) -> list[RecurringTask]:
     """The tasks the policies ask every organisation for, owned by its DSL (or an
-    admin), due a month from when they first appear."""
+    admin), due a month from when they first appear. A default the admins have
+    retired stays retired: only a title never seen before is added."""
     leads = sorted(User.objects.of(organisation).leads(), key=lambda lead: lead.role != Role.DSL)
     owner = leads[0] if leads else None
     if owner is None:
         return list(RecurringTask.objects.filter(organisation=organisation))
     for title in DEFAULT_TASKS:
+        if RecurringTask.objects.filter(organisation=organisation, title=title).exists():
+            continue
         try:
             with transaction.atomic():
-                RecurringTask.objects.get_or_create(
+                RecurringTask.objects.create(
                     organisation=organisation,
                     title=title,
-                    defaults={
-                        "owner": owner,
-                        "next_due": timezone.localdate() + relativedelta(months=1),
-                    },
+                    owner=owner,
+                    next_due=timezone.localdate() + relativedelta(months=1),
                 )
         except IntegrityError:
             pass  # created at the same moment by another sweep; it is there now
     return list(RecurringTask.objects.filter(organisation=organisation))
+
+
+def _task_checked(
+    *,
+    organisation: Organisation,
+    title: str,
+    owner: User,
+    cycle_months: int,
+    next_due: dt.date,
+    task: RecurringTask | None = None,
+) -> None:
+    errors: dict[str, str] = {}
+    same_title = RecurringTask.objects.filter(
+        organisation=organisation, active=True, title__iexact=title.strip()
+    )
+    if task is not None:
+        same_title = same_title.exclude(pk=task.pk)
+    if not title.strip():
+        errors["title"] = "Enter the task's title."
+    elif same_title.exists():
+        errors["title"] = "A task with that title is already on the list."
+    if owner.organisation_id != organisation.pk or not owner.is_active or owner.is_superuser:
+        errors["owner"] = "Choose a current member of your own organisation's staff."
+    low, high = TASK_CYCLE_MONTHS
+    if not low <= cycle_months <= high:
+        errors["cycle_months"] = f"Enter a cycle of {low} to {high} months."
+    today = timezone.localdate()
+    window = relativedelta(years=TASK_DUE_WINDOW_YEARS)
+    if not today - window <= next_due <= today + window:
+        errors["next_due"] = f"Enter a date within {TASK_DUE_WINDOW_YEARS} years of today."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def task_create(
+    *,
+    organisation: Organisation,
+    by: User,
+    title: str,
+    owner: User,
+    cycle_months: int,
+    next_due: dt.date,
+    description: str = "",
+    evidence_expected: str = "",
+) -> RecurringTask:
+    """A task the policies ask for, added by the organisation itself."""
+    _task_checked(
+        organisation=organisation,
+        title=title,
+        owner=owner,
+        cycle_months=cycle_months,
+        next_due=next_due,
+    )
+    task = RecurringTask(
+        organisation=organisation,
+        title=title.strip(),
+        description=description,
+        evidence_expected=evidence_expected,
+        owner=owner,
+        cycle_months=cycle_months,
+        next_due=next_due,
+    )
+    task._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
+    try:
+        with transaction.atomic():
+            task.save()
+    except IntegrityError:
+        raise ValidationError({"title": "A task with that title is already on the list."}) from None
+    audit.record(
+        action="practice.task_added",
+        actor=by,
+        obj=task,
+        details={
+            "title": task.title,
+            "owner": owner.pk,
+            "cycle_months": cycle_months,
+            "next_due": str(next_due),
+        },
+    )
+    return task
+
+
+TASK_FIELDS = ("title", "description", "evidence_expected", "owner", "cycle_months", "next_due")
+
+
+def _audited(value: object) -> object:
+    if isinstance(value, User):
+        return {"id": value.pk, "name": value.full_name}
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+@transaction.atomic
+def task_update(
+    *,
+    task: RecurringTask,
+    by: User,
+    title: str,
+    owner: User,
+    cycle_months: int,
+    next_due: dt.date,
+    description: str = "",
+    evidence_expected: str = "",
+) -> RecurringTask:
+    """Change an active task; the audit names each field changed, from and to."""
+    task = (
+        RecurringTask.objects.select_for_update(no_key=True).select_related("owner").get(pk=task.pk)
+    )
+    if not task.active:
+        raise ValidationError("The task is retired; it can no longer be changed.")
+    _task_checked(
+        organisation=task.organisation,
+        title=title,
+        owner=owner,
+        cycle_months=cycle_months,
+        next_due=next_due,
+        task=task,
+    )
+    wanted: dict[str, object] = {
+        "title": title.strip(),
+        "description": description,
+        "evidence_expected": evidence_expected,
+        "owner": owner,
+        "cycle_months": cycle_months,
+        "next_due": next_due,
+    }
+    changed = {
+        name: {"from": _audited(getattr(task, name)), "to": _audited(value)}
+        for name, value in wanted.items()
+        if getattr(task, name) != value
+    }
+    if not changed:
+        return task
+    for name, value in wanted.items():
+        setattr(task, name, value)
+    task._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
+    try:
+        with transaction.atomic():
+            task.save()
+    except IntegrityError:
+        raise ValidationError({"title": "A task with that title is already on the list."}) from None
+    audit.record(action="practice.task_changed", actor=by, obj=task, details={"changed": changed})
+    return task
+
+
+@transaction.atomic
+def task_retire(*, task: RecurringTask, by: User, reason: str = "") -> RecurringTask:
+    """No longer asked for: kept, with every completion, but never due again."""
+    task = RecurringTask.objects.select_for_update(no_key=True).get(pk=task.pk)
+    if not task.active:
+        raise ValidationError("The task is already retired.")
+    task.active = False
+    task._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
+    task.save(update_fields=["active"])
+    audit.record(
+        action="practice.task_retired",
+        actor=by,
+        obj=task,
+        details={"title": task.title, "reason": reason},
+    )
+    return task
 
 
 @transaction.atomic
@@ -279,10 +453,15 @@ def task_complete(
     task: RecurringTask,
     by: User,
     done_on: dt.date,
-    evidence: str,
+    evidence: str = "",
+    evidence_file: UploadedFile | None = None,
 ) -> TaskCompletion:
-    """Done, with what shows it; the next one falls due a cycle later."""
+    """Done, with what shows it (in words, a file, or both); the next one falls
+    due a cycle later. The file is checked by its content and stored under a
+    name of our making."""
     task = RecurringTask.objects.select_for_update(no_key=True).get(pk=task.pk)
+    if not task.active:
+        raise ValidationError("The task is retired; it is no longer recorded.")
     if done_on > timezone.localdate():
         raise ValidationError({"done_on": "The date done cannot be in the future."})
     last = task.completions.order_by("-done_on").values_list("done_on", flat=True).first()
@@ -292,9 +471,23 @@ def task_complete(
         )
     if done_on < timezone.localdate() - relativedelta(years=1):
         raise ValidationError({"done_on": "Record what was done within the last year."})
-    if not evidence.strip():
-        raise ValidationError({"evidence": "Say what was done and where the evidence is."})
-    completion = TaskCompletion.objects.create(task=task, done_on=done_on, by=by, evidence=evidence)
+    if not evidence.strip() and evidence_file is None:
+        raise ValidationError(
+            {"evidence": "Say what was done and where the evidence is, or attach the evidence."}
+        )
+    completion = TaskCompletion(task=task, done_on=done_on, by=by, evidence=evidence.strip())
+    details: dict[str, object] = {}
+    if evidence_file is not None:
+        try:
+            data = upload_bytes(evidence_file)
+            kind = document_checked(data)
+        except UploadRefused as error:
+            raise ValidationError({"evidence_file": str(error)}) from error
+        name = stored_name(f"task-{task.pk}", data, kind)
+        # Through the storage API: wherever files are kept, never a path of ours.
+        completion.evidence_file.save(name, ContentFile(data), save=False)
+        details = {"evidence_file": completion.evidence_file.name, "kind": kind}
+    completion.save()
     task.next_due = done_on + relativedelta(months=task.cycle_months)
     task._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     task.save()
@@ -302,6 +495,6 @@ def task_complete(
         action="practice.task_done",
         actor=by,
         obj=task,
-        details={"next_due": str(task.next_due)},
+        details={"next_due": str(task.next_due), "completion": completion.pk, **details},
     )
     return completion

@@ -1,6 +1,8 @@
 """The online-practice registers: platforms and their risk assessments, work
 devices and their yearly attestations, and the contact log's rules."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
@@ -17,6 +19,7 @@ from audit import services as audit
 from children.models import Child
 from children.permissions import get_child_for_user
 from common.forms import service_errors_onto
+from common.private_files import private_download
 from common.views import form_step
 from consent.wording import consent_types_ensure
 from practice import contact_log as contact_services
@@ -35,8 +38,10 @@ from practice.forms import (
     PlatformForm,
     SettingsForm,
     TaskDoneForm,
+    TaskForm,
+    TaskRetireForm,
 )
-from practice.models import ContactLog, FollowUp, PracticeSettings
+from practice.models import ContactLog, FollowUp, PracticeSettings, TaskCompletion
 from practice.permissions import (
     accounts_visible_to,
     devices_visible_to,
@@ -45,8 +50,10 @@ from practice.permissions import (
     get_device_for_user,
     get_follow_up_for_user,
     get_platform_for_user,
+    get_task_completion_for_user,
     get_task_for_user,
     keeps_registers,
+    manages_tasks,
     may_close_follow_up,
     plans_visible_to,
     platforms_visible_to,
@@ -94,6 +101,7 @@ def practice_home(request: AuthedRequest) -> HttpResponse:
             "rules_in_force": _rules_in_force(settings),
             "accounts": [(a, a.problems(today)) for a in accounts],
             "tasks": tasks_visible_to(user).select_related("owner"),
+            "manages_tasks": manages_tasks(user),
         },
     )
 
@@ -248,17 +256,124 @@ def account_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
 
 def task_done(request: AuthedRequest, pk: int) -> HttpResponse:
     task = get_task_for_user(request.user, pk)
+    expected = f" Evidence: {task.evidence_expected}" if task.evidence_expected else ""
     return form_step(
         request,
-        TaskDoneForm(request.POST or None, initial={"done_on": timezone.localdate()}),
+        TaskDoneForm(
+            request.POST or None, request.FILES or None, initial={"done_on": timezone.localdate()}
+        ),
         call=lambda data: services.task_complete(task=task, by=request.user, **data),
-        then="practice_home",
+        then=reverse("task_detail", args=[task.pk]),
         done=f"{task.title} recorded as done.",
         title=f"Done: {task.title}",
         intro=f"Next due {task.next_due:%-d %B %Y}; recording it moves the next one on "
-        f"{task.cycle_months} months.",
-        back="practice_home",
+        f"{task.cycle_months} months. Say what was done, attach the evidence, or both." + expected,
+        back=reverse("task_detail", args=[task.pk]),
         button="Record as done",
+    )
+
+
+def _task_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {name: data[name] for name in services.TASK_FIELDS}
+
+
+def task_add(request: AuthedRequest) -> HttpResponse:
+    if not manages_tasks(request.user):
+        raise PermissionDenied
+    return form_step(
+        request,
+        TaskForm(request.POST or None, organisation=request.user.organisation),
+        call=lambda data: services.task_create(
+            organisation=request.user.organisation, by=request.user, **_task_fields(data)
+        ),
+        then=lambda task: reverse("task_detail", args=[task.pk]),  # type: ignore[attr-defined]
+        done="Task added. Its owner is reminded when it falls due.",
+        title="Add a recurring task",
+        intro="Something a policy asks for on a cycle: who does it, how often, and what shows "
+        "it was done.",
+        back="practice_home",
+    )
+
+
+def task_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+    task = get_task_for_user(request.user, pk)
+    if not manages_tasks(request.user):
+        raise PermissionDenied
+    initial = {name: getattr(task, name) for name in services.TASK_FIELDS}
+    return form_step(
+        request,
+        TaskForm(
+            request.POST or None,
+            organisation=request.user.organisation,
+            editing=True,
+            initial=initial,
+        ),
+        call=lambda data: services.task_update(task=task, by=request.user, **_task_fields(data)),
+        then=reverse("task_detail", args=[task.pk]),
+        done="Task saved.",
+        title=f"Change: {task.title}",
+        back=reverse("task_detail", args=[task.pk]),
+    )
+
+
+def task_retire(request: AuthedRequest, pk: int) -> HttpResponse:
+    task = get_task_for_user(request.user, pk)
+    if not manages_tasks(request.user):
+        raise PermissionDenied
+    return form_step(
+        request,
+        TaskRetireForm(request.POST or None),
+        call=lambda data: services.task_retire(task=task, by=request.user, **data),
+        then="tasks_retired",
+        done=f"{task.title} retired. Its record and evidence are kept.",
+        title=f"Retire: {task.title}",
+        intro="A retired task is no longer reminded or listed as due. What was done, and its "
+        "evidence, is kept and listed with the retired tasks.",
+        back=reverse("task_detail", args=[task.pk]),
+        button="Retire the task",
+        warning=True,
+    )
+
+
+def task_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    task = get_task_for_user(request.user, pk, retired=None)
+    return render(
+        request,
+        "practice/task_detail.html",
+        {
+            "task": task,
+            "completions": task.completions.select_related("by"),
+            "manages": manages_tasks(request.user),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def tasks_retired(request: AuthedRequest) -> HttpResponse:
+    tasks = (
+        tasks_visible_to(request.user, retired=True)
+        .select_related("owner")
+        .prefetch_related(
+            Prefetch("completions", queryset=TaskCompletion.objects.select_related("by"))
+        )
+        .order_by("title", "pk")
+    )
+    return render(request, "practice/tasks_retired.html", {"tasks": tasks})
+
+
+def task_evidence_download(request: AuthedRequest, pk: int) -> FileResponse:
+    """A task's evidence file: only through this check, and every download audited."""
+    completion = get_task_completion_for_user(request.user, pk)
+    if not completion.evidence_file:
+        raise Http404
+    audit.record(
+        action="practice.task_evidence_viewed",
+        actor=request.user,
+        obj=completion.task,
+        details={"completion": completion.pk},
+    )
+    return private_download(
+        completion.evidence_file, filename=f"task-{completion.task_id}-evidence-{completion.pk}"
     )
 
 

@@ -256,11 +256,25 @@ FORMS: tuple[Target, ...] = (
             "practice.onlineaccount_monitors": ANY,
         },
     ),
-    _t("task_done", "dsl", changes={"practice.recurringtask": ANY}),
+    _t(
+        "task_done",
+        "dsl",
+        uploads={"evidence_file": "paper"},
+        changes={"practice.recurringtask": ANY},
+    ),
+    _t("task_add", "dsl"),
+    _t("task_edit", "dsl", changes={"practice.recurringtask": ANY}),
+    _t("task_retire", "dsl", changes={"practice.recurringtask": ANY}),
     # "Check" saves nothing; "Plan it" adds a plan, and changes none that exists.
     _t("plan_new", "therapist"),
     # --- staff
-    _t("staff_compliance_detail", "admin", forms=("dbs_form", "training_form")),
+    _t(
+        "staff_compliance_detail",
+        "admin",
+        forms=("dbs_form", "training_form"),
+        uploads={"certificate": "paper"},
+    ),
+    _t("role_training", "admin", changes={"compliance.roletrainingrequirement": ANY}),
     _t("staff_invite", "admin"),
     _t(
         "staff_role",
@@ -368,6 +382,10 @@ PAGES: dict[str, str] = {
     "staff_list": "admin",
     "staff_detail": "admin",
     "practice_home": "dsl",
+    "tasks_retired": "dsl",
+    "task_detail": "dsl",
+    "task_evidence_download": "dsl",
+    "training_certificate_download": "admin",
     "my_plans": "therapist",
     "plan_detail": "therapist",
 }

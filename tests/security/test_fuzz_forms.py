@@ -81,6 +81,7 @@ from pypdf import PdfReader
 from accounts.views.sign_in import PENDING_SECRET
 from children.forms import IMPORT_MAX_BYTES
 from children.importing import COLUMNS
+from common.private_files import DOCUMENT_MAX_BYTES
 from consent.records import PAPER_MAX_BYTES
 from incidents import services as incident_services
 from incidents.models import EVIDENCE_MAX_BYTES, Incident
@@ -1689,6 +1690,7 @@ UPLOAD_LIMITS = {
     "policy_import": ("file", POLICY_MAX_BYTES, "policies.policy"),
     "incident_new": ("evidence", EVIDENCE_MAX_BYTES, "incidents.evidence"),
     "incident_evidence_add": ("evidence", EVIDENCE_MAX_BYTES, "incidents.evidence"),
+    "task_done": ("evidence_file", DOCUMENT_MAX_BYTES, "practice.taskcompletion"),
 }
 GOOD_FILES = {name: TYPICAL_UPLOADS[kind] for name, kind in UPLOAD_KINDS.items()}
 # The same bad files for every upload: (label, file name, content).

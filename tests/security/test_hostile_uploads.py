@@ -12,12 +12,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import User
 from children import services as caseload
+from compliance.models import TrainingRecord
 from consent import services as consent_services
 from consent.models import ConsentRecord, ConsentType
 from incidents import services as incident_services
 from incidents.models import Evidence, Incident
 from policies.models import Policy
+from practice import services as practice_services
+from practice.models import TaskCompletion
 from tests.factories import ChildFactory
 from tests.hostile_files import HOSTILE_PDFS, docx_bomb, plain_docx, plain_pdf
 
@@ -46,7 +50,10 @@ def child(organisation, dana, alice):
 
 def _field_error(response, field: str) -> str:
     assert response.status_code == 200, response.status_code
-    return " ".join(response.context["form"].errors[field])
+    # Most pages have one form; a staff member's compliance page has one for training too.
+    forms = [response.context.get(name) for name in ("form", "training_form")]
+    form = next(form for form in forms if form is not None and field in form.fields)
+    return " ".join(form.errors[field])
 
 
 # --- one function per upload path: (client, file name, content) -> response -------------------
@@ -98,12 +105,38 @@ def post_policy(client: Client, child, name: str, content: bytes):
     )
 
 
+def post_task_evidence(client: Client, child, name: str, content: bytes):
+    task = practice_services.tasks_ensure(organisation=child.organisation)[0]
+    return client.post(
+        f"/practice/tasks/{task.pk}/done/",
+        {
+            "done_on": timezone.localdate().isoformat(),
+            "evidence_file": SimpleUploadedFile(name, content),
+        },
+    )
+
+
+def post_certificate(client: Client, child, name: str, content: bytes):
+    alice = User.objects.get(email="alice@alder.test")
+    return client.post(
+        f"/staff/{alice.pk}/compliance/",
+        {
+            "training-kind": "ai_risks",
+            "training-completed_on": timezone.localdate().isoformat(),
+            "training-delivery": "external",
+            "training-certificate": SimpleUploadedFile(name, content),
+        },
+    )
+
+
 PATHS: dict[str, tuple[Callable[..., object], str, str, Callable[[], int]]] = {
     # path: (post, who, field, how many records it would have saved)
     "paper consent scan": (post_paper_scan, "dana", "scan", ConsentRecord.objects.count),
     "concern evidence": (post_concern, "alice", "evidence", Evidence.objects.count),
     "added evidence": (post_evidence, "dana", "evidence", Evidence.objects.count),
     "policy import": (post_policy, "bob", "file", Policy.objects.count),
+    "task evidence": (post_task_evidence, "dana", "evidence_file", TaskCompletion.objects.count),
+    "training certificate": (post_certificate, "bob", "certificate", TrainingRecord.objects.count),
 }
 
 
@@ -176,3 +209,18 @@ def test_an_ordinary_docx_policy_is_read(bob, client_for) -> None:
     assert response.status_code == 200
     assert 'value="Online Safety Policy"' in response.content.decode()
     assert 'value="v3"' in response.content.decode()
+
+
+def test_a_docx_bomb_as_task_evidence_is_refused_next_to_the_field(
+    organisation, dana, client_for
+) -> None:
+    task = practice_services.tasks_ensure(organisation=organisation)[0]
+    response = client_for(dana).post(
+        f"/practice/tasks/{task.pk}/done/",
+        {
+            "done_on": timezone.localdate().isoformat(),
+            "evidence_file": SimpleUploadedFile("minutes.docx", docx_bomb()),
+        },
+    )
+    assert "too large to read once unpacked" in _field_error(response, "evidence_file")
+    assert not TaskCompletion.objects.exists()

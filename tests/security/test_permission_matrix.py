@@ -44,6 +44,7 @@ from accounts import services as staff_services
 from accounts.models import Role, User
 from accounts.tokens import invitation_path_args
 from children import services as caseload
+from compliance import services as compliance_services
 from consent import services as consent_services
 from consent.models import ConsentType, TakedownTask
 from consent.views import ACCESS_TOKEN
@@ -134,6 +135,11 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "device_attest": {"pk": "work_device"},
     "account_edit": {"pk": "online_account"},
     "task_done": {"pk": "recurring_task"},
+    "task_detail": {"pk": "recurring_task"},
+    "task_edit": {"pk": "recurring_task"},
+    "task_retire": {"pk": "recurring_task"},
+    "task_evidence_download": {"pk": "task_completion"},
+    "training_certificate_download": {"pk": "training_record"},
     "plan_detail": {"pk": "planned_session"},
     "plan_cancel": {"pk": "planned_session"},
     "contact_message_download": {"pk": "contact"},
@@ -455,6 +461,22 @@ def build_world(capture: Callable[..., object]) -> World:
     w.follow_up = w.contact.follow_ups.get()
     # The DSL owns the organisation's recurring tasks (a therapist owns none).
     w.recurring_task = practice_services.tasks_ensure(organisation=w.alder)[0]
+    # The DSL recorded it done with a picture of the filter test as its evidence.
+    w.task_completion = practice_services.task_complete(
+        task=w.recurring_task,
+        by=w.dsl,
+        done_on=today,
+        evidence_file=SimpleUploadedFile("filters.png", PNG),
+    )
+    # The therapist's AI-risks training, with its certificate.
+    w.training_record = compliance_services.training_record(
+        staff=w.therapist,
+        by=w.admin,
+        kind="ai_risks",
+        completed_on=today,
+        delivery="external",
+        certificate=SimpleUploadedFile("certificate.png", PNG),
+    )
     w.retention_review = RetentionReview.objects.create(
         organisation=w.alder,
         kind=w.retention_kind,
