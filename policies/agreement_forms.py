@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from children.models import Child
+from common.validators import validate_person_name
 
 
 class InSessionAgreementForm(forms.Form):
@@ -13,6 +14,7 @@ class InSessionAgreementForm(forms.Form):
     child_name = forms.CharField(
         label="The child's name, as they said or typed it",
         max_length=200,
+        validators=[validate_person_name],
         error_messages={"required": "Enter the child's name as they said or typed it."},
     )
     read_together = forms.BooleanField(
@@ -24,7 +26,7 @@ class InSessionAgreementForm(forms.Form):
 class WithParentAgreementForm(forms.Form):
     """A parent or carer read the agreement with their child on their own link."""
 
-    child_name = forms.CharField(max_length=200)
+    child_name = forms.CharField(max_length=200, validators=[validate_person_name])
     read_together = forms.BooleanField()
 
     def __init__(self, *args: Any, child: Child, **kwargs: Any) -> None:
