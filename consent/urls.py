@@ -1,6 +1,6 @@
 from django.urls import path
 
-from consent import views
+from consent import agreement_views, views
 
 # Parents' pages: short public paths, since the links are typed or tapped on phones.
 parent_urlpatterns = [
@@ -16,6 +16,11 @@ parent_urlpatterns = [
         "consent/manage/withdraw/<int:child_pk>/<int:type_pk>/",
         views.withdraw,
         name="consent_withdraw",
+    ),
+    path(
+        "consent/manage/agreement/<int:child_pk>/<int:version_pk>/",
+        agreement_views.child_agreement,
+        name="consent_child_agreement",
     ),
 ]
 

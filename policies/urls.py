@@ -1,6 +1,6 @@
 from django.urls import path
 
-from policies import views
+from policies import agreement_views, views
 
 urlpatterns = [
     path("", views.policy_list, name="policy_list"),
@@ -16,4 +16,14 @@ urlpatterns = [
     path("versions/<int:pk>/approve/", views.version_approve, name="version_approve"),
     path("versions/<int:pk>/acknowledge/", views.version_acknowledge, name="version_acknowledge"),
     path("versions/<int:pk>/pdf/", views.version_pdf, name="version_pdf"),
+    path(
+        "agreements/children/<int:pk>/<int:version_pk>/",
+        agreement_views.child_agreement_in_session,
+        name="child_agreement_in_session",
+    ),
+    path(
+        "agreements/outstanding/",
+        agreement_views.children_outstanding,
+        name="child_agreements_outstanding",
+    ),
 ]

@@ -165,6 +165,8 @@ FORMS: tuple[Target, ...] = (
     ),
     # Only queues a task: the page changes nothing, whether or not the address is known.
     _t("consent_manage_link", "anonymous", valid={"email": ("pat@example.test",)}),
+    # The child's agreement, read with a parent: a new record, nothing existing changes.
+    _t("consent_child_agreement", "parent"),
     # --- consent: staff
     _t("consent_request_new", "therapist", changes={"consent.consentrequest": ANY}),
     _t("consent_verbal_new", "dsl", changes={"consent.consentrequest": ANY}),
@@ -192,6 +194,8 @@ FORMS: tuple[Target, ...] = (
     _t("policy_reviewed", "admin", changes={"policies.policy": ANY}),
     _t("draft_edit", "admin", changes={"policies.policyversion": ANY}),
     _t("version_approve", "admin", changes={"policies.policyversion": ANY, "policies.policy": ANY}),
+    # The child's agreement, witnessed in a session: a new record, nothing existing changes.
+    _t("child_agreement_in_session", "therapist"),
     # --- incidents
     _t(
         "incident_new",
@@ -363,6 +367,7 @@ PAGES: dict[str, str] = {
     "policy_list": "dsl",
     "policy_coverage": "admin",
     "policy_coverage_pdf": "admin",
+    "child_agreements_outstanding": "dsl",
     "version_detail": "admin",
     "version_pdf": "admin",
     "incident_counts": "director",

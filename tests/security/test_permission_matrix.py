@@ -53,6 +53,7 @@ from incidents import services as incident_services
 from notices.models import Notice
 from outbox.models import Delivery, OutboundMessage
 from policies import services as policy_services
+from policies.models import Policy
 from practice import planning
 from practice import services as practice_services
 from practice.contact_log import contact_log
@@ -103,6 +104,8 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "version_approve": {"pk": "draft_version"},
     "version_acknowledge": {"pk": "approved_version"},
     "version_pdf": {"pk": "approved_version"},
+    "child_agreement_in_session": {"pk": "child", "version_pk": "child_agreement_version"},
+    "consent_child_agreement": {"child_pk": "child", "version_pk": "child_agreement_version"},
     "incident_detail": {"pk": "incident"},
     "incident_raised": {"pk": "incident"},
     "incident_triage": {"pk": "incident"},
@@ -347,6 +350,21 @@ def build_world(capture: Callable[..., object]) -> World:
     w.draft_version = policy_services.draft_start(policy=w.policy, by=w.admin)
 
     w.child = ChildFactory(organisation=w.alder, first_name="Noor", last_name="Hassan")
+    # The children's acceptable-use agreement, for every age: the child has not agreed yet.
+    agreement_draft = policy_services.policy_create(
+        organisation=w.alder,
+        by=w.admin,
+        title="Our online promise",
+        category="acceptable_use",
+        body="I will tell a grown-up if something online worries me.",
+    )
+    Policy.objects.filter(pk=agreement_draft.policy_id).update(audience_children=True)
+    w.child_agreement_version = policy_services.version_approve(
+        draft=agreement_draft,
+        by=w.admin,
+        approved_on=today - dt.timedelta(days=10),
+        approved_by_name="The trustees",
+    )
     w.guardian_link = caseload.guardian_add(
         child=w.child,
         by=w.dsl,

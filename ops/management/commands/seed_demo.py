@@ -108,6 +108,9 @@ class Command(BaseCommand):
             from practice.demo import seed_practice
 
             seed_practice(organisation, by_role[Role.STAFF], by_role[Role.DSL], by_role[Role.ADMIN])
+            from policies.agreements import seed_child_agreements
+
+            seed_child_agreements(organisation, by_role[Role.STAFF])
 
         self.stdout.write(f"Demo organisation: {organisation.name}")
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}).")

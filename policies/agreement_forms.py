@@ -1,0 +1,42 @@
+"""The forms that record a child's agreement: in a session, or with a parent."""
+
+from typing import Any
+
+from django import forms
+
+from children.models import Child
+from common.validators import validate_person_name
+
+
+class InSessionAgreementForm(forms.Form):
+    """A member of staff read the agreement with the child in a session."""
+
+    child_name = forms.CharField(
+        label="The child's name, as they said or typed it",
+        max_length=200,
+        validators=[validate_person_name],
+        error_messages={"required": "Enter the child's name as they said or typed it."},
+    )
+    read_together = forms.BooleanField(
+        label="I read the agreement with the child and they agreed",
+        error_messages={"required": "Confirm that you read the agreement with the child."},
+    )
+
+
+class WithParentAgreementForm(forms.Form):
+    """A parent or carer read the agreement with their child on their own link."""
+
+    child_name = forms.CharField(max_length=200, validators=[validate_person_name])
+    read_together = forms.BooleanField()
+
+    def __init__(self, *args: Any, child: Child, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        first = child.preferred_name or child.first_name
+        name = self.fields["child_name"]
+        name.label = f"{first}'s name, as {first} would write it"
+        name.help_text = f"Let {first} type it if they can."
+        name.error_messages["required"] = f"Type {first}'s name as they would write it."
+        name.widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+        ticked = self.fields["read_together"]
+        ticked.label = f"{first} read this with me and agrees"
+        ticked.error_messages["required"] = f"Tick to say {first} read this with you and agrees."
