@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from audit import services as audit
 from children.models import Child, ChildGuardian, Guardian
-from consent.models import ConsentRequest, ConsentTypeVersion
+from consent.models import ConsentRequest, ConsentTypeVersion, GuardianAccess
 from outbox.services import email_queue
 from policies import reach
 from policies.models import Acknowledgement, ChangeKind, PolicyVersion, VersionStatus
@@ -71,12 +71,17 @@ def current_for_guardian(guardian: Guardian, version_pk: int) -> reach.Binding |
 
 
 @transaction.atomic
-def guardian_policy_acknowledge(*, guardian: Guardian, version: PolicyVersion) -> Acknowledgement:
+def guardian_policy_acknowledge(
+    *, access: GuardianAccess, version: PolicyVersion
+) -> Acknowledgement:
     """A parent agreed, on their own link, to a parent-facing policy's current version."""
+    guardian = access.guardian
     binding = current_for_guardian(guardian, version.pk)
     if binding is None or version.status != VersionStatus.APPROVED:
         raise ValidationError("This is not a policy for you to agree to now.")
     ack, created = Acknowledgement.objects.get_or_create(version=version, guardian=guardian)
+    # Agreeing is a use of the link, as a withdrawal is: its idle clock starts again.
+    GuardianAccess.objects.filter(pk=access.pk).update(last_used_at=timezone.now())
     if created:
         audit.record(
             action="policy.acknowledged",

@@ -501,9 +501,7 @@ def manage_policy(request: HttpRequest, version_pk: int) -> HttpResponse:
         raise Http404
     if request.method == "POST":
         try:
-            parent_policies.guardian_policy_acknowledge(
-                guardian=access.guardian, version=binding.current
-            )
+            parent_policies.guardian_policy_acknowledge(access=access, version=binding.current)
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:

@@ -306,7 +306,9 @@ ACTIONS: dict[str, Action] = {
         consent__takedowntask=ANY,
         consent__guardianaccess={"last_used_at"},
     ),
-    "consent_manage_policy": _a("parent", policies__acknowledgement=ANY),
+    "consent_manage_policy": _a(
+        "parent", policies__acknowledgement=ANY, consent__guardianaccess={"last_used_at"}
+    ),
     "consent_manage_continue": _a("parent", consent__guardianaccess={"last_used_at", "revoked_at"}),
     "consent_request_resend": _a("therapist", consent__consentrequest=ANY),
     "consent_request_cancel": _a("therapist", consent__consentrequest=ANY),
