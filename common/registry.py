@@ -80,3 +80,7 @@ EMAIL_COMPOSERS: Hook[Any] = Hook("emails", "email composers")
 # Notices raised the moment something happens, by an app below notices:
 # ``announce(*, organisation, kind, obj, stage, recipients, title, url) -> None``.
 ANNOUNCEMENTS: Hook[Callable[..., Any]] = Hook("announcements", "notices raised at once")
+# What follows, once committed, the approval of a policy version (the parents
+# it reaches are emailed, by consent, which policies sits below):
+# ``listener(*, version: policies.models.PolicyVersion) -> None``.
+POLICY_PUBLISHED: Hook[Callable[..., Any]] = Hook("emails", "what follows a policy's approval")

@@ -11,11 +11,17 @@ from django.conf import settings
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
-from common.registry import EMAIL_COMPOSERS
-from consent.models import ConsentRequest, RequestStatus
+from audit import services as audit
+from children.models import Child, ChildGuardian, Guardian
+from common.registry import EMAIL_COMPOSERS, POLICY_PUBLISHED
+from consent.models import ConsentRequest, GuardianAccess, RequestStatus
+from consent.parent_policies import POLICY_CHANGED_KIND, policy_change_emails_queue
 from outbox.composers import Composed, Composer
+from policies import reach
+from policies.models import Acknowledgement, PolicyVersion
 
 KIND = "consent.request"
 
@@ -74,3 +80,82 @@ EMAIL_COMPOSERS.register(
         resend=_resend,
     )
 )
+
+
+# --- a parent-facing policy changed ----------------------------------------------------------
+
+
+def _still_a_parent(guardian: Guardian) -> bool:
+    current = Child.objects.filter(organisation_id=guardian.organisation_id).active(
+        timezone.localdate()
+    )
+    return ChildGuardian.objects.filter(
+        guardian=guardian, parental_responsibility=True, child__in=current
+    ).exists()
+
+
+def _compose_policy_changed(guardian: Guardian) -> Composed | None:
+    """What the parent has yet to read, as it stands when the email goes, with a
+    manage link made now: read already, or no longer a parent here, and nothing
+    is sent."""
+    from consent import services
+
+    unread = reach.guardian_unread(guardian)
+    if not unread or not guardian.email or not _still_a_parent(guardian):
+        return None
+    token, digest = services._token()
+    GuardianAccess.objects.create(guardian=guardian, token_sha256=digest)
+    audit.record(
+        action="consent.manage_link_sent",
+        organisation=guardian.organisation,
+        actor_label=f"guardian:{guardian.pk}",
+        obj=guardian,
+        details={"why": "policy changed"},
+    )
+    # "Changed" only to someone who agreed to an earlier version of one of them.
+    changed = Acknowledgement.objects.filter(
+        guardian=guardian, version__policy__in=[binding.policy for binding in unread]
+    ).exists()
+    context = {
+        "guardian": guardian,
+        "organisation": guardian.organisation,
+        "unread": unread,
+        "changed": changed,
+        "link": settings.SITE_URL + reverse("consent_manage_open", args=[token]),
+    }
+    return Composed(
+        subject="A policy you agreed to has changed"
+        if changed
+        else f"Please read: a policy for parents and carers at {guardian.organisation.name}",
+        body=render_to_string("emails/consent_policy_changed.txt", context),
+        html=render_to_string("emails/consent_policy_changed.html", context),
+    )
+
+
+def _sees_guardian(user: User, guardian: Guardian) -> bool:
+    from children.permissions import children_visible_to
+
+    return (
+        guardian.organisation_id == user.organisation_id
+        and children_visible_to(user).filter(guardian_links__guardian=guardian).exists()
+    )
+
+
+EMAIL_COMPOSERS.register(
+    Composer(
+        kind=POLICY_CHANGED_KIND,
+        label="policy to read",
+        compose=_compose_policy_changed,
+        visible_to=_sees_guardian,
+        may_resend=_sees_guardian,
+        url=lambda guardian: reverse("consent_policies_outstanding"),
+        still_wanted=lambda guardian: bool(reach.guardian_unread(guardian)),
+    )
+)
+
+
+def _policy_published(*, version: PolicyVersion) -> None:
+    policy_change_emails_queue(version=version)
+
+
+POLICY_PUBLISHED.register(_policy_published)

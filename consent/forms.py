@@ -40,8 +40,10 @@ class ConsentAnswersForm(forms.Form):
             )
         for policy in policy_versions:
             self.fields[f"policy_{policy.pk}"] = forms.BooleanField(
-                label=f"I have read the {policy.policy.title} ({policy.label})",
-                error_messages={"required": f"Confirm you have read the {policy.policy.title}."},
+                label=f"I have read and agree to the {policy.policy.title} ({policy.label})",
+                error_messages={
+                    "required": f"Confirm you have read and agree to the {policy.policy.title}."
+                },
             )
 
     def clean_signature_png(self) -> str:

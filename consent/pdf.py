@@ -1,5 +1,7 @@
 """The parent's receipt: everything shown, every answer, the evidence, and its hash."""
 
+from collections.abc import Sequence
+
 from django.utils import timezone
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
@@ -8,9 +10,15 @@ from children.models import Child
 from common.pdf import STYLES, build_pdf, paragraphs, table
 from common.pdf import text as escape
 from consent.models import ConsentRecord
+from policies.models import PolicyVersion
 
 
-def render_receipt_pdf(records: list[ConsentRecord], *, show_address: bool = True) -> bytes:
+def render_receipt_pdf(
+    records: list[ConsentRecord],
+    *,
+    show_address: bool = True,
+    policies: Sequence[PolicyVersion] = (),
+) -> bytes:
     """``show_address`` False for a copy that may go to someone else (a subject
     access export): the address the parent signed from is theirs alone."""
     first = records[0]
@@ -40,6 +48,16 @@ def render_receipt_pdf(records: list[ConsentRecord], *, show_address: bool = Tru
     for record in records:
         story.append(Paragraph(f"<b>{escape(record.consent_type.name)}</b>", STYLES["BodyText"]))
         story += paragraphs(record.type_version.explanation)
+    if policies:
+        story += [
+            Spacer(1, 5 * mm),
+            Paragraph("Policies you read and agreed to", STYLES["Heading3"]),
+            table(
+                [["Policy", "Version", "SHA-256 (start)"]]
+                + [[v.policy.title, v.label, v.content_sha256[:12]] for v in policies],
+                col_widths=[95 * mm, 30 * mm, 40 * mm],
+            ),
+        ]
     story += [
         Spacer(1, 5 * mm),
         Paragraph("Evidence", STYLES["Heading3"]),

@@ -71,3 +71,10 @@ def sees_do_not_use_list(user: User) -> bool:
     """Staff who work with children: the leads and admins for every child, a
     therapist for their caseload. Directors see figures, not children."""
     return sees_all_children(user) or (user.is_active and user.role == Role.STAFF)
+
+
+def sees_parents_outstanding(user: User) -> bool:
+    """The list of parents and carers yet to agree to the policies names them and
+    their children: for the leads and admins, who see every child. Therapists see
+    only their caseload, and directors figures, not children."""
+    return sees_all_children(user)

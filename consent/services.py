@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
@@ -25,6 +26,7 @@ from audit import services as audit
 from children.models import Child, ChildGuardian, Guardian
 from children.services import allocated_staff
 from common.emails import send_email
+from consent import parent_policies
 from consent.gate import (  # noqa: F401 - the consent gate's public names live here too
     CHANNEL_CONSENT,
     ConsentState,
@@ -54,6 +56,8 @@ from consent.wording import (  # noqa: F401 - callers ask services for these too
 )
 from notices import engine as reminders
 from outbox.services import email_queue, mark_resent, messages_for
+from policies import reach
+from policies.models import PolicyVersion
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +111,9 @@ def consent_request_send(
     with_pr = _guardians_with_pr(child)
     if not consent_types:
         raise ValidationError({"consent_types": "Choose at least one kind of consent to ask for."})
+    # Whatever order the policies and the consent types were made in, the parent
+    # agrees to every parent-facing policy current now.
+    parent_facing = [binding.current for binding in reach.parent_bindings(child.organisation)]
     sent = []
     for guardian in guardians:
         if guardian.pk not in with_pr:
@@ -126,6 +133,7 @@ def consent_request_send(
             expires_at=timezone.now() + dt.timedelta(days=REQUEST_VALID_DAYS),
         )
         consent_request.items.set([current_wording(t) for t in consent_types])
+        consent_request.policy_versions.set(parent_facing)
         audit.record(
             action="consent.requested",
             actor=by,
@@ -156,6 +164,9 @@ def consent_request_resend(*, consent_request: ConsentRequest, by: User) -> Cons
         expires_at=timezone.now() + dt.timedelta(days=REQUEST_VALID_DAYS),
     )
     new.items.set(old.items.all())
+    new.policy_versions.set(
+        [binding.current for binding in reach.parent_bindings(old.organisation_id)]
+    )
     audit.record(
         action="consent.request_resent",
         actor=by,
@@ -235,12 +246,17 @@ class SignedConsent:
     records: list[ConsentRecord]
     receipt_sha256: str
     manage_token: str
+    policies: list[PolicyVersion]
 
 
-def receipt_content(records: list[ConsentRecord]) -> dict[str, object]:
-    """Everything the receipt states; its SHA-256 is the receipt's own hash."""
+def receipt_content(
+    records: list[ConsentRecord], *, policies: Sequence[PolicyVersion] = ()
+) -> dict[str, object]:
+    """Everything the receipt states; its SHA-256 is the receipt's own hash.
+    The policies the parent agreed to count only when there were some, so a
+    receipt signed before parents were asked to agree to them still rehashes."""
     first = records[0]
-    return {
+    content: dict[str, object] = {
         "child": first.child.display_name,
         "organisation": first.organisation.name,
         "signed_by": first.typed_name,
@@ -264,6 +280,16 @@ def receipt_content(records: list[ConsentRecord]) -> dict[str, object]:
             for record in records
         ],
     }
+    if policies:
+        content["policies"] = [
+            {
+                "policy": version.policy.title,
+                "version": version.label,
+                "sha256": version.content_sha256,
+            }
+            for version in policies
+        ]
+    return content
 
 
 def _valid_until(consent_type: ConsentType, child: Child, on: dt.date) -> dt.date | None:
@@ -297,6 +323,7 @@ def consent_sign(
     items = list(consent_request.items.select_related("consent_type", "policy_version__policy"))
     if {v.pk for v in items} != set(answers):
         raise ValidationError("Answer every question.")
+    policies = parent_policies.versions_to_confirm(consent_request, items)
     now = timezone.now()
     today = timezone.localdate()
     # The parent's own browser: what the consent evidence says it was signed from.
@@ -327,18 +354,15 @@ def consent_sign(
         )
         for version in items
     ]
-    receipt_sha256 = _sha256(receipt_content(records))
+    receipt_sha256 = _sha256(receipt_content(records, policies=policies))
     for record in records:
         record.receipt_sha256 = receipt_sha256
         record.save()
-    # Reading the policy was confirmed on the form: one acknowledgement model
+    # Reading each policy was confirmed on the form: one acknowledgement model
     # for staff and parents.
-    from policies.models import Acknowledgement
-
-    for policy_version in {v.policy_version for v in items if v.policy_version}:
-        Acknowledgement.objects.get_or_create(
-            version=policy_version, guardian=consent_request.guardian
-        )
+    parent_policies.acknowledge_on_signing(
+        guardian=consent_request.guardian, versions=policies, request_pk=consent_request.pk
+    )
     consent_request.status = RequestStatus.SIGNED
     consent_request.signed_at = now
     consent_request.save(update_fields=["status", "signed_at"])
@@ -349,13 +373,22 @@ def consent_sign(
         organisation=consent_request.organisation,
         actor_label=f"guardian:{consent_request.guardian.pk}",
         obj=consent_request.child,
-        details={"request": consent_request.pk, "receipt": receipt_sha256},
+        details={
+            "request": consent_request.pk,
+            "receipt": receipt_sha256,
+            "policies": [version.pk for version in policies],
+        },
     )
-    transaction.on_commit(lambda: _send_receipt(records, receipt_sha256, access_token))
-    return SignedConsent(records, receipt_sha256, access_token)
+    transaction.on_commit(lambda: _send_receipt(records, receipt_sha256, access_token, policies))
+    return SignedConsent(records, receipt_sha256, access_token, policies)
 
 
-def _send_receipt(records: list[ConsentRecord], receipt_sha256: str, access_token: str) -> None:
+def _send_receipt(
+    records: list[ConsentRecord],
+    receipt_sha256: str,
+    access_token: str,
+    policies: list[PolicyVersion],
+) -> None:
     """After the commit: nothing here may fail the parent's request, whose answers
     are already saved. A failure is logged; the receipt page still shows."""
     from consent.pdf import render_receipt_pdf
@@ -367,6 +400,7 @@ def _send_receipt(records: list[ConsentRecord], receipt_sha256: str, access_toke
             "child": first.child,
             "records": records,
             "receipt_sha256": receipt_sha256,
+            "policies": policies,
             "manage_link": settings.SITE_URL + reverse("consent_manage_open", args=[access_token]),
         }
         send_email(
@@ -378,7 +412,7 @@ def _send_receipt(records: list[ConsentRecord], receipt_sha256: str, access_toke
             attachments=[
                 (
                     f"consent-receipt-{receipt_sha256[:12]}.pdf",
-                    render_receipt_pdf(records),
+                    render_receipt_pdf(records, policies=policies),
                     "application/pdf",
                 )
             ],

@@ -13,6 +13,11 @@ parent_urlpatterns = [
     path("consent/manage/expired/", views.manage_expired, name="consent_manage_expired"),
     path("consent/manage/new-link/", views.manage_link_request, name="consent_manage_link"),
     path(
+        "consent/manage/policies/<int:version_pk>/",
+        views.manage_policy,
+        name="consent_manage_policy",
+    ),
+    path(
         "consent/manage/withdraw/<int:child_pk>/<int:type_pk>/",
         views.withdraw,
         name="consent_withdraw",
@@ -33,6 +38,11 @@ staff_urlpatterns = [
     ),
     path("children/<int:pk>/consent/media/", views.media_uses, name="consent_media_uses"),
     path("consent/do-not-use/", views.do_not_use, name="consent_do_not_use"),
+    path(
+        "consent/policies-outstanding/",
+        views.policies_outstanding,
+        name="consent_policies_outstanding",
+    ),
     path("consent/requests/<int:pk>/resend/", views.request_resend, name="consent_request_resend"),
     path("consent/requests/<int:pk>/cancel/", views.request_cancel, name="consent_request_cancel"),
     path("consent/takedowns/<int:pk>/done/", views.takedown_done, name="takedown_done"),

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -29,7 +29,7 @@ from children.permissions import children_visible_to, get_child_for_user
 from common.forms import service_errors_onto
 from common.pdf import pdf_response
 from common.queue import enqueue_on_commit
-from consent import media, records, services, throttle
+from consent import media, parent_policies, records, services, throttle
 from consent.forms import (
     ConsentAnswersForm,
     ConsentRequestForm,
@@ -47,8 +47,11 @@ from consent.permissions import (
     get_takedown_for_user,
     records_consent_for,
     sees_do_not_use_list,
+    sees_parents_outstanding,
 )
 from consent.tasks import send_manage_link
+from policies import reach
+from policies.models import Acknowledgement, PolicyVersion
 
 # Session keys (names, not secrets) under which a link's token is kept.
 REQUEST_TOKEN = "consent_request_token"  # noqa: S105
@@ -221,7 +224,11 @@ def do_not_use(request: AuthedRequest) -> HttpResponse:
         children=children_visible_to(request.user),
         organisation=request.user.organisation,
     )
-    return render(request, "consent/do_not_use.html", {"rows": rows})
+    return render(
+        request,
+        "consent/do_not_use.html",
+        {"rows": rows, "sees_parents_outstanding": sees_parents_outstanding(request.user)},
+    )
 
 
 def child_consent_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
@@ -238,6 +245,21 @@ def child_consent_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
     # Recorded once the PDF exists: a download that failed gave nobody anything.
     audit.record(action="consent.summary_downloaded", actor=request.user, obj=child)
     return pdf_response(content, f"consent-summary-{child.pk}.pdf")
+
+
+def policies_outstanding(request: AuthedRequest) -> HttpResponse:
+    """Parents and carers yet to agree to the parent-facing policies, with their
+    children: the leads' list to chase before sessions can be planned."""
+    if not sees_parents_outstanding(request.user):
+        raise PermissionDenied
+    return render(
+        request,
+        "consent/policies_outstanding.html",
+        {
+            "rows": reach.guardians_outstanding(request.user.organisation),
+            "bindings": reach.parent_bindings(request.user.organisation),
+        },
+    )
 
 
 def consent_types(request: AuthedRequest) -> HttpResponse:
@@ -306,7 +328,7 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
             return redirect("consent_receipt")  # a second press of "Send"
         return _link_gone(request)
     items = list(consent_request.items.select_related("consent_type", "policy_version__policy"))
-    policies = list({v.policy_version for v in items if v.policy_version})
+    policies = parent_policies.versions_to_confirm(consent_request, items)
     form = ConsentAnswersForm(request.POST or None, items=items, policy_versions=policies)
     if request.method == "POST" and form.is_valid():
         try:
@@ -322,6 +344,7 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
         else:
             del request.session[REQUEST_TOKEN]
             request.session["consent_receipt"] = [r.pk for r in signed.records]
+            request.session["consent_receipt_policies"] = [v.pk for v in signed.policies]
             request.session[ACCESS_TOKEN] = services.token_hash(signed.manage_token)
             return redirect("consent_receipt")
     else:
@@ -329,7 +352,12 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "consent/sign.html",
-        {"form": form, "consent_request": consent_request, "items": items, "policies": policies},
+        {
+            "form": form,
+            "consent_request": consent_request,
+            "items": items,
+            "policies": [(version, form[f"policy_{version.pk}"]) for version in policies],
+        },
     )
 
 
@@ -339,7 +367,19 @@ def consent_receipt(request: HttpRequest) -> HttpResponse:
     records = list(ConsentRecord.objects.filter(pk__in=ids).select_related("consent_type", "child"))
     if not records:
         return _link_gone(request)
-    return render(request, "consent/receipt.html", {"records": records, "first": records[0]})
+    policies = PolicyVersion.objects.filter(
+        pk__in=request.session.get("consent_receipt_policies") or [],
+        policy__organisation_id=records[0].organisation_id,
+    ).select_related("policy")
+    return render(
+        request,
+        "consent/receipt.html",
+        {
+            "records": records,
+            "first": records[0],
+            "policies": sorted(policies, key=lambda v: (v.policy.title.lower(), v.pk)),
+        },
+    )
 
 
 @token_link
@@ -441,7 +481,45 @@ def manage(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "consent/manage.html",
-        {"guardian": access.guardian, "children": services.guardian_consents(access.guardian)},
+        {
+            "guardian": access.guardian,
+            "children": services.guardian_consents(access.guardian),
+            "policies_to_read": reach.guardian_unread(access.guardian),
+        },
+    )
+
+
+@parent_page
+def manage_policy(request: HttpRequest, version_pk: int) -> HttpResponse:
+    """A parent-facing policy to read on the parent's own link, and agree to (a
+    POST). Only a current version of their own organisation's policies opens."""
+    access = _access(request)
+    if access is None:
+        return _no_access(request)
+    binding = parent_policies.current_for_guardian(access.guardian, version_pk)
+    if binding is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            parent_policies.guardian_policy_acknowledge(access=access, version=binding.current)
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(
+                request,
+                f"Thank you: you have agreed to the {binding.policy.title} "
+                f"({binding.current.label}).",
+            )
+        return redirect("consent_manage")
+    agreed = (
+        Acknowledgement.objects.filter(guardian=access.guardian, version_id__in=binding.counts)
+        .order_by("acknowledged_at")
+        .first()
+    )
+    return render(
+        request,
+        "consent/manage_policy.html",
+        {"guardian": access.guardian, "binding": binding, "agreed": agreed},
     )
 
 

@@ -7,6 +7,7 @@ changed; a review with no changes moves the review date on without one.
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import partial
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from audit import services as audit
+from common.registry import POLICY_PUBLISHED
 from policies.models import (
     Acknowledgement,
     Policy,
@@ -235,7 +237,16 @@ def version_approve(
             "sha256": draft.content_sha256,
         },
     )
+    # After the commit: an approval that rolls back told nobody anything.
+    transaction.on_commit(partial(_published, draft.pk))
     return draft
+
+
+def _published(version_id: int) -> None:
+    """Each app's listener for a published version (consent emails the parents)."""
+    version = PolicyVersion.objects.select_related("policy").get(pk=version_id)
+    for listener in POLICY_PUBLISHED.items():
+        listener(version=version)
 
 
 @transaction.atomic

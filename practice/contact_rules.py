@@ -13,6 +13,7 @@ child's) is sent back to be corrected.
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from accounts.models import User
@@ -21,6 +22,7 @@ from children.services import guardians_with_responsibility
 from compliance.services import online_work_blockers
 from consent.gate import CHANNEL_CONSENT, GateAnswer, consent_check
 from consent.models import Channel, ConsentType
+from policies import reach
 from practice import services as practice
 from practice.models import Platform, PracticeSettings, With, WorkDevice
 
@@ -68,6 +70,7 @@ BREACH_NAMES = {
     "platform_not_approved": "Platform not approved or assessed",
     "not_work_device": "Not from a registered work device",
     "second_staff_checks": "Second member of staff's checks not in place",
+    "parents_not_agreed": "Parent or carer has not agreed to the policies",
 }
 
 
@@ -143,6 +146,7 @@ def judge(situation: Situation, *, planning: bool) -> Judgement:
     with_child = s.with_whom == With.CHILD
     if with_child:
         _consent(s, judgement, planning=planning)
+        _parents_agreed(s, judgement)
     add = judgement.breaches.append
     staff_set_it_up = not s.unsolicited
 
@@ -293,6 +297,25 @@ def _consent(s: Situation, judgement: Judgement, *, planning: bool) -> None:
     judgement.consent = answer
     if not answer.allowed:
         judgement.breaches.append(Breach("no_consent", f"Consent: {answer.reason}", "channel"))
+
+
+def _parents_agreed(s: Situation, judgement: Judgement) -> None:
+    """A parent-facing policy says parents and carers agree to it before
+    services start: one breach for each who has not, naming what."""
+    for guardian, unread in reach.parents_not_agreed(s.child):
+        titles = _and_list(f"{b.policy.title} ({b.current.label})" for b in unread)
+        judgement.breaches.append(
+            Breach(
+                "parents_not_agreed",
+                f"{guardian.full_name} has not agreed to {titles}.",
+                "channel",
+            )
+        )
+
+
+def _and_list(items: Iterable[str]) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _on_the_day(

@@ -190,3 +190,16 @@ def cleared_for_online_work(staff: User, *, by: User) -> None:
         compliance.training_record(
             staff=staff, by=by, kind=kind, completed_on=today - dt.timedelta(days=30)
         )
+
+
+def parents_agreed(child: Child) -> None:
+    """Every parent or carer with parental responsibility for the child has agreed
+    to the current version of every parent-facing policy: nothing of the
+    "agree before services start" rule in the way of a test about something else."""
+    from policies import reach
+    from policies.models import Acknowledgement
+
+    found = reach.parent_bindings(child.organisation_id)
+    for link in ChildGuardian.objects.filter(child=child, parental_responsibility=True):
+        for binding in found:
+            Acknowledgement.objects.get_or_create(version=binding.current, guardian=link.guardian)

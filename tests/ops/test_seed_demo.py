@@ -43,6 +43,11 @@ def test_seed_demo_is_idempotent_and_prints_working_logins() -> None:
     (contact,) = ContactLog.objects.all()
     assert [breach["code"] for breach in contact.breaches] == ["no_second_staff"]
     assert contact.override_reason
+    # Every demo parent agreed to the parent-facing policies but one, for the leads' list.
+    from policies import reach
+
+    outstanding = reach.guardians_outstanding(Organisation.objects.get())
+    assert [row.guardian.full_name for row in outstanding] == ["Yusuf Saleh"]
     printed = dict(re.findall(r"(\S+@demo\.safeguard\.test)\s+TOTP ([A-Z2-7]+)", second))
     assert set(printed) == set(enrolled.values_list("email", flat=True))
     for email, secret in printed.items():

@@ -595,3 +595,26 @@ def test_a_date_no_calendar_reaches_is_refused_beside_its_field(world, alice):
     errors = response.context["form"].errors
     assert "2000 onwards" in errors["happened_at"][0]
     assert "2000 onwards" in errors["permission_at"][0]
+
+
+def test_a_contact_with_a_child_whose_parent_has_not_agreed_is_logged_and_flagged(
+    world, alice, bob, organisation
+):
+    from policies import services as policy_services
+
+    draft = policy_services.policy_create(
+        organisation=organisation,
+        by=bob,
+        title="Code of conduct for parents and carers",
+        category="conduct_parents",
+        body="Be kind.",
+        audience_parents=True,
+    )
+    policy_services.version_approve(
+        draft=draft, by=bob, approved_on=timezone.localdate(), approved_by_name="The trustees"
+    )
+    contact = flagged(world, alice, "parents_not_agreed")
+    assert contact.pk is not None
+    assert [b["message"] for b in contact.breaches if b["code"] == "parents_not_agreed"] == [
+        "Huda Hassan has not agreed to Code of conduct for parents and carers (v1)."
+    ]

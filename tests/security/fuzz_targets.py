@@ -324,6 +324,9 @@ ACTIONS: dict[str, Action] = {
         consent__takedowntask=ANY,
         consent__guardianaccess={"last_used_at"},
     ),
+    "consent_manage_policy": _a(
+        "parent", policies__acknowledgement=ANY, consent__guardianaccess={"last_used_at"}
+    ),
     "consent_manage_continue": _a("parent", consent__guardianaccess={"last_used_at", "revoked_at"}),
     "consent_request_resend": _a("therapist", consent__consentrequest=ANY),
     "consent_request_cancel": _a("therapist", consent__consentrequest=ANY),
@@ -362,6 +365,7 @@ PAGES: dict[str, str] = {
     "consent_manage_expired": "anonymous",
     "consent_summary_pdf": "dsl",
     "consent_do_not_use": "dsl",
+    "consent_policies_outstanding": "dsl",
     "consent_types": "admin",
     "policy_detail": "admin",
     "policy_list": "dsl",

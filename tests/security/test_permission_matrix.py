@@ -106,6 +106,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "version_pdf": {"pk": "approved_version"},
     "child_agreement_in_session": {"pk": "child", "version_pk": "child_agreement_version"},
     "consent_child_agreement": {"child_pk": "child", "version_pk": "child_agreement_version"},
+    "consent_manage_policy": {"version_pk": "parent_version"},
     "incident_detail": {"pk": "incident"},
     "incident_raised": {"pk": "incident"},
     "incident_triage": {"pk": "incident"},
@@ -396,6 +397,21 @@ def build_world(capture: Callable[..., object]) -> World:
         signature_png="",
     )
     w.manage_token = signed.manage_token
+    # A policy for parents approved since the guardian signed: theirs to read on their link.
+    parents_draft = policy_services.policy_create(
+        organisation=w.alder,
+        by=w.admin,
+        title="Code of conduct for parents and carers",
+        category="conduct_parents",
+        body="We treat each other with respect.",
+        audience_parents=True,
+    )
+    w.parent_version = policy_services.version_approve(
+        draft=parents_draft,
+        by=w.admin,
+        approved_on=today - dt.timedelta(days=1),
+        approved_by_name="The trustees",
+    )
     w.receipt_records = [record.pk for record in signed.records]
     # ...and has a new one open, whose link came by email.
     mail.outbox.clear()
