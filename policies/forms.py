@@ -1,12 +1,20 @@
 from typing import Any
 
 from django import forms
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
 from common.forms import DateInput, not_in_future
 from policies.importing import SUPPORTED
-from policies.models import PolicyCategory
+from policies.models import ChangeKind, Policy, PolicyCategory, PolicyVersion
+from policies.services import CHILDREN_AGES
+
+
+def _version_choice(version: PolicyVersion) -> str:
+    if version.approved_on:
+        return f"{version.label}, approved {version.approved_on:%-d %B %Y}"
+    return f"{version.label} (draft)"
 
 
 def _staff(organisation: Organisation) -> forms.ModelChoiceField:
@@ -54,6 +62,14 @@ class DraftForm(forms.Form):
     body = forms.CharField(
         label="Text of the policy", widget=forms.Textarea(attrs={"rows": 20}), max_length=200_000
     )
+    change_kind = forms.ChoiceField(
+        label="What kind of change is this?",
+        choices=ChangeKind.choices,
+        widget=forms.RadioSelect,
+        help_text="A substantive change asks everyone the policy binds to read it again. "
+        "An editorial change (a typo, a new phone number, a renamed role) keeps what "
+        "they have already read: their earlier acknowledgement still counts.",
+    )
     change_summary = forms.CharField(
         label="What changed",
         max_length=500,
@@ -61,6 +77,70 @@ class DraftForm(forms.Form):
         help_text="A sentence for the version history, for example: added guidance on "
         "voice messages.",
     )
+
+
+def _age_field(label: str) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        min_value=CHILDREN_AGES.start,
+        max_value=CHILDREN_AGES.stop - 1,
+        required=False,
+        widget=forms.NumberInput(attrs={"class": "govuk-input--width-3"}),
+    )
+
+
+class PolicySettingsForm(forms.Form):
+    """Who a policy binds and who looks after it; its title belongs to its versions."""
+
+    category = forms.ChoiceField(label="Category", choices=PolicyCategory.choices)
+    review_interval_months = forms.IntegerField(
+        label="Review every (months)",
+        min_value=1,
+        max_value=60,
+        required=False,
+        help_text="Leave empty to use the organisation's default (usually 12).",
+    )
+    audience_roles = forms.MultipleChoiceField(
+        label="Staff who must read it",
+        choices=Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    audience_parents = forms.BooleanField(
+        label="Parents and carers agree to it before services start",
+        required=False,
+        help_text="They acknowledge it with every consent request; a session is not "
+        "planned with a child whose parents have not.",
+    )
+    audience_children = forms.BooleanField(
+        label="Children agree to it (an acceptable-use agreement)", required=False
+    )
+    children_age_from = _age_field("For children aged from")
+    children_age_to = _age_field("To (age)")
+
+    def __init__(self, *args: Any, policy: Policy, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"] = _staff(policy.organisation)
+        self.fields["owner"].label = "Owner (who keeps it up to date)"
+        self.fields["related"] = forms.ModelMultipleChoiceField(
+            label="Related policies",
+            queryset=Policy.objects.filter(organisation_id=policy.organisation_id)
+            .exclude(pk=policy.pk)
+            .order_by("title", "pk"),
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+        )
+        self.order_fields(["category", "owner", "review_interval_months"])
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        low, high = data.get("children_age_from"), data.get("children_age_to")
+        if data.get("audience_children") and low is not None and high is not None and low > high:
+            self.add_error(
+                "children_age_to", "The oldest age must be the same as or above the youngest."
+            )
+        return data
 
 
 class ApproveForm(forms.Form):
@@ -105,7 +185,8 @@ class ImportUploadForm(forms.Form):
 
 
 class ImportConfirmForm(forms.Form):
-    """What was read from the document, for a person to check before saving."""
+    """What was read from the document, for a person to check before saving, and
+    who it binds: an imported policy is asked of its audience like any other."""
 
     title = forms.CharField(label="Title", max_length=200)
     category = forms.ChoiceField(label="Category", choices=PolicyCategory.choices)
@@ -123,7 +204,22 @@ class ImportConfirmForm(forms.Form):
     review_interval_months = forms.IntegerField(
         label="Review every (months)", min_value=1, max_value=60, required=False
     )
+    audience_roles = forms.MultipleChoiceField(
+        label="Staff who must read it",
+        choices=Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    audience_parents = forms.BooleanField(
+        label="Parents and carers agree to it before services start", required=False
+    )
     token = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"] = _staff(organisation)
+        self.fields["owner"].label = "Owner (who keeps it up to date)"
+        self.order_fields(["title", "category", "owner"])
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -132,3 +228,22 @@ class ImportConfirmForm(forms.Form):
         if approved and due and due <= approved:
             self.add_error("review_due", "The review date must be after the approval date.")
         return data
+
+
+class VersionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Model) -> str:
+        return _version_choice(obj) if isinstance(obj, PolicyVersion) else str(obj)
+
+
+class CompareForm(forms.Form):
+    """Two versions of one policy, chosen from that policy's own versions only."""
+
+    def __init__(self, *args: Any, versions: QuerySet[PolicyVersion], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label in (("from", "Compare"), ("to", "with")):
+            self.fields[name] = VersionChoiceField(
+                label=label,
+                queryset=versions,
+                empty_label=None,
+                error_messages={"invalid_choice": "Choose one of this policy's versions."},
+            )

@@ -9,7 +9,8 @@ from django.urls import reverse
 from accounts.models import Organisation, Role, User
 from common.registry import REMINDERS
 from notices.engine import DueItem, local_midnight, stage_for
-from policies.models import Acknowledgement, Policy
+from policies import reach
+from policies.models import Acknowledgement, Policy, PolicyVersion
 from policies.services import policy_state
 
 READ_WITHIN = dt.timedelta(days=14)
@@ -51,30 +52,34 @@ def reviews_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[Due
 
 @REMINDERS.register
 def unread(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
-    """Staff in a policy's audience who have not read its current version 14
-    days after it took effect: a reminder to each of them."""
+    """Staff in a policy's audience who have not read it since its last
+    substantive change, 14 days after that change took effect: a reminder to
+    each of them. An editorial version neither asks again nor restarts the clock."""
     tz = zoneinfo.ZoneInfo(organisation.timezone)
     staff = list(User.objects.filter(organisation=organisation, is_active=True, is_superuser=False))
-    for policy in _policies(organisation):
-        if not policy.audience_roles:
+    found = reach.staff_bindings(organisation)
+    versions = PolicyVersion.objects.in_bulk([b.counts[0] for b in found])
+    read: dict[int, set[int]] = {}
+    for user_id, version_id in Acknowledgement.objects.filter(
+        version_id__in=[pk for b in found for pk in b.counts], user__isnull=False
+    ).values_list("user_id", "version_id"):
+        read.setdefault(version_id, set()).add(user_id)
+    for binding in found:
+        policy, current = binding.policy, binding.current
+        # The reading asked for dates from the last substantive version.
+        since = versions[binding.counts[0]]
+        if since.effective_from is None:  # approval sets it
             continue
-        current = policy_state(policy).current
-        if current is None or current.effective_from is None:  # approval sets it
-            continue
-        due_at = local_midnight(current.effective_from, tz) + READ_WITHIN
+        due_at = local_midnight(since.effective_from, tz) + READ_WITHIN
         stage = stage_for(due_at=due_at, now=now, tz=tz, lead_days=())
         if stage is None:
             continue
-        read = set(
-            Acknowledgement.objects.filter(version=current, user__isnull=False).values_list(
-                "user_id", flat=True
-            )
-        )
+        readers = set().union(*(read.get(pk, set()) for pk in binding.counts))
         for member in staff:
-            if member.role in policy.audience_roles and member.pk not in read:
+            if member.role in policy.audience_roles and member.pk not in readers:
                 yield DueItem(
                     kind="policy.unread",
-                    obj=current,
+                    obj=since,
                     stage=f"{stage}-{member.pk}",
                     recipients=[member],
                     due_at=due_at,

@@ -21,6 +21,7 @@ from audit import services as audit
 from common.registry import POLICY_PUBLISHED
 from policies.models import (
     Acknowledgement,
+    ChangeKind,
     Policy,
     PolicyReview,
     PolicyVersion,
@@ -113,8 +114,14 @@ def policy_create(
     review_interval_months: int | None = None,
     audience_roles: list[str] | None = None,
     audience_parents: bool = False,
+    audience_children: bool = False,
+    children_age_from: int | None = None,
+    children_age_to: int | None = None,
 ) -> PolicyVersion:
     """A new policy with its first draft (v1), to be approved."""
+    if owner is not None and not (owner.organisation_id == organisation.pk and owner.is_active):
+        raise ValidationError({"owner": "Choose a current member of your own staff."})
+    _check_ages(audience_children, children_age_from, children_age_to)
     policy = Policy.objects.create(
         organisation=organisation,
         title=title,
@@ -123,6 +130,9 @@ def policy_create(
         review_interval_months=review_interval_months,
         audience_roles=audience_roles or [],
         audience_parents=audience_parents,
+        audience_children=audience_children,
+        children_age_from=children_age_from if audience_children else None,
+        children_age_to=children_age_to if audience_children else None,
     )
     draft = PolicyVersion.objects.create(policy=policy, label="v1", body=body, created_by=by)
     audit.record(action="policy.created", actor=by, obj=policy)
@@ -159,16 +169,22 @@ def draft_update(
     by: User,
     body: str,
     change_summary: str,
+    change_kind: str = ChangeKind.SUBSTANTIVE,
 ) -> PolicyVersion:
+    if change_kind not in ChangeKind.values:
+        raise ValidationError(
+            {"change_kind": "Say whether the change is substantive or editorial."}
+        )
     draft = _locked_draft(draft)
     draft.body = body
     draft.change_summary = change_summary
-    draft.save(update_fields=["body", "change_summary"])
+    draft.change_kind = change_kind
+    draft.save(update_fields=["body", "change_summary", "change_kind"])
     audit.record(
         action="policy.draft_changed",
         actor=by,
         obj=draft.policy,
-        details={"version": draft.label},
+        details={"version": draft.label, "change_kind": change_kind},
     )
     return draft
 
@@ -235,6 +251,7 @@ def version_approve(
             "approved_on": approved_on.isoformat(),
             "review_due": draft.review_due.isoformat(),
             "sha256": draft.content_sha256,
+            "change_kind": draft.change_kind,
         },
     )
     # After the commit: an approval that rolls back told nobody anything.
@@ -310,6 +327,9 @@ def policy_import(
     review_interval_months: int | None,
     filename: str = "",
     data: bytes = b"",
+    owner: User | None = None,
+    audience_roles: list[str] | None = None,
+    audience_parents: bool = False,
 ) -> PolicyVersion:
     """An existing document, confirmed by a person, as an approved version."""
     draft = policy_create(
@@ -318,7 +338,10 @@ def policy_import(
         title=title,
         category=category,
         body=body,
+        owner=owner,
         review_interval_months=review_interval_months,
+        audience_roles=audience_roles,
+        audience_parents=audience_parents,
     )
     if label != "v1":
         draft.label = label
@@ -329,7 +352,12 @@ def policy_import(
         action="policy.imported",
         actor=by,
         obj=draft.policy,
-        details={"file": filename[:200], "version": label},
+        details={
+            "file": filename[:200],
+            "version": label,
+            "audience_roles": sorted(audience_roles or []),
+            "audience_parents": audience_parents,
+        },
     )
     return version_approve(
         draft=draft,
@@ -338,3 +366,92 @@ def policy_import(
         approved_by_name=approved_by_name or "As stated in the imported document",
         review_due=review_due,
     )
+
+
+CHILDREN_AGES = range(3, 19)
+
+
+def _check_ages(audience_children: bool, age_from: int | None, age_to: int | None) -> None:
+    if not audience_children:
+        return
+    errors = {}
+    for field, age in (("children_age_from", age_from), ("children_age_to", age_to)):
+        if age is not None and age not in CHILDREN_AGES:
+            errors[field] = "Enter an age from 3 to 18."
+    if not errors and age_from is not None and age_to is not None and age_from > age_to:
+        errors["children_age_to"] = "The oldest age must be the same as or above the youngest."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _shown(value: object) -> object:
+    """A setting as the audit log keeps it: names people can read, ids to be sure."""
+    if isinstance(value, User):
+        return {"id": value.pk, "name": value.full_name}
+    return value
+
+
+@transaction.atomic
+def policy_settings_update(
+    *,
+    policy: Policy,
+    by: User,
+    category: str,
+    owner: User | None,
+    review_interval_months: int | None,
+    audience_roles: list[str],
+    audience_parents: bool,
+    audience_children: bool,
+    children_age_from: int | None,
+    children_age_to: int | None,
+    related: list[Policy],
+) -> Policy:
+    """Change who a policy binds and who looks after it. The title stays: it is
+    part of what each version's approval hashed."""
+    policy = Policy.objects.select_for_update(of=("self",)).get(pk=policy.pk)
+    if owner is not None and not (
+        owner.organisation_id == policy.organisation_id and owner.is_active
+    ):
+        raise ValidationError({"owner": "Choose a current member of your own staff."})
+    if any(
+        other.organisation_id != policy.organisation_id or other.pk == policy.pk
+        for other in related
+    ):
+        raise ValidationError({"related": "Choose other policies of your own organisation."})
+    _check_ages(audience_children, children_age_from, children_age_to)
+    if not audience_children:
+        children_age_from = children_age_to = None
+    wanted = {
+        "category": category,
+        "owner": owner,
+        "review_interval_months": review_interval_months,
+        "audience_roles": sorted(audience_roles),
+        "audience_parents": audience_parents,
+        "audience_children": audience_children,
+        "children_age_from": children_age_from,
+        "children_age_to": children_age_to,
+    }
+    changed: dict[str, dict[str, object]] = {}
+    for field, value in wanted.items():
+        before = getattr(policy, field)
+        if field == "audience_roles":
+            before = sorted(before)
+        if before != value:
+            changed[field] = {"from": _shown(before), "to": _shown(value)}
+            setattr(policy, field, value)
+    before_related = sorted(policy.related.values_list("title", "pk"))
+    after_related = sorted((other.title, other.pk) for other in related)
+    if before_related != after_related:
+        changed["related"] = {
+            "from": [title for title, _pk in before_related],
+            "to": [title for title, _pk in after_related],
+        }
+        policy.related.set(related)
+    if not changed:
+        return policy
+    if fields := [field for field in changed if field != "related"]:
+        policy.save(update_fields=fields)
+    audit.record(
+        action="policy.settings_changed", actor=by, obj=policy, details={"changed": changed}
+    )
+    return policy

@@ -10,28 +10,37 @@ from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthedRequest
-from accounts.models import User
+from accounts.models import Role, User
 from audit import services as audit
 from common.forms import service_errors_onto
 from common.pagination import page_of
 from common.pdf import pdf_response
-from policies import pdf, services
+from policies import pdf, reach, services
+from policies.diff import line_diff
 from policies.forms import (
     ApproveForm,
+    CompareForm,
     DraftForm,
     ImportConfirmForm,
     ImportUploadForm,
     PolicyForm,
+    PolicySettingsForm,
     ReviewedForm,
 )
 from policies.importing import UnreadableDocument, extract_text, read_policy
-from policies.models import Acknowledgement, Policy, PolicyVersion
+from policies.models import (
+    Acknowledgement,
+    Policy,
+    PolicyCategory,
+    PolicyVersion,
+    VersionStatus,
+)
 from policies.permissions import (
     get_policy_for_user,
     get_version_for_user,
@@ -54,12 +63,7 @@ def policy_list(request: AuthedRequest) -> HttpResponse:
     today = timezone.localdate()
     rows = [(policy, services.policy_state(policy, today)) for policy in policies]
     page = page_of(request, rows)
-    read = set(Acknowledgement.objects.filter(user=user).values_list("version_id", flat=True))
-    to_read = [
-        (policy, state)
-        for policy, state in rows
-        if state.current and user.role in policy.audience_roles and state.current.pk not in read
-    ]
+    to_read = reach.staff_unread(user) if user.organisation_id else []
     return render(
         request,
         "policies/policy_list.html",
@@ -71,9 +75,16 @@ def policy_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     policy = get_policy_for_user(request.user, pk, "view")
     prefetch_related_objects([policy], *_history())
     state = services.policy_state(policy)
-    acknowledged = (
-        state.current is not None
-        and Acknowledgement.objects.filter(version=state.current, user=request.user).exists()
+    # Reading any version since the last substantive change counts.
+    read_version = (
+        Acknowledgement.objects.filter(
+            version_id__in=reach.reading_counts(state.current), user=request.user
+        )
+        .select_related("version")
+        .order_by("-version_id")
+        .first()
+        if state.current is not None
+        else None
     )
     return render(
         request,
@@ -81,8 +92,11 @@ def policy_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         {
             "policy": policy,
             "state": state,
-            "acknowledged": acknowledged,
+            "acknowledged": read_version is not None,
+            "read_version": read_version.version if read_version else None,
             "must_read": request.user.role in policy.audience_roles,
+            "related": list(policy.related.order_by("title", "pk")),
+            "roles": [label for value, label in Role.choices if value in policy.audience_roles],
             "manages": manages_policies(request.user),
             "versions": sorted(policy.versions.all(), key=lambda v: v.created_at, reverse=True),
             "reviews": list(policy.reviews.all()),
@@ -105,6 +119,33 @@ def policy_create(request: AuthedRequest) -> HttpResponse:
     return render(request, "policies/policy_form.html", {"form": form})
 
 
+def policy_settings(request: AuthedRequest, pk: int) -> HttpResponse:
+    policy = get_policy_for_user(request.user, pk, "change")
+    initial = {
+        "category": policy.category,
+        "owner": policy.owner_id,
+        "review_interval_months": policy.review_interval_months,
+        "audience_roles": policy.audience_roles,
+        "audience_parents": policy.audience_parents,
+        "audience_children": policy.audience_children,
+        "children_age_from": policy.children_age_from,
+        "children_age_to": policy.children_age_to,
+        "related": list(policy.related.values_list("pk", flat=True)),
+    }
+    form = PolicySettingsForm(request.POST or None, initial=initial, policy=policy)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["related"] = list(data["related"])
+        try:
+            services.policy_settings_update(policy=policy, by=request.user, **data)
+        except ValidationError as error:
+            service_errors_onto(form, error)
+        else:
+            messages.success(request, f"The details of {policy.title} are saved.")
+            return redirect("policy_detail", pk=policy.pk)
+    return render(request, "policies/policy_settings.html", {"form": form, "policy": policy})
+
+
 @require_POST
 def draft_start(request: AuthedRequest, pk: int) -> HttpResponse:
     policy = get_policy_for_user(request.user, pk, "change")
@@ -121,7 +162,12 @@ def draft_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     if draft.status != "draft":
         raise Http404
     form = DraftForm(
-        request.POST or None, initial={"body": draft.body, "change_summary": draft.change_summary}
+        request.POST or None,
+        initial={
+            "body": draft.body,
+            "change_summary": draft.change_summary,
+            "change_kind": draft.change_kind,
+        },
     )
     if request.method == "POST" and form.is_valid():
         services.draft_update(draft=draft, by=request.user, **form.cleaned_data)
@@ -145,7 +191,17 @@ def version_approve(request: AuthedRequest, pk: int) -> HttpResponse:
                 request, f"{draft.policy.title} {draft.label} is approved and published."
             )
             return redirect("policy_detail", pk=draft.policy_id)
-    return render(request, "policies/version_approve.html", {"form": form, "draft": draft})
+    current = services.policy_state(draft.policy).current
+    return render(
+        request,
+        "policies/version_approve.html",
+        {
+            "form": form,
+            "draft": draft,
+            "current": current,
+            "hunks": line_diff(current.body, draft.body) if current else [],
+        },
+    )
 
 
 def policy_reviewed(request: AuthedRequest, pk: int) -> HttpResponse:
@@ -169,6 +225,44 @@ def policy_reviewed(request: AuthedRequest, pk: int) -> HttpResponse:
 def version_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     version = get_version_for_user(request.user, pk, "view")
     return render(request, "policies/version_detail.html", {"version": version})
+
+
+def policy_compare(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Any two versions of one policy, side by side as a list of changed lines."""
+    policy = get_policy_for_user(request.user, pk, "view")
+    # Only this policy's own versions can be chosen; drafts only by those who write.
+    versions = policy.versions.order_by("-pk")
+    if not manages_policies(request.user):
+        versions = versions.filter(status=VersionStatus.APPROVED)
+    listed = list(versions)
+    if "from" in request.GET or "to" in request.GET:
+        form = CompareForm(request.GET, versions=versions)
+    else:
+        newest = listed[:2]
+        form = CompareForm(
+            initial={
+                "from": newest[-1].pk if newest else None,
+                "to": newest[0].pk if newest else None,
+            },
+            versions=versions,
+        )
+    old = new = None
+    hunks = []
+    if form.is_bound and form.is_valid():
+        old, new = form.cleaned_data["from"], form.cleaned_data["to"]
+        hunks = line_diff(old.body, new.body)
+    return render(
+        request,
+        "policies/policy_compare.html",
+        {
+            "policy": policy,
+            "form": form,
+            "versions": listed,
+            "old": old,
+            "new": new,
+            "hunks": hunks,
+        },
+    )
 
 
 @require_POST
@@ -195,15 +289,14 @@ def _coverage(policy: Policy) -> tuple[PolicyVersion | None, list[tuple[User, dt
             role__in=policy.audience_roles,
         ).order_by("full_name")
     )
-    read = (
-        dict(
-            Acknowledgement.objects.filter(version=current, user__isnull=False).values_list(
-                "user_id", "acknowledged_at"
-            )
-        )
-        if current
-        else {}
-    )
+    read: dict[int, dt.datetime] = {}
+    if current is not None:
+        # Reading any version since the last substantive change counts; the
+        # latest reading is the one shown.
+        for user_id, when in Acknowledgement.objects.filter(
+            version_id__in=reach.reading_counts(current), user__isnull=False
+        ).values_list("user_id", "acknowledged_at"):
+            read[user_id] = max(when, read.get(user_id, when))
     return current, [(member, read.get(member.pk)) for member in staff]
 
 
@@ -293,6 +386,7 @@ def policy_import(request: AuthedRequest) -> HttpResponse:
                 salt=IMPORT_SALT,
             )
             confirm = ImportConfirmForm(
+                organisation=organisation,
                 initial={
                     "title": found.title,
                     "category": form.cleaned_data["category"],
@@ -300,8 +394,17 @@ def policy_import(request: AuthedRequest) -> HttpResponse:
                     "approved_on": found.approved_on,
                     "review_due": found.review_due,
                     "review_interval_months": found.review_interval_months,
+                    "owner": request.user.pk,
+                    # Those who work with children read a policy unless told otherwise.
+                    "audience_roles": (
+                        Role.values
+                        if form.cleaned_data["category"] == PolicyCategory.CONDUCT_STAFF
+                        else [Role.STAFF, Role.DSL, Role.DEPUTY_DSL]
+                    ),
+                    "audience_parents": form.cleaned_data["category"]
+                    == PolicyCategory.CONDUCT_PARENTS,
                     "token": token,
-                }
+                },
             )
             return render(
                 request,
@@ -311,8 +414,8 @@ def policy_import(request: AuthedRequest) -> HttpResponse:
     return render(request, "policies/policy_import.html", {"form": form})
 
 
-def _import_confirm(request: HttpRequest) -> HttpResponse:
-    form = ImportConfirmForm(request.POST)
+def _import_confirm(request: AuthedRequest) -> HttpResponse:
+    form = ImportConfirmForm(request.POST, organisation=request.user.organisation)
     try:
         pending = signing.loads(request.POST.get("token", ""), salt=IMPORT_SALT, max_age=3600)
     except signing.BadSignature:

@@ -192,3 +192,16 @@ def test_policy_pages_are_accessible(page: Page, live_server, bob, organisation)
     page.get_by_role("button", name="Approve and publish").click()
     expect(page.get_by_role("button", name="I have read and understood v1")).to_be_visible()
     assert_accessible(page)
+    # A second version: its draft, what changed at approval, the comparison, the details.
+    second = services.draft_start(policy=draft.policy, by=bob)
+    services.draft_update(
+        draft=second, by=bob, body="# Purpose\n\nWe keep children safe online.", change_summary=""
+    )
+    for path in (
+        f"/policies/versions/{second.pk}/edit/",
+        f"/policies/versions/{second.pk}/approve/",
+        f"/policies/{draft.policy_id}/compare/?from={draft.pk}&to={second.pk}",
+        f"/policies/{draft.policy_id}/details/",
+    ):
+        page.goto(f"{live_server.url}{path}")
+        assert_accessible(page)

@@ -192,6 +192,8 @@ FORMS: tuple[Target, ...] = (
     _t("policy_import", "admin", uploads={"file": "policy"}),
     _t("policy_import:confirm", "admin", route="policy_import", page_factory="policy_import"),
     _t("policy_reviewed", "admin", changes={"policies.policy": ANY}),
+    _t("policy_settings", "admin", changes={"policies.policy": ANY}),
+    _t("policy_compare", "admin", method="get"),
     _t("draft_edit", "admin", changes={"policies.policyversion": ANY}),
     _t("version_approve", "admin", changes={"policies.policyversion": ANY, "policies.policy": ANY}),
     # The child's agreement, witnessed in a session: a new record, nothing existing changes.

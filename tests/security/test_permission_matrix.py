@@ -97,6 +97,8 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "policy_detail": {"pk": "policy"},
     "draft_start": {"pk": "policy"},
     "policy_reviewed": {"pk": "policy"},
+    "policy_settings": {"pk": "policy"},
+    "policy_compare": {"pk": "policy"},
     "policy_coverage": {"pk": "policy"},
     "policy_coverage_pdf": {"pk": "policy"},
     "version_detail": {"pk": "approved_version"},
