@@ -17,7 +17,7 @@ from common.pagination import page_of
 from policies import reach
 from policies.agreement_forms import InSessionAgreementForm
 from policies.agreements import ages, child_agreement_record, child_agreement_states
-from policies.models import AgreementWay, PolicyVersion, VersionStatus
+from policies.models import AgreementWay, ChildAgreement, PolicyVersion, VersionStatus
 
 
 def child_section(request: AuthedRequest, child: Child) -> SafeString | None:
@@ -55,6 +55,20 @@ def child_agreement_in_session(request: AuthedRequest, pk: int, version_pk: int)
     with them in a session and records that they agreed, as its witness."""
     child = get_child_for_user(request.user, pk, "view")
     version = _agreement_version(child, version_pk)
+    already = (
+        ChildAgreement.objects.filter(child=child, version_id__in=reach.reading_counts(version))
+        .order_by("-agreed_at", "-pk")
+        .first()
+    )
+    if already is not None:
+        # A second tab or a colleague got there first: say so rather than offer a
+        # form whose "Recorded" would be untrue.
+        messages.info(
+            request,
+            f"{child.first_name} already agreed to {version.policy.title} on "
+            f"{timezone.localtime(already.agreed_at):%-d %B %Y}.",
+        )
+        return redirect("child_detail", pk=child.pk)
     form = InSessionAgreementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -176,6 +176,23 @@ def test_recording_twice_keeps_the_first_agreement(noor, juniors, alice, dana) -
         first.save()
 
 
+def test_the_form_for_an_agreement_already_made_says_so_instead(
+    noor, juniors, alice, dana, client_for
+) -> None:
+    child_agreement_record(
+        version=reach.bindings([juniors])[0].current,
+        child=noor,
+        way=AgreementWay.IN_SESSION,
+        child_name="Noor",
+        witnessed_by=alice,
+    )
+    as_dana = client_for(dana)
+    response = as_dana.get(record_path(noor, juniors), follow=True)
+    assert response.redirect_chain == [(f"/children/{noor.pk}/", 302)]
+    assert "Noor already agreed to Our online promise (8-12) on" in response.content.decode()
+    assert ChildAgreement.objects.count() == 1
+
+
 def test_who_may_record_is_who_may_open_the_child(
     noor, juniors, dana, deputy, director, charlie, client_for, organisation
 ) -> None:
