@@ -80,3 +80,7 @@ EMAIL_COMPOSERS: Hook[Any] = Hook("emails", "email composers")
 # Notices raised the moment something happens, by an app below notices:
 # ``announce(*, organisation, kind, obj, stage, recipients, title, url) -> None``.
 ANNOUNCEMENTS: Hook[Callable[..., Any]] = Hook("announcements", "notices raised at once")
+# What a member of staff must have done before opening a child's record (the
+# staff code of conduct, training in Safeguard itself):
+# ``outstanding(user) -> bool``, true while something is still to do.
+INDUCTION: Hook[Callable[..., bool]] = Hook("induction", "what staff do before opening records")
