@@ -54,9 +54,7 @@ def newcomer(organisation, bob):
 @pytest.fixture
 def child(organisation, newcomer, bob):
     child = ChildFactory(organisation=organisation, first_name="Ada", last_name="Tester")
-    caseload.allocation_start(
-        child=child, staff=newcomer, starts_on=timezone.localdate(), by=bob
-    )
+    caseload.allocation_start(child=child, staff=newcomer, starts_on=timezone.localdate(), by=bob)
     return child
 
 
@@ -70,9 +68,7 @@ def answers(version: PolicyVersion | None = None, on: dt.date | None = None, **e
     return data
 
 
-def test_a_newcomer_is_sent_to_induction_instead_of_the_record(
-    newcomer, child, bob, client_for
-):
+def test_a_newcomer_is_sent_to_induction_instead_of_the_record(newcomer, child, bob, client_for):
     version = conduct_policy(newcomer.organisation, bob)
     browser = client_for(newcomer)
     url = f"/children/{child.pk}/"
@@ -87,9 +83,7 @@ def test_a_newcomer_is_sent_to_induction_instead_of_the_record(
     assert "Be kind. Keep records." in page
     assert "I have completed training in using Safeguard" in page
 
-    done = browser.post(
-        "/induction/", answers(version, timezone.localdate(), next=url)
-    )
+    done = browser.post("/induction/", answers(version, timezone.localdate(), next=url))
     assert done.status_code == 302
     assert done["Location"] == url
     assert browser.get(url).status_code == 200
@@ -97,9 +91,7 @@ def test_a_newcomer_is_sent_to_induction_instead_of_the_record(
     assert Acknowledgement.objects.filter(user=newcomer, version=version).exists()
     training = TrainingRecord.objects.get(staff=newcomer, kind=TrainingKind.SYSTEM)
     assert (training.recorded_by, training.delivery) == (newcomer, "internal")
-    assert AuditEvent.objects.filter(
-        action="compliance.training_recorded", actor=newcomer
-    ).exists()
+    assert AuditEvent.objects.filter(action="compliance.training_recorded", actor=newcomer).exists()
     assert AuditEvent.objects.filter(action="policy.acknowledged", actor=newcomer).exists()
     assert AuditEvent.objects.filter(
         action="compliance.induction_confirmed", actor=newcomer

@@ -294,7 +294,9 @@ def build_world(capture: Callable[..., object]) -> World:
         )
 
     w.therapist = staff("therapist", w.alder, Role.STAFF)
-    w.unallocated = staff("unallocated", w.alder, Role.STAFF)
+    # Not yet inducted (compliance.induction): no child of theirs to open, and the
+    # induction page shows its form to be fuzzed.
+    w.unallocated = staff("unallocated", w.alder, Role.STAFF, inducted=False)
     w.dsl = staff("dsl", w.alder, Role.DSL)
     w.deputy = staff("deputy", w.alder, Role.DEPUTY_DSL)
     w.director = staff("director", w.alder, Role.DIRECTOR)
