@@ -108,6 +108,10 @@ class InductionForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # Where to go afterwards; the view checks it is a page of this site.
+        self.fields["next"] = forms.CharField(
+            required=False, max_length=2000, widget=forms.HiddenInput
+        )
         self.versions = list(versions)
         for version in self.versions:
             name = f"{version.policy.title} ({version.label})"

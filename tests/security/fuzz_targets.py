@@ -287,7 +287,7 @@ FORMS: tuple[Target, ...] = (
     _t(
         "who_to_tell_change",
         "admin",
-        changes={"safeguard.organisation": {"online_presence_lead", "urgent_route"}},
+        changes={"safeguard.organisation": {"online_presence_lead_id", "urgent_route"}},
     ),
     _t(
         "staff_role",

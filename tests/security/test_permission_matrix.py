@@ -150,6 +150,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "dashboard_csv": {"slug": "dashboard_slug"},
     "staff_detail": {"pk": "target"},
     "staff_role": {"pk": "target"},
+    "staff_phone": {"pk": "target"},
     "staff_deactivate": {"pk": "target"},
     "staff_reactivate": {"pk": "target"},
     "staff_two_factor_reset": {"pk": "target"},
