@@ -10,9 +10,10 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from two_factor.forms import AuthenticationTokenForm, BackupTokenForm, TOTPDeviceForm
 
-from accounts.models import Role, User
+from accounts.models import Organisation, Role, User
 from accounts.passkeys import passkey_answer_verify
 from audit import services as audit
+from common.forms import model_choice_field, validate_phone
 from common.validators import validate_person_name
 
 
@@ -369,3 +370,37 @@ class PasskeyForm(forms.Form):
         # as for a code from an authenticator app.
         self.user.otp_device = credential  # type: ignore[attr-defined]
         return cleaned_data
+
+
+class WhoToTellForm(forms.Form):
+    online_presence_lead = forms.ModelChoiceField(
+        label="Online-presence lead",
+        help_text=str(Organisation._meta.get_field("online_presence_lead").help_text),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="No one named",
+    )
+    urgent_route = forms.CharField(
+        label="How to raise an urgent worry",
+        help_text=str(Organisation._meta.get_field("urgent_route").help_text),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_choice_field(self, "online_presence_lead").queryset = User.objects.filter(
+            organisation=organisation, is_active=True
+        ).order_by("full_name")
+
+
+class PhoneForm(forms.Form):
+    phone = forms.CharField(
+        label="Work phone",
+        help_text="Shown in the who-to-tell directory when you are the DSL, a deputy or "
+        "the online-presence lead. Leave blank for none.",
+        max_length=40,
+        required=False,
+        validators=[validate_phone],
+    )

@@ -18,10 +18,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django_otp import devices_for_user
 
 from accounts import services
+from accounts.induction import InductionRequired
 from accounts.models import User
 from audit import services as audit
 
@@ -74,6 +77,26 @@ class SecondFactorRequiredMiddleware:
         # added in another browser): start again at sign-in.
         logout(request)
         return redirect_to_login(request.get_full_path())
+
+
+class InductionMiddleware:
+    """Turns a child's record refused for want of induction into the page that
+    asks for it, coming back afterwards to the page that was asked for."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, InductionRequired):
+            return None
+        url = reverse("induction")
+        # Only a page can be come back to; a form posted from it is posted again by hand.
+        if request.method == "GET":
+            url += "?" + urlencode({"next": request.get_full_path()})
+        return redirect(url)
 
 
 def remember_session(request: HttpRequest, user: User) -> None:

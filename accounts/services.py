@@ -399,3 +399,61 @@ def sessions_end_for_user(*, user: User) -> int:
         store(session_key=key).delete()
     StaffSession.objects.filter(user=user).delete()
     return len(keys)
+
+
+# --- who to tell --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def who_to_tell_update(
+    *,
+    organisation: Organisation,
+    by: User,
+    online_presence_lead: User | None,
+    urgent_route: str,
+) -> Organisation:
+    """The organisation's part of the who-to-tell directory (accounts.directory)."""
+    if online_presence_lead is not None and (
+        online_presence_lead.organisation_id != organisation.pk
+        or not online_presence_lead.is_active
+    ):
+        raise ValidationError({"online_presence_lead": "Choose a current member of staff."})
+    urgent_route = urgent_route.strip()
+    changed: dict[str, dict[str, object]] = {}
+    if organisation.online_presence_lead_id != (online_presence_lead and online_presence_lead.pk):
+        changed["online_presence_lead"] = {
+            "from": organisation.online_presence_lead_id,
+            "to": online_presence_lead.pk if online_presence_lead else None,
+        }
+    if organisation.urgent_route != urgent_route:
+        changed["urgent_route"] = {"from": organisation.urgent_route, "to": urgent_route}
+    if changed:
+        organisation.online_presence_lead = online_presence_lead
+        organisation.urgent_route = urgent_route
+        organisation.full_clean()
+        organisation.save(update_fields=["online_presence_lead", "urgent_route"])
+        audit.record(
+            action="organisation.settings_changed",
+            actor=by,
+            obj=organisation,
+            details={"changed": changed},
+        )
+    return organisation
+
+
+@transaction.atomic
+def staff_phone_update(*, staff: User, by: User, phone: str) -> User:
+    """A work phone, shown in the directory when its holder is a lead."""
+    phone = phone.strip()
+    if staff.organisation_id != by.organisation_id:
+        raise ValidationError("Not a member of your organisation.")
+    if staff.phone != phone:
+        audit.record(
+            action="staff.phone_changed",
+            actor=by,
+            obj=staff,
+            details={"from": staff.phone, "to": phone},
+        )
+        staff.phone = phone
+        staff.save(update_fields=["phone"])
+    return staff

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.views import passkeys, sign_in, staff
+from accounts.views import directory, passkeys, sign_in, staff
 
 urlpatterns = [
     path("account/login/", sign_in.sign_in, name="login"),
@@ -41,6 +41,9 @@ urlpatterns = [
     path("account/security/backup-codes/", sign_in.backup_codes, name="backup_codes"),
     path("account/confirm/", sign_in.reauthenticate, name="reauthenticate"),
     path("account/", sign_in.profile, name="profile"),
+    path("account/phone/", directory.phone_change, name="phone_change"),
+    path("who-to-tell/", directory.who_to_tell, name="who_to_tell"),
+    path("who-to-tell/change/", directory.who_to_tell_change, name="who_to_tell_change"),
     path("account/password/", sign_in.password_change, name="password_change"),
     path(
         "account/invitation/<str:uidb64>/<str:token>/",
@@ -51,6 +54,7 @@ urlpatterns = [
     path("staff/invite/", staff.staff_invite, name="staff_invite"),
     path("staff/<int:pk>/", staff.staff_detail, name="staff_detail"),
     path("staff/<int:pk>/role/", staff.staff_role, name="staff_role"),
+    path("staff/<int:pk>/phone/", directory.staff_phone, name="staff_phone"),
     path("staff/<int:pk>/deactivate/", staff.staff_deactivate, name="staff_deactivate"),
     path("staff/<int:pk>/reactivate/", staff.staff_reactivate, name="staff_reactivate"),
     path(

@@ -2,6 +2,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
+from accounts.induction import InductionRequired, induction_due
 from accounts.models import LEAD_ROLES, Role, User
 from children.models import Allocation, Child, ChildGuardian, ChildQuerySet, Guardian
 
@@ -35,7 +36,9 @@ def children_visible_to(user: User) -> ChildQuerySet:
 
 
 def get_child_for_user(user: User, pk: int | str, perm: str = "view") -> Child:
-    """One child: 404 unless visible; 403 when visible but not changeable."""
+    """One child: 404 unless visible; 403 when visible but not changeable; the
+    induction page (accounts.induction) until its viewer has done what opening a
+    child's record needs. Visibility first, so the gate tells nobody a child exists."""
     if perm not in {"view", "change"}:
         raise ValueError(f"unknown permission {perm!r}")
     try:
@@ -44,6 +47,8 @@ def get_child_for_user(user: User, pk: int | str, perm: str = "view") -> Child:
         raise Http404 from None
     if perm == "change" and not manages_children(user):
         raise PermissionDenied
+    if induction_due(user):
+        raise InductionRequired
     return child
 
 

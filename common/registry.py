@@ -84,3 +84,7 @@ ANNOUNCEMENTS: Hook[Callable[..., Any]] = Hook("announcements", "notices raised 
 # it reaches are emailed, by consent, which policies sits below):
 # ``listener(*, version: policies.models.PolicyVersion) -> None``.
 POLICY_PUBLISHED: Hook[Callable[..., Any]] = Hook("emails", "what follows a policy's approval")
+# What a member of staff must have done before opening a child's record (the
+# staff code of conduct, training in Safeguard itself):
+# ``outstanding(user) -> bool``, true while something is still to do.
+INDUCTION: Hook[Callable[..., bool]] = Hook("induction", "what staff do before opening records")

@@ -1,12 +1,18 @@
+import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 
 from accounts.models import Role
 from common.forms import DateInput, not_in_future
 from common.private_files import DOCUMENT_MAX_BYTES
-from compliance.models import DBSCheck, TrainingKind, TrainingRecord
+from compliance.models import TRAINING_VALID_MONTHS, DBSCheck, TrainingKind, TrainingRecord
+from policies.models import PolicyVersion
 
 
 class DBSCheckForm(forms.ModelForm):
@@ -88,3 +94,56 @@ class RoleTrainingForm(forms.Form):
             for role in Role.values
             for kind in TrainingKind.values
         }
+
+
+class InductionForm(forms.Form):
+    """A tick for each code of conduct still to accept, and the system training
+    with the date it was done when it is missing or past its three years."""
+
+    def __init__(
+        self,
+        *args: Any,
+        versions: Sequence[PolicyVersion],
+        training_due: bool,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        # Where to go afterwards; the view checks it is a page of this site.
+        self.fields["next"] = forms.CharField(
+            required=False, max_length=2000, widget=forms.HiddenInput
+        )
+        self.versions = list(versions)
+        for version in self.versions:
+            name = f"{version.policy.title} ({version.label})"
+            self.fields[f"accept_{version.pk}"] = forms.BooleanField(
+                label=f"I have read and accept the {name}",
+                error_messages={"required": f"Tick to confirm you accept the {name}."},
+            )
+        if training_due:
+            self.fields["system_training"] = forms.BooleanField(
+                label="I have completed training in using Safeguard",
+                error_messages={
+                    "required": "Tick to confirm you have completed training in using Safeguard."
+                },
+            )
+            self.fields["system_training_on"] = forms.DateField(
+                label="Date you completed it",
+                widget=DateInput(),
+                validators=[not_in_future, _within_validity],
+                error_messages={
+                    "required": "Enter the date you completed training in using Safeguard.",
+                    "invalid": "Enter a real date.",
+                },
+            )
+
+    def accept_fields(self) -> list[forms.BoundField]:
+        return [self[f"accept_{version.pk}"] for version in self.versions]
+
+
+def _within_validity(value: dt.date | None) -> None:
+    months = TRAINING_VALID_MONTHS[TrainingKind.SYSTEM]
+    if value is not None and value <= timezone.localdate() - relativedelta(months=months):
+        raise ValidationError(
+            f"Training in using Safeguard lasts {months // 12} years, so this has expired. "
+            "Complete it again, then enter that date."
+        )

@@ -3,6 +3,7 @@ from django.urls import path
 from compliance import views
 
 urlpatterns = [
+    path("induction/", views.induction, name="induction"),
     path("staff/compliance/", views.staff_compliance, name="staff_compliance"),
     path("staff/training/roles/", views.role_training, name="role_training"),
     path(

@@ -4,7 +4,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.http import AuthedRequest
 from audit import services as audit
@@ -12,7 +14,8 @@ from common.forms import service_errors_onto
 from common.private_files import private_download
 from common.views import form_step
 from compliance import services as compliance
-from compliance.forms import DBSCheckForm, RoleTrainingForm, TrainingForm
+from compliance.forms import DBSCheckForm, InductionForm, RoleTrainingForm, TrainingForm
+from compliance.induction import induction_complete, system_training_current
 from compliance.models import DBSCheck, TrainingRecord
 from compliance.permissions import (
     compliance_staff_visible_to,
@@ -22,6 +25,7 @@ from compliance.permissions import (
     sees_compliance,
     sets_role_training,
 )
+from policies import reach
 
 
 def staff_compliance(request: AuthedRequest) -> HttpResponse:
@@ -138,4 +142,46 @@ def role_training(request: AuthedRequest) -> HttpResponse:
         "online accounts) is added on top.",
         back="staff_compliance",
         template="compliance/role_training.html",
+    )
+
+
+def _induction_next(request: AuthedRequest) -> str:
+    """Back to the page that sent them here, on this site only; else home."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("home")
+
+
+def induction(request: AuthedRequest) -> HttpResponse:
+    """Before you open children's records: accept the code of conduct for staff
+    and confirm training in using Safeguard (accounts.induction asks for it)."""
+    user = request.user
+    versions = [binding.current for binding in reach.conduct_unread(user)]
+    training_due = not system_training_current(user)
+    target = _induction_next(request)
+    form = InductionForm(
+        request.POST if request.method == "POST" else None,
+        versions=versions,
+        training_due=training_due,
+    )
+    if request.method == "POST" and (versions or training_due) and form.is_valid():
+        induction_complete(
+            user=user,
+            versions=versions,
+            system_training_on=form.cleaned_data.get("system_training_on"),
+        )
+        messages.success(request, "Thank you. You can now open children's records.")
+        return redirect(target)
+    return render(
+        request,
+        "compliance/induction.html",
+        {
+            "form": form,
+            "versions": versions,
+            "training_due": training_due,
+            "next": target,
+        },
     )

@@ -120,6 +120,8 @@ MIDDLEWARE = [
     # login_not_required, and a verified second factor unless marked otherwise.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "accounts.middleware.SecondFactorRequiredMiddleware",
+    # A child's record refused until the code of conduct and system training are done.
+    "accounts.middleware.InductionMiddleware",
     # Records who made each change kept in a child's or guardian's field history.
     "simple_history.middleware.HistoryRequestMiddleware",
     # A read chosen as a deadlock's victim is served again, never a 500.

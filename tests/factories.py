@@ -6,6 +6,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Organisation, Role, User
 from children.models import Child, ChildGuardian, Guardian
+from compliance.models import Delivery, TrainingKind, TrainingRecord
 from consent.models import ConsentRecord, ConsentType, ConsentTypeVersion
 from consent.services import consent_types_ensure
 from incidents.models import Incident
@@ -24,7 +25,9 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
 
 class UserFactory(factory.django.DjangoModelFactory):
     """A member of staff with a password and, unless authenticator=False, an
-    enrolled authenticator app, as everyone who has finished onboarding has."""
+    enrolled authenticator app; unless inducted=False, trained in using Safeguard
+    (compliance.induction), as everyone who has finished onboarding has. No code
+    of conduct for staff exists unless a test makes one, so none is owed."""
 
     class Meta:
         model = User
@@ -38,9 +41,20 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class: type[User], *args: object, **kwargs: object) -> User:
         password = kwargs.pop("password", PASSWORD)
         authenticator = kwargs.pop("authenticator", True)
+        inducted = kwargs.pop("inducted", True)
         user = model_class.objects.create_user(*args, password=password, **kwargs)
         if authenticator:
             TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+        if inducted:
+            # Straight to the table: the factory's own setup is not an audited act.
+            TrainingRecord.objects.create(
+                organisation_id=user.organisation_id,
+                staff=user,
+                kind=TrainingKind.SYSTEM,
+                completed_on=timezone.localdate(),
+                delivery=Delivery.INTERNAL,
+                recorded_by=user,
+            )
         return user
 
 

@@ -282,6 +282,15 @@ FORMS: tuple[Target, ...] = (
     ),
     _t("role_training", "admin", changes={"compliance.roletrainingrequirement": ANY}),
     _t("staff_invite", "admin"),
+    _t("staff_phone", "admin", changes={"safeguard.user": {"phone"}}),
+    # --- before a child's record opens; who to tell (the persona still owes its induction)
+    _t("induction", "unallocated"),
+    _t("phone_change", "dsl", changes={"safeguard.user": {"phone"}}),
+    _t(
+        "who_to_tell_change",
+        "admin",
+        changes={"safeguard.organisation": {"online_presence_lead_id", "urgent_route"}},
+    ),
     _t(
         "staff_role",
         "admin",
@@ -357,6 +366,7 @@ PAGES: dict[str, str] = {
     "account_security": "dsl",
     "passkey_script_messages": "dsl",
     "profile": "dsl",
+    "who_to_tell": "dsl",
     "notice_list": "dsl",
     "child_detail": "dsl",
     "consent_open": "anonymous",

@@ -153,6 +153,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "dashboard_csv": {"slug": "dashboard_slug"},
     "staff_detail": {"pk": "target"},
     "staff_role": {"pk": "target"},
+    "staff_phone": {"pk": "target"},
     "staff_deactivate": {"pk": "target"},
     "staff_reactivate": {"pk": "target"},
     "staff_two_factor_reset": {"pk": "target"},
@@ -297,7 +298,9 @@ def build_world(capture: Callable[..., object]) -> World:
         )
 
     w.therapist = staff("therapist", w.alder, Role.STAFF)
-    w.unallocated = staff("unallocated", w.alder, Role.STAFF)
+    # Not yet inducted (compliance.induction): no child of theirs to open, and the
+    # induction page shows its form to be fuzzed.
+    w.unallocated = staff("unallocated", w.alder, Role.STAFF, inducted=False)
     w.dsl = staff("dsl", w.alder, Role.DSL)
     w.deputy = staff("deputy", w.alder, Role.DEPUTY_DSL)
     w.director = staff("director", w.alder, Role.DIRECTOR)

@@ -99,6 +99,10 @@ class Command(BaseCommand):
             from policies.demo import seed_policies
 
             seed_policies(organisation, by_role[Role.ADMIN], by_role[Role.DIRECTOR])
+            from compliance.demo import seed_induction
+
+            # After the policies: the code of conduct for staff is among them.
+            seed_induction(organisation)
             from consent.demo import seed_consent
 
             seed_consent(organisation, by_role[Role.DSL])

@@ -1,0 +1,59 @@
+"""Who to tell: the DSL, the deputies and the online-presence lead, with how to
+reach them and the urgent route, on every staff and parent page and email.
+
+Read fresh for each page or email, for the organisation it is about: nothing is
+cached, so one organisation's contacts can never reach another's parents.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from accounts.models import Organisation, Role, User
+
+IMMEDIATE_DANGER = "If a child is in immediate danger, call 999."
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    title: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class WhoToTell:
+    organisation: Organisation
+    contacts: tuple[Contact, ...]
+    urgent_route: str
+    immediate_danger: str = IMMEDIATE_DANGER
+
+
+def _title(user: User, lead_id: int | None) -> str:
+    titles = []
+    if user.role == Role.DSL:
+        titles.append("Designated Safeguarding Lead")
+    elif user.role == Role.DEPUTY_DSL:
+        titles.append("Deputy Designated Safeguarding Lead")
+    if user.pk == lead_id:
+        titles.append("Online-presence lead")
+    return "; ".join(titles)
+
+
+def who_to_tell(organisation: Organisation) -> WhoToTell:
+    """One query: the active leads and the online-presence lead, DSL first."""
+    lead_id = organisation.online_presence_lead_id
+    people = User.objects.filter(organisation=organisation, is_active=True).filter(
+        Q(role__in=[Role.DSL, Role.DEPUTY_DSL]) | Q(pk=lead_id)
+    )
+    order = {Role.DSL: 0, Role.DEPUTY_DSL: 1}
+    ranked = sorted(people, key=lambda user: (order.get(user.role, 2), user.full_name, user.pk))
+    return WhoToTell(
+        organisation=organisation,
+        contacts=tuple(
+            Contact(user.full_name, _title(user, lead_id), user.email, user.phone)
+            for user in ranked
+        ),
+        urgent_route=organisation.urgent_route,
+    )

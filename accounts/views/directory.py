@@ -1,0 +1,82 @@
+"""Who to tell: the directory every member of staff can open, and where an
+admin keeps it right (the online-presence lead, the urgent route, phones)."""
+
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from accounts import services
+from accounts.forms import PhoneForm, WhoToTellForm
+from accounts.http import AuthedRequest
+from accounts.permissions import get_staff_member_for_user, is_admin, require_admin
+from common.views import form_step
+
+
+def who_to_tell(request: AuthedRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/who_to_tell.html",
+        {"organisation": request.user.organisation, "may_change": is_admin(request.user)},
+    )
+
+
+def who_to_tell_change(request: AuthedRequest) -> HttpResponse:
+    require_admin(request.user)
+    organisation = request.user.organisation
+    form = WhoToTellForm(
+        request.POST if request.method == "POST" else None,
+        organisation=organisation,
+        initial={
+            "online_presence_lead": organisation.online_presence_lead_id,
+            "urgent_route": organisation.urgent_route,
+        },
+    )
+    return form_step(
+        request,
+        form,
+        call=lambda data: services.who_to_tell_update(
+            organisation=organisation, by=request.user, **data
+        ),
+        then="who_to_tell",
+        done="Who to tell saved.",
+        title="Change who to tell",
+        intro="The DSL and deputies are listed from their roles, with their work phones "
+        "(set on each person's staff page). The 999 line is always shown.",
+        back="who_to_tell",
+    )
+
+
+def phone_change(request: AuthedRequest) -> HttpResponse:
+    """One's own work phone."""
+    user = request.user
+    form = PhoneForm(
+        request.POST if request.method == "POST" else None, initial={"phone": user.phone}
+    )
+    return form_step(
+        request,
+        form,
+        call=lambda data: services.staff_phone_update(staff=user, by=user, phone=data["phone"]),
+        then="profile",
+        done="Work phone saved.",
+        title="Your work phone",
+        back="profile",
+    )
+
+
+def staff_phone(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A member of staff's work phone, for an admin."""
+    member = get_staff_member_for_user(request.user, pk, "change")
+    form = PhoneForm(
+        request.POST if request.method == "POST" else None, initial={"phone": member.phone}
+    )
+    return form_step(
+        request,
+        form,
+        call=lambda data: services.staff_phone_update(
+            staff=member, by=request.user, phone=data["phone"]
+        ),
+        then=lambda _: f"/staff/{member.pk}/",
+        done="Work phone saved.",
+        title="Work phone",
+        caption=member.full_name,
+        back=f"/staff/{member.pk}/",
+    )
