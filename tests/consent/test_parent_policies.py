@@ -284,6 +284,9 @@ def test_a_substantive_change_emails_each_parent_a_fresh_link(
     email = sent["huda@example.test"]
     assert email.subject == "A policy you agreed to has changed"
     assert "Code of conduct for parents and carers (v2)" in email.body
+    # Who to tell about a worry, at the foot of this email as of every parent's email.
+    assert "Dana Douglas" in email.body
+    assert "call 999" in email.body.lower()
     link = MANAGE_LINK.search(email.body).group(1)
     token = link.split("/")[2]
     # The token is only in the email: the outbox row and the link row hold none of it.
