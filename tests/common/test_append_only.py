@@ -34,6 +34,7 @@ APPEND_ONLY_MODELS = {
     "incidents.ChronologyEntry",
     "incidents.Evidence",
     "policies.Acknowledgement",
+    "policies.ChildAgreement",
     "policies.PolicyVersion",
     "practice.DeviceAttestation",
     "practice.PlatformAssessment",

@@ -26,6 +26,9 @@ from common.models import APPEND_ONLY, refusing_triggers
 from consent.models import ConsentRecord
 from incidents import services as incident_services
 from incidents.models import ChronologyEntry, Incident
+from policies import services as policy_services
+from policies.agreements import child_agreement_record
+from policies.models import AgreementWay
 from practice import services as practice
 from records import retention
 from records.models import RetentionReview
@@ -76,6 +79,27 @@ def _task_completion(organisation: Organisation, dana: User) -> models.Model:
     )
 
 
+def _child_agreement(organisation: Organisation, dana: User) -> models.Model:
+    draft = policy_services.policy_create(
+        organisation=organisation,
+        by=dana,
+        title="Our online promise",
+        category="acceptable_use",
+        body="I will tell a grown-up I trust if something online upsets me.",
+        audience_children=True,
+    )
+    version = policy_services.version_approve(
+        draft=draft, by=dana, approved_on=timezone.localdate(), approved_by_name="The board"
+    )
+    return child_agreement_record(
+        version=version,
+        child=ChildFactory(organisation=organisation),
+        way=AgreementWay.IN_SESSION,
+        child_name="Noor",
+        witnessed_by=dana,
+    )
+
+
 def _consent_type_version(organisation: Organisation, dana: User) -> models.Model:
     return consent_record(organisation, dana).type_version
 
@@ -95,6 +119,7 @@ BUILDERS: dict[str, Callable[[Organisation, User], models.Model]] = {
     ),
     "incidents.Incident": _incident,
     "policies.Acknowledgement": acknowledgement,
+    "policies.ChildAgreement": _child_agreement,
     "policies.PolicyVersion": approved_version,
     "practice.DeviceAttestation": _device_attestation,
     "practice.PlatformAssessment": _platform_assessment,

@@ -3,6 +3,8 @@
 from common.registry import (
     CHILD_PAGE_SECTIONS,
     EMAIL_COMPOSERS,
+    INDUCTION,
+    POLICY_PUBLISHED,
     RECORD_KINDS,
     REMINDERS,
     SUBJECT_ACCESS_SOURCES,
@@ -42,6 +44,7 @@ def test_other_hooks_find_their_contributions() -> None:
         "policy_versions",
     ]
     assert _names(CHILD_PAGE_SECTIONS.items()) == [
+        "policies.agreement_views.child_section",
         "consent.views.child_section",
         "practice.views.child_section",
         "practice.planning_views.planned_sessions_section",
@@ -52,9 +55,12 @@ def test_other_hooks_find_their_contributions() -> None:
     assert _names(TRAINING_REQUIREMENTS.items()) == ["practice.reminders.online_presence_training"]
     assert sorted(composer.kind for composer in EMAIL_COMPOSERS.items()) == [
         "accounts.invitation",
+        "consent.policy_changed",
         "consent.request",
         "notices.urgent",
     ]
+    assert _names(INDUCTION.items()) == ["compliance.induction.induction_outstanding"]
+    assert _names(POLICY_PUBLISHED.items()) == ["consent.emails._policy_published"]
 
 
 def test_a_test_can_replace_or_add_for_one_block_only() -> None:
@@ -95,4 +101,6 @@ def test_each_hook_is_complete_the_first_time_a_fresh_process_reads_it() -> None
     assert out[0] == "['consent', 'incidents', 'practice']"
     assert out[1] == "1"
     # A worker sending its first email finds the composer of every kind.
-    assert out[2] == "['accounts.invitation', 'consent.request', 'notices.urgent']"
+    assert out[2] == (
+        "['accounts.invitation', 'consent.policy_changed', 'consent.request', 'notices.urgent']"
+    )

@@ -35,9 +35,9 @@ def conduct_policy(organisation, by, body="Be kind. Keep records.") -> PolicyVer
 
 def new_version(version: PolicyVersion, by, kind: str) -> PolicyVersion:
     draft = policies.draft_start(policy=version.policy, by=by)
-    PolicyVersion.objects.filter(pk=draft.pk).update(change_kind=kind)
-    draft.refresh_from_db()
-    policies.draft_update(draft=draft, by=by, body=draft.body + " More.", change_summary="x")
+    policies.draft_update(
+        draft=draft, by=by, body=draft.body + " More.", change_summary="x", change_kind=kind
+    )
     return policies.version_approve(
         draft=draft, by=by, approved_on=timezone.localdate(), approved_by_name="Board"
     )

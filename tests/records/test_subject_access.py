@@ -26,7 +26,8 @@ from incidents import services as incident_services
 from notices import engine as reminders
 from notices.models import Notice
 from policies import services as policy_services
-from policies.models import Acknowledgement
+from policies.agreements import child_agreement_record
+from policies.models import Acknowledgement, AgreementWay
 from practice.contact_log import contact_log
 from practice.models import ContactLog, PlannedSession
 from records import retention, subject_access
@@ -152,6 +153,25 @@ def world(organisation, alice, bob, dana):
         draft=draft, by=bob, approved_on=timezone.localdate(), approved_by_name="Helen Marsh"
     )
     Acknowledgement.objects.create(version=draft, guardian=guardian)
+    promise = policy_services.policy_create(
+        organisation=organisation,
+        by=bob,
+        title="Our online promise",
+        category="acceptable_use",
+        body="I will tell a grown-up I trust if something online upsets me.",
+        audience_children=True,
+    )
+    policy_services.version_approve(
+        draft=promise, by=bob, approved_on=timezone.localdate(), approved_by_name="Helen Marsh"
+    )
+    # Agreed with Huda on her link: in both her export and Noor's.
+    child_agreement_record(
+        version=promise,
+        child=child,
+        way=AgreementWay.WITH_PARENT,
+        child_name="Noor",
+        guardian=guardian,
+    )
     incident = incident_services.incident_raise(
         reporter=alice,
         children=[child],
