@@ -24,7 +24,7 @@ from django.utils.http import urlencode
 from django_otp import devices_for_user
 
 from accounts import services
-from accounts.induction import InductionRequired
+from accounts.induction import InductionRequired, reading
 from accounts.models import User
 from audit import services as audit
 
@@ -87,16 +87,14 @@ class InductionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        with reading(request.method in {"GET", "HEAD"}):
+            return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, InductionRequired):
             return None
         url = reverse("induction")
-        # Only a page can be come back to; a form posted from it is posted again by hand.
-        if request.method == "GET":
-            url += "?" + urlencode({"next": request.get_full_path()})
-        return redirect(url)
+        return redirect(url + "?" + urlencode({"next": request.get_full_path()}))
 
 
 def remember_session(request: HttpRequest, user: User) -> None:

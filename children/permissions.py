@@ -2,7 +2,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from accounts.induction import InductionRequired, induction_due
+from accounts.induction import require_induction
 from accounts.models import LEAD_ROLES, Role, User
 from children.models import Allocation, Child, ChildGuardian, ChildQuerySet, Guardian
 
@@ -47,8 +47,7 @@ def get_child_for_user(user: User, pk: int | str, perm: str = "view") -> Child:
         raise Http404 from None
     if perm == "change" and not manages_children(user):
         raise PermissionDenied
-    if induction_due(user):
-        raise InductionRequired
+    require_induction(user)
     return child
 
 

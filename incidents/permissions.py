@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
+from accounts.induction import require_induction
 from accounts.models import LEAD_ROLES, Role, User
 from incidents.models import Evidence, Incident, IncidentQuerySet, Referral
 
@@ -71,6 +72,7 @@ def get_incident_for_user(user: User, pk: int | str, perm: str = "view") -> Inci
         raise Http404 from None
     if perm == "manage" and not leads_incidents(user):
         raise PermissionDenied
+    require_induction(user)
     return incident
 
 
@@ -97,8 +99,10 @@ def get_referral_for_user(user: User, pk: int | str) -> Referral:
 def get_evidence_for_user(user: User, pk: int | str) -> Evidence:
     """A stored file, for whoever may read its incident's whole record."""
     try:
-        return Evidence.objects.select_related("incident").get(
+        evidence = Evidence.objects.select_related("incident").get(
             pk=pk, incident__in=incidents_visible_to(user)
         )
     except (Evidence.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+    require_induction(user)
+    return evidence

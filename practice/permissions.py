@@ -7,6 +7,7 @@ and admins; the planner or the DSL and deputies cancel it."""
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from accounts.induction import require_induction
 from accounts.models import LEAD_ROLES, Role, User
 from children.permissions import children_visible_to
 from practice.models import (
@@ -123,7 +124,7 @@ def plans_visible_to(user: User) -> QuerySet[PlannedSession]:
 
 def get_plan_for_user(user: User, pk: int | str) -> PlannedSession:
     try:
-        return (
+        plan = (
             plans_visible_to(user)
             .select_related(
                 "child__organisation",
@@ -140,6 +141,8 @@ def get_plan_for_user(user: User, pk: int | str) -> PlannedSession:
         )
     except (PlannedSession.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+    require_induction(user)
+    return plan
 
 
 def may_cancel_plan(user: User, plan: PlannedSession) -> bool:
@@ -160,9 +163,11 @@ def contacts_visible_to(user: User) -> QuerySet[ContactLog]:
 
 def get_contact_for_user(user: User, pk: int | str) -> ContactLog:
     try:
-        return contacts_visible_to(user).select_related("child").get(pk=pk)
+        contact = contacts_visible_to(user).select_related("child").get(pk=pk)
     except (ContactLog.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+    require_induction(user)
+    return contact
 
 
 def follow_ups_visible_to(user: User) -> QuerySet[FollowUp]:

@@ -10,12 +10,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.induction import induction_due
+from accounts.models import Role
 from audit.models import AuditEvent
 from children import services as caseload
 from compliance.models import TrainingKind, TrainingRecord
 from policies import services as policies
 from policies.models import Acknowledgement, ChangeKind, PolicyCategory, PolicyVersion
 from tests.factories import ChildFactory, UserFactory
+from tests.incidents.test_incidents import raise_concern
 
 pytestmark = pytest.mark.django_db
 
@@ -98,13 +100,55 @@ def test_a_newcomer_is_sent_to_induction_instead_of_the_record(newcomer, child, 
     ).exists()
 
 
-def test_every_child_page_is_behind_the_gate(newcomer, child, client_for):
-    browser = client_for(newcomer)
-    for url in (f"/children/{child.pk}/", f"/children/{child.pk}/consent/new/"):
+@pytest.fixture
+def new_dsl(organisation):
+    """A Designated Safeguarding Lead in their first week: sees every incident."""
+    return UserFactory(
+        organisation=organisation,
+        full_name="Dee Newlead",
+        email="dee@alder.test",
+        role=Role.DSL,
+        inducted=False,
+    )
+
+
+def test_every_page_of_a_childs_records_is_behind_the_gate(newcomer, new_dsl, child, client_for):
+    incident = raise_concern(newcomer, [child])
+    browser = client_for(new_dsl)
+    for url in (
+        f"/children/{child.pk}/",
+        f"/children/{child.pk}/consent/request/",
+        f"/children/{child.pk}/consent/summary.pdf",
+        f"/incidents/{incident.pk}/",
+        f"/incidents/{incident.pk}/entries/new/",
+    ):
         response = browser.get(url)
-        assert response.status_code in {302, 403, 404}
-        if response.status_code == 302:
-            assert response["Location"].startswith("/induction/")
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/induction/?next="), url
+    # Raising a concern is never behind it: a worry cannot wait for paperwork.
+    assert client_for(newcomer).get(f"/incidents/new/?child={child.pk}").status_code == 200
+
+
+def test_what_happened_is_recorded_even_when_induction_fell_due_while_typing(
+    newcomer, new_dsl, child, client_for
+):
+    """A code of conduct approved while the form was open does not lose the entry:
+    only pages are gated, never a record being made."""
+    incident = raise_concern(newcomer, [child])
+    browser = client_for(new_dsl)
+    response = browser.post(
+        f"/incidents/{incident.pk}/entries/new/",
+        {
+            "kind": "note",
+            "happened_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "text": "Noor's mother rang to say the messages have stopped.",
+        },
+    )
+    assert response.status_code == 302
+    assert not response["Location"].startswith("/induction/")
+    assert incident.chronology.filter(text__startswith="Noor's mother rang").exists()
+    # The next page they open asks them to catch up.
+    assert browser.get(response["Location"])["Location"].startswith("/induction/")
 
 
 def test_unticked_boxes_and_bad_dates_are_refused_beside_their_fields(
