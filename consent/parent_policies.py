@@ -14,7 +14,13 @@ from django.utils import timezone
 
 from audit import services as audit
 from children.models import Child, ChildGuardian, Guardian
-from consent.models import ConsentRequest, ConsentTypeVersion, GuardianAccess
+from consent.models import (
+    ConsentRecord,
+    ConsentRequest,
+    ConsentTypeVersion,
+    GuardianAccess,
+    RequestStatus,
+)
 from outbox.services import email_queue
 from policies import reach
 from policies.models import Acknowledgement, ChangeKind, PolicyVersion, VersionStatus
@@ -25,16 +31,35 @@ POLICY_CHANGED_KIND = "consent.policy_changed"
 def versions_to_confirm(
     consent_request: ConsentRequest, items: Iterable[ConsentTypeVersion]
 ) -> list[PolicyVersion]:
-    """What a parent confirms reading when signing: the parent-facing policies
-    current when the request was sent, and each policy a consent's wording rests
-    on, each version once, in title order."""
+    """What a parent confirms reading when signing: the current version of every
+    parent-facing policy as it stands now (a request sent before a new version
+    was approved asks for the new one: agreeing to the old would leave the
+    parent still outstanding), and each policy a consent's wording rests on,
+    each version once, in title order."""
     found = {
-        version.pk: version for version in consent_request.policy_versions.select_related("policy")
+        binding.current.pk: binding.current
+        for binding in reach.parent_bindings(consent_request.organisation_id)
     }
     for item in items:
-        if item.policy_version_id and item.policy_version_id not in found:
-            found[item.policy_version_id] = item.policy_version
+        if item.policy_version is not None:
+            found.setdefault(item.policy_version.pk, item.policy_version)
     return sorted(found.values(), key=lambda v: (v.policy.title.lower(), v.pk))
+
+
+def policies_of_receipt(records: list[ConsentRecord]) -> list[PolicyVersion]:
+    """The policies a signed receipt names: those its request was signed with
+    (consent_sign keeps them on the request), found from the records alone."""
+    first = records[0]
+    signed = ConsentRequest.objects.filter(
+        child_id=first.child_id,
+        guardian_id=first.guardian_id,
+        status=RequestStatus.SIGNED,
+        signed_at=first.recorded_at,
+    ).first()
+    if signed is None:
+        return []
+    versions = signed.policy_versions.select_related("policy")
+    return sorted(versions, key=lambda v: (v.policy.title.lower(), v.pk))
 
 
 def acknowledge_on_signing(

@@ -133,6 +133,7 @@ def subject_access_documents(
     for every online consent the person gave or that was given for the child
     (without the address it was signed from: that goes for review, not release)."""
     from consent.gate import consent_matrix
+    from consent.parent_policies import policies_of_receipt
     from consent.pdf import render_child_summary_pdf, render_receipt_pdf
 
     documents = []
@@ -148,7 +149,9 @@ def subject_access_documents(
         if record.receipt_sha256:
             receipts.setdefault(record.receipt_sha256, []).append(record)
     for digest, signed in receipts.items():
-        receipt = render_receipt_pdf(signed, show_address=False)
+        receipt = render_receipt_pdf(
+            signed, show_address=False, policies=policies_of_receipt(signed)
+        )
         documents.append((f"consent-receipt-{digest[:12]}.pdf", receipt))
     return documents
 

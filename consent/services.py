@@ -366,6 +366,9 @@ def consent_sign(
     consent_request.status = RequestStatus.SIGNED
     consent_request.signed_at = now
     consent_request.save(update_fields=["status", "signed_at"])
+    # What was agreed to, not what was current when it was sent: the receipt's
+    # hash covers these, and a subject access copy of the receipt reads them back.
+    consent_request.policy_versions.set(policies)
     access_token, access_digest = _token()
     GuardianAccess.objects.create(guardian=consent_request.guardian, token_sha256=access_digest)
     audit.record(

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from audit.models import AuditEvent
 from children import services as caseload
-from consent import services
+from consent import parent_policies, services
 from consent.models import ConsentRequest, GuardianAccess
 from outbox.models import OutboundMessage
 from policies import reach
@@ -153,6 +153,29 @@ def test_the_receipt_page_lists_the_policies_and_its_hash_covers_them(
     content = services.receipt_content(records, policies=[code])
     assert services._sha256(content) == records[0].receipt_sha256
     assert services._sha256(services.receipt_content(records)) != records[0].receipt_sha256
+    # The records alone find what was agreed to: a subject access copy names it too.
+    stored = parent_policies.policies_of_receipt(records)
+    assert services._sha256(services.receipt_content(records, policies=stored)) == (
+        records[0].receipt_sha256
+    )
+
+
+def test_a_request_sent_before_a_new_version_asks_for_the_new_one(
+    child, alice, bob, organisation, django_capture_on_commit_callbacks
+):
+    """Agreeing to v1 after v2 was approved would leave the parent outstanding
+    while they believe they are done: the form asks for what is current."""
+    capture = django_capture_on_commit_callbacks
+    v1 = parents_code(organisation, bob)
+    request_link = ask(child, alice, "online_sessions", capture=capture)
+    v2 = new_version(v1, bob, kind="substantive", capture=capture)
+    answer(Client(), request_link, {"online_sessions": "granted"}, capture=capture)
+    huda = guardian(child)
+    assert Acknowledgement.objects.filter(guardian=huda, version=v2).exists()
+    assert not Acknowledgement.objects.filter(guardian=huda, version=v1).exists()
+    assert reach.guardian_unread(huda) == []
+    signed = ConsentRequest.objects.get(guardian=huda, status="signed")
+    assert list(signed.policy_versions.all()) == [v2]
 
 
 def test_signing_without_ticking_the_policy_records_nothing(
