@@ -12,6 +12,7 @@ from accounts.models import Role
 from common.forms import DateInput, not_in_future
 from common.private_files import DOCUMENT_MAX_BYTES
 from compliance.models import TRAINING_VALID_MONTHS, DBSCheck, TrainingKind, TrainingRecord
+from compliance.services import TRAINING_FLOOR
 from policies.models import PolicyVersion
 
 
@@ -68,10 +69,14 @@ class RoleTrainingForm(forms.Form):
         super().__init__(*args, **kwargs)
         for role, role_label in Role.choices:
             for kind, kind_label in TrainingKind.choices:
+                floor = (role, kind) in TRAINING_FLOOR
                 self.fields[ROLE_TRAINING_FIELD.format(role=role, kind=kind)] = forms.BooleanField(
-                    label=f"{role_label} needs {kind_label}",
+                    label=f"{role_label} needs {kind_label}"
+                    + (" (always required)" if floor else ""),
                     required=False,
-                    initial=current.get((role, kind), False),
+                    initial=True if floor else current.get((role, kind), False),
+                    # Shown ticked and fixed; a posted value is ignored.
+                    disabled=floor,
                 )
 
     @property

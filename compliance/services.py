@@ -102,6 +102,11 @@ def role_training_set(
     """Record the organisation's answer for each role and kind that changed; the
     audit names each, from and to. Returns the changes."""
     current = role_training_effective(organisation)
+    if any(not wanted.get(pair, True) for pair in TRAINING_FLOOR):
+        raise ValidationError(
+            "Safeguarding and online safety training (and the DSL's yearly update) "
+            "are always required; they cannot be switched off."
+        )
     changes = [
         (role, kind, required)
         for (role, kind), required in sorted(wanted.items())
@@ -186,6 +191,19 @@ ROLE_TRAINING: dict[str, set[str]] = {
     Role.DIRECTOR: {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY},
     Role.ADMIN: {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY},
 }
+
+# What no organisation may switch off: the safeguarding and online-safety
+# training every policy asks of anyone who works with children, and the DSL's
+# yearly update. Online work is cleared on these (online_work_blockers), so
+# unticking them would clear untrained staff to work with children.
+TRAINING_FLOOR: frozenset[tuple[str, str]] = frozenset(
+    {
+        (role, kind)
+        for role in (Role.STAFF, Role.DSL, Role.DEPUTY_DSL)
+        for kind in (TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY)
+    }
+    | {(Role.DSL, TrainingKind.DSL_UPDATE), (Role.DEPUTY_DSL, TrainingKind.DSL_UPDATE)}
+)
 BASE_TRAINING = {TrainingKind.SAFEGUARDING, TrainingKind.ONLINE_SAFETY}
 
 # DBS levels from least to most thorough: a check satisfies a requirement for its
@@ -240,7 +258,7 @@ def required_training(staff: Sequence[User]) -> dict[int, set[str]]:
         for kind, required in overrides.get((member.organisation_id, member.role), {}).items():
             if required:
                 kinds.add(kind)
-            else:
+            elif (member.role, kind) not in TRAINING_FLOOR:
                 kinds.discard(kind)
         return kinds
 

@@ -4,6 +4,7 @@ as the organisation sets it."""
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -68,6 +69,31 @@ def test_turning_off_a_default_requirement_removes_the_gap(organisation, alice, 
     )
     assert therapy not in gaps(alice)
     assert TrainingKind.ONLINE_RISKS_THERAPY not in compliance.required_training([alice])[alice.pk]
+
+
+def test_safeguarding_and_online_safety_cannot_be_switched_off(
+    organisation, alice, bob, client_for
+) -> None:
+    """Online work is cleared on them: unticking would clear untrained staff."""
+    safeguarding = str(TrainingKind.SAFEGUARDING.label)
+    assert safeguarding in gaps(alice)
+    current = compliance.role_training_effective(organisation)
+    # A posted form without the box changes nothing: it is shown ticked and fixed.
+    as_bob = client_for(bob)
+    as_bob.post("/staff/training/roles/", requirements_form(current, staff__safeguarding=False))
+    assert not RoleTrainingRequirement.objects.filter(kind="safeguarding").exists()
+    assert "(always required)" in as_bob.get("/staff/training/roles/").content.decode()
+    with pytest.raises(ValidationError, match="cannot be switched off"):
+        compliance.role_training_set(
+            organisation=organisation,
+            by=bob,
+            wanted={(Role.STAFF, TrainingKind.SAFEGUARDING): False},
+        )
+    # Nor does a row put there some other way.
+    RoleTrainingRequirement.objects.create(
+        organisation=organisation, role="staff", kind="safeguarding", required=False, changed_by=bob
+    )
+    assert safeguarding in gaps(alice)
 
 
 def test_another_organisations_settings_do_not_apply(
