@@ -263,13 +263,14 @@ TASK_DUE_WINDOW_YEARS = 5
 def tasks_ensure(*, organisation: Organisation) -> list[RecurringTask]:
     """The tasks the policies ask every organisation for, owned by its DSL (or an
     admin), due a month from when they first appear. A default the admins have
-    retired stays retired: only a title never seen before is added."""
+    retired stays retired, and one they renamed stays renamed: only a title no
+    task of the organisation has ever had (its history says) is added."""
     leads = sorted(User.objects.of(organisation).leads(), key=lambda lead: lead.role != Role.DSL)
     owner = leads[0] if leads else None
     if owner is None:
         return list(RecurringTask.objects.filter(organisation=organisation))
     for title in DEFAULT_TASKS:
-        if RecurringTask.objects.filter(organisation=organisation, title=title).exists():
+        if RecurringTask.history.filter(organisation=organisation, title=title).exists():
             continue
         try:
             with transaction.atomic():

@@ -277,6 +277,22 @@ def test_a_retired_default_task_stays_retired(organisation, bob, dana, client_fo
     reminders.sweep(now=at(timezone.localdate()))
 
 
+def test_a_renamed_default_task_is_not_added_again(organisation, bob, dana) -> None:
+    tasks = practice.tasks_ensure(organisation=organisation)
+    first = tasks[0]
+    practice.task_update(
+        task=first,
+        by=bob,
+        title=f"Termly {first.title.lower()}",
+        owner=dana,
+        cycle_months=4,
+        next_due=first.next_due,
+    )
+    again = practice.tasks_ensure(organisation=organisation)  # the next sweep
+    assert len(again) == len(tasks)
+    assert not RecurringTask.objects.filter(title=first.title).exists()
+
+
 def test_the_demo_has_the_tasks_the_policies_ask_for(organisation, alice, bob, dana) -> None:
     from practice.demo import POLICY_TASKS, seed_policy_tasks
 
