@@ -40,9 +40,13 @@ def _bindings(policies: Iterable[Policy]) -> list[Binding]:
     """Each policy's current version and the versions that count, from one query."""
     policies = list(policies)
     approved: dict[int, list[PolicyVersion]] = {policy.pk: [] for policy in policies}
-    for version in PolicyVersion.objects.filter(
-        policy__in=policies, status=VersionStatus.APPROVED
-    ).order_by("pk"):
+    # Every approved version is read for its place in the history, never its text:
+    # the body (up to a long policy's worth) is loaded only where a page shows it.
+    for version in (
+        PolicyVersion.objects.filter(policy__in=policies, status=VersionStatus.APPROVED)
+        .defer("body")
+        .order_by("pk")
+    ):
         approved[version.policy_id].append(version)
     bindings = []
     for policy in policies:

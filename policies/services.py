@@ -7,7 +7,6 @@ changed; a review with no changes moves the review date on without one.
 import datetime as dt
 import re
 from dataclasses import dataclass
-from functools import partial
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
@@ -18,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from audit import services as audit
+from common.queue import enqueue_on_commit
 from common.registry import POLICY_PUBLISHED
 from policies.models import (
     Acknowledgement,
@@ -255,11 +255,13 @@ def version_approve(
         },
     )
     # After the commit: an approval that rolls back told nobody anything.
-    transaction.on_commit(partial(_published, draft.pk))
+    from policies.tasks import policy_published
+
+    enqueue_on_commit(policy_published, draft.pk, run_here_if_broker_down=True)
     return draft
 
 
-def _published(version_id: int) -> None:
+def published(version_id: int) -> None:
     """Each app's listener for a published version (consent emails the parents)."""
     version = PolicyVersion.objects.select_related("policy").get(pk=version_id)
     for listener in POLICY_PUBLISHED.items():
