@@ -150,17 +150,28 @@ def _populate(apps):
     return org, therapist, children
 
 
+# Tables added after the move that today's reminder providers read: the DBS and
+# training reminders ask what each role needs (compliance.RoleTrainingRequirement).
+TABLES_READ_BY_PROVIDERS = ["compliance.RoleTrainingRequirement"]
+
+
 @contextlib.contextmanager
 def _columns_added_since():
     """The providers are today's code, and select every column today's models
     have (policies join the organisation, for one). Columns added after the move
     (Organisation.online_dbs_level, TrainingRecord.delivery...) to tables that
     existed before it are there for the sweep, holding their defaults, and gone
-    again before the move runs."""
+    again before the move runs. So are the tables added since that today's
+    providers read (each role's training as the organisation sets it), empty."""
     from django.apps import apps as live_apps
 
     with connection.cursor() as cursor:
         tables = set(connection.introspection.table_names(cursor))
+        new_tables = [
+            model
+            for model in map(live_apps.get_model, TABLES_READ_BY_PROVIDERS)
+            if model._meta.db_table not in tables
+        ]
         missing = []
         for model in live_apps.get_models():
             if model._meta.db_table not in tables or not model._meta.managed:
@@ -183,10 +194,14 @@ def _columns_added_since():
     with connection.schema_editor() as editor:
         for model, field in missing:
             editor.add_field(model, field)
+        for model in new_tables:
+            editor.create_model(model)
     try:
         yield
     finally:
         with connection.schema_editor() as editor:
+            for model in new_tables:
+                editor.delete_model(model)
             for model, field in missing:
                 editor.remove_field(model, field)
 

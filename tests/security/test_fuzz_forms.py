@@ -1,6 +1,6 @@
 """Generated bad input for every form, upload, link token and id in the portal.
 
-Every form in fuzz_targets.py gets FUZZ_EXAMPLES (default 100; CI's slow stage runs
+Every form in fuzz_targets.py gets FUZZ_EXAMPLES (default 50; CI's slow stage runs
 300) generated examples
 from Hypothesis: over-long strings, control characters, any Unicode, wrong types
 (a file for a name, a list for a date), markup and script, SQL-looking text,
@@ -112,8 +112,9 @@ from tests.security.test_permission_matrix import (
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
-# 100 keeps `make test` within its time; CI's slow stage fuzzes again at 300.
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
+# 50 keeps `make test` within its 15 minutes now that issue 18 added a dozen
+# forms (at 100 the suite took 15:12); CI's slow stage fuzzes again at 300.
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
