@@ -1,11 +1,8 @@
 """Policy pages: read and acknowledge; write, approve and review; import; PDFs."""
 
 import datetime as dt
-import time
-import uuid
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,8 +45,8 @@ from policies.permissions import (
     policies_visible_to,
     sees_coverage,
 )
+from policies.staging import staged_import_read, staged_import_save, staged_import_use
 
-PENDING_DIR = "policy_imports/pending"
 IMPORT_SALT = "policies.import"
 
 
@@ -343,18 +340,6 @@ def coverage_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
-def _pending_path(name: str) -> Path:
-    return Path(settings.MEDIA_ROOT) / PENDING_DIR / name
-
-
-def _forget_stale_uploads(folder: Path) -> None:
-    """Uploads never confirmed are deleted after a day (the token lasts an hour)."""
-    cutoff = time.time() - 24 * 3600
-    for stale in folder.iterdir():
-        if stale.is_file() and stale.stat().st_mtime < cutoff:
-            stale.unlink(missing_ok=True)
-
-
 def policy_import(request: AuthedRequest) -> HttpResponse:
     """Upload a document; show what was read from it; save only once confirmed."""
     if not manages_policies(request.user):
@@ -376,11 +361,7 @@ def policy_import(request: AuthedRequest) -> HttpResponse:
         else:
             # Kept privately until confirmed; the signed token names it, so a
             # confirmation can only ever use a file this person uploaded.
-            name = f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
-            path = _pending_path(name)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _forget_stale_uploads(path.parent)
-            path.write_bytes(data)
+            name = staged_import_save(data=data, suffix=Path(upload.name).suffix.lower())
             token = signing.dumps(
                 {"file": name, "name": upload.name[:200], "user": request.user.pk},
                 salt=IMPORT_SALT,
@@ -423,11 +404,10 @@ def _import_confirm(request: AuthedRequest) -> HttpResponse:
         return redirect("policy_import")
     if pending.get("user") != request.user.pk:
         raise PermissionDenied
-    path = _pending_path(Path(pending["file"]).name)
-    if not path.is_file():
+    data = staged_import_read(pending["file"])
+    if data is None:
         messages.error(request, "That upload has already been saved or has expired.")
         return redirect("policy_import")
-    data = path.read_bytes()
     found = read_policy(extract_text(pending["name"], data))
     if not form.is_valid():
         return render(
@@ -435,32 +415,29 @@ def _import_confirm(request: AuthedRequest) -> HttpResponse:
             "policies/policy_import_confirm.html",
             {"form": form, "found": found, "filename": pending["name"]},
         )
-    # Claim the upload by renaming it: of two confirmations at once (a double
-    # click), only one can, so only one policy is made.
-    claimed = path.with_suffix(path.suffix + f".{uuid.uuid4().hex}.claimed")
-    try:
-        path.rename(claimed)
-    except FileNotFoundError:
-        messages.error(request, "That upload has already been saved or has expired.")
-        return redirect("policy_import")
     fields = {k: v for k, v in form.cleaned_data.items() if k != "token"}
     try:
-        version = services.policy_import(
-            organisation=request.user.organisation,
+        version = staged_import_use(
+            name=pending["file"],
             by=request.user,
-            body=found.body,
-            filename=pending["name"],
-            data=data,
-            **fields,
+            save=lambda content: services.policy_import(
+                organisation=request.user.organisation,
+                by=request.user,
+                body=found.body,
+                filename=pending["name"],
+                data=content,
+                **fields,
+            ),
         )
     except ValidationError as error:
-        claimed.rename(path)  # give the upload back so the form can be corrected
         service_errors_onto(form, error)
         return render(
             request,
             "policies/policy_import_confirm.html",
             {"form": form, "found": found, "filename": pending["name"]},
         )
-    claimed.unlink(missing_ok=True)
+    if version is None:
+        messages.error(request, "That upload has already been saved or has expired.")
+        return redirect("policy_import")
     messages.success(request, f"{version.policy.title} {version.label} imported and approved.")
     return redirect("policy_detail", pk=version.policy_id)

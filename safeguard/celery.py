@@ -55,6 +55,13 @@ app.conf.beat_schedule = {
         "kwargs": {"send": True},
         "options": {"expires": 3600},
     },
+    # Hourly: policy documents uploaded for import and never confirmed are kept
+    # a day (policies.staging.STALE_AFTER), then deleted from storage.
+    "policy-imports-forget": {
+        "task": "policies.tasks.forget_unconfirmed_imports",
+        "schedule": crontab(minute=35),
+        "options": {"expires": 50 * 60},
+    },
     # Lets /healthz say when a worker last ran a scheduled task, which proves
     # beat, broker and worker are all alive, not just reachable.
     "worker-heartbeat": {

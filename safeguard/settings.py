@@ -12,7 +12,7 @@ falling back to something insecure. See ``.env.example`` and the README.
 
 import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -282,8 +282,68 @@ STATIC_ROOT = (
     Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))) if PRODUCTION else None
 )
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# --- Uploaded files -------------------------------------------------------------------
+# The embedded default keeps uploads under MEDIA_ROOT. STORAGE_URL
+# (s3://BUCKET?endpoint_url=...&region_name=...), or AWS_STORAGE_BUCKET_NAME with
+# django-storages' other AWS_* variables, puts them in an S3-compatible bucket
+# instead, so every web server and worker sees the same files. Credentials come
+# from boto3's own chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or the
+# instance's role), never from the URL.
+_STORAGE_URL_OPTIONS = {"endpoint_url", "region_name", "addressing_style", "signature_version"}
+
+
+def _bucket_storage() -> dict[str, object] | None:
+    url = env.str("STORAGE_URL", default="")
+    if url:
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        if parts.scheme != "s3" or not parts.hostname or parts.username or parts.password:
+            raise ImproperlyConfigured(
+                "STORAGE_URL must be s3://BUCKET?endpoint_url=...&region_name=... "
+                "(credentials go in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)."
+            )
+        unknown = set(query) - _STORAGE_URL_OPTIONS
+        if unknown:
+            raise ImproperlyConfigured(f"STORAGE_URL has unknown options: {sorted(unknown)}.")
+        options: dict[str, object] = {"bucket_name": parts.hostname, **query}
+        if parts.path.strip("/"):
+            options["location"] = parts.path.strip("/")
+    elif env.str("AWS_STORAGE_BUCKET_NAME", default=""):
+        options = {}  # django-storages reads its AWS_* settings, set below
+    else:
+        return None
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **options,
+            # Private: no ACL that could make an object public (the bucket must block
+            # public access), and any URL ever made is signed and short-lived. The
+            # portal itself never hands out URLs: downloads stream through a view
+            # that checked permission and wrote an audit event.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            "custom_domain": None,
+            # A name already taken gets a new one: an upload never replaces another.
+            "file_overwrite": False,
+        },
+    }
+
+
+for _name in (
+    "AWS_STORAGE_BUCKET_NAME",
+    "AWS_S3_ENDPOINT_URL",
+    "AWS_S3_REGION_NAME",
+    "AWS_S3_ADDRESSING_STYLE",
+    "AWS_S3_SIGNATURE_VERSION",
+    "AWS_LOCATION",
+):
+    if env.str(_name, default=""):
+        vars()[_name] = env.str(_name)
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _bucket_storage() or {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

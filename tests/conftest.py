@@ -23,6 +23,9 @@ from tests import factories
 from tests.auth import force_verified_login
 from tests.real_services import require_service
 
+# The S3-compatible server, and the fixture that stores a test's uploads in it.
+from tests.storage_fixtures import s3_endpoint, s3_storage  # noqa: F401
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 

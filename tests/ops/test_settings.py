@@ -39,6 +39,36 @@ def test_production_settings_pass_the_deploy_check() -> None:
     assert "no issues" in result.stdout
 
 
+def test_storage_url_puts_uploads_in_a_private_bucket_and_still_passes_the_deploy_check() -> None:
+    storage_env = {
+        **PRODUCTION_ENV,
+        "STORAGE_URL": "s3://safeguard-media?endpoint_url=http://127.0.0.1:9000&region_name=eu-west-2",
+    }
+    script = (
+        "from django.core.files.storage import default_storage as s; "
+        "from django.core.management import call_command; "
+        "call_command('check', '--deploy', '--fail-level', 'WARNING'); "
+        "print(s.__class__.__name__, s.bucket_name, "
+        "s.endpoint_url, s.region_name, s.default_acl, s.querystring_auth, "
+        "s.querystring_expire, s.file_overwrite)"
+    )
+    result = run_django(storage_env, "shell", "-v", "0", "-c", script)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+    assert result.stdout.split()[-8:] == [
+        "S3Storage",
+        "safeguard-media",
+        "http://127.0.0.1:9000",
+        "eu-west-2",
+        "None",  # no ACL that could make an object public
+        "True",  # any URL ever made is signed...
+        "60",  # ...and short-lived
+        "False",  # an upload never replaces another
+    ]
+    refused = run_django({**PRODUCTION_ENV, "STORAGE_URL": "https://key:secret@bucket"}, "check")
+    assert "STORAGE_URL must be s3://BUCKET" in refused.stderr
+
+
 @pytest.mark.parametrize(
     "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL"]
 )

@@ -65,6 +65,8 @@ from django import forms
 from django.apps import apps
 from django.conf import settings as django_settings
 from django.core import mail, signing
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection, models, transaction
 from django.http import HttpResponse
 from django.test import Client, TestCase, override_settings
@@ -87,7 +89,8 @@ from incidents import services as incident_services
 from incidents.models import EVIDENCE_MAX_BYTES, Incident
 from policies import services as policy_services
 from policies.importing import MAX_BYTES as POLICY_MAX_BYTES
-from policies.views import IMPORT_SALT, PENDING_DIR
+from policies.staging import PENDING_DIR, staged_import_read
+from policies.views import IMPORT_SALT
 from tests.auth import WIZARD, secret_base32, totp
 from tests.factories import PASSWORD, ConsentRecordFactory, GuardianFactory, UserFactory
 from tests.security.fuzz_targets import (
@@ -904,7 +907,7 @@ class Ctx:
     routes: dict[str, Route]
     media: Path
     baseline: dict[str, dict[Any, tuple[Any, ...]]]
-    pending_import: tuple[Path, bytes] | None = None
+    pending_import: tuple[str, bytes] | None = None
     undo: list[Callable[[], None]] = dataclass_field(default_factory=list)
     follows: int = 0  # pages after a save looked at in this test (see FOLLOWS)
     session_keys: dict[int, str] = dataclass_field(default_factory=dict)
@@ -1294,8 +1297,7 @@ def _policy_import_page(ctx: Ctx) -> tuple[dict[str, object], HttpResponse]:
     )
     token = response.context["form"].initial["token"]
     name = signing.loads(token, salt=IMPORT_SALT)["file"]
-    path = ctx.media / PENDING_DIR / name
-    ctx.pending_import = (path, path.read_bytes())
+    ctx.pending_import = (name, staged_import_read(name) or b"")
     return session, response
 
 
@@ -1397,8 +1399,9 @@ ARRANGE: dict[str, Callable[[Ctx], Callable[[], None] | None]] = {
 def _restore_pending_import(ctx: Ctx) -> Callable[[], None]:
     def prepare() -> None:
         # A confirmation that worked claimed the uploaded file; put it back for the next one.
-        path, data = ctx.pending_import
-        path.write_bytes(data)
+        name, data = ctx.pending_import
+        if not default_storage.exists(f"{PENDING_DIR}/{name}"):
+            default_storage.save(f"{PENDING_DIR}/{name}", ContentFile(data))
 
     return prepare
 

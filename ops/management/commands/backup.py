@@ -5,9 +5,11 @@
 PostgreSQL: ``pg_dump --format=custom``, one consistent snapshot, safe while the
 portal runs. SQLite: Python's sqlite3 online backup API, also a consistent copy
 while the portal runs (a plain ``cp`` of a live SQLite file is not). The database
-is copied first and MEDIA_ROOT second, so every file the backup refers to was
-already on disk. ``manage.py restore`` puts a backup into another database;
-docs/operations.md has the whole procedure and the restore drill.
+is copied first and the uploaded files second, so every file the backup refers to
+was already stored. The files are read through the storage API, so the same
+command copies a bucket (STORAGE_URL) or the embedded default's folder.
+``manage.py restore`` puts a backup into another database; docs/operations.md
+has the whole procedure and the restore drill.
 """
 
 import os
@@ -17,9 +19,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
+from django.core.files.storage import Storage, default_storage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
+
+from common.stored_files import stored_names
 
 
 def pg_tool(name: str) -> str:
@@ -83,13 +87,32 @@ def describe(settings_dict: dict) -> str:
     return f"PostgreSQL database {settings_dict['NAME']} on {host}{port}"
 
 
+def media_copy(storage: Storage, target: Path) -> int:
+    """Copy every stored file into the folder ``target`` (made here), under its
+    stored name; how many were copied."""
+    target.mkdir(parents=True)
+    copied = 0
+    for name in stored_names(storage):
+        copy = target.joinpath(*name.split("/"))
+        # Names come from the storage's own listing; never write outside the target.
+        if not copy.resolve().is_relative_to(target.resolve()):
+            raise CommandError(f"Refusing to copy {name!r} outside {target}.")
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        with storage.open(name, "rb") as source, copy.open("xb") as written:
+            shutil.copyfileobj(source, written)
+        copied += 1
+    return copied
+
+
 class Command(BaseCommand):
-    help = "Back up the database (pg_dump or the SQLite online backup API), and MEDIA_ROOT."
+    help = "Back up the database (pg_dump or the SQLite online backup API), and uploaded files."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("output", help="the backup file to write; must not exist yet")
         parser.add_argument(
-            "--media", metavar="DIR", help="also copy MEDIA_ROOT into DIR (must not exist yet)"
+            "--media",
+            metavar="DIR",
+            help="also copy the uploaded files (folder or bucket) into DIR (must not exist yet)",
         )
 
     def handle(self, *args: Any, **options: str) -> None:
@@ -121,10 +144,5 @@ class Command(BaseCommand):
             f"({output.stat().st_size:,} bytes) with {how}."
         )
         if media is not None:
-            media_root = Path(settings.MEDIA_ROOT)
-            if media_root.is_dir():
-                shutil.copytree(media_root, media)
-            else:
-                media.mkdir(parents=True)
-            files = sum(1 for path in media.rglob("*") if path.is_file())
-            self.stdout.write(f"Copied MEDIA_ROOT {media_root} to {media} ({files} files).")
+            files = media_copy(default_storage, media)
+            self.stdout.write(f"Copied the uploaded files to {media} ({files} files).")
