@@ -63,6 +63,10 @@ class Dashboard:
     sections: list[Section]
     months: list[dt.date]  # the 12 months of the incidents chart
     monthly: dict[str, list[int]]  # category label -> count per month
+    as_of: dt.datetime  # the moment the figures describe
+    # Set by dashboard.snapshot when these figures are kept: what else may be kept
+    # beside them (the rendered sections) is kept under the same key.
+    snapshot_key: str | None = None
 
     def table(self, slug: str) -> Table | None:
         return next((t for s in self.sections for t in s.tables if t.slug == slug), None)
@@ -634,6 +638,7 @@ def dashboard_for(organisation: Organisation, now: dt.datetime | None = None) ->
         today=today,
         months=months,
         monthly=monthly,
+        as_of=now,
         sections=[
             _policies(organisation, today),
             _staff(organisation, today),

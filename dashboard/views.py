@@ -20,7 +20,7 @@ from common.forms import DateInput
 from common.pdf import pdf_response
 from dashboard import figures as dashboard
 from dashboard.board_report import render_board_report_pdf
-from dashboard.chart import stacked_bars
+from dashboard.snapshot import current_dashboard, rendered_sections
 
 DASHBOARD_ROLES = frozenset({Role.DIRECTOR, Role.ADMIN, *LEAD_ROLES})
 
@@ -51,16 +51,17 @@ class PeriodForm(forms.Form):
 
 def dashboard_view(request: AuthedRequest) -> HttpResponse:
     _require(request)
-    board = dashboard.dashboard_for(request.user.organisation)
+    board = current_dashboard(request.user.organisation)
     start, end = dashboard.quarter_of(board.today)
     return render(
         request,
         "dashboard/dashboard.html",
         {
             "board": board,
-            "chart": stacked_bars(board.months, board.monthly),
+            "sections": rendered_sections(
+                request, board, sees_cases=sees_all_children(request.user)
+            ),
             "period_form": PeriodForm(initial={"start": start, "end": end}),
-            "sees_cases": sees_all_children(request.user),
         },
     )
 
@@ -70,7 +71,7 @@ def _table_for(request: AuthedRequest, slug: str, *, csv: bool) -> dashboard.Tab
     who see every child (a director sees the counts per rule), and its reading
     is audited as a chronology's is."""
     _require(request)
-    table = dashboard.dashboard_for(request.user.organisation).table(slug)
+    table = current_dashboard(request.user.organisation).table(slug)
     if table is None:
         raise Http404
     if table.case_detail:
@@ -107,7 +108,7 @@ def dashboard_csv(request: AuthedRequest, slug: str) -> HttpResponse:
 
 def board_report(request: AuthedRequest) -> HttpResponse:
     _require(request)
-    board = dashboard.dashboard_for(request.user.organisation)
+    board = current_dashboard(request.user.organisation)
     form = PeriodForm(request.GET or None)
     if request.GET and not form.is_valid():
         return render(
@@ -115,9 +116,10 @@ def board_report(request: AuthedRequest) -> HttpResponse:
             "dashboard/dashboard.html",
             {
                 "board": board,
-                "chart": stacked_bars(board.months, board.monthly),
+                "sections": rendered_sections(
+                    request, board, sees_cases=sees_all_children(request.user)
+                ),
                 "period_form": form,
-                "sees_cases": sees_all_children(request.user),
             },
             status=400,
         )

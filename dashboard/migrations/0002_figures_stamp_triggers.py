@@ -1,0 +1,130 @@
+"""PostgreSQL changes an organisation's figures stamp whenever a statement writes
+a row of any table the dashboard's figures read.
+
+One statement-level trigger per table and event, reading the statement's
+transition table, so a bulk insert of 20,000 consent records touches the stamp
+once, not 20,000 times. The functions are SECURITY DEFINER: the erasure door's
+role deletes rows but has no grant on the stamps, and its deletions change
+figures too.
+
+The list is frozen here, as the tables stood at this migration; a test
+(tests/dashboard/test_snapshot.py) reads the figures' queries and fails when
+they read a table with no trigger, which then needs a migration like this one.
+SQLite has no statement triggers with transition tables, so there the
+dashboard computes its figures on every request (dashboard.snapshot).
+"""
+
+from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
+
+# Tables with an organisation_id of their own.
+DIRECT = [
+    "compliance_roletrainingrequirement",
+    "consent_consentrecord",
+    "consent_consenttype",
+    "consent_contactlog",
+    "consent_takedowntask",
+    "incidents_incident",
+    "policies_policy",
+    "practice_onlineaccount",
+    "practice_platform",
+    "practice_recurringtask",
+    "practice_workdevice",
+    "safeguard_child",
+    "safeguard_dbscheck",
+    "safeguard_retentionreview",
+    "safeguard_subjectaccessrequest",
+    "safeguard_trainingrecord",
+    "safeguard_user",
+]
+# Tables whose organisation is their parent's: the join from the changed rows
+# to a row "p" with an organisation_id.
+VIA = {
+    "otp_totp_totpdevice": "JOIN safeguard_user p ON p.id = changed.user_id",
+    "policies_acknowledgement": (
+        "JOIN policies_policyversion v ON v.id = changed.version_id "
+        "JOIN policies_policy p ON p.id = v.policy_id"
+    ),
+    "policies_policyreview": "JOIN policies_policy p ON p.id = changed.policy_id",
+    "policies_policyversion": "JOIN policies_policy p ON p.id = changed.policy_id",
+    "practice_deviceattestation": "JOIN practice_workdevice p ON p.id = changed.device_id",
+    "practice_onlineaccount_holders": (
+        "JOIN practice_onlineaccount p ON p.id = changed.onlineaccount_id"
+    ),
+    "practice_onlineaccount_monitors": (
+        "JOIN practice_onlineaccount p ON p.id = changed.onlineaccount_id"
+    ),
+    "practice_platformassessment": "JOIN practice_platform p ON p.id = changed.platform_id",
+    "safeguard_childguardian": "JOIN safeguard_child p ON p.id = changed.child_id",
+}
+EVENTS = {"insert": "NEW", "update": "NEW", "delete": "OLD"}
+
+
+def _organisations(table: str) -> str:
+    if table in VIA:
+        return f"SELECT DISTINCT p.organisation_id AS org FROM changed {VIA[table]}"
+    return "SELECT DISTINCT changed.organisation_id AS org FROM changed"
+
+
+def _install(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for table in [*DIRECT, *VIA]:
+        # Rows in organisation order, so two statements touching the same
+        # organisations lock their stamps in the same order.
+        schema_editor.execute(
+            f"""
+            CREATE OR REPLACE FUNCTION safeguard_figures_touch_{table}() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+            BEGIN
+                INSERT INTO dashboard_figuresstamp (organisation_id, stamp)
+                SELECT touched.org, gen_random_uuid()
+                FROM ({_organisations(table)}) touched
+                WHERE touched.org IS NOT NULL ORDER BY touched.org
+                ON CONFLICT (organisation_id) DO UPDATE SET stamp = EXCLUDED.stamp;
+                RETURN NULL;
+            END $$
+            """,
+            params=None,
+        )
+        for event, side in EVENTS.items():
+            schema_editor.execute(
+                f"""
+                CREATE TRIGGER safeguard_figures_{event}
+                AFTER {event.upper()} ON {table}
+                REFERENCING {side} TABLE AS changed
+                FOR EACH STATEMENT EXECUTE FUNCTION safeguard_figures_touch_{table}()
+                """,
+                params=None,
+            )
+
+
+def _remove(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for table in [*DIRECT, *VIA]:
+        for event in EVENTS:
+            schema_editor.execute(
+                f"DROP TRIGGER IF EXISTS safeguard_figures_{event} ON {table}", params=None
+            )
+        schema_editor.execute(
+            f"DROP FUNCTION IF EXISTS safeguard_figures_touch_{table}()", params=None
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("dashboard", "0001_figures_stamp"),
+        ("safeguard", "0012_who_to_tell"),
+        ("children", "0002_alter_child_first_name_alter_child_last_name_and_more"),
+        ("compliance", "0002_training_kinds_certificates_role_requirements"),
+        ("consent", "0010_request_policy_versions"),
+        ("incidents", "0007_append_only_no_side_door"),
+        ("policies", "0005_reach_audiences_change_kind_child_agreement"),
+        ("practice", "0008_recurring_task_evidence"),
+        ("records", "0003_erasure_door_reads_reviews"),
+        ("otp_totp", "0003_add_timestamps"),
+    ]
+
+    operations = [migrations.RunPython(_install, _remove, elidable=False)]
