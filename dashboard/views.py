@@ -16,6 +16,7 @@ from accounts.models import LEAD_ROLES, Role
 from accounts.permissions import is_admin, staff_visible_to
 from audit import services as audit
 from children.permissions import children_visible_to, sees_all_children
+from common.db_router import reads_from_replica
 from common.forms import DateInput
 from common.pdf import pdf_response
 from dashboard import figures as dashboard
@@ -49,6 +50,7 @@ class PeriodForm(forms.Form):
         return data
 
 
+@reads_from_replica()
 def dashboard_view(request: AuthedRequest) -> HttpResponse:
     _require(request)
     board = current_dashboard(request.user.organisation)
@@ -85,6 +87,7 @@ def _table_for(request: AuthedRequest, slug: str, *, csv: bool) -> dashboard.Tab
     return table
 
 
+@reads_from_replica()
 def dashboard_table(request: AuthedRequest, slug: str) -> HttpResponse:
     """The list behind a figure: an aggregate table, or for those who see every
     child, the contacts that broke a practice rule."""
@@ -92,6 +95,7 @@ def dashboard_table(request: AuthedRequest, slug: str) -> HttpResponse:
     return render(request, "dashboard/dashboard_table.html", {"table": table})
 
 
+@reads_from_replica()
 def dashboard_csv(request: AuthedRequest, slug: str) -> HttpResponse:
     table = _table_for(request, slug, csv=True)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -106,6 +110,7 @@ def dashboard_csv(request: AuthedRequest, slug: str) -> HttpResponse:
     return response
 
 
+@reads_from_replica()
 def board_report(request: AuthedRequest) -> HttpResponse:
     _require(request)
     board = current_dashboard(request.user.organisation)

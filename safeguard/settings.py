@@ -168,10 +168,36 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # The same backends, with one hook: a transaction's audit events are chained just
 # before it commits, so the chain's head is the last lock it takes (audit.backends).
+_primary_engine = DATABASES["default"]["ENGINE"]
 DATABASES["default"]["ENGINE"] = {
     "django.db.backends.postgresql": "audit.backends.postgresql",
     "django.db.backends.sqlite3": "audit.backends.sqlite3",
-}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+}.get(_primary_engine, _primary_engine)
+# A read replica, a few seconds behind the primary: only the dashboard, its tables
+# and the board report read from it (common.db_router; docs/operations.md).
+if env.str("DATABASE_REPLICA_URL", default=""):
+    _replica = env.db_url("DATABASE_REPLICA_URL")
+    if _replica["ENGINE"] != _primary_engine:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL must be a copy of DATABASE_URL's database, "
+            f"not a {_replica['ENGINE']} one."
+        )
+    # The plain backend: the audit backend's hook chains the events a transaction
+    # recorded as it commits, and nothing ever records or commits on a replica.
+    _replica["ATOMIC_REQUESTS"] = False
+    if _primary_engine == "django.db.backends.postgresql":
+        _replica["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+        _replica["CONN_HEALTH_CHECKS"] = True
+        # Read-only even when the URL names a server that would take writes (CI
+        # points it at the primary): a write routed here by mistake fails loudly.
+        _options = _replica.setdefault("OPTIONS", {})
+        _options["options"] = (
+            f"{_options.get('options', '')} -c default_transaction_read_only=on".strip()
+        )
+    # Under test the replica is the test database itself, reached by a second connection.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+DATABASE_ROUTERS = ["common.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ---------------------------------------------------------------------

@@ -95,6 +95,30 @@ def test_production_only_trusts_proxy_headers_when_told() -> None:
     assert "HTTP_X_FORWARDED_PROTO" in proxied.stdout, proxied.stderr
 
 
+def test_a_replica_is_read_only_and_the_primary_keeps_the_audit_backend() -> None:
+    script = (
+        "from django.conf import settings; "
+        "replica = settings.DATABASES['replica']; "
+        "print(settings.DATABASES['default']['ENGINE'], replica['ENGINE'], replica['HOST'], "
+        "replica['CONN_MAX_AGE'], replica['CONN_HEALTH_CHECKS']); "
+        "print(replica['OPTIONS']['options'])"
+    )
+    replica_url = "postgres://reader:secret@replica.example.org:5432/safeguard?options=-c%20x=y"
+    result = run_django(
+        {**PRODUCTION_ENV, "DATABASE_REPLICA_URL": replica_url}, "shell", "-v", "0", "-c", script
+    )
+    assert result.returncode == 0, result.stderr
+    described, options = result.stdout.splitlines()
+    assert described.split() == [
+        "audit.backends.postgresql",
+        "django.db.backends.postgresql",
+        "replica.example.org",
+        "60",
+        "True",
+    ]
+    assert options == "-c x=y -c default_transaction_read_only=on"
+
+
 def test_embedded_default_uses_sqlite_and_creates_the_broker_folders(tmp_path: Path) -> None:
     script = (
         "from django.conf import settings; "
