@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connections
 from django.http import HttpResponse
 from django.test import Client
@@ -111,8 +112,13 @@ def test_the_dashboard_reads_from_the_replica_and_audits_on_the_primary(
         "/dashboard/board-report.pdf": None,
     }
     for url, shown in pages.items():
+        # Each page computes its figures: none is served from the last one's.
+        cache.clear()
         served = get(lead, url)
         assert served.response.status_code == 200, url
+        # The kept figures' stamp is read where the figures are.
+        assert touching(served.replica, "dashboard_figuresstamp"), url
+        assert not touching(served.primary, "dashboard_figuresstamp"), url
         if shown is not None:
             assert shown in served.response.content.decode(), url
         assert touching(served.replica, CONTACTS), url
@@ -143,6 +149,7 @@ def test_the_dashboard_reads_from_the_replica_and_audits_on_the_primary(
 
     # With the replica taken out of the settings, the same CSV reads from the primary.
     monkeypatch.delitem(settings.DATABASES, REPLICA)
+    cache.clear()
     served = get(lead, "/dashboard/tables/practice-breaches.csv")
     assert "Noor Hassan" in served.response.content.decode()
     assert touching(served.primary, CONTACTS)
