@@ -101,14 +101,19 @@ def _current_online_policy(organisation: Organisation) -> PolicyVersion | None:
     return policy_state(policy).current if policy else None
 
 
-@transaction.atomic
 def consent_types_ensure(*, organisation: Organisation) -> list[ConsentType]:
     """The organisation's consent types, creating the defaults the first time.
 
-    get_or_create per code, so two first page views at once cannot collide.
+    Every child's page asks, and only an organisation's first asking creates:
+    the usual answer is one read, with no transaction (and no savepoint) of its own.
     """
-    if ConsentType.objects.filter(organisation=organisation).exists():
-        return list(ConsentType.objects.filter(organisation=organisation))
+    types = list(ConsentType.objects.filter(organisation=organisation))
+    return types or _consent_types_create(organisation)
+
+
+@transaction.atomic
+def _consent_types_create(organisation: Organisation) -> list[ConsentType]:
+    """get_or_create per code, so two first page views at once cannot collide."""
     policy_version = _current_online_policy(organisation)
     for code, name, media, explanation in DEFAULT_TYPES:
         consent_type, created = ConsentType.objects.get_or_create(

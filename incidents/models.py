@@ -121,9 +121,14 @@ REPORTED = [
 ]
 
 
+def still_open() -> models.Q:
+    """Not closed: what IncidentQuerySet.open() keeps, as a condition a count can filter on."""
+    return ~models.Q(status=Status.CLOSED)
+
+
 class IncidentQuerySet(models.QuerySet["Incident"]):
     def open(self) -> "IncidentQuerySet":
-        return self.exclude(status=Status.CLOSED)
+        return self.filter(still_open())
 
 
 class Incident(models.Model):

@@ -48,6 +48,11 @@ def _bindings(policies: Iterable[Policy]) -> list[Binding]:
         .order_by("pk")
     ):
         approved[version.policy_id].append(version)
+    return _bound(policies, approved)
+
+
+def _bound(policies: list[Policy], approved: dict[int, list[PolicyVersion]]) -> list[Binding]:
+    """The bindings of these policies, given each one's approved versions in pk order."""
     bindings = []
     for policy in policies:
         versions = approved[policy.pk]
@@ -80,6 +85,22 @@ def reading_counts(version: PolicyVersion) -> tuple[int, ...]:
 
 def staff_bindings(organisation: Organisation) -> list[Binding]:
     return _bindings(Policy.objects.filter(organisation=organisation).exclude(audience_roles=[]))
+
+
+def staff_bindings_loaded(policies: Iterable[Policy]) -> list[Binding]:
+    """staff_bindings for the whole organisation's policies already loaded with
+    their versions (policies.services.history_prefetch): no query of its own."""
+    staff_policies = [policy for policy in policies if policy.audience_roles]
+    return _bound(
+        staff_policies,
+        {
+            policy.pk: sorted(
+                (v for v in policy.versions.all() if v.status == VersionStatus.APPROVED),
+                key=lambda version: version.pk,
+            )
+            for policy in staff_policies
+        },
+    )
 
 
 def staff_unread(user: User, found: list[Binding] | None = None) -> list[Binding]:

@@ -41,10 +41,12 @@ class PolicyState:
     status: str  # "current", "due soon", "overdue", "no approved version"
 
 
-def history_prefetch() -> list[Prefetch]:
-    """A policy's versions and reviews, which its derived state is read from."""
+def history_prefetch(*, text: bool = True) -> list[Prefetch]:
+    """A policy's versions and reviews, which its derived state is read from;
+    without the versions' text (up to a long policy's worth each) for a list."""
+    versions = PolicyVersion.objects.select_related("approved_by")
     return [
-        Prefetch("versions", queryset=PolicyVersion.objects.select_related("approved_by")),
+        Prefetch("versions", queryset=versions if text else versions.defer("body")),
         Prefetch("reviews", queryset=PolicyReview.objects.select_related("reviewed_by")),
     ]
 

@@ -56,11 +56,21 @@ def _history() -> list[Prefetch]:
 
 def policy_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    policies = list(policies_visible_to(user).select_related("owner").prefetch_related(*_history()))
+    policies = list(
+        policies_visible_to(user)
+        .select_related("owner")
+        .prefetch_related(*services.history_prefetch(text=False))
+    )
     today = timezone.localdate()
     rows = [(policy, services.policy_state(policy, today)) for policy in policies]
     page = page_of(request, rows)
-    to_read = reach.staff_unread(user) if user.organisation_id else []
+    # Every policy of the organisation is loaded above, with its versions: what
+    # this person has still to read is worked out from them, not fetched again.
+    to_read = (
+        reach.staff_unread(user, reach.staff_bindings_loaded(policies))
+        if user.organisation_id
+        else []
+    )
     return render(
         request,
         "policies/policy_list.html",

@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -30,7 +31,7 @@ from incidents.models import (
 )
 from notices import engine as reminders
 from notices.models import Notice
-from tests.factories import ChildFactory, UserFactory
+from tests.factories import ChildFactory, IncidentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -298,6 +299,47 @@ def test_directors_see_counts_not_cases(alice, dana, director, child, client_for
     assert dict(response.context["status_rows"])["New"] == 1
     assert response.context["ages"]["recent"] == 1
     assert client_for(alice).get("/incidents/counts/").status_code == 403
+
+
+def test_counts_add_up_by_status_kind_risk_and_age_in_one_query(
+    organisation, other_organisation, director, client_for, django_assert_num_queries
+):
+    def incident(status, category, risk, days_ago, where=organisation):
+        return IncidentFactory(
+            organisation=where,
+            status=status,
+            category=category,
+            risk=risk,
+            reported_at=timezone.now() - dt.timedelta(days=days_ago, hours=1),
+        )
+
+    incident("new", "contact", "high", 0)
+    incident("triaged", "content", "low", 10)
+    incident("closed", "content", "low", 40)
+    incident("referred", "commerce", "medium", 40)
+    incident("new", "contact", "high", 0, where=other_organisation)
+    client = client_for(director)
+    client.get("/incidents/counts/")  # warm caches
+    with CaptureQueriesContext(connection) as few:
+        page = client.get("/incidents/counts/")
+    assert dict(page.context["status_rows"]) == {
+        "New": 1,
+        "Triaged": 1,
+        "Action under way": 0,
+        "Referred": 1,
+        "Closed": 1,
+    }
+    # Closed incidents count by status only; every other figure is of open ones.
+    categories = {label.split(":")[0]: n for label, n in page.context["category_rows"]}
+    assert categories == {"Content": 1, "Contact": 1, "Conduct": 0, "Commerce": 1}
+    risks = dict(page.context["risk_rows"])
+    assert risks == {"Low": 1, "Medium": 1, "High": 1, "Immediate danger": 0}
+    assert page.context["ages"] == {"recent": 1, "month": 1, "older": 1}
+    assert page.context["open_total"] == 3
+    for n in range(10):
+        incident("action", "conduct", "immediate", n)
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert client.get("/incidents/counts/").context["open_total"] == 13
 
 
 def test_a_dsl_shares_one_incident_with_a_named_member_of_staff(
@@ -789,6 +831,30 @@ def test_the_list_puts_overdue_first_and_filters(alice, dana, child, client_for)
     # A therapist's list is their own concerns.
     page = client_for(alice).get("/incidents/")
     assert set(page.context["reported"]) == {fresh, overdue, closed}
+
+
+def test_the_list_costs_the_same_queries_for_5_or_25_incidents_and_never_loads_accounts(
+    organisation, dana, client_for, django_assert_num_queries
+):
+    client = client_for(dana)
+
+    def add_incidents(n: int) -> None:
+        for _ in range(n):
+            incident = IncidentFactory(
+                organisation=organisation, what_happened="The account itself " * 50
+            )
+            incident.children.set(ChildFactory.create_batch(2, organisation=organisation))
+
+    add_incidents(5)
+    client.get("/incidents/")  # warm caches (content types, sessions)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get("/incidents/").status_code == 200
+    add_incidents(20)
+    with django_assert_num_queries(len(small.captured_queries)) as large:
+        page = client.get("/incidents/")
+    assert page.content.decode().count('href="/incidents/') >= 25
+    # What happened (up to a page of text) is read on the incident, not the list.
+    assert not any("what_happened" in query["sql"] for query in large.captured_queries)
 
 
 # --- the child's chronology PDF

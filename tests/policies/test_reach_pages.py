@@ -7,6 +7,8 @@ import zoneinfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Role
@@ -345,3 +347,27 @@ def test_the_demo_has_codes_of_conduct_and_childrens_agreements(
     assert policies["conduct_staff"].versions.filter(change_kind="editorial").count() == 1
     seed_policies(organisation, bob, director)  # a second run adds nothing
     assert Policy.objects.count() == 7
+
+
+def test_the_list_reads_what_is_unread_from_the_policies_it_loaded(
+    organisation, alice, bob, client_for, django_assert_num_queries
+) -> None:
+    client = client_for(alice)
+
+    def add_policies(n: int) -> None:
+        for i in range(n):
+            policy = approved(organisation, bob, f"Policy {i}", "Text", audience_roles=["staff"])
+            new_version(policy, bob, "Typo fixed", ChangeKind.EDITORIAL)
+            services.draft_start(policy=policy, by=bob)
+        approved(organisation, bob, "For nobody on the staff", "Text", audience_roles=[])
+
+    add_policies(2)
+    loaded = list(Policy.objects.filter(organisation=organisation).prefetch_related("versions"))
+    assert reach.staff_bindings_loaded(loaded) == reach.staff_bindings(organisation)
+    client.get("/policies/")  # warm caches
+    with CaptureQueriesContext(connection) as small:
+        client.get("/policies/")
+    add_policies(4)
+    with django_assert_num_queries(len(small.captured_queries)):
+        page = client.get("/policies/").content.decode()
+    assert len(page.split("Policies to read")[1].split("</ul>")[0].split("<li>")) == 7
