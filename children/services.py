@@ -6,6 +6,7 @@ revoking that permission happens here and nowhere else.
 """
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -227,3 +228,24 @@ def allocated_staff(child: Child) -> list[User]:
             allocations__child=child, allocations__ends_on__isnull=True, is_active=True
         ).distinct()
     )
+
+
+def guardians_with_responsibility_of(child_ids: Iterable[int]) -> dict[int, set[int]]:
+    """guardians_with_responsibility's guardian ids for many children, in one query."""
+    found: dict[int, set[int]] = {}
+    for child_id, guardian_id in ChildGuardian.objects.filter(
+        child_id__in=list(child_ids), parental_responsibility=True
+    ).values_list("child_id", "guardian_id"):
+        found.setdefault(child_id, set()).add(guardian_id)
+    return found
+
+
+def allocated_staff_of(child_ids: Iterable[int]) -> dict[int, list[User]]:
+    """allocated_staff for many children, in one query."""
+    found: dict[int, dict[int, User]] = {}
+    allocations = Allocation.objects.filter(
+        child_id__in=list(child_ids), ends_on__isnull=True, staff__is_active=True
+    ).select_related("staff")
+    for allocation in allocations.order_by("pk"):
+        found.setdefault(allocation.child_id, {})[allocation.staff_id] = allocation.staff
+    return {child_id: list(staff.values()) for child_id, staff in found.items()}

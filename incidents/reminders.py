@@ -2,8 +2,9 @@
 breach, referrals to chase, next actions, and closures waiting for sign-off."""
 
 import datetime as dt
+import functools
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from django.urls import reverse
 
@@ -25,12 +26,18 @@ def ico_stage(*, aware_at: dt.datetime, now: dt.datetime) -> int | None:
     return passed[-1] if passed else None
 
 
+def _leads(organisation: Organisation) -> Callable[[], list[User]]:
+    """The DSL and deputies, read the first time something is due: most sweeps
+    of most organisations find nothing, and need not ask."""
+    return functools.cache(lambda: list(User.objects.of(organisation).leads()))
+
+
 @REMINDERS.register
 def ico_deadlines(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
     breaches = Incident.objects.filter(
         organisation=organisation, incident_type=IncidentType.DATA_BREACH, ico_decision=""
     )
-    leads = list(User.objects.of(organisation).leads())
+    leads = _leads(organisation)
     for incident in breaches:
         hours = ico_stage(aware_at=incident.disclosed_at, now=now)
         deadline = incident.ico_deadline
@@ -47,7 +54,7 @@ def ico_deadlines(*, organisation: Organisation, now: dt.datetime) -> Iterator[D
             kind="incidents.ico",
             obj=incident,
             stage=f"{hours}h",
-            recipients=leads,
+            recipients=leads(),
             due_at=deadline,
             title=title,
             urgent=True,
@@ -60,7 +67,7 @@ def referral_chases(*, organisation: Organisation, now: dt.datetime) -> Iterator
     """From the chase date until an outcome is recorded (or the incident is
     closed): on the day, then weekly."""
     tz = zoneinfo.ZoneInfo(organisation.timezone)
-    leads = list(User.objects.of(organisation).leads())
+    leads = _leads(organisation)
     waiting = (
         Referral.objects.filter(organisation=organisation, outcome="", chase_on__isnull=False)
         .exclude(incident__status=Status.CLOSED)
@@ -77,7 +84,7 @@ def referral_chases(*, organisation: Organisation, now: dt.datetime) -> Iterator
             kind="incidents.chase",
             obj=referral,
             stage=stage,
-            recipients=[referral.made_by, *leads],
+            recipients=[referral.made_by, *leads()],
             due_at=due_at,
             title=f"{referral.incident.reference}: chase {referral.agency_name} for an outcome",
             url=reverse("incident_detail", args=[referral.incident_id]),
@@ -87,7 +94,7 @@ def referral_chases(*, organisation: Organisation, now: dt.datetime) -> Iterator
 @REMINDERS.register
 def next_actions(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
     tz = zoneinfo.ZoneInfo(organisation.timezone)
-    leads = list(User.objects.of(organisation).leads())
+    leads = _leads(organisation)
     due = Incident.objects.open().filter(organisation=organisation, next_action_due__isnull=False)
     for incident in due:
         if incident.next_action_due is None:  # the query excludes it
@@ -100,7 +107,7 @@ def next_actions(*, organisation: Organisation, now: dt.datetime) -> Iterator[Du
             kind="incidents.action",
             obj=incident,
             stage=stage,
-            recipients=leads,
+            recipients=leads(),
             due_at=due_at,
             # Titles are emailed: the reference and date, not what the action says.
             title=f"{incident.reference}: next action due {incident.next_action_due:%-d %B}",

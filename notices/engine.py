@@ -168,8 +168,8 @@ def _one_line(text: str, limit: int) -> str:
     return " ".join(text.split())[:limit]
 
 
-def _notify(ledger: ReminderLedger, item: DueItem, recipients: list[User]) -> list[Notice]:
-    notices = [
+def _notices(ledger: ReminderLedger, item: DueItem, recipients: list[User]) -> list[Notice]:
+    return [
         Notice(
             ledger=ledger,
             recipient=user,
@@ -181,7 +181,10 @@ def _notify(ledger: ReminderLedger, item: DueItem, recipients: list[User]) -> li
         )
         for user in recipients
     ]
-    return Notice.objects.bulk_create(notices)
+
+
+def _notify(ledger: ReminderLedger, item: DueItem, recipients: list[User]) -> list[Notice]:
+    return Notice.objects.bulk_create(_notices(ledger, item, recipients))
 
 
 def notify_now(*, organisation: Organisation, item: DueItem) -> list[Notice]:
@@ -227,6 +230,60 @@ def _claimed_keys(organisation: Organisation, items: list[DueItem]) -> set[tuple
     )
 
 
+def _claim_all(rows: list[ReminderLedger]) -> list[ReminderLedger]:
+    """Insert the ledger rows in one statement per thousand, skipping any whose
+    key is already there; return those this call inserted, with their ids.
+
+    INSERT ... ON CONFLICT DO NOTHING is the same claim as _claim's, made in
+    bulk: on PostgreSQL an insert racing another sweep's uncommitted row waits
+    for it, then skips the row if it committed. Rows go in key order, so two
+    sweeps inserting the same keys wait for each other in one order, never in a
+    cycle.
+    """
+    quote = connection.ops.quote_name
+    # Every column but the id, which the database gives.
+    fields = [field for field in ReminderLedger._meta.concrete_fields if not field.primary_key]
+    column = {field.name: quote(field.column) for field in ReminderLedger._meta.concrete_fields}
+    key = ["kind", "object_type", "object_id", "stage", "due_on"]
+    columns = ", ".join(column[field.name] for field in fields)
+    conflict = ", ".join(column[name] for name in key)
+    returning = ", ".join(column[name] for name in ["id", *key])
+    by_key = {_row_key(row): row for row in rows}
+    ordered = [by_key[k] for k in sorted(by_key)]
+    claimed: list[ReminderLedger] = []
+    for start in range(0, len(ordered), 1000):
+        batch = ordered[start : start + 1000]
+        values = ", ".join([f"({', '.join(['%s'] * len(fields))})"] * len(batch))
+        params = [
+            field.get_db_prep_save(getattr(row, field.attname), connection)
+            for row in batch
+            for field in fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(ReminderLedger._meta.db_table)} ({columns}) "  # noqa: S608 - our own table and columns
+                f"VALUES {values} ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}",
+                params,
+            )
+            inserted = cursor.fetchall()
+        for pk, *row_key in inserted:
+            row = by_key[_text_key(row_key)]
+            row.pk = pk
+            row._state.adding = False
+            row._state.db = connection.alias
+            claimed.append(row)
+    return claimed
+
+
+def _text_key(values: Sequence[object]) -> tuple[str, ...]:
+    # SQLite returns the date as text, PostgreSQL as a date: compare them as text.
+    return tuple(str(value) for value in values)
+
+
+def _row_key(row: ReminderLedger) -> tuple[str, ...]:
+    return _text_key([row.kind, row.object_type, row.object_id, row.stage, row.due_on])
+
+
 def _sweep_organisation(
     organisation: Organisation,
     provider: Provider,
@@ -237,28 +294,49 @@ def _sweep_organisation(
     tz = _tz(organisation)
     items = list(provider(organisation=organisation, now=now))
     claimed_before = _claimed_keys(organisation, items)
+    waiting: dict[tuple[str, ...], tuple[ReminderLedger, DueItem, list[User]]] = {}
     for item in items:
         result.due += 1
         recipients = _recipients(item, organisation)
-        if _key(item, tz) in claimed_before:
+        key = _key(item, tz)
+        if key in claimed_before:
             result.skipped += 1
             continue
         if not recipients:
             # Not claimed, so it is raised as soon as someone can receive it.
             log.warning("%s for %s has no active recipient", item.kind, organisation.slug)
             continue
-        if dry_run:
-            result.claimed += 1
+        kind, object_type, object_id, stage, due_on = key
+        row = ReminderLedger(
+            organisation=organisation,
+            kind=kind,
+            object_type=object_type,
+            object_id=object_id,
+            stage=stage,
+            due_on=due_on,
+            due_at=item.due_at,
+            urgent=item.urgent,
+        )
+        if _row_key(row) in waiting:
+            result.skipped += 1  # the provider named it twice: once is the claim
             continue
-        with transaction.atomic():
-            ledger = _claim(item, organisation)
-            if ledger is None:
-                result.skipped += 1  # another sweep got there first
-                continue
-            notices = _notify(ledger, item, recipients)
-        result.claimed += 1
-        if item.urgent:
-            result.urgent_notices += [notice.pk for notice in notices]
+        waiting[_row_key(row)] = (row, item, recipients)
+    if dry_run:
+        result.claimed += len(waiting)
+        return
+    if not waiting:
+        return
+    with transaction.atomic():
+        # The claims and their notices commit together: a claim is never left
+        # without the notices it stands for.
+        claimed = _claim_all([row for row, _, _ in waiting.values()])
+        notices = Notice.objects.bulk_create(
+            [notice for row in claimed for notice in _notices(row, *waiting[_row_key(row)][1:])],
+            batch_size=1000,
+        )
+    result.claimed += len(claimed)
+    result.skipped += len(waiting) - len(claimed)  # another sweep got there first
+    result.urgent_notices += [notice.pk for notice in notices if notice.urgent]
 
 
 def sweep(*, now: dt.datetime | None = None, dry_run: bool = False) -> SweepResult:

@@ -1,6 +1,7 @@
 """What policies make due: reviews, and staff who have not read the current version."""
 
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Iterator
 
@@ -29,7 +30,10 @@ def reviews_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[Due
     """To the owner and the directors at 60, 30 and 7 days, on the day, and
     weekly while overdue."""
     tz = zoneinfo.ZoneInfo(organisation.timezone)
-    directors = list(User.objects.of(organisation).active().filter(role=Role.DIRECTOR))
+    # Read the first time a review is due: most sweeps find none.
+    directors = functools.cache(
+        lambda: list(User.objects.of(organisation).active().filter(role=Role.DIRECTOR))
+    )
     for policy in _policies(organisation):
         state = policy_state(policy, now.astimezone(tz).date())
         if state.review_due is None:
@@ -38,7 +42,7 @@ def reviews_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[Due
         stage = stage_for(due_at=due_at, now=now, tz=tz, lead_days=(60, 30, 7))
         if stage is None:
             continue
-        recipients = [*directors, *([policy.owner] if policy.owner else [])]
+        recipients = [*directors(), *([policy.owner] if policy.owner else [])]
         yield DueItem(
             kind="policy.review_due",
             obj=policy,
@@ -56,7 +60,11 @@ def unread(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]
     substantive change, 14 days after that change took effect: a reminder to
     each of them. An editorial version neither asks again nor restarts the clock."""
     tz = zoneinfo.ZoneInfo(organisation.timezone)
-    staff = list(User.objects.filter(organisation=organisation, is_active=True, is_superuser=False))
+    staff = functools.cache(
+        lambda: list(
+            User.objects.filter(organisation=organisation, is_active=True, is_superuser=False)
+        )
+    )
     found = reach.staff_bindings(organisation)
     versions = PolicyVersion.objects.in_bulk([b.counts[0] for b in found])
     read: dict[int, set[int]] = {}
@@ -75,7 +83,7 @@ def unread(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]
         if stage is None:
             continue
         readers = set().union(*(read.get(pk, set()) for pk in binding.counts))
-        for member in staff:
+        for member in staff():
             if member.role in policy.audience_roles and member.pk not in readers:
                 yield DueItem(
                     kind="policy.unread",

@@ -2,6 +2,7 @@
 devices to attest, online accounts out of order, and recurring tasks."""
 
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Iterator, Sequence
 
@@ -10,7 +11,7 @@ from django.urls import reverse
 from accounts.models import Organisation, User
 from common.registry import REMINDERS
 from notices.engine import DueItem, local_midnight, stage_for
-from practice.models import FollowUp, OnlineAccount, Platform, RecurringTask, WorkDevice
+from practice.models import FollowUp, OnlineAccount, Platform, WorkDevice
 from practice.permissions import KEEPERS
 from practice.services import tasks_ensure
 
@@ -23,7 +24,8 @@ def _keepers(organisation: Organisation) -> list[User]:
 def practice_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
     tz = zoneinfo.ZoneInfo(organisation.timezone)
     today = now.astimezone(tz).date()
-    keepers = _keepers(organisation)
+    # Read the first time something is due: most sweeps find nothing.
+    keepers = functools.cache(lambda: _keepers(organisation))
     url = reverse("practice_home")
     platforms = Platform.objects.filter(organisation=organisation, approved=True)
     for platform in platforms.prefetch_related("assessments"):
@@ -36,7 +38,7 @@ def practice_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[Du
                 kind="practice.assessment",
                 obj=latest,
                 stage=stage,
-                recipients=keepers,
+                recipients=keepers(),
                 due_at=due_at,
                 url=url,
                 title=f"Review the risk assessment of {platform.name} "
@@ -66,21 +68,22 @@ def practice_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[Du
                 kind="practice.account",
                 obj=account,
                 stage=f"flagged-{monday:%G-W%V}",
-                recipients=keepers,
+                recipients=keepers(),
                 due_at=local_midnight(monday, tz),
                 url=url,
                 title=f"Online account {account} needs attention: " + "; ".join(problems),
             )
     # The tasks every organisation has appear with the first sweep after it has a DSL.
-    tasks_ensure(organisation=organisation)
-    for task in RecurringTask.objects.filter(organisation=organisation, active=True):
+    for task in tasks_ensure(organisation=organisation):
+        if not task.active:
+            continue
         due_at = local_midnight(task.next_due, tz)
         if stage := stage_for(due_at=due_at, now=now, tz=tz, lead_days=(14,)):
             yield DueItem(
                 kind="practice.task",
                 obj=task,
                 stage=stage,
-                recipients=[task.owner, *keepers],
+                recipients=[task.owner, *keepers()],
                 due_at=due_at,
                 url=url,
                 title=f"{task.title} is due on {task.next_due:%-d %B %Y}",

@@ -399,6 +399,29 @@ def test_someone_deactivated_after_the_claim_gets_no_digest(due_things, dana) ->
     assert mail.outbox == []
 
 
+def test_rows_another_sweep_claimed_after_the_look_up_are_skipped(
+    due_things, dana, monkeypatch
+) -> None:
+    """The ledger's unique key, not the look-up before the insert, is the claim:
+    rows another sweep committed in between are skipped by the bulk insert, and
+    only the rest get notices."""
+    for day in range(1, 6):
+        due_things(at(f"2026-11-{day:02d} 00:00"))
+    assert reminders.sweep(now=at("2026-11-25 09:00")).claimed == 5
+    for day in range(6, 9):
+        due_things(at(f"2026-11-{day:02d} 00:00"))
+    monkeypatch.setattr(reminders, "_claimed_keys", lambda organisation, items: set())
+
+    again = reminders.sweep(now=at("2026-11-25 09:00"))
+
+    assert (again.due, again.claimed, again.skipped) == (8, 3, 5)
+    assert ReminderLedger.objects.count() == 8
+    assert Notice.objects.count() == 8
+    assert sorted(Notice.objects.values_list("ledger_id", flat=True)) == sorted(
+        ReminderLedger.objects.values_list("pk", flat=True)
+    )
+
+
 def test_one_broken_organisation_does_not_stop_the_others(due_things, other_organisation):
     from accounts.models import Organisation
 

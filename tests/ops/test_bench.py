@@ -14,9 +14,17 @@ pytestmark = pytest.mark.django_db
 
 def test_bench_prints_the_documented_json_and_rolls_back() -> None:
     out = StringIO()
-    call_command("bench", "--sizes", "1", "--repeat", "3", stdout=out)
+    call_command("bench", "--sizes", "1", "--repeat", "3", "--sweep-records", "2000", stdout=out)
     result = json.loads(out.getvalue())
-    assert set(result) == {"pages", "floor_p50_ms", "sweep", "pdf", "uploads"}
+    assert set(result) == {"pages", "floor_p50_ms", "sweep", "sweep_scale", "pdf", "uploads"}
+    # A tenth of the records and all of them, over the same two organisations,
+    # with the same 30 (1.5% of 2,000) due and claimed.
+    assert [
+        (s["rows"], s["organisations"], s["due"], s["claimed"]) for s in result["sweep_scale"]
+    ] == [
+        (200, 2, 30, 30),
+        (2000, 2, 30, 30),
+    ]
     assert [upload["name"] for upload in result["uploads"]] == [
         "docx bomb refused",
         "pdf with JavaScript refused",
@@ -46,6 +54,7 @@ def test_bench_prints_the_documented_json_and_rolls_back() -> None:
         "chronology (a 20,000-character entry)",
     }
     assert not Organisation.objects.filter(slug__startswith="bench").exists()
+    assert not Organisation.objects.filter(slug__startswith="sweep-bench").exists()
     assert not Child.objects.exists()
 
 

@@ -1,6 +1,6 @@
 """Measure the main pages, the reminder sweep and PDF rendering at growing sizes.
 
-    manage.py bench [--sizes 1,10] [--repeat 15] [--json]
+    manage.py bench [--sizes 1,10] [--repeat 15] [--large] [--sweep-records N] [--json]
 
 Size 1 is one organisation of 50 children, 10 staff, 500 consent records and 10
 policies; size N is N such organisations. Everything is built inside a
@@ -17,7 +17,14 @@ tracemalloc's peak, which leaves out lxml's own (C) memory.
 
 With --large it also builds one organisation of 2,000 children, 20,000 consent
 records and 5,000 incidents and times the directors' dashboard there, as
-"dashboard (large organisation)".
+"dashboard (large organisation)", and beside it, as a peer, the Django admin's
+changelist of that organisation's children (ops/bench_admin.py).
+
+With --sweep-records N it first builds N consent records over N/1,000
+organisations by set-based SQL, with 1.5% of them due, and sweeps them; then
+again with N/10 records and as many due (ops/bench_sweep.py). Each appears in
+"sweep_scale": [{"rows", "organisations", "due", "claimed", "seconds",
+"first_pass_seconds", "build_seconds"}].
 
 It measures; it asserts nothing. Like seed_demo, it gathers every app, so it
 imports them.
@@ -34,7 +41,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.db.models import QuerySet
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -43,6 +50,7 @@ from accounts.models import Organisation, Role, User
 from children import services as caseload
 from children.models import Child
 from notices import engine as reminders
+from ops import bench_sweep
 from ops.bench_uploads import measure_uploads
 
 CHILDREN, STAFF, RECORDS_PER_CHILD, POLICIES, INCIDENTS = 50, 10, 10, 10, 50
@@ -70,6 +78,13 @@ class Command(BaseCommand):
             action="store_true",
             help="also time the dashboard for one organisation of 2,000 children",
         )
+        parser.add_argument(
+            "--sweep-records",
+            type=int,
+            default=0,
+            help="also sweep this many consent records over one organisation per 1,000 "
+            "(and a tenth as many, with as many due), built by set-based SQL",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
@@ -81,10 +96,16 @@ class Command(BaseCommand):
         if not sizes or min(sizes) < 1 or max(sizes) > 50:
             raise CommandError("Sizes run from 1 to 50.")
         repeat = max(3, int(options["repeat"]))
+        sweep_records = int(options["sweep_records"])
+        if sweep_records < 0 or sweep_records > 10_000_000:
+            raise CommandError("--sweep-records runs from 0 (none) to 10,000,000.")
         result: dict[str, Any] = {"pages": [], "sweep": [], "pdf": []}
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         try:
             with transaction.atomic():
+                if sweep_records:
+                    # First, so the sweep sees none of the organisations built below.
+                    result["sweep_scale"] = bench_sweep.measure(sweep_records)
                 built = 0
                 for size in sorted(set(sizes)):
                     while built < size:
@@ -355,6 +376,38 @@ class Command(BaseCommand):
                 "p50_ms": round(statistics.median(timings), 2),
                 "p95_ms": round(_percentile(timings, 0.95), 2),
                 **LARGE,
+            }
+        )
+        self._measure_admin_peer(organisation, repeat, result)
+
+    def _measure_admin_peer(
+        self, organisation: Organisation, repeat: int, result: dict[str, list]
+    ) -> None:
+        """The Django admin's changelist of the large organisation's children, as
+        a platform operator with a verified second factor sees it: what an
+        organisation would otherwise use, timed in the same run as our pages."""
+        operator = User.objects.create_user(
+            "operator@large.bench.test",
+            "x" * 16,
+            full_name="Platform Operator",
+            organisation=organisation,
+            role=Role.ADMIN,
+        )
+        operator.is_staff = operator.is_superuser = True
+        operator.save(update_fields=["is_staff", "is_superuser"])
+        TOTPDevice.objects.create(user=operator, name="default", confirmed=True)
+        url = f"/bench-admin/children/child/?organisation__id__exact={organisation.pk}"
+        # Overriding ROOT_URLCONF clears the URL caches on the way in and out.
+        with override_settings(ROOT_URLCONF="ops.bench_admin"):
+            queries, timings = self._time_page(self._client(operator), url, repeat)
+        result["pages"].append(
+            {
+                "name": "admin changelist of children (peer, large organisation)",
+                "size": "large",
+                "queries": queries,
+                "p50_ms": round(statistics.median(timings), 2),
+                "p95_ms": round(_percentile(timings, 0.95), 2),
+                "children": LARGE["children"],
             }
         )
 
