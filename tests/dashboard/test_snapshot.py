@@ -181,3 +181,26 @@ def test_an_unreachable_cache_costs_speed_never_the_dashboard(organisation, alic
     page = client_for(director).get("/dashboard/")
     assert page.status_code == 200
     assert 'data-figure="Open incidents">1<' in page.content.decode()
+
+
+def test_a_row_moved_to_another_organisation_changes_both_stamps(
+    organisation, other_organisation, alice, charlie
+):
+    moved = IncidentFactory(organisation=organisation, reporter=alice)
+    IncidentFactory(organisation=other_organisation, reporter=charlie)
+    ours, theirs = stamp(organisation), stamp(other_organisation)
+    Incident.objects.filter(pk=moved.pk).update(organisation=other_organisation)
+    assert stamp(organisation) != ours
+    assert stamp(other_organisation) != theirs
+
+
+def test_signing_in_keeps_the_figures_and_a_new_role_does_not(organisation, alice):
+    from django.contrib.auth.models import update_last_login
+
+    IncidentFactory(organisation=organisation, reporter=alice)
+    before = stamp(organisation)
+    update_last_login(None, alice)
+    type(alice).objects.filter(pk=alice.pk).update(role=alice.role)  # the same value
+    assert stamp(organisation) == before
+    type(alice).objects.filter(pk=alice.pk).update(role=Role.DIRECTOR)
+    assert stamp(organisation) != before
