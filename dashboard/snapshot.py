@@ -15,6 +15,7 @@ On SQLite there are no stamps and the figures are computed on every request.
 
 import datetime as dt
 import logging
+from dataclasses import replace
 
 from django.core.cache import cache
 from django.db import connections, router
@@ -66,8 +67,24 @@ def current_dashboard(organisation: Organisation, now: dt.datetime | None = None
         return cached
     board = dashboard_for(organisation, minute)
     board.snapshot_key = key
-    _keep(key, board)
+    _keep(key, _without_names(board))
     return board
+
+
+def _without_names(board: Dashboard) -> Dashboard:
+    """The dashboard as kept: the tables naming children keep their caption and
+    headers but not their rows, which dashboard.figures.case_table reads fresh
+    when someone allowed opens them. Children's names never sit in the cache."""
+    return replace(
+        board,
+        sections=[
+            replace(
+                section,
+                tables=[replace(t, rows=[]) if t.case_detail else t for t in section.tables],
+            )
+            for section in board.sections
+        ],
+    )
 
 
 def rendered_sections(request: HttpRequest, board: Dashboard, *, sees_cases: bool) -> SafeString:

@@ -73,12 +73,15 @@ def _table_for(request: AuthedRequest, slug: str, *, csv: bool) -> dashboard.Tab
     who see every child (a director sees the counts per rule), and its reading
     is audited as a chronology's is."""
     _require(request)
-    table = current_dashboard(request.user.organisation).table(slug)
+    board = current_dashboard(request.user.organisation)
+    table = board.table(slug)
     if table is None:
         raise Http404
     if table.case_detail:
         if not sees_all_children(request.user):
             raise PermissionDenied
+        # Read fresh, as of the same minute: kept dashboards hold no names.
+        table = dashboard.case_table(request.user.organisation, slug, board.as_of) or table
         audit.record(
             action="dashboard.cases_viewed",
             actor=request.user,

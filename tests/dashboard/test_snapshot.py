@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -204,3 +205,27 @@ def test_signing_in_keeps_the_figures_and_a_new_role_does_not(organisation, alic
     assert stamp(organisation) == before
     type(alice).objects.filter(pk=alice.pk).update(role=Role.DIRECTOR)
     assert stamp(organisation) != before
+
+
+def test_childrens_names_never_sit_in_the_cache(organisation, alice, dana, client_for):
+    child = ChildFactory(organisation=organisation, first_name="Zephyrine")
+    breached(organisation, alice, child, days_ago=1)
+    board = current_dashboard(organisation)
+    assert board.snapshot_key is not None
+    kept = cache.get(board.snapshot_key)
+    assert isinstance(kept, figures.Dashboard)
+    assert "Zephyrine" not in repr(kept)
+    # Those allowed still read the names, fresh, from a kept dashboard.
+    lead = client_for(dana)
+    assert "Zephyrine" in lead.get("/dashboard/tables/practice-breaches/").content.decode()
+    assert "Zephyrine" in lead.get("/dashboard/tables/practice-breaches.csv").content.decode()
+
+
+def test_every_table_naming_children_can_be_read_fresh(organisation):
+    board = figures.dashboard_for(organisation)
+    naming = [t for s in board.sections for t in s.tables if t.case_detail]
+    assert naming
+    for table in naming:
+        fresh = figures.case_table(organisation, table.slug, board.as_of)
+        assert fresh is not None
+        assert fresh.headers == table.headers
