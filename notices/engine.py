@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, connection, models, transaction
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -326,17 +326,51 @@ def _sweep_organisation(
         return
     if not waiting:
         return
-    with transaction.atomic():
-        # The claims and their notices commit together: a claim is never left
-        # without the notices it stands for.
-        claimed = _claim_all([row for row, _, _ in waiting.values()])
-        notices = Notice.objects.bulk_create(
-            [notice for row in claimed for notice in _notices(row, *waiting[_row_key(row)][1:])],
-            batch_size=1000,
+    try:
+        with transaction.atomic():
+            # The claims and their notices commit together: a claim is never left
+            # without the notices it stands for.
+            claimed = _claim_all([row for row, _, _ in waiting.values()])
+            notices = Notice.objects.bulk_create(
+                [
+                    notice
+                    for row in claimed
+                    for notice in _notices(row, *waiting[_row_key(row)][1:])
+                ],
+                batch_size=1000,
+            )
+    except DatabaseError:
+        # One item the database refuses must not hold back the others, sweep
+        # after sweep: claim them one at a time, and skip only that one.
+        log.exception(
+            "Claiming %s's reminders in bulk failed; claiming them one by one", organisation.slug
         )
+        _claim_one_by_one(
+            organisation, [(item, people) for _, item, people in waiting.values()], result
+        )
+        return
     result.claimed += len(claimed)
     result.skipped += len(waiting) - len(claimed)  # another sweep got there first
     result.urgent_notices += [notice.pk for notice in notices if notice.urgent]
+
+
+def _claim_one_by_one(
+    organisation: Organisation, items: list[tuple[DueItem, list[User]]], result: SweepResult
+) -> None:
+    for item, recipients in items:
+        try:
+            with transaction.atomic():
+                ledger = _claim(item, organisation)
+                if ledger is None:
+                    result.skipped += 1  # another sweep got there first
+                    continue
+                notices = _notify(ledger, item, recipients)
+        except DatabaseError:
+            log.exception("Reminder %s for %s could not be claimed", item.kind, organisation.slug)
+            result.failed += 1
+            continue
+        result.claimed += 1
+        result.urgent_notices += [notice.pk for notice in notices if notice.urgent]
 
 
 def sweep(*, now: dt.datetime | None = None, dry_run: bool = False) -> SweepResult:

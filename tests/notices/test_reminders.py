@@ -465,3 +465,26 @@ def test_claiming_digests_costs_the_same_for_one_notice_or_many(
     reminders.sweep(now=at("2026-11-25 06:00"))  # before 07:00: notices, no digest
     with django_assert_max_num_queries(3):
         assert len(reminders.digests_claim(now=at("2026-11-25 08:00"))) == 1
+
+
+def test_one_item_the_database_refuses_holds_back_no_other(postgres, organisation, dana) -> None:
+    """The bulk claim fails as a whole; the items are then claimed one by one, so
+    only the refused one waits (PostgreSQL: SQLite does not check lengths)."""
+    good, bad = UserFactory(organisation=organisation), UserFactory(organisation=organisation)
+
+    def provider(*, organisation, now):
+        for obj, stage in ((good, "due"), (bad, "x" * 40)):  # the ledger's stage: 32 at most
+            yield reminders.DueItem(
+                kind="test.thing",
+                obj=obj,
+                stage=stage,
+                recipients=[dana],
+                due_at=now,
+                title=f"Thing {obj.pk}",
+                url=f"/staff/{obj.pk}/",
+            )
+
+    with REMINDERS.only(provider):
+        result = reminders.sweep(now=at("2026-11-25 09:00"))
+    assert (result.claimed, result.failed) == (1, 1)
+    assert list(Notice.objects.values_list("title", flat=True)) == [f"Thing {good.pk}"]
