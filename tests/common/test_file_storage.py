@@ -88,10 +88,6 @@ def test_the_bucket_replaces_the_default_storage_for_every_file_field(s3_storage
     assert fields
     for field in fields:
         assert isinstance(field.storage, S3Storage), field
-    # Private: nothing made public, overwritten, or linked for longer than a minute.
-    assert (s3_storage.default_acl, s3_storage.file_overwrite) == (None, False)
-    assert s3_storage.querystring_auth is True
-    assert s3_storage.querystring_expire == 60
 
 
 def test_evidence_goes_to_the_bucket_and_comes_back_only_through_the_check(
