@@ -64,6 +64,8 @@ def current_dashboard(organisation: Organisation, now: dt.datetime | None = None
     key = f"dashboard:{organisation.pk}:{stamp}:{minute:%Y%m%d%H%M}"
     cached = _kept(key)
     if isinstance(cached, Dashboard) and cached.organisation.pk == organisation.pk:
+        # The organisation as it is now: a rename changes no stamp.
+        cached.organisation = organisation
         return cached
     board = dashboard_for(organisation, minute)
     board.snapshot_key = key

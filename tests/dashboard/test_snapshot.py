@@ -229,3 +229,11 @@ def test_every_table_naming_children_can_be_read_fresh(organisation):
         fresh = figures.case_table(organisation, table.slug, board.as_of)
         assert fresh is not None
         assert fresh.headers == table.headers
+
+
+def test_a_kept_dashboard_names_the_organisation_as_it_is_now(organisation, alice):
+    IncidentFactory(organisation=organisation, reporter=alice)
+    current_dashboard(organisation)
+    Organisation.objects.filter(pk=organisation.pk).update(name="Renamed Therapy")
+    organisation.refresh_from_db()
+    assert current_dashboard(organisation).organisation.name == "Renamed Therapy"
