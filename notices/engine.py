@@ -123,14 +123,12 @@ def _key(item: DueItem, tz: zoneinfo.ZoneInfo) -> tuple[str, str, str, str, dt.d
     )
 
 
-def _claim(item: DueItem, organisation: Organisation) -> ReminderLedger | None:
-    """Insert the ledger row; None when a sweep (this one or another) already has it.
-
-    The unique constraint is the lock: on PostgreSQL a concurrent sweep inserting
-    the same row waits for ours to commit and then fails the insert.
-    """
-    kind, object_type, object_id, stage, due_on = _key(item, _tz(organisation))
-    row = ReminderLedger(
+def _ledger_row(
+    item: DueItem, organisation: Organisation, key: tuple[str, str, str, str, dt.date]
+) -> ReminderLedger:
+    """The ledger row that claims ``item``, not yet saved."""
+    kind, object_type, object_id, stage, due_on = key
+    return ReminderLedger(
         organisation=organisation,
         kind=kind,
         object_type=object_type,
@@ -140,6 +138,15 @@ def _claim(item: DueItem, organisation: Organisation) -> ReminderLedger | None:
         due_at=item.due_at,
         urgent=item.urgent,
     )
+
+
+def _claim(item: DueItem, organisation: Organisation) -> ReminderLedger | None:
+    """Insert the ledger row; None when a sweep (this one or another) already has it.
+
+    The unique constraint is the lock: on PostgreSQL a concurrent sweep inserting
+    the same row waits for ours to commit and then fails the insert.
+    """
+    row = _ledger_row(item, organisation, _key(item, _tz(organisation)))
     try:
         with transaction.atomic():
             row.save(force_insert=True)
@@ -306,17 +313,7 @@ def _sweep_organisation(
             # Not claimed, so it is raised as soon as someone can receive it.
             log.warning("%s for %s has no active recipient", item.kind, organisation.slug)
             continue
-        kind, object_type, object_id, stage, due_on = key
-        row = ReminderLedger(
-            organisation=organisation,
-            kind=kind,
-            object_type=object_type,
-            object_id=object_id,
-            stage=stage,
-            due_on=due_on,
-            due_at=item.due_at,
-            urgent=item.urgent,
-        )
+        row = _ledger_row(item, organisation, key)
         if _row_key(row) in waiting:
             result.skipped += 1  # the provider named it twice: once is the claim
             continue

@@ -61,6 +61,20 @@ CHILDREN, STAFF, RECORDS_PER_CHILD, POLICIES, INCIDENTS = 50, 10, 10, 10, 50
 LARGE = {"children": 2000, "records": 20000, "incidents": 5000}
 
 
+def _page_row(
+    name: str, size: int | str, queries: int, timings: list[float], **extra: object
+) -> dict[str, object]:
+    """One row of "pages": the name, size, queries and p50/p95 in milliseconds."""
+    return {
+        "name": name,
+        "size": size,
+        "queries": queries,
+        "p50_ms": round(statistics.median(timings), 2),
+        "p95_ms": round(_percentile(timings, 0.95), 2),
+        **extra,
+    }
+
+
 class Rollback(Exception):
     """Raised to leave the benchmark's data behind in a rolled-back transaction."""
 
@@ -373,14 +387,7 @@ class Command(BaseCommand):
                 cursor.execute("ANALYZE")
         queries, timings = self._time_page(self._client(director), "/dashboard/", repeat)
         result["pages"].append(
-            {
-                "name": "dashboard (large organisation)",
-                "size": "large",
-                "queries": queries,
-                "p50_ms": round(statistics.median(timings), 2),
-                "p95_ms": round(_percentile(timings, 0.95), 2),
-                **LARGE,
-            }
+            _page_row("dashboard (large organisation)", "large", queries, timings, **LARGE)
         )
         # The same page just after a write to what its figures read: computed, not
         # kept (dashboard.snapshot). A new stamp is what PostgreSQL's triggers set.
@@ -393,14 +400,13 @@ class Command(BaseCommand):
             ),
         )
         result["pages"].append(
-            {
-                "name": "dashboard (large organisation, just after a write)",
-                "size": "large",
-                "queries": queries,
-                "p50_ms": round(statistics.median(timings), 2),
-                "p95_ms": round(_percentile(timings, 0.95), 2),
+            _page_row(
+                "dashboard (large organisation, just after a write)",
+                "large",
+                queries,
+                timings,
                 **LARGE,
-            }
+            )
         )
         self._measure_admin_peer(organisation, repeat, result)
 
@@ -425,14 +431,13 @@ class Command(BaseCommand):
         with override_settings(ROOT_URLCONF="ops.bench_admin"):
             queries, timings = self._time_page(self._client(operator), url, repeat)
         result["pages"].append(
-            {
-                "name": "admin changelist of children (peer, large organisation)",
-                "size": "large",
-                "queries": queries,
-                "p50_ms": round(statistics.median(timings), 2),
-                "p95_ms": round(_percentile(timings, 0.95), 2),
-                "children": LARGE["children"],
-            }
+            _page_row(
+                "admin changelist of children (peer, large organisation)",
+                "large",
+                queries,
+                timings,
+                children=LARGE["children"],
+            )
         )
 
     # --- measuring ---------------------------------------------------------------------
@@ -510,15 +515,7 @@ class Command(BaseCommand):
             queries, timings = self._time_page(self._client(user), url, repeat)
             if name == "healthz":
                 floor = statistics.median(timings)
-            result["pages"].append(
-                {
-                    "name": name,
-                    "size": size,
-                    "queries": queries,
-                    "p50_ms": round(statistics.median(timings), 2),
-                    "p95_ms": round(_percentile(timings, 0.95), 2),
-                }
-            )
+            result["pages"].append(_page_row(name, size, queries, timings))
         result["floor_p50_ms"] = round(floor or 0, 2)
 
         start = time.perf_counter()
@@ -664,11 +661,5 @@ class Command(BaseCommand):
                     queries[method] = executed
         for method, times in (("GET", get_times), ("POST", post_times)):
             result["pages"].append(
-                {
-                    "name": f"parent signing page ({method})",
-                    "size": size,
-                    "queries": queries[method],
-                    "p50_ms": round(statistics.median(times), 2),
-                    "p95_ms": round(_percentile(times, 0.95), 2),
-                }
+                _page_row(f"parent signing page ({method})", size, queries[method], times)
             )
