@@ -48,7 +48,7 @@ def test_other_hooks_find_their_contributions() -> None:
         "consent.views.child_section",
         "practice.views.child_section",
         "practice.planning_views.planned_sessions_section",
-        "incidents.views.child_section",
+        "incidents.views.chronology.child_section",
     ]
     sources = {source.app_label: source.safeguarding for source in SUBJECT_ACCESS_SOURCES.items()}
     assert sources == {"consent": False, "incidents": True, "practice": False}
