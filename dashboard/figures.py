@@ -382,6 +382,8 @@ def _incidents(
         .annotate(n=Count("pk"))
     ):
         month = row["month"].date() if isinstance(row["month"], dt.datetime) else row["month"]
+        # Only a breach goes without a category (the form asks every other
+        # incident for one), so no incident falls outside the kinds.
         if month in index and row["kind"] in labels:
             monthly[labels[row["kind"]]][index[month]] = row["n"]
     per_month = Table(
