@@ -330,8 +330,14 @@ def test_counts_add_up_by_status_kind_risk_and_age_in_one_query(
         "Closed": 1,
     }
     # Closed incidents count by status only; every other figure is of open ones.
-    categories = {label.split(":")[0]: n for label, n in page.context["category_rows"]}
-    assert categories == {"Content": 1, "Contact": 1, "Conduct": 0, "Commerce": 1}
+    kinds = {label.split(":")[0]: n for label, n in page.context["kind_rows"]}
+    assert kinds == {
+        "Content": 1,
+        "Contact": 1,
+        "Conduct": 0,
+        "Commerce": 1,
+        "Personal data breaches": 0,
+    }
     risks = dict(page.context["risk_rows"])
     assert risks == {"Low": 1, "Medium": 1, "High": 1, "Immediate danger": 0}
     assert page.context["ages"] == {"recent": 1, "month": 1, "older": 1}
