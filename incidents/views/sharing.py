@@ -1,7 +1,6 @@
 """Decisions to share information with another agency, or not to, and why."""
 
 from django.http import Http404, HttpResponse
-from django.utils import timezone
 
 from accounts.http import AuthedRequest
 from incidents import forms as incident_forms
@@ -27,9 +26,7 @@ def sharing_decision_add(request: AuthedRequest, pk: int) -> HttpResponse:
     decision the referral was."""
     incident = get_incident_for_user(request.user, pk, "manage")
     referral: Referral | None = None
-    initial: dict[str, object] = {
-        "decided_at": timezone.localtime().replace(second=0, microsecond=0)
-    }
+    initial: dict[str, object] = {}  # the form sets "when" to now itself
     if request.GET.get("referral"):
         referral = get_referral_for_user(request.user, request.GET["referral"])
         if referral.incident_id != incident.pk:
@@ -49,7 +46,11 @@ def sharing_decision_add(request: AuthedRequest, pk: int) -> HttpResponse:
         form,
         title="Record a sharing decision",
         page="sharing_decision",
-        intro=INTRO_FOR_REFERRAL.format(agency=referral.agency_name) if referral else INTRO,
+        intro=(
+            INTRO_FOR_REFERRAL.format(agency=referral.agency_name)
+            if referral is not None and referral.needs_sharing_record
+            else INTRO
+        ),
         call=lambda data: services.sharing_decision_record(
             incident=incident, by=request.user, **data
         ),
