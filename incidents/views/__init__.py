@@ -10,6 +10,7 @@ from incidents.views.detail import incident_detail
 from incidents.views.files import evidence_add, evidence_download
 from incidents.views.lists import incident_counts, incident_list
 from incidents.views.raising import incident_new, incident_raised
+from incidents.views.sharing import sharing_decision_add
 from incidents.views.workflow import (
     entry_add,
     ico_record,
@@ -47,4 +48,5 @@ __all__ = [
     "referral_add",
     "referral_chase",
     "referral_outcome",
+    "sharing_decision_add",
 ]

@@ -443,6 +443,7 @@ def test_triage_action_referral_and_close(alice, dana, child, client_for):
             "reference": "MASH-77123",
             "contact": "Duty desk",
             "chase_on": (today + dt.timedelta(days=3)).isoformat(),
+            "family_consent": "given",
         },
     )
     referral = Referral.objects.get()
@@ -712,6 +713,7 @@ def test_referral_chases_stop_once_an_outcome_is_recorded(alice, dana, child):
         by=dana,
         agency="police",
         referred_on=today,
+        family_consent="given",
         reference="CAD 123",
         chase_on=today + dt.timedelta(days=2),
     )
@@ -956,7 +958,11 @@ def test_a_referral_before_triage_still_leaves_triage_to_do(alice, dana, child, 
     # Immediate danger: the DSL calls the police first and triages afterwards.
     incident = raise_concern(alice, [child], initial_risk="immediate")
     services.referral_add(
-        incident=incident, by=dana, agency="police", referred_on=timezone.localdate()
+        incident=incident,
+        by=dana,
+        agency="police",
+        referred_on=timezone.localdate(),
+        family_consent="given",
     )
     with pytest.raises(ValidationError, match="Triage"):
         services.incident_close(incident=incident, by=dana, outcome="x", parents_informed=True)
@@ -991,7 +997,11 @@ def test_two_people_acting_at_once_do_not_undo_each_other(alice, dana, deputy):
 def test_a_referral_outcome_is_recorded_once_even_from_a_stale_page(alice, dana, child):
     incident = raise_concern(alice, [child])
     referral = services.referral_add(
-        incident=incident, by=dana, agency="police", referred_on=timezone.localdate()
+        incident=incident,
+        by=dana,
+        agency="police",
+        referred_on=timezone.localdate(),
+        family_consent="given",
     )
     stale = Referral.objects.get(pk=referral.pk)
     services.referral_outcome_record(
@@ -1061,6 +1071,7 @@ def test_closing_stops_chases_and_overdue_flags(alice, dana, child, client_for):
         by=dana,
         agency="police",
         referred_on=timezone.localdate(),
+        family_consent="given",
         chase_on=timezone.localdate(),
     )
     services.incident_close(incident=incident, by=dana, outcome="Done.", parents_informed=True)

@@ -185,7 +185,11 @@ def world(organisation, alice, bob, dana):
         evidence=("shot.png", PNG),
     )
     incident_services.referral_add(
-        incident=incident, by=dana, agency="police", referred_on=timezone.localdate()
+        incident=incident,
+        by=dana,
+        agency="police",
+        referred_on=timezone.localdate(),
+        family_consent="not_sought",
     )
     retention.legal_hold_place(
         organisation=organisation, scope="child", child=child, reason="Police enquiry.", by=dana

@@ -212,6 +212,8 @@ FORMS: tuple[Target, ...] = (
     _t("incident_referral_add", "dsl", changes={"incidents.incident": ANY}),
     _t("referral_outcome", "dsl", changes={"incidents.referral": ANY, "incidents.incident": ANY}),
     _t("referral_chase", "dsl", changes={"incidents.referral": ANY, "incidents.incident": ANY}),
+    # Append-only: a decision adds its own record and a chronology line, changing nothing.
+    _t("incident_sharing_decision_add", "dsl"),
     _t("incident_close", "dsl", changes={"incidents.incident": ANY}),
     _t("incident_signoff_decline", "dsl", changes={"incidents.incident": ANY}),
     _t("incident_ico", "dsl", changes={"incidents.incident": ANY}),

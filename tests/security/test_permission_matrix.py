@@ -116,6 +116,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "incident_action": {"pk": "incident"},
     "incident_entry_add": {"pk": "incident"},
     "incident_referral_add": {"pk": "incident"},
+    "incident_sharing_decision_add": {"pk": "incident"},
     "referral_outcome": {"pk": "referral"},
     "referral_chase": {"pk": "referral"},
     "incident_close": {"pk": "incident"},
@@ -463,7 +464,11 @@ def build_world(capture: Callable[..., object]) -> World:
         incident=w.incident, by=w.dsl, name="screenshot.png", data=PNG
     )
     w.referral = incident_services.referral_add(
-        incident=w.incident, by=w.dsl, agency="police", referred_on=today
+        incident=w.incident,
+        by=w.dsl,
+        agency="police",
+        referred_on=today,
+        family_consent="not_sought",
     )
     incident_services.incident_access_grant(incident=w.incident, staff=w.target, by=w.dsl)
     w.dsl_notice = Notice.objects.filter(recipient=w.dsl).first()
