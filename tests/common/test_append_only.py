@@ -34,6 +34,7 @@ APPEND_ONLY_MODELS = {
     "consent.ConsentTypeVersion",
     "incidents.ChronologyEntry",
     "incidents.Evidence",
+    "incidents.SharingDecision",
     "policies.Acknowledgement",
     "policies.ChildAgreement",
     "policies.PolicyVersion",

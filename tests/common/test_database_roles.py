@@ -125,6 +125,21 @@ def _allegation_entry(organisation: Organisation, dana: User) -> models.Model:
     )
 
 
+def _sharing_decision(organisation: Organisation, dana: User) -> models.Model:
+    return incident_services.sharing_decision_record(
+        incident=_incident(organisation, dana),
+        by=dana,
+        decision="share",
+        shared_with="Children's social care",
+        what="The messages the child showed us.",
+        lawful_basis="public_task",
+        reason="The child is at risk of significant harm.",
+        consent="not_sought",
+        consent_note="Asking would warn the adult involved.",
+        decided_at=timezone.now(),
+    )
+
+
 # One way to make a sealed row of each model whose table refuses changes. A
 # model that gains such a trigger and has no entry here fails
 # test_every_protected_model_is_tried, so none is left out.
@@ -141,6 +156,7 @@ BUILDERS: dict[str, Callable[[Organisation, User], models.Model]] = {
         incident=_incident(organisation, dana), by=dana, name="shot.png", data=PNG
     ),
     "incidents.Incident": _incident,
+    "incidents.SharingDecision": _sharing_decision,
     "policies.Acknowledgement": acknowledgement,
     "policies.ChildAgreement": _child_agreement,
     "policies.PolicyVersion": approved_version,
