@@ -1,7 +1,8 @@
 """Every write to the incident log, one module per concern; import them from here.
 
-raising (a concern and its evidence), workflow (triage to close, the chronology,
-the ICO decision, sign-off), referrals, access (sharing one incident), settings.
+raising (a concern and its evidence), imagery (a decision to view nudes),
+workflow (triage to close, the chronology, the ICO decision, sign-off), referrals,
+access (sharing one incident), settings.
 """
 
 from incidents.services._shared import (
@@ -10,6 +11,9 @@ from incidents.services._shared import (
 from incidents.services.access import (
     incident_access_grant,
     incident_access_revoke,
+)
+from incidents.services.imagery import (
+    imagery_view_decision_record,
 )
 from incidents.services.raising import (
     evidence_add,
@@ -40,6 +44,7 @@ __all__ = [
     "chronology_add",
     "evidence_add",
     "ico_decision_record",
+    "imagery_view_decision_record",
     "incident_access_grant",
     "incident_access_revoke",
     "incident_action_set",
