@@ -222,6 +222,8 @@ FORMS: tuple[Target, ...] = (
         changes={"incidents.incident": ANY},
     ),
     _t("incident_access", "dsl"),
+    # A decision to view nudes imagery: a new chronology entry, nothing existing changes.
+    _t("incident_imagery_view_decision", "dsl"),
     # --- records: retention, legal holds, subject access
     _t("retention_rule", "admin", changes={"records.retentionrule": ANY}),
     _t(
@@ -390,6 +392,8 @@ PAGES: dict[str, str] = {
     "incident_detail": "dsl",
     "incident_raised": "therapist",
     "evidence_download": "dsl",
+    "evidence_preview": "dsl",
+    "evidence_image": "dsl",
     "contact_message_download": "dsl",
     "child_chronology": "dsl",
     "child_chronology_pdf": "dsl",
