@@ -280,7 +280,11 @@ class EvidenceForm(NamedErrorsForm):
         super().__init__(*args, **kwargs)
         self.incident = incident
         if incident.is_nude_imagery:
-            self.fields["evidence"].help_text = NUDE_IMAGERY_REFUSAL
+            self.fields[
+                "evidence"
+            ].help_text = (
+                "No file is kept for a nude or semi-nude image incident: describe it instead."
+            )
 
     def clean_evidence(self) -> UploadedFile | None:
         if self.incident.is_nude_imagery:
@@ -299,8 +303,8 @@ class ImageryViewDecisionForm(NamedErrorsForm):
         label="Who else was present",
         max_length=300,
         required=False,
-        help_text="Their names and roles. Another member of staff should be there; never the "
-        "child or their parents.",
+        help_text="Their names and roles. Another member of staff should be in the room, "
+        "though they need not see the imagery.",
     )
     viewed_at = when_field("When it was viewed")
 
