@@ -92,7 +92,6 @@ def seed_incidents(organisation: Organisation, therapist: User, dsl: User) -> No
     services.incident_raise(
         reporter=dsl,
         children=[],
-        category="commerce",
         incident_type="data_breach",
         others_involved="Parents of the Saturday group",
         initial_risk="medium",

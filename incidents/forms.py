@@ -9,7 +9,10 @@ from accounts.models import User
 from children.models import Child
 from common.forms import DateInput, ModelMultipleChoiceField, model_choice_field
 from incidents.models import (
+    CATEGORY_REQUIRED,
     EVIDENCE_MAX_BYTES,
+    NUDE_IMAGERY_REFUSAL,
+    NUDE_IMAGERY_TYPES,
     Agency,
     Category,
     ChronologyEntry,
@@ -102,8 +105,19 @@ class ConcernForm(NamedErrorsForm):
     )
     occurred_at = when_field("When it happened", "Your best estimate if you are not sure.")
     disclosed_at = when_field("When it was disclosed or discovered")
-    category = forms.ChoiceField(label="Kind of risk", choices=_blank(Category.choices))
-    incident_type = forms.ChoiceField(label="Type of concern", choices=_blank(IncidentType.choices))
+    # The type first: it says whether the kind of risk is asked at all.
+    incident_type = forms.ChoiceField(
+        label="Type of concern",
+        choices=_blank(IncidentType.choices),
+        help_text="Nude or semi-nude images, or sextortion: read what to do below before "
+        "you go on, and do not upload the image.",
+    )
+    category = forms.ChoiceField(
+        label="Kind of risk",
+        choices=_blank(Category.choices),
+        required=False,
+        help_text="Leave blank for a personal data breach.",
+    )
     platform = forms.CharField(label="Platform or app", max_length=120, required=False)
     what_happened = text_field("What happened", rows=5)
     childs_words = text_field(
@@ -132,6 +146,17 @@ class ConcernForm(NamedErrorsForm):
 
     def clean_evidence(self) -> UploadedFile | None:
         return _small_enough(self.cleaned_data["evidence"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        incident_type = data.get("incident_type")
+        if incident_type == IncidentType.DATA_BREACH:
+            data["category"] = ""  # not asked of a breach, whatever was sent
+        elif incident_type and not data.get("category"):
+            self.add_error("category", CATEGORY_REQUIRED)
+        if incident_type in NUDE_IMAGERY_TYPES and data.get("evidence"):
+            self.add_error("evidence", NUDE_IMAGERY_REFUSAL)
+        return data
 
     def __init__(self, *args: Any, children: QuerySet[Child], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -241,7 +266,20 @@ class SignoffDeclineForm(NamedErrorsForm):
 class IcoForm(NamedErrorsForm):
     decision = forms.ChoiceField(label="Decision", choices=_blank(IcoDecision.choices))
     reference = forms.CharField(label="ICO reference (if reported)", max_length=60, required=False)
-    reason = text_field("Why it is not reportable (if not)", required=False, rows=3)
+    reason = text_field(
+        "Not reported because …",
+        required=False,
+        rows=3,
+        help_text="Required when it is not reported: why the breach is unlikely to put "
+        "anyone's rights and freedoms at risk.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        not_reported = data.get("decision") == IcoDecision.NOT_REPORTABLE
+        if not_reported and not data.get("reason", "").strip():
+            self.add_error("reason", "Say why the breach is not reported to the ICO.")
+        return data
 
 
 class EvidenceForm(NamedErrorsForm):
@@ -250,8 +288,41 @@ class EvidenceForm(NamedErrorsForm):
     )
     description = forms.CharField(label="What it shows", max_length=300, required=False)
 
+    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.incident = incident
+        if incident.is_nude_imagery:
+            self.fields[
+                "evidence"
+            ].help_text = (
+                "No file is kept for a nude or semi-nude image incident: describe it instead."
+            )
+
     def clean_evidence(self) -> UploadedFile | None:
+        if self.incident.is_nude_imagery:
+            # Any file at all: a PDF or a document can carry the imagery too.
+            raise forms.ValidationError(NUDE_IMAGERY_REFUSAL)
         return _small_enough(self.cleaned_data["evidence"])
+
+
+class ImageryViewDecisionForm(NamedErrorsForm):
+    reason = text_field(
+        "Why the imagery had to be viewed",
+        help_text="For example, to judge an immediate risk to a child that could not be "
+        "judged from what was described.",
+    )
+    others_present = forms.CharField(
+        label="Who else was present",
+        max_length=300,
+        required=False,
+        help_text="Their names and roles. Another member of staff should be in the room, "
+        "though they need not see the imagery.",
+    )
+    viewed_at = when_field("When it was viewed")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["viewed_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
 
 class AccessForm(NamedErrorsForm):

@@ -1,9 +1,9 @@
 """Every write to the incident log, one module per concern; import them from here.
 
-raising (a concern and its evidence), workflow (triage to close, the chronology,
-the ICO decision, sign-off), referrals, sharing (decisions to share information
-with other agencies, or not, and why), access (sharing one incident with a member
-of staff), settings.
+raising (a concern and its evidence), imagery (a decision to view nudes),
+workflow (triage to close, the chronology, the ICO decision, sign-off), referrals,
+sharing (decisions to share information with other agencies, or not, and why),
+access (sharing one incident with a member of staff), settings.
 """
 
 from incidents.services._shared import (
@@ -12,6 +12,9 @@ from incidents.services._shared import (
 from incidents.services.access import (
     incident_access_grant,
     incident_access_revoke,
+)
+from incidents.services.imagery import (
+    imagery_view_decision_record,
 )
 from incidents.services.raising import (
     evidence_add,
@@ -45,6 +48,7 @@ __all__ = [
     "chronology_add",
     "evidence_add",
     "ico_decision_record",
+    "imagery_view_decision_record",
     "incident_access_grant",
     "incident_access_revoke",
     "incident_action_set",

@@ -224,6 +224,8 @@ FORMS: tuple[Target, ...] = (
         changes={"incidents.incident": ANY},
     ),
     _t("incident_access", "dsl"),
+    # A decision to view nudes imagery: a new chronology entry, nothing existing changes.
+    _t("incident_imagery_view_decision", "dsl"),
     # --- allegations and low-level concerns about staff
     _t("allegation_new", "therapist", changes={"allegations.referencecounter": {"last"}}),
     _t("allegation_entry_add", "dsl"),
@@ -399,6 +401,8 @@ PAGES: dict[str, str] = {
     "incident_detail": "dsl",
     "incident_raised": "therapist",
     "evidence_download": "dsl",
+    "evidence_preview": "dsl",
+    "evidence_image": "dsl",
     "contact_message_download": "dsl",
     "allegation_list": "dsl",
     "allegation_detail": "dsl",

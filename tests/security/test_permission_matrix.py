@@ -125,6 +125,9 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "incident_ico": {"pk": "incident"},
     "incident_evidence_add": {"pk": "incident"},
     "evidence_download": {"pk": "evidence"},
+    "evidence_preview": {"pk": "evidence"},
+    "evidence_image": {"pk": "evidence"},
+    "incident_imagery_view_decision": {"pk": "nudes_incident"},
     "incident_access": {"pk": "incident"},
     "incident_access_revoke": {"pk": "incident", "staff_pk": "target"},
     "allegation_detail": {"pk": "allegation"},
@@ -471,6 +474,17 @@ def build_world(capture: Callable[..., object]) -> World:
         family_consent="not_sought",
     )
     incident_services.incident_access_grant(incident=w.incident, staff=w.target, by=w.dsl)
+    # A nude-image concern the therapist raised: described, never uploaded.
+    w.nudes_incident = incident_services.incident_raise(
+        reporter=w.therapist,
+        children=[w.child],
+        occurred_at=now - dt.timedelta(hours=5),
+        disclosed_at=now - dt.timedelta(hours=4),
+        category="conduct",
+        incident_type="nude_images",
+        what_happened="Noor said a classmate shared a photo of her; it was not looked at.",
+        initial_risk="medium",
+    )
     w.dsl_notice = Notice.objects.filter(recipient=w.dsl).first()
     assert w.dsl_notice is not None, "raising a concern tells the DSL"
     # An allegation the therapist raised about the deputy (a lead, who must still
