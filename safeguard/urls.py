@@ -18,5 +18,6 @@ urlpatterns = [
     path("policies/", include("policies.urls")),
     path("incidents/", include("incidents.urls")),
     path("practice/", include("practice.urls")),
+    path("supervision/", include("supervision.urls")),
     path("admin/", admin.site.urls),
 ]
