@@ -78,10 +78,10 @@ def session_record(
         raise ValidationError("Each child is discussed once per session: put it all in one box.")
     if any(not discussion.discussed.strip() for discussion in discussions):
         raise ValidationError("Say what was discussed about each child chosen.")
-    for action in actions:
-        if action.owner.organisation_id != organisation.pk or not action.owner.is_active:
+    for agreed in actions:
+        if agreed.owner.organisation_id != organisation.pk or not agreed.owner.is_active:
             raise ValidationError("Each action's owner is a member of staff of your organisation.")
-        if not action.what.strip():
+        if not agreed.what.strip():
             raise ValidationError("Say what each action is.")
     session = SupervisionSession.objects.create(
         organisation=organisation,
@@ -100,15 +100,15 @@ def session_record(
             agreed=discussion.agreed.strip(),
         )
     for agreed in actions:
-        action = SupervisionAction(
+        new_action = SupervisionAction(
             organisation=organisation,
             session=session,
             owner=agreed.owner,
             what=agreed.what.strip(),
             due_on=agreed.due_on,
         )
-        action._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
-        action.save()
+        new_action._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
+        new_action.save()
     audit.record(
         action="supervision.session_recorded",
         actor=by,
