@@ -32,6 +32,7 @@ from practice.contact_log import contact_log
 from practice.models import ContactLog, PlannedSession
 from records import retention, subject_access
 from records.models import SubjectAccessRequest
+from supervision import services as supervision_services
 from tests.factories import ChildFactory, UserFactory, practice_rules_off
 
 pytestmark = pytest.mark.django_db
@@ -200,6 +201,14 @@ def world(organisation, alice, bob, dana):
         child=child,
         due_on=timezone.localdate(),
     )
+    # The DSL discussed the child in the therapist's supervision.
+    supervision_services.session_record(
+        by=dana,
+        supervisor=dana,
+        supervisee=alice,
+        held_on=timezone.localdate(),
+        discussions=[supervision_services.Discussion(child=child, discussed="Noor is worried.")],
+    )
     sar = subject_access.sar_record(
         organisation=organisation,
         requester="Huda Hassan, mother",
@@ -256,6 +265,7 @@ def test_the_export_includes_every_model_that_refers_to_the_child(world, dana, c
         "incidents.chronologyentry",
         "incidents.referral",
         "incidents.evidence",
+        "supervision.childdiscussed",
     ):
         assert exported[label]["review_before_release"] is True
         assert exported[label]["file"].startswith(subject_access.REVIEW_FOLDER)
