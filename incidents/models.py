@@ -25,7 +25,9 @@ EVIDENCE_MAX_BYTES = 10_000_000
 
 
 class Category(models.TextChoices):
-    """The 4 Cs of online risk (KCSIE)."""
+    """The 4 Cs of online risk (KCSIE). A personal data breach is none of them:
+    it is recorded with no category (those filed under one before it had its
+    own kind keep the category their reporter chose, and are counted as breaches)."""
 
     CONTENT = "content", "Content: harmful material seen"
     CONTACT = "contact", "Contact: harmful contact from others"
@@ -44,6 +46,9 @@ class IncidentType(models.TextChoices):
     PHISHING = "phishing", "Phishing or scam"
     GAMBLING = "gambling", "Gambling"
     MISINFORMATION = "misinformation", "Misinformation"
+    DISINFORMATION = "disinformation", "Disinformation"
+    CONSPIRACY = "conspiracy", "Conspiracy theories"
+    AI_IMAGERY = "ai_imagery", "AI-generated or manipulated imagery"
     DATA_BREACH = "data_breach", "Personal data breach"
     STAFF_CONTACT = "staff_contact", "Inappropriate contact from staff"
     OTHER = "other", "Other"
@@ -141,7 +146,7 @@ class Incident(models.Model):
     others_involved = models.TextField("others involved", blank=True)
     occurred_at = models.DateTimeField("when it happened")
     disclosed_at = models.DateTimeField("when it was disclosed or discovered")
-    category = models.CharField(max_length=10, choices=Category.choices)
+    category = models.CharField(max_length=10, choices=Category.choices, blank=True)
     incident_type = models.CharField("type", max_length=20, choices=IncidentType.choices)
     platform = models.CharField("platform or app", max_length=120, blank=True)
     what_happened = models.TextField()
@@ -214,6 +219,11 @@ class Incident(models.Model):
         return self.incident_type == IncidentType.DATA_BREACH
 
     @property
+    def is_nude_imagery(self) -> bool:
+        """Sharing nudes and semi-nudes (UKCIS 2024): nobody stores the imagery."""
+        return self.incident_type == IncidentType.NUDE_IMAGES
+
+    @property
     def ico_deadline(self) -> dt.datetime | None:
         return self.disclosed_at + ICO_DEADLINE if self.is_data_breach else None
 
@@ -273,6 +283,11 @@ class ChronologyEntry(AppendOnly):
     corrects = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
     )
+    # True when Safeguard wrote the text from a step (triage, a referral, closing):
+    # that step's own record is what a later step corrects, so only entries people
+    # wrote offer "correct this entry". Unknown (null) for entries written before
+    # the distinction was kept, which are treated as people's.
+    composed = models.BooleanField(null=True, editable=False)
 
     class Meta:
         verbose_name_plural = "chronology entries"
@@ -283,12 +298,51 @@ class ChronologyEntry(AppendOnly):
         return f"{self.get_kind_display()} on {self.incident}"
 
 
+class Decision(models.TextChoices):
+    SHARE = "share", "Share"
+    NOT_SHARE = "not_share", "Not share"
+
+
+class LawfulBasis(models.TextChoices):
+    """The UK GDPR Article 6 bases a safeguarding lead relies on."""
+
+    PUBLIC_TASK = "public_task", "Public task (UK GDPR Article 6(1)(e))"
+    LEGAL_OBLIGATION = "legal_obligation", "Legal obligation (UK GDPR Article 6(1)(c))"
+    VITAL_INTERESTS = "vital_interests", "Vital interests (UK GDPR Article 6(1)(d))"
+    LEGITIMATE_INTERESTS = (
+        "legitimate_interests",
+        "Legitimate interests (UK GDPR Article 6(1)(f))",
+    )
+    CONSENT = "consent", "Consent (UK GDPR Article 6(1)(a))"
+
+
+class SpecialCategoryCondition(models.TextChoices):
+    """Where special category data (health, sex life, ethnicity...) is shared:
+    the Article 9 condition, with the DPA 2018 Schedule 1 condition it rests on."""
+
+    NONE = "", "No special category data"
+    SAFEGUARDING = (
+        "safeguarding",
+        "Safeguarding of children and individuals at risk (Article 9(2)(g), "
+        "DPA 2018 Schedule 1 paragraph 18)",
+    )
+    VITAL_INTERESTS = "vital_interests", "Vital interests (Article 9(2)(c))"
+    LEGAL_CLAIMS = "legal_claims", "Legal claims or courts (Article 9(2)(f))"
+    EXPLICIT_CONSENT = "explicit_consent", "Explicit consent (Article 9(2)(a))"
+
+
+class FamilyConsent(models.TextChoices):
+    GIVEN = "given", "Sought and given"
+    REFUSED = "refused", "Sought and refused"
+    NOT_SOUGHT = "not_sought", "Not sought"
+
+
 class Agency(models.TextChoices):
     POLICE = "police", "Police"
     CEOP = "ceop", "CEOP"
     SOCIAL_CARE = "social_care", "Children's social care / MASH"
     LADO = "lado", "LADO"
-    IWF = "iwf", "IWF Report Remove"
+    IWF = "iwf", "Report Remove (Childline and the IWF)"
     NSPCC = "nspcc", "NSPCC"
     SCHOOL = "school", "School DSL"
     OTHER = "other", "Other"
@@ -307,6 +361,13 @@ class Referral(models.Model):
     reference = models.CharField("their reference", max_length=80, blank=True)
     contact = models.CharField("contact at the agency", max_length=200, blank=True)
     chase_on = models.DateField("chase on", null=True, blank=True)
+    # Blank on referrals recorded before the question was asked.
+    family_consent = models.CharField(
+        "the family's consent to the referral",
+        max_length=12,
+        choices=FamilyConsent.choices,
+        blank=True,
+    )
     outcome = models.TextField(blank=True)
     outcome_on = models.DateField(null=True, blank=True)
     made_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -320,8 +381,66 @@ class Referral(models.Model):
         return f"{self.agency_name} referral for {self.incident}"
 
     @property
+    def needs_sharing_record(self) -> bool:
+        """Made without the family's consent and with no record yet of why:
+        the referral stands, and the record is asked for until it is written."""
+        return self.family_consent in {FamilyConsent.REFUSED, FamilyConsent.NOT_SOUGHT} and not (
+            self.sharing_decisions.all()
+        )
+
+    @property
     def agency_name(self) -> str:
         return self.agency_other if self.agency == Agency.OTHER else self.get_agency_display()
+
+
+@sealed
+class SharingDecision(AppendOnly):
+    """A decision to share information, or not to share it, and why (Working
+    Together 2023; information sharing advice 2024). Consent is sought where it
+    is safe to, but never stands in the way of a referral: the record says why
+    sharing went ahead without it. A changed decision is a new record."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="sharing_decisions"
+    )
+    # The referral this decision is the record for, when it is one.
+    referral = models.ForeignKey(
+        "Referral",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sharing_decisions",
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    shared_with = models.CharField("with whom", max_length=200)
+    what = models.TextField("what was shared, or would have been")
+    lawful_basis = models.CharField(max_length=24, choices=LawfulBasis.choices)
+    special_category = models.CharField(
+        "special category data",
+        max_length=20,
+        choices=SpecialCategoryCondition.choices,
+        blank=True,
+    )
+    reason = models.TextField("the reason for the decision")
+    consent = models.CharField("the family's consent", max_length=12, choices=FamilyConsent.choices)
+    consent_note = models.TextField(
+        "why consent was not sought, or what the family said", blank=True
+    )
+    decided_at = models.DateTimeField("when the decision was made")
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["decided_at", "pk"]
+        triggers = append_only()
+
+    def __str__(self) -> str:
+        return f"decision to {self.get_decision_display().lower()} on {self.incident}"
+
+    @property
+    def without_consent(self) -> bool:
+        return self.decision == Decision.SHARE and self.consent != FamilyConsent.GIVEN
 
 
 class Evidence(AppendOnly):

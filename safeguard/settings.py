@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "practice",
     "supervision",
     "incidents",
+    "allegations",
     "dashboard",
     "ops",
     "accounts.apps.StaffAdminConfig",

@@ -35,7 +35,9 @@ def _entry(
     by: User,
     happened_at: dt.datetime | None = None,
     corrects: ChronologyEntry | None = None,
+    composed: bool = True,
 ) -> ChronologyEntry:
+    """A chronology line; ``composed`` unless a person wrote its words."""
     entry = ChronologyEntry(
         organisation_id=incident.organisation_id,
         incident=incident,
@@ -44,6 +46,7 @@ def _entry(
         author=by,
         happened_at=happened_at or timezone.now(),
         corrects=corrects,
+        composed=composed,
     )
     entry.save()
     return entry

@@ -124,7 +124,13 @@ def chronology_add(
         # One level, so every correction is shown beside the entry it corrects.
         raise ValidationError({"corrects": "Correct the original entry, not a correction."})
     entry = _entry(
-        incident, kind=kind, text=text, by=by, happened_at=happened_at, corrects=corrects
+        incident,
+        kind=kind,
+        text=text,
+        by=by,
+        happened_at=happened_at,
+        corrects=corrects,
+        composed=False,
     )
     audit.record(
         action="incident.entry_added",

@@ -27,6 +27,7 @@ def test_reminder_providers_come_from_every_apps_reminders_module() -> None:
         "policies.reminders.reviews_due",
         "consent.reminders.consent_expiring",
         "incidents.reminders.ico_deadlines",
+        "allegations.reminders.lado_referrals",
         "practice.reminders.practice_due",
         "supervision.reminders.supervision_actions",
         "supervision.reminders.supervision_sessions",
@@ -38,6 +39,7 @@ def test_reminder_providers_come_from_every_apps_reminders_module() -> None:
 
 def test_other_hooks_find_their_contributions() -> None:
     assert sorted(kind.code for kind in RECORD_KINDS.items()) == [
+        "allegations",
         "consent_records",
         "contact_logs",
         "incidents",
@@ -52,10 +54,11 @@ def test_other_hooks_find_their_contributions() -> None:
         "consent.views.child_section",
         "practice.views.child_section",
         "practice.planning_views.planned_sessions_section",
-        "incidents.views.child_section",
+        "incidents.views.chronology.child_section",
     ]
     sources = {source.app_label: source.safeguarding for source in SUBJECT_ACCESS_SOURCES.items()}
     assert sources == {
+        "allegations": True,
         "consent": False,
         "incidents": True,
         "practice": False,
@@ -107,7 +110,7 @@ def test_each_hook_is_complete_the_first_time_a_fresh_process_reads_it() -> None
         check=True,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "safeguard.settings"},
     ).stdout.split("\n")
-    assert out[0] == "['consent', 'incidents', 'practice', 'supervision']"
+    assert out[0] == "['allegations', 'consent', 'incidents', 'practice', 'supervision']"
     assert out[1] == "1"
     # A worker sending its first email finds the composer of every kind.
     assert out[2] == (

@@ -195,7 +195,7 @@ def test_an_export_that_fails_records_no_export(alice, dana, child, client_for, 
     def refuse(**kwargs: object) -> bytes:
         raise LayoutError("Flowable too large on page 1")
 
-    monkeypatch.setattr("incidents.views.render_child_chronology_pdf", refuse)
+    monkeypatch.setattr("incidents.views.chronology.render_child_chronology_pdf", refuse)
     with pytest.raises(LayoutError):
         export(client_for(dana), child)
     assert not AuditEvent.objects.filter(action="child.chronology_exported").exists()

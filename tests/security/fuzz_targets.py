@@ -222,6 +222,13 @@ FORMS: tuple[Target, ...] = (
         changes={"incidents.incident": ANY},
     ),
     _t("incident_access", "dsl"),
+    # --- allegations and low-level concerns about staff
+    _t("allegation_new", "therapist", changes={"allegations.referencecounter": {"last"}}),
+    _t("allegation_entry_add", "dsl"),
+    _t("allegation_lado", "dsl", changes={"allegations.allegation": ANY}),
+    _t("allegation_outcome", "dsl", changes={"allegations.allegation": ANY}),
+    _t("allegation_close", "dsl", changes={"allegations.allegation": ANY}),
+    _t("allegation_case_manager", "dsl", changes={"allegations.allegation": ANY}),
     # --- records: retention, legal holds, subject access
     _t("retention_rule", "admin", changes={"records.retentionrule": ANY}),
     _t(
@@ -397,6 +404,9 @@ PAGES: dict[str, str] = {
     "incident_raised": "therapist",
     "evidence_download": "dsl",
     "contact_message_download": "dsl",
+    "allegation_list": "dsl",
+    "allegation_detail": "dsl",
+    "allegation_raised": "therapist",
     "child_chronology": "dsl",
     "child_chronology_pdf": "dsl",
     "dashboard": "director",
