@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "policies",
     "consent",
     "practice",
+    "supervision",
     "incidents",
     "allegations",
     "dashboard",

@@ -19,5 +19,6 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("allegations/", include("allegations.urls")),
     path("practice/", include("practice.urls")),
+    path("supervision/", include("supervision.urls")),
     path("admin/", admin.site.urls),
 ]

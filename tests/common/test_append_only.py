@@ -41,6 +41,8 @@ APPEND_ONLY_MODELS = {
     "practice.DeviceAttestation",
     "practice.PlatformAssessment",
     "practice.TaskCompletion",
+    "supervision.ChildDiscussed",
+    "supervision.SupervisionSession",
 }
 
 

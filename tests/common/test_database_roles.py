@@ -34,6 +34,8 @@ from policies.models import AgreementWay
 from practice import services as practice
 from records import retention
 from records.models import RetentionReview
+from supervision import services as supervision_services
+from supervision.models import SupervisionSession
 from tests.common.test_append_only import (
     acknowledgement,
     approved_version,
@@ -102,6 +104,21 @@ def _child_agreement(organisation: Organisation, dana: User) -> models.Model:
     )
 
 
+def _supervision_session(organisation: Organisation, dana: User) -> SupervisionSession:
+    return supervision_services.session_record(
+        by=dana,
+        supervisor=dana,
+        supervisee=UserFactory(organisation=organisation),
+        held_on=timezone.localdate(),
+        notes="Workload and wellbeing.",
+        discussions=[
+            supervision_services.Discussion(
+                child=ChildFactory(organisation=organisation), discussed="Settling in well."
+            )
+        ],
+    )
+
+
 def _consent_type_version(organisation: Organisation, dana: User) -> models.Model:
     return consent_record(organisation, dana).type_version
 
@@ -163,6 +180,10 @@ BUILDERS: dict[str, Callable[[Organisation, User], models.Model]] = {
     "practice.DeviceAttestation": _device_attestation,
     "practice.PlatformAssessment": _platform_assessment,
     "practice.TaskCompletion": _task_completion,
+    "supervision.SupervisionSession": _supervision_session,
+    "supervision.ChildDiscussed": lambda organisation, dana: _supervision_session(
+        organisation, dana
+    ).children_discussed.get(),
 }
 
 # What an UPDATE rewrites: any UPDATE of an append-only row is refused; the

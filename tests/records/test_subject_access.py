@@ -33,6 +33,7 @@ from practice.contact_log import contact_log
 from practice.models import ContactLog, PlannedSession
 from records import retention, subject_access
 from records.models import SubjectAccessRequest
+from supervision import services as supervision_services
 from tests.factories import ChildFactory, UserFactory, practice_rules_off
 
 pytestmark = pytest.mark.django_db
@@ -213,6 +214,14 @@ def world(organisation, alice, bob, dana):
         child=child,
         due_on=timezone.localdate(),
     )
+    # The DSL discussed the child in the therapist's supervision.
+    supervision_services.session_record(
+        by=dana,
+        supervisor=dana,
+        supervisee=alice,
+        held_on=timezone.localdate(),
+        discussions=[supervision_services.Discussion(child=child, discussed="Noor is worried.")],
+    )
     sar = subject_access.sar_record(
         organisation=organisation,
         requester="Huda Hassan, mother",
@@ -269,6 +278,7 @@ def test_the_export_includes_every_model_that_refers_to_the_child(world, dana, c
         "incidents.chronologyentry",
         "incidents.referral",
         "incidents.evidence",
+        "supervision.childdiscussed",
         # An allegation about staff naming the child, and its log: for review.
         "allegations.allegation",
         "allegations.allegationentry",

@@ -284,6 +284,12 @@ FORMS: tuple[Target, ...] = (
     _t("task_retire", "dsl", changes={"practice.recurringtask": ANY}),
     # "Check" saves nothing; "Plan it" adds a plan, and changes none that exists.
     _t("plan_new", "therapist"),
+    # --- supervision: recording a session adds rows and changes none; marking an action
+    #     done and setting how often change only what they are about
+    _t("supervision_session_new", "dsl"),
+    _t("supervision_action_done", "therapist", changes={"supervision.supervisionaction": ANY}),
+    _t("supervision_cadence", "dsl", changes={"supervision.supervisioncadence": ANY}),
+    _t("supervision_settings", "dsl", changes={"supervision.supervisionsettings": ANY}),
     # --- staff
     _t(
         "staff_compliance_detail",
@@ -425,6 +431,10 @@ PAGES: dict[str, str] = {
     "training_certificate_download": "admin",
     "my_plans": "therapist",
     "plan_detail": "therapist",
+    "supervision_staff": "dsl",
+    "supervision_mine": "therapist",
+    "supervision_session": "dsl",
+    "supervision_staff_detail": "dsl",
 }
 
 # Who else opens pages when looking for forms: every role and the parent, so a

@@ -60,6 +60,7 @@ from practice import services as practice_services
 from practice.contact_log import contact_log
 from records import retention, subject_access
 from records.models import HoldScope, RetentionReview
+from supervision import services as supervision_services
 from tests.auth import force_verified_login
 from tests.factories import ChildFactory, OrganisationFactory, UserFactory
 
@@ -170,6 +171,10 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "staff_two_factor_reset": {"pk": "target"},
     "staff_invitation_resend": {"pk": "target"},
     "email_resend": {"pk": "failed_email"},
+    "supervision_session": {"pk": "supervision_session"},
+    "supervision_action_done": {"pk": "supervision_action"},
+    "supervision_staff_detail": {"pk": "therapist"},
+    "supervision_cadence": {"pk": "therapist"},
 }
 # The Django admin's URLs, by argument name. No persona may use the admin (it is
 # for platform operators), so any well-formed value will do.
@@ -552,6 +557,23 @@ def build_world(capture: Callable[..., object]) -> World:
         delivery="external",
         certificate=SimpleUploadedFile("certificate.png", PNG),
     )
+    # The DSL supervised the therapist: the child was discussed, and the therapist owns an action.
+    w.supervision_session = supervision_services.session_record(
+        by=w.dsl,
+        supervisor=w.dsl,
+        supervisee=w.therapist,
+        held_on=today,
+        notes="Workload and wellbeing.",
+        discussions=[
+            supervision_services.Discussion(child=w.child, discussed="Noor's chat worries.")
+        ],
+        actions=[
+            supervision_services.ActionAgreed(
+                owner=w.therapist, what="Talk to the parent", due_on=today
+            )
+        ],
+    )
+    w.supervision_action = w.supervision_session.actions.get()
     w.retention_review = RetentionReview.objects.create(
         organisation=w.alder,
         kind=w.retention_kind,
