@@ -19,7 +19,10 @@ from incidents.pdf import render_child_chronology_pdf
 from incidents.permissions import (
     incidents_visible_to,
     leads_incidents,
+    received_files_visible_to,
+    transfers_visible_to,
 )
+from incidents.transfer_models import FileTransfer, ReceivedFile, TransferNotNeeded
 
 # --- a child's chronology --------------------------------------------------------------------
 
@@ -67,14 +70,40 @@ def child_chronology_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def child_section(request: AuthedRequest, child: Child) -> SafeString:
-    """A lead sees the child's incidents; anyone who sees the child can raise a concern."""
+    """A lead sees the child's incidents, the child protection files sent for
+    them and any received from another setting; anyone who sees the child can
+    raise a concern."""
     incidents = None
+    transfers: list[FileTransfer] = []
+    received: list[ReceivedFile] = []
+    not_needed = False
     if leads_incidents(request.user):
         incidents = list(incidents_visible_to(request.user).filter(children=child))
         audit.record(action="child.incidents_listed", actor=request.user, obj=child)
+        transfers = list(transfers_visible_to(request.user).filter(child=child))
+        received = list(
+            received_files_visible_to(request.user)
+            .filter(child=child)
+            .select_related("imported_by")
+        )
+        not_needed = TransferNotNeeded.objects.filter(child=child).exists()
+        for received_file in received:
+            # The transferred chronology is shown below: a read of a safeguarding record.
+            audit.record(
+                action="incident.received_file_viewed",
+                actor=request.user,
+                obj=child,
+                details={"received_file": received_file.pk},
+            )
     # A rendered template is already a SafeString: no mark_safe needed.
     return render_to_string(
         "incidents/child_section.html",
-        {"child": child, "incidents": incidents},
+        {
+            "child": child,
+            "incidents": incidents,
+            "transfers": transfers,
+            "received": received,
+            "not_needed": not_needed,
+        },
         request=request,
     )
