@@ -14,13 +14,13 @@ from typing import Any
 
 from django.utils import timezone
 from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PyPdfError
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from children.models import Child
 from common.pdf import STYLES, build_pdf, paragraphs
 from common.pdf import text as _text
+from common.uploads import EMBEDDED_FILES, pdf_active_content, pdf_limits
 from incidents.models import Incident, Referral, SharingDecision
 from incidents.pdf import MARKING, render_child_chronology_pdf
 from incidents.timeline import TimelineItem
@@ -244,21 +244,32 @@ def open_package(data: bytes, passphrase: str) -> dict[str, Any]:
     )
     if not data.startswith(b"%PDF"):
         raise not_ours
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if not reader.is_encrypted:
-            raise not_ours
-        if not reader.decrypt(normalise_passphrase(passphrase)):
-            raise PackageError(
-                "passphrase", "That passphrase does not open this file: check it with the sender."
-            )
-        attached = reader.attachments.get(RECORDS_NAME) or []
-    except PackageError:
-        raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as error:
-        # A damaged or hostile PDF fails in many ways inside the reader.
-        raise not_ours from error
-    if len(attached) != 1:
+    # Read as any upload is (common.uploads): bounded, and refused if it carries
+    # anything that runs. Its one attachment is what it is for.
+    with pdf_limits():
+        try:
+            reader = PdfReader(io.BytesIO(data))
+            if not reader.is_encrypted:
+                raise not_ours
+            if not reader.decrypt(normalise_passphrase(passphrase)):
+                raise PackageError(
+                    "passphrase",
+                    "That passphrase does not open this file: check it with the sender.",
+                )
+            active = pdf_active_content(data, reader, allow=frozenset({EMBEDDED_FILES}))
+            if active:
+                raise PackageError(
+                    "package",
+                    f"The file contains {active}, which could run on the computer of whoever "
+                    "opens it, so it cannot be imported. Ask the sender to send it again.",
+                )
+            attachments = reader.attachments
+            attached = attachments.get(RECORDS_NAME) or []
+        except PackageError:
+            raise
+        except Exception as error:  # pypdf raises many types for a damaged or hostile file
+            raise not_ours from error
+    if len(attached) != 1 or len(attachments) != 1:
         raise not_ours
     try:
         records = json.loads(attached[0])

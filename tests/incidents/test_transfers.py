@@ -486,3 +486,23 @@ def test_a_subject_access_export_never_carries_the_links_token_hash(
     assert "token_sha256" not in split.release + split.review
     history = FileTransfer.history.model
     assert "token_sha256" not in {field.name for field in history._meta.get_fields()}
+
+
+def test_a_package_that_carries_javascript_is_refused():
+    from pypdf import PdfWriter
+    from pypdf.actions import JavaScript
+
+    from incidents.transfer_package import FORMAT, FORMAT_VERSION
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    writer.add_open_action(JavaScript("app.alert('hello');"))
+    records = {"format": FORMAT, "format_version": FORMAT_VERSION, "child": {}}
+    writer.add_attachment("records.json", json.dumps(records).encode())
+    writer.encrypt(user_password="ABCD-EFGH-JKMN-PQRS-TUVW-XYZ2", algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    with pytest.raises(PackageError) as refused:
+        open_package(out.getvalue(), "ABCD-EFGH-JKMN-PQRS-TUVW-XYZ2")
+    assert refused.value.field == "package"
+    assert "JavaScript" in refused.value.message
