@@ -1,5 +1,6 @@
 """A child's chronology, on screen, as a PDF and as a section of the child's page."""
 
+import datetime as dt
 import hashlib
 
 from django.core.exceptions import PermissionDenied
@@ -69,6 +70,29 @@ def child_chronology_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
 # --- the child's page section ---------------------------------------------------------------
 
 
+def _received_entries(received: ReceivedFile) -> list[dict[str, object]]:
+    """The chronology another setting sent, as it was sent, with its UTC times
+    read back as times (shown in the organisation's timezone); anything that is
+    not an entry is left out rather than guessed at."""
+    entries = []
+    chronology = received.records.get("chronology") if isinstance(received.records, dict) else []
+    for item in chronology if isinstance(chronology, list) else []:
+        if not isinstance(item, dict):
+            continue
+        entry = dict(item)
+        for key in ("when", "recorded_at"):
+            try:
+                entry[key] = dt.datetime.fromisoformat(str(item.get(key)))
+            except ValueError:
+                entry[key] = None
+        corrections = item.get("corrections")
+        entry["corrections"] = (
+            [c for c in corrections if isinstance(c, dict)] if isinstance(corrections, list) else []
+        )
+        entries.append(entry)
+    return entries
+
+
 def child_section(request: AuthedRequest, child: Child) -> SafeString:
     """A lead sees the child's incidents, the child protection files sent for
     them and any received from another setting; anyone who sees the child can
@@ -102,7 +126,7 @@ def child_section(request: AuthedRequest, child: Child) -> SafeString:
             "child": child,
             "incidents": incidents,
             "transfers": transfers,
-            "received": received,
+            "received": [(file, _received_entries(file)) for file in received],
             "not_needed": not_needed,
         },
         request=request,
