@@ -506,3 +506,15 @@ def test_a_package_that_carries_javascript_is_refused():
         open_package(out.getvalue(), "ABCD-EFGH-JKMN-PQRS-TUVW-XYZ2")
     assert refused.value.field == "package"
     assert "JavaScript" in refused.value.message
+
+
+def test_the_list_shows_children_who_left_with_no_file_sent(dana, child, incident, client_for):
+    Child.objects.filter(pk=child.pk).update(discharged_on=LEFT_ON)
+    client = client_for(dana)
+    listing = client.get("/incidents/transfers/").content.decode()
+    assert f"/incidents/children/{child.pk}/transfer/" in listing
+    page = client.get(f"/children/{child.pk}/").content.decode()
+    assert "No file needs to go" in page
+    transfers.transfer_not_needed_record(child=child, by=dana, reason="About another child.")
+    listing = client.get("/incidents/transfers/").content.decode()
+    assert f"/incidents/children/{child.pk}/transfer/" not in listing
