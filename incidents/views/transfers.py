@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.http import AuthedRequest
 from audit import services as audit
-from children.models import Child
+from children.permissions import children_visible_to
 from common.forms import service_errors_onto
 from common.views import form_step
 from common.working_days import working_days_between
@@ -126,12 +126,15 @@ def transfer_list(request: AuthedRequest) -> HttpResponse:
     transfers = transfers_visible_to(request.user).select_related("child")
     waiting = [(t, transfer_clock(t, today)) for t in transfers.filter(received_at__isnull=True)]
     received = list(transfers.filter(received_at__isnull=False)[:20])
-    to_send = Child.objects.filter(
-        organisation_id=request.user.organisation_id,
-        discharged_on__isnull=False,
-        discharged_on__lte=today,
-        incidents__isnull=False,
-    ).exclude(file_transfers__isnull=False)
+    to_send = (
+        children_visible_to(request.user)
+        .filter(
+            discharged_on__isnull=False,
+            discharged_on__lte=today,
+            incidents__isnull=False,
+        )
+        .exclude(file_transfers__isnull=False)
+    )
     to_send = to_send.exclude(
         pk__in=services.children_with_no_file_needed(request.user.organisation)
     )
