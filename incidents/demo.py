@@ -62,6 +62,7 @@ def seed_incidents(organisation: Organisation, therapist: User, dsl: User) -> No
         by=dsl,
         agency="school",
         referred_on=today - dt.timedelta(days=10),
+        family_consent="given",
         reference="",
         contact="School DSL, by phone",
         chase_on=today - dt.timedelta(days=3),

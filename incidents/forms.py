@@ -13,12 +13,17 @@ from incidents.models import (
     Agency,
     Category,
     ChronologyEntry,
+    Decision,
     EntryKind,
+    FamilyConsent,
     IcoDecision,
     Incident,
     IncidentType,
+    LawfulBasis,
+    Referral,
     Risk,
     SignoffRule,
+    SpecialCategoryCondition,
 )
 
 TEXT_MAX = 10_000
@@ -188,6 +193,13 @@ class ReferralForm(NamedErrorsForm):
         widget=DateInput(),
         help_text="You are reminded from this date until an outcome is recorded.",
     )
+    family_consent = forms.ChoiceField(
+        label="Did the family consent to this referral?",
+        choices=_blank(FamilyConsent.choices),
+        help_text="The referral is recorded whatever the answer: consent is not needed to "
+        "refer when a child is at risk. Without it, you are asked next to record why.",
+        error_messages={"required": "Say whether the family consented, refused or was not asked."},
+    )
 
 
 class ReferralOutcomeForm(NamedErrorsForm):
@@ -255,3 +267,57 @@ class IncidentSettingsForm(NamedErrorsForm):
         label="Ask a second DSL or deputy to sign off before an incident closes",
         choices=SignoffRule.choices,
     )
+
+
+class _ReferralChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Referral) -> str:
+        return f"{obj.agency_name}, referred {obj.referred_on:%-d %b %Y}"
+
+
+class SharingDecisionForm(NamedErrorsForm):
+    """A decision to share information, or not to, and why (Working Together 2023)."""
+
+    decision = forms.ChoiceField(label="Your decision", choices=_blank(Decision.choices))
+    shared_with = forms.CharField(
+        label="With whom",
+        max_length=200,
+        help_text="The agency, and the person there if you know them.",
+    )
+    what = text_field("What was shared, or would have been", rows=3)
+    consent = forms.ChoiceField(label="The family's consent", choices=_blank(FamilyConsent.choices))
+    consent_note = text_field(
+        "Why consent was not sought, or what the family said",
+        required=False,
+        rows=3,
+        help_text="Required when consent was refused or not sought: for example, asking "
+        "would put the child at risk.",
+    )
+    lawful_basis = forms.ChoiceField(
+        label="Lawful basis (UK GDPR Article 6)",
+        choices=_blank(LawfulBasis.choices),
+        help_text="Sharing to protect a child usually rests on public task or a legal "
+        "obligation. Consent is not needed to share when a child is at risk.",
+    )
+    special_category = forms.ChoiceField(
+        label="Special category data (UK GDPR Article 9)",
+        choices=SpecialCategoryCondition.choices,
+        required=False,
+        help_text="Health, sex life, ethnicity, religion and the like. For safeguarding: "
+        "DPA 2018 Schedule 1 paragraph 18.",
+    )
+    reason = text_field("The reason for your decision")
+    decided_at = when_field("When the decision was made")
+    referral = _ReferralChoiceField(
+        label="The referral this records (if any)",
+        queryset=Referral.objects.none(),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        referrals = incident.referrals.all()
+        if referrals.exists():
+            model_choice_field(self, "referral").queryset = referrals
+        else:
+            del self.fields["referral"]
+        self.fields["decided_at"].initial = timezone.localtime().replace(second=0, microsecond=0)

@@ -15,6 +15,11 @@ urlpatterns = [
     path("<int:pk>/referrals/new/", views.referral_add, name="incident_referral_add"),
     path("referrals/<int:pk>/outcome/", views.referral_outcome, name="referral_outcome"),
     path("referrals/<int:pk>/chase/", views.referral_chase, name="referral_chase"),
+    path(
+        "<int:pk>/sharing/new/",
+        views.sharing_decision_add,
+        name="incident_sharing_decision_add",
+    ),
     path("<int:pk>/close/", views.incident_close, name="incident_close"),
     path("<int:pk>/sign-off/", views.incident_signoff, name="incident_signoff"),
     path(

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "consent",
     "practice",
     "incidents",
+    "allegations",
     "dashboard",
     "ops",
     "accounts.apps.StaffAdminConfig",

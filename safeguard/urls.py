@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("practice.contact_urls")),
     path("policies/", include("policies.urls")),
     path("incidents/", include("incidents.urls")),
+    path("allegations/", include("allegations.urls")),
     path("practice/", include("practice.urls")),
     path("admin/", admin.site.urls),
 ]

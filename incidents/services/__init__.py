@@ -1,7 +1,9 @@
 """Every write to the incident log, one module per concern; import them from here.
 
 raising (a concern and its evidence), workflow (triage to close, the chronology,
-the ICO decision, sign-off), referrals, access (sharing one incident), settings.
+the ICO decision, sign-off), referrals, sharing (decisions to share information
+with other agencies, or not, and why), access (sharing one incident with a member
+of staff), settings.
 """
 
 from incidents.services._shared import (
@@ -23,6 +25,9 @@ from incidents.services.referrals import (
 from incidents.services.settings import (
     incident_settings_update,
     settings_for,
+)
+from incidents.services.sharing import (
+    sharing_decision_record,
 )
 from incidents.services.workflow import (
     chronology_add,
@@ -53,5 +58,6 @@ __all__ = [
     "referral_chased",
     "referral_outcome_record",
     "settings_for",
+    "sharing_decision_record",
     "signoff_needed",
 ]

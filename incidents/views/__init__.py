@@ -10,6 +10,7 @@ from incidents.views.detail import incident_detail
 from incidents.views.files import evidence_add, evidence_download
 from incidents.views.lists import incident_counts, incident_list
 from incidents.views.raising import incident_new, incident_raised
+from incidents.views.sharing import sharing_decision_add
 from incidents.views.transfer_link import (
     transfer_download,
     transfer_link,
@@ -62,6 +63,7 @@ __all__ = [
     "referral_add",
     "referral_chase",
     "referral_outcome",
+    "sharing_decision_add",
     "transfer_detail",
     "transfer_download",
     "transfer_import",

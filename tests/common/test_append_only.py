@@ -28,6 +28,7 @@ pytestmark = pytest.mark.django_db
 
 # Every record that must never change, and nothing else, is append-only.
 APPEND_ONLY_MODELS = {
+    "allegations.AllegationEntry",
     "audit.AuditEvent",
     "consent.ConsentRecord",
     "consent.ConsentTypeVersion",

@@ -21,6 +21,8 @@ from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from allegations import services as allegation_services
+from allegations.models import Allegation
 from audit import services as audit
 from common.models import APPEND_ONLY, refusing_triggers
 from consent.models import ConsentRecord
@@ -38,7 +40,7 @@ from tests.common.test_append_only import (
     chronology_entry,
     consent_record,
 )
-from tests.factories import ChildFactory
+from tests.factories import ChildFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -104,10 +106,31 @@ def _consent_type_version(organisation: Organisation, dana: User) -> models.Mode
     return consent_record(organisation, dana).type_version
 
 
+def _allegation(organisation: Organisation, dana: User) -> Allegation:
+    return allegation_services.allegation_raise(
+        raised_by=dana,
+        kind="allegation",
+        about=UserFactory(organisation=organisation),
+        what_was_alleged="Seen messaging a child from a personal phone.",
+    )
+
+
+def _allegation_entry(organisation: Organisation, dana: User) -> models.Model:
+    return allegation_services.allegation_entry_add(
+        allegation=_allegation(organisation, dana),
+        by=dana,
+        kind="note",
+        text="Spoke to the LADO.",
+        happened_at=timezone.now(),
+    )
+
+
 # One way to make a sealed row of each model whose table refuses changes. A
 # model that gains such a trigger and has no entry here fails
 # test_every_protected_model_is_tried, so none is left out.
 BUILDERS: dict[str, Callable[[Organisation, User], models.Model]] = {
+    "allegations.Allegation": _allegation,
+    "allegations.AllegationEntry": _allegation_entry,
     "audit.AuditEvent": lambda organisation, dana: audit.record(
         action="test.event", actor=dana, obj=dana
     ),
@@ -128,7 +151,10 @@ BUILDERS: dict[str, Callable[[Organisation, User], models.Model]] = {
 
 # What an UPDATE rewrites: any UPDATE of an append-only row is refused; the
 # incident refuses only a change to what its reporter submitted.
-REWRITE = {"incidents.Incident": "what_happened = what_happened || ' (rewritten)'"}
+REWRITE = {
+    "incidents.Incident": "what_happened = what_happened || ' (rewritten)'",
+    "allegations.Allegation": "what_was_alleged = what_was_alleged || ' (rewritten)'",
+}
 
 
 def protected_models() -> list[type[models.Model]]:

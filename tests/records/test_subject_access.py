@@ -15,6 +15,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from pypdf import PdfReader
 
 from accounts.models import Role
+from allegations import services as allegation_services
 from audit import context as audit_context
 from audit.models import AuditEvent
 from children import services as caseload
@@ -188,7 +189,11 @@ def world(organisation, alice, bob, dana):
         evidence=("shot.png", PNG),
     )
     incident_services.referral_add(
-        incident=incident, by=dana, agency="police", referred_on=timezone.localdate()
+        incident=incident,
+        by=dana,
+        agency="police",
+        referred_on=timezone.localdate(),
+        family_consent="not_sought",
     )
     # The child protection file sent on (its link's token hash must never go out),
     # one received for the child from a setting before, and a record that none was needed.
@@ -226,6 +231,14 @@ def world(organisation, alice, bob, dana):
     )
     retention.legal_hold_place(
         organisation=organisation, scope="child", child=child, reason="Police enquiry.", by=dana
+    )
+    # An allegation about a member of staff that names the child.
+    allegation_services.allegation_raise(
+        raised_by=dana,
+        kind="allegation",
+        about=alice,
+        what_was_alleged="Seen messaging Noor from a personal phone.",
+        children=[child],
     )
     from records.models import RetentionReview
 
@@ -294,6 +307,9 @@ def test_the_export_includes_every_model_that_refers_to_the_child(world, dana, c
         "incidents.chronologyentry",
         "incidents.referral",
         "incidents.evidence",
+        # An allegation about staff naming the child, and its log: for review.
+        "allegations.allegation",
+        "allegations.allegationentry",
     ):
         assert exported[label]["review_before_release"] is True
         assert exported[label]["file"].startswith(subject_access.REVIEW_FOLDER)

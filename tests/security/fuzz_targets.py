@@ -212,6 +212,8 @@ FORMS: tuple[Target, ...] = (
     _t("incident_referral_add", "dsl", changes={"incidents.incident": ANY}),
     _t("referral_outcome", "dsl", changes={"incidents.referral": ANY, "incidents.incident": ANY}),
     _t("referral_chase", "dsl", changes={"incidents.referral": ANY, "incidents.incident": ANY}),
+    # Append-only: a decision adds its own record and a chronology line, changing nothing.
+    _t("incident_sharing_decision_add", "dsl"),
     _t("incident_close", "dsl", changes={"incidents.incident": ANY}),
     _t("incident_signoff_decline", "dsl", changes={"incidents.incident": ANY}),
     _t("incident_ico", "dsl", changes={"incidents.incident": ANY}),
@@ -235,6 +237,13 @@ FORMS: tuple[Target, ...] = (
         page_factory="transfer_link",
         changes={"incidents.filetransfer": ANY},
     ),
+    # --- allegations and low-level concerns about staff
+    _t("allegation_new", "therapist", changes={"allegations.referencecounter": {"last"}}),
+    _t("allegation_entry_add", "dsl"),
+    _t("allegation_lado", "dsl", changes={"allegations.allegation": ANY}),
+    _t("allegation_outcome", "dsl", changes={"allegations.allegation": ANY}),
+    _t("allegation_close", "dsl", changes={"allegations.allegation": ANY}),
+    _t("allegation_case_manager", "dsl", changes={"allegations.allegation": ANY}),
     # --- records: retention, legal holds, subject access
     _t("retention_rule", "admin", changes={"records.retentionrule": ANY}),
     _t(
@@ -406,6 +415,9 @@ PAGES: dict[str, str] = {
     "incident_raised": "therapist",
     "evidence_download": "dsl",
     "contact_message_download": "dsl",
+    "allegation_list": "dsl",
+    "allegation_detail": "dsl",
+    "allegation_raised": "therapist",
     "child_chronology": "dsl",
     "child_chronology_pdf": "dsl",
     "transfer_list": "dsl",

@@ -43,6 +43,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from accounts import services as staff_services
 from accounts.models import Role, User
 from accounts.tokens import invitation_path_args
+from allegations import services as allegation_services
 from children import services as caseload
 from compliance import services as compliance_services
 from consent import services as consent_services
@@ -116,6 +117,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "incident_action": {"pk": "incident"},
     "incident_entry_add": {"pk": "incident"},
     "incident_referral_add": {"pk": "incident"},
+    "incident_sharing_decision_add": {"pk": "incident"},
     "referral_outcome": {"pk": "referral"},
     "referral_chase": {"pk": "referral"},
     "incident_close": {"pk": "incident"},
@@ -126,6 +128,12 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "evidence_download": {"pk": "evidence"},
     "incident_access": {"pk": "incident"},
     "incident_access_revoke": {"pk": "incident", "staff_pk": "target"},
+    "allegation_detail": {"pk": "allegation"},
+    "allegation_entry_add": {"pk": "allegation"},
+    "allegation_lado": {"pk": "allegation"},
+    "allegation_outcome": {"pk": "allegation"},
+    "allegation_close": {"pk": "allegation"},
+    "allegation_case_manager": {"pk": "allegation"},
     "child_chronology": {"pk": "child"},
     "child_chronology_pdf": {"pk": "child"},
     "transfer_new": {"pk": "child"},
@@ -462,11 +470,25 @@ def build_world(capture: Callable[..., object]) -> World:
         incident=w.incident, by=w.dsl, name="screenshot.png", data=PNG
     )
     w.referral = incident_services.referral_add(
-        incident=w.incident, by=w.dsl, agency="police", referred_on=today
+        incident=w.incident,
+        by=w.dsl,
+        agency="police",
+        referred_on=today,
+        family_consent="not_sought",
     )
     incident_services.incident_access_grant(incident=w.incident, staff=w.target, by=w.dsl)
     w.dsl_notice = Notice.objects.filter(recipient=w.dsl).first()
     assert w.dsl_notice is not None, "raising a concern tells the DSL"
+    # An allegation the therapist raised about the deputy (a lead, who must still
+    # never see it), naming the child; the DSL is its case manager.
+    w.allegation = allegation_services.allegation_raise(
+        raised_by=w.therapist,
+        kind="allegation",
+        about=w.deputy,
+        what_was_alleged="Seen messaging Noor from a personal phone late at night.",
+        children=[w.child],
+    )
+    assert w.allegation.case_manager == w.dsl
 
     # A child who left, whose child protection file the DSL sent (its link came by
     # email); and that file imported back as one received (a new child of Alder's).
