@@ -58,7 +58,9 @@ def incident(alice, dana, child):
         what_happened="An adult asked Noor to move to a private app.",
         initial_risk="medium",
     )
-    services.referral_add(incident=incident, by=dana, agency="police", referred_on=LEFT_ON)
+    services.referral_add(
+        incident=incident, by=dana, agency="police", referred_on=LEFT_ON, family_consent="given"
+    )
     SharingDecision.objects.create(
         organisation=incident.organisation,
         incident=incident,
