@@ -207,12 +207,25 @@ def _active_message(reason: str) -> str:
     )
 
 
-def _raw_active(data: bytes) -> str | None:
+def _raw_active(data: bytes, allow: frozenset[str] = frozenset()) -> str | None:
     for match in _RAW_NAME.finditer(_STREAM_DATA.sub(b"stream endstream", data)):
         name = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m[1], 16)]), match[0])
-        if name in _RAW_ACTIVE:
+        if name in _RAW_ACTIVE and _RAW_ACTIVE[name] not in allow:
             return _RAW_ACTIVE[name]
     return None
+
+
+EMBEDDED_FILES = "embedded files"
+
+
+def pdf_active_content(
+    data: bytes, reader: PdfReader, *, allow: frozenset[str] = frozenset()
+) -> str | None:
+    """What active content a PDF holds, but for the kinds ``allow`` names (a
+    reason such as EMBEDDED_FILES): for a PDF Safeguard made itself and reads
+    back (a child protection file carries its records as an attachment), whose
+    reader is already decrypted. Call it inside ``pdf_limits()``."""
+    return _raw_active(data, allow) or _active_in(reader, _object_ids(reader), allow)
 
 
 def _object_ids(reader: PdfReader) -> list[tuple[int, int]]:
@@ -222,20 +235,22 @@ def _object_ids(reader: PdfReader) -> list[tuple[int, int]]:
     return sorted(ids)
 
 
-def _active_in(reader: PdfReader, objects: list[tuple[int, int]]) -> str | None:
+def _active_in(
+    reader: PdfReader, objects: list[tuple[int, int]], allow: frozenset[str] = frozenset()
+) -> str | None:
     """What active content any object holds. An object pypdf cannot read raises,
     and the file is refused: a more forgiving viewer might read it, and run it."""
     started = time.monotonic()
     for number, generation in objects:
         if time.monotonic() - started > PDF_MAX_SECONDS:
             raise UploadRefused(f"The PDF took too long to check. {TRY_AGAIN_PDF}")
-        reason = _active_object(IndirectObject(number, generation, reader).get_object())
+        reason = _active_object(IndirectObject(number, generation, reader).get_object(), allow)
         if reason:
             return reason
-    return _active_object(reader.trailer)
+    return _active_object(reader.trailer, allow)
 
 
-def _active_object(root: PdfObject | None) -> str | None:
+def _active_object(root: PdfObject | None, allow: frozenset[str] = frozenset()) -> str | None:
     """Look through one object and what it holds directly; objects it refers to
     are looked through on their own, so a loop of references cannot trap this."""
     pending: list[PdfObject | None] = [root]
@@ -243,12 +258,16 @@ def _active_object(root: PdfObject | None) -> str | None:
         item = pending.pop()
         if isinstance(item, DictionaryObject):  # a stream's dictionary too
             for key, value in item.items():
-                if key in _ACTIVE_KEYS:
+                if key in _ACTIVE_KEYS and _ACTIVE_KEYS[key] not in allow:
                     return _ACTIVE_KEYS[key]
                 if isinstance(value, NameObject):
                     if key == "/S" and value in _ACTIVE_ACTIONS:
                         return _ACTIVE_ACTIONS[value]
-                    if key in {"/Subtype", "/Type"} and value in _ACTIVE_SUBTYPES:
+                    if (
+                        key in {"/Subtype", "/Type"}
+                        and value in _ACTIVE_SUBTYPES
+                        and _ACTIVE_SUBTYPES[value] not in allow
+                    ):
                         return _ACTIVE_SUBTYPES[value]
                 elif not isinstance(value, IndirectObject):
                     pending.append(value)

@@ -496,3 +496,12 @@ class IncidentUserObjectPermission(UserObjectPermissionBase):
 
 class IncidentGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Incident, on_delete=models.CASCADE)
+
+
+# Child protection file transfers live in their own module; imported here so
+# Django finds their models in the incidents app.
+from incidents.transfer_models import (  # noqa: E402, F401
+    FileTransfer,
+    ReceivedFile,
+    TransferNotNeeded,
+)

@@ -14,6 +14,7 @@ from django.http import Http404
 from accounts.induction import require_induction
 from accounts.models import LEAD_ROLES, Role, User
 from incidents.models import Evidence, Incident, IncidentQuerySet, Referral
+from incidents.transfer_models import FileTransfer, ReceivedFile
 
 INCIDENT_PERMS = frozenset({"view", "contribute", "manage"})
 
@@ -106,3 +107,36 @@ def get_evidence_for_user(user: User, pk: int | str) -> Evidence:
         raise Http404 from None
     require_induction(user)
     return evidence
+
+
+def transfers_visible_to(user: User) -> QuerySet[FileTransfer]:
+    """Child protection files the organisation sent: leads only."""
+    if not leads_incidents(user):
+        return FileTransfer.objects.none()
+    return FileTransfer.objects.filter(organisation_id=user.organisation_id)
+
+
+def get_transfer_for_user(user: User, pk: int | str) -> FileTransfer:
+    """One transfer, for the leads of the organisation that sent it; 404 for anyone else."""
+    try:
+        transfer = transfers_visible_to(user).select_related("child", "created_by").get(pk=pk)
+    except (FileTransfer.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    require_induction(user)
+    return transfer
+
+
+def received_files_visible_to(user: User) -> QuerySet[ReceivedFile]:
+    """Files received from other settings: leads only, like the incidents they hold."""
+    if not leads_incidents(user):
+        return ReceivedFile.objects.none()
+    return ReceivedFile.objects.filter(organisation_id=user.organisation_id)
+
+
+def get_received_file_for_user(user: User, pk: int | str) -> ReceivedFile:
+    try:
+        received = received_files_visible_to(user).select_related("child").get(pk=pk)
+    except (ReceivedFile.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    require_induction(user)
+    return received

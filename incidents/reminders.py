@@ -1,5 +1,6 @@
 """What the incident log makes due: the ICO's 72 hours for a personal data
-breach, referrals to chase, next actions, and closures waiting for sign-off."""
+breach, referrals to chase, next actions, closures waiting for sign-off, and
+child protection files to send when a child leaves."""
 
 import datetime as dt
 import functools
@@ -9,8 +10,11 @@ from collections.abc import Callable, Iterator
 from django.urls import reverse
 
 from accounts.models import Organisation, User
+from children.models import Child
 from common.registry import REMINDERS
+from common.working_days import add_working_days
 from incidents.models import Incident, IncidentType, Referral, Status
+from incidents.transfer_models import FileTransfer, TransferNotNeeded, transfer_due_on
 from notices.engine import DueItem, local_midnight, stage_for
 
 # Hours after the organisation became aware at which the DSL is reminded; the
@@ -112,4 +116,94 @@ def next_actions(*, organisation: Organisation, now: dt.datetime) -> Iterator[Du
             # Titles are emailed: the reference and date, not what the action says.
             title=f"{incident.reference}: next action due {incident.next_action_due:%-d %B}",
             url=reverse("incident_detail", args=[incident.pk]),
+        )
+
+
+# Working days after the child left on which the leads are first reminded; the
+# file is due on the fifth (KCSIE), and they are reminded again once it is late.
+TRANSFER_NUDGE_DAY = 4
+# Children who left longer ago than this are not chased: a first sweep after
+# this feature arrived would otherwise remind about every child who ever left.
+TRANSFER_LOOKBACK = dt.timedelta(days=60)
+
+
+def transfer_stage(*, left_on: dt.date, today: dt.date) -> str | None:
+    """ "overdue" once the due day has passed, "day4" from the fourth working
+    day after the child left, otherwise nothing yet. Only the latest is raised."""
+    if today > transfer_due_on(left_on):
+        return "overdue"
+    if today >= add_working_days(left_on, TRANSFER_NUDGE_DAY):
+        return "day4"
+    return None
+
+
+def _transfer_title(stage: str, due_on: dt.date, what: str) -> str:
+    # Titles are emailed: never the child's name.
+    if stage == "overdue":
+        return f"{what}: overdue (was due by {due_on:%-d %B})"
+    return f"{what}: due by {due_on:%-d %B}"
+
+
+@REMINDERS.register
+def file_transfers(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
+    """A child protection file sent but not yet confirmed received; until it is."""
+    tz = zoneinfo.ZoneInfo(organisation.timezone)
+    today = now.astimezone(tz).date()
+    leads = _leads(organisation)
+    waiting = FileTransfer.objects.filter(organisation=organisation, received_at__isnull=True)
+    for transfer in waiting:
+        stage = transfer_stage(left_on=transfer.left_on, today=today)
+        if stage is None:
+            continue
+        yield DueItem(
+            kind="incidents.transfer",
+            obj=transfer,
+            stage=stage,
+            recipients=leads(),
+            due_at=local_midnight(transfer.due_on, tz),
+            title=_transfer_title(
+                stage, transfer.due_on, f"Child protection file {transfer.pk} not yet received"
+            ),
+            url=reverse("transfer_detail", args=[transfer.pk]),
+        )
+
+
+@REMINDERS.register
+def files_not_sent(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
+    """A child who left, with incidents, and no file started, unless a lead
+    recorded that none needs to go."""
+    tz = zoneinfo.ZoneInfo(organisation.timezone)
+    today = now.astimezone(tz).date()
+    leads = _leads(organisation)
+    left = (
+        Child.objects.filter(
+            organisation=organisation,
+            discharged_on__isnull=False,
+            discharged_on__lte=today,
+            discharged_on__gte=today - TRANSFER_LOOKBACK,
+            incidents__isnull=False,
+        )
+        .exclude(file_transfers__isnull=False)
+        .exclude(
+            pk__in=TransferNotNeeded.objects.filter(organisation=organisation).values("child_id")
+        )
+        .distinct()
+    )
+    for child in left:
+        if child.discharged_on is None:  # the query excludes it
+            continue
+        stage = transfer_stage(left_on=child.discharged_on, today=today)
+        if stage is None:
+            continue
+        due_on = transfer_due_on(child.discharged_on)
+        yield DueItem(
+            kind="incidents.transfer_not_started",
+            obj=child,
+            stage=stage,
+            recipients=leads(),
+            due_at=local_midnight(due_on, tz),
+            title=_transfer_title(
+                stage, due_on, "A child who left has a child protection file not yet sent"
+            ),
+            url=reverse("child_detail", args=[child.pk]),
         )

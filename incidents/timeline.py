@@ -1,5 +1,6 @@
 """One timeline per child, for the DSL: the chronology of every incident the
-child is part of, with the consent decisions and contacts logged for them."""
+child is part of, with the consent decisions and contacts logged for them, and
+their child protection file sent on or received."""
 
 import datetime as dt
 from dataclasses import dataclass, field
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 from children.models import Child
 from consent.services import child_consent_history
 from incidents.models import ChronologyEntry, Incident
+from incidents.transfer_models import FileTransfer, ReceivedFile
 from practice.contact_log import child_contact_history
 from practice.models import ContactLog, With
 from supervision.selectors import child_supervision_history
@@ -127,4 +129,54 @@ def child_timeline(child: Child) -> list[TimelineItem]:
                 recorded_at=discussion.session.recorded_at,
             )
         )
+    items += _transfer_items(child)
     return sorted(items, key=lambda item: (item.when, item.recorded_at))
+
+
+def _transfer_items(child: Child) -> list[TimelineItem]:
+    """The file's journey, as lines of the chronology: sent, receipt confirmed,
+    and (for a child who joined) received from the last setting."""
+    items = []
+    for transfer in FileTransfer.objects.filter(child=child).select_related("created_by"):
+        items.append(
+            TimelineItem(
+                when=transfer.created_at,
+                source="Child protection file",
+                kind="Sent",
+                text=f"Child protection file sent to {transfer.recipient_name} "
+                f"({transfer.recipient_role}), {transfer.recipient_setting}; due by "
+                f"{transfer.due_on:%-d %B %Y}.",
+                who=transfer.created_by.full_name,
+                recorded_at=transfer.created_at,
+            )
+        )
+        if transfer.received_at is not None:
+            text = f"Receipt confirmed by {transfer.received_by_name}"
+            text += f" ({transfer.received_by_role})" if transfer.received_by_role else ""
+            text += f", {transfer.received_setting}." if transfer.received_setting else "."
+            if transfer.receipt_note:
+                text += f"\n{transfer.receipt_note}"
+            items.append(
+                TimelineItem(
+                    when=transfer.received_at,
+                    source="Child protection file",
+                    kind="Receipt confirmed",
+                    text=text,
+                    who=transfer.received_by_name,
+                    recorded_at=transfer.received_at,
+                )
+            )
+    for received in ReceivedFile.objects.filter(child=child).select_related("imported_by"):
+        items.append(
+            TimelineItem(
+                when=received.imported_at,
+                source="Child protection file",
+                kind="Received",
+                text=f"Child protection file received from {received.from_organisation} "
+                f"({len(received.records.get('chronology') or [])} chronology entries); "
+                "shown on the child's page as sent.",
+                who=received.imported_by.full_name,
+                recorded_at=received.imported_at,
+            )
+        )
+    return items

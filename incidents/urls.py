@@ -47,4 +47,25 @@ urlpatterns = [
     path(
         "children/<int:pk>/chronology.pdf", views.child_chronology_pdf, name="child_chronology_pdf"
     ),
+    # Child protection files: sending one when a child leaves, importing one received.
+    path("children/<int:pk>/transfer/", views.transfer_new, name="transfer_new"),
+    path(
+        "children/<int:pk>/transfer/not-needed/",
+        views.transfer_not_needed,
+        name="transfer_not_needed",
+    ),
+    path("transfers/", views.transfer_list, name="transfer_list"),
+    path("transfers/<int:pk>/", views.transfer_detail, name="transfer_detail"),
+    path("transfers/import/", views.transfer_import, name="transfer_import"),
+    path(
+        "received/<int:pk>/download/",
+        views.received_file_download,
+        name="received_file_download",
+    ),
+    # The recipient's single-use link: public, no account.
+    # (The fixed paths first: a token could otherwise be "download".)
+    path("file/", views.transfer_link, name="transfer_link"),
+    path("file/download/", views.transfer_download, name="transfer_download"),
+    path("file/receipt/", views.transfer_receipt, name="transfer_receipt"),
+    path("file/<str:token>/", views.transfer_open, name="transfer_open"),
 ]

@@ -12,6 +12,20 @@ from incidents.views.imagery import imagery_view_decision
 from incidents.views.lists import incident_counts, incident_list
 from incidents.views.raising import incident_new, incident_raised
 from incidents.views.sharing import sharing_decision_add
+from incidents.views.transfer_link import (
+    transfer_download,
+    transfer_link,
+    transfer_open,
+    transfer_receipt,
+)
+from incidents.views.transfers import (
+    received_file_download,
+    transfer_detail,
+    transfer_import,
+    transfer_list,
+    transfer_new,
+    transfer_not_needed,
+)
 from incidents.views.workflow import (
     entry_add,
     ico_record,
@@ -49,8 +63,18 @@ __all__ = [
     "incident_signoff",
     "incident_signoff_decline",
     "incident_triage",
+    "received_file_download",
     "referral_add",
     "referral_chase",
     "referral_outcome",
     "sharing_decision_add",
+    "transfer_detail",
+    "transfer_download",
+    "transfer_import",
+    "transfer_link",
+    "transfer_list",
+    "transfer_new",
+    "transfer_not_needed",
+    "transfer_open",
+    "transfer_receipt",
 ]

@@ -55,6 +55,10 @@ def test_the_deadline_is_one_calendar_month(received, due):
     assert subject_access.due_date(received) == due
 
 
+# A child protection file link's token hash (a credential: in no export).
+TRANSFER_TOKEN_HASH = "1" * 64
+
+
 @pytest.fixture
 def world(organisation, alice, bob, dana):
     """One child with a record of every kind that can be about a child or guardian."""
@@ -191,6 +195,40 @@ def world(organisation, alice, bob, dana):
         agency="police",
         referred_on=timezone.localdate(),
         family_consent="not_sought",
+    )
+    # The child protection file sent on (its link's token hash must never go out),
+    # one received for the child from a setting before, and a record that none was needed.
+    from incidents.models import FileTransfer, ReceivedFile, TransferNotNeeded
+
+    FileTransfer.objects.create(
+        organisation=organisation,
+        child=child,
+        left_on=timezone.localdate(),
+        due_on=timezone.localdate() + dt.timedelta(days=7),
+        recipient_name="Sam Senior",
+        recipient_role="DSL",
+        recipient_setting="Oak Academy",
+        recipient_email="dsl@oak.test",
+        passphrase_route="phone",
+        package="file_transfers/package.pdf",
+        package_sha256="a" * 64,
+        package_size=1,
+        token_sha256=TRANSFER_TOKEN_HASH,
+        link_expires_at=timezone.now() + dt.timedelta(days=10),
+        created_by=dana,
+    )
+    ReceivedFile.objects.create(
+        organisation=organisation,
+        child=child,
+        from_organisation="Elm Nursery",
+        package="received_files/package.pdf",
+        package_sha256="b" * 64,
+        package_size=1,
+        records={"format": "safeguard.child-protection-file", "chronology": []},
+        imported_by=dana,
+    )
+    TransferNotNeeded.objects.create(
+        organisation=organisation, child=child, reason="Nothing to send.", recorded_by=dana
     )
     retention.legal_hold_place(
         organisation=organisation, scope="child", child=child, reason="Police enquiry.", by=dana
@@ -453,7 +491,12 @@ def sensitive(world, alice):
     assert removed.incident_reference
     return {
         "incident_reference": removed.incident_reference,
-        "token_hashes": [consent_request.token_sha256, access.token_sha256, "0" * 64],
+        "token_hashes": [
+            consent_request.token_sha256,
+            access.token_sha256,
+            "0" * 64,
+            TRANSFER_TOKEN_HASH,
+        ],
     }
 
 

@@ -226,6 +226,19 @@ FORMS: tuple[Target, ...] = (
     _t("incident_access", "dsl"),
     # A decision to view nudes imagery: a new chronology entry, nothing existing changes.
     _t("incident_imagery_view_decision", "dsl"),
+    # Sending a child's file: a child with no leaving date gets the one given.
+    _t("transfer_new", "dsl", changes={"children.child": {"discharged_on"}}),
+    _t("transfer_not_needed", "dsl"),
+    # No upload here is a package that opens: every one is refused, next to its field.
+    _t("transfer_import", "dsl", uploads={"package": "paper"}),
+    # The recipient's receipt, on the page the link opens (its session holds the link).
+    _t(
+        "transfer_receipt",
+        "anonymous",
+        page="transfer_link",
+        page_factory="transfer_link",
+        changes={"incidents.filetransfer": ANY},
+    ),
     # --- allegations and low-level concerns about staff
     _t("allegation_new", "therapist", changes={"allegations.referencecounter": {"last"}}),
     _t("allegation_entry_add", "dsl"),
@@ -366,6 +379,8 @@ ACTIONS: dict[str, Action] = {
     "version_acknowledge": _a("therapist"),
     "incident_signoff": _a("dsl", incidents__incident=ANY),
     "incident_access_revoke": _a("dsl", incidents__incidentuserobjectpermission=ANY),
+    # Without the link's session nothing is downloaded (the link's own tests download).
+    "transfer_download": _a("anonymous"),
     "retention_review_confirm": _a("dsl", records__retentionreview=ANY),
     "sar_complete": _a("dsl", records__subjectaccessrequest=ANY),
     "staff_deactivate": _a("admin", safeguard__user={"is_active", "deactivated_at"}),
@@ -415,6 +430,11 @@ PAGES: dict[str, str] = {
     "allegation_raised": "therapist",
     "child_chronology": "dsl",
     "child_chronology_pdf": "dsl",
+    "transfer_list": "dsl",
+    "transfer_detail": "dsl",
+    "received_file_download": "dsl",
+    "transfer_open": "anonymous",
+    "transfer_link": "anonymous",
     "dashboard": "director",
     "dashboard_table": "director",
     "dashboard_csv": "director",

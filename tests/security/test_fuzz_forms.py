@@ -1301,11 +1301,20 @@ def _policy_import_page(ctx: Ctx) -> tuple[dict[str, object], HttpResponse]:
     return session, response
 
 
+def _transfer_link_page(ctx: Ctx) -> tuple[dict[str, object], HttpResponse]:
+    """The recipient's page, reached as they reach it: the emailed link, then its page."""
+    client = client_with(None)
+    client.get(ctx.path("transfer_open"))
+    response = client.get(ctx.path("transfer_link"))
+    return dict(client.session.items()), response
+
+
 PAGE_FACTORIES: dict[str, Callable[[Ctx], tuple[dict[str, object] | None, HttpResponse]]] = {
     "login_token": lambda ctx: _sign_in_step(ctx),
     "login_backup": lambda ctx: _sign_in_step(ctx, {WIZARD: "token", "wizard_goto_step": "backup"}),
     "login_passkey": lambda ctx: _sign_in_step(ctx, email=ctx.world.director.email),
     "policy_import": _policy_import_page,
+    "transfer_link": _transfer_link_page,
 }
 
 
@@ -1773,6 +1782,7 @@ TOKEN_ROUTES = {
     # route: (the world's real values by argument, what accepting a link looks like)
     "consent_open": (lambda w: {"token": w.request_token}, lambda r: r.status_code == 302),
     "consent_manage_open": (lambda w: {"token": w.manage_token}, lambda r: r.status_code == 302),
+    "transfer_open": (lambda w: {"token": w.transfer_token}, lambda r: r.status_code == 302),
     "invitation_accept": (
         lambda w: {"uidb64": w.invitee_uidb64, "token": w.invitee_token},
         lambda r: r.status_code in {200, 302},

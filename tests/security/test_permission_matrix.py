@@ -51,6 +51,7 @@ from consent.models import ConsentType, TakedownTask
 from consent.views import ACCESS_TOKEN
 from incidents import retention as incidents_retention
 from incidents import services as incident_services
+from incidents.services import transfers as incident_transfers
 from notices.models import Notice
 from outbox.models import Delivery, OutboundMessage
 from policies import services as policy_services
@@ -139,6 +140,11 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "allegation_case_manager": {"pk": "allegation"},
     "child_chronology": {"pk": "child"},
     "child_chronology_pdf": {"pk": "child"},
+    "transfer_new": {"pk": "child"},
+    "transfer_not_needed": {"pk": "child"},
+    "transfer_detail": {"pk": "transfer"},
+    "received_file_download": {"pk": "received_file"},
+    "transfer_open": {"token": "transfer_token"},
     "retention_rule": {"kind": "retention_kind"},
     "retention_review": {"pk": "retention_review"},
     "retention_review_confirm": {"pk": "retention_review"},
@@ -502,6 +508,36 @@ def build_world(capture: Callable[..., object]) -> World:
         children=[w.child],
     )
     assert w.allegation.case_manager == w.dsl
+
+    # A child who left, whose child protection file the DSL sent (its link came by
+    # email); and that file imported back as one received (a new child of Alder's).
+    w.leaver = ChildFactory(
+        organisation=w.alder,
+        first_name="Lee",
+        last_name="Leaver",
+        active_from=today - dt.timedelta(days=400),
+        discharged_on=today - dt.timedelta(days=1),
+    )
+    mail.outbox.clear()
+    with capture(execute=True):
+        started = incident_transfers.transfer_start(
+            child=w.leaver,
+            by=w.dsl,
+            left_on=today - dt.timedelta(days=1),
+            recipient_name="Sam Senior",
+            recipient_role="DSL",
+            recipient_setting="Oak Academy",
+            recipient_email="dsl@oak.test",
+            passphrase_route="phone",
+        )
+    w.transfer = started.transfer
+    (w.transfer_token,) = {
+        m for e in mail.outbox for m in re.findall(r"/incidents/file/([^/\s]+)/", e.body)
+    }
+    with w.transfer.package.open("rb") as package:
+        w.received_file = incident_transfers.received_file_import(
+            by=w.dsl, data=package.read(), passphrase=started.passphrase
+        )
 
     # Records: a review of the incident (a safeguarding record: the DSL and deputies
     # decide), a legal hold over the child, and a parent's subject access request for it.
