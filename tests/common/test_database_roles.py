@@ -28,6 +28,7 @@ from common.models import APPEND_ONLY, refusing_triggers
 from consent.models import ConsentRecord
 from incidents import services as incident_services
 from incidents.models import ChronologyEntry, Incident
+from incidents.services import transfers as transfer_services
 from policies import services as policy_services
 from policies.agreements import child_agreement_record
 from policies.models import AgreementWay
@@ -157,6 +158,31 @@ def _sharing_decision(organisation: Organisation, dana: User) -> models.Model:
     )
 
 
+def _transfer_not_needed(organisation: Organisation, dana: User) -> models.Model:
+    return transfer_services.transfer_not_needed_record(
+        child=ChildFactory(organisation=organisation, discharged_on=timezone.localdate()),
+        by=dana,
+        reason="Moved abroad; the local authority holds the file.",
+    )
+
+
+def _received_file(organisation: Organisation, dana: User) -> models.Model:
+    child = _incident(organisation, dana).children.get()
+    started = transfer_services.transfer_start(
+        child=child,
+        by=dana,
+        left_on=timezone.localdate(),
+        recipient_name="Sam Senior",
+        recipient_role="Designated Safeguarding Lead",
+        recipient_setting="Oak Academy",
+        recipient_email="dsl@oak.test",
+        passphrase_route="phone",
+    )
+    with started.transfer.package.open("rb") as package:
+        data = package.read()
+    return transfer_services.received_file_import(by=dana, data=data, passphrase=started.passphrase)
+
+
 # One way to make a sealed row of each model whose table refuses changes. A
 # model that gains such a trigger and has no entry here fails
 # test_every_protected_model_is_tried, so none is left out.
@@ -173,6 +199,8 @@ BUILDERS: dict[str, Callable[[Organisation, User], models.Model]] = {
         incident=_incident(organisation, dana), by=dana, name="shot.png", data=PNG
     ),
     "incidents.Incident": _incident,
+    "incidents.ReceivedFile": _received_file,
+    "incidents.TransferNotNeeded": _transfer_not_needed,
     "incidents.SharingDecision": _sharing_decision,
     "policies.Acknowledgement": acknowledgement,
     "policies.ChildAgreement": _child_agreement,
