@@ -177,6 +177,8 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         # Pages for signed-in staff show records about children: never keep them
         # in a browser or proxy cache where the next person at the computer sees them.
-        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        # A response that says no-store already (with "private" too, say) keeps its own.
+        signed_in = getattr(request, "user", None) is not None and request.user.is_authenticated
+        if signed_in and "no-store" not in response.headers.get("Cache-Control", ""):
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -22,6 +22,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -140,10 +141,40 @@ def table(
     )
 
 
+# The footer's size and line spacing, and the most lines that fit under the
+# frame (the bottom margin, 18 mm) above the page number's baseline (9 mm).
+FOOTER_SIZE = 8
+FOOTER_LEADING = 9.5
+FOOTER_LINES = 3
+
+
+def footer_lines(footer: str, width: float) -> list[str]:
+    """The footer broken into lines no wider than ``width``: drawn as one line
+    it ran under "Page n of N" when the exporter's name was long, printing the
+    time over the page number. A word too long for a line is broken; past
+    ``FOOTER_LINES`` the last line ends "…" (the first page states it in full)."""
+    lines: list[str] = []
+    for line in simpleSplit(footer, BODY_FONT, FOOTER_SIZE, width):
+        while pdfmetrics.stringWidth(line, BODY_FONT, FOOTER_SIZE) > width:
+            fits = len(line) - 1
+            while fits > 1 and pdfmetrics.stringWidth(line[:fits], BODY_FONT, FOOTER_SIZE) > width:
+                fits -= 1
+            lines.append(line[:fits])
+            line = line[fits:]
+        lines.append(line)
+    if len(lines) > FOOTER_LINES:
+        last = lines[FOOTER_LINES - 1]
+        while last and pdfmetrics.stringWidth(last + "…", BODY_FONT, FOOTER_SIZE) > width:
+            last = last[:-1]
+        lines = [*lines[: FOOTER_LINES - 1], last.rstrip() + "…"]
+    return lines
+
+
 def _marked_canvas(marking: str, footer: str) -> type[Canvas]:
     """A canvas that writes the marking at the top of every page and "Page n of
     N" with the footer at the bottom; N is only known once every page is laid
-    out, so pages are held until the document is saved."""
+    out, so pages are held until the document is saved. The footer keeps to
+    the room left of the widest page number, so the two never overprint."""
 
     class MarkedCanvas(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -157,13 +188,18 @@ def _marked_canvas(marking: str, footer: str) -> type[Canvas]:
 
         def save(self) -> None:
             total = len(self._pages)
+            width, height = A4
+            widest = pdfmetrics.stringWidth(f"Page {total} of {total}", BODY_FONT, FOOTER_SIZE)
+            lines = footer_lines(footer, FRAME_WIDTH - widest - 6 * mm)
             for number, page in enumerate(self._pages, start=1):
                 self.__dict__.update(page)
-                width, height = A4
                 self.setFont(BOLD_FONT, 9)
                 self.drawCentredString(width / 2, height - 10 * mm, marking)
-                self.setFont(BODY_FONT, 8)
-                self.drawString(20 * mm, 9 * mm, footer)
+                self.setFont(BODY_FONT, FOOTER_SIZE)
+                for n, line in enumerate(lines):
+                    # The last line sits on the page number's baseline, the others above.
+                    y = 9 * mm + (len(lines) - 1 - n) * FOOTER_LEADING
+                    self.drawString(20 * mm, y, line)
                 self.drawRightString(width - 20 * mm, 9 * mm, f"Page {number} of {total}")
                 super().showPage()
             super().save()

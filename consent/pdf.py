@@ -9,6 +9,7 @@ from reportlab.platypus import Flowable, Paragraph, Spacer
 from children.models import Child
 from common.pdf import STYLES, build_pdf, paragraphs, table
 from common.pdf import text as escape
+from common.times import local_time
 from consent.models import ConsentRecord
 from policies.models import PolicyVersion
 
@@ -22,7 +23,7 @@ def render_receipt_pdf(
     """``show_address`` False for a copy that may go to someone else (a subject
     access export): the address the parent signed from is theirs alone."""
     first = records[0]
-    when = timezone.localtime(first.recorded_at).strftime("%-d %B %Y at %H:%M")
+    when = local_time(first.recorded_at, first.organisation.timezone, "%-d %B %Y at %H:%M")
     rows = [["Consent", "Your answer", "Valid until"]] + [
         [
             r.consent_type.name,

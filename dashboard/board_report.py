@@ -3,17 +3,18 @@ incidents chart, and the policy changes approved in the period."""
 
 import datetime as dt
 
-from django.utils import timezone
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import KeepTogether, Paragraph, Spacer
 
-from common.pdf import STYLES, build_pdf, table
+from common.pdf import BODY_FONT, STYLES, build_pdf, table
 from common.pdf import text as _text
-from dashboard.chart import COLOURS
+from common.times import local_time
+from dashboard.chart import coloured
 from dashboard.figures import Dashboard, Period
 
 
@@ -30,30 +31,46 @@ def _table(
     )
 
 
-def _chart(board: Dashboard) -> Drawing:
+# The legend's type size, swatch and gap between swatch and name, in points.
+LEGEND_SIZE = 8
+SWATCH = 10
+SWATCH_GAP = 6
+
+
+def incidents_chart(months: list[dt.date], monthly: dict[str, list[int]]) -> Drawing:
+    """New incidents per month, stacked by kind, with a legend of one column
+    beside it: a swatch, then its name, both from the same list as the bars
+    (dashboard.chart.coloured). The legend is as wide as its longest name and
+    the plot takes the rest, so no name runs off the drawing or under the bars."""
+    drawn = coloured(monthly)
     drawing = Drawing(170 * mm, 75 * mm)
-    chart = VerticalBarChart()
+    widest = max((stringWidth(one.name, BODY_FONT, LEGEND_SIZE) for one in drawn), default=0)
+    legend = Legend()
     # types-reportlab declares these int; reportlab takes any number of points.
-    chart.x, chart.y, chart.width, chart.height = 10 * mm, 15 * mm, 120 * mm, 55 * mm  # type: ignore[assignment]
-    chart.data = [tuple(values) for values in board.monthly.values()]
-    chart.categoryAxis.categoryNames = [f"{month:%b}" for month in board.months]
+    legend.x = drawing.width - (SWATCH + SWATCH_GAP + widest)  # type: ignore[assignment]
+    legend.y = 70 * mm  # type: ignore[assignment]
+    legend.alignment = "right"  # the name to the right of its swatch
+    legend.columnMaximum = max(len(drawn), 1)
+    legend.dx = legend.dy = SWATCH
+    legend.dxTextSpace = SWATCH_GAP
+    legend.fontName, legend.fontSize = BODY_FONT, LEGEND_SIZE
+    legend.colorNamePairs = [(colors.HexColor(one.colour), one.name) for one in drawn]
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.height = 10 * mm, 15 * mm, 55 * mm  # type: ignore[assignment]
+    chart.width = legend.x - 8 * mm - chart.x  # type: ignore[assignment]
+    chart.data = [tuple(one.values) for one in drawn]
+    chart.categoryAxis.categoryNames = [f"{month:%b}" for month in months]
     chart.categoryAxis.style = "stacked"
     chart.valueAxis.valueMin = 0
-    for n, colour in enumerate(COLOURS[: len(chart.data)]):
-        chart.bars[n].fillColor = colors.HexColor(colour)
-    legend = Legend()
-    legend.x, legend.y = 135 * mm, 60 * mm  # type: ignore[assignment]  # as above
-    legend.colorNamePairs = [
-        (colors.HexColor(colour), name)
-        for colour, name in zip(COLOURS, board.monthly.keys(), strict=False)
-    ]
+    for n, one in enumerate(drawn):
+        chart.bars[n].fillColor = colors.HexColor(one.colour)
     drawing.add(chart)
     drawing.add(legend)
     return drawing
 
 
 def render_board_report_pdf(*, board: Dashboard, period: Period, by: str, at: dt.datetime) -> bytes:
-    when = timezone.localtime(at).strftime("%-d %B %Y %H:%M")
+    when = local_time(at, board.organisation.timezone, "%-d %B %Y %H:%M")
     story = [
         Paragraph(_text(f"Board report: {board.organisation.name}"), STYLES["Title"]),
         Paragraph(
@@ -71,7 +88,7 @@ def render_board_report_pdf(*, board: Dashboard, period: Period, by: str, at: dt
             + [["All", sum(period.raised.values())]],
         ),
         Paragraph("New incidents per month (last 12 months)", STYLES["Heading2"]),
-        _chart(board),
+        incidents_chart(board.months, board.monthly),
         Paragraph("Online contacts that broke a practice rule in the period", STYLES["Heading2"]),
         Paragraph(
             _text(

@@ -7,6 +7,27 @@ from dataclasses import dataclass
 
 # Distinguishable for the common colour-vision deficiencies (Okabe-Ito).
 COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"]
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    colour: str
+    values: list[int]
+
+
+def coloured(series: dict[str, list[int]]) -> list[Series]:
+    """Each series with its colour, in order: the one list that both a chart's
+    bars and its legend are drawn from, so a swatch always names its bars.
+    More series than colours would have to share one: refused, not drawn."""
+    if len(series) > len(COLOURS):
+        raise ValueError(f"{len(series)} series and only {len(COLOURS)} colours to tell them apart")
+    return [
+        Series(name, colour, values)
+        for colour, (name, values) in zip(COLOURS, series.items(), strict=False)
+    ]
+
+
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 260, 40, 40, 10
 
 
@@ -40,12 +61,13 @@ def stacked_bars(months: list[dt.date], series: dict[str, list[int]]) -> Chart:
     plot_height = HEIGHT - BOTTOM - TOP
     slot = (WIDTH - LEFT) / max(len(months), 1)
     bars = []
+    drawn = coloured(series)
     for n, month in enumerate(months):
         base: float = HEIGHT - BOTTOM
-        for colour, (name, values) in zip(COLOURS, series.items(), strict=False):
-            if not values[n]:
+        for one in drawn:
+            if not one.values[n]:
                 continue
-            height = plot_height * values[n] / scale_top
+            height = plot_height * one.values[n] / scale_top
             base -= height
             bars.append(
                 Bar(
@@ -53,8 +75,8 @@ def stacked_bars(months: list[dt.date], series: dict[str, list[int]]) -> Chart:
                     round(base, 1),
                     round(slot * 0.7, 1),
                     round(height, 1),
-                    colour,
-                    f"{month:%b %Y}: {values[n]} {name}",
+                    one.colour,
+                    f"{month:%b %Y}: {one.values[n]} {one.name}",
                 )
             )
     ticks = [(LEFT + n * slot + slot / 2, f"{month:%b}") for n, month in enumerate(months)]
@@ -76,7 +98,7 @@ def stacked_bars(months: list[dt.date], series: dict[str, list[int]]) -> Chart:
         bars,
         ticks,
         gridlines,
-        list(zip(COLOURS, series.keys(), strict=False)),
+        [(one.colour, one.name) for one in drawn],
         description,
         HEIGHT - BOTTOM,
     )

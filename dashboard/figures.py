@@ -20,9 +20,11 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User, has_second_factor
 from children.models import Child, ChildGuardian, active_on
+from common.times import local_time
 from compliance.services import compliance_for
 from consent.models import ConsentRecord, ConsentType, TakedownTask
-from incidents.models import Category, Incident, IncidentType, Risk, Status
+from incidents import counting
+from incidents.models import Incident, IncidentType, Risk, Status
 from policies.models import Acknowledgement, Policy, PolicyVersion, VersionStatus
 from policies.services import history_prefetch, policy_state
 from practice.contact_rules import breach_name
@@ -62,7 +64,7 @@ class Dashboard:
     today: dt.date
     sections: list[Section]
     months: list[dt.date]  # the 12 months of the incidents chart
-    monthly: dict[str, list[int]]  # category label -> count per month
+    monthly: dict[str, list[int]]  # kind (the 4 Cs, then data breaches) -> count per month
     as_of: dt.datetime  # the moment the figures describe
     # Set by dashboard.snapshot when these figures are kept: what else may be kept
     # beside them (the rendered sections) is kept under the same key.
@@ -368,19 +370,22 @@ def _incidents(
     months = month_starts(today)
     tz = timezone.get_current_timezone()
     start = timezone.make_aware(dt.datetime.combine(months[0], dt.time.min), tz)
-    monthly = {label.split(":")[0]: [0] * 12 for _, label in Category.choices}
-    labels = {value: label.split(":")[0] for value, label in Category.choices}
+    # The 4 Cs, then personal data breaches, each counted once (incidents.counting).
+    labels = {value: counting.short_label(label) for value, label in counting.kinds()}
+    monthly = {label: [0] * 12 for label in labels.values()}
     index = {month: n for n, month in enumerate(months)}
     for row in (
         incidents.filter(reported_at__gte=start)
-        .annotate(month=TruncMonth("reported_at", tzinfo=tz))
+        .annotate(month=TruncMonth("reported_at", tzinfo=tz), kind=counting.kind_of())
         .order_by()
-        .values("month", "category")
+        .values("month", "kind")
         .annotate(n=Count("pk"))
     ):
         month = row["month"].date() if isinstance(row["month"], dt.datetime) else row["month"]
-        if month in index:
-            monthly[labels[row["category"]]][index[month]] = row["n"]
+        # Only a breach goes without a category (the form asks every other
+        # incident for one), so no incident falls outside the kinds.
+        if month in index and row["kind"] in labels:
+            monthly[labels[row["kind"]]][index[month]] = row["n"]
     per_month = Table(
         "incidents-monthly",
         "New incidents per month, by kind of risk",
@@ -411,8 +416,8 @@ def _incidents(
         left = (deadline - now) / dt.timedelta(hours=1)
         breaches.rows.append(
             [
-                f"{timezone.localtime(aware):%-d %b %Y %H:%M}",
-                f"{timezone.localtime(deadline):%-d %b %Y %H:%M}",
+                local_time(aware, organisation.timezone),
+                local_time(deadline, organisation.timezone),
                 f"{left:.0f}" if left > 0 else "Deadline passed",
             ]
         )
@@ -672,7 +677,7 @@ def quarter_of(day: dt.date) -> tuple[dt.date, dt.date]:
 class Period:
     start: dt.date
     end: dt.date
-    raised: dict[str, int]  # kind of risk -> incidents raised in the period
+    raised: dict[str, int]  # kind (the 4 Cs, then data breaches) -> incidents raised
     # title, label, approved on (never None: the query asks for a range), summary
     policy_changes: list[tuple[str, str, dt.date | None, str]]
     contact_breaches: int = 0  # contacts in the period that broke a practice rule
@@ -687,11 +692,14 @@ def period_for(organisation: Organisation, start: dt.date, end: dt.date) -> Peri
         Incident.objects.filter(
             organisation=organisation, reported_at__gte=since, reported_at__lt=until
         )
+        .annotate(kind=counting.kind_of())
         .order_by()
-        .values_list("category")
+        .values_list("kind")
         .annotate(n=Count("pk"))
     )
-    raised = {label.split(":")[0]: counts.get(value, 0) for value, label in Category.choices}
+    raised = {
+        counting.short_label(label): counts.get(value, 0) for value, label in counting.kinds()
+    }
     changes = list(
         PolicyVersion.objects.filter(
             policy__organisation=organisation,

@@ -62,6 +62,7 @@ def seed_incidents(organisation: Organisation, therapist: User, dsl: User) -> No
         by=dsl,
         agency="school",
         referred_on=today - dt.timedelta(days=10),
+        family_consent="given",
         reference="",
         contact="School DSL, by phone",
         chase_on=today - dt.timedelta(days=3),
@@ -91,7 +92,6 @@ def seed_incidents(organisation: Organisation, therapist: User, dsl: User) -> No
     services.incident_raise(
         reporter=dsl,
         children=[],
-        category="commerce",
         incident_type="data_breach",
         others_involved="Parents of the Saturday group",
         initial_risk="medium",

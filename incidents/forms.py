@@ -9,16 +9,24 @@ from accounts.models import User
 from children.models import Child
 from common.forms import DateInput, ModelMultipleChoiceField, model_choice_field
 from incidents.models import (
+    CATEGORY_REQUIRED,
     EVIDENCE_MAX_BYTES,
+    NUDE_IMAGERY_REFUSAL,
+    NUDE_IMAGERY_TYPES,
     Agency,
     Category,
     ChronologyEntry,
+    Decision,
     EntryKind,
+    FamilyConsent,
     IcoDecision,
     Incident,
     IncidentType,
+    LawfulBasis,
+    Referral,
     Risk,
     SignoffRule,
+    SpecialCategoryCondition,
 )
 
 TEXT_MAX = 10_000
@@ -97,8 +105,19 @@ class ConcernForm(NamedErrorsForm):
     )
     occurred_at = when_field("When it happened", "Your best estimate if you are not sure.")
     disclosed_at = when_field("When it was disclosed or discovered")
-    category = forms.ChoiceField(label="Kind of risk", choices=_blank(Category.choices))
-    incident_type = forms.ChoiceField(label="Type of concern", choices=_blank(IncidentType.choices))
+    # The type first: it says whether the kind of risk is asked at all.
+    incident_type = forms.ChoiceField(
+        label="Type of concern",
+        choices=_blank(IncidentType.choices),
+        help_text="Nude or semi-nude images, or sextortion: read what to do below before "
+        "you go on, and do not upload the image.",
+    )
+    category = forms.ChoiceField(
+        label="Kind of risk",
+        choices=_blank(Category.choices),
+        required=False,
+        help_text="Leave blank for a personal data breach.",
+    )
     platform = forms.CharField(label="Platform or app", max_length=120, required=False)
     what_happened = text_field("What happened", rows=5)
     childs_words = text_field(
@@ -127,6 +146,17 @@ class ConcernForm(NamedErrorsForm):
 
     def clean_evidence(self) -> UploadedFile | None:
         return _small_enough(self.cleaned_data["evidence"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        incident_type = data.get("incident_type")
+        if incident_type == IncidentType.DATA_BREACH:
+            data["category"] = ""  # not asked of a breach, whatever was sent
+        elif incident_type and not data.get("category"):
+            self.add_error("category", CATEGORY_REQUIRED)
+        if incident_type in NUDE_IMAGERY_TYPES and data.get("evidence"):
+            self.add_error("evidence", NUDE_IMAGERY_REFUSAL)
+        return data
 
     def __init__(self, *args: Any, children: QuerySet[Child], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -188,6 +218,13 @@ class ReferralForm(NamedErrorsForm):
         widget=DateInput(),
         help_text="You are reminded from this date until an outcome is recorded.",
     )
+    family_consent = forms.ChoiceField(
+        label="Did the family consent to this referral?",
+        choices=_blank(FamilyConsent.choices),
+        help_text="The referral is recorded whatever the answer: consent is not needed to "
+        "refer when a child is at risk. Without it, you are asked next to record why.",
+        error_messages={"required": "Say whether the family consented, refused or was not asked."},
+    )
 
 
 class ReferralOutcomeForm(NamedErrorsForm):
@@ -229,7 +266,20 @@ class SignoffDeclineForm(NamedErrorsForm):
 class IcoForm(NamedErrorsForm):
     decision = forms.ChoiceField(label="Decision", choices=_blank(IcoDecision.choices))
     reference = forms.CharField(label="ICO reference (if reported)", max_length=60, required=False)
-    reason = text_field("Why it is not reportable (if not)", required=False, rows=3)
+    reason = text_field(
+        "Not reported because …",
+        required=False,
+        rows=3,
+        help_text="Required when it is not reported: why the breach is unlikely to put "
+        "anyone's rights and freedoms at risk.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        not_reported = data.get("decision") == IcoDecision.NOT_REPORTABLE
+        if not_reported and not data.get("reason", "").strip():
+            self.add_error("reason", "Say why the breach is not reported to the ICO.")
+        return data
 
 
 class EvidenceForm(NamedErrorsForm):
@@ -238,8 +288,41 @@ class EvidenceForm(NamedErrorsForm):
     )
     description = forms.CharField(label="What it shows", max_length=300, required=False)
 
+    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.incident = incident
+        if incident.is_nude_imagery:
+            self.fields[
+                "evidence"
+            ].help_text = (
+                "No file is kept for a nude or semi-nude image incident: describe it instead."
+            )
+
     def clean_evidence(self) -> UploadedFile | None:
+        if self.incident.is_nude_imagery:
+            # Any file at all: a PDF or a document can carry the imagery too.
+            raise forms.ValidationError(NUDE_IMAGERY_REFUSAL)
         return _small_enough(self.cleaned_data["evidence"])
+
+
+class ImageryViewDecisionForm(NamedErrorsForm):
+    reason = text_field(
+        "Why the imagery had to be viewed",
+        help_text="For example, to judge an immediate risk to a child that could not be "
+        "judged from what was described.",
+    )
+    others_present = forms.CharField(
+        label="Who else was present",
+        max_length=300,
+        required=False,
+        help_text="Their names and roles. Another member of staff should be in the room, "
+        "though they need not see the imagery.",
+    )
+    viewed_at = when_field("When it was viewed")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["viewed_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
 
 class AccessForm(NamedErrorsForm):
@@ -255,3 +338,57 @@ class IncidentSettingsForm(NamedErrorsForm):
         label="Ask a second DSL or deputy to sign off before an incident closes",
         choices=SignoffRule.choices,
     )
+
+
+class _ReferralChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Referral) -> str:
+        return f"{obj.agency_name}, referred {obj.referred_on:%-d %b %Y}"
+
+
+class SharingDecisionForm(NamedErrorsForm):
+    """A decision to share information, or not to, and why (Working Together 2023)."""
+
+    decision = forms.ChoiceField(label="Your decision", choices=_blank(Decision.choices))
+    shared_with = forms.CharField(
+        label="With whom",
+        max_length=200,
+        help_text="The agency, and the person there if you know them.",
+    )
+    what = text_field("What was shared, or would have been", rows=3)
+    consent = forms.ChoiceField(label="The family's consent", choices=_blank(FamilyConsent.choices))
+    consent_note = text_field(
+        "Why consent was not sought, or what the family said",
+        required=False,
+        rows=3,
+        help_text="Required when consent was refused or not sought: for example, asking "
+        "would put the child at risk.",
+    )
+    lawful_basis = forms.ChoiceField(
+        label="Lawful basis (UK GDPR Article 6)",
+        choices=_blank(LawfulBasis.choices),
+        help_text="Sharing to protect a child usually rests on public task or a legal "
+        "obligation. Consent is not needed to share when a child is at risk.",
+    )
+    special_category = forms.ChoiceField(
+        label="Special category data (UK GDPR Article 9)",
+        choices=SpecialCategoryCondition.choices,
+        required=False,
+        help_text="Health, sex life, ethnicity, religion and the like. For safeguarding: "
+        "DPA 2018 Schedule 1 paragraph 18.",
+    )
+    reason = text_field("The reason for your decision")
+    decided_at = when_field("When the decision was made")
+    referral = _ReferralChoiceField(
+        label="The referral this records (if any)",
+        queryset=Referral.objects.none(),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        referrals = incident.referrals.all()
+        if referrals.exists():
+            model_choice_field(self, "referral").queryset = referrals
+        else:
+            del self.fields["referral"]
+        self.fields["decided_at"].initial = timezone.localtime().replace(second=0, microsecond=0)

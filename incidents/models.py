@@ -22,6 +22,8 @@ from common.models import AppendOnly, append_only, kept_as_submitted
 
 ICO_DEADLINE = dt.timedelta(hours=72)
 EVIDENCE_MAX_BYTES = 10_000_000
+# Evidence a browser shows as a picture; a PDF (the other kind kept) stays a download.
+IMAGE_KINDS = frozenset({"png", "jpg", "gif", "webp"})
 
 
 class Category(models.TextChoices):
@@ -52,6 +54,20 @@ class IncidentType(models.TextChoices):
     DATA_BREACH = "data_breach", "Personal data breach"
     STAFF_CONTACT = "staff_contact", "Inappropriate contact from staff"
     OTHER = "other", "Other"
+
+
+# Sharing nudes and semi-nudes (UKCIS 2024), which treats financially motivated
+# sexual extortion as one of them: nobody uploads, copies or keeps the imagery.
+NUDE_IMAGERY_TYPES = frozenset({IncidentType.NUDE_IMAGES, IncidentType.SEXTORTION})
+NUDE_IMAGERY_REFUSAL = (
+    "Do not upload, copy or screenshot the image: the file was not saved. Describe what it "
+    "showed and where it is (whose device, which app or account) in what happened, and tell "
+    "the DSL now."
+)
+CATEGORY_REQUIRED = (
+    "Choose the kind of risk: content, contact, conduct or commerce. Only a personal data "
+    "breach has none."
+)
 
 
 class Risk(models.TextChoices):
@@ -220,8 +236,9 @@ class Incident(models.Model):
 
     @property
     def is_nude_imagery(self) -> bool:
-        """Sharing nudes and semi-nudes (UKCIS 2024): nobody stores the imagery."""
-        return self.incident_type == IncidentType.NUDE_IMAGES
+        """Sharing nudes and semi-nudes, sextortion included (UKCIS 2024):
+        nobody stores the imagery."""
+        return self.incident_type in NUDE_IMAGERY_TYPES
 
     @property
     def ico_deadline(self) -> dt.datetime | None:
@@ -465,6 +482,10 @@ class Evidence(AppendOnly):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.kind in IMAGE_KINDS
 
 
 # django-guardian's direct foreign-key tables: a DSL grants one named member of

@@ -11,6 +11,7 @@ from consent.services import child_consent_history
 from incidents.models import ChronologyEntry, Incident
 from practice.contact_log import child_contact_history
 from practice.models import ContactLog, With
+from supervision.selectors import child_supervision_history
 
 
 @dataclass
@@ -114,6 +115,18 @@ def child_timeline(child: Child) -> list[TimelineItem]:
                 text=contact_text(contact),
                 who=contact.staff.full_name,
                 recorded_at=contact.created_at,
+            )
+        )
+    # Only what was said about this child: never the session's other children or notes.
+    for discussion in child_supervision_history(child=child):
+        items.append(
+            TimelineItem(
+                when=discussion.session.held_at,
+                source="Supervision",
+                kind="Discussed in supervision",
+                text=discussion.timeline_text,
+                who=discussion.session.supervisor.full_name,
+                recorded_at=discussion.session.recorded_at,
             )
         )
     items += _flag_items(child)

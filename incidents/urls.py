@@ -15,6 +15,11 @@ urlpatterns = [
     path("<int:pk>/referrals/new/", views.referral_add, name="incident_referral_add"),
     path("referrals/<int:pk>/outcome/", views.referral_outcome, name="referral_outcome"),
     path("referrals/<int:pk>/chase/", views.referral_chase, name="referral_chase"),
+    path(
+        "<int:pk>/sharing/new/",
+        views.sharing_decision_add,
+        name="incident_sharing_decision_add",
+    ),
     path("<int:pk>/close/", views.incident_close, name="incident_close"),
     path("<int:pk>/sign-off/", views.incident_signoff, name="incident_signoff"),
     path(
@@ -25,6 +30,13 @@ urlpatterns = [
     path("<int:pk>/ico/", views.ico_record, name="incident_ico"),
     path("<int:pk>/evidence/new/", views.evidence_add, name="incident_evidence_add"),
     path("evidence/<int:pk>/download/", views.evidence_download, name="evidence_download"),
+    path("evidence/<int:pk>/preview/", views.evidence_preview, name="evidence_preview"),
+    path("evidence/<int:pk>/image", views.evidence_image, name="evidence_image"),
+    path(
+        "<int:pk>/imagery/view-decision/",
+        views.imagery_view_decision,
+        name="incident_imagery_view_decision",
+    ),
     path("<int:pk>/access/", views.incident_access, name="incident_access"),
     path(
         "<int:pk>/access/<int:staff_pk>/revoke/",

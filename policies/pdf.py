@@ -2,13 +2,13 @@
 
 import datetime as dt
 
-from django.utils import timezone
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from accounts.models import User
 from common.pdf import STYLES, TABLE_HEADER, build_pdf, paragraphs, table
 from common.pdf import text as _text
+from common.times import local_time
 from policies.models import PolicyVersion
 
 
@@ -45,7 +45,7 @@ def render_acknowledgement_report_pdf(
         [
             user.full_name,
             user.get_role_display(),
-            timezone.localtime(when).strftime("%-d %b %Y %H:%M") if when else "Not yet",
+            local_time(when, version.policy.organisation.timezone) if when else "Not yet",
         ]
         for user, when in staff
     ]

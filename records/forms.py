@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
+from accounts.models import User
 from children.models import Child, Guardian
 from common.forms import DateInput, model_choice_field
 from records.models import HoldScope
@@ -69,6 +70,11 @@ class HoldForm(forms.Form):
         model_choice_field(self, "child").queryset = children
 
 
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.full_name or obj.email)
+
+
 class SarForm(forms.Form):
     requester = forms.CharField(
         label="Who asked",
@@ -82,6 +88,9 @@ class SarForm(forms.Form):
     guardian = forms.ModelChoiceField(
         label="Or about a parent or carer", queryset=Guardian.objects.none(), required=False
     )
+    staff = StaffChoiceField(
+        label="Or about a member of staff", queryset=User.objects.none(), required=False
+    )
     received_on = forms.DateField(
         label="Received on",
         widget=DateInput(),
@@ -93,8 +102,14 @@ class SarForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, children: QuerySet[Child], guardians: QuerySet[Guardian], **kwargs: Any
+        self,
+        *args: Any,
+        children: QuerySet[Child],
+        guardians: QuerySet[Guardian],
+        staff: QuerySet[User],
+        **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
         model_choice_field(self, "child").queryset = children
         model_choice_field(self, "guardian").queryset = guardians
+        model_choice_field(self, "staff").queryset = staff

@@ -144,7 +144,8 @@ class LegalHold(models.Model):
 
 
 class SubjectAccessRequest(models.Model):
-    """A request by a person for the records about them (or their child)."""
+    """A request by a person for the records about them (or their child): a
+    child, a parent or carer, or a member of staff (exactly one of the three)."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     requester = models.CharField("who asked", max_length=200)
@@ -153,6 +154,9 @@ class SubjectAccessRequest(models.Model):
     )
     guardian = models.ForeignKey(
         Guardian, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    staff = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     received_on = models.DateField()
     due_on = models.DateField()
@@ -175,4 +179,6 @@ class SubjectAccessRequest(models.Model):
     def subject(self) -> str:
         if self.child:
             return f"{self.child.first_name} {self.child.last_name}"
-        return self.guardian.full_name if self.guardian else ""
+        if self.guardian:
+            return self.guardian.full_name
+        return self.staff.full_name if self.staff else ""

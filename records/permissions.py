@@ -53,6 +53,10 @@ def sars_visible_to(user: User) -> QuerySet[SubjectAccessRequest]:
 
 def get_sar_for_user(user: User, pk: int | str) -> SubjectAccessRequest:
     try:
-        return sars_visible_to(user).select_related("child", "guardian", "organisation").get(pk=pk)
+        return (
+            sars_visible_to(user)
+            .select_related("child", "guardian", "staff", "organisation")
+            .get(pk=pk)
+        )
     except (SubjectAccessRequest.DoesNotExist, ValueError, TypeError):
         raise Http404 from None

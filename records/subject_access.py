@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.apps import apps
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core import serializers
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models, transaction
@@ -40,6 +42,7 @@ from audit import services as audit
 from children.models import Child, Guardian
 from common.registry import SUBJECT_ACCESS_SOURCES
 from notices.engine import DueItem, local_midnight, stage_for
+from notices.models import Notice
 from records.models import SubjectAccessRequest
 from records.permissions import RECORDS_MANAGERS
 
@@ -90,11 +93,15 @@ def sar_record(
     by: User,
     child: Child | None = None,
     guardian: Guardian | None = None,
+    staff: User | None = None,
     notes: str = "",
 ) -> SubjectAccessRequest:
-    subject = child or guardian
-    if subject is None or (child is not None and guardian is not None):
-        raise ValidationError("Choose the child or the parent or carer the request is about.")
+    subjects = [subject for subject in (child, guardian, staff) if subject is not None]
+    if len(subjects) != 1:
+        raise ValidationError(
+            "Choose the child, the parent or carer, or the member of staff the request is about."
+        )
+    subject = subjects[0]
     if subject.organisation_id != organisation.pk:
         raise ValidationError("Choose someone of your own organisation.")
     if received_on > timezone.localdate():
@@ -106,6 +113,7 @@ def sar_record(
         requester=requester,
         child=child,
         guardian=guardian,
+        staff=staff,
         received_on=received_on,
         due_on=due_date(received_on),
         notes=notes,
@@ -192,13 +200,16 @@ def _links(model: type[models.Model]) -> Iterator[tuple[str, type[models.Model]]
 
 
 def collect(
-    *, child: Child | None = None, guardian: Guardian | None = None
+    *, child: Child | None = None, guardian: Guardian | None = None, staff: User | None = None
 ) -> dict[type[models.Model], list[models.Model]]:
     """Every row about the person: rows that refer to them, then rows that refer
-    to those (an incident's chronology), until nothing new is found."""
+    to those (an incident's chronology), until nothing new is found. For a
+    member of staff, only the rows that refer to them directly (collect_for_staff)."""
+    if staff is not None:
+        return collect_for_staff(staff)
     start = child or guardian
     if start is None:
-        raise TypeError("collect() needs a child or a guardian")
+        raise TypeError("collect() needs a child, a guardian or a member of staff")
     found: dict[type[models.Model], dict[object, models.Model]] = {type(start): {start.pk: start}}
     for _ in range(6):
         grew = False
@@ -216,6 +227,77 @@ def collect(
                     grew = True
         if not grew:
             break
+    return {model: list(rows.values()) for model, rows in found.items() if rows}
+
+
+# Apps whose rows never go in a member of staff's own export, with the prefix
+# of their audit actions. Allegations and low-level concerns about staff are
+# answered by the allegation process itself (KCSIE): the case manager, advised
+# by the LADO, decides what the person is told and when, and a subject access
+# export must not tell them first, nor tell them that one exists.
+STAFF_EXPORT_EXCLUDED_APPS = {"allegations": "allegation."}
+
+
+def _excluded_for_staff(model: type[models.Model]) -> bool:
+    return _record_model(model)._meta.app_label in STAFF_EXPORT_EXCLUDED_APPS
+
+
+def _points_into_excluded(model: type[models.Model]) -> Q:
+    """Rows of other apps that point at an excluded app's rows by name rather
+    than by foreign key: an audit event about an allegation, a reminder (and
+    its notice and email) about one."""
+    names = {field.name for field in model._meta.concrete_fields}
+    excluded = Q()
+    for app_label, action_prefix in STAFF_EXPORT_EXCLUDED_APPS.items():
+        object_prefix = f"{app_label}."
+        if "object_type" in names:
+            excluded |= Q(object_type__startswith=object_prefix)
+            if "action" in names:
+                excluded |= Q(action__startswith=action_prefix)
+        for field in model._meta.concrete_fields:
+            related = field.related_model if field.is_relation else None
+            if isinstance(related, type) and "object_type" in {
+                f.name for f in related._meta.concrete_fields
+            }:
+                excluded |= Q(**{f"{field.name}__object_type__startswith": object_prefix})
+        for virtual in model._meta.private_fields:
+            if isinstance(virtual, GenericForeignKey):
+                excluded |= Q(**{f"{virtual.ct_field}__app_label": app_label})
+                excluded |= _purpose_excluded(virtual, object_prefix)
+    return excluded
+
+
+def _purpose_excluded(virtual: GenericForeignKey, object_prefix: str) -> Q:
+    """An email whose purpose is a notice of a reminder about an excluded row."""
+    notices = Notice.objects.filter(ledger__object_type__startswith=object_prefix)
+    return Q(
+        **{
+            virtual.ct_field: ContentType.objects.get_for_model(Notice),
+            f"{virtual.fk_field}__in": [str(pk) for pk in notices.values_list("pk", flat=True)],
+        }
+    )
+
+
+def collect_for_staff(staff: User) -> dict[type[models.Model], list[models.Model]]:
+    """The rows that refer to the member of staff directly: one hop, every model
+    with a foreign key or many-to-many to them (and their own account and its
+    history). Not the rows those refer to in turn: an incident they reported is
+    theirs to see as its reporter, the chronology the DSL kept of it is not
+    about them. Never a row of STAFF_EXPORT_EXCLUDED_APPS, nor a row pointing
+    at one by name."""
+    found: dict[type[models.Model], dict[object, models.Model]] = {User: {staff.pk: staff}}
+    for model in subject_models():
+        if _excluded_for_staff(model):
+            continue
+        query = Q()
+        for lookup, target in _links(model):
+            if target is User and not (model is User and lookup.startswith("id")):
+                query |= Q(**{lookup: [staff.pk]})
+        if not query:
+            continue
+        rows = found.setdefault(model, {})
+        for row in model._base_manager.filter(query).exclude(_points_into_excluded(model)):
+            rows.setdefault(row.pk, row)
     return {model: list(rows.values()) for model, rows in found.items() if rows}
 
 
@@ -241,10 +323,16 @@ def _record_model(model: type[models.Model]) -> type[models.Model]:
     return getattr(model, "instance_type", None) or model
 
 
+# A member of staff's password hash and second-factor secrets.
+_CREDENTIALS = frozenset(
+    {"password", "key", "secret", "public_key", "credential_id", "session_key"}
+)
+
+
 def _is_credential(field: models.Field) -> bool:
-    """A link's token hash: it opens nothing by itself, but it is a credential
-    and tells the person nothing, so no copy carries it."""
-    return "token" in field.name
+    """A link's token hash, a password hash, an authenticator's secret: each is
+    a credential and tells the person nothing, so no copy carries it."""
+    return "token" in field.name or field.name in _CREDENTIALS
 
 
 def _is_review_field(model: type[models.Model], field: models.Field) -> bool:
@@ -300,7 +388,7 @@ def export_zip(sar: SubjectAccessRequest, *, include_safeguarding: bool) -> byte
     documents apps add (receipts, summaries), and safeguarding records apart.
     Without ``include_safeguarding`` (someone who may not read them exported
     it) the safeguarding records are left out and the README says so."""
-    records = collect(child=sar.child, guardian=sar.guardian)
+    records = collect(child=sar.child, guardian=sar.guardian, staff=sar.staff)
     buffer = io.BytesIO()
     index = []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -351,7 +439,8 @@ def export_zip(sar: SubjectAccessRequest, *, include_safeguarding: bool) -> byte
                             note = "This file is recorded but could not be found."
                             archive.writestr(f"{folder}/files/{stored.name}.missing.txt", note)
         for source in SUBJECT_ACCESS_SOURCES.items():
-            if source.documents is None:
+            # Documents (consent summaries, a chronology) are about a child or guardian.
+            if source.documents is None or sar.staff_id is not None:
                 continue
             for path, content in source.documents(child=sar.child, guardian=sar.guardian):
                 if source.safeguarding and not include_safeguarding:
@@ -372,6 +461,8 @@ def export_zip(sar: SubjectAccessRequest, *, include_safeguarding: bool) -> byte
             ),
         )
         readme = README.format(folder=REVIEW_FOLDER, subject=sar.subject)
+        if sar.staff_id is not None:
+            readme += STAFF
         archive.writestr("README.txt", readme if include_safeguarding else readme + LEFT_OUT)
     return buffer.getvalue()
 
@@ -401,6 +492,15 @@ person must review them and redact third parties' information before anything
 in that folder is released.
 
 index.json and this README are for the person handling the request.
+"""
+
+STAFF = """
+For a member of staff: the records that refer to them directly (their
+account, training and checks, what they recorded or were sent), not the
+records those lead to. Allegations and low-level concerns about staff are not
+in this export: the allegation process, advised by the LADO, decides what the
+person is told about any allegation, so none is included here, nor any
+reminder or audit event about one.
 """
 
 LEFT_OUT = """

@@ -12,7 +12,7 @@ from django.utils import dateformat, timezone
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthedRequest
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.permissions import is_admin
 from audit import services as audit
 from children.permissions import children_visible_to, guardians_visible_to
@@ -212,6 +212,10 @@ def sar_list(request: AuthedRequest) -> HttpResponse:
         request.POST or None,
         children=children_visible_to(user),
         guardians=guardians_visible_to(user),
+        # Anyone who has worked here, active or not: a leaver may ask too.
+        staff=User.objects.of(user.organisation)
+        .filter(is_superuser=False)
+        .order_by("full_name", "pk"),
         initial={"received_on": timezone.localdate()},
     )
     if request.method == "POST" and form.is_valid():
@@ -226,7 +230,7 @@ def sar_list(request: AuthedRequest) -> HttpResponse:
             return redirect("sar_detail", pk=sar.pk)
     page = page_of(
         request,
-        sars_visible_to(user).select_related("child", "guardian"),
+        sars_visible_to(user).select_related("child", "guardian", "staff"),
     )
     return render(
         request,

@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("practice.contact_urls")),
     path("policies/", include("policies.urls")),
     path("incidents/", include("incidents.urls")),
+    path("allegations/", include("allegations.urls")),
     path("practice/", include("practice.urls")),
+    path("supervision/", include("supervision.urls")),
     path("admin/", admin.site.urls),
 ]

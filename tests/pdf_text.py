@@ -10,8 +10,11 @@ long word broken across lines still reads whole.
 import io
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from pypdf import PdfReader
+from reportlab.pdfbase import pdfmetrics
 
 _RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 
@@ -109,3 +112,111 @@ WELSH_AND_RTL_MARKERS = [
     "end0",
 ]
 RTL_WORDS = ["הוא", "אמר", "ושאל", "איפה", "גרה", "قال", "وسأل", "عنوانها"]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One piece of text as drawn: its page, where its first glyph starts, its
+    baseline, how wide it is, and its size."""
+
+    page: int
+    x: float
+    y: float
+    width: float
+    size: float
+    text: str
+
+    @property
+    def right(self) -> float:
+        return self.x + self.width
+
+    # The part of a line's height glyphs take, below and above the baseline.
+    @property
+    def bottom(self) -> float:
+        return self.y - 0.2 * self.size
+
+    @property
+    def top(self) -> float:
+        return self.y + 0.75 * self.size
+
+
+def text_runs(content: bytes) -> list[Run]:
+    """Every run of text with its position. Widths are measured with the fonts
+    reportlab drew them in (registered by common.pdf; a subset's name is the
+    font's name behind a six-letter tag).
+
+    pypdf hands a line holding right-to-left words over in pieces, each with the
+    position of the line's start: pieces in a row at one position are one line,
+    and measured as one."""
+    reader = PdfReader(io.BytesIO(content))
+    # page, x, y, text, font, size: as pypdf gives them, blank pieces left out
+    pieces: list[tuple[int, float, float, str, str, float]] = []
+    for number, page in enumerate(reader.pages, start=1):
+
+        def visit(
+            text: str, cm: list[float], tm: list[float], font: Any, size: float, number=number
+        ) -> None:
+            if text.strip() and font is not None:
+                pieces.append(
+                    (
+                        number,
+                        tm[4] * cm[0] + tm[5] * cm[2] + cm[4],
+                        tm[4] * cm[1] + tm[5] * cm[3] + cm[5],
+                        text.rstrip(),
+                        str(font["/BaseFont"]).lstrip("/").split("+")[-1],
+                        size * tm[0] * cm[0],
+                    )
+                )
+
+        page.extract_text(visitor_text=visit)
+    joined: list[tuple[int, float, float, str, str, float]] = []
+    for piece in pieces:
+        if joined and joined[-1][:3] == piece[:3]:
+            last = joined.pop()
+            piece = (*last[:3], last[3] + piece[3], *piece[4:])
+        joined.append(piece)
+    runs = []
+    for number, x, y, line, font, size in joined:
+        lead = line[: len(line) - len(line.lstrip())]
+        runs.append(
+            Run(
+                page=number,
+                x=x + pdfmetrics.stringWidth(lead, font, size),
+                y=y,
+                width=pdfmetrics.stringWidth(line.lstrip(), font, size),
+                size=size,
+                text=line.lstrip(),
+            )
+        )
+    return runs
+
+
+def overprinted(runs: Sequence[Run], tolerance: float = 0.5) -> list[tuple[Run, Run]]:
+    """Pairs of runs whose glyphs would cover each other: on one page, their
+    lines' heights overlapping (the same baseline, or lines too close) and
+    their widths overlapping by more than ``tolerance`` points."""
+    clashes = []
+    by_page: dict[int, list[Run]] = {}
+    for run in runs:
+        by_page.setdefault(run.page, []).append(run)
+    for page_runs in by_page.values():
+        ordered = sorted(page_runs, key=lambda run: run.x)
+        for n, first in enumerate(ordered):
+            for second in ordered[n + 1 :]:
+                if second.x >= first.right - tolerance:
+                    break
+                if first.bottom < second.top - tolerance and second.bottom < first.top - tolerance:
+                    clashes.append((first, second))
+    return clashes
+
+
+def assert_no_overprint(content: bytes) -> list[Run]:
+    """No text in the PDF is drawn over other text; returns the runs."""
+    runs = text_runs(content)
+    clashes = overprinted(runs)
+    assert not clashes, "text drawn over text: " + "; ".join(
+        f"page {a.page}: {a.text[:40]!r} at x {a.x:.0f}-{a.right:.0f} y {a.y:.0f} and "
+        f"{b.text[:40]!r} at x {b.x:.0f}-{b.right:.0f} y {b.y:.0f}"
+        for a, b in clashes[:5]
+    )
+    return runs

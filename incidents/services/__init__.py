@@ -1,7 +1,9 @@
 """Every write to the incident log, one module per concern; import them from here.
 
-raising (a concern and its evidence), workflow (triage to close, the chronology,
-the ICO decision, sign-off), referrals, access (sharing one incident), settings.
+raising (a concern and its evidence), imagery (a decision to view nudes),
+workflow (triage to close, the chronology, the ICO decision, sign-off), referrals,
+sharing (decisions to share information with other agencies, or not, and why),
+access (sharing one incident with a member of staff), settings.
 """
 
 from incidents.services._shared import (
@@ -10,6 +12,9 @@ from incidents.services._shared import (
 from incidents.services.access import (
     incident_access_grant,
     incident_access_revoke,
+)
+from incidents.services.imagery import (
+    imagery_view_decision_record,
 )
 from incidents.services.raising import (
     evidence_add,
@@ -23,6 +28,9 @@ from incidents.services.referrals import (
 from incidents.services.settings import (
     incident_settings_update,
     settings_for,
+)
+from incidents.services.sharing import (
+    sharing_decision_record,
 )
 from incidents.services.workflow import (
     chronology_add,
@@ -40,6 +48,7 @@ __all__ = [
     "chronology_add",
     "evidence_add",
     "ico_decision_record",
+    "imagery_view_decision_record",
     "incident_access_grant",
     "incident_access_revoke",
     "incident_action_set",
@@ -53,5 +62,6 @@ __all__ = [
     "referral_chased",
     "referral_outcome_record",
     "settings_for",
+    "sharing_decision_record",
     "signoff_needed",
 ]

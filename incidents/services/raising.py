@@ -15,11 +15,16 @@ from audit import services as audit
 from children.models import Child
 from common.uploads import UploadRefused, pdf_check
 from incidents.models import (
+    CATEGORY_REQUIRED,
     EVIDENCE_MAX_BYTES,
+    NUDE_IMAGERY_REFUSAL,
+    NUDE_IMAGERY_TYPES,
     URGENT_RISKS,
+    Category,
     EntryKind,
     Evidence,
     Incident,
+    IncidentType,
     ReferenceCounter,
 )
 from incidents.services._shared import EVIDENCE_TYPES, _entry, _not_future
@@ -77,6 +82,9 @@ def _evidence_save(
     by: User,
     kind: str | None = None,
 ) -> Evidence:
+    if incident.is_nude_imagery:
+        # UKCIS 2024: the imagery is never stored, and a PDF or any file can carry it.
+        raise ValidationError({"evidence": NUDE_IMAGERY_REFUSAL})
     kind = kind or _evidence_checked(data)
     digest = hashlib.sha256(data).hexdigest()
     evidence = Evidence(
@@ -110,7 +118,7 @@ def incident_raise(
     others_involved: str = "",
     occurred_at: dt.datetime,
     disclosed_at: dt.datetime,
-    category: str,
+    category: str = "",
     incident_type: str,
     platform: str = "",
     what_happened: str,
@@ -133,6 +141,12 @@ def incident_raise(
     _not_future(disclosed_at, "disclosed_at", "When it was disclosed")
     if disclosed_at < occurred_at:
         raise ValidationError({"disclosed_at": "It cannot have been disclosed before it happened."})
+    if incident_type == IncidentType.DATA_BREACH:
+        category = ""  # a personal data breach is its own kind, not one of the 4 Cs
+    elif category not in Category.values:
+        raise ValidationError({"category": CATEGORY_REQUIRED})
+    if evidence is not None and incident_type in NUDE_IMAGERY_TYPES:
+        raise ValidationError({"evidence": NUDE_IMAGERY_REFUSAL})
     # Before the incident takes a reference: a refused file leaves nothing behind.
     evidence_kind = _evidence_checked(evidence[1]) if evidence is not None else None
     now = timezone.now()
@@ -162,9 +176,9 @@ def incident_raise(
         kind=EntryKind.INFORMATION,
         by=reporter,
         happened_at=now,
-        text=f"Concern raised by {reporter.full_name}: {incident.get_incident_type_display()} "
-        f"({incident.get_category_display()}). Initial risk: "
-        f"{incident.get_initial_risk_display()}.",
+        text=f"Concern raised by {reporter.full_name}: {incident.get_incident_type_display()}"
+        + (f" ({incident.get_category_display()})" if incident.category else "")
+        + f". Initial risk: {incident.get_initial_risk_display()}.",
     )
     if evidence is not None:
         _evidence_save(

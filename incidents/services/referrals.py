@@ -11,6 +11,7 @@ from audit import services as audit
 from incidents.models import (
     Agency,
     EntryKind,
+    FamilyConsent,
     Incident,
     Referral,
     Status,
@@ -26,14 +27,22 @@ def referral_add(
     agency: str,
     agency_other: str = "",
     referred_on: dt.date,
+    family_consent: str,
     reference: str = "",
     contact: str = "",
     chase_on: dt.date | None = None,
 ) -> Referral:
+    """A referral, saved whatever the family said: consent never stands in the
+    way of a safeguarding referral. Without it, ``needs_sharing_record`` asks
+    for the record of why (sharing.sharing_decision_record)."""
     incident = _locked(incident)
     _open(incident)
     if agency == Agency.OTHER and not agency_other.strip():
         raise ValidationError({"agency_other": "Name the agency."})
+    if family_consent not in FamilyConsent.values:
+        raise ValidationError(
+            {"family_consent": "Say whether the family consented, refused or was not asked."}
+        )
     _not_future(referred_on, "referred_on", "The date of the referral")
     if chase_on is not None and chase_on < referred_on:
         raise ValidationError({"chase_on": "Chase on or after the date of the referral."})
@@ -46,6 +55,7 @@ def referral_add(
         reference=reference,
         contact=contact,
         chase_on=chase_on,
+        family_consent=family_consent,
         made_by=by,
     )
     referral._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
@@ -53,7 +63,10 @@ def referral_add(
     incident.status = Status.REFERRED
     incident._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     incident.save()
-    text = f"Referred to {referral.agency_name} on {referred_on:%-d %B %Y}"
+    text = (
+        f"Referred to {referral.agency_name} on {referred_on:%-d %B %Y} "
+        f"(family consent: {referral.get_family_consent_display().lower()})"
+    )
     text += f", reference {reference}" if reference else ", no reference given"
     text += f". Contact: {contact}." if contact else "."
     if chase_on:
@@ -63,7 +76,7 @@ def referral_add(
         action="incident.referred",
         actor=by,
         obj=incident,
-        details={"referral": referral.pk, "agency": agency},
+        details={"referral": referral.pk, "agency": agency, "family_consent": family_consent},
     )
     return referral
 

@@ -7,9 +7,11 @@ first, so the log says who read what and when (``_shared._read``).
 from incidents.views.access import incident_access, incident_access_revoke, incident_settings
 from incidents.views.chronology import child_chronology, child_chronology_pdf, child_section
 from incidents.views.detail import incident_detail
-from incidents.views.files import evidence_add, evidence_download
+from incidents.views.files import evidence_add, evidence_download, evidence_image, evidence_preview
+from incidents.views.imagery import imagery_view_decision
 from incidents.views.lists import incident_counts, incident_list
 from incidents.views.raising import incident_new, incident_raised
+from incidents.views.sharing import sharing_decision_add
 from incidents.views.workflow import (
     entry_add,
     ico_record,
@@ -30,7 +32,10 @@ __all__ = [
     "entry_add",
     "evidence_add",
     "evidence_download",
+    "evidence_image",
+    "evidence_preview",
     "ico_record",
+    "imagery_view_decision",
     "incident_access",
     "incident_access_revoke",
     "incident_action",
@@ -47,4 +52,5 @@ __all__ = [
     "referral_add",
     "referral_chase",
     "referral_outcome",
+    "sharing_decision_add",
 ]

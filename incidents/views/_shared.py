@@ -40,17 +40,19 @@ def _step(
     title: str,
     intro: str,
     call: Callable[[dict[str, Any]], object],
-    done: str,
+    done: str | Callable[[object], str],
     page: str,
     button: str = "Save",
+    then: Callable[[object], str] | None = None,
 ) -> HttpResponse:
-    """One step of the workflow: a form, one service call, back to the incident."""
+    """One step of the workflow: a form, one service call, back to the incident
+    (or, with ``then``, wherever what the call returned needs to go next)."""
     here = reverse("incident_detail", args=[incident.pk])
     return form_step(
         request,
         form,
         call=call,
-        then=here,
+        then=then or here,
         title=title,
         intro=intro,
         done=done,

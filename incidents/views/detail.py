@@ -52,6 +52,9 @@ def incident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "incident": incident,
             "entries": [entry for entry in entries if entry.corrects_id is None],
             "referrals": incident.referrals.select_related("made_by"),
+            "sharing_decisions": incident.sharing_decisions.select_related(
+                "decided_by", "referral"
+            ),
             "evidence": incident.evidence.select_related("uploaded_by"),
             "children": children,
             "manages": manages,

@@ -12,10 +12,10 @@ from accounts.http import AuthedRequest
 from audit import services as audit
 from children.models import Child
 from common.pagination import page_of
+from incidents import counting
 from incidents.filters import IncidentFilter
 from incidents.models import (
     URGENT_RISKS,
-    Category,
     Referral,
     Risk,
     Status,
@@ -135,8 +135,8 @@ def incident_counts(request: AuthedRequest) -> HttpResponse:
     counts = incidents_counted_for(request.user).aggregate(
         **{f"status_{value}": Count("pk", filter=Q(status=value)) for value in Status.values},
         **{
-            f"category_{value}": Count("pk", filter=is_open & Q(category=value))
-            for value in Category.values
+            f"kind_{value}": Count("pk", filter=is_open & counting.counted_as(value))
+            for value, _label in counting.kinds()
         },
         **{f"risk_{value}": Count("pk", filter=is_open & Q(risk=value)) for value in Risk.values},
         open_total=Count("pk", filter=is_open),
@@ -150,9 +150,7 @@ def incident_counts(request: AuthedRequest) -> HttpResponse:
         "incidents/incident_counts.html",
         {
             "status_rows": [(label, counts[f"status_{value}"]) for value, label in Status.choices],
-            "category_rows": [
-                (label, counts[f"category_{value}"]) for value, label in Category.choices
-            ],
+            "kind_rows": [(label, counts[f"kind_{value}"]) for value, label in counting.kinds()],
             "risk_rows": [(label, counts[f"risk_{value}"]) for value, label in Risk.choices],
             "ages": {key: counts[key] for key in ("recent", "month", "older")},
             "open_total": counts["open_total"],

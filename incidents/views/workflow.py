@@ -1,15 +1,20 @@
 """The steps of the DSL's workflow: triage to close, the chronology, referrals, the ICO."""
 
+from typing import cast
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthedRequest
 from incidents import forms as incident_forms
 from incidents import services
+from incidents.models import Referral
 from incidents.permissions import (
     get_incident_for_user,
     get_referral_for_user,
@@ -71,6 +76,26 @@ def entry_add(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
+def _after_referral(result: object) -> str:
+    """A referral made without the family's consent goes on to the record of why."""
+    referral = cast(Referral, result)  # what services.referral_add returns
+    if referral.needs_sharing_record:
+        url = reverse("incident_sharing_decision_add", args=[referral.incident_id])
+        return f"{url}?{urlencode({'referral': referral.pk})}"
+    return reverse("incident_detail", args=[referral.incident_id])
+
+
+def _referral_done(result: object) -> str:
+    referral = cast(Referral, result)
+    if referral.needs_sharing_record:
+        return (
+            "Referral recorded. The family did not consent to it, so record why the "
+            "information was shared without their consent: the reasons for every "
+            "decision to share must be written down (Working Together 2023)."
+        )
+    return "Referral recorded."
+
+
 def referral_add(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, pk, "manage")
     form = incident_forms.ReferralForm(
@@ -84,7 +109,8 @@ def referral_add(request: AuthedRequest, pk: int) -> HttpResponse:
         page="referral",
         intro="Who you referred to, when, and their reference.",
         call=lambda data: services.referral_add(incident=incident, by=request.user, **data),
-        done="Referral recorded.",
+        done=_referral_done,
+        then=_after_referral,
     )
 
 

@@ -28,17 +28,21 @@ pytestmark = pytest.mark.django_db
 
 # Every record that must never change, and nothing else, is append-only.
 APPEND_ONLY_MODELS = {
+    "allegations.AllegationEntry",
     "audit.AuditEvent",
     "consent.ConsentRecord",
     "consent.ConsentTypeVersion",
     "incidents.ChronologyEntry",
     "incidents.Evidence",
+    "incidents.SharingDecision",
     "policies.Acknowledgement",
     "policies.ChildAgreement",
     "policies.PolicyVersion",
     "practice.DeviceAttestation",
     "practice.PlatformAssessment",
     "practice.TaskCompletion",
+    "supervision.ChildDiscussed",
+    "supervision.SupervisionSession",
 }
 
 

@@ -21,6 +21,8 @@ from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from allegations import services as allegation_services
+from allegations.models import Allegation
 from audit import services as audit
 from common.models import APPEND_ONLY, refusing_triggers
 from consent.models import ConsentRecord
@@ -32,13 +34,15 @@ from policies.models import AgreementWay
 from practice import services as practice
 from records import retention
 from records.models import RetentionReview
+from supervision import services as supervision_services
+from supervision.models import SupervisionSession
 from tests.common.test_append_only import (
     acknowledgement,
     approved_version,
     chronology_entry,
     consent_record,
 )
-from tests.factories import ChildFactory
+from tests.factories import ChildFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -100,14 +104,65 @@ def _child_agreement(organisation: Organisation, dana: User) -> models.Model:
     )
 
 
+def _supervision_session(organisation: Organisation, dana: User) -> SupervisionSession:
+    return supervision_services.session_record(
+        by=dana,
+        supervisor=dana,
+        supervisee=UserFactory(organisation=organisation),
+        held_on=timezone.localdate(),
+        notes="Workload and wellbeing.",
+        discussions=[
+            supervision_services.Discussion(
+                child=ChildFactory(organisation=organisation), discussed="Settling in well."
+            )
+        ],
+    )
+
+
 def _consent_type_version(organisation: Organisation, dana: User) -> models.Model:
     return consent_record(organisation, dana).type_version
+
+
+def _allegation(organisation: Organisation, dana: User) -> Allegation:
+    return allegation_services.allegation_raise(
+        raised_by=dana,
+        kind="allegation",
+        about=UserFactory(organisation=organisation),
+        what_was_alleged="Seen messaging a child from a personal phone.",
+    )
+
+
+def _allegation_entry(organisation: Organisation, dana: User) -> models.Model:
+    return allegation_services.allegation_entry_add(
+        allegation=_allegation(organisation, dana),
+        by=dana,
+        kind="note",
+        text="Spoke to the LADO.",
+        happened_at=timezone.now(),
+    )
+
+
+def _sharing_decision(organisation: Organisation, dana: User) -> models.Model:
+    return incident_services.sharing_decision_record(
+        incident=_incident(organisation, dana),
+        by=dana,
+        decision="share",
+        shared_with="Children's social care",
+        what="The messages the child showed us.",
+        lawful_basis="public_task",
+        reason="The child is at risk of significant harm.",
+        consent="not_sought",
+        consent_note="Asking would warn the adult involved.",
+        decided_at=timezone.now(),
+    )
 
 
 # One way to make a sealed row of each model whose table refuses changes. A
 # model that gains such a trigger and has no entry here fails
 # test_every_protected_model_is_tried, so none is left out.
 BUILDERS: dict[str, Callable[[Organisation, User], models.Model]] = {
+    "allegations.Allegation": _allegation,
+    "allegations.AllegationEntry": _allegation_entry,
     "audit.AuditEvent": lambda organisation, dana: audit.record(
         action="test.event", actor=dana, obj=dana
     ),
@@ -118,17 +173,25 @@ BUILDERS: dict[str, Callable[[Organisation, User], models.Model]] = {
         incident=_incident(organisation, dana), by=dana, name="shot.png", data=PNG
     ),
     "incidents.Incident": _incident,
+    "incidents.SharingDecision": _sharing_decision,
     "policies.Acknowledgement": acknowledgement,
     "policies.ChildAgreement": _child_agreement,
     "policies.PolicyVersion": approved_version,
     "practice.DeviceAttestation": _device_attestation,
     "practice.PlatformAssessment": _platform_assessment,
     "practice.TaskCompletion": _task_completion,
+    "supervision.SupervisionSession": _supervision_session,
+    "supervision.ChildDiscussed": lambda organisation, dana: _supervision_session(
+        organisation, dana
+    ).children_discussed.get(),
 }
 
 # What an UPDATE rewrites: any UPDATE of an append-only row is refused; the
 # incident refuses only a change to what its reporter submitted.
-REWRITE = {"incidents.Incident": "what_happened = what_happened || ' (rewritten)'"}
+REWRITE = {
+    "incidents.Incident": "what_happened = what_happened || ' (rewritten)'",
+    "allegations.Allegation": "what_was_alleged = what_was_alleged || ' (rewritten)'",
+}
 
 
 def protected_models() -> list[type[models.Model]]:

@@ -2,7 +2,7 @@
 and summary, a policy version and who has read it, the board report and the
 subject access export. Text of any length flows or splits; a word of thousands
 of characters wraps; Welsh, Hebrew and Arabic are drawn, not lost. Each is read
-back with pypdf, its marker words in order.
+back with pypdf, its marker words in order and no text drawn over other text.
 
 The chronology's own tests are in tests/incidents/test_chronology_export.py."""
 
@@ -30,6 +30,7 @@ from tests.pdf_text import (
     WELSH_AND_RTL,
     WELSH_AND_RTL_MARKERS,
     assert_in_order,
+    assert_no_overprint,
     assert_present,
     long_word,
     numbered_words,
@@ -51,6 +52,9 @@ def long_content(prefix: str, length: int = 20_000) -> tuple[str, list[str]]:
 
 
 def read_back(content: bytes, markers: list[str], *furniture: str) -> str:
+    """The words in order, and none drawn over another (a long name or time
+    running into the next column, or a footer under the page number)."""
+    assert_no_overprint(content)
     text = pdf_text(content, furniture=furniture)
     assert_in_order(text, markers)
     return text
@@ -163,7 +167,7 @@ def test_the_board_report_holds_long_policy_changes(organisation, bob, director,
         response.content,
         ["Polisi", LONG_NAME[:180], "Newidiadau:", "gŵyl", "ŷd", LONG_NAME, "שלום", tail],
         re.escape("Board report: confidential"),
-        r"Prepared by .* on \d+ \w+ \d{4} [\d:]+",
+        r"Prepared by .* on \d+ \w+ \d{4} [\d:]+ [\w+:]+",
     )
     assert AuditEvent.objects.filter(action="dashboard.board_report").count() == 1
 
@@ -204,6 +208,6 @@ def test_a_subject_access_export_holds_a_long_chronology(organisation, alice, da
         archive.read(name),
         ["Anadultasked", *markers, "Concernraised"],
         re.escape("Confidential: safeguarding"),
-        r"Exported by .* on \d+ \w+ \d{4} [\d:]+",
+        r"Exported by .* on \d+ \w+ \d{4} [\d:]+ [\w+:]+",
     )
     assert_present(text, RTL_WORDS)

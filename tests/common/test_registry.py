@@ -27,7 +27,10 @@ def test_reminder_providers_come_from_every_apps_reminders_module() -> None:
         "policies.reminders.reviews_due",
         "consent.reminders.consent_expiring",
         "incidents.reminders.ico_deadlines",
+        "allegations.reminders.lado_referrals",
         "practice.reminders.practice_due",
+        "supervision.reminders.supervision_actions",
+        "supervision.reminders.supervision_sessions",
         "notices.reminders.emails_failed",
     ):
         assert expected in names
@@ -36,12 +39,15 @@ def test_reminder_providers_come_from_every_apps_reminders_module() -> None:
 
 def test_other_hooks_find_their_contributions() -> None:
     assert sorted(kind.code for kind in RECORD_KINDS.items()) == [
+        "allegations",
         "consent_records",
         "contact_logs",
         "incidents",
         "media_uses",
         "planned_sessions",
         "policy_versions",
+        "supervision_discussions",
+        "supervision_notes",
     ]
     assert _names(CHILD_PAGE_SECTIONS.items()) == [
         "policies.agreement_views.child_section",
@@ -51,7 +57,13 @@ def test_other_hooks_find_their_contributions() -> None:
         "incidents.views.chronology.child_section",
     ]
     sources = {source.app_label: source.safeguarding for source in SUBJECT_ACCESS_SOURCES.items()}
-    assert sources == {"consent": False, "incidents": True, "practice": False}
+    assert sources == {
+        "allegations": True,
+        "consent": False,
+        "incidents": True,
+        "practice": False,
+        "supervision": True,
+    }
     assert _names(TRAINING_REQUIREMENTS.items()) == ["practice.reminders.online_presence_training"]
     assert sorted(composer.kind for composer in EMAIL_COMPOSERS.items()) == [
         "accounts.invitation",
@@ -98,7 +110,7 @@ def test_each_hook_is_complete_the_first_time_a_fresh_process_reads_it() -> None
         check=True,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "safeguard.settings"},
     ).stdout.split("\n")
-    assert out[0] == "['consent', 'incidents', 'practice']"
+    assert out[0] == "['allegations', 'consent', 'incidents', 'practice', 'supervision']"
     assert out[1] == "1"
     # A worker sending its first email finds the composer of every kind.
     assert out[2] == (

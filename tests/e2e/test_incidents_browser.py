@@ -23,6 +23,8 @@ CHRONOLOGY_TEXT = "Spoke to Noor's mother by phone; she had not known about the 
 TRIAGE_DECISION = "Possible grooming: refer to MASH today."
 REFERRAL_REFERENCE = "MASH-48213"
 REFERRAL_OUTCOME = "Strategy discussion held; police are investigating the account."
+WHAT_WAS_SHARED = "The messages, the account name and what Noor told her therapist."
+SHARING_REASON = "An adult is grooming Noor; the police and MASH must act today."
 CLOSE_OUTCOME = "Social care and police involved; safety plan agreed with Noor and her mother."
 
 
@@ -107,9 +109,32 @@ def test_concern_raised_triaged_referred_and_closed(
     dsl.get_by_label("Agency", exact=True).select_option(label="Children's social care / MASH")
     dsl.get_by_label("Date referred").fill(f"{today:%Y-%m-%d}")
     dsl.get_by_label("Their reference").fill(REFERRAL_REFERENCE)
+    dsl.get_by_label("Did the family consent to this referral?").select_option(label="Not sought")
     dsl.get_by_role("button", name="Save").click()
-    expect(dsl.get_by_text("Referral recorded.")).to_be_visible()
+    # Saved without waiting for consent; the record of why is asked for next.
+    expect(dsl.get_by_text("Referral recorded. The family did not consent")).to_be_visible()
+    expect(dsl.get_by_role("heading", level=1)).to_have_text("Record a sharing decision")
+    dsl.get_by_role("link", name=re.compile("^Back to ")).click()
     expect(dsl.locator("[data-status]")).to_have_text("Referred")
+    prompt = dsl.locator("[data-sharing-prompt]")
+    expect(prompt).to_contain_text("without asking the family's consent")
+    prompt.get_by_role("link", name=re.compile("Record why this referral was made")).click()
+    no_serious_violations(dsl)
+    expect(dsl.get_by_label("With whom")).to_have_value("Children's social care / MASH")
+    dsl.get_by_label("What was shared, or would have been").fill(WHAT_WAS_SHARED)
+    dsl.get_by_label("Why consent was not sought, or what the family said").fill(
+        "Noor asked us not to tell her mother until the police had spoken to her."
+    )
+    dsl.get_by_label("Lawful basis (UK GDPR Article 6)").select_option(
+        label="Public task (UK GDPR Article 6(1)(e))"
+    )
+    dsl.get_by_label("The reason for your decision").fill(SHARING_REASON)
+    dsl.get_by_role("button", name="Save").click()
+    expect(dsl.get_by_text("Sharing decision recorded.")).to_be_visible()
+    expect(dsl.locator("[data-sharing-prompt]")).to_have_count(0)
+    expect(dsl.get_by_role("region", name="Information sharing decisions")).to_contain_text(
+        SHARING_REASON
+    )
     referrals = dsl.get_by_role("region", name="Referrals")
     expect(referrals).to_contain_text(REFERRAL_REFERENCE)
     expect(referrals).to_contain_text("Waiting")

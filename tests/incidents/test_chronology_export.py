@@ -51,7 +51,7 @@ def export(client, child):
 def furniture(user):
     return [
         re.escape(MARKING),
-        rf"Exported by {re.escape(user.full_name)} on \d+ \w+ \d{{4}} [\d:]+",
+        rf"Exported by {re.escape(user.full_name)} on \d+ \w+ \d{{4}} [\d:]+ [\w+:]+",
     ]
 
 

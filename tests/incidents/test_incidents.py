@@ -330,8 +330,14 @@ def test_counts_add_up_by_status_kind_risk_and_age_in_one_query(
         "Closed": 1,
     }
     # Closed incidents count by status only; every other figure is of open ones.
-    categories = {label.split(":")[0]: n for label, n in page.context["category_rows"]}
-    assert categories == {"Content": 1, "Contact": 1, "Conduct": 0, "Commerce": 1}
+    kinds = {label.split(":")[0]: n for label, n in page.context["kind_rows"]}
+    assert kinds == {
+        "Content": 1,
+        "Contact": 1,
+        "Conduct": 0,
+        "Commerce": 1,
+        "Personal data breaches": 0,
+    }
     risks = dict(page.context["risk_rows"])
     assert risks == {"Low": 1, "Medium": 1, "High": 1, "Immediate danger": 0}
     assert page.context["ages"] == {"recent": 1, "month": 1, "older": 1}
@@ -437,6 +443,7 @@ def test_triage_action_referral_and_close(alice, dana, child, client_for):
             "reference": "MASH-77123",
             "contact": "Duty desk",
             "chase_on": (today + dt.timedelta(days=3)).isoformat(),
+            "family_consent": "given",
         },
     )
     referral = Referral.objects.get()
@@ -706,6 +713,7 @@ def test_referral_chases_stop_once_an_outcome_is_recorded(alice, dana, child):
         by=dana,
         agency="police",
         referred_on=today,
+        family_consent="given",
         reference="CAD 123",
         chase_on=today + dt.timedelta(days=2),
     )
@@ -950,7 +958,11 @@ def test_a_referral_before_triage_still_leaves_triage_to_do(alice, dana, child, 
     # Immediate danger: the DSL calls the police first and triages afterwards.
     incident = raise_concern(alice, [child], initial_risk="immediate")
     services.referral_add(
-        incident=incident, by=dana, agency="police", referred_on=timezone.localdate()
+        incident=incident,
+        by=dana,
+        agency="police",
+        referred_on=timezone.localdate(),
+        family_consent="given",
     )
     with pytest.raises(ValidationError, match="Triage"):
         services.incident_close(incident=incident, by=dana, outcome="x", parents_informed=True)
@@ -985,7 +997,11 @@ def test_two_people_acting_at_once_do_not_undo_each_other(alice, dana, deputy):
 def test_a_referral_outcome_is_recorded_once_even_from_a_stale_page(alice, dana, child):
     incident = raise_concern(alice, [child])
     referral = services.referral_add(
-        incident=incident, by=dana, agency="police", referred_on=timezone.localdate()
+        incident=incident,
+        by=dana,
+        agency="police",
+        referred_on=timezone.localdate(),
+        family_consent="given",
     )
     stale = Referral.objects.get(pk=referral.pk)
     services.referral_outcome_record(
@@ -1055,6 +1071,7 @@ def test_closing_stops_chases_and_overdue_flags(alice, dana, child, client_for):
         by=dana,
         agency="police",
         referred_on=timezone.localdate(),
+        family_consent="given",
         chase_on=timezone.localdate(),
     )
     services.incident_close(incident=incident, by=dana, outcome="Done.", parents_informed=True)

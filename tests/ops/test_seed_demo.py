@@ -48,6 +48,11 @@ def test_seed_demo_is_idempotent_and_prints_working_logins() -> None:
 
     outstanding = reach.guardians_outstanding(Organisation.objects.get())
     assert [row.guardian.full_name for row in outstanding] == ["Yusuf Saleh"]
+    # One supervision session, its child on that child's chronology.
+    from supervision.models import ChildDiscussed
+
+    (discussion,) = ChildDiscussed.objects.all()
+    assert discussion.child.first_name == "Maya"
     printed = dict(re.findall(r"(\S+@demo\.safeguard\.test)\s+TOTP ([A-Z2-7]+)", second))
     assert set(printed) == set(enrolled.values_list("email", flat=True))
     for email, secret in printed.items():

@@ -79,6 +79,7 @@ def concern(child, reporter):
         by=reporter,
         agency="police",
         referred_on=timezone.localdate(),
+        family_consent="given",
         reference="CAD 1",
     )
     return incident

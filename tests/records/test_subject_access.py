@@ -15,6 +15,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from pypdf import PdfReader
 
 from accounts.models import Role
+from allegations import services as allegation_services
 from audit import context as audit_context
 from audit.models import AuditEvent
 from children import services as caseload
@@ -32,6 +33,7 @@ from practice.contact_log import contact_log
 from practice.models import ContactLog, PlannedSession
 from records import retention, subject_access
 from records.models import SubjectAccessRequest
+from supervision import services as supervision_services
 from tests.factories import ChildFactory, UserFactory, practice_rules_off
 
 pytestmark = pytest.mark.django_db
@@ -184,10 +186,22 @@ def world(organisation, alice, bob, dana):
         evidence=("shot.png", PNG),
     )
     incident_services.referral_add(
-        incident=incident, by=dana, agency="police", referred_on=timezone.localdate()
+        incident=incident,
+        by=dana,
+        agency="police",
+        referred_on=timezone.localdate(),
+        family_consent="not_sought",
     )
     retention.legal_hold_place(
         organisation=organisation, scope="child", child=child, reason="Police enquiry.", by=dana
+    )
+    # An allegation about a member of staff that names the child.
+    allegation_services.allegation_raise(
+        raised_by=dana,
+        kind="allegation",
+        about=alice,
+        what_was_alleged="Seen messaging Noor from a personal phone.",
+        children=[child],
     )
     from records.models import RetentionReview
 
@@ -199,6 +213,14 @@ def world(organisation, alice, bob, dana):
         description="x",
         child=child,
         due_on=timezone.localdate(),
+    )
+    # The DSL discussed the child in the therapist's supervision.
+    supervision_services.session_record(
+        by=dana,
+        supervisor=dana,
+        supervisee=alice,
+        held_on=timezone.localdate(),
+        discussions=[supervision_services.Discussion(child=child, discussed="Noor is worried.")],
     )
     sar = subject_access.sar_record(
         organisation=organisation,
@@ -256,6 +278,10 @@ def test_the_export_includes_every_model_that_refers_to_the_child(world, dana, c
         "incidents.chronologyentry",
         "incidents.referral",
         "incidents.evidence",
+        "supervision.childdiscussed",
+        # An allegation about staff naming the child, and its log: for review.
+        "allegations.allegation",
+        "allegations.allegationentry",
     ):
         assert exported[label]["review_before_release"] is True
         assert exported[label]["file"].startswith(subject_access.REVIEW_FOLDER)

@@ -215,6 +215,8 @@ FORMS: tuple[Target, ...] = (
     _t("incident_referral_add", "dsl", changes={"incidents.incident": ANY}),
     _t("referral_outcome", "dsl", changes={"incidents.referral": ANY, "incidents.incident": ANY}),
     _t("referral_chase", "dsl", changes={"incidents.referral": ANY, "incidents.incident": ANY}),
+    # Append-only: a decision adds its own record and a chronology line, changing nothing.
+    _t("incident_sharing_decision_add", "dsl"),
     _t("incident_close", "dsl", changes={"incidents.incident": ANY}),
     _t("incident_signoff_decline", "dsl", changes={"incidents.incident": ANY}),
     _t("incident_ico", "dsl", changes={"incidents.incident": ANY}),
@@ -225,6 +227,15 @@ FORMS: tuple[Target, ...] = (
         changes={"incidents.incident": ANY},
     ),
     _t("incident_access", "dsl"),
+    # A decision to view nudes imagery: a new chronology entry, nothing existing changes.
+    _t("incident_imagery_view_decision", "dsl"),
+    # --- allegations and low-level concerns about staff
+    _t("allegation_new", "therapist", changes={"allegations.referencecounter": {"last"}}),
+    _t("allegation_entry_add", "dsl"),
+    _t("allegation_lado", "dsl", changes={"allegations.allegation": ANY}),
+    _t("allegation_outcome", "dsl", changes={"allegations.allegation": ANY}),
+    _t("allegation_close", "dsl", changes={"allegations.allegation": ANY}),
+    _t("allegation_case_manager", "dsl", changes={"allegations.allegation": ANY}),
     # --- records: retention, legal holds, subject access
     _t("retention_rule", "admin", changes={"records.retentionrule": ANY}),
     _t(
@@ -276,6 +287,12 @@ FORMS: tuple[Target, ...] = (
     _t("task_retire", "dsl", changes={"practice.recurringtask": ANY}),
     # "Check" saves nothing; "Plan it" adds a plan, and changes none that exists.
     _t("plan_new", "therapist"),
+    # --- supervision: recording a session adds rows and changes none; marking an action
+    #     done and setting how often change only what they are about
+    _t("supervision_session_new", "dsl"),
+    _t("supervision_action_done", "therapist", changes={"supervision.supervisionaction": ANY}),
+    _t("supervision_cadence", "dsl", changes={"supervision.supervisioncadence": ANY}),
+    _t("supervision_settings", "dsl", changes={"supervision.supervisionsettings": ANY}),
     # --- staff
     _t(
         "staff_compliance_detail",
@@ -393,7 +410,12 @@ PAGES: dict[str, str] = {
     "incident_detail": "dsl",
     "incident_raised": "therapist",
     "evidence_download": "dsl",
+    "evidence_preview": "dsl",
+    "evidence_image": "dsl",
     "contact_message_download": "dsl",
+    "allegation_list": "dsl",
+    "allegation_detail": "dsl",
+    "allegation_raised": "therapist",
     "child_chronology": "dsl",
     "child_chronology_pdf": "dsl",
     "dashboard": "director",
@@ -412,6 +434,10 @@ PAGES: dict[str, str] = {
     "training_certificate_download": "admin",
     "my_plans": "therapist",
     "plan_detail": "therapist",
+    "supervision_staff": "dsl",
+    "supervision_mine": "therapist",
+    "supervision_session": "dsl",
+    "supervision_staff_detail": "dsl",
 }
 
 # Who else opens pages when looking for forms: every role and the parent, so a

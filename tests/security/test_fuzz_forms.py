@@ -1367,7 +1367,6 @@ def _data_breach(ctx: Ctx) -> Callable[[], None]:
         children=[world.child],
         occurred_at=now - dt.timedelta(hours=2),
         disclosed_at=now - dt.timedelta(hours=1),
-        category="conduct",
         incident_type="data_breach",
         platform="Email",
         what_happened="A report was emailed to the wrong parent.",

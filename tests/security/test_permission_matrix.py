@@ -43,6 +43,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from accounts import services as staff_services
 from accounts.models import Role, User
 from accounts.tokens import invitation_path_args
+from allegations import services as allegation_services
 from children import services as caseload
 from compliance import services as compliance_services
 from consent import services as consent_services
@@ -59,6 +60,7 @@ from practice import services as practice_services
 from practice.contact_log import contact_log
 from records import retention, subject_access
 from records.models import HoldScope, RetentionReview
+from supervision import services as supervision_services
 from tests.auth import force_verified_login
 from tests.factories import ChildFactory, OrganisationFactory, UserFactory
 
@@ -117,6 +119,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "incident_action": {"pk": "incident"},
     "incident_entry_add": {"pk": "incident"},
     "incident_referral_add": {"pk": "incident"},
+    "incident_sharing_decision_add": {"pk": "incident"},
     "referral_outcome": {"pk": "referral"},
     "referral_chase": {"pk": "referral"},
     "incident_close": {"pk": "incident"},
@@ -125,8 +128,17 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "incident_ico": {"pk": "incident"},
     "incident_evidence_add": {"pk": "incident"},
     "evidence_download": {"pk": "evidence"},
+    "evidence_preview": {"pk": "evidence"},
+    "evidence_image": {"pk": "evidence"},
+    "incident_imagery_view_decision": {"pk": "nudes_incident"},
     "incident_access": {"pk": "incident"},
     "incident_access_revoke": {"pk": "incident", "staff_pk": "target"},
+    "allegation_detail": {"pk": "allegation"},
+    "allegation_entry_add": {"pk": "allegation"},
+    "allegation_lado": {"pk": "allegation"},
+    "allegation_outcome": {"pk": "allegation"},
+    "allegation_close": {"pk": "allegation"},
+    "allegation_case_manager": {"pk": "allegation"},
     "child_chronology": {"pk": "child"},
     "child_chronology_pdf": {"pk": "child"},
     "retention_rule": {"kind": "retention_kind"},
@@ -161,6 +173,10 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "staff_two_factor_reset": {"pk": "target"},
     "staff_invitation_resend": {"pk": "target"},
     "email_resend": {"pk": "failed_email"},
+    "supervision_session": {"pk": "supervision_session"},
+    "supervision_action_done": {"pk": "supervision_action"},
+    "supervision_staff_detail": {"pk": "therapist"},
+    "supervision_cadence": {"pk": "therapist"},
 }
 # The Django admin's URLs, by argument name. No persona may use the admin (it is
 # for platform operators), so any well-formed value will do.
@@ -461,11 +477,36 @@ def build_world(capture: Callable[..., object]) -> World:
         incident=w.incident, by=w.dsl, name="screenshot.png", data=PNG
     )
     w.referral = incident_services.referral_add(
-        incident=w.incident, by=w.dsl, agency="police", referred_on=today
+        incident=w.incident,
+        by=w.dsl,
+        agency="police",
+        referred_on=today,
+        family_consent="not_sought",
     )
     incident_services.incident_access_grant(incident=w.incident, staff=w.target, by=w.dsl)
+    # A nude-image concern the therapist raised: described, never uploaded.
+    w.nudes_incident = incident_services.incident_raise(
+        reporter=w.therapist,
+        children=[w.child],
+        occurred_at=now - dt.timedelta(hours=5),
+        disclosed_at=now - dt.timedelta(hours=4),
+        category="conduct",
+        incident_type="nude_images",
+        what_happened="Noor said a classmate shared a photo of her; it was not looked at.",
+        initial_risk="medium",
+    )
     w.dsl_notice = Notice.objects.filter(recipient=w.dsl).first()
     assert w.dsl_notice is not None, "raising a concern tells the DSL"
+    # An allegation the therapist raised about the deputy (a lead, who must still
+    # never see it), naming the child; the DSL is its case manager.
+    w.allegation = allegation_services.allegation_raise(
+        raised_by=w.therapist,
+        kind="allegation",
+        about=w.deputy,
+        what_was_alleged="Seen messaging Noor from a personal phone late at night.",
+        children=[w.child],
+    )
+    assert w.allegation.case_manager == w.dsl
 
     # Records: a review of the incident (a safeguarding record: the DSL and deputies
     # decide), a legal hold over the child, and a parent's subject access request for it.
@@ -521,6 +562,23 @@ def build_world(capture: Callable[..., object]) -> World:
         delivery="external",
         certificate=SimpleUploadedFile("certificate.png", PNG),
     )
+    # The DSL supervised the therapist: the child was discussed, and the therapist owns an action.
+    w.supervision_session = supervision_services.session_record(
+        by=w.dsl,
+        supervisor=w.dsl,
+        supervisee=w.therapist,
+        held_on=today,
+        notes="Workload and wellbeing.",
+        discussions=[
+            supervision_services.Discussion(child=w.child, discussed="Noor's chat worries.")
+        ],
+        actions=[
+            supervision_services.ActionAgreed(
+                owner=w.therapist, what="Talk to the parent", due_on=today
+            )
+        ],
+    )
+    w.supervision_action = w.supervision_session.actions.get()
     w.retention_review = RetentionReview.objects.create(
         organisation=w.alder,
         kind=w.retention_kind,

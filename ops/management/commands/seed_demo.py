@@ -112,6 +112,9 @@ class Command(BaseCommand):
             from practice.demo import seed_practice
 
             seed_practice(organisation, by_role[Role.STAFF], by_role[Role.DSL], by_role[Role.ADMIN])
+            from supervision.demo import seed_supervision
+
+            seed_supervision(organisation, by_role[Role.STAFF], by_role[Role.DSL])
             from policies.agreements import seed_child_agreements
 
             seed_child_agreements(organisation, by_role[Role.STAFF])
