@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import Organisation, User
-from children.models import Child, ContactPreference
+from children.models import Child, ContactPreference, FlagKind
 from common.forms import DateInput, model_choice_field, require_contact_details, validate_phone
 from common.validators import validate_person_name
 
@@ -105,3 +105,23 @@ class ChildImportForm(forms.Form):
         if upload.size > IMPORT_MAX_BYTES:
             raise ValidationError(f"The file is larger than {IMPORT_MAX_BYTES // 1_000_000} MB.")
         return upload
+
+
+class ChildFlagForm(forms.Form):
+    kind = forms.ChoiceField(label="Flag", choices=FlagKind.choices)
+    started_on = forms.DateField(label="Started on", widget=DateInput())
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example: the local authority's reference or the lead professional.",
+    )
+
+
+class ChildFlagEndForm(forms.Form):
+    ended_on = forms.DateField(label="Ended on", widget=DateInput())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["ended_on"].initial = timezone.localdate()

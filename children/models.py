@@ -181,3 +181,58 @@ class ChildGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         db_table = "safeguard_childgroupobjectpermission"
+
+
+class FlagKind(models.TextChoices):
+    CHILD_PROTECTION_PLAN = "cp_plan", "Child protection plan"
+    CHILD_IN_NEED = "child_in_need", "Child in need"
+    LOOKED_AFTER = "looked_after", "Looked after child"
+    SEND = "send", "SEND"
+
+
+class ChildFlagQuerySet(models.QuerySet["ChildFlag"]):
+    def current(self) -> "ChildFlagQuerySet":
+        return self.filter(ended_on__isnull=True)
+
+
+class ChildFlag(models.Model):
+    """A status a lead records on a child (a plan, looked after, SEND), from
+    when it started until it ends. Only children.services writes them."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="flags")
+    kind = models.CharField(max_length=20, choices=FlagKind.choices)
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=django_timezone.now, editable=False)
+    ended_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    objects = ChildFlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_on", "-pk"]
+        constraints = [
+            # One current flag of a kind per child (children.services says so first).
+            models.UniqueConstraint(
+                fields=["child", "kind"],
+                condition=models.Q(ended_on__isnull=True),
+                name="one_current_flag_of_a_kind",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True)
+                | models.Q(ended_on__gte=models.F("started_on")),
+                name="flag_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.child_id}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_on is None

@@ -4,7 +4,14 @@ from django.http import Http404
 
 from accounts.induction import require_induction
 from accounts.models import LEAD_ROLES, Role, User
-from children.models import Allocation, Child, ChildGuardian, ChildQuerySet, Guardian
+from children.models import (
+    Allocation,
+    Child,
+    ChildFlag,
+    ChildGuardian,
+    ChildQuerySet,
+    Guardian,
+)
 
 CHILD_LEADS = frozenset({*LEAD_ROLES, Role.ADMIN})
 
@@ -77,3 +84,25 @@ def get_allocation_for_user(user: User, pk: int | str) -> Allocation:
         )
     except (Allocation.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def manages_child_flags(user: User) -> bool:
+    """The DSL and deputies record and end a child's flags and read their history;
+    anyone who may open the child sees the current ones."""
+    return user.is_authenticated and user.is_active and user.role in LEAD_ROLES
+
+
+def get_child_flag_for_user(user: User, pk: int | str) -> ChildFlag:
+    """A flag of a child the user may open (404 otherwise); 403 unless a lead."""
+    try:
+        flag = (
+            ChildFlag.objects.filter(child__in=children_visible_to(user))
+            .select_related("child")
+            .get(pk=pk)
+        )
+    except (ChildFlag.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not manages_child_flags(user):
+        raise PermissionDenied
+    require_induction(user)
+    return flag

@@ -16,7 +16,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.models import Organisation, User
 from audit import services as audit
-from children.models import Allocation, Child, ChildGuardian, Guardian
+from children.models import Allocation, Child, ChildFlag, ChildGuardian, Guardian
 
 VIEW_CHILD = "children.view_child"
 
@@ -249,3 +249,61 @@ def allocated_staff_of(child_ids: Iterable[int]) -> dict[int, list[User]]:
     for allocation in allocations.order_by("pk"):
         found.setdefault(allocation.child_id, {})[allocation.staff_id] = allocation.staff
     return {child_id: list(staff.values()) for child_id, staff in found.items()}
+
+
+@transaction.atomic
+def child_flag_add(
+    *, child: Child, by: User, kind: str, started_on: dt.date, note: str = ""
+) -> ChildFlag:
+    """Record that a child is on a plan, looked after or has SEND, from ``started_on``."""
+    if started_on > timezone.localdate():
+        raise ValidationError({"started_on": "The start date cannot be in the future."})
+    # Lock the child so two leads adding the same flag at once cannot both pass the check.
+    Child.objects.select_for_update(no_key=True).filter(pk=child.pk).first()
+    flag = ChildFlag(
+        organisation_id=child.organisation_id,
+        child=child,
+        kind=kind,
+        started_on=started_on,
+        note=note,
+        recorded_by=by,
+    )
+    if ChildFlag.objects.current().filter(child=child, kind=kind).exists():
+        raise ValidationError(
+            {"kind": f"{child} already has a current {flag.get_kind_display()} flag: end it first."}
+        )
+    flag._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
+    flag.full_clean(exclude=["child", "organisation", "recorded_by"])
+    flag.save()
+    audit.record(
+        action="child_flag.added",
+        actor=by,
+        obj=child,
+        details={"flag": flag.pk, "kind": kind, "started_on": started_on.isoformat()},
+    )
+    return flag
+
+
+@transaction.atomic
+def child_flag_end(*, flag: ChildFlag, by: User, ended_on: dt.date) -> ChildFlag:
+    """End a current flag on ``ended_on``; the flag and its dates stay in the history."""
+    flag = ChildFlag.objects.select_for_update(no_key=True).select_related("child").get(pk=flag.pk)
+    if flag.ended_on is not None:
+        raise ValidationError({"ended_on": "This flag has already ended."})
+    if ended_on < flag.started_on:
+        raise ValidationError(
+            {"ended_on": f"The end date cannot be before it started ({flag.started_on:%-d %B %Y})."}
+        )
+    if ended_on > timezone.localdate():
+        raise ValidationError({"ended_on": "The end date cannot be in the future."})
+    flag.ended_on = ended_on
+    flag.ended_by = by
+    flag._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
+    flag.save(update_fields=["ended_on", "ended_by"])
+    audit.record(
+        action="child_flag.ended",
+        actor=by,
+        obj=flag.child,
+        details={"flag": flag.pk, "kind": flag.kind, "ended_on": ended_on.isoformat()},
+    )
+    return flag

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from children import views
+from children import flag_views, views
 
 urlpatterns = [
     path("children/", views.child_list, name="child_list"),
@@ -16,4 +16,6 @@ urlpatterns = [
     ),
     path("children/<int:pk>/allocate/", views.allocation_add, name="allocation_add"),
     path("allocations/<int:pk>/end/", views.allocation_end, name="allocation_end"),
+    path("children/<int:pk>/flags/add/", flag_views.child_flag_add, name="child_flag_add"),
+    path("child-flags/<int:pk>/end/", flag_views.child_flag_end, name="child_flag_end"),
 ]

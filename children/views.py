@@ -13,17 +13,19 @@ from django.views.decorators.http import require_POST
 from accounts.http import AuthedRequest
 from accounts.models import Role, User
 from audit import services as audit
+from audit.selectors import openers_of
 from children import sections as child_sections
 from children import services as caseload
 from children.filters import ChildFilter
 from children.forms import AllocationForm, ChildForm, ChildImportForm, GuardianForm
 from children.importing import COLUMNS, MAX_BYTES, children_import
-from children.models import Allocation, Child, ChildGuardian, active_on
+from children.models import Allocation, Child, ChildFlag, ChildGuardian, active_on
 from children.permissions import (
     children_visible_to,
     get_allocation_for_user,
     get_child_for_user,
     get_guardian_link_for_user,
+    manages_child_flags,
     manages_children,
     sees_all_children,
 )
@@ -89,6 +91,8 @@ def child_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     audit.record(action="child.viewed", actor=request.user, obj=child)
     links = ChildGuardian.objects.filter(child=child).select_related("guardian")
     allocations = Allocation.objects.filter(child=child).select_related("staff")
+    leads = manages_child_flags(request.user)
+    flags = list(ChildFlag.objects.filter(child=child).select_related("recorded_by", "ended_by"))
     return render(
         request,
         "children/child_detail.html",
@@ -97,6 +101,11 @@ def child_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "links": links,
             "allocations": allocations,
             "manages": manages_children(request.user),
+            "current_flags": [flag for flag in flags if flag.is_current],
+            # The leads: the flags' history, and who has opened this child's record.
+            "leads": leads,
+            "flag_history": flags if leads else [],
+            "openers": openers_of(child) if leads else [],
             "sections": child_sections.render(request, child),
             "holds": retention.holds_covering(child.organisation_id, child_ids=[child.pk]),
             "sees_hold_reasons": manages_records(request.user),

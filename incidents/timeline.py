@@ -5,7 +5,9 @@ their child protection file sent on or received."""
 import datetime as dt
 from dataclasses import dataclass, field
 
-from children.models import Child
+from django.utils import timezone
+
+from children.models import Child, ChildFlag
 from consent.services import child_consent_history
 from incidents.models import ChronologyEntry, Incident
 from incidents.transfer_models import FileTransfer, ReceivedFile
@@ -130,7 +132,30 @@ def child_timeline(child: Child) -> list[TimelineItem]:
             )
         )
     items += _transfer_items(child)
+    items += _flag_items(child)
     return sorted(items, key=lambda item: (item.when, item.recorded_at))
+
+
+def _flag_items(child: Child) -> list[TimelineItem]:
+    """A flag's start and its end (a plan, looked after, SEND), each on its own day."""
+    items = []
+    for flag in ChildFlag.objects.filter(child=child).select_related("recorded_by", "ended_by"):
+        label = flag.get_kind_display()
+        changes = [(flag.started_on, "started", flag.recorded_by)]
+        if flag.ended_on is not None:
+            changes.append((flag.ended_on, "ended", flag.ended_by or flag.recorded_by))
+        for day, what, who in changes:
+            items.append(
+                TimelineItem(
+                    when=timezone.make_aware(dt.datetime.combine(day, dt.time.min)),
+                    source="Flags",
+                    kind=f"Flag {what}",
+                    text=f"Flag: {label} {what}" + (f". {flag.note}" if flag.note else ""),
+                    who=who.full_name,
+                    recorded_at=flag.recorded_at,
+                )
+            )
+    return items
 
 
 def _transfer_items(child: Child) -> list[TimelineItem]:

@@ -9,6 +9,8 @@ from django.utils import timezone
 from accounts.http import AuthedRequest
 from accounts.models import User
 from audit import services as audit
+from audit.selectors import openers_of
+from children.selectors import with_flags_for
 from incidents.permissions import (
     get_incident_for_user,
     get_reported_incident_for_user,
@@ -41,6 +43,8 @@ def incident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         incident.chronology.select_related("author").prefetch_related("corrections__author")
     )
     now = timezone.now()
+    children = with_flags_for(user, incident.children.all())
+    manages = leads_incidents(user)
     return render(
         request,
         "incidents/incident_detail.html",
@@ -52,8 +56,10 @@ def incident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
                 "decided_by", "referral"
             ),
             "evidence": incident.evidence.select_related("uploaded_by"),
-            "children": incident.children.all(),
-            "manages": leads_incidents(user),
+            "children": children,
+            "manages": manages,
+            # Leads only: who has read this record, from the audit log.
+            "openers": openers_of(incident) if manages else [],
             "shared_with": User.objects.filter(
                 incidentuserobjectpermission__content_object=incident
             ).distinct(),
@@ -66,7 +72,7 @@ def incident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "holds": retention.holds_covering(
                 incident.organisation_id,
                 incident_id=incident.pk,
-                child_ids=[child.pk for child in incident.children.all()],
+                child_ids=[child.pk for child in children],
             ),
             "sees_hold_reasons": True,  # leads, and staff the DSL chose to share it with
             "urgent_notices": urgent_notices_about(incident),

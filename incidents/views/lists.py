@@ -15,6 +15,7 @@ from common.pagination import page_of
 from incidents import counting
 from incidents.filters import IncidentFilter
 from incidents.models import (
+    URGENT_RISKS,
     Referral,
     Risk,
     Status,
@@ -38,6 +39,29 @@ def _overdue(today: dt.date) -> Case:
     chases = Referral.objects.filter(incident=OuterRef("pk"), outcome="", chase_on__lte=today)
     late = Q(next_action_due__lt=today) | Q(Exists(chases))
     return Case(When(Q(late) & ~Q(status=Status.CLOSED), then=Value(True)), default=Value(False))
+
+
+def _urgency() -> Case:
+    """What a DSL must look at first, smallest first: an untriaged concern of high
+    or immediate risk, then any other untriaged one, then one that is overdue
+    (``overdue`` annotated first), then the rest still open, closed ones last."""
+    return Case(
+        When(status=Status.NEW, risk__in=URGENT_RISKS, then=Value(0)),
+        When(status=Status.NEW, then=Value(1)),
+        When(overdue=True, then=Value(2)),
+        When(still_open(), then=Value(3)),
+        default=Value(4),
+    )
+
+
+def _risk_rank() -> Case:
+    """Immediate danger first, low last."""
+    return Case(
+        When(risk=Risk.IMMEDIATE, then=Value(0)),
+        When(risk=Risk.HIGH, then=Value(1)),
+        When(risk=Risk.MEDIUM, then=Value(2)),
+        default=Value(3),
+    )
 
 
 # What incidents/incident_list.html shows of each incident.
@@ -73,7 +97,8 @@ def incident_list(request: AuthedRequest) -> HttpResponse:
     # words, the outcome) are each up to a page of text and are read only on
     # the incident itself.
     incidents = (
-        filters.qs.order_by("-overdue", "-reported_at", "-pk")
+        filters.qs.annotate(urgency=_urgency(), risk_rank=_risk_rank())
+        .order_by("urgency", "risk_rank", "-reported_at", "-pk")
         .only(*LIST_FIELDS)
         .prefetch_related(
             Prefetch(

@@ -810,7 +810,7 @@ def test_the_detail_page_counts_down_to_the_ico_deadline(alice, dana, client_for
 # --- lists
 
 
-def test_the_list_puts_overdue_first_and_filters(alice, dana, child, client_for):
+def test_the_list_puts_untriaged_then_overdue_first_and_filters(alice, dana, child, client_for):
     fresh = raise_concern(
         alice, [child], initial_risk="low", category="content", incident_type="harmful_content"
     )
@@ -830,7 +830,7 @@ def test_the_list_puts_overdue_first_and_filters(alice, dana, child, client_for)
     )
     client = client_for(dana)
     listed = list(client.get("/incidents/").context["incidents"])
-    assert listed == [overdue, fresh]  # open only, overdue first
+    assert listed == [fresh, overdue]  # open only, untriaged first, then overdue
     assert list(client.get("/incidents/?risk=low").context["incidents"]) == [fresh]
     assert list(client.get("/incidents/?category=content").context["incidents"]) == [fresh]
     assert list(client.get("/incidents/?status=closed").context["incidents"]) == [closed]

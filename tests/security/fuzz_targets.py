@@ -156,6 +156,9 @@ FORMS: tuple[Target, ...] = (
         },
     ),
     _t("allocation_add", "dsl"),
+    # A child's flags: adding one changes nothing that exists; ending one sets its end.
+    _t("child_flag_add", "dsl"),
+    _t("child_flag_end", "dsl", changes={"children.childflag": {"ended_on", "ended_by_id"}}),
     # --- consent: parents
     _t(
         "consent_sign",

@@ -83,6 +83,8 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "guardian_edit": {"pk": "child", "link_pk": "guardian_link"},
     "allocation_add": {"pk": "child"},
     "allocation_end": {"pk": "allocation_to_end"},
+    "child_flag_add": {"pk": "child"},
+    "child_flag_end": {"pk": "child_flag"},
     "consent_open": {"token": "request_token"},
     "consent_manage_open": {"token": "manage_token"},
     "consent_withdraw": {"child_pk": "child", "type_pk": "granted_type"},
@@ -407,6 +409,9 @@ def build_world(capture: Callable[..., object]) -> World:
     caseload.allocation_start(child=w.child, staff=w.therapist, starts_on=today, by=w.dsl)
     w.allocation_to_end = caseload.allocation_start(
         child=w.child, staff=w.target, starts_on=today, by=w.dsl
+    )
+    w.child_flag = caseload.child_flag_add(
+        child=w.child, by=w.dsl, kind="cp_plan", started_on=today - dt.timedelta(days=30)
     )
 
     consent_services.consent_types_ensure(organisation=w.alder)
