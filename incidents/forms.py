@@ -12,7 +12,6 @@ from incidents.models import (
     CATEGORY_REQUIRED,
     EVIDENCE_MAX_BYTES,
     NUDE_IMAGERY_REFUSAL,
-    NUDE_IMAGERY_TYPES,
     Agency,
     Category,
     ChronologyEntry,
@@ -154,8 +153,6 @@ class ConcernForm(NamedErrorsForm):
             data["category"] = ""  # not asked of a breach, whatever was sent
         elif incident_type and not data.get("category"):
             self.add_error("category", CATEGORY_REQUIRED)
-        if incident_type in NUDE_IMAGERY_TYPES and data.get("evidence"):
-            self.add_error("evidence", NUDE_IMAGERY_REFUSAL)
         return data
 
     def __init__(self, *args: Any, children: QuerySet[Child], **kwargs: Any) -> None:

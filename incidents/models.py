@@ -64,6 +64,11 @@ NUDE_IMAGERY_REFUSAL = (
     "showed and where it is (whose device, which app or account) in what happened, and tell "
     "the DSL now."
 )
+# Said to a reporter whose file was dropped while the concern itself was recorded.
+NUDE_IMAGERY_NOT_KEPT = (
+    "The file you attached was not stored: nude or semi-nude imagery is never stored. "
+    "Delete any copy you made, do not share it, and describe what it showed to the DSL."
+)
 CATEGORY_REQUIRED = (
     "Choose the kind of risk: content, contact, conduct or commerce. Only a personal data "
     "breach has none."
@@ -482,6 +487,18 @@ class Evidence(AppendOnly):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def file_withheld_because(self) -> str:
+        """Why this file is never copied out (a subject access export reads it),
+        or "" when it may be. Imagery stored on a nudes incident before the rule
+        that refuses it stays where it is, unread and uncopied (UKCIS 2024)."""
+        if self.incident.is_nude_imagery:
+            return (
+                "This file belongs to a nude or semi-nude image incident. Such imagery is "
+                "never copied, downloaded or shared (UKCIS 2024); it is withheld here."
+            )
+        return ""
 
     @property
     def is_image(self) -> bool:

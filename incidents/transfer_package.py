@@ -281,4 +281,26 @@ def open_package(data: bytes, passphrase: str) -> dict[str, Any]:
         raise PackageError(
             "package", "This file was made by a newer Safeguard than this one can read."
         )
+    if not _well_formed(records):
+        raise not_ours
     return records
+
+
+# The parts of a package's records the import and the child's page read, by the
+# shape each must have: a file edited by hand is refused here, not stored to
+# fail each time the child's page is shown (a received file is never changed).
+_OBJECTS = ("child", "from")
+_LISTS = ("incidents", "chronology", "referrals", "sharing_decisions")
+_TEXTS = ("left_on", "due_on", "made_at")
+
+
+def _well_formed(records: dict[str, Any]) -> bool:
+    return (
+        all(isinstance(records.get(key), dict) for key in _OBJECTS)
+        and all(
+            isinstance(records.get(key, []), list)
+            and all(isinstance(row, dict) for row in records.get(key, []))
+            for key in _LISTS
+        )
+        and all(isinstance(records.get(key, ""), str | None) for key in _TEXTS)
+    )

@@ -432,6 +432,11 @@ def export_zip(sar: SubjectAccessRequest, *, include_safeguarding: bool) -> byte
                 for field in model._meta.fields:
                     if isinstance(field, models.FileField) and getattr(row, field.name):
                         stored = getattr(row, field.name)
+                        withheld = getattr(row, "file_withheld_because", "")
+                        if withheld:
+                            # Recorded in the export; the file itself is not copied.
+                            archive.writestr(f"{folder}/files/{stored.name}.withheld.txt", withheld)
+                            continue
                         try:
                             with stored.open("rb") as handle:
                                 archive.writestr(f"{folder}/files/{stored.name}", handle.read())

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.http import AuthedRequest
 from accounts.models import LEAD_ROLES, User
 from audit import services as audit
-from children.models import Child
+from children.permissions import children_visible_to
 from common.views import form_step
 from supervision import forms as supervision_forms
 from supervision import services
@@ -65,7 +65,7 @@ def supervision_staff_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             .select_related("supervisor"),
             "actions": actions_visible_to(request.user)
             .filter(owner=staff)
-            .select_related("session"),
+            .select_related("session", "done_by"),
             "leads": True,
             "today": timezone.localdate(),
         },
@@ -87,7 +87,9 @@ def supervision_mine(request: AuthedRequest) -> HttpResponse:
             "sessions": sessions_visible_to(user)
             .filter(supervisee=user)
             .select_related("supervisor"),
-            "actions": actions_visible_to(user).filter(owner=user).select_related("session"),
+            "actions": actions_visible_to(user)
+            .filter(owner=user)
+            .select_related("session", "done_by"),
             "leads": leads_supervision(user),
             "today": timezone.localdate(),
         },
@@ -109,9 +111,7 @@ def session_new(request: AuthedRequest) -> HttpResponse:
         initial=initial,
         leads=people.filter(role__in=LEAD_ROLES),
         staff=staff,
-        children=Child.objects.filter(organisation=organisation).order_by(
-            "first_name", "last_name", "pk"
-        ),
+        children=children_visible_to(user).order_by("first_name", "last_name", "pk"),
         owners=people,
     )
 

@@ -129,7 +129,8 @@ def incident_raise(
     evidence: tuple[str, bytes] | None = None,
 ) -> Incident:
     """A concern, as its reporter tells it. The DSL and deputies hear at once;
-    a high risk or immediate danger is emailed to them straight away."""
+    a high risk or immediate danger is emailed to them straight away. A file
+    offered with a nudes concern is dropped, and the chronology says so."""
     organisation = reporter.organisation
     if any(child.organisation_id != organisation.pk for child in children):
         raise ValidationError({"children": "Choose children of your own organisation."})
@@ -145,8 +146,12 @@ def incident_raise(
         category = ""  # a personal data breach is its own kind, not one of the 4 Cs
     elif category not in Category.values:
         raise ValidationError({"category": CATEGORY_REQUIRED})
-    if evidence is not None and incident_type in NUDE_IMAGERY_TYPES:
-        raise ValidationError({"evidence": NUDE_IMAGERY_REFUSAL})
+    # The imagery is never stored (UKCIS 2024), but the concern always is: a
+    # reporter who attached a file loses nothing they wrote, and the DSL is told
+    # a file existed, so they can make sure no copy is kept.
+    imagery_offered = evidence is not None and incident_type in NUDE_IMAGERY_TYPES
+    if imagery_offered:
+        evidence = None
     # Before the incident takes a reference: a refused file leaves nothing behind.
     evidence_kind = _evidence_checked(evidence[1]) if evidence is not None else None
     now = timezone.now()
@@ -180,6 +185,16 @@ def incident_raise(
         + (f" ({incident.get_category_display()})" if incident.category else "")
         + f". Initial risk: {incident.get_initial_risk_display()}.",
     )
+    if imagery_offered:
+        _entry(
+            incident,
+            kind=EntryKind.INFORMATION,
+            by=reporter,
+            happened_at=now,
+            text="A file was attached when this concern was raised. It was not stored: "
+            "nude or semi-nude imagery is never stored. Check that no copy is kept on "
+            "the reporter's device or account.",
+        )
     if evidence is not None:
         _evidence_save(
             incident,

@@ -1,7 +1,5 @@
 """One incident, as the DSL and the staff it is shared with read it."""
 
-import datetime as dt
-
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -42,7 +40,6 @@ def incident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     entries = list(
         incident.chronology.select_related("author").prefetch_related("corrections__author")
     )
-    now = timezone.now()
     children = with_flags_for(user, incident.children.all())
     manages = leads_incidents(user)
     return render(
@@ -51,7 +48,10 @@ def incident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         {
             "incident": incident,
             "entries": [entry for entry in entries if entry.corrects_id is None],
-            "referrals": incident.referrals.select_related("made_by"),
+            # needs_sharing_record reads each referral's decisions: fetched in one query.
+            "referrals": incident.referrals.select_related("made_by").prefetch_related(
+                "sharing_decisions"
+            ),
             "sharing_decisions": incident.sharing_decisions.select_related(
                 "decided_by", "referral"
             ),
@@ -63,11 +63,6 @@ def incident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "shared_with": User.objects.filter(
                 incidentuserobjectpermission__content_object=incident
             ).distinct(),
-            "ico_hours_left": (
-                (incident.ico_deadline - now) / dt.timedelta(hours=1)
-                if incident.ico_open and incident.ico_deadline is not None
-                else None
-            ),
             "today": timezone.localdate(),
             "holds": retention.holds_covering(
                 incident.organisation_id,

@@ -53,6 +53,9 @@ def evidence_add(request: AuthedRequest, pk: int) -> HttpResponse:
 
 def evidence_download(request: AuthedRequest, pk: int) -> FileResponse:
     evidence = get_evidence_for_user(request.user, pk)
+    if evidence.file_withheld_because:
+        # Stored before nudes incidents refused files: never downloaded (UKCIS 2024).
+        raise Http404
     audit.record(
         action="incident.evidence_downloaded",
         actor=request.user,

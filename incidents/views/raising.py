@@ -1,5 +1,6 @@
 """Raising a concern, and what its reporter sees afterwards."""
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -10,6 +11,7 @@ from children.permissions import children_visible_to
 from common.forms import service_errors_onto
 from incidents import forms as incident_forms
 from incidents import services
+from incidents.models import NUDE_IMAGERY_NOT_KEPT
 from incidents.permissions import (
     get_reported_incident_for_user,
 )
@@ -41,6 +43,8 @@ def incident_new(request: AuthedRequest) -> HttpResponse:
         except ValidationError as error:
             service_errors_onto(form, error)
         else:
+            if upload and incident.is_nude_imagery:
+                messages.warning(request, f"Your concern is recorded. {NUDE_IMAGERY_NOT_KEPT}")
             return redirect("incident_raised", pk=incident.pk)
     return render(request, "incidents/incident_new.html", {"form": form})
 

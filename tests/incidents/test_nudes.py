@@ -85,27 +85,29 @@ def test_sextortion_is_a_nudes_incident_too():
         ("sextortion", "screenshot.png", PNG),
     ],
 )
-def test_the_raising_form_refuses_any_file_and_saves_nothing(
-    alice, child, client_for, tmp_path, incident_type, name, content
+def test_the_concern_is_recorded_and_the_attached_file_is_not(
+    alice, dana, child, client_for, tmp_path, incident_type, name, content
 ):
     upload = tmp_path / name
     upload.write_bytes(content)
     with upload.open("rb") as file:
         response = client_for(alice).post(
-            "/incidents/new/", concern_post(child, incident_type=incident_type, evidence=file)
+            "/incidents/new/",
+            concern_post(child, incident_type=incident_type, evidence=file),
+            follow=True,
         )
-    assert response.status_code == 200
-    form = response.context["form"]
-    assert form.errors["evidence"] == [NUDE_IMAGERY_REFUSAL]
-    page = response.content.decode()
-    assert "Do not upload, copy or screenshot the image" in page
-    assert 'id="id_evidence-error-1"' in page  # beside the field, and in the summary
-    # Nothing saved, not even a reference taken...
-    assert not Incident.objects.exists()
+    # The concern stands: a rule about the file never loses what the reporter wrote.
+    incident = Incident.objects.get()
+    assert response.redirect_chain == [(f"/incidents/{incident.pk}/raised/", 302)]
+    assert incident.what_happened == WHAT_HAPPENED
     assert not Evidence.objects.exists()
-    assert not ReferenceCounter.objects.filter(last__gt=0).exists()
-    # ...and what they typed is still in the form.
-    assert WHAT_HAPPENED in page
+    # The reporter is told why the file went, and the DSL that it existed.
+    page = response.content.decode()
+    assert "The file you attached was not stored" in page
+    [note] = ChronologyEntry.objects.filter(incident=incident, text__startswith="A file was")
+    assert "not stored" in note.text
+    assert note.composed is True
+    assert incident.initial_risk == "high"  # and the leads were told as for any concern
 
 
 def test_without_a_file_a_nudes_concern_is_raised(alice, child, client_for):
@@ -113,24 +115,46 @@ def test_without_a_file_a_nudes_concern_is_raised(alice, child, client_for):
     incident = Incident.objects.get()
     assert response["Location"] == f"/incidents/{incident.pk}/raised/"
     assert incident.is_nude_imagery
+    assert not ChronologyEntry.objects.filter(text__startswith="A file was").exists()
 
 
 @pytest.mark.parametrize("incident_type", ["nude_images", "sextortion"])
-def test_the_service_refuses_a_file_at_raising_too(alice, child, incident_type):
-    with pytest.raises(ValidationError) as refused:
-        services.incident_raise(
-            reporter=alice,
-            children=[child],
-            occurred_at=ago(hours=3),
-            disclosed_at=ago(hours=2),
-            category="conduct",
-            incident_type=incident_type,
-            what_happened=WHAT_HAPPENED,
-            initial_risk="high",
-            evidence=("photo.png", PNG),
-        )
-    assert refused.value.message_dict == {"evidence": [NUDE_IMAGERY_REFUSAL]}
-    assert not Incident.objects.exists()
+def test_the_service_never_stores_a_file_offered_at_raising(alice, child, incident_type):
+    incident = services.incident_raise(
+        reporter=alice,
+        children=[child],
+        occurred_at=ago(hours=3),
+        disclosed_at=ago(hours=2),
+        category="conduct",
+        incident_type=incident_type,
+        what_happened=WHAT_HAPPENED,
+        initial_risk="high",
+        evidence=("photo.png", PNG),
+    )
+    assert not Evidence.objects.filter(incident=incident).exists()
+    assert ReferenceCounter.objects.get().last == 1
+
+
+def test_imagery_stored_before_the_rule_is_never_downloaded_nor_exported(
+    alice, dana, child, client_for
+):
+    incident = nudes_incident(alice, child)
+    # As a file stored before nudes incidents refused them would be.
+    evidence = Evidence.objects.create(
+        organisation=incident.organisation,
+        incident=incident,
+        file="incident_evidence/old.png",
+        original_name="old.png",
+        kind="png",
+        size=len(PNG),
+        sha256="0" * 64,
+        uploaded_by=alice,
+    )
+    assert client_for(dana).get(f"/incidents/evidence/{evidence.pk}/download/").status_code == 404
+    page = client_for(dana).get(f"/incidents/{incident.pk}/").content.decode()
+    assert f"/incidents/evidence/{evidence.pk}/download/" not in page
+    assert "withheld" in page
+    assert evidence.file_withheld_because
 
 
 @pytest.mark.parametrize(("name", "content"), [("photo.png", PNG), ("scan.pdf", PDF)])

@@ -520,3 +520,37 @@ def test_the_list_shows_children_who_left_with_no_file_sent(dana, child, inciden
     transfers.transfer_not_needed_record(child=child, by=dana, reason="About another child.")
     listing = client.get("/incidents/transfers/").content.decode()
     assert f"/incidents/children/{child.pk}/transfer/" not in listing
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"child": "Noor"},
+        {"from": ["Alder"]},
+        {"chronology": 7},
+        {"chronology": ["an entry"]},
+        {"left_on": 20260101},
+    ],
+)
+def test_a_package_whose_records_were_edited_out_of_shape_is_refused(edit):
+    from pypdf import PdfWriter
+
+    from incidents.transfer_package import FORMAT, FORMAT_VERSION
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    records = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "child": {"first_name": "Noor", "last_name": "Hassan", "date_of_birth": "2015-03-02"},
+        "from": {"organisation": "Alder"},
+        "chronology": [],
+    } | edit
+    writer.add_attachment("records.json", json.dumps(records).encode())
+    writer.encrypt(user_password="ABCD-EFGH-JKMN-PQRS-TUVW-XYZ2", algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    # Refused next to the field, before anything is stored to fail on every later page.
+    with pytest.raises(PackageError) as refused:
+        open_package(out.getvalue(), "ABCD-EFGH-JKMN-PQRS-TUVW-XYZ2")
+    assert refused.value.field == "package"

@@ -252,6 +252,8 @@ def world(organisation, alice, bob, dana):
         child=child,
         due_on=timezone.localdate(),
     )
+    # The DSL flagged the child as on a child protection plan.
+    caseload.child_flag_add(child=child, by=dana, kind="cp_plan", started_on=timezone.localdate())
     # The DSL discussed the child in the therapist's supervision.
     supervision_services.session_record(
         by=dana,
