@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.models import User
 from allegations.models import EntryKind, Kind, Outcome
 from children.models import Child
-from common.forms import DateInput, ModelMultipleChoiceField, model_choice_field
+from common.forms import DateInput, ModelMultipleChoiceField, StaffChoiceField, model_choice_field
 
 TEXT_MAX = 10_000
 
@@ -32,11 +32,6 @@ class _NamedErrors(forms.Form):
             if field.error_messages.get("required") == default:
                 verb = "Choose" if isinstance(field, forms.ChoiceField) else "Enter"
                 field.error_messages["required"] = f"{verb} {str(field.label).lower()}."
-
-
-class StaffChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj.full_name or obj.email)
 
 
 class RaiseForm(_NamedErrors):

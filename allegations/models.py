@@ -15,6 +15,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organisation, User
+from audit.seals import sealed
 from children.models import Child
 from common.models import AppendOnly, append_only, kept_as_submitted
 
@@ -139,6 +140,7 @@ class EntryKind(models.TextChoices):
     DECISION = "decision", "Decision"
 
 
+@sealed
 class AllegationEntry(AppendOnly):
     """One dated line of what was done and by whom; never changed or deleted."""
 

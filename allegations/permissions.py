@@ -24,6 +24,18 @@ def leads_allegations(user: User) -> bool:
     return _active(user) and user.role in LEAD_ROLES
 
 
+def told_about(allegation: Allegation) -> list[User]:
+    """Who hears of an allegation (a notice, a reminder): the people who may open
+    it, that is the leads (never admins standing in for absent ones) and the case
+    manager; never the person it is about."""
+    leads = User.objects.of(allegation.organisation).active().filter(role__in=LEAD_ROLES)
+    people = {user.pk: user for user in leads if leads_allegations(user)}
+    if _active(allegation.case_manager):
+        people[allegation.case_manager_id] = allegation.case_manager
+    people.pop(allegation.about_id, None)
+    return list(people.values())
+
+
 def allegations_visible_to(user: User) -> models.QuerySet[Allegation]:
     """Allegations the user may read (and work on): never one about themselves."""
     if not _active(user):

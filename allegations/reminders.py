@@ -12,8 +12,9 @@ from collections.abc import Iterator
 
 from django.urls import reverse
 
-from accounts.models import Organisation, User
+from accounts.models import Organisation
 from allegations.models import Allegation, Kind, Status
+from allegations.permissions import told_about
 from common.registry import REMINDERS
 from common.working_days import add_working_days
 from notices.engine import DueItem, local_midnight, stage_for
@@ -22,12 +23,6 @@ from notices.engine import DueItem, local_midnight, stage_for
 def lado_due_on(allegation: Allegation, tz: zoneinfo.ZoneInfo) -> dt.date:
     """One working day after the day it was received (a Friday's is due Monday)."""
     return add_working_days(allegation.received_at.astimezone(tz).date(), 1)
-
-
-def _recipients(allegation: Allegation, leads: list[User]) -> list[User]:
-    people = {user.pk: user for user in [*leads, allegation.case_manager]}
-    people.pop(allegation.about_id, None)  # never the person it is about
-    return list(people.values())
 
 
 @REMINDERS.register
@@ -42,7 +37,6 @@ def lado_referrals(*, organisation: Organisation, now: dt.datetime) -> Iterator[
         .exclude(status=Status.CLOSED)
         .select_related("case_manager")
     )
-    leads: list[User] | None = None
     for allegation in waiting:
         due_on = lado_due_on(allegation, tz)
         due_at = local_midnight(due_on, tz)
@@ -51,13 +45,11 @@ def lado_referrals(*, organisation: Organisation, now: dt.datetime) -> Iterator[
             continue
         if stage == "due" and now.astimezone(tz).date() > due_on:
             stage = "overdue"  # the first day late, before the weekly reminders
-        if leads is None:
-            leads = list(User.objects.of(organisation).leads())
         yield DueItem(
             kind="allegations.lado",
             obj=allegation,
             stage=stage,
-            recipients=_recipients(allegation, leads),
+            recipients=told_about(allegation),
             due_at=due_at,
             urgent=stage != "due",
             # Emailed: the reference only, never who it is about.

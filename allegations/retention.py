@@ -15,10 +15,14 @@ import datetime as dt
 from collections.abc import Iterator
 
 from dateutil.relativedelta import relativedelta
+from django.db.models import QuerySet
 
-from accounts.models import Organisation
+from accounts.models import Organisation, User
 from allegations.models import Allegation, AllegationEntry, Kind
+from allegations.permissions import allegations_visible_to
+from audit.seals import reseal
 from common.registry import RECORD_KINDS, SUBJECT_ACCESS_SOURCES
+from common.times import zone_named
 from records.retention import ANONYMISED, Due, RecordKind, object_locator
 from records.subject_access import Source
 
@@ -27,18 +31,22 @@ TEXT = ["what_was_alleged", "lado_reference", "lado_advice", "outcome_rationale"
 
 
 def _allegations_due(organisation: Organisation, months: int, today: dt.date) -> Iterator[Due]:
+    # Dates as the organisation reads them: closed late on 31 December in
+    # London is closed that year, whatever the UTC date.
+    tz = zone_named(organisation.timezone)
     closed = Allegation.objects.filter(organisation=organisation, closed_at__isnull=False)
     for allegation in closed:
         if allegation.closed_at is None:  # the query excludes it
             continue
-        due_on = allegation.closed_at.date() + relativedelta(months=months)
+        closed_at = allegation.closed_at.astimezone(tz)
+        due_on = closed_at.date() + relativedelta(months=months)
         if due_on <= today:
             yield Due(
                 obj=allegation,
                 due_on=due_on,
                 # What it is, never who it is about: the review outlives the record.
                 description=f"{_KIND_NAMES[allegation.kind]} about a member of staff, "
-                f"{allegation.reference} (closed {allegation.closed_at:%b %Y}), with its log",
+                f"{allegation.reference} (closed {closed_at:%b %Y}), with its log",
             )
 
 
@@ -52,7 +60,9 @@ def _anonymise(allegation: Allegation) -> None:
         **{field: ANONYMISED for field in TEXT if field != "what_was_alleged"}
     )
     allegation.children.clear()
-    AllegationEntry.objects.filter(allegation=allegation).update(text=ANONYMISED)
+    entries = AllegationEntry.objects.filter(allegation=allegation)
+    entries.update(text=ANONYMISED)
+    reseal(entries)  # a bulk update sends no signal to seal them again
 
 
 def _delete(allegation: Allegation) -> str:
@@ -66,6 +76,17 @@ def _delete(allegation: Allegation) -> str:
     # Last: deleting writes a final history row holding every field.
     Allegation.history.filter(id=allegation_id).delete()
     return what
+
+
+def _hidden_from(user: User, allegation: Allegation) -> bool:
+    """Its retention review is never shown to, nor decided by, the person it is about."""
+    return allegation.about_id == user.pk
+
+
+def _hidden_rows(exporter: User) -> QuerySet[Allegation]:
+    """What a subject access export leaves out without a trace: every allegation
+    the exporter may not read (one about them; all, for someone not a lead)."""
+    return Allegation.objects.exclude(pk__in=allegations_visible_to(exporter).values("pk"))
 
 
 def _subjects(allegation: Allegation) -> tuple[list[int], int | None]:
@@ -88,6 +109,7 @@ ALLEGATIONS = RecordKind(
     delete=_delete,
     locate=object_locator(Allegation),
     subjects=_subjects,
+    hidden_from=_hidden_from,
 )
 
 RECORD_KINDS.register(ALLEGATIONS)
@@ -95,4 +117,5 @@ RECORD_KINDS.register(ALLEGATIONS)
 # folder of the child's export. A member of staff's own export never holds any
 # of this app's rows (records.subject_access.collect_for_staff): the allegation
 # process decides what they are told.
-SUBJECT_ACCESS_SOURCES.register(Source("allegations", safeguarding=True))
+# An allegation the exporter may not read leaves a child's export without a trace.
+SUBJECT_ACCESS_SOURCES.register(Source("allegations", safeguarding=True, hidden_rows=_hidden_rows))

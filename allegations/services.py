@@ -24,6 +24,7 @@ from allegations.models import (
     ReferenceCounter,
     Status,
 )
+from allegations.permissions import told_about
 from audit import services as audit
 from children.models import Child
 from notices import engine as reminders
@@ -41,15 +42,6 @@ def _next_reference(organisation: Organisation, year: int) -> str:
             pass  # someone else created it first; their row is there now
         counters.update(last=F("last") + 1)
     return f"AL-{year}-{counters.get().last:04d}"
-
-
-def told_about(allegation: Allegation) -> list[User]:
-    """The DSL and deputies (admins where there are none) and the case manager:
-    never the person it is about."""
-    leads = User.objects.of(allegation.organisation).leads().exclude(pk=allegation.about_id)
-    people = {user.pk: user for user in [*leads, allegation.case_manager]}
-    people.pop(allegation.about_id, None)
-    return list(people.values())
 
 
 def default_case_manager(*, organisation: Organisation, about: User, raised_by: User) -> User:

@@ -28,12 +28,13 @@ from allegations.permissions import (
     get_allegation_for_user,
     sees_allegation_list,
 )
+from allegations.reminders import lado_due_on
 from audit import services as audit
 from children.permissions import children_visible_to
 from common.forms import service_errors_onto
 from common.pagination import page_of
+from common.times import zone_named
 from common.views import form_step
-from common.working_days import add_working_days
 
 
 def _read(request: AuthedRequest, allegation: Allegation, page: str) -> None:
@@ -122,7 +123,6 @@ def allegation_raised(request: AuthedRequest) -> HttpResponse:
 def allegation_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     allegation = get_allegation_for_user(request.user, pk, "view")
     _read(request, allegation, "detail")
-    received = timezone.localtime(allegation.received_at).date()
     return render(
         request,
         "allegations/allegation_detail.html",
@@ -130,7 +130,7 @@ def allegation_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "allegation": allegation,
             "entries": allegation.entries.select_related("author"),
             "children": allegation.children.all(),
-            "lado_due": add_working_days(received, 1),
+            "lado_due": lado_due_on(allegation, zone_named(allegation.organisation.timezone)),
             "today": timezone.localdate(),
             "removed_from_personnel_records": (
                 allegation.outcome in REMOVED_FROM_PERSONNEL_RECORDS

@@ -40,6 +40,13 @@ def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceFiel
     return field
 
 
+class StaffChoiceField(forms.ModelChoiceField):
+    """A member of staff, by name (their email where no name is recorded)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.full_name or obj.email)
+
+
 class DateInput(forms.DateInput):
     """A browser date picker; its value must be ISO 8601 whatever the locale."""
 

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from children.models import Child, Guardian
-from common.forms import DateInput, model_choice_field
+from common.forms import DateInput, StaffChoiceField, model_choice_field
 from records.models import HoldScope
 
 
@@ -68,11 +68,6 @@ class HoldForm(forms.Form):
     def __init__(self, *args: Any, children: QuerySet[Child], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         model_choice_field(self, "child").queryset = children
-
-
-class StaffChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj.full_name or obj.email)
 
 
 class SarForm(forms.Form):

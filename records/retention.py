@@ -97,6 +97,10 @@ class RecordKind(Generic[M]):
     locate: Callable[[RetentionReview], M | None] | None = None
     # The children and the incident a record belongs to, for legal holds.
     subjects: Callable[[M], tuple[list[int], int | None]] = lambda obj: ([], None)
+    # A record's review kept from someone who could otherwise review it (an
+    # allegation's from the member of staff it is about): not listed, opened,
+    # decided or sent to them.
+    hidden_from: Callable[[User, M], bool] = lambda user, obj: False
 
 
 def kinds() -> list[RecordKind]:
@@ -293,15 +297,29 @@ def queue_reviews(*, organisation: Organisation, today: dt.date | None = None) -
     return queued
 
 
-def reviewers(organisation: Organisation, kind: RecordKind) -> list[User]:
-    """The DSL and deputies review safeguarding records; admins review the rest."""
+def hidden_from(user: User, review: RetentionReview, kind: RecordKind) -> bool:
+    obj = _locate(review, kind)
+    return obj is not None and kind.hidden_from(user, obj)
+
+
+def reviewers(
+    organisation: Organisation, kind: RecordKind, review: RetentionReview | None = None
+) -> list[User]:
+    """The DSL and deputies review safeguarding records; admins review the rest.
+    For one review, never someone it is hidden from."""
     people = User.objects.of(organisation)
-    return list(people.dsl_and_deputies() if kind.safeguarding else people.admins())
+    found = list(people.dsl_and_deputies() if kind.safeguarding else people.admins())
+    if review is None:
+        return found
+    return [person for person in found if not hidden_from(person, review, kind)]
 
 
-def may_review(user: User, kind: RecordKind) -> bool:
+def may_review(user: User, kind: RecordKind, review: RetentionReview | None = None) -> bool:
+    """Whether the user reviews this kind of record (and, given one, this review)."""
     roles = LEAD_ROLES if kind.safeguarding else {Role.ADMIN}
-    return user.is_active and user.role in roles
+    if not (user.is_active and user.role in roles):
+        return False
+    return review is None or not hidden_from(user, review, kind)
 
 
 def reviews_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[DueItem]:
@@ -319,7 +337,7 @@ def reviews_due(*, organisation: Organisation, now: dt.datetime) -> Iterator[Due
             kind="retention.review",
             obj=review,
             stage=stage,
-            recipients=reviewers(organisation, kind),
+            recipients=reviewers(organisation, kind, review),
             due_at=due_at,
             title=f"Retention review due: {kind.label.lower()} ({review.due_on:%-d %B %Y})",
             url=reverse("retention_review", args=[review.pk]),
@@ -375,7 +393,7 @@ def review_keep(
     keep_until: dt.date,
 ) -> RetentionReview:
     review, kind = _open_review(review)
-    if not may_review(by, kind):
+    if not may_review(by, kind, review):
         raise ValidationError("Only the record's reviewers can decide.")
     if review.awaiting_confirmation:
         raise ValidationError("A deletion is waiting for confirmation; it cannot be changed.")
@@ -410,7 +428,7 @@ def _refuse_if_held(review: RetentionReview, kind: RecordKind) -> None:
 @transaction.atomic
 def review_anonymise(*, review: RetentionReview, by: User, reason: str) -> RetentionReview:
     review, kind = _open_review(review)
-    if not may_review(by, kind):
+    if not may_review(by, kind, review):
         raise ValidationError("Only the record's reviewers can decide.")
     if review.awaiting_confirmation:
         raise ValidationError("A deletion is waiting for a second person; confirm or decline it.")
@@ -445,7 +463,7 @@ def review_anonymise(*, review: RetentionReview, by: User, reason: str) -> Reten
 def review_delete(*, review: RetentionReview, by: User, reason: str) -> RetentionReview:
     """Delete, or for a safeguarding record ask a second person to confirm."""
     review, kind = _open_review(review)
-    if not may_review(by, kind):
+    if not may_review(by, kind, review):
         raise ValidationError("Only the record's reviewers can decide.")
     if kind.delete is None:
         raise ValidationError("This kind of record cannot be deleted here.")
@@ -465,7 +483,9 @@ def review_delete(*, review: RetentionReview, by: User, reason: str) -> Retentio
             obj=review,
             details={"record": review.description},
         )
-        others = [person for person in reviewers(review.organisation, kind) if person.pk != by.pk]
+        others = [
+            person for person in reviewers(review.organisation, kind, review) if person.pk != by.pk
+        ]
         notify_now(
             organisation=review.organisation,
             item=DueItem(
@@ -487,7 +507,7 @@ def review_delete_confirm(*, review: RetentionReview, by: User) -> RetentionRevi
     review, kind = _open_review(review)
     if not review.awaiting_confirmation:
         raise ValidationError("No deletion is waiting for confirmation.")
-    if not may_review(by, kind):
+    if not may_review(by, kind, review):
         raise ValidationError("Only the record's reviewers can confirm.")
     if by.pk == review.decided_by_id:
         raise ValidationError("A second person must confirm a deletion.")
@@ -501,7 +521,7 @@ def review_delete_decline(*, review: RetentionReview, by: User, reason: str) -> 
     review, kind = _open_review(review)
     if not review.awaiting_confirmation:
         raise ValidationError("No deletion is waiting for confirmation.")
-    if not may_review(by, kind):
+    if not may_review(by, kind, review):
         raise ValidationError("Only the record's reviewers can decline.")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the record should not be deleted."})

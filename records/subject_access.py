@@ -61,6 +61,10 @@ class Source:
     # Fields of its other records that reveal a safeguarding event (model label ->
     # field names): kept out of the release copy, shown in full for review.
     review_fields: Mapping[str, Collection[str]] = dataclasses.field(default_factory=dict)
+    # Its rows the exporter may not read (an allegation about the exporter):
+    # they leave the export without a trace, with every row found only through
+    # them and every audit event or reminder that names them.
+    hidden_rows: Callable[[User], models.QuerySet] | None = None
 
 
 def _sources() -> list[Source]:
@@ -199,17 +203,59 @@ def _links(model: type[models.Model]) -> Iterator[tuple[str, type[models.Model]]
         yield f"{instance_type._meta.pk.attname}__in", instance_type
 
 
+def _hidden_from(exporter: User) -> dict[type[models.Model], set[object]]:
+    """The rows each app says the exporter may not read (Source.hidden_rows)."""
+    hidden: dict[type[models.Model], set[object]] = {}
+    for source in _sources():
+        if source.hidden_rows is not None:
+            rows = source.hidden_rows(exporter)
+            hidden.setdefault(rows.model, set()).update(rows.values_list("pk", flat=True))
+    return hidden
+
+
+def _names_hidden(model: type[models.Model], hidden: Mapping[type[models.Model], set[object]]) -> Q:
+    """Rows that name a hidden row by type and id rather than by foreign key:
+    an audit event about it, a reminder ledger row (and the notices of one)."""
+    names = {field.name for field in model._meta.concrete_fields}
+    query = Q()
+    for target, pks in hidden.items():
+        if not pks:
+            continue
+        about = Q(object_type=target._meta.label_lower, object_id__in=[str(pk) for pk in pks])
+        if {"object_type", "object_id"} <= names:
+            query |= about
+        for field in model._meta.concrete_fields:
+            related = field.related_model if field.is_relation else None
+            if isinstance(related, type) and {"object_type", "object_id"} <= {
+                f.name for f in related._meta.concrete_fields
+            }:
+                query |= Q(
+                    **{
+                        f"{field.name}__object_type": target._meta.label_lower,
+                        f"{field.name}__object_id__in": [str(pk) for pk in pks],
+                    }
+                )
+    return query
+
+
 def collect(
-    *, child: Child | None = None, guardian: Guardian | None = None, staff: User | None = None
+    *,
+    exporter: User,
+    child: Child | None = None,
+    guardian: Guardian | None = None,
+    staff: User | None = None,
 ) -> dict[type[models.Model], list[models.Model]]:
     """Every row about the person: rows that refer to them, then rows that refer
     to those (an incident's chronology), until nothing new is found. For a
-    member of staff, only the rows that refer to them directly (collect_for_staff)."""
+    member of staff, only the rows that refer to them directly (collect_for_staff).
+    Never a row the exporter may not read (Source.hidden_rows), nor one found
+    only through such a row or naming it."""
     if staff is not None:
         return collect_for_staff(staff)
     start = child or guardian
     if start is None:
         raise TypeError("collect() needs a child, a guardian or a member of staff")
+    hidden = _hidden_from(exporter)
     found: dict[type[models.Model], dict[object, models.Model]] = {type(start): {start.pk: start}}
     for _ in range(6):
         grew = False
@@ -221,8 +267,9 @@ def collect(
             if not query:
                 continue
             rows = found.setdefault(model, {})
-            for row in model._base_manager.filter(query):
-                if row.pk not in rows:
+            unseen = hidden.get(model, set())
+            for row in model._base_manager.filter(query).exclude(_names_hidden(model, hidden)):
+                if row.pk not in rows and row.pk not in unseen:
                     rows[row.pk] = row
                     grew = True
         if not grew:
@@ -383,12 +430,13 @@ def _split(model: type[models.Model]) -> _Split:
     )
 
 
-def export_zip(sar: SubjectAccessRequest, *, include_safeguarding: bool) -> bytes:
+def export_zip(sar: SubjectAccessRequest, *, include_safeguarding: bool, exporter: User) -> bytes:
     """A ZIP of every record about the subject: JSON per kind of record, the
     documents apps add (receipts, summaries), and safeguarding records apart.
     Without ``include_safeguarding`` (someone who may not read them exported
-    it) the safeguarding records are left out and the README says so."""
-    records = collect(child=sar.child, guardian=sar.guardian, staff=sar.staff)
+    it) the safeguarding records are left out and the README says so. Rows the
+    exporter may not read at all (an allegation about them) are not even counted."""
+    records = collect(exporter=exporter, child=sar.child, guardian=sar.guardian, staff=sar.staff)
     buffer = io.BytesIO()
     index = []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -46,7 +46,7 @@ def retention_home(request: AuthedRequest) -> HttpResponse:
     reviews = []
     for review in retention_reviews_visible_to(user).filter(done_at__isnull=True):
         kind = retention.kind_or_none(review.kind)
-        if kind is not None and retention.may_review(user, kind):
+        if kind is not None and retention.may_review(user, kind, review):
             reviews.append((review, kind))
     page = page_of(request, reviews)
     return render(
@@ -89,11 +89,18 @@ def retention_rule(request: AuthedRequest, kind: str) -> HttpResponse:
     )
 
 
-def retention_review(request: AuthedRequest, pk: int) -> HttpResponse:
+def _review_for(request: AuthedRequest, pk: int) -> tuple[RetentionReview, retention.RecordKind]:
     review = get_retention_review_for_user(request.user, pk)
     kind = retention.kind_or_none(review.kind)
     if kind is None:
         raise Http404  # a kind of record no app registers any more
+    if retention.hidden_from(request.user, review, kind):
+        raise Http404  # to them (an allegation's subject) it does not exist
+    return review, kind
+
+
+def retention_review(request: AuthedRequest, pk: int) -> HttpResponse:
+    review, kind = _review_for(request, pk)
     if not retention.may_review(request.user, kind):
         raise PermissionDenied
     action = request.POST.get("action", "") if request.method == "POST" else ""
@@ -141,7 +148,7 @@ def retention_review(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def retention_review_confirm(request: AuthedRequest, pk: int) -> HttpResponse:
-    review = get_retention_review_for_user(request.user, pk)
+    review, _ = _review_for(request, pk)
     try:
         retention.review_delete_confirm(review=review, by=request.user)
     except ValidationError as error:
@@ -254,7 +261,7 @@ def sar_export(request: AuthedRequest, pk: int) -> HttpResponse:
     sar = get_sar_for_user(request.user, pk)
     # Safeguarding records go only to those who may read them: the DSL and deputies.
     complete = request.user.role in {Role.DSL, Role.DEPUTY_DSL}
-    content = subject_access.export_zip(sar, include_safeguarding=complete)
+    content = subject_access.export_zip(sar, include_safeguarding=complete, exporter=request.user)
     audit.record(
         action="sar.exported",
         actor=request.user,
