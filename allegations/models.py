@@ -15,6 +15,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organisation, User
+from accounts.references import YearlyCounter
 from audit.seals import sealed
 from children.models import Child
 from common.models import AppendOnly, append_only, kept_as_submitted
@@ -116,20 +117,13 @@ class Allegation(models.Model):
         return self.kind == Kind.ALLEGATION and self.lado_referred_on is None
 
 
-class ReferenceCounter(models.Model):
+class ReferenceCounter(YearlyCounter):
     """The last reference number given, per organisation and year (AL-2026-0001)."""
-
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    year = models.PositiveSmallIntegerField()
-    last = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organisation", "year"], name="allegation_counter_year")
         ]
-
-    def __str__(self) -> str:
-        return f"{self.organisation_id}/{self.year}: {self.last}"
 
 
 class EntryKind(models.TextChoices):

@@ -9,12 +9,12 @@ before the LADO has advised what they may be told.
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
+from accounts.references import next_reference
 from allegations.models import (
     Allegation,
     AllegationEntry,
@@ -31,17 +31,7 @@ from notices import engine as reminders
 
 
 def _next_reference(organisation: Organisation, year: int) -> str:
-    """AL-2026-0001: numbered per organisation and year, with no gaps or repeats
-    (the counter row's lock orders two raised at once)."""
-    counters = ReferenceCounter.objects.filter(organisation=organisation, year=year)
-    if not counters.update(last=F("last") + 1):
-        try:
-            with transaction.atomic():
-                ReferenceCounter.objects.create(organisation=organisation, year=year, last=0)
-        except IntegrityError:
-            pass  # someone else created it first; their row is there now
-        counters.update(last=F("last") + 1)
-    return f"AL-{year}-{counters.get().last:04d}"
+    return next_reference(ReferenceCounter, organisation=organisation, year=year, prefix="AL")
 
 
 def default_case_manager(*, organisation: Organisation, about: User, raised_by: User) -> User:

@@ -16,6 +16,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organisation, User
+from accounts.references import YearlyCounter
 from audit.seals import sealed
 from children.models import Child
 from common.models import AppendOnly, append_only, kept_as_submitted
@@ -263,20 +264,13 @@ class Incident(models.Model):
         return self.status == Status.CLOSED
 
 
-class ReferenceCounter(models.Model):
+class ReferenceCounter(YearlyCounter):
     """The last reference number given, per organisation and year (OS-2026-0042)."""
-
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    year = models.PositiveSmallIntegerField()
-    last = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organisation", "year"], name="incident_counter_year")
         ]
-
-    def __str__(self) -> str:
-        return f"{self.organisation_id}/{self.year}: {self.last}"
 
 
 class EntryKind(models.TextChoices):

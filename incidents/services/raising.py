@@ -5,12 +5,12 @@ import hashlib
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from accounts.references import next_reference
 from audit import services as audit
 from children.models import Child
 from common.uploads import UploadRefused, pdf_check
@@ -32,20 +32,7 @@ from notices import engine as reminders
 
 
 def _next_reference(organisation: Organisation, year: int) -> str:
-    """OS-2026-0042: numbered per organisation and year, with no gaps or repeats.
-
-    The UPDATE takes the counter row's lock, so two concerns raised at once get
-    different numbers; the first concern of a year creates the row.
-    """
-    counters = ReferenceCounter.objects.filter(organisation=organisation, year=year)
-    if not counters.update(last=F("last") + 1):
-        try:
-            with transaction.atomic():
-                ReferenceCounter.objects.create(organisation=organisation, year=year, last=0)
-        except IntegrityError:
-            pass  # someone else created it first; their row is there now
-        counters.update(last=F("last") + 1)
-    return f"OS-{year}-{counters.get().last:04d}"
+    return next_reference(ReferenceCounter, organisation=organisation, year=year, prefix="OS")
 
 
 def _evidence_kind(data: bytes) -> str | None:

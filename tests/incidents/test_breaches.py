@@ -159,3 +159,27 @@ def test_no_banner_for_any_other_concern(alice, dana, client_for):
     )
     assert ico.ico_countdown(other, timezone.now()) is None
     assert "data-ico-banner" not in client_for(dana).get(f"/incidents/{other.pk}/").content.decode()
+
+
+# --- the list's filter counts breaches as the dashboard does
+
+
+def test_the_list_filters_breaches_apart_from_the_4_cs(alice, dana, client_for, organisation):
+    from tests.factories import IncidentFactory
+
+    new_breach = breach(alice, timezone.now() - dt.timedelta(hours=2))
+    # Filed under "content" before a breach had its own kind: still a breach.
+    old_breach = IncidentFactory(
+        organisation=organisation, reporter=alice, category="content", incident_type="data_breach"
+    )
+    content = IncidentFactory(
+        organisation=organisation, reporter=alice, category="content", incident_type="other"
+    )
+    client = client_for(dana)
+    breaches = client.get("/incidents/", {"category": "data_breach"}).content.decode()
+    contents = client.get("/incidents/", {"category": "content"}).content.decode()
+    assert new_breach.reference in breaches
+    assert old_breach.reference in breaches
+    assert content.reference not in breaches
+    assert content.reference in contents
+    assert old_breach.reference not in contents
