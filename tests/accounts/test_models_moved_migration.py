@@ -217,11 +217,12 @@ def _sweep_as_before(organisation_id: int, apps) -> int:
     tz = zoneinfo.ZoneInfo(organisation.timezone)
     claimed = 0
     for provider in engine.providers():
-        if provider.__module__.startswith("notices.reminders") or provider.__name__ in {
-            "follow_ups_due"
-        }:
+        if provider.__module__.startswith(
+            ("notices.reminders", "allegations.", "supervision.")
+        ) or provider.__name__ in {"follow_ups_due", "file_transfers", "files_not_sent"}:
             # These read tables that came after the move: failed emails read the
-            # outbox, and a contact's follow-ups their own table.
+            # outbox, a contact's follow-ups, allegations, supervision and child
+            # protection file transfers their own tables.
             continue
         for item in provider(organisation=organisation, now=NOW):
             kind, label, object_id, stage, due_on = engine._key(item, tz)
