@@ -9,7 +9,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-slow load lint format clean
+.PHONY: run test test-slow load lint format clean messages
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Safeguard needs Python 3.11 or newer; set PYTHON=python3.x")'
@@ -63,6 +63,12 @@ load: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# After editing a locale/cy/LC_MESSAGES/django.po: compile it (needs GNU gettext's
+# msgfmt, `apt-get install gettext`). The .mo files are committed, so a fresh
+# clone runs in Welsh without gettext; a test fails when a .mo is older than its .po.
+messages: $(VENV)/.installed-test
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=var
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache

@@ -4,6 +4,7 @@ The custom user model lives in the very first migration so that nobody ever has
 to swap it later; later issues add fields to it, never replace it.
 """
 
+import dataclasses
 import zoneinfo
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone as django_timezone
+from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from common.validators import validate_person_name
@@ -33,6 +35,35 @@ class OnlineDBSLevel(models.TextChoices):
 
     ENHANCED = "enhanced", "Enhanced"
     ENHANCED_BARRED = "enhanced_barred", "Enhanced with children's barred list"
+
+
+class SafeguardingTitle(models.TextChoices):
+    LEAD = "lead", "Designated Safeguarding Lead (DSL)"
+    PERSON = "person", "Designated Safeguarding Person (DSP)"
+
+
+@dataclasses.dataclass(frozen=True)
+class LeadTitles:
+    """The lead's title, short and long, and the deputy's: one place, so a
+    Welsh service's pages never say DSL in one line and DSP in the next."""
+
+    lead: str
+    short: str
+    deputy: str
+
+    @classmethod
+    def of(cls, title: str) -> "LeadTitles":
+        if title == SafeguardingTitle.PERSON:
+            return cls(
+                lead=gettext("Designated Safeguarding Person"),
+                short=gettext("DSP"),
+                deputy=gettext("Deputy DSP"),
+            )
+        return cls(
+            lead=gettext("Designated Safeguarding Lead"),
+            short=gettext("DSL"),
+            deputy=gettext("Deputy DSL"),
+        )
 
 
 class Organisation(models.Model):
@@ -82,6 +113,29 @@ class Organisation(models.Model):
         '"Call 01234 567890 (9am to 5pm). Never use social media to tell us about a '
         'worry." The 999 line is always added.',
     )
+    # What parents see of the service: its own pages, not Safeguard's.
+    logo = models.ImageField(
+        upload_to="logos/",
+        blank=True,
+        help_text="PNG or JPEG, shown at the top of parents' pages, emails' links and receipts.",
+    )
+    contact_phone = models.CharField("phone number for parents", max_length=40, blank=True)
+    contact_email = models.EmailField("email address for parents", blank=True)
+    parent_language = models.CharField(
+        "language parents see first",
+        max_length=10,
+        choices=[("en-gb", "English"), ("cy", "Cymraeg (Welsh)")],
+        default="en-gb",
+        help_text="Parents can switch between English and Welsh on every page.",
+    )
+    safeguarding_title = models.CharField(
+        "title of the safeguarding lead",
+        max_length=10,
+        choices=SafeguardingTitle.choices,
+        default=SafeguardingTitle.LEAD,
+        help_text="England says Designated Safeguarding Lead (DSL); Wales says "
+        "Designated Safeguarding Person (DSP). Used on every page and email.",
+    )
     created_at = models.DateTimeField(default=django_timezone.now, editable=False)
 
     class Meta:
@@ -89,6 +143,11 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def titles(self) -> "LeadTitles":
+        """What this organisation calls its safeguarding lead, in the active language."""
+        return LeadTitles.of(self.safeguarding_title)
 
 
 class Role(models.TextChoices):
@@ -224,6 +283,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self) -> str:
         return self.full_name
+
+    @property
+    def role_label(self) -> str:
+        """The role as this organisation names it (DSL or DSP); use it, not
+        get_role_display, wherever a role is shown."""
+        titles = self.organisation.titles
+        if self.role == Role.DSL:
+            return titles.lead
+        if self.role == Role.DEPUTY_DSL:
+            return titles.deputy
+        return str(self.get_role_display())
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email

@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from accounts.references import YearlyCounter
 from audit.seals import sealed
 from children.models import Child, Guardian
 from common.models import AppendOnly, append_only
@@ -35,6 +36,9 @@ class ConsentType(models.Model):
     )
     code = models.SlugField(max_length=40)
     name = models.CharField(max_length=120)
+    name_cy = models.CharField("name in Welsh", max_length=120, blank=True)
+    # Ticked when staff start a consent request: the set this service usually asks for.
+    asked_by_default = models.BooleanField("ticked on a new request", default=True)
     validity_months = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Empty: valid until the child is discharged."
     )
@@ -62,6 +66,8 @@ class ConsentTypeVersion(AppendOnly):
     consent_type = models.ForeignKey(ConsentType, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveSmallIntegerField()
     explanation = models.TextField()
+    # The organisation's own Welsh; empty shows the English to a Welsh reader.
+    explanation_cy = models.TextField("explanation in Welsh", blank=True, default="")
     policy_version = models.ForeignKey(
         PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -164,6 +170,11 @@ class ConsentRecord(AppendOnly):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=400, blank=True)
     shown_sha256 = models.CharField(max_length=64, help_text="SHA-256 of exactly what was shown.")
+    # The language the wording was shown in ("en-gb" or "cy"); covered by shown_sha256.
+    language = models.CharField(max_length=10, default="en-gb")
+    # CR-2026-0042: the receipt's short reference, shared by every answer signed
+    # together; empty on records made before references, and on staff-recorded ones.
+    reference = models.CharField(max_length=20, blank=True, db_index=True)
     policy_version = models.ForeignKey(
         PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -183,6 +194,15 @@ class ConsentRecord(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} {self.consent_type} for {self.child}"
+
+
+class ReceiptCounter(YearlyCounter):
+    """Numbers the parents' receipts, CR-YYYY-NNNN, per organisation and year."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "year"], name="receipt_counter_once")
+        ]
 
 
 class GuardianAccess(models.Model):

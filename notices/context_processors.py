@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 
-from accounts.models import User
+from accounts.models import LeadTitles, User
 from accounts.permissions import is_admin
 from common.version import app_version
 from notices.permissions import notices_visible_to
@@ -33,4 +33,6 @@ def portal(request: HttpRequest) -> dict[str, object]:
         "current_organisation": organisation,
         "is_org_admin": staff is not None and is_admin(staff),
         "show_demo_banner": not settings.PRODUCTION,
+        # "DSL" or "DSP", as the organisation says it: {{ titles.short }}.
+        "titles": organisation.titles if organisation is not None else LeadTitles.of("lead"),
     }

@@ -93,6 +93,8 @@ class PolicyVersion(AppendOnly):
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="versions")
     label = models.CharField(max_length=20)
     body = models.TextField(help_text="Plain text or Markdown.")
+    # The organisation's own Welsh text for parents; empty shows them the English.
+    body_cy = models.TextField("text in Welsh", blank=True, default="")
     change_summary = models.CharField(max_length=500, blank=True)
     change_kind = models.CharField(
         max_length=12, choices=ChangeKind.choices, default=ChangeKind.SUBSTANTIVE
@@ -127,8 +129,11 @@ class PolicyVersion(AppendOnly):
         return f"{self.policy} {self.label}"
 
     def content_hash(self) -> str:
-        """SHA-256 of exactly what was approved: title, label and body."""
+        """SHA-256 of exactly what was approved: title, label and body, and the
+        Welsh body when there is one (so versions without it hash as before)."""
         content = f"{self.policy.title}\n{self.label}\n{self.body}"
+        if self.body_cy:
+            content += f"\n{self.body_cy}"
         return hashlib.sha256(content.encode()).hexdigest()
 
     @property

@@ -109,6 +109,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language chosen (a cookie), else English; parents' pages fall back to
+    # their organisation's default instead (common.i18n.parent_language).
+    "common.i18n.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -146,6 +149,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "notices.context_processors.portal",
@@ -296,6 +300,14 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Internationalisation -----------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+# Parents' pages, emails and PDFs come in both; the staff interface is marked for
+# translation too. Each organisation sets the language its parents see first.
+# Each app keeps its own catalogue (<app>/locale/cy/LC_MESSAGES/django.po).
+LANGUAGES = [("en-gb", "English"), ("cy", "Cymraeg")]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = PRODUCTION
 # Stored times are UTC; each organisation's own timezone is applied on display
 # and when deciding what is due.
 TIME_ZONE = "Europe/London"

@@ -2,9 +2,11 @@
 (no namespaces) so a template links to "child_detail" wherever it lives."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth.decorators import login_not_required
+from django.urls import URLPattern, URLResolver, include, path
+from django.views.i18n import set_language
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("dashboard.urls")),
     path("", include("ops.urls")),
     path("", include("accounts.urls")),
@@ -20,5 +22,7 @@ urlpatterns = [
     path("allegations/", include("allegations.urls")),
     path("practice/", include("practice.urls")),
     path("supervision/", include("supervision.urls")),
+    # Public: a parent switches language on pages they reach without an account.
+    path("language/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]
