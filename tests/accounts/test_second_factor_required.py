@@ -24,6 +24,8 @@ PUBLIC_PREFIXES = (
     "/consent/manage/",
     # A receiving setting's link to a child protection file (no account).
     "/incidents/file/",
+    # The language switch on parents' pages: sets a cookie, holds nothing.
+    "/language/",
 )
 
 
