@@ -4,6 +4,7 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -23,6 +24,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("practice/", include("practice.urls")),
     path("supervision/", include("supervision.urls")),
     # Public: a parent switches language on pages they reach without an account.
-    path("language/", login_not_required(set_language), name="set_language"),
+    path("language/", login_not_required(require_POST(set_language)), name="set_language"),
     path("admin/", admin.site.urls),
 ]
