@@ -56,6 +56,8 @@ def test_the_sign_in_page_is_in_welsh_with_the_cookie_and_english_without() -> N
     html = welsh.content.decode()
     assert "Mewngofnodi i Safeguard" in html
     assert "Nid oes angen cyfrif ar rieni a gofalwyr" in html
+    assert '<label class="govuk-label" for="id_auth-username">Cyfeiriad e-bost</label>' in html
+    assert '<label class="govuk-label" for="id_auth-password">Cyfrinair</label>' in html
     assert "Sign in to Safeguard" not in html
 
     english = Client().get(LOGIN_URL)
@@ -69,6 +71,7 @@ def test_a_wrong_password_is_told_in_welsh(alice: User) -> None:
     html = response.content.decode()
     assert "<title>Gwall: Mewngofnodi \N{EN DASH} Safeguard</title>" in html
     assert "Mae problem wedi codi" in html
+    assert "Rhowch gyfeiriad e-bost a chyfrinair cywir." in html
 
 
 @pytest.mark.parametrize("cookie", ["fr", "cy-GB", "", "en-gb; cy", "<script>"])
