@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from tests.auth import LOGIN_URL, post_password
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +124,14 @@ def test_the_choice_outlives_signing_out(client_for: Callable[[User], Client], a
     client.post(reverse("set_language"), {"language": "cy", "next": PROFILE})
     client.post(reverse("logout"))
     assert "Mewngofnodi i Safeguard" in client.get(LOGIN_URL).content.decode()
+
+
+def test_the_lockout_page_is_in_welsh(alice: User) -> None:
+    client = _in_welsh(Client())
+    for _ in range(5):
+        post_password(client, alice.email, "wrong password", REMOTE_ADDR="203.0.113.9")
+    response = post_password(client, alice.email, PASSWORD, REMOTE_ADDR="203.0.113.9")
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "Mewngofnodi wedi'i gloi am 30 munud" in html
+    assert "Sign-in locked" not in html
