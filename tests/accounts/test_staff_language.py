@@ -135,3 +135,15 @@ def test_the_lockout_page_is_in_welsh(alice: User) -> None:
     html = response.content.decode()
     assert "Mewngofnodi wedi'i gloi am 30 munud" in html
     assert "Sign-in locked" not in html
+
+
+def test_confirm_it_is_you_and_its_refusal_are_in_welsh(
+    client_for: Callable[[User], Client], alice: User
+) -> None:
+    client = _in_welsh(client_for(alice))
+    page = client.get("/account/confirm/").content.decode()
+    assert "Cadarnhau mai chi sydd yno" in page
+    assert "ch ap dilysu, neu god wrth gefn</label>" in page
+    refused = client.post("/account/confirm/", {"password": "", "code": ""}).content.decode()
+    assert "Gwall: Cadarnhau mai chi sydd yno" in refused
+    assert "Rhowch eich cyfrinair, neu god o" in refused
