@@ -5,6 +5,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_lazy
 from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -26,12 +27,12 @@ class SignInForm(AuthenticationForm):
     """Django's sign-in form, labelled and autocompleted for an email login."""
 
     username = forms.EmailField(
-        label="Email address",
+        label=gettext_lazy("Email address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
     )
     password = forms.CharField(
-        label="Password",
+        label=gettext_lazy("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
@@ -40,8 +41,8 @@ class SignInForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         # Same words whether the email is unknown or the password wrong, so the
         # form does not reveal who has an account.
-        "invalid_login": "Enter a correct email address and password.",
-        "no_authenticator": (
+        "invalid_login": gettext_lazy("Enter a correct email address and password."),
+        "no_authenticator": gettext_lazy(
             "You have not finished setting up your sign-in. Ask your organisation's admin "
             "to send you a new invitation."
         ),
@@ -90,10 +91,10 @@ class _AuditedSecondFactorMixin(_TokenFormBase):
 class SecondFactorForm(_AuditedSecondFactorMixin, AuthenticationTokenForm):
     step_name = "authenticator"
     otp_token = forms.RegexField(
-        label="Code from your authenticator app",
-        help_text="The 6-digit code your authenticator app shows for Safeguard.",
+        label=gettext_lazy("Code from your authenticator app"),
+        help_text=gettext_lazy("The 6-digit code your authenticator app shows for Safeguard."),
         regex=r"^[0-9]{6}$",
-        error_messages={"invalid": "Enter the 6-digit code, numbers only."},
+        error_messages={"invalid": gettext_lazy("Enter the 6-digit code, numbers only.")},
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "one-time-code",
@@ -105,7 +106,9 @@ class SecondFactorForm(_AuditedSecondFactorMixin, AuthenticationTokenForm):
     )
     otp_error_messages = {
         **OTPAuthenticationFormMixin.otp_error_messages,
-        "invalid_token": "That code is not right. Check the time on your phone and try again.",
+        "invalid_token": gettext_lazy(
+            "That code is not right. Check the time on your phone and try again."
+        ),
     }
 
     def __init__(
@@ -127,7 +130,7 @@ class SecondFactorForm(_AuditedSecondFactorMixin, AuthenticationTokenForm):
         # with two phones says which one they are reading the code from.
         if len(self.authenticators) > 1:
             self.fields["device"] = forms.ChoiceField(
-                label="Which authenticator are you using?",
+                label=gettext("Which authenticator are you using?"),
                 choices=[(d.persistent_id, authenticator_label(d)) for d in self.authenticators],
                 initial=self.authenticators[0].persistent_id,
                 widget=forms.RadioSelect,
@@ -152,8 +155,10 @@ class SecondFactorForm(_AuditedSecondFactorMixin, AuthenticationTokenForm):
 class BackupCodeForm(_AuditedSecondFactorMixin, BackupTokenForm):
     step_name = "backup code"
     otp_token = forms.CharField(
-        label="Backup code",
-        help_text="One of the backup codes you saved when you set up your authenticator.",
+        label=gettext_lazy("Backup code"),
+        help_text=gettext_lazy(
+            "One of the backup codes you saved when you set up your authenticator."
+        ),
         max_length=16,
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "spellcheck": "false", "class": "govuk-input--width-10"}
@@ -161,7 +166,9 @@ class BackupCodeForm(_AuditedSecondFactorMixin, BackupTokenForm):
     )
     otp_error_messages = {
         **OTPAuthenticationFormMixin.otp_error_messages,
-        "invalid_token": "That backup code is not right, or it has been used already.",
+        "invalid_token": gettext_lazy(
+            "That backup code is not right, or it has been used already."
+        ),
     }
 
     def __init__(
@@ -238,14 +245,14 @@ class ConfirmIdentityForm(forms.Form):
     """
 
     password = forms.CharField(
-        label="Password",
+        label=gettext_lazy("Password"),
         strip=False,
         required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     code = forms.CharField(
-        label="Or a code from your authenticator app, or a backup code",
-        help_text="Enter your password or a code. One of them is enough.",
+        label=gettext_lazy("Or a code from your authenticator app, or a backup code"),
+        help_text=gettext_lazy("Enter your password or a code. One of them is enough."),
         max_length=16,
         required=False,
         widget=forms.TextInput(
@@ -302,12 +309,12 @@ class ConfirmIdentityForm(forms.Form):
         code = "".join((cleaned.get("code") or "").split())
         if not password and not code:
             raise ValidationError(
-                {"password": "Enter your password, or a code from your authenticator app."}
+                {"password": gettext("Enter your password, or a code from your authenticator app.")}
             )
         if password:
             signed_in = authenticate(self.request, username=self.user.email, password=password)
             if signed_in is None or signed_in.pk != self.user.pk:
-                self.add_error("password", "That password is not right.")
+                self.add_error("password", gettext("That password is not right."))
             else:
                 self.confirmed_with = "password"
         if code and not self._code_is_right(code):
@@ -319,9 +326,9 @@ class ConfirmIdentityForm(forms.Form):
             )
             self.add_error(
                 "code",
-                "Too many wrong codes. Wait a minute, then try again."
+                gettext("Too many wrong codes. Wait a minute, then try again.")
                 if self.throttled
-                else "That code is not right, or it has been used already.",
+                else gettext("That code is not right, or it has been used already."),
             )
         return cleaned
 

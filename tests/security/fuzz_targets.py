@@ -135,6 +135,9 @@ FORMS: tuple[Target, ...] = (
         valid={"old_password": ("correct horse battery staple",), **PASSWORD_PAIR},
         changes={"safeguard.user": {"password"}},
     ),
+    # Django's set_language, from Language on Your account (parents' pages have the
+    # same switch): it only sets the language cookie, so no record may change.
+    _t("set_language", "therapist", page="profile", forms=(), valid={"language": ("cy", "en-gb")}),
     _t(
         "invitation_accept",
         "anonymous",
