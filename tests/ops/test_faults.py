@@ -97,7 +97,11 @@ def sign(base: str, token: str, start: threading.Event, delay: float = 0) -> dic
             "confirms_responsibility": "on",
             **dict.fromkeys(ITEM.findall(page), "granted"),
         }
-        status, address, answer = browser.open(f"{base}/consent/sign/", form, referer=address)
+        status, address, check = browser.open(f"{base}/consent/sign/", form, referer=address)
+        if "/consent/sign/check/" not in address or "csrfmiddlewaretoken" not in check:
+            return {"token": token, "ok": False, "status": status, "body": check}
+        confirm = {"csrfmiddlewaretoken": CSRF.search(check).group(1)}
+        status, address, answer = browser.open(address, confirm, referer=address)
     except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
         return {"token": token, "ok": False, "status": None, "body": str(error)}
     signed = "/consent/receipt/" in address and status == 200
