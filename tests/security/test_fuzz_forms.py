@@ -78,6 +78,7 @@ from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra.django import from_field
+from PIL import Image
 from pypdf import PdfReader
 
 from accounts.views.sign_in import PENDING_SECRET
@@ -1342,7 +1343,15 @@ def _dsl_code(ctx: Ctx) -> str:
     return totp(secret_base32(device))
 
 
-SIGNATURE = "data:image/png;base64," + base64.b64encode(PNG).decode()
+def _drawn_signature() -> str:
+    """A PNG Pillow can decode, as the signing page's canvas sends one (the upload
+    fixture PNG above only has to look like one)."""
+    out = io.BytesIO()
+    Image.new("RGBA", (40, 20), (0, 0, 0, 0)).save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+SIGNATURE = _drawn_signature()
 
 
 def _new_authenticator_code(session: dict[str, object] | None) -> dict[str, tuple[str, ...]]:
