@@ -523,3 +523,66 @@ def test_a_receipt_language_switch_after_signing_keeps_the_signed_words(
     text = _words(parent.get("/consent/receipt/receipt.pdf").content)
     assert "Ydw, rwy'n cytuno" in text
     assert ConsentRecord.objects.get().recorded_at > timezone.now() - dt.timedelta(minutes=5)
+
+
+# --- the admin's consent type page -----------------------------------------------------------
+
+
+def test_the_admin_writes_welsh_and_the_usual_set_on_the_consent_type_page(
+    child, bob, alice, client_for
+):
+    voice = ConsentType.objects.get(code="voice_messages")
+    first = voice.current_version()
+    admin = client_for(bob)
+    form = admin.get(f"/consent/types/{voice.pk}/edit/").content.decode()
+    assert 'name="name_cy"' in form
+    assert 'name="explanation_cy"' in form
+    assert 'name="asked_by_default"' in form
+    base = {"explanation": first.explanation, "validity_months": "12", "active": "on"}
+
+    # Only the Welsh name changes: a new version all the same (what a Welsh reader agrees to).
+    assert (
+        admin.post(f"/consent/types/{voice.pk}/edit/", {**base, "name_cy": "Negeseuon llais"})[
+            "Location"
+        ]
+        == "/consent/types/"
+    )
+    voice.refresh_from_db()
+    assert voice.name_cy == "Negeseuon llais"
+    assert voice.asked_by_default is False  # left unticked
+    assert voice.versions.count() == 2
+
+    admin.post(
+        f"/consent/types/{voice.pk}/edit/",
+        {
+            **base,
+            "name_cy": "Negeseuon llais",
+            "explanation_cy": "Gallwn anfon negeseuon llais atoch chi.",
+            "asked_by_default": "on",
+        },
+    )
+    voice.refresh_from_db()
+    latest = voice.current_version()
+    assert voice.versions.count() == 3
+    assert latest.explanation_cy == "Gallwn anfon negeseuon llais atoch chi."
+    assert latest.explanation == first.explanation
+    assert voice.asked_by_default is True
+    # Saving the same words again makes no new version.
+    admin.post(
+        f"/consent/types/{voice.pk}/edit/",
+        {
+            **base,
+            "name_cy": "Negeseuon llais",
+            "explanation_cy": "Gallwn anfon negeseuon llais atoch chi.",
+            "asked_by_default": "on",
+        },
+    )
+    assert voice.versions.count() == 3
+    listing = admin.get("/consent/types/").content.decode()
+    assert "Negeseuon llais" in listing
+
+    # The usual set starts ticked when staff ask; the rest does not.
+    ConsentType.objects.exclude(pk=voice.pk).update(asked_by_default=False)
+    page = client_for(alice).get(f"/children/{child.pk}/consent/request/").content.decode()
+    assert re.search(rf'value="{voice.pk}"[^>]*checked', page)
+    assert len(re.findall(r'name="consent_types"[^>]*checked', page)) == 1
