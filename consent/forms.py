@@ -151,10 +151,9 @@ class ConsentRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         guardians = model_choice_field(self, "guardians")
         guardians.queryset = guardians_with_responsibility(child).exclude(email="")
-        types = model_choice_field(self, "consent_types")
-        types.queryset = ConsentType.objects.filter(organisation=child.organisation, active=True)
-        # The organisation's usual set starts ticked.
-        types.initial = [t.pk for t in types.queryset if t.asked_by_default]
+        model_choice_field(self, "consent_types").queryset = ConsentType.objects.filter(
+            organisation=child.organisation, active=True
+        )
 
 
 class VerbalConsentForm(forms.Form):

@@ -580,9 +580,3 @@ def test_the_admin_writes_welsh_and_the_usual_set_on_the_consent_type_page(
     assert voice.versions.count() == 3
     listing = admin.get("/consent/types/").content.decode()
     assert "Negeseuon llais" in listing
-
-    # The usual set starts ticked when staff ask; the rest does not.
-    ConsentType.objects.exclude(pk=voice.pk).update(asked_by_default=False)
-    page = client_for(alice).get(f"/children/{child.pk}/consent/request/").content.decode()
-    assert re.search(rf'value="{voice.pk}"[^>]*checked', page)
-    assert len(re.findall(r'name="consent_types"[^>]*checked', page)) == 1
