@@ -186,7 +186,10 @@ def test_postgres_restart_while_parents_sign(postgres, organisation, dana, tmp_p
                 pool.submit(sign, base, token, start, n * 0.2) for n, token in enumerate(tokens)
             ]
             start.set()
-            time.sleep(1.0)
+            # Signing takes two POSTs (answers, then "Confirm and send"): on a busy
+            # machine the first parent may need more than a second, so the restart
+            # waits for the first signature rather than for the clock.
+            wait_until(ConsentRecord.objects.exists, 30, "a first parent to sign")
             restart_postgres(cluster)
             results = [future.result() for future in futures]
         connection.close()  # this process's connection died with the restart too
