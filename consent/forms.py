@@ -117,6 +117,10 @@ class ConsentAnswersForm(forms.Form):
                 },
             )
 
+        # The page's order, so the error summary lists problems top to bottom.
+        questions = [name for name in self.fields if name.startswith(("item_", "policy_"))]
+        self.order_fields(questions)
+
     def clean_signature_png(self) -> str:
         value: str = self.cleaned_data["signature_png"]
         if value and not readable(value):

@@ -200,6 +200,10 @@ def test_errors_say_what_to_do_and_link_to_their_fields(
     ):
         assert f'<a href="#{anchor}">{message}</a>' in page
         assert f'id="{anchor}"' in page  # the link lands on the field
+    # Listed in the page's order: the questions first, then who is signing.
+    summary = page[page.index("govuk-error-summary__list") :]
+    assert summary.index("Select yes if you agree") < summary.index("Tick to confirm you have read")
+    assert summary.index("Tick to confirm you have read") < summary.index("Enter your full name")
     assert not ConsentRecord.objects.exists()
 
 
