@@ -11,11 +11,13 @@ from django.conf import settings
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import pgettext
 
 from accounts.models import User
 from audit import services as audit
 from children.models import Child, ChildGuardian, Guardian
+from common.i18n import in_language
 from common.registry import EMAIL_COMPOSERS, POLICY_PUBLISHED
 from consent.models import ConsentRequest, GuardianAccess, RequestStatus
 from consent.parent_policies import POLICY_CHANGED_KIND, policy_change_emails_queue
@@ -33,20 +35,31 @@ def _compose(consent_request: ConsentRequest) -> Composed | None:
         return None
     token, digest = services._token()
     ConsentRequest.objects.filter(pk=consent_request.pk).update(token_sha256=digest)
-    context = {
-        "guardian": consent_request.guardian,
-        "child": consent_request.child,
-        "organisation": consent_request.organisation,
-        "link": settings.SITE_URL + reverse("consent_open", args=[token]),
-        "days": services.REQUEST_VALID_DAYS,
-        "items": consent_request.items.select_related("consent_type"),
-    }
-    return Composed(
-        subject=f"Please answer: consent for {consent_request.child.first_name} "
-        f"at {consent_request.organisation.name}",
-        body=render_to_string("emails/consent_request.txt", context),
-        html=render_to_string("emails/consent_request.html", context),
-    )
+    organisation = consent_request.organisation
+    # In the organisation's own language: no parent has chosen one yet. (A Welsh
+    # service's families get Welsh, and the page the link opens offers English.)
+    with translation.override(organisation.parent_language or settings.LANGUAGE_CODE):
+        context = {
+            "guardian": consent_request.guardian,
+            "child": consent_request.child,
+            "organisation": organisation,
+            "link": settings.SITE_URL + reverse("consent_open", args=[token]),
+            "days": services.REQUEST_VALID_DAYS,
+            "items": [
+                in_language(version.consent_type, "name")
+                for version in consent_request.items.select_related("consent_type")
+            ],
+        }
+        # The subject never names the child: it shows on lock screens and in
+        # shared inboxes.
+        return Composed(
+            subject=pgettext(
+                "consent signing", "Please answer: a consent request from %(organisation)s"
+            )
+            % {"organisation": organisation.name},
+            body=render_to_string("emails/consent_request.txt", context),
+            html=render_to_string("emails/consent_request.html", context),
+        )
 
 
 def _visible(user: User, consent_request: ConsentRequest) -> bool:

@@ -1,56 +1,135 @@
 from typing import Any
 
 from django import forms
+from django.utils.translation import pgettext, pgettext_lazy
 
 from children.models import Child, Guardian
 from children.services import guardians_with_responsibility
 from common.forms import DateInput, ModelMultipleChoiceField, model_choice_field
-from consent.models import ConsentType, MediaUseKind, MediaUsePlace
+from common.i18n import in_language
+from consent.models import ConsentType, ConsentTypeVersion, MediaUseKind, MediaUsePlace
+from consent.signature import readable
+from policies.models import PolicyVersion
 
 SIGNATURE_MAX = 200_000
 
+# The words of each answer: the form's, the check page's, the receipt's and the
+# PDF's are the same, in the parent's language.
+ANSWER_WORDS = {
+    "granted": pgettext_lazy("consent signing", "Yes, I agree"),
+    "refused": pgettext_lazy("consent signing", "No, I do not agree"),
+}
+
 
 class ConsentAnswersForm(forms.Form):
-    """The parent's form: a yes or no for each item, then who is signing."""
+    """The parent's form: a yes or no for each item, then who is signing.
+
+    Labels and errors are in the page's language (GOV.UK style: each error says
+    what to do); the consent names, explanations and policy titles are the
+    organisation's own words, in Welsh where it wrote them."""
 
     typed_name = forms.CharField(
-        label="Your full name", max_length=200, help_text="Typing your name is your signature."
+        label=pgettext_lazy("consent signing", "Your full name"),
+        max_length=200,
+        help_text=pgettext_lazy("consent signing", "Typing your name is your signature."),
+        error_messages={
+            "required": pgettext_lazy("consent signing", "Enter your full name"),
+            "max_length": pgettext_lazy(
+                "consent signing", "Your full name must be 200 characters or fewer"
+            ),
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),
     )
-    relationship = forms.CharField(label="Your relationship to the child", max_length=60)
+    relationship = forms.CharField(
+        label=pgettext_lazy("consent signing", "Your relationship to the child"),
+        max_length=60,
+        help_text=pgettext_lazy(
+            "consent signing", "For example, mother, father, grandparent or foster carer."
+        ),
+        error_messages={
+            "required": pgettext_lazy("consent signing", "Enter your relationship to the child"),
+            "max_length": pgettext_lazy(
+                "consent signing", "Your relationship to the child must be 60 characters or fewer"
+            ),
+        },
+    )
     confirms_responsibility = forms.BooleanField(
-        label="I have parental responsibility for this child",
-        error_messages={"required": "Confirm that you have parental responsibility."},
+        label=pgettext_lazy("consent signing", "I have parental responsibility for this child"),
+        error_messages={
+            "required": pgettext_lazy(
+                "consent signing", "Tick to confirm you have parental responsibility"
+            )
+        },
     )
     signature_png = forms.CharField(
         required=False,
         widget=forms.HiddenInput(attrs={"data-signature-field": ""}),
         max_length=SIGNATURE_MAX,
+        error_messages={
+            "max_length": pgettext_lazy(
+                "consent signing",
+                "Your drawn signature is too large. Clear it and draw it again, "
+                "or leave it empty: your typed name is your signature.",
+            )
+        },
     )
 
-    def __init__(self, *args: Any, items: list, policy_versions: list, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        items: list[ConsentTypeVersion],
+        policy_versions: list[PolicyVersion],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.items = items
+        self.policy_versions = policy_versions
         for version in items:
+            name = in_language(version.consent_type, "name")
             self.fields[f"item_{version.pk}"] = forms.ChoiceField(
-                label=version.consent_type.name,
-                choices=[("granted", "Yes, I agree"), ("refused", "No, I do not agree")],
+                label=name,
+                choices=list(ANSWER_WORDS.items()),
                 widget=forms.RadioSelect,
-                help_text=version.explanation,
-                error_messages={"required": f"Choose yes or no for {version.consent_type}."},
+                help_text=in_language(version, "explanation"),
+                error_messages={
+                    "required": pgettext(
+                        "consent signing", "Select yes if you agree to %(consent)s"
+                    )
+                    % {"consent": name},
+                    "invalid_choice": pgettext(
+                        "consent signing", "Select yes if you agree to %(consent)s"
+                    )
+                    % {"consent": name},
+                },
             )
         for policy in policy_versions:
+            title = policy.policy.title
             self.fields[f"policy_{policy.pk}"] = forms.BooleanField(
-                label=f"I have read and agree to the {policy.policy.title} ({policy.label})",
+                label=pgettext(
+                    "consent signing", "I have read and agree to the %(policy)s (%(version)s)"
+                )
+                % {"policy": title, "version": policy.label},
                 error_messages={
-                    "required": f"Confirm you have read and agree to the {policy.policy.title}."
+                    "required": pgettext(
+                        "consent signing", "Tick to confirm you have read %(policy)s"
+                    )
+                    % {"policy": title}
                 },
             )
 
+        # The page's order, so the error summary lists problems top to bottom.
+        questions = [name for name in self.fields if name.startswith(("item_", "policy_"))]
+        self.order_fields(questions)
+
     def clean_signature_png(self) -> str:
-        value = self.cleaned_data["signature_png"]
-        if value and not value.startswith("data:image/png;base64,"):
+        value: str = self.cleaned_data["signature_png"]
+        if value and not readable(value):
             raise forms.ValidationError(
-                "The drawn signature could not be read; type your name instead."
+                pgettext(
+                    "consent signing",
+                    "Your drawn signature could not be read. Clear it and draw it again, "
+                    "or leave it empty: your typed name is your signature.",
+                )
             )
         return value
 
@@ -131,6 +210,21 @@ class ConsentTypeForm(forms.Form):
         help_text="Plain words. Changing them makes a new version; earlier answers keep the "
         "words those parents saw.",
     )
+    name_cy = forms.CharField(
+        label="Name in Welsh (optional)",
+        max_length=120,
+        required=False,
+        widget=forms.TextInput(attrs={"lang": "cy"}),
+        help_text="Parents who read in Welsh see this name; left empty, they see the English.",
+    )
+    explanation_cy = forms.CharField(
+        label="What parents are told, in Welsh (optional)",
+        widget=forms.Textarea(attrs={"rows": 5, "lang": "cy"}),
+        max_length=2000,
+        required=False,
+        help_text="Left empty, parents who read in Welsh are shown the English. Changing it "
+        "makes a new version too.",
+    )
     validity_months = forms.IntegerField(
         label="Valid for (months)",
         min_value=1,
@@ -139,6 +233,11 @@ class ConsentTypeForm(forms.Form):
         help_text="Leave empty for: until the child is discharged.",
     )
     active = forms.BooleanField(label="Ask for this consent", required=False)
+    asked_by_default = forms.BooleanField(
+        label="Usually asked for",
+        required=False,
+        help_text="Ticked already when staff start a new consent request.",
+    )
 
 
 class MediaUseForm(forms.Form):

@@ -309,10 +309,20 @@ def consent_type_update(
     explanation: str,
     validity_months: int | None,
     active: bool,
+    name_cy: str = "",
+    explanation_cy: str = "",
+    asked_by_default: bool | None = None,
 ) -> ConsentType:
-    """New wording is a new version: what earlier parents saw stays as it was."""
+    """New wording is a new version: what earlier parents saw stays as it was.
+    The Welsh name counts as wording too (it is what a Welsh reader agrees to),
+    though it lives on the type: a new version marks when it changed."""
     current = consent_type.current_version()
-    new_wording = current is None or current.explanation != explanation
+    new_wording = (
+        current is None
+        or current.explanation != explanation
+        or current.explanation_cy != explanation_cy
+        or consent_type.name_cy != name_cy
+    )
     if new_wording:
         from consent.models import ConsentTypeVersion
 
@@ -320,11 +330,15 @@ def consent_type_update(
             consent_type=consent_type,
             number=(current.number + 1) if current else 1,
             explanation=explanation,
+            explanation_cy=explanation_cy,
             policy_version=current.policy_version if current else None,
         )
     consent_type.validity_months = validity_months
     consent_type.active = active
-    consent_type.save(update_fields=["validity_months", "active"])
+    consent_type.name_cy = name_cy
+    if asked_by_default is not None:
+        consent_type.asked_by_default = asked_by_default
+    consent_type.save(update_fields=["validity_months", "active", "name_cy", "asked_by_default"])
     audit.record(
         action="consent.type_changed",
         actor=by,

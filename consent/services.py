@@ -18,13 +18,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import pgettext
 
 from accounts.models import User
+from accounts.references import next_reference
 from audit import context as audit_context
 from audit import services as audit
 from children.models import Child, ChildGuardian, Guardian
 from children.services import allocated_staff
+from common import i18n
 from common.emails import send_email
 from consent import parent_policies
 from consent.gate import (  # noqa: F401 - the consent gate's public names live here too
@@ -46,6 +49,7 @@ from consent.models import (
     Decision,
     GuardianAccess,
     Method,
+    ReceiptCounter,
     RequestStatus,
     TakedownTask,
 )
@@ -225,11 +229,18 @@ def request_opened(consent_request: ConsentRequest) -> None:
 
 
 def shown_content(
-    consent_request: ConsentRequest, version: ConsentTypeVersion
+    consent_request: ConsentRequest,
+    version: ConsentTypeVersion,
+    language: str = i18n.ENGLISH,
 ) -> dict[str, object]:
-    """Exactly what the parent is shown about one item: hashed into the evidence."""
+    """Exactly what the parent is shown about one item: hashed into the evidence.
+
+    A page shown in Welsh adds its language and the name and explanation in the
+    words it actually showed (the organisation's Welsh, or the English where it
+    wrote none). An English page adds nothing, so records signed before Welsh
+    existed still rehash. The policy's SHA-256 already covers its Welsh text."""
     policy = version.policy_version
-    return {
+    content: dict[str, object] = {
         "organisation": consent_request.organisation.name,
         "child": consent_request.child.display_name,
         "consent": version.consent_type.name,
@@ -239,6 +250,11 @@ def shown_content(
         "policy_sha256": policy.content_sha256 if policy else None,
         "validity_months": version.consent_type.validity_months,
     }
+    if i18n.is_welsh(language):
+        content["language"] = i18n.WELSH
+        content["consent_shown"] = i18n.in_language(version.consent_type, "name", i18n.WELSH)
+        content["explanation_shown"] = i18n.in_language(version, "explanation", i18n.WELSH)
+    return content
 
 
 @dataclass(frozen=True)
@@ -280,6 +296,11 @@ def receipt_content(
             for record in records
         ],
     }
+    # Added only where there is one, so earlier receipts rehash as they were.
+    if first.reference:
+        content["reference"] = first.reference
+    if i18n.is_welsh(first.language):
+        content["language"] = i18n.WELSH
     if policies:
         content["policies"] = [
             {
@@ -306,8 +327,12 @@ def consent_sign(
     typed_name: str,
     relationship: str,
     signature_png: str,
+    language: str = i18n.ENGLISH,
 ) -> SignedConsent:
-    """Record every answer of one request, in one transaction, once."""
+    """Record every answer of one request, in one transaction, once.
+
+    ``language`` is the page's: what the parent read, and what the receipt and
+    its email are written in."""
     consent_request = (
         ConsentRequest.objects.select_for_update(no_key=True, of=("self",))
         .select_related("child", "guardian", "organisation")
@@ -326,6 +351,12 @@ def consent_sign(
     policies = parent_policies.versions_to_confirm(consent_request, items)
     now = timezone.now()
     today = timezone.localdate()
+    language = i18n.WELSH if i18n.is_welsh(language) else i18n.ENGLISH
+    # One short reference for everything signed together; taken under the
+    # request's lock, so a second press of "Confirm" never uses a number.
+    reference = next_reference(
+        ReceiptCounter, organisation=consent_request.organisation, year=today.year, prefix="CR"
+    )
     # The parent's own browser: what the consent evidence says it was signed from.
     client = audit_context.current()
     records = [
@@ -348,7 +379,9 @@ def consent_sign(
             recorded_at=now,
             ip_address=client.ip_address,
             user_agent=client.user_agent,
-            shown_sha256=_sha256(shown_content(consent_request, version)),
+            shown_sha256=_sha256(shown_content(consent_request, version, language)),
+            language=language,
+            reference=reference,
             policy_version=version.policy_version,
             request_sha256=consent_request.reference_sha256,
         )
@@ -379,6 +412,7 @@ def consent_sign(
         details={
             "request": consent_request.pk,
             "receipt": receipt_sha256,
+            "reference": reference,
             "policies": [version.pk for version in policies],
         },
     )
@@ -394,32 +428,49 @@ def _send_receipt(
 ) -> None:
     """After the commit: nothing here may fail the parent's request, whose answers
     are already saved. A failure is logged; the receipt page still shows."""
+    from consent.forms import ANSWER_WORDS
     from consent.pdf import render_receipt_pdf
 
     first = records[0]
     try:
-        context = {
-            "guardian": first.guardian,
-            "child": first.child,
-            "records": records,
-            "receipt_sha256": receipt_sha256,
-            "policies": policies,
-            "manage_link": settings.SITE_URL + reverse("consent_manage_open", args=[access_token]),
-        }
-        send_email(
-            to=first.guardian.email,
-            subject=f"Your consent receipt for {first.child.first_name}",
-            template="consent_receipt",
-            context=context,
-            html=False,
-            attachments=[
-                (
-                    f"consent-receipt-{receipt_sha256[:12]}.pdf",
-                    render_receipt_pdf(records, policies=policies),
-                    "application/pdf",
-                )
-            ],
-        )
+        # Written in the language the parent signed in, whoever's thread sends it.
+        with translation.override(first.language):
+            context = {
+                "guardian": first.guardian,
+                "child": first.child,
+                "organisation": first.organisation,
+                "records": records,
+                # The form's own words for each answer, in the language signed in.
+                "answers": [
+                    (
+                        i18n.in_language(record.consent_type, "name", record.language),
+                        str(ANSWER_WORDS.get(record.decision, record.get_decision_display())),
+                    )
+                    for record in records
+                ],
+                "reference": first.reference,
+                "receipt_sha256": receipt_sha256,
+                "policies": policies,
+                "manage_link": settings.SITE_URL
+                + reverse("consent_manage_open", args=[access_token]),
+            }
+            # The subject names the organisation, never the child: a subject
+            # line shows on lock screens and in shared inboxes.
+            send_email(
+                to=first.guardian.email,
+                subject=pgettext("consent signing", "Your consent receipt from %(organisation)s")
+                % {"organisation": first.organisation.name},
+                template="consent_receipt",
+                context=context,
+                html=False,
+                attachments=[
+                    (
+                        f"consent-receipt-{first.reference or receipt_sha256[:12]}.pdf",
+                        render_receipt_pdf(records, policies=policies),
+                        "application/pdf",
+                    )
+                ],
+            )
     except Exception:
         log.exception("Consent receipt for %s not sent", first.child_id)
 

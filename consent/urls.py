@@ -1,12 +1,18 @@
 from django.urls import path
 
-from consent import agreement_views, views
+from consent import agreement_views, signing_views, views
 
 # Parents' pages: short public paths, since the links are typed or tapped on phones.
 parent_urlpatterns = [
-    path("c/<str:token>/", views.consent_open, name="consent_open"),
-    path("consent/sign/", views.consent_sign, name="consent_sign"),
-    path("consent/receipt/", views.consent_receipt, name="consent_receipt"),
+    path("c/<str:token>/", signing_views.consent_open, name="consent_open"),
+    path("consent/sign/", signing_views.consent_sign, name="consent_sign"),
+    path("consent/sign/check/", signing_views.consent_sign_check, name="consent_sign_check"),
+    path("consent/receipt/", signing_views.consent_receipt, name="consent_receipt"),
+    path(
+        "consent/receipt/receipt.pdf",
+        signing_views.consent_receipt_pdf,
+        name="consent_receipt_pdf",
+    ),
     path("m/<str:token>/", views.manage_open, name="consent_manage_open"),
     path("consent/manage/", views.manage, name="consent_manage"),
     path("consent/manage/continue/", views.manage_continue, name="consent_manage_continue"),

@@ -31,7 +31,6 @@ from common.pdf import pdf_response
 from common.queue import enqueue_on_commit
 from consent import media, parent_policies, records, services, throttle
 from consent.forms import (
-    ConsentAnswersForm,
     ConsentRequestForm,
     ConsentTypeForm,
     ManageLinkForm,
@@ -51,7 +50,7 @@ from consent.permissions import (
 )
 from consent.tasks import send_manage_link
 from policies import reach
-from policies.models import Acknowledgement, PolicyVersion
+from policies.models import Acknowledgement
 
 # Session keys (names, not secrets) under which a link's token is kept.
 REQUEST_TOKEN = "consent_request_token"  # noqa: S105
@@ -276,8 +275,11 @@ def consent_type_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         request.POST or None,
         initial={
             "explanation": current.explanation if current else "",
+            "name_cy": consent_type.name_cy,
+            "explanation_cy": current.explanation_cy if current else "",
             "validity_months": consent_type.validity_months,
             "active": consent_type.active,
+            "asked_by_default": consent_type.asked_by_default,
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -304,82 +306,6 @@ def takedown_done(request: AuthedRequest, pk: int) -> HttpResponse:
 
 def _link_gone(request: HttpRequest) -> HttpResponse:
     return render(request, "consent/link_gone.html", status=404)
-
-
-@token_link
-def consent_open(request: HttpRequest, token: str) -> HttpResponse:
-    if throttle.exceeded(request, "link_guess"):
-        return throttle.too_many(request, "link_guess")
-    if services.request_for_token(token) is None:
-        # Used and expired links count too: from here they cannot be told from guesses.
-        throttle.count(request, "link_guess")
-        return _link_gone(request)
-    # Only the hash is kept: a session store is a database too.
-    request.session[REQUEST_TOKEN] = services.token_hash(token)
-    return redirect("consent_sign")
-
-
-@parent_page
-def consent_sign(request: HttpRequest) -> HttpResponse:
-    digest = request.session.get(REQUEST_TOKEN, "")
-    consent_request = services.request_for_hash(digest) if digest else None
-    if consent_request is None:
-        if request.session.get("consent_receipt"):
-            return redirect("consent_receipt")  # a second press of "Send"
-        return _link_gone(request)
-    items = list(consent_request.items.select_related("consent_type", "policy_version__policy"))
-    policies = parent_policies.versions_to_confirm(consent_request, items)
-    form = ConsentAnswersForm(request.POST or None, items=items, policy_versions=policies)
-    if request.method == "POST" and form.is_valid():
-        try:
-            signed = services.consent_sign(
-                token_digest=digest,
-                answers=form.answers(),
-                typed_name=form.cleaned_data["typed_name"],
-                relationship=form.cleaned_data["relationship"],
-                signature_png=form.cleaned_data["signature_png"],
-            )
-        except ValidationError as error:
-            service_errors_onto(form, error)
-        else:
-            del request.session[REQUEST_TOKEN]
-            request.session["consent_receipt"] = [r.pk for r in signed.records]
-            request.session["consent_receipt_policies"] = [v.pk for v in signed.policies]
-            request.session[ACCESS_TOKEN] = services.token_hash(signed.manage_token)
-            return redirect("consent_receipt")
-    else:
-        services.request_opened(consent_request)
-    return render(
-        request,
-        "consent/sign.html",
-        {
-            "form": form,
-            "consent_request": consent_request,
-            "items": items,
-            "policies": [(version, form[f"policy_{version.pk}"]) for version in policies],
-        },
-    )
-
-
-@parent_page
-def consent_receipt(request: HttpRequest) -> HttpResponse:
-    ids = request.session.get("consent_receipt") or []
-    records = list(ConsentRecord.objects.filter(pk__in=ids).select_related("consent_type", "child"))
-    if not records:
-        return _link_gone(request)
-    policies = PolicyVersion.objects.filter(
-        pk__in=request.session.get("consent_receipt_policies") or [],
-        policy__organisation_id=records[0].organisation_id,
-    ).select_related("policy")
-    return render(
-        request,
-        "consent/receipt.html",
-        {
-            "records": records,
-            "first": records[0],
-            "policies": sorted(policies, key=lambda v: (v.policy.title.lower(), v.pk)),
-        },
-    )
 
 
 @token_link

@@ -62,6 +62,14 @@ class DraftForm(forms.Form):
     body = forms.CharField(
         label="Text of the policy", widget=forms.Textarea(attrs={"rows": 20}), max_length=200_000
     )
+    body_cy = forms.CharField(
+        label="Text of the policy in Welsh (optional)",
+        widget=forms.Textarea(attrs={"rows": 20, "lang": "cy"}),
+        max_length=200_000,
+        required=False,
+        help_text="Parents who read in Welsh are shown this; left empty, they are shown the "
+        "English. The version's SHA-256 covers both.",
+    )
     change_kind = forms.ChoiceField(
         label="What kind of change is this?",
         choices=ChangeKind.choices,

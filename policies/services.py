@@ -148,10 +148,11 @@ def draft_start(*, policy: Policy, by: User) -> PolicyVersion:
     if state.draft is not None:
         raise ValidationError("A draft is already in progress for this policy.")
     body = state.current.body if state.current else ""
+    body_cy = state.current.body_cy if state.current else ""
     try:
         with transaction.atomic():
             draft = PolicyVersion.objects.create(
-                policy=policy, label=_next_label(policy), body=body, created_by=by
+                policy=policy, label=_next_label(policy), body=body, body_cy=body_cy, created_by=by
             )
     except IntegrityError:
         raise ValidationError("A draft is already in progress for this policy.") from None
@@ -172,6 +173,7 @@ def draft_update(
     body: str,
     change_summary: str,
     change_kind: str = ChangeKind.SUBSTANTIVE,
+    body_cy: str = "",
 ) -> PolicyVersion:
     if change_kind not in ChangeKind.values:
         raise ValidationError(
@@ -179,9 +181,10 @@ def draft_update(
         )
     draft = _locked_draft(draft)
     draft.body = body
+    draft.body_cy = body_cy
     draft.change_summary = change_summary
     draft.change_kind = change_kind
-    draft.save(update_fields=["body", "change_summary", "change_kind"])
+    draft.save(update_fields=["body", "body_cy", "change_summary", "change_kind"])
     audit.record(
         action="policy.draft_changed",
         actor=by,

@@ -172,6 +172,7 @@ def draft_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         request.POST or None,
         initial={
             "body": draft.body,
+            "body_cy": draft.body_cy,
             "change_summary": draft.change_summary,
             "change_kind": draft.change_kind,
         },

@@ -13,6 +13,10 @@ if (field && canvas && clear) {
   canvas.height = canvas.offsetHeight * ratio;
   canvas.getContext("2d").scale(ratio, ratio);
   const pad = new SignaturePad(canvas);
+  // Back from "Check your answers": show the signature already drawn.
+  if (field.value.startsWith("data:image/png;base64,")) {
+    pad.fromDataURL(field.value, { ratio: 1 });
+  }
   pad.addEventListener("endStroke", () => {
     field.value = pad.isEmpty() ? "" : pad.toDataURL("image/png");
   });

@@ -1,5 +1,6 @@
 """Written parental consent, end to end through the pages a parent and staff use."""
 
+import base64
 import datetime as dt
 import hashlib
 import io
@@ -11,6 +12,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
+from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
 from accounts.models import Role
@@ -65,6 +67,15 @@ def child(organisation, dana, alice):
     return child
 
 
+def drawn_signature(width: int = 300, height: int = 100) -> str:
+    """A real PNG, as the signing page's canvas sends it: ink on a transparent canvas."""
+    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line([(10, 80), (120, 20), (290, 70)], fill=(0, 0, 0, 255), width=4)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
 def types(*codes: str) -> list[ConsentType]:
     return [ConsentType.objects.get(code=code) for code in codes]
 
@@ -94,8 +105,14 @@ def answer(parent: Client, link: str, answers: dict[str, str], capture=None, **e
         form[f"item_{version.pk}"] = decision
     for policy_field in re.findall(r'name="(policy_\d+)"', html):
         form[policy_field] = "on"
+    answered = parent.post("/consent/sign/", form)
+    if answered.status_code != 302:
+        return answered
+    # Nothing is recorded until the answers are checked and confirmed.
+    assert answered["Location"] == "/consent/sign/check/"
+    assert parent.get("/consent/sign/check/").status_code == 200
     with capture(execute=True):
-        return parent.post("/consent/sign/", form)
+        return parent.post("/consent/sign/check/")
 
 
 def test_a_parent_answers_and_staff_see_the_state(
@@ -142,9 +159,9 @@ def test_a_parent_answers_and_staff_see_the_state(
     record = ConsentRecord.objects.filter(decision="granted").get()
     assert "Noor Hassan" in text
     assert "Online sessions and video calls" in text
-    assert "Granted" in text
+    assert "Yes, I agree" in text  # the form's own words
     assert "Photos online and on social media" in text
-    assert "Refused" in text
+    assert "No, I do not agree" in text
     assert record.receipt_sha256 in text.replace(" ", "")
 
 
@@ -422,7 +439,7 @@ def test_the_drawn_signature_is_covered_by_the_receipt_hash(
     child, alice, django_capture_on_commit_callbacks
 ) -> None:
     capture = django_capture_on_commit_callbacks
-    drawn = "data:image/png;base64,iVBORw0KGgo="
+    drawn = drawn_signature()
     answer(
         Client(),
         ask(child, alice, "voice_messages", capture=capture),

@@ -60,8 +60,9 @@ def grant_online(child, by, capture, *codes: str) -> Client:
     form = {"typed_name": "Huda Hassan", "relationship": "mother", "confirms_responsibility": "on"}
     for code in codes:
         form[f"item_{ConsentType.objects.get(code=code).current_version().pk}"] = "granted"
+    assert parent.post("/consent/sign/", form)["Location"] == "/consent/sign/check/"
     with capture(execute=True):
-        assert parent.post("/consent/sign/", form).status_code == 302
+        assert parent.post("/consent/sign/check/").status_code == 302
     manage = re.search(r"http://testserver(/m/\S+/)", mail.outbox[-1].body).group(1)
     parent.get(manage)
     parent.post("/consent/manage/continue/")

@@ -197,7 +197,7 @@ def test_signing_without_ticking_the_policy_records_nothing(
         },
     )
     assert response.status_code == 200
-    assert "Confirm you have read and agree to the Code of conduct" in response.content.decode()
+    assert "Tick to confirm you have read Code of conduct" in response.content.decode()
     assert not child.consent_records.exists()
     assert not Acknowledgement.objects.filter(version=code).exists()
 

@@ -89,7 +89,14 @@ def test_ask_answer_withdraw(
     assert (
         phone.locator("[data-signature-field]").input_value().startswith("data:image/png;base64,")
     )
-    phone.get_by_role("button", name="Send my answers").click()
+    phone.get_by_role("button", name="Continue").click()
+    # Check your answers: nothing is recorded until it is confirmed.
+    expect(phone.get_by_role("heading", level=1)).to_have_text(
+        "Check your answers before sending them"
+    )
+    expect(phone.get_by_role("img", name="Your drawn signature")).to_be_visible()
+    no_serious_violations(phone)
+    phone.get_by_role("button", name="Confirm and send").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Your answers are saved")
     no_serious_violations(phone)
 

@@ -97,7 +97,11 @@ def sign(base: str, token: str, start: threading.Event, delay: float = 0) -> dic
             "confirms_responsibility": "on",
             **dict.fromkeys(ITEM.findall(page), "granted"),
         }
-        status, address, answer = browser.open(f"{base}/consent/sign/", form, referer=address)
+        status, address, check = browser.open(f"{base}/consent/sign/", form, referer=address)
+        if "/consent/sign/check/" not in address or "csrfmiddlewaretoken" not in check:
+            return {"token": token, "ok": False, "status": status, "body": check}
+        confirm = {"csrfmiddlewaretoken": CSRF.search(check).group(1)}
+        status, address, answer = browser.open(address, confirm, referer=address)
     except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
         return {"token": token, "ok": False, "status": None, "body": str(error)}
     signed = "/consent/receipt/" in address and status == 200
@@ -182,7 +186,10 @@ def test_postgres_restart_while_parents_sign(postgres, organisation, dana, tmp_p
                 pool.submit(sign, base, token, start, n * 0.2) for n, token in enumerate(tokens)
             ]
             start.set()
-            time.sleep(1.0)
+            # Signing takes two POSTs (answers, then "Confirm and send"): on a busy
+            # machine the first parent may need more than a second, so the restart
+            # waits for the first signature rather than for the clock.
+            wait_until(ConsentRecord.objects.exists, 30, "a first parent to sign")
             restart_postgres(cluster)
             results = [future.result() for future in futures]
         connection.close()  # this process's connection died with the restart too

@@ -205,7 +205,8 @@ def test_an_accepting_server_receives_the_consent_request(
 
     message = OutboundMessage.objects.get()
     assert message.state == Delivery.SENT
-    assert message.subject == "Please answer: consent for Noor at Alder Play Therapy"
+    # The organisation, never the child: a subject shows on lock screens.
+    assert message.subject == "Please answer: a consent request from Alder Play Therapy"
     (received,) = mail_server.messages
     assert received["Subject"] == message.subject
     assert received["To"] == "huda@example.test"
@@ -245,7 +246,8 @@ def test_a_name_saved_with_a_line_break_before_the_rule_no_longer_stops_the_emai
     _ask(client_for(alice), child, django_capture_on_commit_callbacks)
 
     (received,) = mail_server.messages
-    assert received["Subject"] == "Please answer: consent for Noor Amina at Alder Play Therapy"
+    # The subject no longer names the child at all; the email still goes.
+    assert received["Subject"] == "Please answer: a consent request from Alder Play Therapy"
     assert OutboundMessage.objects.get().state == Delivery.SENT
 
 

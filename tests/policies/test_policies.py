@@ -364,3 +364,30 @@ def test_pdf_prints_names_as_written(organisation, bob, client_for) -> None:
     )
     assert "A & B" in text
     assert "&amp;" not in text
+
+
+def test_a_draft_carries_welsh_text_into_the_next_version(policy, bob, client_for) -> None:
+    draft = services.draft_start(policy=policy, by=bob)
+    page = client_for(bob).get(f"/policies/versions/{draft.pk}/edit/").content.decode()
+    assert 'name="body_cy"' in page
+    response = client_for(bob).post(
+        f"/policies/versions/{draft.pk}/edit/",
+        {
+            "body": draft.body,
+            "body_cy": "Polisi diogelwch ar-lein.",
+            "change_kind": "editorial",
+            "change_summary": "Welsh text",
+        },
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.body_cy == "Polisi diogelwch ar-lein."
+    with_welsh = draft.content_hash()
+    services.version_approve(draft=draft, by=bob, approved_on=TODAY(), approved_by_name="H M")
+    draft.refresh_from_db()
+    assert draft.content_sha256 == with_welsh
+    # The hash covers the Welsh text: without it, it would differ.
+    english_only = PolicyVersion(policy=policy, label=draft.label, body=draft.body)
+    assert draft.content_sha256 != english_only.content_hash()
+    # The next review starts from both texts.
+    assert services.draft_start(policy=policy, by=bob).body_cy == "Polisi diogelwch ar-lein."

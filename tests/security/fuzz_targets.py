@@ -163,12 +163,20 @@ FORMS: tuple[Target, ...] = (
     _t("child_flag_add", "dsl"),
     _t("child_flag_end", "dsl", changes={"children.childflag": {"ended_on", "ended_by_id"}}),
     # --- consent: parents
+    # The answers: a valid POST only keeps them in the session for the check page.
+    _t("consent_sign", "parent", valid_factory="consent_sign"),
+    # "Confirm and send": its one button signs the answers kept in the session (the
+    # page is reached by answering first); no field posted can change what is signed.
     _t(
-        "consent_sign",
+        "consent_sign_check",
         "parent",
-        valid_factory="consent_sign",
-        changes={"consent.consentrequest": ANY},
+        forms=(),
+        page_factory="consent_sign_check",
+        changes={"consent.consentrequest": ANY, "consent.receiptcounter": {"last"}},
     ),
+    # The English/Cymraeg switch in the header of every parent's page (Django's
+    # set_language): a cookie and a redirect, no record changes.
+    _t("set_language", "parent", page="consent_receipt", forms=()),
     # Only queues a task: the page changes nothing, whether or not the address is known.
     _t("consent_manage_link", "anonymous", valid={"email": ("pat@example.test",)}),
     # The child's agreement, read with a parent: a new record, nothing existing changes.
@@ -409,6 +417,7 @@ PAGES: dict[str, str] = {
     "child_detail": "dsl",
     "consent_open": "anonymous",
     "consent_receipt": "parent",
+    "consent_receipt_pdf": "parent",
     "consent_manage_open": "anonymous",
     "consent_manage": "parent",
     # Its form posts to consent_manage_link, fuzzed there.

@@ -78,6 +78,7 @@ from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra.django import from_field
+from PIL import Image
 from pypdf import PdfReader
 
 from accounts.views.sign_in import PENDING_SECRET
@@ -1309,7 +1310,26 @@ def _transfer_link_page(ctx: Ctx) -> tuple[dict[str, object], HttpResponse]:
     return dict(client.session.items()), response
 
 
+def _consent_check_page(ctx: Ctx) -> tuple[dict[str, object], HttpResponse]:
+    """Check your answers, reached as a parent reaches it: the form answered first."""
+    client = client_with(ctx.sessions["parent"])
+    page = client.get(ctx.path("consent_sign")).content.decode()
+    answers = {
+        "typed_name": "Pat Parent",
+        "relationship": "mother",
+        "confirms_responsibility": "on",
+        "signature_png": SIGNATURE,
+        **dict.fromkeys(re.findall(r'name="(item_\d+)"', page), "granted"),
+        **dict.fromkeys(re.findall(r'name="(policy_\d+)"', page), "on"),
+    }
+    answered = client.post(ctx.path("consent_sign"), answers)
+    assert answered.status_code == 302, "the parent's answers are accepted"
+    response = client.get(answered["Location"])
+    return dict(client.session.items()), response
+
+
 PAGE_FACTORIES: dict[str, Callable[[Ctx], tuple[dict[str, object] | None, HttpResponse]]] = {
+    "consent_sign_check": _consent_check_page,
     "login_token": lambda ctx: _sign_in_step(ctx),
     "login_backup": lambda ctx: _sign_in_step(ctx, {WIZARD: "token", "wizard_goto_step": "backup"}),
     "login_passkey": lambda ctx: _sign_in_step(ctx, email=ctx.world.director.email),
@@ -1323,7 +1343,15 @@ def _dsl_code(ctx: Ctx) -> str:
     return totp(secret_base32(device))
 
 
-SIGNATURE = "data:image/png;base64," + base64.b64encode(PNG).decode()
+def _drawn_signature() -> str:
+    """A PNG Pillow can decode, as the signing page's canvas sends one (the upload
+    fixture PNG above only has to look like one)."""
+    out = io.BytesIO()
+    Image.new("RGBA", (40, 20), (0, 0, 0, 0)).save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+SIGNATURE = _drawn_signature()
 
 
 def _new_authenticator_code(session: dict[str, object] | None) -> dict[str, tuple[str, ...]]:
