@@ -176,7 +176,7 @@ FORMS: tuple[Target, ...] = (
     ),
     # The English/Cymraeg switch in the header of every parent's page (Django's
     # set_language): a cookie and a redirect, no record changes.
-    _t("set_language", "parent", page="consent_receipt", forms=()),
+    _t("set_language_parent", "parent", "set_language", page="consent_receipt", forms=()),
     # Only queues a task: the page changes nothing, whether or not the address is known.
     _t("consent_manage_link", "anonymous", valid={"email": ("pat@example.test",)}),
     # The child's agreement, read with a parent: a new record, nothing existing changes.
