@@ -130,7 +130,7 @@ def incidents_section(
     none = gettext("no incidents triaged")
     triage = Table(
         "incidents-triage",
-        gettext("Time from an incident being raised to its triage"),
+        gettext("Time to triage incidents: this month, last month and the last 12 months"),
         [gettext("Triaged in"), gettext("Incidents triaged"), gettext("Average time to triage")],
         [
             [gettext("This month so far"), len(current), average_duration(current) or none],
@@ -150,8 +150,8 @@ def incidents_section(
         triage_figure = Figure(
             "incidents-triage-time",
             None,
-            gettext("None"),
-            gettext("no incidents triaged this period (this month so far)"),
+            "",
+            gettext("No incidents triaged this period (this month so far)"),
             triage.slug,
         )
     triage_figure.compared = (

@@ -40,7 +40,7 @@ class Figure:
 
     @property
     def text(self) -> str:
-        return f"{self.value} {self.label}"
+        return f"{self.value} {self.label}".strip()
 
 
 @dataclass

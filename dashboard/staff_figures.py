@@ -41,6 +41,9 @@ def staff_section(organisation: Organisation, today: dt.date) -> Section:
         .annotate(enrolled=has_second_factor())
         .order_by("full_name", "pk")
     )
+    for member in staff:
+        # Their role's name reads the organisation's titles: this one, not a query each.
+        member.organisation = organisation
     total = len(staff)
     rows = compliance_for(staff, organisation, today)
     # The same people as things stood at the end of last month, for the
