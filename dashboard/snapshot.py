@@ -114,7 +114,6 @@ def rendered_sections(
             "chart": stacked_bars(board.months, board.monthly),
             "sees_cases": sees_cases,
             "sees_staff_names": sees_staff_names,
-            "titles": board.organisation.titles,
         },
         request=request,
     )
