@@ -94,7 +94,7 @@ def test_an_account_with_too_few_holders_or_old_advice_is_flagged_weekly(
         "fewer than two staff hold access",
         "no safeguarding advice from the DSL in the last 12 months",
     ]
-    assert figure(organisation, "Online accounts needing attention") == 1
+    assert figure(organisation, "practice-accounts") == 1
     monday = timezone.localdate() - dt.timedelta(days=timezone.localdate().weekday())
     for days in (0, 1, 2, 7, 8):  # two weeks: one reminder each, to each keeper
         reminders.sweep(now=at(monday + dt.timedelta(days)))
@@ -137,7 +137,7 @@ def test_recurring_tasks_are_reminded_and_move_on_when_done(organisation, dana, 
         ).values_list("ledger__stage", flat=True)
     )
     assert task_stages == {"14d", "due", "overdue-1w"}
-    assert figure(organisation, "Recurring tasks overdue") == 0  # not yet, by the real clock
+    assert figure(organisation, "practice-tasks") == 0  # not yet, by the real clock
     client = Client()
     force_verified_login(client, dana)
     response = client.post(
@@ -175,7 +175,7 @@ def test_training_by_role_shows_what_each_person_lacks(organisation, alice, bob,
     force_verified_login(client, director)
     page = client.get("/staff/compliance/").content.decode()
     assert "Online risks in therapy" in page
-    assert figure(organisation, "Staff missing training their role needs") >= 2
+    assert figure(organisation, "staff-training") >= 2
 
 
 def test_training_a_role_needs_is_reminded(organisation, alice, bob):
