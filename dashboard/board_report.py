@@ -3,19 +3,21 @@ incidents chart, and the policy changes approved in the period."""
 
 import datetime as dt
 
+from django.utils.translation import gettext
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import KeepTogether, Paragraph, Spacer
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 
 from common.pdf import BODY_FONT, STYLES, build_pdf, table
 from common.pdf import text as _text
 from common.times import local_time
 from dashboard.chart import coloured
 from dashboard.figures import Dashboard, Period
+from dashboard.models import BoardCommentary
 
 
 def _table(
@@ -69,8 +71,41 @@ def incidents_chart(months: list[dt.date], monthly: dict[str, list[int]]) -> Dra
     return drawing
 
 
-def render_board_report_pdf(*, board: Dashboard, period: Period, by: str, at: dt.datetime) -> bytes:
+def _commentary(commentary: BoardCommentary | None) -> list[Flowable]:
+    story: list[Flowable] = [Paragraph(_text(gettext("Commentary")), STYLES["Heading2"])]
+    if commentary is None:
+        story.append(
+            Paragraph(
+                _text(gettext("No commentary was written for this period.")), STYLES["BodyText"]
+            )
+        )
+        return story
+    for paragraph in commentary.text.split("\n\n"):
+        story.append(Paragraph(_text(paragraph.strip()), STYLES["BodyText"]))
+    written = local_time(commentary.written_at, commentary.organisation.timezone, "%-d %B %Y")
+    story.append(
+        Paragraph(
+            _text(
+                gettext("Written by %(name)s on %(date)s.")
+                % {"name": commentary.written_by.full_name, "date": written}
+            ),
+            STYLES["BodyText"],
+        )
+    )
+    return story
+
+
+def render_board_report_pdf(
+    *,
+    board: Dashboard,
+    period: Period,
+    by: str,
+    at: dt.datetime,
+    commentary: BoardCommentary | None = None,
+) -> bytes:
     when = local_time(at, board.organisation.timezone, "%-d %B %Y %H:%M")
+    before_start, before_end = period.before
+    raised = sum(period.raised.values())
     story = [
         Paragraph(_text(f"Board report: {board.organisation.name}"), STYLES["Title"]),
         Paragraph(
@@ -80,12 +115,27 @@ def render_board_report_pdf(*, board: Dashboard, period: Period, by: str, at: dt
             ),
             STYLES["BodyText"],
         ),
+        *_commentary(commentary),
         Paragraph("Incidents raised in the period", STYLES["Heading2"]),
+        Paragraph(
+            _text(
+                gettext(
+                    "%(n)d raised in the period; %(before)d in the period of the same length "
+                    "before it (%(start)s to %(end)s)."
+                )
+                % {
+                    "n": raised,
+                    "before": period.raised_before,
+                    "start": f"{before_start:%-d %B %Y}",
+                    "end": f"{before_end:%-d %B %Y}",
+                }
+            ),
+            STYLES["BodyText"],
+        ),
         _table(
             "By kind of risk",
             ["Kind of risk", "Incidents"],
-            [[name, n] for name, n in period.raised.items()]
-            + [["All", sum(period.raised.values())]],
+            [[name, n] for name, n in period.raised.items()] + [["All", raised]],
         ),
         Paragraph("New incidents per month (last 12 months)", STYLES["Heading2"]),
         incidents_chart(board.months, board.monthly),
@@ -93,8 +143,11 @@ def render_board_report_pdf(*, board: Dashboard, period: Period, by: str, at: dt
         Paragraph(
             _text(
                 f"Contacts that broke a practice rule in the period: {period.contact_breaches}. "
-                "Each was recorded, with the rule it broke and why it went ahead, and the DSL "
-                "was told."
+                + gettext(
+                    "Each was recorded, with the rule it broke and why it went ahead, and the "
+                    "%(lead)s was told."
+                )
+                % {"lead": board.organisation.titles.short}
             ),
             STYLES["BodyText"],
         ),
@@ -108,12 +161,13 @@ def render_board_report_pdf(*, board: Dashboard, period: Period, by: str, at: dt
         story.append(
             _table(
                 "Headline figures",
-                ["Measure", "Value"],
-                [[f.label, f.value] for f in section.figures],
+                [gettext("Figure"), gettext("Compared with before")],
+                [[f.text, f.compared or "-"] for f in section.figures],
+                widths=[110 * mm, 60 * mm],
             )
         )
         for figures in section.tables:
-            if figures.case_detail:  # the board reads counts, never the cases
+            if figures.names_people:  # the board reads counts, never names
                 continue
             story.append(_table(figures.caption, figures.headers, figures.rows))
     story.append(Paragraph("Policy changes approved in the period", STYLES["Heading2"]))

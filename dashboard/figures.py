@@ -1,12 +1,15 @@
-"""The review-due dashboard and the board report: what is overdue, what is due
-and where the gaps are, in figures and aggregate tables. The one list of cases
-(contacts that broke a practice rule) is marked ``case_detail``: only those who
-see every child open it, and the board report leaves it out.
+"""The review-due dashboard and the board report: what needs attention, what is
+overdue, what is due and where the gaps are, in people and "n of N", each
+figure with the one table about it. Tables naming children are marked
+``case_detail`` (only those who see every child open them); tables naming
+staff are marked ``staff_names`` (only admins open them); the board report
+leaves both out.
 
 Every figure is counted in the database with a fixed number of queries,
 whatever the organisation's size: no query runs once per child, incident or
-member of staff. This module gathers every app, so (like urls.py) it may
-import them.
+member of staff. This module and its neighbours (staff_figures,
+incident_figures, practice_figures, attention) gather every app, so (like
+urls.py) they may import them.
 """
 
 import datetime as dt
@@ -15,66 +18,42 @@ from dataclasses import dataclass, field
 from dateutil.relativedelta import relativedelta
 from django.db import connections, router
 from django.db.models import Count, Q
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
-from accounts.models import Organisation, User, has_second_factor
+from accounts.models import Organisation, User
 from children.models import Child, ChildGuardian, active_on
-from common.times import local_time
-from compliance.services import compliance_for
 from consent.models import ConsentRecord, ConsentType, TakedownTask
+from dashboard.attention import needs_attention
+from dashboard.incident_figures import incidents_section, month_starts
+from dashboard.practice_figures import (
+    breached_contacts,
+    breaches_per_rule,
+    practice_section,
+    records_section,
+)
+from dashboard.shapes import Attention, Dashboard, Figure, Section, Table
+from dashboard.staff_figures import staff_section
+from dashboard.wording import last_month, month_start, of
 from incidents import counting
-from incidents.models import Incident, IncidentType, Risk, Status
+from incidents.models import Incident
 from policies.models import Acknowledgement, Policy, PolicyVersion, VersionStatus
 from policies.services import history_prefetch, policy_state
-from practice.contact_rules import breach_name
-from practice.models import ContactLog, OnlineAccount, Platform, RecurringTask, WorkDevice
-from records.models import RetentionReview, SubjectAccessRequest
+from practice.models import ContactLog
 
-
-@dataclass
-class Table:
-    slug: str
-    caption: str
-    headers: list[str]
-    rows: list[list[object]] = field(default_factory=list)
-    # Names children: shown only to those who see every child, never in the
-    # board report, which is counts only.
-    case_detail: bool = False
-
-
-@dataclass
-class Figure:
-    label: str
-    value: int | str
-    table: str  # the slug of the table behind it
-    warn: bool = False
-
-
-@dataclass
-class Section:
-    title: str
-    figures: list[Figure]
-    tables: list[Table]
-
-
-@dataclass
-class Dashboard:
-    organisation: Organisation
-    today: dt.date
-    sections: list[Section]
-    months: list[dt.date]  # the 12 months of the incidents chart
-    monthly: dict[str, list[int]]  # kind (the 4 Cs, then data breaches) -> count per month
-    as_of: dt.datetime  # the moment the figures describe
-    # Set by dashboard.snapshot when these figures are kept: what else may be kept
-    # beside them (the rendered sections) is kept under the same key.
-    snapshot_key: str | None = None
-
-    def table(self, slug: str) -> Table | None:
-        return next((t for s in self.sections for t in s.tables if t.slug == slug), None)
-
-    def figure(self, label: str) -> Figure | None:
-        return next((f for s in self.sections for f in s.figures if f.label == label), None)
+__all__ = [
+    "Attention",
+    "Dashboard",
+    "Figure",
+    "Section",
+    "Table",
+    "breaches_per_rule",
+    "case_table",
+    "dashboard_for",
+    "month_starts",
+    "period_for",
+    "quarter_of",
+]
 
 
 # --- policies -------------------------------------------------------------------------------
@@ -82,7 +61,9 @@ class Dashboard:
 
 def _policies(organisation: Organisation, today: dt.date) -> Section:
     policies = list(
-        Policy.objects.filter(organisation=organisation).prefetch_related(*history_prefetch())
+        Policy.objects.filter(organisation=organisation)
+        .prefetch_related(*history_prefetch())
+        .order_by("title", "pk")
     )
     states = [(policy, policy_state(policy, today)) for policy in policies]
     staff_by_role = dict(
@@ -102,114 +83,77 @@ def _policies(organisation: Organisation, today: dt.date) -> Section:
         read[(version_id, role)] = n
     coverage = Table(
         "policy-coverage",
-        "Acknowledgement of each policy's current version",
-        ["Policy", "Read", "Audience", "Coverage"],
+        gettext("Acknowledgement of each policy's current version"),
+        [gettext("Policy"), gettext("Read"), gettext("Audience"), gettext("Coverage")],
     )
-    overdue = due_30 = due_60 = drafts = 0
+    headers = [gettext("Policy"), gettext("Version"), gettext("Review due")]
+    overdue = Table("policies-overdue", gettext("Policies overdue for review"), headers)
+    due_30 = Table("policies-due-30", gettext("Policies due for review within 30 days"), headers)
+    due_60 = Table("policies-due-60", gettext("Policies due for review in 31 to 60 days"), headers)
+    drafts = Table(
+        "policy-drafts",
+        gettext("Drafts awaiting approval"),
+        [gettext("Policy"), gettext("Draft")],
+    )
+    in_force = 0
     for policy, state in states:
-        drafts += state.draft is not None
+        if state.draft is not None:
+            drafts.rows.append([policy.title, state.draft.label])
         if state.current is None or state.review_due is None:  # a current version has one
             continue
+        in_force += 1
+        row: list[object] = [policy.title, state.current.label, f"{state.review_due:%-d %b %Y}"]
         if state.review_due < today:
-            overdue += 1
+            overdue.rows.append(row)
         elif state.review_due <= today + dt.timedelta(days=30):
-            due_30 += 1
+            due_30.rows.append(row)
         elif state.review_due <= today + dt.timedelta(days=60):
-            due_60 += 1
+            due_60.rows.append(row)
         audience = sum(staff_by_role.get(role, 0) for role in policy.audience_roles)
         done = sum(read.get((state.current.pk, role), 0) for role in policy.audience_roles)
-        share = f"{round(100 * done / audience)}%" if audience else "No audience"
-        coverage.rows.append([f"{policy.title} {state.current.label}", done, audience, share])
-    due = Table(
-        "policy-reviews",
-        "Policy reviews",
-        ["Measure", "Policies"],
-        [
-            ["Overdue", overdue],
-            ["Due within 30 days", due_30],
-            ["Due in 31 to 60 days", due_60],
-            ["Drafts awaiting approval", drafts],
-        ],
-    )
+        percent = f"{round(100 * done / audience)}%" if audience else gettext("No audience")
+        coverage.rows.append([f"{policy.title} {state.current.label}", done, audience, percent])
+    noun = ngettext("policy in force", "policies in force", in_force)
+
+    def share(key: str, table: Table, label: str, warn: bool = False) -> Figure:
+        n = len(table.rows)
+        return Figure(key, n, of(n, in_force), f"{noun} {label}", table.slug, warn=warn)
+
+    n_overdue, n_30, n_60, n_drafts = (len(t.rows) for t in (overdue, due_30, due_60, drafts))
     return Section(
-        "Policies",
+        gettext("Policies"),
         [
-            Figure("Policies overdue for review", overdue, "policy-reviews", warn=overdue > 0),
-            Figure("Policies due within 30 days", due_30, "policy-reviews"),
-            Figure("Policies due in 31 to 60 days", due_60, "policy-reviews"),
-            Figure("Drafts awaiting approval", drafts, "policy-reviews"),
-        ],
-        [due, coverage],
-    )
-
-
-# --- staff ------------------------------------------------------------------------------------
-
-
-def _staff(organisation: Organisation, today: dt.date) -> Section:
-    staff = list(
-        User.objects.of(organisation)
-        .active()
-        .filter(is_superuser=False)
-        .annotate(enrolled=has_second_factor())
-    )
-    rows = compliance_for(staff, organisation)
-    counts = {}
-    for name in ("dbs", "safeguarding", "online_safety"):
-        statuses = [getattr(row, name).status(today) for row in rows]
-        counts[name] = (
-            statuses.count("overdue") + statuses.count("missing"),
-            statuses.count("due soon"),
-        )
-    no_2fa = sum(not member.enrolled for member in staff)
-    lacking = sum(bool(row.gaps) for row in rows)
-    table = Table(
-        "staff",
-        "Staff checks and training",
-        ["Check", "Overdue or missing", "Due within 30 days"],
-        [
-            ["DBS check", *counts["dbs"]],
-            ["Safeguarding training", *counts["safeguarding"]],
-            ["Online-safety training", *counts["online_safety"]],
-        ],
-    )
-    two_factor = Table(
-        "two-factor",
-        "Sign-in security",
-        ["Measure", "Staff"],
-        [
-            ["Active staff", len(staff)],
-            ["Without a second factor enrolled", no_2fa],
-        ],
-    )
-    gaps: dict[str, int] = {}
-    for row in rows:
-        for gap in row.gaps:
-            gaps[gap] = gaps.get(gap, 0) + 1
-    training_gaps = Table(
-        "training-gaps",
-        "Required training missing or overdue",
-        ["Training", "Staff lacking it"],
-        sorted(map(list, gaps.items())),
-    )
-    overdue = counts["dbs"][0] + counts["safeguarding"][0] + counts["online_safety"][0]
-    due_soon = counts["dbs"][1] + counts["safeguarding"][1] + counts["online_safety"][1]
-    return Section(
-        "Staff",
-        [
-            Figure(
-                "DBS checks and training overdue or missing", overdue, "staff", warn=overdue > 0
+            share(
+                "policies-overdue",
+                overdue,
+                ngettext("is overdue for review", "are overdue for review", n_overdue),
+                warn=bool(n_overdue),
             ),
-            Figure("DBS checks and training due within 30 days", due_soon, "staff"),
-            Figure("Staff without a second factor", no_2fa, "two-factor", warn=no_2fa > 0),
+            share(
+                "policies-due-30",
+                due_30,
+                ngettext(
+                    "is due for review within 30 days", "are due for review within 30 days", n_30
+                ),
+            ),
+            share(
+                "policies-due-60",
+                due_60,
+                ngettext(
+                    "is due for review in 31 to 60 days",
+                    "are due for review in 31 to 60 days",
+                    n_60,
+                ),
+            ),
             Figure(
-                "Staff missing training their role needs",
-                lacking,
-                "training-gaps",
-                warn=lacking > 0,
+                "policy-drafts",
+                n_drafts,
+                str(n_drafts),
+                ngettext("draft awaiting approval", "drafts awaiting approval", n_drafts),
+                drafts.slug,
             ),
         ],
-        [table, two_factor, training_gaps],
+        [overdue, due_30, due_60, drafts, coverage],
     )
 
 
@@ -219,12 +163,13 @@ def _staff(organisation: Organisation, today: dt.date) -> Section:
 # Each parent's latest answer is their record with the highest id: records are
 # only ever added, each stamped with the moment it is written, so id order is
 # time order. The state per child and type, and the counts per type, are then
-# two GROUP BYs over those answers, which the ORM cannot nest, hence SQL.
+# two GROUP BYs over those answers, which the ORM cannot nest, hence SQL. With
+# an "until", the same as things stood then (for last month's figure).
 CONSENT_STATES_SQL = """
 WITH latest AS (
     SELECT r.child_id, r.consent_type_id, r.decision, r.valid_until
     FROM {record} r
-    JOIN (SELECT MAX(id) AS id FROM {record} WHERE organisation_id = %(org)s
+    JOIN (SELECT MAX(id) AS id FROM {record} WHERE organisation_id = %(org)s {until}
           GROUP BY child_id, consent_type_id, guardian_id) newest ON newest.id = r.id
     JOIN {link} l ON l.child_id = r.child_id AND l.guardian_id = r.guardian_id
                  AND l.parental_responsibility
@@ -249,419 +194,248 @@ FROM per_child GROUP BY consent_type_id
 """
 
 
-def _consent_states(organisation: Organisation, today: dt.date) -> tuple[dict[int, int], int, int]:
-    """Per consent type, the active children with live consent; and in all, the
-    consents where parents disagree and those running out within 30 days."""
+@dataclass
+class ConsentStates:
+    """Per consent type: active children with live consent, consents where
+    parents disagree, and consents running out within 30 days."""
+
+    covered: dict[int, int] = field(default_factory=dict)
+    conflicts: dict[int, int] = field(default_factory=dict)
+    expiring: dict[int, int] = field(default_factory=dict)
+
+
+def _consent_states(
+    organisation: Organisation, today: dt.date, until: dt.datetime | None = None
+) -> ConsentStates:
     sql = CONSENT_STATES_SQL.format(
         record=ConsentRecord._meta.db_table,
         link=ChildGuardian._meta.db_table,
         child=Child._meta.db_table,
+        until="AND recorded_at < %(until)s" if until else "",
     )
-    params: dict[str, int | dt.date] = {
+    params: dict[str, int | dt.date | dt.datetime] = {
         "org": organisation.pk,
         "today": today,
         "soon": today + dt.timedelta(days=30),
     }
-    covered: dict[int, int] = {}
-    conflicts = expiring = 0
+    if until:
+        params["until"] = until
+    states = ConsentStates()
     # A raw cursor bypasses the router: ask it, so this reads the replica when the
     # rest of the dashboard does.
     with connections[router.db_for_read(ConsentRecord)].cursor() as cursor:
         cursor.execute(sql, params)
         for kind, granted, disagree, running_out in cursor.fetchall():
-            covered[kind] = int(granted or 0)
-            conflicts += int(disagree or 0)
-            expiring += int(running_out or 0)
-    return covered, conflicts, expiring
+            states.covered[kind] = int(granted or 0)
+            states.conflicts[kind] = int(disagree or 0)
+            states.expiring[kind] = int(running_out or 0)
+    return states
 
 
-def _consent(organisation: Organisation, today: dt.date) -> Section:
+# The consent a coverage figure is given for on the page: the one most online
+# work rests on. The table gives every type.
+HEADLINE_CONSENT = "online_sessions"
+# A contact logged without consent is something to act on while it is recent.
+RECENT_DAYS = 30
+
+
+def _consent(organisation: Organisation, today: dt.date, now: dt.datetime) -> Section:
     """Each active child's consent per type, derived as the consent gate does:
     the latest answer of each parent with parental responsibility; a refusal
     or withdrawal wins; a grant counts while it runs."""
-    active = Child.objects.filter(active_on(today), organisation=organisation)
-    active_count = active.count()
-    covered, conflicts, expiring = _consent_states(organisation, today)
+    children = Child.objects.filter(organisation=organisation)
+    _, month_end = last_month(today)
+    tz = timezone.get_current_timezone()
+    this_month = timezone.make_aware(dt.datetime.combine(month_start(today), dt.time.min), tz)
+    counts = children.aggregate(
+        now=Count("pk", filter=active_on(today)),
+        then=Count("pk", filter=active_on(month_end) & Q(created_at__lt=this_month)),
+    )
+    active_count, active_then = counts["now"], counts["then"]
+    states = _consent_states(organisation, today)
+    before = _consent_states(organisation, month_end, until=this_month)
+    types = list(ConsentType.objects.filter(organisation=organisation, active=True).order_by("pk"))
     coverage = Table(
         "consent-coverage",
-        "Active children with live consent, per consent type",
-        ["Consent type", "Children with live consent", "Active children", "Coverage"],
+        gettext("Active children with live consent, per consent type"),
+        [
+            gettext("Consent type"),
+            gettext("Children with live consent"),
+            gettext("Active children"),
+            gettext("Coverage"),
+            gettext("At the end of last month"),
+        ],
     )
-    for consent_type in ConsentType.objects.filter(organisation=organisation, active=True):
-        n = covered.get(consent_type.pk, 0)
-        share = f"{round(100 * n / active_count)}%" if active_count else "No children"
-        coverage.rows.append([consent_type.name, n, active_count, share])
-    year_ago = timezone.now() - relativedelta(years=1)
-    unconsented = (
-        ContactLog.objects.filter(
-            organisation=organisation, consent_allowed=False, happened_at__gte=year_ago
+    conflicts = Table(
+        "consent-conflicts",
+        gettext("Consents where parents disagree, per consent type"),
+        [gettext("Consent type"), gettext("Children whose parents disagree")],
+    )
+    expiring = Table(
+        "consent-expiring",
+        gettext("Consents running out within 30 days, per consent type"),
+        [gettext("Consent type"), gettext("Children whose consent runs out")],
+    )
+    for consent_type in types:
+        n = states.covered.get(consent_type.pk, 0)
+        percent = f"{round(100 * n / active_count)}%" if active_count else gettext("No children")
+        was = of(before.covered.get(consent_type.pk, 0), active_then)
+        coverage.rows.append([consent_type.name, n, active_count, percent, was])
+        conflicts.rows.append([consent_type.name, states.conflicts.get(consent_type.pk, 0)])
+        expiring.rows.append([consent_type.name, states.expiring.get(consent_type.pk, 0)])
+    active = children.filter(active_on(today))
+    recent = now - dt.timedelta(days=RECENT_DAYS)
+    without = ContactLog.objects.filter(
+        organisation=organisation,
+        consent_allowed=False,
+        happened_at__gte=now - relativedelta(years=1),
+        child__in=active,
+    )
+    per_type = list(
+        without.order_by()
+        .values_list("consent_type__name")
+        .annotate(
+            year=Count("child", distinct=True),
+            month=Count("child", distinct=True, filter=Q(happened_at__gte=recent)),
         )
-        .values("child_id")
-        .distinct()
-        .count()
+        .order_by("consent_type__name")
     )
-    takedowns = TakedownTask.objects.filter(organisation=organisation, done_at__isnull=True).count()
+    totals = without.aggregate(
+        year=Count("child", distinct=True),
+        month=Count("child", distinct=True, filter=Q(happened_at__gte=recent)),
+    )
     gaps = Table(
         "consent-gaps",
-        "Consent gaps",
-        ["Measure", "Count"],
+        gettext("Active children with a contact logged without the consent it needed"),
         [
-            ["Children with a contact logged without consent (last 12 months)", unconsented],
-            ["Consents where parents disagree", conflicts],
-            ["Consents running out within 30 days", expiring],
-            ["Open takedown tasks", takedowns],
+            gettext("Consent needed"),
+            gettext("Children, last 30 days"),
+            gettext("Children, last 12 months"),
+        ],
+        [[name or gettext("Not recorded"), month, year] for name, year, month in per_type]
+        + [[gettext("Any (each child once)"), totals["month"], totals["year"]]],
+    )
+    takedown_counts = TakedownTask.objects.filter(
+        organisation=organisation, done_at__isnull=True
+    ).aggregate(open=Count("pk"), late=Count("pk", filter=Q(due_on__lt=today)))
+    takedowns = Table(
+        "takedowns",
+        gettext("Open takedown tasks"),
+        [gettext("Measure"), gettext("Tasks")],
+        [
+            [gettext("Open"), takedown_counts["open"]],
+            [gettext("Past their due date"), takedown_counts["late"]],
         ],
     )
-    return Section(
-        "Consent",
-        [
+    children_noun = ngettext("active child", "active children", active_count)
+    unconsented, recent_gaps = totals["year"], totals["month"]
+    n_conflicts = sum(states.conflicts.values())
+    n_expiring = sum(states.expiring.values())
+    n_takedowns = takedown_counts["open"]
+    figures = []
+    headline = next((t for t in types if t.code == HEADLINE_CONSENT), None)
+    if headline is not None:
+        covered = states.covered.get(headline.pk, 0)
+        figures.append(
             Figure(
-                "Children with contact logged without consent",
-                unconsented,
-                "consent-gaps",
-                warn=unconsented > 0,
-            ),
-            Figure(
-                "Consents where parents disagree", conflicts, "consent-gaps", warn=conflicts > 0
-            ),
-            Figure("Consents running out within 30 days", expiring, "consent-gaps"),
-            Figure("Open takedown tasks", takedowns, "consent-gaps", warn=takedowns > 0),
-        ],
-        [coverage, gaps],
-    )
-
-
-# --- incidents -------------------------------------------------------------------------------
-
-
-def month_starts(today: dt.date, count: int = 12) -> list[dt.date]:
-    first = today.replace(day=1)
-    return [first - relativedelta(months=n) for n in range(count - 1, -1, -1)]
-
-
-def _incidents(
-    organisation: Organisation, today: dt.date, now: dt.datetime
-) -> tuple[Section, list[dt.date], dict[str, list[int]]]:
-    incidents = Incident.objects.filter(organisation=organisation)
-    week_ago, month_ago = now - dt.timedelta(days=7), now - dt.timedelta(days=30)
-    ages = {
-        row["risk"]: row
-        for row in incidents.open()
-        .order_by()
-        .values("risk")
-        .annotate(
-            recent=Count("pk", filter=Q(reported_at__gte=week_ago)),
-            middle=Count("pk", filter=Q(reported_at__lt=week_ago, reported_at__gte=month_ago)),
-            older=Count("pk", filter=Q(reported_at__lt=month_ago)),
+                "consent-coverage",
+                covered,
+                of(covered, active_count),
+                children_noun
+                + " "
+                + ngettext(
+                    "has live consent for %(type)s",
+                    "have live consent for %(type)s",
+                    covered,
+                )
+                % {"type": headline.name.lower()},
+                coverage.slug,
+                compared=gettext("At the end of last month: %(was)s.")
+                % {"was": of(before.covered.get(headline.pk, 0), active_then)},
+            )
         )
-    }
-    open_table = Table(
-        "incidents-open",
-        "Open incidents by age and risk",
-        ["Risk", "Under 7 days", "7 to 30 days", "Over 30 days", "Total"],
-    )
-    totals = [0, 0, 0]
-    for value, label in Risk.choices:
-        row = ages.get(value, {"recent": 0, "middle": 0, "older": 0})
-        cells = [row["recent"], row["middle"], row["older"]]
-        totals = [a + b for a, b in zip(totals, cells, strict=True)]
-        open_table.rows.append([label, *cells, sum(cells)])
-    open_table.rows.append(["All", *totals, sum(totals)])
-    months = month_starts(today)
-    tz = timezone.get_current_timezone()
-    start = timezone.make_aware(dt.datetime.combine(months[0], dt.time.min), tz)
-    # The 4 Cs, then personal data breaches, each counted once (incidents.counting).
-    labels = {value: counting.short_label(label) for value, label in counting.kinds()}
-    monthly = {label: [0] * 12 for label in labels.values()}
-    index = {month: n for n, month in enumerate(months)}
-    for row in (
-        incidents.filter(reported_at__gte=start)
-        .annotate(month=TruncMonth("reported_at", tzinfo=tz), kind=counting.kind_of())
-        .order_by()
-        .values("month", "kind")
-        .annotate(n=Count("pk"))
-    ):
-        month = row["month"].date() if isinstance(row["month"], dt.datetime) else row["month"]
-        # Only a breach goes without a category (the form asks every other
-        # incident for one), so no incident falls outside the kinds.
-        if month in index and row["kind"] in labels:
-            monthly[labels[row["kind"]]][index[month]] = row["n"]
-    per_month = Table(
-        "incidents-monthly",
-        "New incidents per month, by kind of risk",
-        ["Month", *monthly.keys(), "Total"],
-    )
-    for n, month in enumerate(months):
-        counts = [series[n] for series in monthly.values()]
-        per_month.rows.append([f"{month:%b %Y}", *counts, sum(counts)])
-    triage_times = [
-        (triaged - reported) / dt.timedelta(hours=1)
-        for reported, triaged in incidents.filter(
-            triaged_at__isnull=False, reported_at__gte=now - relativedelta(years=1)
-        ).values_list("reported_at", "triaged_at")
-        if triaged is not None  # the query excludes None
+    figures += [
+        Figure(
+            "consent-gaps",
+            recent_gaps,
+            of(recent_gaps, active_count),
+            children_noun
+            + " "
+            + ngettext(
+                "had a contact logged without the consent it needed (last 30 days)",
+                "had a contact logged without the consent it needed (last 30 days)",
+                recent_gaps,
+            ),
+            gaps.slug,
+            warn=recent_gaps > 0,
+            compared=gettext("Last 12 months: %(n)s.") % {"n": of(unconsented, active_count)},
+        ),
+        Figure(
+            "consent-conflicts",
+            n_conflicts,
+            str(n_conflicts),
+            ngettext(
+                "consent where parents disagree", "consents where parents disagree", n_conflicts
+            ),
+            conflicts.slug,
+            warn=n_conflicts > 0,
+        ),
+        Figure(
+            "consent-expiring",
+            n_expiring,
+            str(n_expiring),
+            ngettext(
+                "consent running out within 30 days",
+                "consents running out within 30 days",
+                n_expiring,
+            ),
+            expiring.slug,
+        ),
+        Figure(
+            "takedowns",
+            n_takedowns,
+            str(n_takedowns),
+            ngettext("open takedown task", "open takedown tasks", n_takedowns),
+            takedowns.slug,
+            warn=n_takedowns > 0,
+        ),
     ]
-    average = f"{sum(triage_times) / len(triage_times):.1f} hours" if triage_times else "None yet"
-    breaches = Table(
-        "data-breaches",
-        "Personal data breaches not yet decided for the ICO",
-        ["Became aware", "ICO deadline", "Hours left"],
-    )
-    for aware in (
-        incidents.filter(incident_type=IncidentType.DATA_BREACH, ico_decision="")
-        .order_by("disclosed_at")
-        .values_list("disclosed_at", flat=True)
-    ):
-        deadline = aware + dt.timedelta(hours=72)
-        left = (deadline - now) / dt.timedelta(hours=1)
-        breaches.rows.append(
-            [
-                local_time(aware, organisation.timezone),
-                local_time(deadline, organisation.timezone),
-                f"{left:.0f}" if left > 0 else "Deadline passed",
-            ]
-        )
-    status_counts = dict(incidents.order_by().values_list("status").annotate(n=Count("pk")))
-    triage = Table(
-        "incidents-triage",
-        "Triage",
-        ["Measure", "Value"],
-        [
-            ["Waiting for triage", status_counts.get(Status.NEW, 0)],
-            ["Average time to triage (last 12 months)", average],
-        ],
-    )
-    open_total = sum(totals)
-    section = Section(
-        "Incidents",
-        [
-            Figure("Open incidents", open_total, "incidents-open"),
-            Figure("Open for over 30 days", totals[2], "incidents-open", warn=totals[2] > 0),
-            Figure(
-                "Waiting for triage",
-                status_counts.get(Status.NEW, 0),
-                "incidents-triage",
-                warn=status_counts.get(Status.NEW, 0) > 0,
-            ),
-            Figure("Average time to triage", average, "incidents-triage"),
-            Figure(
-                "Data breaches awaiting an ICO decision",
-                len(breaches.rows),
-                "data-breaches",
-                warn=bool(breaches.rows),
-            ),
-        ],
-        [open_table, per_month, triage, breaches],
-    )
-    return section, months, monthly
+    return Section(gettext("Consent"), figures, [coverage, gaps, conflicts, expiring, takedowns])
 
 
-# --- online practice ----------------------------------------------------------------------
-
-# Contacts that broke a rule are listed for the last 90 days: recent enough to
-# act on, and few enough to read.
-BREACH_DAYS = 90
-
-
-def breaches_per_rule(breaches: list[list[dict[str, str]]]) -> list[list[object]]:
-    """Contacts per rule broken, most first; a contact breaking a rule twice
-    (two members of staff without checks) counts once for it."""
-    counts: dict[str, int] = {}
-    for contact in breaches:
-        for code in {breach["code"] for breach in contact}:
-            counts[code] = counts.get(code, 0) + 1
-    return [
-        [breach_name(code), n]
-        for code, n in sorted(counts.items(), key=lambda item: (-item[1], breach_name(item[0])))
-    ]
-
-
-def _breached_contacts(organisation: Organisation, now: dt.datetime) -> tuple[Table, Table]:
-    """One query over the period's breached contacts only, whatever the size of
-    the contact log."""
-    contacts = list(
-        ContactLog.objects.filter(
-            organisation=organisation, happened_at__gte=now - dt.timedelta(days=BREACH_DAYS)
-        )
-        .exclude(breaches=[])
-        .select_related("child", "staff")
-        .only(
-            "happened_at",
-            "breaches",
-            "override_reason",
-            "unsolicited",
-            "child__first_name",
-            "child__preferred_name",
-            "child__last_name",
-            "staff__full_name",
-        )
-        .order_by("-happened_at", "-pk")
-    )
-    listed = Table(
-        "practice-breaches",
-        f"Contacts that broke a practice rule (last {BREACH_DAYS} days)",
-        ["Date", "Child", "Staff", "Rules broken", "Reason given"],
-        case_detail=True,
-    )
-    for contact in contacts:
-        if contact.override_reason:
-            reason = contact.override_reason
-        elif contact.unsolicited:
-            reason = "Unsolicited: the child made contact"
-        else:
-            reason = "None given"
-        listed.rows.append(
-            [
-                f"{timezone.localtime(contact.happened_at):%-d %b %Y %H:%M}",
-                contact.child.display_name,
-                contact.staff.full_name,
-                " ".join(contact.breach_messages),
-                reason,
-            ]
-        )
-    per_rule = Table(
-        "practice-breach-rules",
-        f"Contacts that broke each practice rule (last {BREACH_DAYS} days)",
-        ["Rule", "Contacts"],
-        breaches_per_rule([contact.breaches for contact in contacts]),
-    )
-    return listed, per_rule
-
-
-def _practice(organisation: Organisation, today: dt.date, now: dt.datetime) -> Section:
-    platforms = list(
-        Platform.objects.filter(organisation=organisation, approved=True).prefetch_related(
-            "assessments"
-        )
-    )
-    unassessed = sum(platform.current_assessment(today) is None for platform in platforms)
-    accounts = list(
-        OnlineAccount.objects.filter(organisation=organisation).prefetch_related(
-            "holders", "monitors"
-        )
-    )
-    flagged = sum(bool(account.problems(today)) for account in accounts)
-    devices = list(
-        WorkDevice.objects.filter(
-            organisation=organisation, retired_on__isnull=True
-        ).prefetch_related("attestations")
-    )
-    unattested = sum(
-        (until := device.attested_until()) is None or until < today for device in devices
-    )
-    tasks = RecurringTask.objects.filter(organisation=organisation, active=True).aggregate(
-        overdue=Count("pk", filter=Q(next_due__lt=today)),
-        soon=Count("pk", filter=Q(next_due__gte=today, next_due__lte=today + dt.timedelta(30))),
-    )
-    table = Table(
-        "practice",
-        "Online practice registers and tasks",
-        ["Measure", "Count"],
-        [
-            ["Approved platforms", len(platforms)],
-            ["Approved platforms without a current risk assessment", unassessed],
-            ["Online accounts needing attention", flagged],
-            ["Work devices not attested this year", unattested],
-            ["Recurring tasks overdue", tasks["overdue"]],
-            ["Recurring tasks due within 30 days", tasks["soon"]],
-        ],
-    )
-    listed, per_rule = _breached_contacts(organisation, now)
-    breached = len(listed.rows)
-    return Section(
-        "Online practice",
-        [
-            Figure(
-                "Contacts that broke a practice rule",
-                breached,
-                per_rule.slug,
-                warn=breached > 0,
-            ),
-            Figure(
-                "Platforms without a current risk assessment",
-                unassessed,
-                "practice",
-                warn=unassessed > 0,
-            ),
-            Figure("Online accounts needing attention", flagged, "practice", warn=flagged > 0),
-            Figure("Work devices not attested", unattested, "practice", warn=unattested > 0),
-            Figure(
-                "Recurring tasks overdue", tasks["overdue"], "practice", warn=tasks["overdue"] > 0
-            ),
-        ],
-        [table, per_rule, listed],
-    )
-
-
-# --- retention and subject access -----------------------------------------------------------------
-
-
-def _records(organisation: Organisation, today: dt.date) -> Section:
-    reviews = RetentionReview.objects.filter(organisation=organisation, done_at__isnull=True)
-    review_counts = reviews.aggregate(
-        due=Count("pk", filter=Q(due_on__lte=today)),
-        confirm=Count("pk", filter=Q(decision="delete")),
-    )
-    sars = SubjectAccessRequest.objects.filter(organisation=organisation, completed_at__isnull=True)
-    sar_counts = sars.aggregate(
-        open=Count("pk"),
-        overdue=Count("pk", filter=Q(due_on__lt=today)),
-        week=Count("pk", filter=Q(due_on__gte=today, due_on__lte=today + dt.timedelta(days=7))),
-    )
-    table = Table(
-        "records",
-        "Retention reviews and subject access requests",
-        ["Measure", "Count"],
-        [
-            ["Retention reviews due", review_counts["due"]],
-            ["Deletions waiting for a second person", review_counts["confirm"]],
-            ["Subject access requests open", sar_counts["open"]],
-            ["Subject access requests due within 7 days", sar_counts["week"]],
-            ["Subject access requests overdue", sar_counts["overdue"]],
-        ],
-    )
-    return Section(
-        "Records",
-        [
-            Figure("Retention reviews due", review_counts["due"], "records"),
-            Figure("Subject access requests open", sar_counts["open"], "records"),
-            Figure(
-                "Subject access requests overdue",
-                sar_counts["overdue"],
-                "records",
-                warn=sar_counts["overdue"] > 0,
-            ),
-        ],
-        [table],
-    )
+# --- the whole dashboard --------------------------------------------------------------------
 
 
 def case_table(organisation: Organisation, slug: str, now: dt.datetime) -> Table | None:
-    """A table naming children, read fresh: kept dashboards leave their rows out
+    """A table naming people, read fresh: kept dashboards leave their rows out
     (dashboard.snapshot), so names never sit in the cache."""
     if slug == "practice-breaches":
-        return _breached_contacts(organisation, now)[0]
-    return None
+        return breached_contacts(organisation, now)[0]
+    today = timezone.localdate(now)
+    staff = staff_section(organisation, today)
+    return next((t for t in staff.tables if t.slug == slug and t.staff_names), None)
 
 
 def dashboard_for(organisation: Organisation, now: dt.datetime | None = None) -> Dashboard:
     now = now or timezone.now()
     today = timezone.localdate(now)
-    incidents, months, monthly = _incidents(organisation, today, now)
+    incidents, months, monthly, countdowns = incidents_section(organisation, today, now)
+    sections = [
+        _policies(organisation, today),
+        staff_section(organisation, today),
+        _consent(organisation, today, now),
+        incidents,
+        practice_section(organisation, today, now),
+        records_section(organisation, today),
+    ]
     return Dashboard(
         organisation=organisation,
         today=today,
         months=months,
         monthly=monthly,
         as_of=now,
-        sections=[
-            _policies(organisation, today),
-            _staff(organisation, today),
-            _consent(organisation, today),
-            incidents,
-            _practice(organisation, today, now),
-            _records(organisation, today),
-        ],
+        sections=sections,
+        attention=needs_attention(sections, countdowns),
     )
 
 
@@ -682,12 +456,25 @@ class Period:
     policy_changes: list[tuple[str, str, dt.date | None, str]]
     contact_breaches: int = 0  # contacts in the period that broke a practice rule
     breaches_per_rule: list[list[object]] = field(default_factory=list)  # [rule, contacts]
+    # Incidents raised in the period of the same length just before this one.
+    raised_before: int = 0
+
+    @property
+    def before(self) -> tuple[dt.date, dt.date]:
+        length = self.end - self.start
+        end = self.start - dt.timedelta(days=1)
+        return end - length, end
 
 
-def period_for(organisation: Organisation, start: dt.date, end: dt.date) -> Period:
+def _day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     tz = timezone.get_current_timezone()
     since = timezone.make_aware(dt.datetime.combine(start, dt.time.min), tz)
     until = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min), tz)
+    return since, until
+
+
+def period_for(organisation: Organisation, start: dt.date, end: dt.date) -> Period:
+    since, until = _day_bounds(start, end)
     counts = dict(
         Incident.objects.filter(
             organisation=organisation, reported_at__gte=since, reported_at__lt=until
@@ -717,4 +504,9 @@ def period_for(organisation: Organisation, start: dt.date, end: dt.date) -> Peri
         .exclude(breaches=[])
         .values_list("breaches", flat=True)
     )
-    return Period(start, end, raised, changes, len(breaches), breaches_per_rule(breaches))
+    period = Period(start, end, raised, changes, len(breaches), breaches_per_rule(breaches))
+    before_since, before_until = _day_bounds(*period.before)
+    period.raised_before = Incident.objects.filter(
+        organisation=organisation, reported_at__gte=before_since, reported_at__lt=before_until
+    ).count()
+    return period

@@ -1,7 +1,10 @@
 """What the dashboard keeps between requests: one stamp per organisation that
-changes whenever a record its figures read is written."""
+changes whenever a record its figures read is written; and the commentary
+written for the board report."""
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from accounts.models import Organisation
 
@@ -26,3 +29,33 @@ class FiguresStamp(models.Model):
 
     def __str__(self) -> str:
         return f"Figures stamp of organisation {self.organisation_id}"
+
+
+class BoardCommentary(models.Model):
+    """What a director or admin writes for the board about a period, printed in
+    the board report. Every save is a new row, so each version is kept and the
+    latest is the one shown (dashboard.commentary); nothing updates a row.
+
+    Not part of the kept figures: the board report reads it fresh, so it needs
+    no figures stamp trigger.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    text = models.TextField(max_length=5000)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    written_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["organisation", "period_start", "period_end", "-written_at"],
+                name="dashboard_commentary_latest",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Board commentary {self.period_start} to {self.period_end}"

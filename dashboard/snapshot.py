@@ -61,7 +61,8 @@ def current_dashboard(organisation: Organisation, now: dt.datetime | None = None
         # No write has touched this organisation since the triggers were
         # installed, so there is nothing a key could be checked against.
         return dashboard_for(organisation, minute)
-    key = f"dashboard:{organisation.pk}:{stamp}:{minute:%Y%m%d%H%M}"
+    # The figures' words are in the reader's language, so each language is kept apart.
+    key = f"dashboard:{organisation.pk}:{stamp}:{minute:%Y%m%d%H%M}:{translation.get_language()}"
     cached = _kept(key)
     if isinstance(cached, Dashboard) and cached.organisation.pk == organisation.pk:
         # The organisation as it is now: a rename changes no stamp.
@@ -74,27 +75,32 @@ def current_dashboard(organisation: Organisation, now: dt.datetime | None = None
 
 
 def _without_names(board: Dashboard) -> Dashboard:
-    """The dashboard as kept: the tables naming children keep their caption and
-    headers but not their rows, which dashboard.figures.case_table reads fresh
-    when someone allowed opens them. Children's names never sit in the cache."""
+    """The dashboard as kept: the tables naming people (children, or staff behind
+    a figure) keep their caption and headers but not their rows, which
+    dashboard.figures.case_table reads fresh when someone allowed opens them.
+    Names never sit in the cache."""
     return replace(
         board,
         sections=[
             replace(
                 section,
-                tables=[replace(t, rows=[]) if t.case_detail else t for t in section.tables],
+                tables=[replace(t, rows=[]) if t.names_people else t for t in section.tables],
             )
             for section in board.sections
         ],
     )
 
 
-def rendered_sections(request: HttpRequest, board: Dashboard, *, sees_cases: bool) -> SafeString:
+def rendered_sections(
+    request: HttpRequest, board: Dashboard, *, sees_cases: bool, sees_staff_names: bool
+) -> SafeString:
     """The dashboard's sections as HTML. Rendering them is most of the page's
     time once the figures are kept, and they depend only on the figures, on
-    whether the reader may open tables naming children, and on the language."""
+    whether the reader may open tables naming children or staff (the page
+    links to those tables, never shows their rows), and on the language."""
     key = (
-        f"{board.snapshot_key}:sections:{int(sees_cases)}:{translation.get_language()}"
+        f"{board.snapshot_key}:sections:{int(sees_cases)}{int(sees_staff_names)}:"
+        f"{translation.get_language()}"
         if board.snapshot_key
         else None
     )
@@ -107,6 +113,7 @@ def rendered_sections(request: HttpRequest, board: Dashboard, *, sees_cases: boo
             "board": board,
             "chart": stacked_bars(board.months, board.monthly),
             "sees_cases": sees_cases,
+            "sees_staff_names": sees_staff_names,
         },
         request=request,
     )

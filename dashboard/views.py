@@ -1,15 +1,18 @@
-"""The directors' review-due dashboard, the aggregate tables behind its
-figures (HTML and CSV), and the board report PDF."""
+"""The directors' review-due dashboard, the tables behind its figures (HTML
+and CSV), the board's commentary and the board report PDF."""
 
 import csv
 import datetime as dt
 from typing import Any
 
 from django import forms
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.http import require_http_methods
 
 from accounts.http import AuthedRequest
 from accounts.models import LEAD_ROLES, Role
@@ -17,10 +20,16 @@ from accounts.permissions import is_admin, staff_visible_to
 from audit import services as audit
 from children.permissions import children_visible_to, sees_all_children
 from common.db_router import reads_from_replica
-from common.forms import DateInput
+from common.forms import DateInput, service_errors_onto
 from common.pdf import pdf_response
 from dashboard import figures as dashboard
 from dashboard.board_report import render_board_report_pdf
+from dashboard.commentary import (
+    commentary_latest,
+    commentary_save,
+    commentary_versions,
+    may_write_commentary,
+)
 from dashboard.snapshot import current_dashboard, rendered_sections
 
 DASHBOARD_ROLES = frozenset({Role.DIRECTOR, Role.ADMIN, *LEAD_ROLES})
@@ -33,21 +42,62 @@ def _require(request: HttpRequest) -> None:
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label="From", widget=DateInput())
-    end = forms.DateField(label="To", widget=DateInput())
+    start = forms.DateField(label=gettext_lazy("From"), widget=DateInput())
+    end = forms.DateField(label=gettext_lazy("To"), widget=DateInput())
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         for name in ("start", "end"):
             if data.get(name) and not dt.date(2000, 1, 1) <= data[name] <= dt.date(2100, 12, 31):
-                self.add_error(name, "Choose a date between 2000 and 2100.")  # drops it from data
+                # add_error drops it from data
+                self.add_error(name, gettext("Choose a date between 2000 and 2100."))
         if data.get("start") and data.get("end"):
             if data["end"] < data["start"]:
-                self.add_error("end", "The end must be on or after the start.")
+                self.add_error("end", gettext("The end must be on or after the start."))
             elif data["end"] - data["start"] > dt.timedelta(days=731):
-                self.add_error("end", "Choose a period of up to two years.")
+                self.add_error("end", gettext("Choose a period of up to two years."))
         return data
+
+
+class CommentaryForm(PeriodForm):
+    text = forms.CharField(
+        label=gettext_lazy("Commentary for the board"),
+        help_text=gettext_lazy(
+            "Printed in the board report for this period. Saving again keeps the earlier "
+            "version; the latest is printed."
+        ),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+
+def _page(
+    request: AuthedRequest, board: dashboard.Dashboard, period_form: PeriodForm
+) -> dict[str, object]:
+    """What the dashboard page shows, beside the kept sections."""
+    user = request.user
+    start, end = dashboard.quarter_of(board.today)
+    commentary = commentary_latest(user.organisation, start, end)
+    return {
+        "board": board,
+        "sections": rendered_sections(
+            request,
+            board,
+            sees_cases=sees_all_children(user),
+            sees_staff_names=is_admin(user),
+        ),
+        "period_form": period_form,
+        "quarter": (start, end),
+        "commentary": commentary,
+        "commentary_form": (
+            CommentaryForm(
+                initial={"start": start, "end": end, "text": commentary.text if commentary else ""}
+            )
+            if may_write_commentary(user)
+            else None
+        ),
+    }
 
 
 @reads_from_replica()
@@ -58,20 +108,15 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "dashboard/dashboard.html",
-        {
-            "board": board,
-            "sections": rendered_sections(
-                request, board, sees_cases=sees_all_children(request.user)
-            ),
-            "period_form": PeriodForm(initial={"start": start, "end": end}),
-        },
+        _page(request, board, PeriodForm(initial={"start": start, "end": end})),
     )
 
 
 def _table_for(request: AuthedRequest, slug: str, *, csv: bool) -> dashboard.Table:
     """The table behind a figure. A table naming children opens only for those
     who see every child (a director sees the counts per rule), and its reading
-    is audited as a chronology's is."""
+    is audited as a chronology's is; a table naming staff opens only for
+    admins, who chase them (a director sees the counts)."""
     _require(request)
     board = current_dashboard(request.user.organisation)
     table = board.table(slug)
@@ -87,13 +132,17 @@ def _table_for(request: AuthedRequest, slug: str, *, csv: bool) -> dashboard.Tab
             actor=request.user,
             details={"table": slug, "csv": csv, "rows": len(table.rows)},
         )
+    elif table.staff_names:
+        if not is_admin(request.user):
+            raise PermissionDenied
+        table = dashboard.case_table(request.user.organisation, slug, board.as_of) or table
     return table
 
 
 @reads_from_replica()
 def dashboard_table(request: AuthedRequest, slug: str) -> HttpResponse:
-    """The list behind a figure: an aggregate table, or for those who see every
-    child, the contacts that broke a practice rule."""
+    """The table about one figure: an aggregate table, or for those allowed, the
+    contacts that broke a practice rule or the staff behind a figure."""
     table = _table_for(request, slug, csv=False)
     return render(request, "dashboard/dashboard_table.html", {"table": table})
 
@@ -119,25 +168,18 @@ def board_report(request: AuthedRequest) -> HttpResponse:
     board = current_dashboard(request.user.organisation)
     form = PeriodForm(request.GET or None)
     if request.GET and not form.is_valid():
-        return render(
-            request,
-            "dashboard/dashboard.html",
-            {
-                "board": board,
-                "sections": rendered_sections(
-                    request, board, sees_cases=sees_all_children(request.user)
-                ),
-                "period_form": form,
-            },
-            status=400,
-        )
+        return render(request, "dashboard/dashboard.html", _page(request, board, form), status=400)
     if form.is_bound:
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     else:
         start, end = dashboard.quarter_of(board.today)
     period = dashboard.period_for(request.user.organisation, start, end)
     content = render_board_report_pdf(
-        board=board, period=period, by=request.user.full_name, at=timezone.now()
+        board=board,
+        period=period,
+        by=request.user.full_name,
+        at=timezone.now(),
+        commentary=commentary_latest(request.user.organisation, start, end),
     )
     # Recorded once the PDF exists: a report that failed was given to nobody.
     audit.record(
@@ -146,6 +188,60 @@ def board_report(request: AuthedRequest) -> HttpResponse:
         details={"start": str(start), "end": str(end)},
     )
     return pdf_response(content, f"board-report-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
+
+
+@require_http_methods(["GET", "POST"])
+def board_commentary(request: AuthedRequest) -> HttpResponse:
+    """Write the board's commentary for a period (directors and admins), and see
+    its earlier versions."""
+    user = request.user
+    if not may_write_commentary(user):
+        raise PermissionDenied
+    organisation = user.organisation
+    today = timezone.localdate()
+    if request.method == "POST":
+        form = CommentaryForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                commentary_save(
+                    organisation=organisation,
+                    by=user,
+                    start=data["start"],
+                    end=data["end"],
+                    text=data["text"],
+                )
+            except ValidationError as error:
+                service_errors_onto(form, error)
+            else:
+                return redirect(
+                    f"{reverse('board_commentary')}?start={data['start']}&end={data['end']}"
+                )
+        period = (form.cleaned_data.get("start"), form.cleaned_data.get("end"))
+        status = 400
+    else:
+        chosen = PeriodForm(request.GET or None)
+        if chosen.is_bound and chosen.is_valid():
+            period = (chosen.cleaned_data["start"], chosen.cleaned_data["end"])
+        else:
+            period = dashboard.quarter_of(today)
+        latest = commentary_latest(organisation, *period)
+        form = CommentaryForm(
+            initial={"start": period[0], "end": period[1], "text": latest.text if latest else ""}
+        )
+        status = 200
+    start, end = period
+    versions = (
+        list(commentary_versions(organisation, start, end).select_related("written_by")[:50])
+        if start and end
+        else []
+    )
+    return render(
+        request,
+        "dashboard/commentary.html",
+        {"form": form, "versions": versions, "start": start, "end": end},
+        status=status,
+    )
 
 
 def home(request: AuthedRequest) -> HttpResponse:

@@ -232,7 +232,8 @@ def counted(organisation, alice, bob, dana, charlie):
 
 
 def figures(board) -> dict[str, object]:
-    return {f.label: f.value for section in board.sections for f in section.figures}
+    """Each figure's headline, by its key."""
+    return {f.key: f.value for f in board.figures}
 
 
 def rows(board, slug) -> dict[object, list[object]]:
@@ -242,41 +243,58 @@ def rows(board, slug) -> dict[object, list[object]]:
 def test_every_figure_matches_the_hand_built_data(organisation, counted):
     board = dashboard.dashboard_for(organisation)
     got = figures(board)
-    assert got["Policies overdue for review"] == 1
-    assert got["Policies due within 30 days"] == 1
-    assert got["Policies due in 31 to 60 days"] == 1
-    assert got["Drafts awaiting approval"] == 1
-    assert rows(board, "policy-coverage")["Overdue policy v1"] == [1, 2, "50%"]
+    # Three policies have a current version; the draft-only one is not in force.
+    assert got["policies-overdue"] == "1 of 3"
+    assert board.figure("policies-overdue").text == "1 of 3 policies in force is overdue for review"
+    assert got["policies-due-30"] == "1 of 3"
+    assert got["policies-due-60"] == "1 of 3"
+    assert got["policy-drafts"] == "1"
+    assert [row[0] for row in board.table("policies-overdue").rows] == ["Overdue policy"]
+    assert rows(board, "policy-coverage")["Overdue policy v1"][:3] == [1, 2, "50%"]
     # Five active staff (alice, bob, dana, the director and the one without 2FA) each
-    # need three things; only alice's DBS check is in place.
-    staff = 5
-    assert got["DBS checks and training overdue or missing"] == staff * 3 - 1
-    assert got["Staff without a second factor"] == 1
+    # need three things; only alice's DBS check is in place: 14 checks, 5 people.
+    assert got["staff-checks"] == "5 of 5"
+    assert (
+        board.figure("staff-checks").text
+        == "5 of 5 staff have a DBS check or training overdue or missing"
+    )
+    assert rows(board, "staff-checks")["DBS check"] == [4, 0]
+    assert rows(board, "staff-checks")["Any of these (each person once)"] == [5, 0]
+    assert got["staff-two-factor"] == "1 of 5"
+    assert board.figure("staff-two-factor").text == "1 of 5 staff has no second factor"
+    assert got["staff-dbs-lapsed"] == "0 of 5"
     coverage = rows(board, "consent-coverage")
-    assert coverage["Online sessions and video calls"] == [2, 3, "67%"]
-    assert coverage["Voice messages"] == [0, 3, "0%"]
-    assert got["Children with contact logged without consent"] == 1
-    assert got["Consents where parents disagree"] == 1
-    assert got["Consents running out within 30 days"] == 1
-    assert got["Open takedown tasks"] == 1
+    assert coverage["Online sessions and video calls"][:3] == [2, 3, "67%"]
+    assert coverage["Voice messages"][:3] == [0, 3, "0%"]
+    assert got["consent-coverage"] == "2 of 3"
+    assert board.figure("consent-coverage").text.startswith(
+        "2 of 3 active children have live consent for online sessions"
+    )
+    # Child two, twice in the last 30 days, counts once; child three's was too long ago.
+    assert got["consent-gaps"] == "1 of 3"
+    assert rows(board, "consent-gaps")["Any (each child once)"] == [1, 1]
+    assert got["consent-conflicts"] == "1"
+    assert board.figure("consent-conflicts").text == "1 consent where parents disagree"
+    assert got["consent-expiring"] == "1"
+    assert got["takedowns"] == "1"
     open_rows = rows(board, "incidents-open")
     assert open_rows["High"] == [1, 0, 0, 1]
     assert open_rows["Medium"] == [0, 1, 1, 2]
     assert open_rows["All"] == [1, 1, 1, 3]
-    assert got["Open incidents"] == 3
-    assert got["Waiting for triage"] == 1
-    assert got["Average time to triage"] == "3.0 hours"
-    assert got["Data breaches awaiting an ICO decision"] == 1
-    assert board.table("data-breaches").rows[0][2] == "52"
+    assert got["incidents-open"] == "3"
+    assert got["incidents-open-long"] == "1 of 3"
+    assert got["incidents-waiting"] == "1"
+    assert rows(board, "incidents-triage")["The last 12 months"] == [2, "3 hours"]
+    assert got["data-breaches"] == "1"
+    assert board.table("data-breaches").rows[0][2].startswith("5")  # 51 or 52 hours left
     monthly = board.table("incidents-monthly")
     totals = [sum(row[n] for row in monthly.rows) for n in range(1, 7)]
     # Content, contact, conduct, commerce, personal data breaches; the old one is out.
     # The breach was filed under commerce: it counts as a breach, and only as one.
     assert totals == [1, 1, 1, 0, 1, 4]
-    assert got["Retention reviews due"] == 1
-    assert got["Subject access requests open"] == 2
-    assert got["Subject access requests overdue"] == 1
-    assert rows(board, "records")["Subject access requests due within 7 days"] == [1]
+    assert got["retention-reviews"] == "1"
+    assert got["subject-access"] == "1 of 2"
+    assert rows(board, "subject-access")["Subject access requests due within 7 days"] == [1]
 
 
 def test_the_query_count_is_the_same_at_two_sizes(organisation, counted, alice, bob):
@@ -380,8 +398,9 @@ def test_the_board_report_reads_back_with_its_figures(organisation, counted, bob
     reader = PdfReader(io.BytesIO(response.content))
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
     assert "Board report:" in text
-    assert "Policies overdue for review 1" in text
-    assert "Consents where parents disagree 1" in text
+    assert "1 of 4 policies in force is overdue for review" in text  # with the new one
+    assert "1 consent where parents disagree" in text
+    assert "5 of 5 staff have a DBS check or training overdue or missing" in text
     assert "Photography policy v1" in text  # approved in the period
     assert "Overdue policy" in text
     assert "Page 1 of" in text
@@ -437,8 +456,9 @@ def breaches(organisation, alice):
 
 def test_contacts_that_broke_a_rule_are_counted_per_rule_and_listed(organisation, breaches):
     board = dashboard.dashboard_for(organisation)
-    figure = board.figure("Contacts that broke a practice rule")
-    assert (figure.value, figure.warn, figure.table) == (2, True, "practice-breach-rules")
+    figure = board.figure("practice-breaches")
+    assert (figure.count, figure.warn, figure.table) == (2, True, "practice-breach-rules")
+    assert figure.text == "2 contacts broke a practice rule (last 90 days)"
     assert board.table("practice-breach-rules").rows == [
         ["No second member of staff", 2],
         ["No meeting passcode", 1],
@@ -463,8 +483,8 @@ def test_contacts_that_broke_a_rule_are_counted_per_rule_and_listed(organisation
 
 def test_no_breaches_is_no_warning(organisation, alice):
     breached(organisation, alice, ChildFactory(organisation=organisation), days_ago=1, breaches=[])
-    figure = dashboard.dashboard_for(organisation).figure("Contacts that broke a practice rule")
-    assert (figure.value, figure.warn) == (0, False)
+    figure = dashboard.dashboard_for(organisation).figure("practice-breaches")
+    assert (figure.count, figure.warn) == (0, False)
 
 
 def test_only_those_who_see_every_child_open_the_contacts_and_it_is_audited(

@@ -106,7 +106,7 @@ def test_the_dashboard_reads_from_the_replica_and_audits_on_the_primary(
 ):
     lead = client_for(dana)
     pages = {
-        "/dashboard/": "Contacts that broke a practice rule",
+        "/dashboard/": "contact broke a practice rule",
         "/dashboard/tables/practice-breaches/": "Noor Hassan",
         "/dashboard/tables/practice-breaches.csv": "Noor Hassan",
         "/dashboard/board-report.pdf": None,

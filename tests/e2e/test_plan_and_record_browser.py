@@ -135,7 +135,7 @@ def test_plan_refused_consent_taken_plan_allowed_session_logged_and_seen_by_the_
     dsl.set_default_timeout(20_000)
     signed_in(dsl, base, dana)
     dsl.goto(f"{base}/dashboard/")
-    expect(dsl.locator('[data-figure="Contacts that broke a practice rule"]')).to_have_text("1")
+    expect(dsl.locator('[data-figure="practice-breaches"]')).to_have_text("1")
     dsl.goto(f"{base}/incidents/children/{child.pk}/chronology/")
     expect(dsl.get_by_text("No second member of staff.").first).to_be_visible()
     expect(dsl.get_by_text("Cal was ill; Theo's mother stayed in the room.").first).to_be_visible()

@@ -346,6 +346,8 @@ FORMS: tuple[Target, ...] = (
     _t("child_list", "dsl", method="get", forms=()),
     _t("incident_list", "dsl", method="get"),
     _t("board_report", "director", method="get", page="dashboard", forms=("period_form",)),
+    # --- the board's commentary: each save adds a version, and changes none
+    _t("board_commentary", "director"),
 )
 
 
