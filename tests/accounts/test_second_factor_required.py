@@ -22,6 +22,8 @@ PUBLIC_PREFIXES = (
     "/consent/sign/",
     "/consent/receipt/",
     "/consent/manage/",
+    # The organisation's logo on parents' pages.
+    "/o/",
     # A receiving setting's link to a child protection file (no account).
     "/incidents/file/",
 )
