@@ -184,3 +184,19 @@ def test_the_switch_sets_the_cookie_and_returns_to_the_page():
     assert response.status_code == 302
     assert response["Location"] == "/consent/manage/new-link/"
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "cy"
+
+
+def test_a_new_manage_link_is_emailed_in_the_organisations_first_language(
+    manage_link, organisation, django_capture_on_commit_callbacks
+):
+    organisation.parent_language = "cy"
+    organisation.save(update_fields=["parent_language"])
+    GuardianAccess.objects.update(created_at=timezone.now() - dt.timedelta(hours=1))
+    before = len(mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post("/consent/manage/new-link/", {"email": "huda@example.test"})
+    (email,) = mail.outbox[before:]
+    assert email.subject == "Eich dolen i weld a thynnu caniatâd yn ôl"
+    assert "Helo Huda Hassan," in email.body
+    assert "PWY I DDWEUD WRTHO AM BRYDER" in email.body
+    assert MANAGE_LINK.search(email.body)
