@@ -22,10 +22,10 @@ PUBLIC_PREFIXES = (
     "/consent/sign/",
     "/consent/receipt/",
     "/consent/manage/",
-    # The organisation's logo on parents' pages.
-    "/o/",
     # A receiving setting's link to a child protection file (no account).
     "/incidents/file/",
+    # The organisation's logo on parents' pages.
+    "/o/",
 )
 
 

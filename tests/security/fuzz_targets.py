@@ -168,10 +168,12 @@ FORMS: tuple[Target, ...] = (
     ),
     # Only queues a task: the page changes nothing, whether or not the address is known.
     _t("consent_manage_link", "anonymous", valid={"email": ("pat@example.test",)}),
-    # The English/Cymraeg switch on every parent page: a cookie, nothing saved.
+    # The English/Cymraeg switch on every parent page, as someone whose link matched
+    # nothing: a cookie and a redirect back, nothing saved.
     _t(
-        "set_language",
+        "set_language_anonymous",
         "anonymous",
+        "set_language",
         forms=(),
         page="consent_manage_link",
         valid={"language": ("cy", "en-gb"), "next": ("/consent/manage/new-link/",)},
