@@ -15,8 +15,11 @@ from django.utils import timezone
 
 from consent import throttle
 from consent.models import ConsentType, GuardianAccess
+from policies import services as policy_services
+from policies.models import PolicyVersion
 from tests.consent import test_consent
 from tests.consent.test_consent import answer, ask
+from tests.policies import test_child_agreements
 
 child = test_consent.child
 site = test_consent.site
@@ -200,3 +203,69 @@ def test_a_new_manage_link_is_emailed_in_the_organisations_first_language(
     assert "Helo Huda Hassan," in email.body
     assert "PWY I DDWEUD WRTHO AM BRYDER" in email.body
     assert MANAGE_LINK.search(email.body)
+
+
+# --- the policies a parent reads on their link, and their child's agreement ------------------
+
+juniors = test_child_agreements.juniors
+noor = test_child_agreements.noor
+huda = test_child_agreements.huda
+
+
+@pytest.fixture
+def parents_policy(organisation, bob) -> PolicyVersion:
+    draft = policy_services.policy_create(
+        organisation=organisation,
+        by=bob,
+        title="Code of conduct for parents",
+        category="conduct_parents",
+        body="We treat each other with respect.",
+        audience_parents=True,
+    )
+    return policy_services.version_approve(
+        draft=draft,
+        by=bob,
+        approved_on=timezone.localdate() - dt.timedelta(days=1),
+        approved_by_name="The trustees",
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "lang", "words"),
+    [
+        (None, "en-GB", ["Back to your consents", "I have read and agree to the Code"]),
+        ("cy", "cy", ["Yn ôl i'ch caniatadau", "Rwyf wedi darllen ac yn cytuno i'r Code"]),
+    ],
+)
+def test_a_policy_to_read_follows_the_language(huda, parents_policy, language, lang, words):
+    client = test_child_agreements.manage_link(huda)
+    if language:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    manage = shown(client.get("/consent/manage/"))
+    assert f'<html lang="{lang}"' in manage
+    assert ("Polisïau i'w darllen" if language else "Policies to read") in manage
+    page = shown(client.get(f"/consent/manage/policies/{parents_policy.pk}/"))
+    assert f'<html lang="{lang}"' in page
+    for word in words:
+        assert word in page
+
+
+@pytest.mark.parametrize(
+    ("language", "lang", "words"),
+    [
+        (None, "en-GB", ["Read it together with Noor", "Noor read this with me and agrees"]),
+        ("cy", "cy", ["Darllenwch ef gyda Noor", "Mae Noor wedi darllen hwn gyda fi ac yn cytuno"]),
+    ],
+)
+def test_a_childs_agreement_follows_the_language(noor, huda, juniors, language, lang, words):
+    client = test_child_agreements.manage_link(huda)
+    if language:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    manage = shown(client.get("/consent/manage/"))
+    assert ("Cytundebau i'w darllen gyda'ch plentyn" if language else "Agreements to read") in (
+        manage
+    )
+    page = shown(client.get(test_child_agreements.parent_path(noor, juniors)))
+    assert f'<html lang="{lang}"' in page
+    for word in words:
+        assert word in page
