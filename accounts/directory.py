@@ -5,13 +5,15 @@ Read fresh for each page or email, for the organisation it is about: nothing is
 cached, so one organisation's contacts can never reach another's parents.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import Organisation, Role, User
 
-IMMEDIATE_DANGER = "If a child is in immediate danger, call 999."
+# The English words; each directory gives them in its reader's language.
+IMMEDIATE_DANGER = gettext_noop("If a child is in immediate danger, call 999.")
 
 
 @dataclass(frozen=True)
@@ -27,17 +29,19 @@ class WhoToTell:
     organisation: Organisation
     contacts: tuple[Contact, ...]
     urgent_route: str
-    immediate_danger: str = IMMEDIATE_DANGER
+    immediate_danger: str = field(default_factory=lambda: gettext(IMMEDIATE_DANGER))
 
 
-def _title(user: User, lead_id: int | None) -> str:
+def _title(user: User, organisation: Organisation) -> str:
+    """In the organisation's own words (DSL or DSP) and the reader's language."""
+    lead = organisation.titles.lead
     titles = []
     if user.role == Role.DSL:
-        titles.append("Designated Safeguarding Lead")
+        titles.append(lead)
     elif user.role == Role.DEPUTY_DSL:
-        titles.append("Deputy Designated Safeguarding Lead")
-    if user.pk == lead_id:
-        titles.append("Online-presence lead")
+        titles.append(gettext("Deputy %(lead)s") % {"lead": lead})
+    if user.pk == organisation.online_presence_lead_id:
+        titles.append(gettext("Online-presence lead"))
     return "; ".join(titles)
 
 
@@ -52,7 +56,7 @@ def who_to_tell(organisation: Organisation) -> WhoToTell:
     return WhoToTell(
         organisation=organisation,
         contacts=tuple(
-            Contact(user.full_name, _title(user, lead_id), user.email, user.phone)
+            Contact(user.full_name, _title(user, organisation), user.email, user.phone)
             for user in ranked
         ),
         urgent_route=organisation.urgent_route,

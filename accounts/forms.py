@@ -1,6 +1,7 @@
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -11,7 +12,9 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from two_factor.forms import AuthenticationTokenForm, BackupTokenForm, TOTPDeviceForm
 
-from accounts.models import Organisation, Role, User
+from accounts import logos
+from accounts.logos import logo_clean
+from accounts.models import Organisation, Role, SafeguardingTitle, User
 from accounts.passkeys import passkey_answer_verify
 from audit import services as audit
 from common.forms import model_choice_field, validate_phone
@@ -411,3 +414,40 @@ class PhoneForm(forms.Form):
         required=False,
         validators=[validate_phone],
     )
+
+
+class ParentPagesForm(forms.Form):
+    """What parents see of the service: its logo, how to reach it, its language
+    and what it calls its safeguarding lead."""
+
+    logo = forms.FileField(
+        label="Logo",
+        help_text="A PNG or JPEG image, 1 MB or smaller, shown at the top of parents' pages. "
+        "Leave empty to keep the current one.",
+        required=False,
+    )
+    remove_logo = forms.BooleanField(label="Remove the current logo", required=False)
+    contact_phone = forms.CharField(
+        label="Phone number for parents",
+        max_length=40,
+        required=False,
+        validators=[validate_phone],
+    )
+    contact_email = forms.EmailField(label="Email address for parents", required=False)
+    parent_language = forms.ChoiceField(
+        label="Language parents see first",
+        help_text="Parents can switch between English and Welsh on every page.",
+        choices=settings.LANGUAGES,
+    )
+    safeguarding_title = forms.ChoiceField(
+        label="Title of the safeguarding lead",
+        help_text=str(Organisation._meta.get_field("safeguarding_title").help_text),
+        choices=SafeguardingTitle.choices,
+    )
+
+    def clean_logo(self) -> tuple[bytes, str] | None:
+        upload = self.cleaned_data.get("logo")
+        if not upload:
+            return None
+        # One byte past the limit is enough to know it is too big.
+        return logo_clean(upload.read(logos.MAX_BYTES + 1))

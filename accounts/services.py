@@ -4,6 +4,7 @@ Each service is one transaction that changes the account, writes its audit
 event and, where mail must go out, queues it for after the commit.
 """
 
+import hashlib
 from importlib import import_module
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -457,3 +459,52 @@ def staff_phone_update(*, staff: User, by: User, phone: str) -> User:
         staff.phone = phone
         staff.save(update_fields=["phone"])
     return staff
+
+
+@transaction.atomic
+def parent_pages_update(
+    *,
+    organisation: Organisation,
+    by: User,
+    logo: tuple[bytes, str] | None,
+    remove_logo: bool,
+    contact_phone: str,
+    contact_email: str,
+    parent_language: str,
+    safeguarding_title: str,
+) -> Organisation:
+    """What parents see of the service. ``logo`` is already checked and
+    re-encoded (accounts.logos.logo_clean): its bytes and kind."""
+    wanted = {
+        "contact_phone": contact_phone.strip(),
+        "contact_email": contact_email.strip(),
+        "parent_language": parent_language,
+        "safeguarding_title": safeguarding_title,
+    }
+    changed: dict[str, dict[str, object]] = {
+        name: {"from": getattr(organisation, name), "to": value}
+        for name, value in wanted.items()
+        if getattr(organisation, name) != value
+    }
+    for name, value in wanted.items():
+        setattr(organisation, name, value)
+    old_logo = organisation.logo.name or ""
+    if logo is not None:
+        data, kind = logo
+        name = f"{organisation.slug}-{hashlib.sha256(data).hexdigest()[:16]}.{kind}"
+        # save=False: the row is saved once below, after full_clean.
+        organisation.logo.save(name, ContentFile(data), save=False)
+        changed["logo"] = {"from": old_logo, "to": organisation.logo.name}
+    elif remove_logo and old_logo:
+        organisation.logo = None
+        changed["logo"] = {"from": old_logo, "to": ""}
+    if changed:
+        organisation.full_clean()
+        organisation.save(update_fields=[*wanted, "logo"])
+        audit.record(
+            action="organisation.settings_changed",
+            actor=by,
+            obj=organisation,
+            details={"changed": changed},
+        )
+    return organisation

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from accounts import logos
 from accounts.views import directory, passkeys, sign_in, staff
 
 urlpatterns = [
@@ -44,6 +45,9 @@ urlpatterns = [
     path("account/phone/", directory.phone_change, name="phone_change"),
     path("who-to-tell/", directory.who_to_tell, name="who_to_tell"),
     path("who-to-tell/change/", directory.who_to_tell_change, name="who_to_tell_change"),
+    path("who-to-tell/parents/", directory.parent_pages_change, name="parent_pages_change"),
+    # Public and short: the logo at the top of parents' pages.
+    path("o/<slug:slug>/logo", logos.organisation_logo, name="organisation_logo"),
     path("account/password/", sign_in.password_change, name="password_change"),
     path(
         "account/invitation/<str:uidb64>/<str:token>/",

@@ -9,12 +9,14 @@ import datetime as dt
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from children.models import Child, ChildGuardian, Guardian
 from common.forms import service_errors_onto
-from consent.views import _access, _no_access, parent_page
+from common.i18n import parent_language
+from consent.views import _access, _no_access, parent_page, parent_render
 from policies import reach
 from policies.agreement_forms import WithParentAgreementForm
 from policies.agreements import ages, child_agreement_record
@@ -64,6 +66,7 @@ def child_agreement(request: HttpRequest, child_pk: int, version_pk: int) -> Htt
     if access is None:
         return _no_access(request)
     guardian = access.guardian
+    parent_language(request, guardian.organisation.parent_language)
     child = _child_of(guardian, child_pk)
     try:
         version = PolicyVersion.objects.select_related("policy").get(
@@ -78,7 +81,11 @@ def child_agreement(request: HttpRequest, child_pk: int, version_pk: int) -> Htt
     due = reach.child_agreements_due(child) if child.is_active else []
     if request.method != "POST" and version.pk not in {binding.current.pk for binding in due}:
         # Agreed already, or a version since replaced: the manage page lists what is due.
-        messages.info(request, f"There is nothing at that address for {first} to agree to now.")
+        messages.info(
+            request,
+            gettext("There is nothing at that address for %(child)s to agree to now.")
+            % {"child": first},
+        )
         return redirect("consent_manage")
     form = WithParentAgreementForm(request.POST or None, child=child)
     if request.method == "POST" and form.is_valid():
@@ -93,9 +100,13 @@ def child_agreement(request: HttpRequest, child_pk: int, version_pk: int) -> Htt
         except ValidationError as error:
             service_errors_onto(form, error)
         else:
-            messages.success(request, f"Thank you. {first} has agreed to {version.policy.title}.")
+            messages.success(
+                request,
+                gettext("Thank you. %(child)s has agreed to %(policy)s.")
+                % {"child": first, "policy": version.policy.title},
+            )
             return redirect("consent_manage")
-    return render(
+    return parent_render(
         request,
         "consent/child_agreement.html",
         {
@@ -105,4 +116,5 @@ def child_agreement(request: HttpRequest, child_pk: int, version_pk: int) -> Htt
             "version": version,
             "ages": ages(version.policy),
         },
+        organisation=guardian.organisation,
     )

@@ -19,6 +19,9 @@ from audit import services as audit
 from children.models import Child, ChildGuardian, Guardian
 from common.i18n import in_language
 from common.registry import EMAIL_COMPOSERS, POLICY_PUBLISHED
+
+# Imported for its composer: the withdrawal confirmation lives with the manage link's services.
+from consent import regrant  # noqa: F401
 from consent.models import ConsentRequest, GuardianAccess, RequestStatus
 from consent.parent_policies import POLICY_CHANGED_KIND, policy_change_emails_queue
 from outbox.composers import Composed, Composer

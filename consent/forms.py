@@ -1,12 +1,13 @@
 from typing import Any
 
 from django import forms
-from django.utils.translation import pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from children.models import Child, Guardian
 from children.services import guardians_with_responsibility
 from common.forms import DateInput, ModelMultipleChoiceField, model_choice_field
 from common.i18n import in_language
+from common.validators import validate_person_name
 from consent.models import ConsentType, ConsentTypeVersion, MediaUseKind, MediaUsePlace
 from consent.signature import readable
 from policies.models import PolicyVersion
@@ -175,10 +176,28 @@ class VerbalConsentForm(forms.Form):
 
 class ManageLinkForm(forms.Form):
     email = forms.EmailField(
-        label="Your email address",
+        label=gettext_lazy("Your email address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
     )
+
+
+class RegrantForm(forms.Form):
+    """A parent gives, on their manage link, a consent they refused or withdrew."""
+
+    typed_name = forms.CharField(
+        label=gettext_lazy("Your full name"),
+        max_length=200,
+        validators=[validate_person_name],
+        error_messages={"required": gettext_lazy("Type your full name.")},
+        widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),
+    )
+    confirm = forms.BooleanField(
+        label=gettext_lazy("I have read this and I give my consent"),
+        error_messages={"required": gettext_lazy("Tick to say you give your consent.")},
+    )
+    # The wording the page showed: a change since (a new policy) is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**62)
 
 
 class PaperConsentForm(forms.Form):

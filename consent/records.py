@@ -14,7 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts.models import User
 from audit import services as audit
@@ -200,13 +201,15 @@ def paper_consent_record(
 def _send_manage_link(guardian: Guardian, token: str) -> None:
     link = settings.SITE_URL + reverse("consent_manage_open", args=[token])
     try:
-        send_email(
-            to=guardian.email,
-            subject="Your link to see and withdraw consent",
-            template="consent_manage_link",
-            context={"guardian": guardian, "link": link},
-            html=False,
-        )
+        # The worker knows no page's language: the organisation's first language.
+        with translation.override(guardian.organisation.parent_language):
+            send_email(
+                to=guardian.email,
+                subject=gettext("Your link to see and withdraw consent"),
+                template="consent_manage_link",
+                context={"guardian": guardian, "link": link},
+                html=False,
+            )
     except Exception:
         log.exception("Manage link for guardian %s not sent", guardian.pk)
 

@@ -29,7 +29,7 @@ from children.models import Child, ChildGuardian, Guardian
 from children.services import allocated_staff
 from common import i18n
 from common.emails import send_email
-from consent import parent_policies
+from consent import parent_policies, regrant
 from consent.gate import (  # noqa: F401 - the consent gate's public names live here too
     CHANNEL_CONSENT,
     ConsentState,
@@ -520,9 +520,10 @@ def guardian_consents(
 
 @transaction.atomic
 def consent_withdraw(
-    *, access: GuardianAccess, child: Child, consent_type: ConsentType
+    *, access: GuardianAccess, child: Child, consent_type: ConsentType, language: str = "en-gb"
 ) -> ConsentRecord:
-    """Withdrawn at once; allocated staff told urgently; images taken down."""
+    """Withdrawn at once; allocated staff told urgently; images taken down; the
+    parent emailed a confirmation in ``language`` (the page's)."""
     guardian = access.guardian
     # Lock the guardian's link to the child: a double tap waits here, then finds
     # the consent already withdrawn.
@@ -553,8 +554,10 @@ def consent_withdraw(
         user_agent=audit_context.current().user_agent,
         shown_sha256=last.shown_sha256,
         policy_version=last.policy_version,
+        language=language,
     )
     record.save()
+    regrant.withdrawal_email_queue(record)
     # A withdrawal is a use of the link: its idle clock starts again.
     GuardianAccess.objects.filter(pk=access.pk).update(last_used_at=timezone.now())
     audit.record(

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
 
+from common.i18n import parent_language
 from common.requests import client_ip
 
 log = logging.getLogger(__name__)
@@ -69,10 +70,12 @@ def count(request: HttpRequest, limit: Limit) -> None:
 def too_many(request: HttpRequest, limit: Limit) -> HttpResponse:
     usage = _usage(request, limit, increment=False) or {}
     minutes = max(1, -(-int(usage.get("time_left", 60)) // 60))
+    # No link matched, so no organisation is known: the parent's switch, else English.
+    parent_language(request, "")
     response = render(
         request,
         "consent/too_many_tries.html",
-        {"limit": limit, "minutes": minutes},
+        {"limit": limit, "minutes": minutes, "organisation": None},
         status=429,
     )
     response["Retry-After"] = str(minutes * 60)

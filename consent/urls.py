@@ -1,6 +1,6 @@
 from django.urls import path
 
-from consent import agreement_views, signing_views, views
+from consent import agreement_views, manage_views, signing_views, views
 
 # Parents' pages: short public paths, since the links are typed or tapped on phones.
 parent_urlpatterns = [
@@ -14,19 +14,24 @@ parent_urlpatterns = [
         name="consent_receipt_pdf",
     ),
     path("m/<str:token>/", views.manage_open, name="consent_manage_open"),
-    path("consent/manage/", views.manage, name="consent_manage"),
+    path("consent/manage/", manage_views.manage, name="consent_manage"),
     path("consent/manage/continue/", views.manage_continue, name="consent_manage_continue"),
     path("consent/manage/expired/", views.manage_expired, name="consent_manage_expired"),
-    path("consent/manage/new-link/", views.manage_link_request, name="consent_manage_link"),
+    path("consent/manage/new-link/", manage_views.manage_link_request, name="consent_manage_link"),
     path(
         "consent/manage/policies/<int:version_pk>/",
-        views.manage_policy,
+        manage_views.manage_policy,
         name="consent_manage_policy",
     ),
     path(
         "consent/manage/withdraw/<int:child_pk>/<int:type_pk>/",
-        views.withdraw,
+        manage_views.withdraw,
         name="consent_withdraw",
+    ),
+    path(
+        "consent/manage/give/<int:child_pk>/<int:type_pk>/",
+        manage_views.regrant_consent,
+        name="consent_regrant",
     ),
     path(
         "consent/manage/agreement/<int:child_pk>/<int:version_pk>/",

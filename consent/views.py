@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -22,14 +22,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthedRequest
+from accounts.models import Organisation
 from accounts.permissions import is_admin
 from audit import services as audit
 from children.models import Child
 from children.permissions import children_visible_to, get_child_for_user
 from common.forms import service_errors_onto
+from common.i18n import parent_language
 from common.pdf import pdf_response
-from common.queue import enqueue_on_commit
-from consent import media, parent_policies, records, services, throttle
+from consent import media, records, services, throttle
 from consent.forms import (
     ConsentRequestForm,
     ConsentTypeForm,
@@ -48,15 +49,15 @@ from consent.permissions import (
     sees_do_not_use_list,
     sees_parents_outstanding,
 )
-from consent.tasks import send_manage_link
 from policies import reach
-from policies.models import Acknowledgement
 
 # Session keys (names, not secrets) under which a link's token is kept.
 REQUEST_TOKEN = "consent_request_token"  # noqa: S105
 ACCESS_TOKEN = "consent_access_token"  # noqa: S105
 # A manage link opened but not yet continued from.
 PENDING_ACCESS_TOKEN = "consent_access_pending"  # noqa: S105
+# The organisation of a manage link that expired, for the page that says so.
+EXPIRED_ORGANISATION = "consent_expired_organisation"
 
 
 def parent_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -304,8 +305,25 @@ def takedown_done(request: AuthedRequest, pk: int) -> HttpResponse:
 # --- parents ----------------------------------------------------------------------------------
 
 
+def parent_render(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    organisation: Organisation | None,
+    status: int = 200,
+) -> HttpResponse:
+    """A parent's page (templates/parent_base.html), in their language: their
+    switch's choice, else their organisation's default, else English where no
+    organisation is known (a link that matched nothing)."""
+    parent_language(request, organisation.parent_language if organisation else "")
+    return render(
+        request, template, {**(context or {}), "organisation": organisation}, status=status
+    )
+
+
 def _link_gone(request: HttpRequest) -> HttpResponse:
-    return render(request, "consent/link_gone.html", status=404)
+    return parent_render(request, "consent/link_gone.html", organisation=None, status=404)
 
 
 @token_link
@@ -319,14 +337,17 @@ def manage_open(request: HttpRequest, token: str) -> HttpResponse:
         throttle.count(request, "link_guess")
         return _link_gone(request)
     if access.is_expired:
-        return _manage_expired(request)
+        return _manage_expired(request, access)
     request.session[PENDING_ACCESS_TOKEN] = services.token_hash(token)
     return redirect("consent_manage_continue")
 
 
-def _manage_expired(request: HttpRequest) -> HttpResponse:
+def _manage_expired(request: HttpRequest, access: GuardianAccess) -> HttpResponse:
     # A page of its own, not one at the link's address: that one is served with
     # no-referrer, and the form for a new link would then be refused (Origin: null).
+    # Which service it was goes with it, for its name and language: only the
+    # browser that held the link learns it.
+    request.session[EXPIRED_ORGANISATION] = access.guardian.organisation_id
     return redirect("consent_manage_expired")
 
 
@@ -334,10 +355,15 @@ def _manage_expired(request: HttpRequest) -> HttpResponse:
 def manage_expired(request: HttpRequest) -> HttpResponse:
     """Says a link expired from disuse (which the link's own page redirects here
     to say) and offers a new one. It tells nobody anything about any link."""
-    return render(
+    organisation_id = request.session.get(EXPIRED_ORGANISATION)
+    organisation = (
+        Organisation.objects.filter(pk=organisation_id).first() if organisation_id else None
+    )
+    return parent_render(
         request,
         "consent/manage_expired.html",
         {"form": ManageLinkForm(), "days": settings.CONSENT_MANAGE_LINK_IDLE_DAYS},
+        organisation=organisation,
     )
 
 
@@ -352,7 +378,7 @@ def manage_continue(request: HttpRequest) -> HttpResponse:
             return redirect("consent_manage")  # a second press of Continue
         return _link_gone(request)
     if access.is_expired:
-        return _manage_expired(request)
+        return _manage_expired(request, access)
     if request.method == "GET" and request.session.get(ACCESS_TOKEN) == digest:
         del request.session[PENDING_ACCESS_TOKEN]
         return redirect("consent_manage")  # this browser continued from this link already
@@ -364,7 +390,12 @@ def manage_continue(request: HttpRequest) -> HttpResponse:
         del request.session[PENDING_ACCESS_TOKEN]
         request.session[ACCESS_TOKEN] = digest
         return redirect("consent_manage")
-    return render(request, "consent/manage_continue.html", {"guardian": access.guardian})
+    return parent_render(
+        request,
+        "consent/manage_continue.html",
+        {"guardian": access.guardian},
+        organisation=access.guardian.organisation,
+    )
 
 
 def _access(request: HttpRequest) -> GuardianAccess | None:
@@ -376,107 +407,4 @@ def _no_access(request: HttpRequest) -> HttpResponse:
     """The page for a session whose link no longer works: expired, or gone."""
     digest = request.session.get(ACCESS_TOKEN, "")
     access = services.access_for_hash(digest, expired_too=True) if digest else None
-    return _manage_expired(request) if access is not None else _link_gone(request)
-
-
-@parent_page
-def manage_link_request(request: HttpRequest) -> HttpResponse:
-    """A parent who lost their link asks for a new one by email address.
-
-    The page does the same for every address, known or not: it queues a task
-    (which looks the address up and sends, or does nothing) and answers with the
-    same words, so neither the answer nor its timing tells anyone whether an
-    address belongs to a parent here.
-    """
-    form = ManageLinkForm(request.POST or None)
-    if request.method == "POST":
-        if throttle.exceeded(request, "link_request"):
-            return throttle.too_many(request, "link_request")
-        throttle.count(request, "link_request")
-        if form.is_valid():
-            enqueue_on_commit(send_manage_link, form.cleaned_data["email"])
-            return render(request, "consent/manage_link_sent.html")
-    return render(request, "consent/manage_link_request.html", {"form": form})
-
-
-@parent_page
-def manage(request: HttpRequest) -> HttpResponse:
-    access = _access(request)
-    if access is None:
-        return _no_access(request)
-    return render(
-        request,
-        "consent/manage.html",
-        {
-            "guardian": access.guardian,
-            "children": services.guardian_consents(access.guardian),
-            "policies_to_read": reach.guardian_unread(access.guardian),
-        },
-    )
-
-
-@parent_page
-def manage_policy(request: HttpRequest, version_pk: int) -> HttpResponse:
-    """A parent-facing policy to read on the parent's own link, and agree to (a
-    POST). Only a current version of their own organisation's policies opens."""
-    access = _access(request)
-    if access is None:
-        return _no_access(request)
-    binding = parent_policies.current_for_guardian(access.guardian, version_pk)
-    if binding is None:
-        raise Http404
-    if request.method == "POST":
-        try:
-            parent_policies.guardian_policy_acknowledge(access=access, version=binding.current)
-        except ValidationError as error:
-            messages.error(request, error.messages[0])
-        else:
-            messages.success(
-                request,
-                f"Thank you: you have agreed to the {binding.policy.title} "
-                f"({binding.current.label}).",
-            )
-        return redirect("consent_manage")
-    agreed = (
-        Acknowledgement.objects.filter(guardian=access.guardian, version_id__in=binding.counts)
-        .order_by("acknowledged_at")
-        .first()
-    )
-    return render(
-        request,
-        "consent/manage_policy.html",
-        {"guardian": access.guardian, "binding": binding, "agreed": agreed},
-    )
-
-
-@parent_page
-def withdraw(request: HttpRequest, child_pk: int, type_pk: int) -> HttpResponse:
-    """The second of two clicks: confirm, then it is withdrawn at once."""
-    access = _access(request)
-    if access is None:
-        return _no_access(request)
-    found = {
-        (child.pk, consent_type.pk): (child, consent_type)
-        for child, granted in services.guardian_consents(access.guardian)
-        for consent_type, _record in granted
-    }
-    if (child_pk, type_pk) not in found:
-        messages.info(request, "That consent is not in place, so there is nothing to withdraw.")
-        return redirect("consent_manage")
-    child, consent_type = found[(child_pk, type_pk)]
-    if request.method == "POST":
-        try:
-            services.consent_withdraw(access=access, child=child, consent_type=consent_type)
-        except ValidationError as error:
-            messages.error(request, error.messages[0])
-        else:
-            messages.success(
-                request,
-                f"Withdrawn: {consent_type.name} for {child.first_name}. Staff have been told.",
-            )
-        return redirect("consent_manage")
-    return render(
-        request,
-        "consent/withdraw.html",
-        {"child": child, "consent_type": consent_type, "today": timezone.localdate()},
-    )
+    return _manage_expired(request, access) if access is not None else _link_gone(request)

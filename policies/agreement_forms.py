@@ -3,6 +3,7 @@
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 
 from children.models import Child
 from common.validators import validate_person_name
@@ -33,10 +34,16 @@ class WithParentAgreementForm(forms.Form):
         super().__init__(*args, **kwargs)
         first = child.preferred_name or child.first_name
         name = self.fields["child_name"]
-        name.label = f"{first}'s name, as {first} would write it"
-        name.help_text = f"Let {first} type it if they can."
-        name.error_messages["required"] = f"Type {first}'s name as they would write it."
+        # In the parent's language: the view activates it before building the form.
+        words = {"child": first}
+        name.label = gettext("%(child)s's name, as %(child)s would write it") % words
+        name.help_text = gettext("Let %(child)s type it if they can.") % words
+        name.error_messages["required"] = (
+            gettext("Type %(child)s's name as they would write it.") % words
+        )
         name.widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
         ticked = self.fields["read_together"]
-        ticked.label = f"{first} read this with me and agrees"
-        ticked.error_messages["required"] = f"Tick to say {first} read this with you and agrees."
+        ticked.label = gettext("%(child)s read this with me and agrees") % words
+        ticked.error_messages["required"] = (
+            gettext("Tick to say %(child)s read this with you and agrees.") % words
+        )

@@ -1,6 +1,7 @@
 from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from accounts.directory import IMMEDIATE_DANGER, who_to_tell
 from accounts.models import Organisation
@@ -18,7 +19,7 @@ def who_to_tell_block(organisation: Organisation | None, heading_level: int = 2)
             "components/who_to_tell.html",
             {
                 "directory": directory,
-                "immediate_danger": IMMEDIATE_DANGER,
+                "immediate_danger": gettext(IMMEDIATE_DANGER),
                 "heading_level": heading_level,
             },
         )

@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from accounts import services
-from accounts.forms import PhoneForm, WhoToTellForm
+from accounts.forms import ParentPagesForm, PhoneForm, WhoToTellForm
 from accounts.http import AuthedRequest
 from accounts.permissions import get_staff_member_for_user, is_admin, require_admin
 from common.views import form_step
@@ -41,6 +41,35 @@ def who_to_tell_change(request: AuthedRequest) -> HttpResponse:
         title="Change who to tell",
         intro="The DSL and deputies are listed from their roles, with their work phones "
         "(set on each person's staff page). The 999 line is always shown.",
+        back="who_to_tell",
+    )
+
+
+def parent_pages_change(request: AuthedRequest) -> HttpResponse:
+    """What parents see of the service: logo, contact details, language, lead title."""
+    require_admin(request.user)
+    organisation = request.user.organisation
+    form = ParentPagesForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        initial={
+            "contact_phone": organisation.contact_phone,
+            "contact_email": organisation.contact_email,
+            "parent_language": organisation.parent_language,
+            "safeguarding_title": organisation.safeguarding_title,
+        },
+    )
+    return form_step(
+        request,
+        form,
+        call=lambda data: services.parent_pages_update(
+            organisation=organisation, by=request.user, **data
+        ),
+        then="who_to_tell",
+        done="Parents' pages saved.",
+        title="Parents' pages",
+        intro="Parents see your name and logo at the top of every page, with these contact "
+        "details and who to tell about a worry. They can switch between English and Welsh.",
         back="who_to_tell",
     )
 

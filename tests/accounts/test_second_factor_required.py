@@ -26,6 +26,8 @@ PUBLIC_PREFIXES = (
     "/incidents/file/",
     # The language switch on parents' pages: sets a cookie, holds nothing.
     "/language/",
+    # The organisation's logo on parents' pages.
+    "/o/",
 )
 
 

@@ -179,6 +179,23 @@ FORMS: tuple[Target, ...] = (
     _t("set_language_parent", "parent", "set_language", page="consent_receipt", forms=()),
     # Only queues a task: the page changes nothing, whether or not the address is known.
     _t("consent_manage_link", "anonymous", valid={"email": ("pat@example.test",)}),
+    # The English/Cymraeg switch on every parent page, as someone whose link matched
+    # nothing: a cookie and a redirect back, nothing saved.
+    _t(
+        "set_language_anonymous",
+        "anonymous",
+        "set_language",
+        forms=(),
+        page="consent_manage_link",
+        valid={"language": ("cy", "en-gb"), "next": ("/consent/manage/new-link/",)},
+    ),
+    # A Yes after a withdrawal (ARRANGE withdraws first): a new record; the link's clock restarts.
+    _t(
+        "consent_regrant",
+        "parent",
+        valid={"confirm": ("on",)},
+        changes={"consent.guardianaccess": {"last_used_at"}},
+    ),
     # The child's agreement, read with a parent: a new record, nothing existing changes.
     _t("consent_child_agreement", "parent"),
     # --- consent: staff
@@ -336,6 +353,20 @@ FORMS: tuple[Target, ...] = (
         changes={"safeguard.organisation": {"online_presence_lead_id", "urgent_route"}},
     ),
     _t(
+        "parent_pages_change",
+        "admin",
+        uploads={"logo": "evidence"},
+        changes={
+            "safeguard.organisation": {
+                "logo",
+                "contact_phone",
+                "contact_email",
+                "parent_language",
+                "safeguarding_title",
+            }
+        },
+    ),
+    _t(
         "staff_role",
         "admin",
         page="staff_detail",
@@ -422,6 +453,7 @@ PAGES: dict[str, str] = {
     "consent_receipt_pdf": "parent",
     "consent_manage_open": "anonymous",
     "consent_manage": "parent",
+    "organisation_logo": "anonymous",
     # Its form posts to consent_manage_link, fuzzed there.
     "consent_manage_expired": "anonymous",
     "consent_summary_pdf": "dsl",

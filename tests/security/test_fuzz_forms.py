@@ -85,6 +85,7 @@ from accounts.views.sign_in import PENDING_SECRET
 from children.forms import IMPORT_MAX_BYTES
 from children.importing import COLUMNS
 from common.private_files import DOCUMENT_MAX_BYTES
+from consent import services as consent_services
 from consent.records import PAPER_MAX_BYTES
 from incidents import services as incident_services
 from incidents.models import EVIDENCE_MAX_BYTES, Incident
@@ -1416,6 +1417,15 @@ def _data_breach(ctx: Ctx) -> Callable[[], None]:
     return restore
 
 
+def _consent_withdrawn(ctx: Ctx) -> None:
+    """The parent withdrew the consent they gave: theirs to give again."""
+    access = consent_services.access_for_token(ctx.world.manage_token)
+    assert access is not None
+    consent_services.consent_withdraw(
+        access=access, child=ctx.world.child, consent_type=ctx.world.granted_type
+    )
+
+
 def _backup_codes(ctx: Ctx) -> None:
     device = StaticDevice.objects.create(user=ctx.world.dsl, name="backup", confirmed=True)
     StaticToken.objects.create(device=device, token=BACKUP_CODE)
@@ -1429,6 +1439,7 @@ ARRANGE: dict[str, Callable[[Ctx], Callable[[], None] | None]] = {
     "incident_signoff_decline": _awaiting_signoff,
     "incident_ico": _data_breach,
     "login:backup": _backup_codes,
+    "consent_regrant": _consent_withdrawn,
 }
 
 

@@ -88,6 +88,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "consent_open": {"token": "request_token"},
     "consent_manage_open": {"token": "manage_token"},
     "consent_withdraw": {"child_pk": "child", "type_pk": "granted_type"},
+    "consent_regrant": {"child_pk": "child", "type_pk": "granted_type"},
     "consent_request_new": {"pk": "child"},
     "consent_verbal_new": {"pk": "child"},
     "consent_paper_new": {"pk": "child"},
@@ -147,6 +148,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "transfer_detail": {"pk": "transfer"},
     "received_file_download": {"pk": "received_file"},
     "transfer_open": {"token": "transfer_token"},
+    "organisation_logo": {"slug": "alder_slug"},
     "retention_rule": {"kind": "retention_kind"},
     "retention_review": {"pk": "retention_review"},
     "retention_review_confirm": {"pk": "retention_review"},
@@ -311,6 +313,7 @@ def build_world(capture: Callable[..., object]) -> World:
     w = World()
     w.alder = OrganisationFactory(name="Alder Play Therapy", slug="alder")
     w.birch = OrganisationFactory(name="Birch Music Therapy", slug="birch")
+    w.alder_slug = w.alder.slug
 
     def staff(name: str, organisation: object, role: str, **extra: object) -> User:
         return UserFactory(
