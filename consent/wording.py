@@ -13,7 +13,8 @@ from consent.models import (
 from policies.models import PolicyVersion
 
 # Plain words a parent can follow. The organisation can change them; a change
-# makes a new version of the wording.
+# makes a new version of the wording. Each has a Welsh version too (WELSH below),
+# so a service in Wales starts with both; the organisation owns and edits both.
 DEFAULT_TYPES = [
     (
         "online_sessions",
@@ -89,6 +90,71 @@ DEFAULT_TYPES = [
 ]
 
 
+# Each default type's Welsh: its name, then its explanation.
+WELSH: dict[str, tuple[str, str]] = {
+    "online_sessions": (
+        "Sesiynau ar-lein a galwadau fideo",
+        (
+            "Gall eich plentyn gael sesiynau therapi drwy alwad fideo ar gyfrif trwyddedig "
+            "y sefydliad ei hun. Rydych chi, neu oedolyn arall rydych yn ymddiried ynddo, "
+            "yn aros gartref ac o fewn cyrraedd drwy gydol y sesiwn."
+        ),
+    ),
+    "messaging": (
+        "Apiau sgwrsio a negeseua",
+        (
+            "Gall therapydd eich plentyn ddefnyddio ap sgwrsio neu negeseua ar y ffôn "
+            "gyda'ch plentyn, er enghraifft pan fo siarad yn anodd. Mae'r negeseuon am "
+            "sesiynau yn unig."
+        ),
+    ),
+    "voice_messages": (
+        "Negeseuon llais",
+        ("Gall therapydd eich plentyn anfon neu dderbyn negeseuon llais byr am sesiynau."),
+    ),
+    "direct_contact": (
+        "Cysylltu'n uniongyrchol â'ch plentyn",
+        (
+            "Gall staff e-bostio eich plentyn am ei sesiynau, yn ystod oriau gwaith, ac "
+            "rydych yn cael copi o bob e-bost. Nid yw staff byth yn ffonio nac yn anfon "
+            "neges destun at eich plentyn: daw galwadau a negeseuon atoch chi, y rhiant "
+            "neu'r gofalwr."
+        ),
+    ),
+    "photos_internal": (
+        "Lluniau a fideos ar gyfer ein cofnodion",
+        (
+            "Efallai y byddwn yn tynnu lluniau neu fideos byr o waith eich plentyn mewn "
+            "sesiynau, a'u cadw ar ddyfeisiau gwaith yn unig, i ddilyn ei gynnydd."
+        ),
+    ),
+    "photos_print": (
+        "Lluniau mewn deunydd printiedig",
+        (
+            "Efallai y byddwn yn defnyddio llun o'ch plentyn mewn taflenni neu "
+            "arddangosfeydd printiedig. Nid ydym byth yn argraffu enw llawn eich plentyn "
+            "wrth ei ymyl."
+        ),
+    ),
+    "photos_online": (
+        "Lluniau ar-lein ac ar y cyfryngau cymdeithasol",
+        (
+            "Efallai y byddwn yn postio llun neu fideo o'ch plentyn ar ein gwefan neu ar "
+            "ein cyfrifon cyfryngau cymdeithasol. Nid ydym byth yn postio enw llawn nac "
+            "ysgol eich plentyn."
+        ),
+    ),
+    "recording": (
+        "Recordio sesiynau",
+        (
+            "Gall sesiwn gael ei recordio ar gyfer goruchwyliaeth neu gofnodion eich "
+            "plentyn. Caiff recordiadau eu cadw'n ddiogel a'u dileu pan nad oes eu hangen "
+            "mwyach."
+        ),
+    ),
+}
+
+
 def _current_online_policy(organisation: Organisation) -> PolicyVersion | None:
     from policies.models import Policy
     from policies.services import policy_state
@@ -116,16 +182,21 @@ def _consent_types_create(organisation: Organisation) -> list[ConsentType]:
     """get_or_create per code, so two first page views at once cannot collide."""
     policy_version = _current_online_policy(organisation)
     for code, name, media, explanation in DEFAULT_TYPES:
+        name_cy, explanation_cy = WELSH.get(code, ("", ""))
         consent_type, created = ConsentType.objects.get_or_create(
             organisation=organisation,
             code=code,
-            defaults={"name": name, "validity_months": 12, "media": media},
+            defaults={"name": name, "name_cy": name_cy, "validity_months": 12, "media": media},
         )
         if created:
             ConsentTypeVersion.objects.get_or_create(
                 consent_type=consent_type,
                 number=1,
-                defaults={"explanation": explanation, "policy_version": policy_version},
+                defaults={
+                    "explanation": explanation,
+                    "explanation_cy": explanation_cy,
+                    "policy_version": policy_version,
+                },
             )
     return list(ConsentType.objects.filter(organisation=organisation))
 
@@ -146,6 +217,9 @@ def current_wording(consent_type: ConsentType) -> ConsentTypeVersion:
             consent_type=consent_type,
             number=version.number + 1,
             explanation=version.explanation,
+            # The organisation's Welsh goes on with its English: losing it would
+            # show Welsh families the English after every policy review.
+            explanation_cy=version.explanation_cy,
             policy_version=policy_version,
         )
     return version

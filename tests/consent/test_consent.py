@@ -32,7 +32,13 @@ from consent.reminders import takedowns_open
 from notices.models import Notice
 from practice.contact_log import contact_log
 from practice.models import ContactLog
-from tests.factories import ChildFactory, ConsentRecordFactory, UserFactory, practice_rules_off
+from tests.factories import (
+    ChildFactory,
+    ConsentRecordFactory,
+    OrganisationFactory,
+    UserFactory,
+    practice_rules_off,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -475,6 +481,7 @@ def test_parents_acknowledge_the_policy_and_a_new_policy_version_gets_new_wordin
         consent_type=sessions,
         number=2,
         explanation=sessions.current_version().explanation,
+        explanation_cy="Esboniad yr ydym ni wedi'i ysgrifennu.",
         policy_version=v1,
     )
     capture = django_capture_on_commit_callbacks
@@ -491,8 +498,25 @@ def test_parents_acknowledge_the_policy_and_a_new_policy_version_gets_new_wordin
     policy_services.version_approve(
         draft=v2, by=bob, approved_on=timezone.localdate(), approved_by_name="Board"
     )
-    assert services.current_wording(sessions).policy_version == v2
+    newest = services.current_wording(sessions)
+    assert newest.policy_version == v2
     assert sessions.versions.count() == 3
+    # The organisation's Welsh is carried on with the English, not lost to the review.
+    assert newest.explanation_cy == "Esboniad yr ydym ni wedi'i ysgrifennu."
+
+
+def test_a_new_organisation_starts_with_welsh_wording_for_every_default_type() -> None:
+    from consent.wording import DEFAULT_TYPES
+
+    organisation = OrganisationFactory()
+    types = services.consent_types_ensure(organisation=organisation)
+    assert len(types) == len(DEFAULT_TYPES)
+    for consent_type in types:
+        assert consent_type.name_cy
+        assert consent_type.name_cy != consent_type.name
+        version = consent_type.current_version()
+        assert version.explanation_cy
+        assert version.explanation_cy != version.explanation
 
 
 def test_link_tokens_are_masked_in_logs() -> None:
