@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from accounts.models import Organisation, User
 from common.emails import send_email
@@ -500,8 +501,12 @@ def digest_send(*, digest_id: int) -> int:
             # sends them.
             send_email(
                 to=user.email,
-                subject=f"Safeguard: {len(notices)} reminder{'s' if len(notices) != 1 else ''} "
-                f"for {user.organisation.name}",
+                subject=ngettext(
+                    "Safeguard: %(count)d reminder for %(organisation)s",
+                    "Safeguard: %(count)d reminders for %(organisation)s",
+                    len(notices),
+                )
+                % {"count": len(notices), "organisation": user.organisation.name},
                 template="reminder_digest",
                 context=context,
                 tz=_tz(user.organisation),

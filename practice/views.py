@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthedRequest
@@ -267,7 +268,10 @@ def task_done(request: AuthedRequest, pk: int) -> HttpResponse:
         done=f"{task.title} recorded as done.",
         title=f"Done: {task.title}",
         intro=f"Next due {task.next_due:%-d %B %Y}; recording it moves the next one on "
-        f"{task.cycle_months} months. Say what was done, attach the evidence, or both." + expected,
+        + ngettext("%(months)d month.", "%(months)d months.", task.cycle_months)
+        % {"months": task.cycle_months}
+        + " Say what was done, attach the evidence, or both."
+        + expected,
         back=reverse("task_detail", args=[task.pk]),
         button="Record as done",
     )
