@@ -31,6 +31,7 @@ from common.emails import send_email
 from common.registry import REMINDERS
 from notices.emails import KIND as URGENT_EMAIL
 from notices.models import DigestLedger, Notice, ReminderLedger
+from notices.subjects import urgent_subject
 from outbox.models import OutboundMessage
 from outbox.services import email_queue
 
@@ -536,7 +537,7 @@ def urgent_send(*, notice_id: int) -> bool:
         }
         send_email(
             to=notice.recipient.email,
-            subject=f"Urgent, Safeguard: {notice.title}",
+            subject=urgent_subject(notice),
             template="reminder_urgent",
             context=context,
             tz=_tz(notice.organisation),
