@@ -367,13 +367,23 @@ def passkey_remove(*, user: User, credential: WebAuthnCredential, signed_in_with
     security_notice_queue(user=user, change="passkey_removed")
 
 
+# The backup codes' device, by name: the name says whether the user has said
+# they saved the codes (a column would need a table change in django-otp's app).
+BACKUP_SAVED = "backup"
+BACKUP_UNSAVED = "backup, not yet saved"
+
+
 @transaction.atomic
 def backup_codes_generate(*, user: User, count: int) -> list[str]:
-    """Replace the user's backup codes with ``count`` new single-use ones."""
+    """Replace the user's backup codes with ``count`` new single-use ones.
+
+    They work at once (a code written down before the tick still signs in), but
+    the device keeps its "not yet saved" name until the user says they have saved
+    them (backup_codes_saved), and until then nothing else in Safeguard opens."""
     # Lock the user: a double-submitted form must not make two sets of codes.
     User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
     StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name="backup")
+    device = StaticDevice.objects.create(user=user, name=BACKUP_UNSAVED)
     codes = [StaticToken.random_token() for _ in range(count)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
     audit.record(
@@ -384,6 +394,20 @@ def backup_codes_generate(*, user: User, count: int) -> list[str]:
     )
     security_notice_queue(user=user, change="backup_codes_generated")
     return codes
+
+
+def backup_codes_unsaved(user: User) -> bool:
+    """Codes made and shown, and not yet confirmed as saved."""
+    return StaticDevice.objects.filter(user=user, name=BACKUP_UNSAVED).exists()
+
+
+@transaction.atomic
+def backup_codes_saved(*, user: User) -> bool:
+    """The user says they have saved their codes."""
+    saved = StaticDevice.objects.filter(user=user, name=BACKUP_UNSAVED).update(name=BACKUP_SAVED)
+    if saved:
+        audit.record(action="two_factor.backup_codes_saved", actor=user, obj=user)
+    return bool(saved)
 
 
 def session_remember(*, user: User, session_key: str | None) -> None:
