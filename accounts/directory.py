@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from accounts.models import Organisation, Role, User
+from accounts.models import LeadTitles, Organisation, Role, User
 
 IMMEDIATE_DANGER = "If a child is in immediate danger, call 999."
 
@@ -30,12 +30,13 @@ class WhoToTell:
     immediate_danger: str = IMMEDIATE_DANGER
 
 
-def _title(user: User, lead_id: int | None) -> str:
+def _title(user: User, lead_id: int | None, names: LeadTitles) -> str:
+    # As the organisation names its lead: Designated Safeguarding Person in Wales.
     titles = []
     if user.role == Role.DSL:
-        titles.append("Designated Safeguarding Lead")
+        titles.append(names.lead)
     elif user.role == Role.DEPUTY_DSL:
-        titles.append("Deputy Designated Safeguarding Lead")
+        titles.append(names.deputy)
     if user.pk == lead_id:
         titles.append("Online-presence lead")
     return "; ".join(titles)
@@ -48,11 +49,12 @@ def who_to_tell(organisation: Organisation) -> WhoToTell:
         Q(role__in=[Role.DSL, Role.DEPUTY_DSL]) | Q(pk=lead_id)
     )
     order = {Role.DSL: 0, Role.DEPUTY_DSL: 1}
+    names = organisation.titles
     ranked = sorted(people, key=lambda user: (order.get(user.role, 2), user.full_name, user.pk))
     return WhoToTell(
         organisation=organisation,
         contacts=tuple(
-            Contact(user.full_name, _title(user, lead_id), user.email, user.phone)
+            Contact(user.full_name, _title(user, lead_id, names), user.email, user.phone)
             for user in ranked
         ),
         urgent_route=organisation.urgent_route,

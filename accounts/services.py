@@ -44,12 +44,18 @@ def _leads_to_tell(user: User, by: User | None) -> list[User]:
     return told
 
 
+def _role_named(organisation: Organisation, role: str) -> str:
+    """The role as the organisation names it (Designated Safeguarding Person in Wales)."""
+    return organisation.titles.role(role)
+
+
 def _tell_leads_of_new_lead(*, user: User, role: str, by: User | None, told: list[User]) -> None:
     """An admin alone can make anyone a lead, so the leads hear of it at once, in
     the portal and by email: a lead they did not expect is theirs to question."""
     appointer = by.full_name if by is not None else "a platform operator"
     title = (
-        f"{user.full_name} ({user.email}) is now {Role(role).label}, made so by {appointer}. "
+        f"{user.full_name} ({user.email}) is now {_role_named(user.organisation, role)}, "
+        f"made so by {appointer}. "
         "They can open every concern and case file. If you did not expect this, "
         "raise it with your director."
     )

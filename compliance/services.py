@@ -105,7 +105,8 @@ def role_training_set(
     current = role_training_effective(organisation)
     if any(not wanted.get(pair, True) for pair in TRAINING_FLOOR):
         raise ValidationError(
-            "Safeguarding and online safety training (and the DSL's yearly update) "
+            "Safeguarding and online safety training (and the "
+            f"{organisation.titles.short}'s yearly update) "
             "are always required; they cannot be switched off."
         )
     changes = [

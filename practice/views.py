@@ -206,7 +206,8 @@ def practice_settings(request: AuthedRequest) -> HttpResponse:
         title="Online practice rules",
         intro="Each rule is asked before a session (\u201cmay I?\u201d answers no when a plan "
         "would break it) and applied to the contact log, which records a contact that broke "
-        "it, names the breach and tells the DSL. Each hint names the policy clause the rule "
+        f"it, names the breach and tells the {request.user.organisation.titles.short}. "
+        "Each hint names the policy clause the rule "
         "carries.",
         back="practice_home",
         template="practice/practice_settings.html",
@@ -250,7 +251,7 @@ def account_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
         done="Online account saved.",
         title=title,
         intro="At least two members of staff hold access and at least two monitor it; "
-        "the DSL advises on safeguarding each year.",
+        f"the {request.user.organisation.titles.short} advises on safeguarding each year.",
         back="practice_home",
     )
 
@@ -461,7 +462,9 @@ def _saved_message(contact: ContactLog) -> str:
     if contact.participant_removed:
         told.append("A participant was removed.")
     message = (
-        "Saved and flagged: " + "; ".join(m.rstrip(".") for m in told) + "; the DSL has been told."
+        "Saved and flagged: "
+        + "; ".join(m.rstrip(".") for m in told)
+        + f"; the {contact.organisation.titles.short} has been told."
         if told
         else "Contact logged."
     )
@@ -472,7 +475,8 @@ def _saved_message(contact: ContactLog) -> str:
         )
     if contact.incident_reference:
         message += (
-            f" Incident {contact.incident_reference} was opened for the DSL about the removed "
+            f" Incident {contact.incident_reference} was opened for the "
+            f"{contact.organisation.titles.short} about the removed "
             "participant."
         )
     return message

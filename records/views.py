@@ -133,7 +133,8 @@ def retention_review(request: AuthedRequest, pk: int) -> HttpResponse:
             review.refresh_from_db()
             messages.success(
                 request,
-                "A second DSL or deputy must now confirm the deletion."
+                f"A second {request.user.organisation.titles.short} or deputy must now confirm "
+                "the deletion."
                 if review.awaiting_confirmation
                 else "Decision recorded.",
             )
