@@ -304,9 +304,10 @@ def backup_codes(request: AuthedRequest) -> HttpResponse:
     them, and never again. Until then every other page sends them back here."""
     user = request.user
     codes = request.session.get(FRESH_BACKUP_CODES)
-    saved_form = BackupCodesSavedForm(
-        request.POST if request.method == "POST" and "saved" in request.POST else None
-    )
+    # Two forms post here: "I have saved them" (its box unticked posts no field
+    # of its own, so the button names the form) and "create new codes".
+    confirming = request.method == "POST" and request.POST.get("action") == "saved"
+    saved_form = BackupCodesSavedForm(request.POST if confirming else None)
     if request.method == "POST" and saved_form.is_bound:
         if saved_form.is_valid():
             services.backup_codes_saved(user=user)

@@ -107,12 +107,12 @@ def test_whole_onboarding_journey(client: Client, bob, site_url, invite) -> None
     codes_page = newcomer.get("/account/security/backup-codes/")
     codes = re.findall(r"<li>([a-z0-9]{8})</li>", codes_page.content.decode())
     assert len(codes) == 10
-    unticked = newcomer.post("/account/security/backup-codes/", {"saved": ""})
+    unticked = newcomer.post("/account/security/backup-codes/", {"action": "saved"})
     assert unticked.status_code == 200
     assert "Tick to confirm you have saved your backup codes" in unticked.content.decode()
     assert all(code in unticked.content.decode() for code in codes)
     assert newcomer.get("/children/")["Location"] == "/account/security/backup-codes/"
-    ticked = newcomer.post("/account/security/backup-codes/", {"saved": "on"})
+    ticked = newcomer.post("/account/security/backup-codes/", {"action": "saved", "saved": "on"})
     assert ticked["Location"] == "/"
     assert newcomer.get("/").status_code == 200
     again = newcomer.get("/account/security/backup-codes/").content.decode()
