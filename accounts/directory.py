@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils.translation import gettext, gettext_noop
 
-from accounts.models import Organisation, Role, User
+from accounts.models import LeadTitles, Organisation, Role, User
 
 # The English words; each directory gives them in its reader's language.
 IMMEDIATE_DANGER = gettext_noop("If a child is in immediate danger, call 999.")
@@ -32,15 +32,14 @@ class WhoToTell:
     immediate_danger: str = field(default_factory=lambda: gettext(IMMEDIATE_DANGER))
 
 
-def _title(user: User, organisation: Organisation) -> str:
-    """In the organisation's own words (DSL or DSP) and the reader's language."""
-    lead = organisation.titles.lead
+def _title(user: User, lead_id: int | None, names: LeadTitles) -> str:
+    # As the organisation names its lead: Designated Safeguarding Person in Wales.
     titles = []
     if user.role == Role.DSL:
-        titles.append(lead)
+        titles.append(names.lead)
     elif user.role == Role.DEPUTY_DSL:
-        titles.append(gettext("Deputy %(lead)s") % {"lead": lead})
-    if user.pk == organisation.online_presence_lead_id:
+        titles.append(names.deputy)
+    if user.pk == lead_id:
         titles.append(gettext("Online-presence lead"))
     return "; ".join(titles)
 
@@ -52,11 +51,12 @@ def who_to_tell(organisation: Organisation) -> WhoToTell:
         Q(role__in=[Role.DSL, Role.DEPUTY_DSL]) | Q(pk=lead_id)
     )
     order = {Role.DSL: 0, Role.DEPUTY_DSL: 1}
+    names = organisation.titles
     ranked = sorted(people, key=lambda user: (order.get(user.role, 2), user.full_name, user.pk))
     return WhoToTell(
         organisation=organisation,
         contacts=tuple(
-            Contact(user.full_name, _title(user, organisation), user.email, user.phone)
+            Contact(user.full_name, _title(user, lead_id, names), user.email, user.phone)
             for user in ranked
         ),
         urgent_route=organisation.urgent_route,

@@ -155,6 +155,15 @@ class SecondFactorForm(_AuditedSecondFactorMixin, AuthenticationTokenForm):
         )
 
 
+class BackupCodesSavedForm(forms.Form):
+    saved = forms.BooleanField(
+        label="I have saved my backup codes somewhere safe, away from my phone",
+        error_messages={
+            "required": "Tick to confirm you have saved your backup codes: they are shown only now."
+        },
+    )
+
+
 class BackupCodeForm(_AuditedSecondFactorMixin, BackupTokenForm):
     step_name = "backup code"
     otp_token = forms.CharField(

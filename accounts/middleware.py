@@ -35,6 +35,9 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 SESSION_SIGNED_IN_AT = "safeguard_signed_in_at"
 SESSION_LAST_SEEN_AT = "safeguard_last_seen_at"
 SESSION_REMEMBERED_KEY = "safeguard_remembered_key"
+# True while this session's user has backup codes they have not said they saved:
+# set when codes are made and at sign-in, so the gate costs no query per page.
+SESSION_BACKUP_CODES_UNSAVED = "safeguard_backup_codes_unsaved"
 
 V = TypeVar("V", bound=Callable[..., HttpResponseBase])
 
@@ -48,6 +51,13 @@ def second_factor_not_required(view: V) -> V:
     # A mark on the function, as Django's login_not_required makes; mypy cannot
     # declare attributes on a callable.
     view.second_factor_required = False  # type: ignore[attr-defined]
+    return view
+
+
+def reachable_before_backup_codes_saved(view: V) -> V:
+    """Mark a view a user may reach while their new backup codes wait to be
+    confirmed as saved: the codes page itself, confirming who they are, signing out."""
+    view.before_backup_codes_saved = True  # type: ignore[attr-defined]
     return view
 
 
@@ -65,8 +75,10 @@ class SecondFactorRequiredMiddleware:
             return None  # public: sign-in, health check, parents' links
         user = request.user
         # OTPMiddleware adds is_verified() to request.user; django-otp has no types.
-        if not user.is_authenticated or user.is_verified():  # type: ignore[attr-defined]
+        if not user.is_authenticated:
             return None
+        if user.is_verified():  # type: ignore[attr-defined]
+            return self._backup_codes_saved_first(request, view_func)
         if not getattr(view_func, "second_factor_required", True):
             return None
         if not any(devices_for_user(user, confirmed=True)):
@@ -77,6 +89,19 @@ class SecondFactorRequiredMiddleware:
         # added in another browser): start again at sign-in.
         logout(request)
         return redirect_to_login(request.get_full_path())
+
+    def _backup_codes_saved_first(
+        self, request: HttpRequest, view_func: Callable
+    ) -> HttpResponse | None:
+        """Codes shown and not confirmed as saved: nothing else until they are. A
+        newcomer who walked on would meet a lost phone with no way back in."""
+        if not request.session.get(SESSION_BACKUP_CODES_UNSAVED):
+            return None
+        if getattr(view_func, "before_backup_codes_saved", False):
+            return None
+        if not getattr(view_func, "second_factor_required", True):
+            return None  # enrolment and signing out
+        return redirect("backup_codes")
 
 
 class InductionMiddleware:

@@ -65,6 +65,15 @@ class LeadTitles:
             deputy=gettext("Deputy DSL"),
         )
 
+    def role(self, role: str) -> str:
+        """A role's label with the lead's title in it; for lists, where reaching
+        each user's organisation (User.role_label) would cost a query a row."""
+        if role == Role.DSL:
+            return self.lead
+        if role == Role.DEPUTY_DSL:
+            return self.deputy
+        return str(Role(role).label) if role in Role.values else role
+
 
 class Organisation(models.Model):
     """A children's service. Every row that belongs to one carries it."""

@@ -46,12 +46,18 @@ def _leads_to_tell(user: User, by: User | None) -> list[User]:
     return told
 
 
+def _role_named(organisation: Organisation, role: str) -> str:
+    """The role as the organisation names it (Designated Safeguarding Person in Wales)."""
+    return organisation.titles.role(role)
+
+
 def _tell_leads_of_new_lead(*, user: User, role: str, by: User | None, told: list[User]) -> None:
     """An admin alone can make anyone a lead, so the leads hear of it at once, in
     the portal and by email: a lead they did not expect is theirs to question."""
     appointer = by.full_name if by is not None else "a platform operator"
     title = (
-        f"{user.full_name} ({user.email}) is now {Role(role).label}, made so by {appointer}. "
+        f"{user.full_name} ({user.email}) is now {_role_named(user.organisation, role)}, "
+        f"made so by {appointer}. "
         "They can open every concern and case file. If you did not expect this, "
         "raise it with your director."
     )
@@ -369,13 +375,23 @@ def passkey_remove(*, user: User, credential: WebAuthnCredential, signed_in_with
     security_notice_queue(user=user, change="passkey_removed")
 
 
+# The backup codes' device, by name: the name says whether the user has said
+# they saved the codes (a column would need a table change in django-otp's app).
+BACKUP_SAVED = "backup"
+BACKUP_UNSAVED = "backup, not yet saved"
+
+
 @transaction.atomic
 def backup_codes_generate(*, user: User, count: int) -> list[str]:
-    """Replace the user's backup codes with ``count`` new single-use ones."""
+    """Replace the user's backup codes with ``count`` new single-use ones.
+
+    They work at once (a code written down before the tick still signs in), but
+    the device keeps its "not yet saved" name until the user says they have saved
+    them (backup_codes_saved), and until then nothing else in Safeguard opens."""
     # Lock the user: a double-submitted form must not make two sets of codes.
     User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
     StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name="backup")
+    device = StaticDevice.objects.create(user=user, name=BACKUP_UNSAVED)
     codes = [StaticToken.random_token() for _ in range(count)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
     audit.record(
@@ -386,6 +402,20 @@ def backup_codes_generate(*, user: User, count: int) -> list[str]:
     )
     security_notice_queue(user=user, change="backup_codes_generated")
     return codes
+
+
+def backup_codes_unsaved(user: User) -> bool:
+    """Codes made and shown, and not yet confirmed as saved."""
+    return StaticDevice.objects.filter(user=user, name=BACKUP_UNSAVED).exists()
+
+
+@transaction.atomic
+def backup_codes_saved(*, user: User) -> bool:
+    """The user says they have saved their codes."""
+    saved = StaticDevice.objects.filter(user=user, name=BACKUP_UNSAVED).update(name=BACKUP_SAVED)
+    if saved:
+        audit.record(action="two_factor.backup_codes_saved", actor=user, obj=user)
+    return bool(saved)
 
 
 def session_remember(*, user: User, session_key: str | None) -> None:

@@ -8,7 +8,13 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from accounts.middleware import SESSION_LAST_SEEN_AT, SESSION_SIGNED_IN_AT, remember_session
+from accounts import services
+from accounts.middleware import (
+    SESSION_BACKUP_CODES_UNSAVED,
+    SESSION_LAST_SEEN_AT,
+    SESSION_SIGNED_IN_AT,
+    remember_session,
+)
 from accounts.models import StaffSession, User
 from accounts.recent_auth import identity_confirmed
 from audit import services as audit
@@ -23,6 +29,9 @@ def on_logged_in(sender: object, request: HttpRequest, user: User, **kwargs: Any
     # The password and code just given count as confirming it is them, for a while.
     identity_confirmed(request)
     remember_session(request, user)
+    # Codes shown in an earlier session and never confirmed as saved: this
+    # session starts at the codes page too.
+    request.session[SESSION_BACKUP_CODES_UNSAVED] = services.backup_codes_unsaved(user)
     device = getattr(user, "otp_device", None)
     audit.record(
         action="auth.login",

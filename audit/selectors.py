@@ -54,6 +54,11 @@ def openers_of(
         .order_by("-last", "actor_id")[:limit]
     )
     roles = dict(Role.choices)
+    organisation = getattr(obj, "organisation", None)
+    if organisation is not None:
+        # As the organisation names its lead (Designated Safeguarding Person in Wales).
+        titles = organisation.titles
+        roles.update({Role.DSL: titles.lead, Role.DEPUTY_DSL: titles.deputy})
     return [
         Opener(
             name=row["actor__full_name"],

@@ -24,7 +24,8 @@ def child_flag_add(request: AuthedRequest, pk: int) -> HttpResponse:
         then=here,
         title="Add a flag",
         intro="Everyone who may open this child's record sees the current flags; "
-        "the DSL and deputies see when each started and ended.",
+        f"the {request.user.organisation.titles.short} and deputies see when each started "
+        "and ended.",
         done=lambda flag: f"{flag.get_kind_display()} recorded.",  # type: ignore[attr-defined]  # a ChildFlag
         back=here,
         back_label=f"Back to {child.display_name}",

@@ -8,6 +8,7 @@ from django.db.models import Count, Prefetch
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthedRequest
@@ -233,7 +234,10 @@ def child_import(request: AuthedRequest) -> HttpResponse:
         if result.ok:
             messages.success(
                 request,
-                f"Imported {result.children} children and {result.guardians} guardians.",
+                ngettext("Imported %(n)d child", "Imported %(n)d children", result.children)
+                % {"n": result.children}
+                + ngettext(" and %(n)d guardian.", " and %(n)d guardians.", result.guardians)
+                % {"n": result.guardians},
             )
             return redirect("child_list")
     return render(

@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from accounts.models import Role
 from common.forms import DateInput, not_in_future
@@ -149,6 +150,11 @@ def _within_validity(value: dt.date | None) -> None:
     months = TRAINING_VALID_MONTHS[TrainingKind.SYSTEM]
     if value is not None and value <= timezone.localdate() - relativedelta(months=months):
         raise ValidationError(
-            f"Training in using Safeguard lasts {months // 12} years, so this has expired. "
-            "Complete it again, then enter that date."
+            ngettext(
+                "Training in using Safeguard lasts %(years)d year, so this has expired. ",
+                "Training in using Safeguard lasts %(years)d years, so this has expired. ",
+                months // 12,
+            )
+            % {"years": months // 12}
+            + "Complete it again, then enter that date."
         )

@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from accounts.models import Organisation, Role, User
 from audit import services as audit
@@ -104,7 +105,8 @@ def role_training_set(
     current = role_training_effective(organisation)
     if any(not wanted.get(pair, True) for pair in TRAINING_FLOOR):
         raise ValidationError(
-            "Safeguarding and online safety training (and the DSL's yearly update) "
+            "Safeguarding and online safety training (and the "
+            f"{organisation.titles.short}'s yearly update) "
             "are always required; they cannot be switched off."
         )
     changes = [
@@ -387,7 +389,12 @@ def blockers_from(row: StaffCompliance, organisation: Organisation, today: dt.da
         if row.dbs_lapsed(today) and row.dbs.on is not None:
             reasons.append(
                 f"The DBS check ({issued}) lapsed on {row.dbs.on:%-d %B %Y}: checks are "
-                f"renewed every {organisation.dbs_recheck_months} months."
+                + ngettext(
+                    "renewed every month.",
+                    "renewed every %(months)d months.",
+                    organisation.dbs_recheck_months,
+                )
+                % {"months": organisation.dbs_recheck_months}
             )
         if row.dbs_shortfall:
             reasons.append(

@@ -156,9 +156,20 @@ class ConsentRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         guardians = model_choice_field(self, "guardians")
         guardians.queryset = guardians_with_responsibility(child).exclude(email="")
-        model_choice_field(self, "consent_types").queryset = ConsentType.objects.filter(
+        consent_types = model_choice_field(self, "consent_types")
+        consent_types.queryset = ConsentType.objects.filter(
             organisation=child.organisation, active=True
         )
+        if not self.is_bound:
+            # The organisation's usual set starts ticked. Every parent or carer with
+            # parental responsibility we can email is ticked too: each of them may give
+            # or refuse consent (a refusal wins), so asking them all is the usual choice
+            # and leaving one out has to be a deliberate untick.
+            self.initial.setdefault(
+                "consent_types",
+                [t.pk for t in consent_types.queryset if t.asked_by_default],
+            )
+            self.initial.setdefault("guardians", [g.pk for g in guardians.queryset])
 
 
 class VerbalConsentForm(forms.Form):

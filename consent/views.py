@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -121,8 +122,14 @@ def request_new(request: AuthedRequest, pk: int) -> HttpResponse:
             # Queued, not sent: the child's page shows whether each email went.
             messages.success(
                 request,
-                f"Consent request queued for {len(sent)} parent(s) or carer(s). "
-                "Whether each email was sent shows under Consent requests.",
+                ngettext(
+                    "Consent request queued for %(count)d parent or carer. "
+                    "Whether the email was sent shows under Consent requests.",
+                    "Consent request queued for %(count)d parents or carers. "
+                    "Whether each email was sent shows under Consent requests.",
+                    len(sent),
+                )
+                % {"count": len(sent)},
             )
             return redirect("child_detail", pk=child.pk)
     return render(request, "consent/request_form.html", {"form": form, "child": child})

@@ -9,6 +9,7 @@ server runs in."""
 import datetime as dt
 from collections.abc import Callable
 
+from django.utils.translation import ngettext
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
@@ -57,7 +58,8 @@ def render_child_chronology_pdf(
     exported = f"Exported by {exported_by} on {local_time(exported_at, zone)}"
     about = (
         f"Date of birth {child.date_of_birth:%-d %B %Y}. {child.organisation.name}. {exported}. "
-        f"{len(items)} entries, oldest first, each headed by when it happened, what it is and "
+        + ngettext("%(n)d entry", "%(n)d entries", len(items)) % {"n": len(items)}
+        + ", oldest first, each headed by when it happened, what it is and "
         "who recorded it. Corrections are shown under the entry they correct; nothing has "
         f"been removed. Times are {zone} time, each with its zone named."
     )

@@ -8,6 +8,7 @@ import zoneinfo
 from collections.abc import Callable, Iterator
 
 from django.urls import reverse
+from django.utils.translation import ngettext
 
 from accounts.models import Organisation, User
 from children.models import Child
@@ -48,11 +49,13 @@ def ico_deadlines(*, organisation: Organisation, now: dt.datetime) -> Iterator[D
         if hours is None or deadline is None:  # every data breach has a deadline
             continue
         left = deadline - now
+        hours_left = int(left / dt.timedelta(hours=1))
         title = (
             f"{incident.reference}: the 72 hours to report this data breach to the ICO have passed"
             if hours >= 72
-            else f"{incident.reference}: {int(left / dt.timedelta(hours=1))} hours left to "
-            "report this data breach to the ICO, or record why it is not reportable"
+            else f"{incident.reference}: "
+            + ngettext("%(n)d hour left", "%(n)d hours left", hours_left) % {"n": hours_left}
+            + " to report this data breach to the ICO, or record why it is not reportable"
         )
         yield DueItem(
             kind="incidents.ico",

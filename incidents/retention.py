@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from dateutil.relativedelta import relativedelta
+from django.utils.translation import ngettext
 
 from accounts.models import Organisation
 from audit.seals import reseal
@@ -92,8 +93,13 @@ def _delete(incident: Incident) -> str:
     referral_ids = list(referrals.values_list("pk", flat=True))
     referrals.delete()
     what = (
-        f"incident {incident.reference} with {count} chronology entries, "
-        f"{len(referral_ids)} referrals and {files} files"
+        f"incident {incident.reference} with "
+        + ngettext("%(n)d chronology entry", "%(n)d chronology entries", count) % {"n": count}
+        + ", "
+        + ngettext("%(n)d referral", "%(n)d referrals", len(referral_ids))
+        % {"n": len(referral_ids)}
+        + " and "
+        + ngettext("%(n)d file", "%(n)d files", files) % {"n": files}
     )
     incident_id = incident.pk
     incident.children.clear()

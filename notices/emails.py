@@ -10,6 +10,7 @@ from accounts.models import LEAD_ROLES, User
 from accounts.permissions import is_admin
 from common.registry import EMAIL_COMPOSERS
 from notices.models import Notice
+from notices.subjects import urgent_subject
 from outbox.composers import Composed, Composer
 
 KIND = "notices.urgent"
@@ -26,7 +27,7 @@ def _compose(notice: Notice) -> Composed | None:
     }
     with timezone.override(zoneinfo.ZoneInfo(notice.organisation.timezone)):
         return Composed(
-            subject=f"Urgent, Safeguard: {notice.title}",
+            subject=urgent_subject(notice),
             body=render_to_string("emails/reminder_urgent.txt", context),
             html=render_to_string("emails/reminder_urgent.html", context),
         )

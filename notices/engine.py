@@ -24,12 +24,14 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from accounts.models import Organisation, User
 from common.emails import send_email
 from common.registry import REMINDERS
 from notices.emails import KIND as URGENT_EMAIL
 from notices.models import DigestLedger, Notice, ReminderLedger
+from notices.subjects import urgent_subject
 from outbox.models import OutboundMessage
 from outbox.services import email_queue
 
@@ -500,8 +502,12 @@ def digest_send(*, digest_id: int) -> int:
             # sends them.
             send_email(
                 to=user.email,
-                subject=f"Safeguard: {len(notices)} reminder{'s' if len(notices) != 1 else ''} "
-                f"for {user.organisation.name}",
+                subject=ngettext(
+                    "Safeguard: %(count)d reminder for %(organisation)s",
+                    "Safeguard: %(count)d reminders for %(organisation)s",
+                    len(notices),
+                )
+                % {"count": len(notices), "organisation": user.organisation.name},
                 template="reminder_digest",
                 context=context,
                 tz=_tz(user.organisation),
@@ -531,7 +537,7 @@ def urgent_send(*, notice_id: int) -> bool:
         }
         send_email(
             to=notice.recipient.email,
-            subject=f"Urgent, Safeguard: {notice.title}",
+            subject=urgent_subject(notice),
             template="reminder_urgent",
             context=context,
             tz=_tz(notice.organisation),

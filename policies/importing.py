@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from dateutil.relativedelta import relativedelta
+from django.utils.translation import ngettext
 
 from common.uploads import UploadRefused, docx_check, pdf_check, pdf_limits
 
@@ -388,7 +389,12 @@ def read_policy(text: str, *, default_interval_months: int = 12) -> ImportedPoli
         months = interval or default_interval_months
         review_due = approved_on + relativedelta(months=months)
         warnings.append(
-            f"The document gives no review date; proposed {months} months after approval."
+            ngettext(
+                "The document gives no review date; proposed %(months)d month after approval.",
+                "The document gives no review date; proposed %(months)d months after approval.",
+                months,
+            )
+            % {"months": months}
         )
     if not approved_on:
         warnings.append("No approval or update date was found: enter the date it was approved.")

@@ -41,10 +41,11 @@ def render_acknowledgement_report_pdf(
 ) -> bytes:
     """Who has read this version, and when: ``staff`` is (user, acknowledged_at or None)."""
     read = sum(1 for _user, when in staff if when)
+    titles = version.policy.organisation.titles
     rows = [["Name", "Role", "Read on"]] + [
         [
             user.full_name,
-            user.get_role_display(),
+            titles.role(user.role),
             local_time(when, version.policy.organisation.timezone) if when else "Not yet",
         ]
         for user, when in staff

@@ -167,7 +167,8 @@ def contact_log(
             + ("a rule" if len(judgement.breaches) == 1 else f"{len(judgement.breaches)} rules")
             + ": "
             + " ".join(breach.message for breach in judgement.breaches)
-            + " It will be saved with each one named and the DSL told: say why it went ahead."
+            + f" It will be saved with each one named and the {child.organisation.titles.short} "
+            "told: say why it went ahead."
         )
     if errors:
         raise ValidationError(errors)

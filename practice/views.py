@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthedRequest
@@ -205,7 +206,8 @@ def practice_settings(request: AuthedRequest) -> HttpResponse:
         title="Online practice rules",
         intro="Each rule is asked before a session (\u201cmay I?\u201d answers no when a plan "
         "would break it) and applied to the contact log, which records a contact that broke "
-        "it, names the breach and tells the DSL. Each hint names the policy clause the rule "
+        f"it, names the breach and tells the {request.user.organisation.titles.short}. "
+        "Each hint names the policy clause the rule "
         "carries.",
         back="practice_home",
         template="practice/practice_settings.html",
@@ -249,7 +251,7 @@ def account_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
         done="Online account saved.",
         title=title,
         intro="At least two members of staff hold access and at least two monitor it; "
-        "the DSL advises on safeguarding each year.",
+        f"the {request.user.organisation.titles.short} advises on safeguarding each year.",
         back="practice_home",
     )
 
@@ -267,7 +269,10 @@ def task_done(request: AuthedRequest, pk: int) -> HttpResponse:
         done=f"{task.title} recorded as done.",
         title=f"Done: {task.title}",
         intro=f"Next due {task.next_due:%-d %B %Y}; recording it moves the next one on "
-        f"{task.cycle_months} months. Say what was done, attach the evidence, or both." + expected,
+        + ngettext("%(months)d month.", "%(months)d months.", task.cycle_months)
+        % {"months": task.cycle_months}
+        + " Say what was done, attach the evidence, or both."
+        + expected,
         back=reverse("task_detail", args=[task.pk]),
         button="Record as done",
     )
@@ -457,7 +462,9 @@ def _saved_message(contact: ContactLog) -> str:
     if contact.participant_removed:
         told.append("A participant was removed.")
     message = (
-        "Saved and flagged: " + "; ".join(m.rstrip(".") for m in told) + "; the DSL has been told."
+        "Saved and flagged: "
+        + "; ".join(m.rstrip(".") for m in told)
+        + f"; the {contact.organisation.titles.short} has been told."
         if told
         else "Contact logged."
     )
@@ -468,7 +475,8 @@ def _saved_message(contact: ContactLog) -> str:
         )
     if contact.incident_reference:
         message += (
-            f" Incident {contact.incident_reference} was opened for the DSL about the removed "
+            f" Incident {contact.incident_reference} was opened for the "
+            f"{contact.organisation.titles.short} about the removed "
             "participant."
         )
     return message

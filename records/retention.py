@@ -238,7 +238,9 @@ def may_release(user: User, hold: LegalHold) -> bool:
 @transaction.atomic
 def legal_hold_release(*, hold: LegalHold, reason: str, by: User) -> LegalHold:
     if not may_release(by, hold):
-        raise ValidationError("Only whoever placed the hold, or the DSL, can release it.")
+        raise ValidationError(
+            f"Only whoever placed the hold, or the {by.organisation.titles.short}, can release it."
+        )
     if hold.released_at is not None:
         raise ValidationError("This hold has been released already.")
     if not reason.strip():

@@ -516,7 +516,12 @@ def export_zip(sar: SubjectAccessRequest, *, include_safeguarding: bool, exporte
         readme = README.format(folder=REVIEW_FOLDER, subject=sar.subject)
         if sar.staff_id is not None:
             readme += STAFF
-        archive.writestr("README.txt", readme if include_safeguarding else readme + LEFT_OUT)
+        archive.writestr(
+            "README.txt",
+            readme
+            if include_safeguarding
+            else readme + LEFT_OUT.format(lead=sar.organisation.titles.short),
+        )
     return buffer.getvalue()
 
 
@@ -558,5 +563,5 @@ reminder or audit event about one.
 
 LEFT_OUT = """
 This export was made by someone who may not read safeguarding records, so
-that folder is not included. The DSL or a deputy can make the complete export.
+that folder is not included. The {lead} or a deputy can make the complete export.
 """

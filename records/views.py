@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import dateformat, timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthedRequest
@@ -82,7 +83,14 @@ def retention_rule(request: AuthedRequest, kind: str) -> HttpResponse:
             months=data["months"],
         ),
         then="retention_home",
-        done=lambda _: f"{record_kind.label}: kept for {form.cleaned_data['months']} months.",
+        done=lambda _: (
+            ngettext(
+                "%(kind)s: kept for %(months)d month.",
+                "%(kind)s: kept for %(months)d months.",
+                form.cleaned_data["months"],
+            )
+            % {"kind": record_kind.label, "months": form.cleaned_data["months"]}
+        ),
         title=f"{record_kind.label}: how long to keep",
         intro=f"{record_kind.basis} The period runs {record_kind.period}.",
         back="retention_home",
@@ -125,7 +133,8 @@ def retention_review(request: AuthedRequest, pk: int) -> HttpResponse:
             review.refresh_from_db()
             messages.success(
                 request,
-                "A second DSL or deputy must now confirm the deletion."
+                f"A second {request.user.organisation.titles.short} or deputy must now confirm "
+                "the deletion."
                 if review.awaiting_confirmation
                 else "Decision recorded.",
             )

@@ -56,9 +56,13 @@ SECRET_KEY = env.str(
     "SECRET_KEY", default="django-insecure-development-only-key-not-for-production"
 )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+# The port `make run PORT=...` serves on; honcho gives it to the web process and
+# the worker alike, and both send emails, so both link to the same port.
+DEV_PORT = env.int("SAFEGUARD_PORT", default=8000)
 # Where links in emails point: the address staff and parents reach the portal on.
 SITE_URL = env.str(
-    "SITE_URL", default=f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION else "http://127.0.0.1:8000"
+    "SITE_URL",
+    default=f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION else f"http://127.0.0.1:{DEV_PORT}",
 ).rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Believe X-Forwarded-For / -Proto only behind a proxy we were told about; otherwise a
@@ -271,7 +275,7 @@ OTP_WEBAUTHN_RP_ID = env.str(
     "WEBAUTHN_RP_ID", default=urlsplit(SITE_URL).hostname if PRODUCTION else "localhost"
 )
 OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
-    "WEBAUTHN_ORIGINS", default=[SITE_URL] if PRODUCTION else ["http://localhost:8000"]
+    "WEBAUTHN_ORIGINS", default=[SITE_URL] if PRODUCTION else [f"http://localhost:{DEV_PORT}"]
 )
 
 # Brute force (django-axes): 5 failed passwords for one email from one address

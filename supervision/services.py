@@ -55,10 +55,14 @@ def session_record(
     child's chronology; each action is reminded to its owner until done."""
     organisation = by.organisation
     if not _lead_of(by, organisation):
-        raise ValidationError("Only the DSL or a deputy records supervision.")
+        raise ValidationError(
+            f"Only the {organisation.titles.short} or a deputy records supervision."
+        )
     errors: dict[str, str] = {}
     if not _lead_of(supervisor, organisation):
-        errors["supervisor"] = "Choose the DSL or a deputy of your organisation."
+        errors["supervisor"] = (
+            f"Choose the {organisation.titles.short} or a deputy of your organisation."
+        )
     if (
         supervisee.organisation_id != organisation.pk
         or not supervisee.is_active
@@ -129,7 +133,10 @@ def action_done(*, action: SupervisionAction, by: User, done_on: dt.date) -> Sup
     if action.done_on is not None:
         raise ValidationError(f"This action was already marked done on {action.done_on:%-d %B %Y}.")
     if by.pk != action.owner_id and not _lead_of(by, action.organisation):
-        raise ValidationError("Only the action's owner, the DSL or a deputy marks it done.")
+        raise ValidationError(
+            f"Only the action's owner, the {action.organisation.titles.short} or a deputy "
+            "marks it done."
+        )
     if done_on > timezone.localdate():
         raise ValidationError({"done_on": "The date it was done cannot be in the future."})
     action.done_on = done_on
@@ -153,7 +160,10 @@ def _weeks(value: int, field: str) -> None:
 @transaction.atomic
 def cadence_set(*, staff: User, every_weeks: int, by: User) -> SupervisionCadence:
     if not _lead_of(by, staff.organisation):
-        raise ValidationError("Only the DSL or a deputy sets how often someone is supervised.")
+        raise ValidationError(
+            f"Only the {staff.organisation.titles.short} or a deputy sets how often someone "
+            "is supervised."
+        )
     _weeks(every_weeks, "every_weeks")
     cadence = SupervisionCadence.objects.select_for_update().filter(staff=staff).first()
     before = cadence.every_weeks if cadence else None
@@ -183,7 +193,9 @@ def settings_update(
     *, organisation: Organisation, default_every_weeks: int, by: User
 ) -> SupervisionSettings:
     if not _lead_of(by, organisation):
-        raise ValidationError("Only the DSL or a deputy changes supervision settings.")
+        raise ValidationError(
+            f"Only the {organisation.titles.short} or a deputy changes supervision settings."
+        )
     _weeks(default_every_weeks, "default_every_weeks")
     settings = settings_for(organisation)
     before = settings.default_every_weeks

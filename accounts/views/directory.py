@@ -39,8 +39,8 @@ def who_to_tell_change(request: AuthedRequest) -> HttpResponse:
         then="who_to_tell",
         done="Who to tell saved.",
         title="Change who to tell",
-        intro="The DSL and deputies are listed from their roles, with their work phones "
-        "(set on each person's staff page). The 999 line is always shown.",
+        intro=f"The {organisation.titles.short} and deputies are listed from their roles, "
+        "with their work phones (set on each person's staff page). The 999 line is always shown.",
         back="who_to_tell",
     )
 

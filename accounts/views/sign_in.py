@@ -33,6 +33,7 @@ from accounts import services
 from accounts.forms import (
     AuthenticatorForm,
     BackupCodeForm,
+    BackupCodesSavedForm,
     ConfirmIdentityForm,
     PasskeyForm,
     SecondFactorForm,
@@ -40,7 +41,11 @@ from accounts.forms import (
     authenticator_label,
 )
 from accounts.http import AuthedRequest
-from accounts.middleware import second_factor_not_required
+from accounts.middleware import (
+    SESSION_BACKUP_CODES_UNSAVED,
+    reachable_before_backup_codes_saved,
+    second_factor_not_required,
+)
 from accounts.models import User
 from accounts.passkeys import passkey_challenge_start, passkey_label, passkeys_of
 from accounts.recent_auth import (
@@ -207,6 +212,9 @@ def _authenticator_page(request: AuthedRequest, *, first: bool) -> HttpResponse:
             # They have just chosen a password and proved a code: their backup
             # codes, next, need no third proof.
             identity_confirmed(request)
+            # The codes are made now, not on a button they could walk past, and
+            # nothing else opens until they say they have saved them.
+            _fresh_backup_codes(request)
             messages.success(request, "Your authenticator is set up.")
             return redirect("backup_codes")
         messages.success(request, f"{authenticator_label(device)} has been added.")
@@ -282,20 +290,48 @@ def authenticator_remove(request: AuthedRequest, pk: int) -> HttpResponse:
     return redirect("account_security")
 
 
+def _fresh_backup_codes(request: AuthedRequest) -> None:
+    codes = services.backup_codes_generate(user=request.user, count=settings.BACKUP_CODE_COUNT)
+    request.session[FRESH_BACKUP_CODES] = codes
+    request.session[SESSION_BACKUP_CODES_UNSAVED] = True
+
+
+@reachable_before_backup_codes_saved
 @never_cache
 @recent_auth_required
 def backup_codes(request: AuthedRequest) -> HttpResponse:
-    """Create codes on POST; show them on the GET that follows, and never again."""
-    if request.method == "POST":
-        codes = services.backup_codes_generate(user=request.user, count=settings.BACKUP_CODE_COUNT)
-        request.session[FRESH_BACKUP_CODES] = codes
+    """Create codes on POST; show them until the user ticks that they have saved
+    them, and never again. Until then every other page sends them back here."""
+    user = request.user
+    codes = request.session.get(FRESH_BACKUP_CODES)
+    # Two forms post here: "I have saved them" (its box unticked posts no field
+    # of its own, so the button names the form) and "create new codes".
+    confirming = request.method == "POST" and request.POST.get("action") == "saved"
+    saved_form = BackupCodesSavedForm(request.POST if confirming else None)
+    if request.method == "POST" and saved_form.is_bound:
+        if saved_form.is_valid():
+            services.backup_codes_saved(user=user)
+            request.session.pop(FRESH_BACKUP_CODES, None)
+            request.session[SESSION_BACKUP_CODES_UNSAVED] = False
+            messages.success(request, "Your backup codes are saved and ready to use.")
+            return redirect("home")
+    elif request.method == "POST":
+        _fresh_backup_codes(request)
         return redirect("backup_codes")
-    codes = request.session.pop(FRESH_BACKUP_CODES, None)
-    backup = StaticDevice.objects.filter(user=request.user, name="backup").first()
+    unsaved = services.backup_codes_unsaved(user)
+    # The session forgets codes it did not make (another browser, a new sign-in):
+    # those cannot be shown again, so new ones are the way on.
+    codes = codes if unsaved else None
+    backup = StaticDevice.objects.filter(user=user, name=services.BACKUP_SAVED).first()
     return render(
         request,
         "accounts/backup_codes.html",
-        {"codes": codes, "codes_left": backup.token_set.count() if backup else 0},
+        {
+            "codes": codes,
+            "unsaved": unsaved,
+            "saved_form": saved_form,
+            "codes_left": backup.token_set.count() if backup else 0,
+        },
     )
 
 
@@ -333,6 +369,7 @@ def _next_page(request: HttpRequest) -> str:
     return reverse("account_security")
 
 
+@reachable_before_backup_codes_saved
 @sensitive_post_parameters("password", "code")
 @never_cache
 def reauthenticate(request: AuthedRequest) -> HttpResponse:

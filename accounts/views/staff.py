@@ -93,7 +93,7 @@ def staff_role(request: AuthedRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, f"{member.full_name} is now {member.get_role_display()}.")
+        messages.success(request, f"{member.full_name} is now {member.role_label}.")
     return redirect("staff_detail", pk=member.pk)
 
 

@@ -210,7 +210,7 @@ def incident_raise(
     url = reverse("incident_detail", args=[incident.pk])
     if not User.objects.of(organisation).dsl_and_deputies().exists():
         # Admins hear of it but cannot open it: they must appoint someone who can.
-        title += ": nobody is DSL or deputy yet; appoint one to triage it"
+        title += f": nobody is {organisation.titles.short} or deputy yet; appoint one to triage it"
         url = reverse("staff_list")
     reminders.notify_now(
         organisation=organisation,

@@ -243,7 +243,8 @@ def incident_close(
     if signoff_needed(incident, by, parents_informed):
         if not others:
             raise ValidationError(
-                "Your organisation asks a second DSL or deputy to sign off this closure, and "
+                f"Your organisation asks a second {incident.organisation.titles.short} or deputy "
+                "to sign off this closure, and "
                 "there is nobody else to ask. Add a deputy, or change the incident settings."
             )
         text = "Closure proposed, awaiting a second sign-off. " + text
@@ -281,7 +282,9 @@ def incident_signoff(*, incident: Incident, by: User) -> None:
     if by.pk == incident.close_proposed_by_id:
         raise ValidationError("A second sign-off must come from someone else.")
     if by.role not in LEAD_ROLES:
-        raise ValidationError("Only a DSL or deputy can sign off a closure.")
+        raise ValidationError(
+            f"Only a {incident.organisation.titles.short} or deputy can sign off a closure."
+        )
     incident.status, incident.closed_at, incident.signed_off_by = Status.CLOSED, timezone.now(), by
     incident._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; untyped
     incident.save()

@@ -20,9 +20,10 @@ def imagery_view_decision(request: AuthedRequest, pk: int) -> HttpResponse:
         form,
         title="Record a decision to view the imagery",
         page="imagery_view_decision",
-        intro="Only the DSL decides, and rarely, that nude or semi-nude imagery has to be "
-        "viewed (UKCIS 2024). Never copy, print, share or store it. Record why, who else "
-        "was there and when; the record goes into the chronology and cannot be changed.",
+        intro=f"Only the {request.user.organisation.titles.short} decides, and rarely, "
+        "that nude or semi-nude imagery has to be viewed (UKCIS 2024). Never copy, print, "
+        "share or store it. Record why, who else was there and when; the record goes "
+        "into the chronology and cannot be changed.",
         call=lambda data: services.imagery_view_decision_record(
             incident=incident, by=request.user, **data
         ),

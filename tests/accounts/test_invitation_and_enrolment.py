@@ -101,11 +101,20 @@ def test_whole_onboarding_journey(client: Client, bob, site_url, invite) -> None
     done = newcomer.post("/account/two-factor/setup/", {"token": totp(secret)})
     assert done["Location"] == "/account/security/backup-codes/"
     assert newcomer.session.session_key != key_before
-    assert newcomer.get("/").status_code == 200
-
-    codes_page = newcomer.post("/account/security/backup-codes/", follow=True)
+    # The backup codes are made at once, and nothing else opens until the
+    # newcomer ticks that they have saved them.
+    assert newcomer.get("/")["Location"] == "/account/security/backup-codes/"
+    codes_page = newcomer.get("/account/security/backup-codes/")
     codes = re.findall(r"<li>([a-z0-9]{8})</li>", codes_page.content.decode())
     assert len(codes) == 10
+    unticked = newcomer.post("/account/security/backup-codes/", {"action": "saved"})
+    assert unticked.status_code == 200
+    assert "Tick to confirm you have saved your backup codes" in unticked.content.decode()
+    assert all(code in unticked.content.decode() for code in codes)
+    assert newcomer.get("/children/")["Location"] == "/account/security/backup-codes/"
+    ticked = newcomer.post("/account/security/backup-codes/", {"action": "saved", "saved": "on"})
+    assert ticked["Location"] == "/"
+    assert newcomer.get("/").status_code == 200
     again = newcomer.get("/account/security/backup-codes/").content.decode()
     assert not any(code in again for code in codes), "backup codes shown a second time"
 
@@ -116,6 +125,7 @@ def test_whole_onboarding_journey(client: Client, bob, site_url, invite) -> None
         "staff.invitation_accepted",
         "two_factor.enrolled",
         "two_factor.backup_codes_generated",
+        "two_factor.backup_codes_saved",
     } <= actions
 
     # The invitation link is single use.

@@ -137,3 +137,18 @@ def test_a_malformed_csv_is_explained_not_crashed(as_dana: Client) -> None:
     huge = "x" * 140_000
     html = upload(as_dana, HEADER + f'Mia,"{huge}",,2016-05-01\n').content.decode()
     assert "could not be read as CSV" in html
+
+
+@pytest.mark.parametrize(
+    ("rows", "said"),
+    [
+        (GOOD_ROWS[:1], "Imported 1 child and 1 guardian."),
+        (GOOD_ROWS[:2], "Imported 1 child and 2 guardians."),
+        (GOOD_ROWS[:3], "Imported 2 children and 2 guardians."),
+    ],
+)
+def test_the_message_counts_children_and_guardians(as_dana: Client, rows, said) -> None:
+    response = upload(as_dana, HEADER + "\n".join(rows) + "\n")
+    assert response.status_code == 302
+    page = as_dana.get(response["Location"]).content.decode()
+    assert said in page

@@ -351,7 +351,9 @@ def test_withdrawal_takes_two_clicks_tells_staff_and_creates_a_takedown(
     assert task.assigned_to == alice
     notice = Notice.objects.get(recipient=alice, ledger__kind="consent.withdrawn")
     assert notice.urgent
-    assert any(m.subject.startswith("Urgent, Safeguard: Consent withdrawn") for m in mail.outbox)
+    assert any(
+        m.subject.startswith("Urgent: Alder Play Therapy: Consent withdrawn") for m in mail.outbox
+    )
     client_for(alice).post(f"/consent/takedowns/{task.pk}/done/")
     task.refresh_from_db()
     assert task.done_by == alice

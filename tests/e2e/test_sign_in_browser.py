@@ -137,11 +137,17 @@ def test_invitation_to_enrolment_is_accessible_and_the_qr_code_loads(
     page.get_by_label("Code from your authenticator app").fill(totp(secret))
     page.get_by_role("button", name="Finish setting up").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Backup codes")
-    page.get_by_role("button", name="Create backup codes").click()
+    # The codes are made at once; going on needs the tick that they were saved.
     expect(
         page.get_by_role("list", name="Your backup codes").get_by_role("listitem")
     ).to_have_count(10)
     assert_accessible(page)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("I have saved my backup codes somewhere safe, away from my phone").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Backup codes")
 
 
 def test_child_record_is_accessible(page: Page, live_server, dana, organisation) -> None:

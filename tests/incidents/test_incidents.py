@@ -127,7 +127,9 @@ def test_only_a_high_risk_concern_is_emailed_at_once(
         raise_concern(alice, [child], initial_risk="immediate")
     assert [message.to for message in mail.outbox] == [[dana.email]]
     subject = mail.outbox[0].subject
-    assert "URGENT" in subject
+    # Urgent, once: the title's own "URGENT:" is not said twice.
+    assert subject.startswith("Urgent: Alder Play Therapy: New online-safety concern OS-")
+    assert subject.lower().count("urgent") == 1
     assert "immediate danger" in subject
     # The email carries the reference, never the child's name or what happened.
     body = mail.outbox[0].body

@@ -160,7 +160,7 @@ def test_due_at_half_past_midnight_fires_once_across_the_clock_change(due_things
     assert fired_at[0] >= due_at
     assert fired_at[0] - due_at < dt.timedelta(minutes=15)
     assert len(mail.outbox) == 1
-    assert mail.outbox[0].subject.startswith("Urgent, Safeguard:")
+    assert mail.outbox[0].subject.startswith("Urgent: ")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -250,7 +250,8 @@ def test_urgent_reminders_raised_by_an_action_go_out_after_the_commit(
         assert len(reminders.notify_now(organisation=organisation, item=item)) == 1
         assert mail.outbox == []  # nothing leaves before the commit
     assert len(callbacks) == 1
-    assert mail.outbox[0].subject == "Urgent, Safeguard: Something urgent"
+    # The title says it is urgent, so the subject does not say it again.
+    assert mail.outbox[0].subject == "Alder Play Therapy: Something urgent"
     assert reminders.notify_now(organisation=organisation, item=item) == []
 
 

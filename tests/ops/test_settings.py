@@ -141,3 +141,44 @@ def test_unknown_environment_name_is_refused() -> None:
     result = run_django({"DJANGO_ENV": "prod"}, "check")
     assert result.returncode != 0
     assert "DJANGO_ENV must be 'development' or 'production'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("port", "site_url", "origins"),
+    [
+        ("8101", "http://127.0.0.1:8101", "['http://localhost:8101']"),
+        (None, "http://127.0.0.1:8000", "['http://localhost:8000']"),
+    ],
+)
+def test_emailed_links_follow_the_port_make_run_serves_on(
+    port: str | None, site_url: str, origins: str
+) -> None:
+    """`make run PORT=8101` gives SAFEGUARD_PORT to the web process and the worker
+    (Procfile.dev); both send emails, so both must link to 8101."""
+    env = {"SAFEGUARD_PORT": port} if port else {}
+    script = (
+        "from django.conf import settings; "
+        "print(settings.SITE_URL); print(settings.OTP_WEBAUTHN_ALLOWED_ORIGINS)"
+    )
+    result = run_django(env, "shell", "-v", "0", "-c", script)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split("\n")[:2] == [site_url, origins]
+
+
+def test_an_explicit_site_url_still_wins_over_the_port() -> None:
+    env = {"SAFEGUARD_PORT": "8101", "SITE_URL": "http://portal.test:9000/"}
+    result = run_django(
+        env, "shell", "-v", "0", "-c", "from django.conf import settings; print(settings.SITE_URL)"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "http://portal.test:9000"
+
+
+def test_the_makefile_gives_the_port_to_every_process() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    assert "SAFEGUARD_PORT=$(PORT)" in makefile
+    assert "honcho -f Procfile.dev start" in makefile
+    procfile = (ROOT / "Procfile.dev").read_text()
+    assert "runserver 127.0.0.1:$SAFEGUARD_PORT" in procfile
+    # The worker sends emails; it reads the same settings with the same variable.
+    assert "worker: celery -A safeguard" in procfile

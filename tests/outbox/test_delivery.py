@@ -367,7 +367,7 @@ def test_a_refused_urgent_notice_shows_on_the_concern_and_a_lead_resends_it(
     assert notice.emailed_at is not None
     (received,) = mail_server.messages
     assert received["To"] == dana.email
-    assert received["Subject"].startswith("Urgent, Safeguard:")
+    assert received["Subject"].startswith("Urgent: ")
 
 
 def test_another_organisation_cannot_see_or_resend_an_email(
