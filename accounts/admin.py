@@ -24,6 +24,9 @@ class OrganisationAdmin(admin.ModelAdmin):
     ]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    # The logo is uploaded by the organisation's admins on "Parents' pages", where
+    # the file is checked and re-encoded; here it would be stored as sent.
+    exclude = ["logo"]
 
     def save_model(
         self, request: HttpRequest, obj: Organisation, form: forms.ModelForm, change: bool

@@ -224,6 +224,8 @@ def test_the_operator_changes_the_level_and_it_is_audited(
             "default_review_interval_months": 12,
             "dbs_recheck_months": 36,
             "online_dbs_level": "enhanced_barred",
+            "parent_language": "en-gb",
+            "safeguarding_title": "lead",
         },
     )
     assert response.status_code == 302
