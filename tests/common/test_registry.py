@@ -69,6 +69,7 @@ def test_other_hooks_find_their_contributions() -> None:
         "accounts.invitation",
         "consent.policy_changed",
         "consent.request",
+        "consent.withdrawal_confirmed",
         "incidents.file_transfer",
         "notices.urgent",
     ]
@@ -116,5 +117,5 @@ def test_each_hook_is_complete_the_first_time_a_fresh_process_reads_it() -> None
     # A worker sending its first email finds the composer of every kind.
     assert out[2] == (
         "['accounts.invitation', 'consent.policy_changed', 'consent.request', "
-        "'incidents.file_transfer', 'notices.urgent']"
+        "'consent.withdrawal_confirmed', 'incidents.file_transfer', 'notices.urgent']"
     )
