@@ -222,6 +222,9 @@ def parents_policy(organisation, bob) -> PolicyVersion:
         body="We treat each other with respect.",
         audience_parents=True,
     )
+    # The organisation's own Welsh text, written on the draft before approval.
+    draft.body_cy = "Rydym yn trin ein gilydd â pharch."
+    draft.save(update_fields=["body_cy"])
     return policy_services.version_approve(
         draft=draft,
         by=bob,
@@ -233,8 +236,24 @@ def parents_policy(organisation, bob) -> PolicyVersion:
 @pytest.mark.parametrize(
     ("language", "lang", "words"),
     [
-        (None, "en-GB", ["Back to your consents", "I have read and agree to the Code"]),
-        ("cy", "cy", ["Yn ôl i'ch caniatadau", "Rwyf wedi darllen ac yn cytuno i'r Code"]),
+        (
+            None,
+            "en-GB",
+            [
+                "Back to your consents",
+                "I have read and agree to the Code",
+                "We treat each other with respect.",
+            ],
+        ),
+        (
+            "cy",
+            "cy",
+            [
+                "Yn ôl i'ch caniatadau",
+                "Rwyf wedi darllen ac yn cytuno i'r Code",
+                "Rydym yn trin ein gilydd â pharch.",
+            ],
+        ),
     ],
 )
 def test_a_policy_to_read_follows_the_language(huda, parents_policy, language, lang, words):
@@ -248,6 +267,9 @@ def test_a_policy_to_read_follows_the_language(huda, parents_policy, language, l
     assert f'<html lang="{lang}"' in page
     for word in words:
         assert word in page
+    # Only the language shown: a Welsh reader is not shown the English text too.
+    other = "We treat each other" if language else "Rydym yn trin"
+    assert other not in page
 
 
 @pytest.mark.parametrize(
