@@ -12,7 +12,7 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import pgettext
+from django.utils.translation import gettext, pgettext
 
 from accounts.models import User
 from audit import services as audit
@@ -139,13 +139,19 @@ def _compose_policy_changed(guardian: Guardian) -> Composed | None:
         "changed": changed,
         "link": settings.SITE_URL + reverse("consent_manage_open", args=[token]),
     }
-    return Composed(
-        subject="A policy you agreed to has changed"
-        if changed
-        else f"Please read: a policy for parents and carers at {guardian.organisation.name}",
-        body=render_to_string("emails/consent_policy_changed.txt", context),
-        html=render_to_string("emails/consent_policy_changed.html", context),
-    )
+    # In the organisation's first language for parents, as the request was.
+    with translation.override(guardian.organisation.parent_language or settings.LANGUAGE_CODE):
+        subject = (
+            gettext("A policy you agreed to has changed")
+            if changed
+            else gettext("Please read: a policy for parents and carers at %(organisation)s")
+            % {"organisation": guardian.organisation.name}
+        )
+        return Composed(
+            subject=subject,
+            body=render_to_string("emails/consent_policy_changed.txt", context),
+            html=render_to_string("emails/consent_policy_changed.html", context),
+        )
 
 
 def _sees_guardian(user: User, guardian: Guardian) -> bool:

@@ -379,6 +379,30 @@ def test_a_parent_who_agreed_before_the_email_went_is_not_sent_it(
     assert not GuardianAccess.objects.filter(guardian=huda).exists()
 
 
+def test_a_welsh_services_parents_get_the_policy_email_in_welsh(
+    child, bob, organisation, django_capture_on_commit_callbacks
+):
+    from consent import emails
+    from outbox.services import message_send
+
+    organisation.parent_language = "cy"
+    organisation.save(update_fields=["parent_language"])
+    parents_code(organisation, bob)
+    huda = guardian(child)
+    message = OutboundMessage.objects.create(
+        organisation=organisation, kind=emails.POLICY_CHANGED_KIND, purpose=huda, to=huda.email
+    )
+    mail.outbox.clear()
+    message_send(message_id=message.pk, last_try=True)
+    (email,) = mail.outbox
+    assert email.subject == f"Darllenwch: polisi i rieni a gofalwyr yn {organisation.name}"
+    assert "Darllenwch ef a dywedwch eich bod yn cytuno" in email.body
+    assert "Please read it" not in email.body
+    html = email.alternatives[0][0]
+    assert '<html lang="cy">' in html
+    assert "Darllenwch ef a chytuno" in html
+
+
 # --- the leads' list ----------------------------------------------------------------------------
 
 
