@@ -21,7 +21,7 @@ from audit import context as audit_context
 from audit import services as audit
 from children.models import Child, ChildGuardian, Guardian
 from children.services import allocated_staff
-from common.i18n import in_language, language_shown
+from common.i18n import ENGLISH, WELSH, in_language, is_welsh
 from common.registry import EMAIL_COMPOSERS
 from consent.models import (
     ConsentRecord,
@@ -95,23 +95,16 @@ def may_regrant(guardian: Guardian, child_pk: int, type_pk: int) -> Decided | No
 
 
 def regrant_shown(*, child: Child, version: ConsentTypeVersion, language: str) -> dict[str, object]:
-    """Exactly what the regrant page shows: the signing page's content (one
-    definition, services.shown_content) in the words and language shown."""
+    """Exactly what the regrant page shows, hashed as the signing page's is
+    (services.shown_content, in the page's language), and where it was shown."""
     from consent import services
 
     # shown_content reads the organisation and the child from a request; a Yes
     # on the manage link has none, so an unsaved one carries them.
     content = services.shown_content(
-        ConsentRequest(organisation=child.organisation, child=child), version
+        ConsentRequest(organisation=child.organisation, child=child), version, language
     )
-    content.update(
-        {
-            "consent": in_language(version.consent_type, "name", language),
-            "explanation": in_language(version, "explanation", language),
-            "language": language_shown(version, "explanation", language),
-            "on": "manage link",
-        }
-    )
+    content["on"] = "manage link"
     return content
 
 
@@ -164,7 +157,9 @@ def consent_regrant(
         ip_address=client.ip_address,
         user_agent=client.user_agent,
         shown_sha256=services._sha256(shown),
-        language=str(shown["language"]),
+        # The page's language, as a signed record keeps it (shown_content says
+        # which words that showed: the Welsh, or the English where none is written).
+        language=WELSH if is_welsh(language) else ENGLISH,
         policy_version=version.policy_version,
     )
     record.save()

@@ -21,10 +21,19 @@ from common.pdf import pdf_response
 from consent import parent_policies, services, throttle
 from consent.forms import ANSWER_WORDS, ConsentAnswersForm
 from consent.models import ConsentRecord, ConsentRequest, ConsentTypeVersion
-from consent.views import ACCESS_TOKEN, REQUEST_TOKEN, _link_gone, parent_page, token_link
+from consent.views import (
+    ACCESS_TOKEN,
+    REQUEST_TOKEN,
+    _link_gone,
+    link_gone_redirect,
+    parent_page,
+    start_link_session,
+    token_link,
+)
 from policies.models import PolicyVersion
 
-# The answers given, not yet sent: {"request": token hash, "data": the form's fields}.
+# The answers given, not yet sent: {"request": token hash, "data": the form's fields,
+# "language": the language the questions were read in}.
 DRAFT = "consent_sign_draft"
 RECEIPT = "consent_receipt"
 RECEIPT_POLICIES = "consent_receipt_policies"
@@ -37,9 +46,9 @@ def consent_open(request: HttpRequest, token: str) -> HttpResponse:
     if services.request_for_token(token) is None:
         # Used and expired links count too: from here they cannot be told from guesses.
         throttle.count(request, "link_guess")
-        return _link_gone(request)
+        return link_gone_redirect()
     # Only the hash is kept: a session store is a database too.
-    request.session[REQUEST_TOKEN] = services.token_hash(token)
+    start_link_session(request, REQUEST_TOKEN, services.token_hash(token))
     return redirect("consent_sign")
 
 
@@ -63,6 +72,11 @@ def _draft(request: HttpRequest, digest: str) -> dict[str, Any] | None:
         data = draft.get("data")
         return data if isinstance(data, dict) else None
     return None
+
+
+def _draft_language(request: HttpRequest) -> str:
+    draft = request.session.get(DRAFT)
+    return str(draft.get("language", "")) if isinstance(draft, dict) else ""
 
 
 def _gone_or_receipt(request: HttpRequest) -> HttpResponse:
@@ -108,6 +122,8 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
             request.session[DRAFT] = {
                 "request": digest,
                 "data": {name: form.data.get(name, "") for name in form.fields},
+                # The explanations were read in this language: the evidence says so.
+                "language": translation.get_language() or "",
             }
             return redirect("consent_sign_check")
     else:
@@ -129,6 +145,10 @@ def consent_sign_check(request: HttpRequest) -> HttpResponse:
     data = _draft(request, digest)
     if data is None:
         return redirect("consent_sign")
+    if _draft_language(request) != translation.get_language():
+        # Switched language here: the explanations were read in the other one.
+        # Back to the questions, answers kept, to read them in this language.
+        return redirect("consent_sign")
     items, policies = _questions(consent_request)
     form = ConsentAnswersForm(data, items=items, policy_versions=policies)
     if not form.is_valid():
@@ -142,9 +162,13 @@ def consent_sign_check(request: HttpRequest) -> HttpResponse:
                 typed_name=form.cleaned_data["typed_name"],
                 relationship=form.cleaned_data["relationship"],
                 signature_png=form.cleaned_data["signature_png"],
-                language=translation.get_language() or "",
+                language=_draft_language(request),
             )
         except ValidationError as error:
+            if ConsentRequest.objects.filter(pk=consent_request.pk, status="signed").exists():
+                # A second press while the first was being saved: that one was
+                # recorded, and its receipt is in the session it saved.
+                return redirect("consent_receipt")
             service_errors_onto(form, error)
             return _sign_page(request, consent_request, form, policies)
         del request.session[REQUEST_TOKEN]

@@ -59,6 +59,28 @@ ACCESS_TOKEN = "consent_access_token"  # noqa: S105
 PENDING_ACCESS_TOKEN = "consent_access_pending"  # noqa: S105
 # The organisation of a manage link that expired, for the page that says so.
 EXPIRED_ORGANISATION = "consent_expired_organisation"
+# Everything a parent's link puts in the session (signing_views keeps its own
+# there too): cleared when another link is opened in the same browser.
+PARENT_SESSION_KEYS = (
+    REQUEST_TOKEN,
+    ACCESS_TOKEN,
+    PENDING_ACCESS_TOKEN,
+    EXPIRED_ORGANISATION,
+    "consent_sign_draft",
+    "consent_receipt",
+    "consent_receipt_policies",
+)
+
+
+def start_link_session(request: HttpRequest, key: str, digest: str) -> None:
+    """Keep a newly opened link's token hash under ``key``, after forgetting any
+    other link's: on a shared tablet or family phone, the next parent's link
+    must not carry the last parent's receipt, answers or consents with it."""
+    if request.session.get(key) != digest:
+        for name in PARENT_SESSION_KEYS:
+            request.session.pop(name, None)
+        request.session.cycle_key()
+    request.session[key] = digest
 
 
 def parent_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -333,6 +355,17 @@ def _link_gone(request: HttpRequest) -> HttpResponse:
     return parent_render(request, "consent/link_gone.html", organisation=None, status=404)
 
 
+def link_gone_redirect() -> HttpResponse:
+    """From a link's own address, which is served with no-referrer: there a
+    form (the language switch) would post with "Origin: null" and be refused."""
+    return redirect("consent_link_gone")
+
+
+@parent_page
+def link_gone(request: HttpRequest) -> HttpResponse:
+    return _link_gone(request)
+
+
 @token_link
 def manage_open(request: HttpRequest, token: str) -> HttpResponse:
     """Opening the link changes nothing (a mail scanner opens it too): the token
@@ -342,10 +375,13 @@ def manage_open(request: HttpRequest, token: str) -> HttpResponse:
     access = services.access_for_token(token, expired_too=True)
     if access is None:
         throttle.count(request, "link_guess")
-        return _link_gone(request)
+        return link_gone_redirect()
+    digest = services.token_hash(token)
+    if request.session.get(ACCESS_TOKEN) != digest:
+        start_link_session(request, PENDING_ACCESS_TOKEN, digest)
     if access.is_expired:
         return _manage_expired(request, access)
-    request.session[PENDING_ACCESS_TOKEN] = services.token_hash(token)
+    request.session[PENDING_ACCESS_TOKEN] = digest
     return redirect("consent_manage_continue")
 
 

@@ -212,6 +212,33 @@ def test_a_yes_in_welsh_hashes_the_welsh_that_was_shown(
     )
 
 
+def test_a_yes_on_a_welsh_page_is_recorded_as_welsh_where_only_the_name_is_welsh(
+    child, parent, django_capture_on_commit_callbacks
+):
+    """The page was Welsh (its name, its questions) though the organisation wrote
+    no Welsh explanation: the record says Welsh, and the hash holds the English
+    explanation that page showed, as the signing page's hash does."""
+    sessions = ConsentType.objects.get(code="online_sessions")
+    old = sessions.current_version()
+    version = ConsentTypeVersion.objects.create(
+        consent_type=sessions,
+        number=old.number + 1,
+        explanation=old.explanation,
+        explanation_cy="",
+        policy_version=old.policy_version,
+    )
+    parent.cookies[settings.LANGUAGE_COOKIE_NAME] = "cy"
+    url = f"/consent/manage/give/{child.pk}/{sessions.pk}/"
+    with django_capture_on_commit_callbacks(execute=True):
+        parent.post(url, {"typed_name": "Huda Hassan", "confirm": "on", "version": version.pk})
+    new = ConsentRecord.objects.filter(consent_type=sessions).latest("pk")
+    assert (new.decision, new.language) == ("granted", "cy")
+    shown = regrant.regrant_shown(child=child, version=version, language="cy")
+    assert shown["explanation_shown"] == old.explanation
+    assert shown["on"] == "manage link"
+    assert new.shown_sha256 == services._sha256(shown)
+
+
 def test_a_yes_is_refused_when_the_wording_changed_meanwhile(child, parent, alice):
     sessions = ConsentType.objects.get(code="online_sessions")
     shown = sessions.current_version()

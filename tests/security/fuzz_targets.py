@@ -452,6 +452,8 @@ PAGES: dict[str, str] = {
     "consent_receipt": "parent",
     "consent_receipt_pdf": "parent",
     "consent_manage_open": "anonymous",
+    # Only the language switch, fuzzed at set_language.
+    "consent_link_gone": "anonymous",
     "consent_manage": "parent",
     "organisation_logo": "anonymous",
     # Its form posts to consent_manage_link, fuzzed there.
