@@ -280,7 +280,12 @@ def test_a_parent_answers_in_welsh_and_keeps_the_receipt(
 
     welcoming_in_both(phone, "cy")
     # The receipt leads to the parent's consents.
-    phone.get_by_role("link", name=cy("manage your consents", SIGNING)).click()
+    sentence = cy(
+        'You can see and withdraw your consents at any time: <a class="govuk-link" '
+        'href="%(manage_url)s">manage your consents</a>. The email has a link to the same page.',
+        SIGNING,
+    )
+    phone.get_by_role("link", name=re.search(r">([^<]+)</a>", sentence).group(1)).click()
     expect(phone.get_by_role("heading", level=1)).to_have_text(cy("Your consents"))
 
 
