@@ -458,6 +458,7 @@ def test_the_link_pages_in_both_languages(
     # Too many dead links opened from one connection.
     settings.CONSENT_LINK_GUESS_RATE = "1/h"
     guesser = phone_page(browser)
+    guesser.goto(f"{live_server.url}/m/not-real-either/")
     response = guesser.goto(f"{live_server.url}/m/still-not-real/")
     assert response is not None
     assert response.status == 429
