@@ -146,6 +146,8 @@ def current_wording(consent_type: ConsentType) -> ConsentTypeVersion:
             consent_type=consent_type,
             number=version.number + 1,
             explanation=version.explanation,
+            # The admin's Welsh goes with it: without it Welsh readers get English.
+            explanation_cy=version.explanation_cy,
             policy_version=policy_version,
         )
     return version
