@@ -67,6 +67,8 @@ def flat(text: str) -> str:
 def welcoming(page: Page) -> None:
     """Readable on the phone with no sideways scrolling, and no serious or critical
     axe violations."""
+    # The document's own width, not window.innerWidth: a mobile viewport widens
+    # innerWidth to fit what overflows, so comparing with it hides the overflow.
     width = page.evaluate("document.documentElement.scrollWidth")
     if width > 360:
         # Name what sticks out: the elements reaching furthest past the right edge.
