@@ -89,14 +89,18 @@ def parent_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 
 def token_link(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A URL that carries a token: answered with no-referrer, so the token can
-    never leave in a Referer header. (The pages after the redirect keep the
-    site's same-origin policy: with no-referrer browsers send "Origin: null" on
-    a form POST, which Django's CSRF protection rightly refuses.)"""
+    """A URL that carries a token: its token can never leave in a Referer header.
+    The redirect is answered with no-referrer. A page drawn at the token's
+    address (the link is dead, or too many tries) gets strict-origin: a Referer
+    of the site's origin alone, never the path; with no-referrer browsers send
+    "Origin: null" on a form POST, which Django's CSRF protection rightly
+    refuses, and the page's language switch would be a 403. (The pages after
+    the redirect keep the site's same-origin policy.)"""
 
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
+        redirect = 300 <= response.status_code < 400
+        response["Referrer-Policy"] = "no-referrer" if redirect else "strict-origin"
         return response
 
     wrapped.__name__ = view.__name__

@@ -246,6 +246,32 @@ def test_guessing_links_is_limited_per_client(prefix, signed, settings):
     assert Client(REMOTE_ADDR="203.0.113.10").get(signed["path"]).status_code == 302
 
 
+@pytest.mark.parametrize("prefix", ["/m/", "/c/"])
+def test_the_pages_at_a_dead_link_never_send_its_path_yet_their_switch_works(prefix, settings):
+    """Regression: the dead-link and too-many-tries pages, drawn at the token's
+    own address, were served with no-referrer, so Chromium sent "Origin: null"
+    with their English/Cymraeg switch and CSRF refused it (a 403). strict-origin
+    sends the site's origin, never the path that holds the token."""
+    settings.CONSENT_LINK_GUESS_RATE = "1/h"
+    guesser = Client(REMOTE_ADDR="203.0.113.11", enforce_csrf_checks=True)
+    for path, status in ((f"{prefix}guess-0/", 404), (f"{prefix}guess-1/", 429)):
+        page = guesser.get(path)
+        assert page.status_code == status
+        assert page["Referrer-Policy"] == "strict-origin"
+        html = page.content.decode()
+        # The switch offers the other language (the first switch left a cookie).
+        other = "en-gb" if '<html lang="cy"' in html else "cy"
+        assert f'name="language" value="{other}"' in html
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        switched = guesser.post(
+            "/language/",
+            {"language": other, "next": path, "csrfmiddlewaretoken": token},
+            HTTP_ORIGIN="http://testserver",
+        )
+        assert switched.status_code == 302
+        assert switched["Location"] == path
+
+
 def test_opening_a_real_link_again_and_again_is_never_limited(signed, settings):
     settings.CONSENT_LINK_GUESS_RATE = "3/h"
     browser = Client(REMOTE_ADDR="192.0.2.44")
