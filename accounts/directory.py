@@ -38,7 +38,8 @@ def _title(user: User, lead_id: int | None, names: LeadTitles) -> str:
     if user.role == Role.DSL:
         titles.append(names.lead)
     elif user.role == Role.DEPUTY_DSL:
-        titles.append(names.deputy)
+        # In full, as the lead's is: a parent may not know what "DSP" stands for.
+        titles.append(gettext("Deputy %(lead)s") % {"lead": names.lead})
     if user.pk == lead_id:
         titles.append(gettext("Online-presence lead"))
     return "; ".join(titles)

@@ -25,7 +25,6 @@ from consent.views import (
     ACCESS_TOKEN,
     REQUEST_TOKEN,
     _link_gone,
-    link_gone_redirect,
     parent_page,
     start_link_session,
     token_link,
@@ -46,7 +45,7 @@ def consent_open(request: HttpRequest, token: str) -> HttpResponse:
     if services.request_for_token(token) is None:
         # Used and expired links count too: from here they cannot be told from guesses.
         throttle.count(request, "link_guess")
-        return link_gone_redirect()
+        return _link_gone(request)
     # Only the hash is kept: a session store is a database too.
     start_link_session(request, REQUEST_TOKEN, services.token_hash(token))
     return redirect("consent_sign")

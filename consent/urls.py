@@ -14,8 +14,6 @@ parent_urlpatterns = [
         name="consent_receipt_pdf",
     ),
     path("m/<str:token>/", views.manage_open, name="consent_manage_open"),
-    # Where a link that matches nothing lands, off the link's own address.
-    path("consent/link-gone/", views.link_gone, name="consent_link_gone"),
     path("consent/manage/", manage_views.manage, name="consent_manage"),
     path("consent/manage/continue/", views.manage_continue, name="consent_manage_continue"),
     path("consent/manage/expired/", views.manage_expired, name="consent_manage_expired"),

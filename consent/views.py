@@ -359,17 +359,6 @@ def _link_gone(request: HttpRequest) -> HttpResponse:
     return parent_render(request, "consent/link_gone.html", organisation=None, status=404)
 
 
-def link_gone_redirect() -> HttpResponse:
-    """From a link's own address, which is served with no-referrer: there a
-    form (the language switch) would post with "Origin: null" and be refused."""
-    return redirect("consent_link_gone")
-
-
-@parent_page
-def link_gone(request: HttpRequest) -> HttpResponse:
-    return _link_gone(request)
-
-
 @token_link
 def manage_open(request: HttpRequest, token: str) -> HttpResponse:
     """Opening the link changes nothing (a mail scanner opens it too): the token
@@ -379,7 +368,7 @@ def manage_open(request: HttpRequest, token: str) -> HttpResponse:
     access = services.access_for_token(token, expired_too=True)
     if access is None:
         throttle.count(request, "link_guess")
-        return link_gone_redirect()
+        return _link_gone(request)
     digest = services.token_hash(token)
     if request.session.get(ACCESS_TOKEN) != digest:
         start_link_session(request, PENDING_ACCESS_TOKEN, digest)

@@ -63,10 +63,10 @@ def test_who_to_tell_says_designated_safeguarding_person(person, alice, dana, de
     page = client_for(alice).get("/who-to-tell/").content.decode()
     assert "Tell the Designated Safeguarding Person about any worry" in page
     assert "Designated Safeguarding Person" in page
-    assert "Deputy DSP" in page
+    assert "Deputy Designated Safeguarding Person" in page
     no_dsl(page)
     titles = [contact.title for contact in who_to_tell(person).contacts]
-    assert titles[:2] == ["Designated Safeguarding Person", "Deputy DSP"]
+    assert titles[:2] == ["Designated Safeguarding Person", "Deputy Designated Safeguarding Person"]
 
 
 def test_an_organisation_that_says_dsl_still_does(organisation, dana, client_for) -> None:

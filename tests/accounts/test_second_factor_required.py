@@ -22,7 +22,6 @@ PUBLIC_PREFIXES = (
     "/consent/sign/",
     "/consent/receipt/",
     "/consent/manage/",
-    "/consent/link-gone/",
     # A receiving setting's link to a child protection file (no account).
     "/incidents/file/",
     # The language switch on parents' pages: sets a cookie, holds nothing.

@@ -403,9 +403,9 @@ def test_a_welsh_organisation_asks_in_welsh(
     )
     assert "Noor" not in request_mail.subject
     assert "Hoffai Alder Play Therapy gael eich caniatâd ysgrifenedig" in request_mail.body
-    # The consent's Welsh name; the English where the organisation wrote none.
+    # The consent's Welsh name, as the organisation wrote it.
     assert "- Sesiynau ar-lein a galwadau fideo" in request_mail.body
-    assert "- Voice messages" in request_mail.body
+    assert "- Negeseuon llais" in request_mail.body
     assert 'lang="cy"' in request_mail.alternatives[0][0]
 
 
@@ -461,10 +461,10 @@ def test_a_welsh_reader_signs_what_they_were_shown_in_welsh(
     english = services.shown_content(request, sessions.type_version)
     assert "language" not in english
     assert sessions.shown_sha256 != services._sha256(english)
-    # No Welsh written: the English is what was shown, and the hash says so.
+    # The default type's Welsh, as every organisation starts with it.
     voice = records["voice_messages"]
     voice_shown = services.shown_content(request, voice.type_version, "cy")
-    assert voice_shown["consent_shown"] == "Voice messages"
+    assert voice_shown["consent_shown"] == "Negeseuon llais"
     assert voice.shown_sha256 == services._sha256(voice_shown)
 
     receipt = parent.get("/consent/receipt/").content.decode()

@@ -452,8 +452,6 @@ PAGES: dict[str, str] = {
     "consent_receipt": "parent",
     "consent_receipt_pdf": "parent",
     "consent_manage_open": "anonymous",
-    # Only the language switch, fuzzed at set_language.
-    "consent_link_gone": "anonymous",
     "consent_manage": "parent",
     "organisation_logo": "anonymous",
     # Its form posts to consent_manage_link, fuzzed there.
@@ -543,6 +541,7 @@ def classified_routes() -> set[str]:
 EXPORTS: dict[str, str] = {
     "child_chronology_pdf": "dsl",
     "consent_summary_pdf": "dsl",
+    "consent_receipt_pdf": "parent",
     "version_pdf": "admin",
     "policy_coverage_pdf": "admin",
     "board_report": "director",

@@ -86,6 +86,7 @@ from children.forms import IMPORT_MAX_BYTES
 from children.importing import COLUMNS
 from common.private_files import DOCUMENT_MAX_BYTES
 from consent import services as consent_services
+from consent.models import ConsentType
 from consent.records import PAPER_MAX_BYTES
 from incidents import services as incident_services
 from incidents.models import EVIDENCE_MAX_BYTES, Incident
@@ -2066,6 +2067,11 @@ def _draft_body(ctx: Ctx, text: str) -> str:
     return reverse("version_pdf", args=[w.draft_version.pk])
 
 
+def _consent_named(ctx: Ctx, text: str) -> None:
+    # The parent's receipt names each consent it answered.
+    ConsentType.objects.filter(organisation=ctx.world.alder).update(name=text[:120])
+
+
 def _staff_named(ctx: Ctx, text: str) -> None:
     UserFactory(organisation=ctx.world.alder, full_name=text[:200])
 
@@ -2093,6 +2099,7 @@ EXPORT_TEXT: dict[str, tuple[Callable[[Ctx, str], str | None], bool]] = {
     "sar_export": (_chronology_entry, True),
     "version_pdf": (_draft_body, True),
     "consent_summary_pdf": (_guardian_named, False),
+    "consent_receipt_pdf": (_consent_named, False),
     "policy_coverage_pdf": (_staff_named, False),
     "board_report": (_policy_changed, False),
 }
