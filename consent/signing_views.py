@@ -144,10 +144,6 @@ def consent_sign_check(request: HttpRequest) -> HttpResponse:
     data = _draft(request, digest)
     if data is None:
         return redirect("consent_sign")
-    if _draft_language(request) != translation.get_language():
-        # Switched language here: the explanations were read in the other one.
-        # Back to the questions, answers kept, to read them in this language.
-        return redirect("consent_sign")
     items, policies = _questions(consent_request)
     form = ConsentAnswersForm(data, items=items, policy_versions=policies)
     if not form.is_valid():
@@ -161,6 +157,8 @@ def consent_sign_check(request: HttpRequest) -> HttpResponse:
                 typed_name=form.cleaned_data["typed_name"],
                 relationship=form.cleaned_data["relationship"],
                 signature_png=form.cleaned_data["signature_png"],
+                # The questions' language, whatever this page is in now: the
+                # explanations were read there, and the evidence says so.
                 language=_draft_language(request),
             )
         except ValidationError as error:

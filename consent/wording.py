@@ -155,6 +155,12 @@ WELSH: dict[str, tuple[str, str]] = {
 }
 
 
+# Ticked on a new consent request until the organisation says otherwise: what
+# online work itself rests on. Photos and recordings are asked for when a service
+# uses them, so they start unticked.
+ASKED_BY_DEFAULT = frozenset({"online_sessions", "messaging", "voice_messages", "direct_contact"})
+
+
 def _current_online_policy(organisation: Organisation) -> PolicyVersion | None:
     from policies.models import Policy
     from policies.services import policy_state
@@ -186,7 +192,13 @@ def _consent_types_create(organisation: Organisation) -> list[ConsentType]:
         consent_type, created = ConsentType.objects.get_or_create(
             organisation=organisation,
             code=code,
-            defaults={"name": name, "name_cy": name_cy, "validity_months": 12, "media": media},
+            defaults={
+                "name": name,
+                "name_cy": name_cy,
+                "validity_months": 12,
+                "media": media,
+                "asked_by_default": code in ASKED_BY_DEFAULT,
+            },
         )
         if created:
             ConsentTypeVersion.objects.get_or_create(

@@ -59,6 +59,8 @@ def test_reopening_the_same_link_keeps_the_answers_given(
 def test_the_language_recorded_is_the_one_the_questions_were_read_in(
     child, alice, django_capture_on_commit_callbacks
 ):
+    """Read in English, switched to Cymraeg on the check page, confirmed: the
+    explanations were read in English, so the record says English."""
     capture = django_capture_on_commit_callbacks
     _welsh_wording()
     link = ask(child, alice, "online_sessions", capture=capture)
@@ -66,19 +68,28 @@ def test_the_language_recorded_is_the_one_the_questions_were_read_in(
     html = _open(parent, link)  # English: the organisation's first language
     assert "Byddwn yn cynnal sesiynau" not in html
     assert parent.post("/consent/sign/", _form(html))["Location"] == "/consent/sign/check/"
-
-    # Cymraeg pressed on the check page: back to the questions, in Welsh, answers kept.
     parent.cookies[settings.LANGUAGE_COOKIE_NAME] = "cy"
-    back = parent.get("/consent/sign/check/")
-    assert back["Location"] == "/consent/sign/"
-    welsh = parent.get("/consent/sign/").content.decode()
-    assert "Byddwn yn cynnal sesiynau drwy alwad fideo ddiogel." in welsh
-    assert 'value="Huda Hassan"' in welsh
-    # Confirming is only possible once the questions were read in Welsh.
-    assert parent.post("/consent/sign/check/")["Location"] == "/consent/sign/"
-    assert not ConsentRecord.objects.exists()
+    check = parent.get("/consent/sign/check/")
+    assert check.status_code == 200
+    assert "Sesiynau ar-lein a galwadau fideo" in check.content.decode()
+    with capture(execute=True):
+        assert parent.post("/consent/sign/check/")["Location"] == "/consent/receipt/"
+    (record,) = ConsentRecord.objects.all()
+    assert record.language == "en-gb"
 
+
+def test_questions_read_in_welsh_are_recorded_as_welsh(
+    child, alice, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    _welsh_wording()
+    link = ask(child, alice, "online_sessions", capture=capture)
+    parent = Client()
+    parent.cookies[settings.LANGUAGE_COOKIE_NAME] = "cy"
+    welsh = _open(parent, link)
+    assert "Byddwn yn cynnal sesiynau drwy alwad fideo ddiogel." in welsh
     assert parent.post("/consent/sign/", _form(welsh))["Location"] == "/consent/sign/check/"
+    parent.cookies[settings.LANGUAGE_COOKIE_NAME] = "en-gb"  # English on the check page
     with capture(execute=True):
         assert parent.post("/consent/sign/check/")["Location"] == "/consent/receipt/"
     (record,) = ConsentRecord.objects.all()

@@ -52,7 +52,11 @@ def test_ask_answer_withdraw(
     page.goto(f"{live_server.url}/children/{child.pk}/")
     page.get_by_role("link", name="Ask parents for consent").click()
     page.get_by_label("Huda Hassan").check()
-    page.get_by_label("Online sessions and video calls").check()
+    # The organisation's usual set starts ticked: the therapist asks for two only.
+    expect(page.get_by_label("Online sessions and video calls")).to_be_checked()
+    expect(page.get_by_label("Photos online and on social media")).not_to_be_checked()
+    for usual in ("Chat and messaging apps", "Voice messages", "Direct contact with your child"):
+        page.get_by_label(usual).uncheck()
     page.get_by_label("Photos online and on social media").check()
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_text("Consent request queued")).to_be_visible()
