@@ -32,6 +32,7 @@ from consent.models import (
     GuardianAccess,
     Method,
 )
+from consent.wording import shown_name
 from notices import engine as reminders
 from outbox.composers import Composed, Composer
 from outbox.services import email_queue
@@ -106,7 +107,7 @@ def regrant_shown(*, child: Child, version: ConsentTypeVersion, language: str) -
     )
     content.update(
         {
-            "consent": in_language(version.consent_type, "name", language),
+            "consent": shown_name(version, language),
             "explanation": in_language(version, "explanation", language),
             "language": language_shown(version, "explanation", language),
             "on": "manage link",
@@ -214,7 +215,7 @@ def _compose_withdrawal(record: ConsentRecord) -> Composed | None:
             "guardian": record.guardian,
             "child": record.child,
             "organisation": record.organisation,
-            "consent": in_language(record.consent_type, "name"),
+            "consent": shown_name(record.type_version),
             "when": timezone.localtime(record.recorded_at),
             "media": bool(record.consent_type.media),
         }

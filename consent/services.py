@@ -57,6 +57,7 @@ from consent.wording import (  # noqa: F401 - callers ask services for these too
     DEFAULT_TYPES,
     consent_types_ensure,
     current_wording,
+    shown_name,
 )
 from notices import engine as reminders
 from outbox.services import email_queue, mark_resent, messages_for
@@ -252,7 +253,7 @@ def shown_content(
     }
     if i18n.is_welsh(language):
         content["language"] = i18n.WELSH
-        content["consent_shown"] = i18n.in_language(version.consent_type, "name", i18n.WELSH)
+        content["consent_shown"] = shown_name(version, i18n.WELSH)
         content["explanation_shown"] = i18n.in_language(version, "explanation", i18n.WELSH)
     return content
 
@@ -443,7 +444,7 @@ def _send_receipt(
                 # The form's own words for each answer, in the language signed in.
                 "answers": [
                     (
-                        i18n.in_language(record.consent_type, "name", record.language),
+                        shown_name(record.type_version, record.language),
                         str(ANSWER_WORDS.get(record.decision, record.get_decision_display())),
                     )
                     for record in records

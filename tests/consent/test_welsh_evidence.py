@@ -1,0 +1,87 @@
+"""What a Welsh reader was shown stays as it was after the organisation
+changes its Welsh, and a Welsh reader meets no English the service wrote."""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from accounts.models import User
+from consent import records, services
+from consent.models import ConsentRecord, ConsentRequest, ConsentType
+from tests.consent import test_consent
+from tests.consent.test_consent import answer, ask
+from tests.consent.test_signing_journey import _welsh_wording, _words
+
+child = test_consent.child
+site = test_consent.site
+consent_only = test_consent.consent_only
+
+pytestmark = pytest.mark.django_db
+
+OLD_NAME = "Sesiynau ar-lein a galwadau fideo"
+NEW_NAME = "Sesiynau therapi ar fideo"
+
+
+def test_an_old_welsh_record_keeps_its_name_after_the_welsh_name_changes(
+    child, alice, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    _welsh_wording()
+    parent = Client()
+    parent.cookies[settings.LANGUAGE_COOKIE_NAME] = "cy"
+    answer(
+        parent,
+        ask(child, alice, "online_sessions", capture=capture),
+        {"online_sessions": "granted"},
+        capture=capture,
+    )
+    record = ConsentRecord.objects.get()
+    assert record.language == "cy"
+
+    # The admin renames the consent in Welsh only.
+    sessions = ConsentType.objects.get(code="online_sessions")
+    current = sessions.current_version()
+    records.consent_type_update(
+        consent_type=sessions,
+        by=User.objects.get(email="alice@alder.test"),
+        explanation=current.explanation,
+        validity_months=sessions.validity_months,
+        active=True,
+        name_cy=NEW_NAME,
+        explanation_cy=current.explanation_cy,
+    )
+    newest = sessions.current_version()
+    assert newest.pk != current.pk
+    assert newest.name_cy == NEW_NAME
+
+    record = ConsentRecord.objects.select_related("type_version").get()
+    shown = services.shown_content(ConsentRequest.objects.get(), record.type_version, "cy")
+    assert shown["consent_shown"] == OLD_NAME
+    assert record.shown_sha256 == services._sha256(shown)
+
+    receipt = parent.get("/consent/receipt/").content.decode()
+    assert OLD_NAME in receipt
+    assert NEW_NAME not in receipt
+    text = _words(parent.get("/consent/receipt/receipt.pdf").content)
+    assert OLD_NAME in text
+    assert NEW_NAME not in text
+
+
+def test_a_new_request_shows_the_new_welsh_name(child, alice):
+    _welsh_wording()
+    sessions = ConsentType.objects.get(code="online_sessions")
+    current = sessions.current_version()
+    assert current.name_cy == OLD_NAME
+    # The same Welsh name again makes no new version.
+    records.consent_type_update(
+        consent_type=sessions,
+        by=User.objects.get(email="alice@alder.test"),
+        explanation=current.explanation,
+        validity_months=sessions.validity_months,
+        active=True,
+        name_cy=OLD_NAME,
+        explanation_cy=current.explanation_cy,
+    )
+    assert sessions.current_version().pk == current.pk
+    assert services.shown_name(current, "cy") == OLD_NAME
+    assert services.shown_name(current, "en-gb") == "Online sessions and video calls"
