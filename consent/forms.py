@@ -33,6 +33,8 @@ class ConsentAnswersForm(forms.Form):
         label=pgettext_lazy("consent signing", "Your full name"),
         max_length=200,
         help_text=pgettext_lazy("consent signing", "Typing your name is your signature."),
+        # It goes on the receipt, its PDF and exports: one line, as every name.
+        validators=[validate_person_name],
         error_messages={
             "required": pgettext_lazy("consent signing", "Enter your full name"),
             "max_length": pgettext_lazy(

@@ -3,7 +3,9 @@ changes its Welsh, and a Welsh reader meets no English the service wrote."""
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import User
 from consent import records, services
@@ -85,3 +87,35 @@ def test_a_new_request_shows_the_new_welsh_name(child, alice):
     assert sessions.current_version().pk == current.pk
     assert services.shown_name(current, "cy") == OLD_NAME
     assert services.shown_name(current, "en-gb") == "Online sessions and video calls"
+
+
+def test_a_welsh_reader_meets_the_name_rule_in_welsh(
+    child, alice, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    parent = Client()
+    parent.cookies[settings.LANGUAGE_COOKIE_NAME] = "cy"
+    refused = answer(
+        parent,
+        ask(child, alice, "online_sessions", capture=capture),
+        {"online_sessions": "granted"},
+        capture=capture,
+        typed_name="Huda\tHassan",
+    )
+    page = refused.content.decode()
+    assert "Rhaid i enw fod ar un llinell" in page
+    assert "A name must be on one line" not in page
+    assert not ConsentRecord.objects.exists()
+
+
+def test_a_used_link_is_refused_in_welsh_on_a_welsh_page():
+    with translation.override("cy"), pytest.raises(ValidationError) as refused:
+        services.consent_sign(
+            token_digest=services.token_hash("not-a-link"),
+            answers={},
+            typed_name="Huda Hassan",
+            relationship="mother",
+            signature_png="",
+            language="cy",
+        )
+    assert refused.value.messages == ["Mae'r ddolen hon wedi cael ei defnyddio'n barod."]
