@@ -3,7 +3,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
-from children.models import Child, Guardian
+from children.models import Child, ChildFlag, Guardian
 from children.services import guardians_with_responsibility
 from common.forms import DateInput, ModelMultipleChoiceField, model_choice_field
 from common.i18n import in_language
@@ -163,15 +163,20 @@ class ConsentRequestForm(forms.Form):
             organisation=child.organisation, active=True
         )
         if not self.is_bound:
-            # The organisation's usual set starts ticked. Every parent or carer with
-            # parental responsibility we can email is ticked too: each of them may give
-            # or refuse consent (a refusal wins), so asking them all is the usual choice
-            # and leaving one out has to be a deliberate untick.
+            # The organisation's usual set starts ticked.
             self.initial.setdefault(
                 "consent_types",
                 [t.pk for t in consent_types.queryset if t.asked_by_default],
             )
-            self.initial.setdefault("guardians", [g.pk for g in guardians.queryset])
+            # Whom to email is never assumed where it could be wrong: with two or
+            # more parents, or a child looked after or on a plan (any current
+            # flag), one of them may be someone the child must be kept from, so
+            # staff tick each on purpose. A lone parent of an unflagged child is ticked.
+            eligible = [g.pk for g in guardians.queryset]
+            flagged = ChildFlag.objects.current().filter(child=child).exists()
+            self.initial.setdefault(
+                "guardians", eligible if len(eligible) == 1 and not flagged else []
+            )
 
 
 class VerbalConsentForm(forms.Form):
