@@ -10,6 +10,7 @@ from common.i18n import in_language
 from common.validators import validate_person_name
 from consent.models import ConsentType, ConsentTypeVersion, MediaUseKind, MediaUsePlace
 from consent.signature import readable
+from consent.wording import shown_name
 from policies.models import PolicyVersion
 
 SIGNATURE_MAX = 200_000
@@ -88,7 +89,8 @@ class ConsentAnswersForm(forms.Form):
         self.items = items
         self.policy_versions = policy_versions
         for version in items:
-            name = in_language(version.consent_type, "name")
+            # The version's own Welsh name: what the evidence hash covers.
+            name = shown_name(version)
             self.fields[f"item_{version.pk}"] = forms.ChoiceField(
                 label=name,
                 choices=list(ANSWER_WORDS.items()),

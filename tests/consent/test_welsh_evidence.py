@@ -69,7 +69,35 @@ def test_an_old_welsh_record_keeps_its_name_after_the_welsh_name_changes(
     assert NEW_NAME not in text
 
 
-def test_a_new_request_shows_the_new_welsh_name(child, alice):
+def _rename_in_welsh() -> None:
+    sessions = ConsentType.objects.get(code="online_sessions")
+    current = sessions.current_version()
+    records.consent_type_update(
+        consent_type=sessions,
+        by=User.objects.get(email="alice@alder.test"),
+        explanation=current.explanation,
+        validity_months=sessions.validity_months,
+        active=True,
+        name_cy=NEW_NAME,
+        explanation_cy=current.explanation_cy,
+    )
+
+
+def test_a_request_sent_before_a_welsh_rename_asks_in_the_words_it_was_sent_with(
+    child, alice, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    _welsh_wording()
+    link = ask(child, alice, "online_sessions", capture=capture)
+    _rename_in_welsh()
+    parent = Client()
+    parent.cookies[settings.LANGUAGE_COOKIE_NAME] = "cy"
+    page = parent.get(link, follow=True).content.decode()
+    assert OLD_NAME in page
+    assert NEW_NAME not in page
+
+
+def test_the_same_welsh_name_again_makes_no_new_version(child, alice):
     _welsh_wording()
     sessions = ConsentType.objects.get(code="online_sessions")
     current = sessions.current_version()
