@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 def add_guardian(child, by, name: str, email: str, *, responsible: bool = True):
-    return caseload.guardian_add(
+    """The guardian (not their link to the child: the form offers guardians)."""
+    link = caseload.guardian_add(
         child=child,
         by=by,
         full_name=name,
@@ -29,6 +30,7 @@ def add_guardian(child, by, name: str, email: str, *, responsible: bool = True):
         relationship="parent",
         parental_responsibility=responsible,
     )
+    return link.guardian
 
 
 @pytest.fixture
