@@ -33,7 +33,9 @@ def logo_clean(data: bytes) -> tuple[bytes, str]:
         raise ValidationError("The logo must be 1 MB or smaller.")
     try:
         with Image.open(io.BytesIO(data)) as probe:
-            kind = {"PNG": "png", "JPEG": "jpg"}.get(probe.format or "")
+            # Many phones save photos as MPO: JPEG frames in one file. Its first
+            # frame is a plain JPEG, and only that is kept (re-encoded as JPEG).
+            kind = {"PNG": "png", "JPEG": "jpg", "MPO": "jpg"}.get(probe.format or "")
             if kind is None:
                 raise ValidationError("The logo must be a PNG or JPEG image.")
             if probe.width * probe.height > MAX_PIXELS:

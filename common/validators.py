@@ -4,6 +4,7 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext_lazy
 
 # Control characters (line breaks, tabs, NUL...) and the Unicode line and
 # paragraph separators. A name is one line: it goes into email subjects, where
@@ -13,7 +14,10 @@ _REFUSED_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 
 @deconstructible
 class PersonName:
-    message = "A name must be on one line, without line breaks, tabs or other control characters."
+    # Lazy: parents meet this on their own forms, in the language of their page.
+    message = gettext_lazy(
+        "A name must be on one line, without line breaks, tabs or other control characters."
+    )
     code = "control_characters"
 
     def __call__(self, value: str) -> None:

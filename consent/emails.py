@@ -17,13 +17,13 @@ from django.utils.translation import gettext, pgettext
 from accounts.models import User
 from audit import services as audit
 from children.models import Child, ChildGuardian, Guardian
-from common.i18n import in_language
 from common.registry import EMAIL_COMPOSERS, POLICY_PUBLISHED
 
 # Imported for its composer: the withdrawal confirmation lives with the manage link's services.
 from consent import regrant  # noqa: F401
 from consent.models import ConsentRequest, GuardianAccess, RequestStatus
 from consent.parent_policies import POLICY_CHANGED_KIND, policy_change_emails_queue
+from consent.wording import shown_name
 from outbox.composers import Composed, Composer
 from policies import reach
 from policies.models import Acknowledgement, PolicyVersion
@@ -49,7 +49,7 @@ def _compose(consent_request: ConsentRequest) -> Composed | None:
             "link": settings.SITE_URL + reverse("consent_open", args=[token]),
             "days": services.REQUEST_VALID_DAYS,
             "items": [
-                in_language(version.consent_type, "name")
+                shown_name(version)
                 for version in consent_request.items.select_related("consent_type")
             ],
         }

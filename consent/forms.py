@@ -3,13 +3,14 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
-from children.models import Child, Guardian
+from children.models import Child, ChildFlag, Guardian
 from children.services import guardians_with_responsibility
 from common.forms import DateInput, ModelMultipleChoiceField, model_choice_field
 from common.i18n import in_language
 from common.validators import validate_person_name
 from consent.models import ConsentType, ConsentTypeVersion, MediaUseKind, MediaUsePlace
 from consent.signature import readable
+from consent.wording import shown_name
 from policies.models import PolicyVersion
 
 SIGNATURE_MAX = 200_000
@@ -33,6 +34,8 @@ class ConsentAnswersForm(forms.Form):
         label=pgettext_lazy("consent signing", "Your full name"),
         max_length=200,
         help_text=pgettext_lazy("consent signing", "Typing your name is your signature."),
+        # It goes on the receipt, its PDF and exports: one line, as every name.
+        validators=[validate_person_name],
         error_messages={
             "required": pgettext_lazy("consent signing", "Enter your full name"),
             "max_length": pgettext_lazy(
@@ -86,7 +89,8 @@ class ConsentAnswersForm(forms.Form):
         self.items = items
         self.policy_versions = policy_versions
         for version in items:
-            name = in_language(version.consent_type, "name")
+            # The version's own Welsh name: what the evidence hash covers.
+            name = shown_name(version)
             self.fields[f"item_{version.pk}"] = forms.ChoiceField(
                 label=name,
                 choices=list(ANSWER_WORDS.items()),
@@ -161,15 +165,20 @@ class ConsentRequestForm(forms.Form):
             organisation=child.organisation, active=True
         )
         if not self.is_bound:
-            # The organisation's usual set starts ticked. Every parent or carer with
-            # parental responsibility we can email is ticked too: each of them may give
-            # or refuse consent (a refusal wins), so asking them all is the usual choice
-            # and leaving one out has to be a deliberate untick.
+            # The organisation's usual set starts ticked.
             self.initial.setdefault(
                 "consent_types",
                 [t.pk for t in consent_types.queryset if t.asked_by_default],
             )
-            self.initial.setdefault("guardians", [g.pk for g in guardians.queryset])
+            # Whom to email is never assumed where it could be wrong: with two or
+            # more parents, or a child looked after or on a plan (any current
+            # flag), one of them may be someone the child must be kept from, so
+            # staff tick each on purpose. A lone parent of an unflagged child is ticked.
+            eligible = [g.pk for g in guardians.queryset]
+            flagged = ChildFlag.objects.current().filter(child=child).exists()
+            self.initial.setdefault(
+                "guardians", eligible if len(eligible) == 1 and not flagged else []
+            )
 
 
 class VerbalConsentForm(forms.Form):

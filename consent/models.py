@@ -67,6 +67,9 @@ class ConsentTypeVersion(AppendOnly):
     number = models.PositiveSmallIntegerField()
     explanation = models.TextField()
     # The organisation's own Welsh; empty shows the English to a Welsh reader.
+    # The Welsh name lives here too, not only on the type: a Welsh reader agreed
+    # to the name shown then, and the type's name may be changed since.
+    name_cy = models.CharField("name in Welsh", max_length=120, blank=True, default="")
     explanation_cy = models.TextField("explanation in Welsh", blank=True, default="")
     policy_version = models.ForeignKey(
         PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -170,7 +173,10 @@ class ConsentRecord(AppendOnly):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=400, blank=True)
     shown_sha256 = models.CharField(max_length=64, help_text="SHA-256 of exactly what was shown.")
-    # The language the wording was shown in ("en-gb" or "cy"); covered by shown_sha256.
+    # The language of the page the answer was given on ("en-gb" or "cy"). For a
+    # grant it is covered by shown_sha256. A withdrawal records the language of
+    # the page withdrawn from but keeps the grant's shown_sha256, the hash of
+    # what was agreed, so its own language is not part of any hash.
     language = models.CharField(max_length=10, default="en-gb")
     # CR-2026-0042: the receipt's short reference, shared by every answer signed
     # together; empty on records made before references, and on staff-recorded ones.

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit import services as audit
 from children.models import Child, ChildGuardian, Guardian
@@ -103,7 +104,7 @@ def guardian_policy_acknowledge(
     guardian = access.guardian
     binding = current_for_guardian(guardian, version.pk)
     if binding is None or version.status != VersionStatus.APPROVED:
-        raise ValidationError("This is not a policy for you to agree to now.")
+        raise ValidationError(gettext("This is not a policy for you to agree to now."))
     ack, created = Acknowledgement.objects.get_or_create(version=version, guardian=guardian)
     # Agreeing is a use of the link, as a withdrawal is: its idle clock starts again.
     GuardianAccess.objects.filter(pk=access.pk).update(last_used_at=timezone.now())

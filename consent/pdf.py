@@ -19,6 +19,7 @@ from common.times import zone_named
 from consent.forms import ANSWER_WORDS
 from consent.models import ConsentRecord
 from consent.signature import UnreadableSignature, signature_png
+from consent.wording import shown_name
 from policies.models import PolicyVersion
 
 SIGNATURE_BOX = (80 * mm, 30 * mm)
@@ -70,7 +71,7 @@ def _receipt(
         ]
     ] + [
         [
-            in_language(r.consent_type, "name", language),
+            shown_name(r.type_version, language),
             str(ANSWER_WORDS.get(r.decision, r.get_decision_display())),
             formats.date_format(r.valid_until, "j M Y") if r.valid_until else "-",
         ]
@@ -110,7 +111,7 @@ def _receipt(
         Paragraph(escape(pgettext("consent signing", "What you were shown")), STYLES["Heading3"]),
     ]
     for record in records:
-        name = in_language(record.consent_type, "name", language)
+        name = shown_name(record.type_version, language)
         story.append(Paragraph(f"<b>{escape(name)}</b>", STYLES["BodyText"]))
         story += paragraphs(in_language(record.type_version, "explanation", language))
     if policies:

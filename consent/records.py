@@ -317,13 +317,14 @@ def consent_type_update(
     asked_by_default: bool | None = None,
 ) -> ConsentType:
     """New wording is a new version: what earlier parents saw stays as it was.
-    The Welsh name counts as wording too (it is what a Welsh reader agrees to),
-    though it lives on the type: a new version marks when it changed."""
+    The Welsh name counts as wording too (it is what a Welsh reader agrees to):
+    each version keeps its own, and the type's copy is the current one."""
     current = consent_type.current_version()
     new_wording = (
         current is None
         or current.explanation != explanation
         or current.explanation_cy != explanation_cy
+        or current.name_cy != name_cy
         or consent_type.name_cy != name_cy
     )
     if new_wording:
@@ -333,6 +334,7 @@ def consent_type_update(
             consent_type=consent_type,
             number=(current.number + 1) if current else 1,
             explanation=explanation,
+            name_cy=name_cy,
             explanation_cy=explanation_cy,
             policy_version=current.policy_version if current else None,
         )

@@ -21,7 +21,7 @@ from audit import context as audit_context
 from audit import services as audit
 from children.models import Child, ChildGuardian, Guardian
 from children.services import allocated_staff
-from common.i18n import ENGLISH, WELSH, in_language, is_welsh
+from common.i18n import ENGLISH, WELSH, is_welsh
 from common.registry import EMAIL_COMPOSERS
 from consent.models import (
     ConsentRecord,
@@ -32,6 +32,7 @@ from consent.models import (
     GuardianAccess,
     Method,
 )
+from consent.wording import shown_name
 from notices import engine as reminders
 from outbox.composers import Composed, Composer
 from outbox.services import email_queue
@@ -209,7 +210,7 @@ def _compose_withdrawal(record: ConsentRecord) -> Composed | None:
             "guardian": record.guardian,
             "child": record.child,
             "organisation": record.organisation,
-            "consent": in_language(record.consent_type, "name"),
+            "consent": shown_name(record.type_version),
             "when": timezone.localtime(record.recorded_at),
             "media": bool(record.consent_type.media),
         }

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import pgettext
+from django.utils.translation import gettext, pgettext
 
 from accounts.models import User
 from accounts.references import next_reference
@@ -57,6 +57,7 @@ from consent.wording import (  # noqa: F401 - callers ask services for these too
     DEFAULT_TYPES,
     consent_types_ensure,
     current_wording,
+    shown_name,
 )
 from notices import engine as reminders
 from outbox.services import email_queue, mark_resent, messages_for
@@ -252,7 +253,7 @@ def shown_content(
     }
     if i18n.is_welsh(language):
         content["language"] = i18n.WELSH
-        content["consent_shown"] = i18n.in_language(version.consent_type, "name", i18n.WELSH)
+        content["consent_shown"] = shown_name(version, i18n.WELSH)
         content["explanation_shown"] = i18n.in_language(version, "explanation", i18n.WELSH)
     return content
 
@@ -340,14 +341,14 @@ def consent_sign(
         .first()
     )
     if consent_request is None or consent_request.status not in {"sent", "opened"}:
-        raise ValidationError("This link has already been used.")
+        raise ValidationError(gettext("This link has already been used."))
     if consent_request.is_expired:
-        raise ValidationError("This link has expired.")
+        raise ValidationError(gettext("This link has expired."))
     if not _may_consent(consent_request):
-        raise ValidationError("This link no longer works. Please ask for a new one.")
+        raise ValidationError(gettext("This link no longer works. Please ask for a new one."))
     items = list(consent_request.items.select_related("consent_type", "policy_version__policy"))
     if {v.pk for v in items} != set(answers):
-        raise ValidationError("Answer every question.")
+        raise ValidationError(gettext("Answer every question."))
     policies = parent_policies.versions_to_confirm(consent_request, items)
     now = timezone.now()
     today = timezone.localdate()
@@ -443,7 +444,7 @@ def _send_receipt(
                 # The form's own words for each answer, in the language signed in.
                 "answers": [
                     (
-                        i18n.in_language(record.consent_type, "name", record.language),
+                        shown_name(record.type_version, record.language),
                         str(ANSWER_WORDS.get(record.decision, record.get_decision_display())),
                     )
                     for record in records
@@ -532,14 +533,14 @@ def consent_withdraw(
         .filter(child=child, guardian=guardian, parental_responsibility=True)
         .exists()
     ):
-        raise ValidationError("You cannot change consent for this child.")
+        raise ValidationError(gettext("You cannot change consent for this child."))
     last = (
         ConsentRecord.objects.filter(child=child, guardian=guardian, consent_type=consent_type)
         .order_by("recorded_at", "pk")
         .last()
     )
     if last is None or last.decision != Decision.GRANTED:
-        raise ValidationError("There is no consent to withdraw.")
+        raise ValidationError(gettext("There is no consent to withdraw."))
     record = ConsentRecord(
         organisation=child.organisation,
         child=child,

@@ -29,6 +29,7 @@ from consent.views import (
     start_link_session,
     token_link,
 )
+from consent.wording import shown_name
 from policies.models import PolicyVersion
 
 # The answers given, not yet sent: {"request": token hash, "data": the form's fields,
@@ -184,7 +185,7 @@ def consent_sign_check(request: HttpRequest) -> HttpResponse:
             "answers": [
                 (
                     version,
-                    in_language(version.consent_type, "name"),
+                    shown_name(version),
                     answers[version.pk],
                     ANSWER_WORDS[answers[version.pk]],
                 )
@@ -231,7 +232,7 @@ def consent_receipt(request: HttpRequest) -> HttpResponse:
             "records": [
                 (
                     record,
-                    in_language(record.consent_type, "name", record.language),
+                    shown_name(record.type_version, record.language),
                     ANSWER_WORDS.get(record.decision, record.get_decision_display()),
                 )
                 for record in records

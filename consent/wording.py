@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Organisation
+from common import i18n
 from consent.models import (
     ConsentType,
     ConsentTypeVersion,
@@ -206,6 +207,7 @@ def _consent_types_create(organisation: Organisation) -> list[ConsentType]:
                 number=1,
                 defaults={
                     "explanation": explanation,
+                    "name_cy": name_cy,
                     "explanation_cy": explanation_cy,
                     "policy_version": policy_version,
                 },
@@ -231,7 +233,17 @@ def current_wording(consent_type: ConsentType) -> ConsentTypeVersion:
             explanation=version.explanation,
             # The organisation's Welsh goes on with its English: losing it would
             # show Welsh families the English after every policy review.
+            name_cy=version.name_cy,
             explanation_cy=version.explanation_cy,
             policy_version=policy_version,
         )
     return version
+
+
+def shown_name(version: ConsentTypeVersion, language: str | None = None) -> str:
+    """The consent's name as this version of the wording showed it: its own Welsh
+    name on a Welsh page (the type's may have changed since), else the English.
+    ``language`` None: the active language."""
+    if i18n.is_welsh(language) and version.name_cy:
+        return version.name_cy
+    return version.consent_type.name

@@ -251,7 +251,13 @@ def authenticator_add(request: AuthedRequest) -> HttpResponse:
 
 def account_security(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    backup = StaticDevice.objects.filter(user=user, name="backup").first()
+    # Unsaved codes sign in too (see services.backup_codes_generate): counting
+    # only saved ones would tell someone who still has codes that they have none.
+    backup_codes_left = StaticToken.objects.filter(
+        device__user=user,
+        device__confirmed=True,
+        device__name__in=[services.BACKUP_SAVED, services.BACKUP_UNSAVED],
+    ).count()
     return render(
         request,
         "accounts/account_security.html",
@@ -259,7 +265,7 @@ def account_security(request: AuthedRequest) -> HttpResponse:
             "authenticators": [
                 (device, authenticator_label(device)) for device in _confirmed_authenticators(user)
             ],
-            "backup_codes_left": backup.token_set.count() if backup else 0,
+            "backup_codes_left": backup_codes_left,
             "passkeys": [(c, passkey_label(c)) for c in passkeys_of(user)],
             "passkey_script_config": passkey_script_config(request),
             # Adding a passkey needs a recent confirmation, as adding an

@@ -76,3 +76,18 @@ def test_a_code_written_down_before_the_tick_still_signs_in(alice) -> None:
     assert post_code(client, codes[0], step="backup").status_code == 302
     # Signed in, with the phone lost: straight to making codes they will keep.
     assert client.get("/")["Location"] == CODES
+
+
+def test_the_security_page_counts_codes_not_yet_saved(alice) -> None:
+    """They sign in already, so "0 left" would be untrue and alarming. Signed in
+    here, then new codes made in another browser and not yet ticked as saved."""
+    client = Client()
+    force_verified_login(client, alice)
+    codes = services.backup_codes_generate(user=alice, count=4)
+    assert services.backup_codes_unsaved(alice)
+    page = client.get("/account/security/").content.decode()
+    assert "You have 4 unused backup codes" in page
+    services.backup_codes_saved(user=alice)
+    StaticDevice.objects.get(user=alice).verify_token(codes[0])
+    page = client.get("/account/security/").content.decode()
+    assert "You have 3 unused backup codes" in page

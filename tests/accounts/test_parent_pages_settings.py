@@ -126,3 +126,23 @@ def test_the_lead_title_and_language_reach_the_directory(organisation, bob, clie
     titles = {c.name: c.title for c in who_to_tell(organisation).contacts}
     assert titles[dsl.full_name] == "Designated Safeguarding Person"
     assert titles[deputy.full_name] == "Deputy Designated Safeguarding Person"
+
+
+def test_a_phone_photo_saved_as_mpo_is_stored_as_a_plain_jpeg(organisation, bob, client_for):
+    """Pillow reads many phones' JPEGs as MPO (several JPEG frames in one file)."""
+    out = io.BytesIO()
+    first, second = Image.new("RGB", (40, 20), (200, 30, 30)), Image.new("RGB", (40, 20))
+    first.save(out, format="MPO", save_all=True, append_images=[second])
+    with Image.open(io.BytesIO(out.getvalue())) as photo:
+        assert photo.format == "MPO"
+    response = client_for(bob).post(
+        "/who-to-tell/parents/",
+        {**SETTINGS, "logo": upload("photo.jpg", out.getvalue(), "image/jpeg")},
+    )
+    assert response.status_code == 302
+    organisation.refresh_from_db()
+    with Image.open(io.BytesIO(organisation.logo.read())) as logo:
+        assert logo.format == "JPEG"
+        assert getattr(logo, "n_frames", 1) == 1
+        assert logo.getpixel((5, 5))[0] > 150  # the first frame, the red one
+    assert Client().get("/o/alder/logo")["Content-Type"] == "image/jpeg"

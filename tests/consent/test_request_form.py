@@ -1,11 +1,14 @@
-"""A consent request starts with the organisation's usual set ticked, and says
-how many it went to in good English."""
+"""A consent request starts with the organisation's usual set ticked, a parent
+ticked only when there is no doubt whom to email, and says how many it went to
+in good English."""
 
 import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
+from django.utils import timezone
 
 from children import services as caseload
+from children.models import FlagKind
 from consent import services
 from consent.forms import ConsentRequestForm
 from consent.models import ConsentType
@@ -16,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 def add_guardian(child, by, name: str, email: str, *, responsible: bool = True):
-    return caseload.guardian_add(
+    """The guardian (not their link to the child: the form offers guardians)."""
+    link = caseload.guardian_add(
         child=child,
         by=by,
         full_name=name,
@@ -26,6 +30,7 @@ def add_guardian(child, by, name: str, email: str, *, responsible: bool = True):
         relationship="parent",
         parental_responsibility=responsible,
     )
+    return link.guardian
 
 
 @pytest.fixture
@@ -39,7 +44,7 @@ def ticked(form: ConsentRequestForm, name: str) -> set[int]:
     return {int(pk) for pk in form[name].value()}
 
 
-def test_the_usual_consent_types_and_every_responsible_parent_start_ticked(
+def test_the_usual_consent_types_start_ticked_and_two_parents_are_chosen_on_purpose(
     child, dana, organisation
 ) -> None:
     huda = add_guardian(child, dana, "Huda Hassan", "huda@example.test")
@@ -67,7 +72,23 @@ def test_the_usual_consent_types_and_every_responsible_parent_start_ticked(
     assert ticked(form, "consent_types") == expected
     assert chat.pk not in ticked(form, "consent_types")
     assert retired.pk not in ticked(form, "consent_types")
-    assert ticked(form, "guardians") == {huda.pk, sami.pk}
+    # Two parents who can be asked: staff choose whom, nobody is pre-ticked.
+    assert {g.pk for g in form.fields["guardians"].queryset} == {huda.pk, sami.pk}
+    assert ticked(form, "guardians") == set()
+
+
+def test_a_lone_parent_is_ticked_unless_the_child_is_flagged(child, dana) -> None:
+    huda = add_guardian(child, dana, "Huda Hassan", "huda@example.test")
+    assert ticked(ConsentRequestForm(child=child), "guardians") == {huda.pk}
+    for kind in (FlagKind.LOOKED_AFTER, FlagKind.CHILD_PROTECTION_PLAN):
+        flag = caseload.child_flag_add(
+            child=child, by=dana, kind=kind, started_on=timezone.localdate()
+        )
+        # A looked-after child or one on a plan: the parent may be one the
+        # child is kept from, so even the only one is ticked on purpose.
+        assert ticked(ConsentRequestForm(child=child), "guardians") == set()
+        caseload.child_flag_end(flag=flag, by=dana, ended_on=timezone.localdate())
+        assert ticked(ConsentRequestForm(child=child), "guardians") == {huda.pk}
 
 
 def test_the_page_shows_them_ticked_and_a_post_is_what_was_sent(child, dana, client) -> None:
