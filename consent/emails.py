@@ -1,10 +1,12 @@
-"""The consent request email, written when it is sent.
+"""The emails to parents about consent: the request (written when it is sent),
+the email that a policy for parents is new or changed, and the receipt.
 
 The link's token exists only in the email: each send makes a new one and keeps
 only its hash, so a retried or resent email carries the link that works and
 any earlier, undelivered one never will.
 """
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -17,16 +19,19 @@ from django.utils.translation import gettext, pgettext
 from accounts.models import User
 from audit import services as audit
 from children.models import Child, ChildGuardian, Guardian
+from common.emails import send_email
 from common.registry import EMAIL_COMPOSERS, POLICY_PUBLISHED
 
 # Imported for its composer: the withdrawal confirmation lives with the manage link's services.
 from consent import regrant  # noqa: F401
-from consent.models import ConsentRequest, GuardianAccess, RequestStatus
+from consent.models import ConsentRecord, ConsentRequest, GuardianAccess, RequestStatus
 from consent.parent_policies import POLICY_CHANGED_KIND, policy_change_emails_queue
 from consent.wording import shown_name
 from outbox.composers import Composed, Composer
 from policies import reach
 from policies.models import Acknowledgement, PolicyVersion
+
+log = logging.getLogger(__name__)
 
 KIND = "consent.request"
 
@@ -181,3 +186,61 @@ def _policy_published(*, version: PolicyVersion) -> None:
 
 
 POLICY_PUBLISHED.register(_policy_published)
+
+
+# --- the receipt, after signing ------------------------------------------------------------
+
+
+def send_receipt(
+    records: list[ConsentRecord],
+    receipt_sha256: str,
+    access_token: str,
+    policies: list[PolicyVersion],
+) -> None:
+    """After the commit: nothing here may fail the parent's request, whose answers
+    are already saved. A failure is logged; the receipt page still shows."""
+    from consent.forms import ANSWER_WORDS
+    from consent.pdf import render_receipt_pdf
+
+    first = records[0]
+    try:
+        # Written in the language the parent signed in, whoever's thread sends it.
+        with translation.override(first.language):
+            context = {
+                "guardian": first.guardian,
+                "child": first.child,
+                "organisation": first.organisation,
+                "records": records,
+                # The form's own words for each answer, in the language signed in.
+                "answers": [
+                    (
+                        shown_name(record.type_version, record.language),
+                        str(ANSWER_WORDS.get(record.decision, record.get_decision_display())),
+                    )
+                    for record in records
+                ],
+                "reference": first.reference,
+                "receipt_sha256": receipt_sha256,
+                "policies": policies,
+                "manage_link": settings.SITE_URL
+                + reverse("consent_manage_open", args=[access_token]),
+            }
+            # The subject names the organisation, never the child: a subject
+            # line shows on lock screens and in shared inboxes.
+            send_email(
+                to=first.guardian.email,
+                subject=pgettext("consent signing", "Your consent receipt from %(organisation)s")
+                % {"organisation": first.organisation.name},
+                template="consent_receipt",
+                context=context,
+                html=False,
+                attachments=[
+                    (
+                        f"consent-receipt-{first.reference or receipt_sha256[:12]}.pdf",
+                        render_receipt_pdf(records, policies=policies),
+                        "application/pdf",
+                    )
+                ],
+            )
+    except Exception:
+        log.exception("Consent receipt for %s not sent", first.child_id)

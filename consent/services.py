@@ -8,18 +8,16 @@ Where two guardians disagree the refusal wins and staff see the conflict.
 import datetime as dt
 import hashlib
 import json
-import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.translation import gettext, pgettext
+from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from accounts.references import next_reference
@@ -28,8 +26,8 @@ from audit import services as audit
 from children.models import Child, ChildGuardian, Guardian
 from children.services import allocated_staff
 from common import i18n
-from common.emails import send_email
 from consent import parent_policies, regrant
+from consent.emails import send_receipt
 from consent.gate import (  # noqa: F401 - the consent gate's public names live here too
     CHANNEL_CONSENT,
     ConsentState,
@@ -63,9 +61,6 @@ from notices import engine as reminders
 from outbox.services import email_queue, mark_resent, messages_for
 from policies import reach
 from policies.models import PolicyVersion
-
-log = logging.getLogger(__name__)
-
 
 REQUEST_VALID_DAYS = 14
 
@@ -417,63 +412,8 @@ def consent_sign(
             "policies": [version.pk for version in policies],
         },
     )
-    transaction.on_commit(lambda: _send_receipt(records, receipt_sha256, access_token, policies))
+    transaction.on_commit(lambda: send_receipt(records, receipt_sha256, access_token, policies))
     return SignedConsent(records, receipt_sha256, access_token, policies)
-
-
-def _send_receipt(
-    records: list[ConsentRecord],
-    receipt_sha256: str,
-    access_token: str,
-    policies: list[PolicyVersion],
-) -> None:
-    """After the commit: nothing here may fail the parent's request, whose answers
-    are already saved. A failure is logged; the receipt page still shows."""
-    from consent.forms import ANSWER_WORDS
-    from consent.pdf import render_receipt_pdf
-
-    first = records[0]
-    try:
-        # Written in the language the parent signed in, whoever's thread sends it.
-        with translation.override(first.language):
-            context = {
-                "guardian": first.guardian,
-                "child": first.child,
-                "organisation": first.organisation,
-                "records": records,
-                # The form's own words for each answer, in the language signed in.
-                "answers": [
-                    (
-                        shown_name(record.type_version, record.language),
-                        str(ANSWER_WORDS.get(record.decision, record.get_decision_display())),
-                    )
-                    for record in records
-                ],
-                "reference": first.reference,
-                "receipt_sha256": receipt_sha256,
-                "policies": policies,
-                "manage_link": settings.SITE_URL
-                + reverse("consent_manage_open", args=[access_token]),
-            }
-            # The subject names the organisation, never the child: a subject
-            # line shows on lock screens and in shared inboxes.
-            send_email(
-                to=first.guardian.email,
-                subject=pgettext("consent signing", "Your consent receipt from %(organisation)s")
-                % {"organisation": first.organisation.name},
-                template="consent_receipt",
-                context=context,
-                html=False,
-                attachments=[
-                    (
-                        f"consent-receipt-{first.reference or receipt_sha256[:12]}.pdf",
-                        render_receipt_pdf(records, policies=policies),
-                        "application/pdf",
-                    )
-                ],
-            )
-    except Exception:
-        log.exception("Consent receipt for %s not sent", first.child_id)
 
 
 def access_for_token(token: str, *, expired_too: bool = False) -> GuardianAccess | None:
