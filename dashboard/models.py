@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Organisation
+from common.models import AppendOnly, append_only
 
 
 class FiguresStamp(models.Model):
@@ -31,10 +32,11 @@ class FiguresStamp(models.Model):
         return f"Figures stamp of organisation {self.organisation_id}"
 
 
-class BoardCommentary(models.Model):
+class BoardCommentary(AppendOnly):
     """What a director or admin writes for the board about a period, printed in
     the board report. Every save is a new row, so each version is kept and the
-    latest is the one shown (dashboard.commentary); nothing updates a row.
+    latest is the one shown (dashboard.commentary); the database refuses a change
+    to one, so what the board was told can always be shown again.
 
     Not part of the kept figures: the board report reads it fresh, so it needs
     no figures stamp trigger.
@@ -56,6 +58,7 @@ class BoardCommentary(models.Model):
                 name="dashboard_commentary_latest",
             )
         ]
+        triggers = append_only()
 
     def __str__(self) -> str:
         return f"Board commentary {self.period_start} to {self.period_end}"

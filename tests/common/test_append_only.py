@@ -32,6 +32,7 @@ APPEND_ONLY_MODELS = {
     "audit.AuditEvent",
     "consent.ConsentRecord",
     "consent.ConsentTypeVersion",
+    "dashboard.BoardCommentary",
     "incidents.ChronologyEntry",
     "incidents.Evidence",
     "incidents.ReceivedFile",

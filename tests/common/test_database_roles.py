@@ -26,6 +26,7 @@ from allegations.models import Allegation
 from audit import services as audit
 from common.models import APPEND_ONLY, refusing_triggers
 from consent.models import ConsentRecord
+from dashboard.models import BoardCommentary
 from incidents import services as incident_services
 from incidents.models import ChronologyEntry, Incident
 from incidents.services import transfers as transfer_services
@@ -194,6 +195,13 @@ BUILDERS: dict[str, Callable[[Organisation, User], models.Model]] = {
     ),
     "consent.ConsentRecord": consent_record,
     "consent.ConsentTypeVersion": _consent_type_version,
+    "dashboard.BoardCommentary": lambda organisation, dana: BoardCommentary.objects.create(
+        organisation=organisation,
+        period_start=dt.date(2026, 10, 1),
+        period_end=dt.date(2026, 12, 31),
+        text="Two concerns this quarter, both closed.",
+        written_by=dana,
+    ),
     "incidents.ChronologyEntry": chronology_entry,
     "incidents.Evidence": lambda organisation, dana: incident_services.evidence_add(
         incident=_incident(organisation, dana), by=dana, name="shot.png", data=PNG
