@@ -67,10 +67,3 @@ def in_language(obj: Any, field: str, code: str | None = None) -> str:
         if welsh:
             return str(welsh)
     return str(getattr(obj, field))
-
-
-def language_shown(obj: Any, field: str, code: str | None = None) -> str:
-    """The language ``in_language`` actually gave: English when no Welsh exists."""
-    if is_welsh(code) and str(getattr(obj, f"{field}_cy", "")):
-        return WELSH
-    return ENGLISH
